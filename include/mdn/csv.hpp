@@ -1,0 +1,79 @@
+// CSV input: a header row, columns chosen by name, RFC 4180 quoting, CRLF or
+// LF, an optional UTF-8 BOM. Errors name the file, the line and the column.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mdn/matrix.hpp"
+
+namespace mdn {
+
+// What to do with a row whose chosen cell is empty, non-numeric, NaN or Inf.
+enum class InvalidCells { Fail, DropRow };
+
+// The raw table: header names and every field as text.
+class CsvFile {
+ public:
+  // Throws mdn::Error: file missing/unreadable, empty file, no data rows,
+  // ragged row (line number), unterminated quote, duplicate column names.
+  static CsvFile read(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  const std::vector<std::string>& header() const { return header_; }
+  std::size_t rows() const { return line_of_row_.size(); }
+  std::string_view field(std::size_t row, int col) const;
+  int line_of_row(std::size_t row) const { return line_of_row_[row]; }  // 1-based file line
+  // Index of a column, or -1.
+  int find_column(const std::string& name) const;
+  // Index of a column; throws mdn::Error naming the file and listing the header.
+  int require_column(const std::string& name) const;
+  // Columns whose every cell is a number or a missing marker (empty, NA, null,
+  // NaN) and at least one is a number, in file order.
+  std::vector<std::string> numeric_columns() const;
+
+ private:
+  std::string path_;
+  std::vector<std::string> header_;
+  std::string text_;                     // unquoted field bytes, concatenated
+  std::vector<std::size_t> field_start_;  // rows*cols + 1 offsets into text_
+  std::vector<int> line_of_row_;
+};
+
+// Numeric columns picked by name, ready for the model.
+struct NumericColumns {
+  Matrix values;                  // rows x names.size()
+  std::vector<std::string> names;
+  std::vector<int> lines;         // file line of each kept row
+  std::size_t dropped_rows = 0;   // with InvalidCells::DropRow
+};
+
+// Throws mdn::Error naming file, line and column for an invalid cell (Fail),
+// or when no row is left (DropRow).
+NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>& names, InvalidCells policy);
+
+// Parses a cell as a finite float. Returns false for empty, non-numeric,
+// NaN, Inf or out-of-range text.
+bool parse_finite_float(std::string_view cell, float& out);
+
+// A data set for training / evaluation: features and targets of the same rows.
+struct Dataset {
+  Matrix x;                                // rows x D
+  Matrix t;                                // rows x T (may have 0 cols for prediction-only data)
+  std::vector<std::string> feature_names;  // D
+  std::vector<std::string> target_names;   // T
+  std::vector<int> lines;                  // file line of each row
+  std::size_t dropped_rows = 0;
+};
+
+// Loads `targets` and `features` from a CSV. Empty `features` means every
+// numeric column that is not a target. Throws mdn::Error / mdn::UsageError.
+Dataset load_dataset(const std::string& path, const std::vector<std::string>& targets,
+                     const std::vector<std::string>& features, InvalidCells policy);
+
+// Writes a header and rows of numbers (%.9g, exact float round trip) through an
+// AtomicFile. Throws mdn::Error naming the path.
+void write_csv(const std::string& path, const std::vector<std::string>& header, const Matrix& values);
+
+}  // namespace mdn

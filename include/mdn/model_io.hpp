@@ -1,0 +1,22 @@
+// Model files: one .safetensors file (weights readable by the standard
+// safetensors readers, under the tensor names of the seed's PyTorch MDN
+// module) with the spec, standardisation statistics, column names, history and
+// a format version in its metadata. See docs/MODEL_FORMAT.md.
+#pragma once
+#include <string>
+
+#include "mdn/model.hpp"
+
+namespace mdn {
+
+inline constexpr int kModelFormatVersion = 1;
+
+// Writes atomically (temporary file in the same directory, then rename): a
+// failure leaves any previous file at `path` intact. Throws mdn::Error.
+void save_model(const Model& model, const std::string& path);
+
+// Refuses a missing, truncated, corrupt, foreign or future-version file with an
+// mdn::Error whose message names the file and the problem.
+Model load_model(const std::string& path);
+
+}  // namespace mdn

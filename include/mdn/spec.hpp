@@ -1,0 +1,59 @@
+// The shape of a model: D inputs, T targets, K components, hidden widths, and
+// the clamp on log-sigma. Also the layout of the one flat parameter buffer.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace mdn {
+
+// Default clamp on the head's log-sigma s (standardised target units):
+// sigma in [1e-3, 1e3]. Outside the range the forward pass uses the bound and
+// the gradient w.r.t. s is zero. See docs/MATH.md.
+inline constexpr float kDefaultLogSigmaMin = -6.907755f;  // log(1e-3)
+inline constexpr float kDefaultLogSigmaMax = 6.907755f;   // log(1e3)
+
+// Largest K and T the fused GPU head kernel supports (the CPU has no limit
+// beyond memory, but the model format uses the same bound so files travel).
+inline constexpr int kMaxComponents = 32;
+inline constexpr int kMaxTargetDim = 8;
+
+struct ModelSpec {
+  int input_dim = 0;             // D
+  int target_dim = 1;            // T
+  int components = 5;            // K
+  std::vector<int> hidden{50, 50};
+  std::string activation = "tanh";
+  float log_sigma_min = kDefaultLogSigmaMin;
+  float log_sigma_max = kDefaultLogSigmaMax;
+
+  // z = [a (K) | s (K*T, index k*T+d) | m (K*T, index k*T+d)]
+  int head_width() const { return components * (1 + 2 * target_dim); }
+  int logit_offset() const { return 0; }
+  int log_sigma_offset() const { return components; }
+  int mean_offset() const { return components + components * target_dim; }
+
+  // Throws UsageError naming the offending field.
+  void validate() const;
+};
+
+// One dense layer inside the flat parameter buffer: W is (out x in) row-major
+// (PyTorch's nn.Linear layout), then b (out).
+struct LayerSlice {
+  int in = 0;
+  int out = 0;
+  std::size_t weight_offset = 0;
+  std::size_t bias_offset = 0;
+};
+
+// Layers 0..L-1 are the tanh hidden layers; the last one is the linear head.
+struct ParameterLayout {
+  std::vector<LayerSlice> layers;
+  std::size_t total = 0;
+
+  explicit ParameterLayout(const ModelSpec& spec);
+  const LayerSlice& head() const { return layers.back(); }
+  int max_width() const;  // widest activation (including D and the head)
+};
+
+}  // namespace mdn

@@ -1,0 +1,52 @@
+#include "mdn/spec.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "mdn/error.hpp"
+
+namespace mdn {
+
+void ModelSpec::validate() const {
+  if (input_dim < 1) throw UsageError("model needs at least one input feature (D = " + std::to_string(input_dim) + ")");
+  if (target_dim < 1 || target_dim > kMaxTargetDim)
+    throw UsageError("--target: " + std::to_string(target_dim) + " target columns; 1 to " +
+                     std::to_string(kMaxTargetDim) + " are supported");
+  if (components < 1 || components > kMaxComponents)
+    throw UsageError("--components: K = " + std::to_string(components) + "; K must be 1 to " +
+                     std::to_string(kMaxComponents));
+  if (hidden.empty()) throw UsageError("--hidden: at least one hidden layer width is needed (e.g. 50,50)");
+  for (int w : hidden)
+    if (w < 1) throw UsageError("--hidden: layer width " + std::to_string(w) + " is not a positive integer");
+  if (activation != "tanh") throw UsageError("activation '" + activation + "' is not supported (only tanh)");
+  if (!(log_sigma_min < log_sigma_max))
+    throw UsageError("log-sigma bounds must satisfy min < max (got " + std::to_string(log_sigma_min) + ", " +
+                     std::to_string(log_sigma_max) + ")");
+}
+
+ParameterLayout::ParameterLayout(const ModelSpec& spec) {
+  int in = spec.input_dim;
+  std::size_t offset = 0;
+  auto add = [&](int out) {
+    LayerSlice layer;
+    layer.in = in;
+    layer.out = out;
+    layer.weight_offset = offset;
+    offset += std::size_t(in) * std::size_t(out);
+    layer.bias_offset = offset;
+    offset += std::size_t(out);
+    layers.push_back(layer);
+    in = out;
+  };
+  for (int w : spec.hidden) add(w);
+  add(spec.head_width());
+  total = offset;
+}
+
+int ParameterLayout::max_width() const {
+  int w = layers.front().in;
+  for (const auto& l : layers) w = std::max(w, l.out);
+  return w;
+}
+
+}  // namespace mdn
