@@ -31,6 +31,7 @@ struct EpochReport {
   double samples_per_second = 0.0;
   double seconds_elapsed = 0.0;
   double seconds_left = 0.0;  // estimate for the remaining epochs
+  double log_jacobian = 0.0;  // add to an NLL above for original target units
 };
 using EpochCallback = std::function<void(const EpochReport&)>;
 

@@ -1,0 +1,37 @@
+// Per-row Gaussian mixtures in original units: what a trained model says
+// about p(t | x) for each input row. Everything downstream (samples, moments,
+// quantiles, modes, scores) starts from here.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "mdn/backend.hpp"
+#include "mdn/matrix.hpp"
+#include "mdn/model.hpp"
+
+namespace mdn {
+
+// rows mixtures of K diagonal Gaussians over T dimensions.
+struct MixtureBatch {
+  int rows = 0, K = 0, T = 0;
+  std::vector<float> alpha;  // rows x K, each row sums to 1
+  std::vector<float> mu;     // rows x K x T  (index (r*K + k)*T + d)
+  std::vector<float> sigma;  // rows x K x T, > 0
+
+  float weight(int r, int k) const { return alpha[std::size_t(r) * K + k]; }
+  float mean(int r, int k, int d) const { return mu[(std::size_t(r) * K + k) * T + d]; }
+  float stddev(int r, int k, int d) const { return sigma[(std::size_t(r) * K + k) * T + d]; }
+};
+
+// Mixtures from head pre-activations z (rows x K(1+2T), standardised units),
+// mapped to original units with the model's target statistics.
+MixtureBatch mixtures_from_head(const Model& model, const Matrix& z);
+
+// Runs the network: raw (original-unit) inputs x (rows x D) -> mixtures.
+// The backend must hold model.params (see load_into).
+MixtureBatch predict_mixtures(Backend& backend, const Model& model, const Matrix& x_raw);
+
+// Makes a backend for the model's spec and loads its parameters.
+std::unique_ptr<Backend> load_into(DeviceKind device, const Model& model, const CudaOptions& options = {});
+
+}  // namespace mdn

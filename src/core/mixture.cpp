@@ -1,0 +1,50 @@
+#include "mdn/mixture.hpp"
+
+#include "mdn/detail/mixture_math.hpp"
+#include "mdn/error.hpp"
+
+namespace mdn {
+
+MixtureBatch mixtures_from_head(const Model& model, const Matrix& z) {
+  const ModelSpec& spec = model.spec;
+  const int K = spec.components, T = spec.target_dim;
+  if (z.cols != spec.head_width()) throw Error("head output width does not match the model");
+  MixtureBatch out;
+  out.rows = z.rows;
+  out.K = K;
+  out.T = T;
+  out.alpha.resize(std::size_t(z.rows) * K);
+  out.mu.resize(std::size_t(z.rows) * K * T);
+  out.sigma.resize(out.mu.size());
+  for (int r = 0; r < z.rows; ++r) {
+    const float* zr = z.row(r);
+    const float lse = detail::logits_logsumexp(zr, K);
+    for (int k = 0; k < K; ++k) {
+      out.alpha[std::size_t(r) * K + k] = detail::mixture_weight(zr, k, lse);
+      for (int d = 0; d < T; ++d) {
+        const std::size_t i = (std::size_t(r) * K + k) * T + d;
+        // Original units: t = t_std * scale + mean, so mu maps the same way
+        // and sigma scales by the target's scale.
+        out.mu[i] = detail::component_mean(zr, k, d, K, T) * model.stats.t_scale[d] + model.stats.t_mean[d];
+        out.sigma[i] = detail::component_sigma(zr, k, d, K, T, spec.log_sigma_min, spec.log_sigma_max) *
+                       model.stats.t_scale[d];
+      }
+    }
+  }
+  return out;
+}
+
+MixtureBatch predict_mixtures(Backend& backend, const Model& model, const Matrix& x_raw) {
+  if (x_raw.cols != model.spec.input_dim)
+    throw Error("data has " + std::to_string(x_raw.cols) + " feature columns; the model expects " +
+                std::to_string(model.spec.input_dim));
+  return mixtures_from_head(model, backend.forward(model.stats.standardize_x(x_raw)));
+}
+
+std::unique_ptr<Backend> load_into(DeviceKind device, const Model& model, const CudaOptions& options) {
+  auto backend = make_backend(device, model.spec, options);
+  backend->set_parameters(model.params);
+  return backend;
+}
+
+}  // namespace mdn

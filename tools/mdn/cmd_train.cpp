@@ -1,0 +1,137 @@
+// mdn train --data FILE.csv --target COL[,COL...] --model OUT.safetensors ...
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "command_line.hpp"
+#include "commands.hpp"
+#include "mdn/csv.hpp"
+#include "mdn/error.hpp"
+#include "mdn/model_io.hpp"
+
+namespace mdn::cli {
+namespace {
+
+std::string format_duration(double seconds) {
+  const long s = long(std::lround(seconds));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  return buf;
+}
+
+void print_epoch(const EpochReport& r, bool quiet) {
+  if (quiet) return;
+  const double log_jacobian = r.log_jacobian;
+  char line[256];
+  if (std::isnan(r.val_nll)) {
+    std::snprintf(line, sizeof line, "epoch %d/%d  train NLL %.4f  %.0f samples/s  elapsed %s  left ~%s", r.epoch,
+                  r.epochs, r.train_nll + log_jacobian, r.samples_per_second, format_duration(r.seconds_elapsed).c_str(),
+                  format_duration(r.seconds_left).c_str());
+  } else {
+    std::snprintf(line, sizeof line, "epoch %d/%d  train NLL %.4f  val NLL %.4f%s  %.0f samples/s  elapsed %s  left ~%s",
+                  r.epoch, r.epochs, r.train_nll + log_jacobian, r.val_nll + log_jacobian, r.improved ? " *" : "  ",
+                  r.samples_per_second, format_duration(r.seconds_elapsed).c_str(),
+                  format_duration(r.seconds_left).c_str());
+  }
+  progress(line, false);
+}
+
+}  // namespace
+
+Model train_and_save(const TrainRequest& request) {
+  if (request.model_path.empty()) throw UsageError("--model is required");
+  const Dataset data = load_dataset(request.data_path, request.targets, request.features,
+                                    request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail);
+  if (data.dropped_rows > 0 && !request.quiet)
+    std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", request.data_path.c_str(),
+                 data.dropped_rows);
+
+  ModelSpec spec;
+  spec.input_dim = data.x.cols;
+  spec.target_dim = data.t.cols;
+  spec.components = request.components;
+  spec.hidden = request.hidden;
+  spec.validate();
+
+  CudaOptions cuda;
+  cuda.tf32 = request.tf32;
+  auto backend = make_backend(request.device, spec, cuda);
+  if (!request.quiet)
+    std::fprintf(stderr, "training on %s: %d rows, D = %d, T = %d, K = %d, %zu hidden layers\n",
+                 backend->name().c_str(), data.x.rows, spec.input_dim, spec.target_dim, spec.components,
+                 spec.hidden.size());
+
+  // Progress NLLs are shown in original target units (standardised NLL plus
+  // the log-Jacobian), like every other user-facing number.
+  const Model model = train(*backend, spec, data, request.options,
+                            [&](const EpochReport& r) { print_epoch(r, request.quiet); });
+  if (!request.quiet) progress("", true);
+  save_model(model, request.model_path);
+  if (!request.quiet) {
+    const auto& h = model.history;
+    const double jac = model.stats.log_jacobian();
+    const double best = h.val_nll.empty() ? h.train_nll.back() : h.val_nll[h.best_epoch - 1];
+    std::fprintf(stderr, "best epoch %d of %zu: %s NLL %.4f (original units); model written to %s\n", h.best_epoch,
+                 h.train_nll.size(), h.val_nll.empty() ? "train" : "validation", best + jac,
+                 request.model_path.c_str());
+  }
+  return model;
+}
+
+int run_train(int argc, char** argv) {
+  CommandLine cl(
+      "train",
+      "mdn train --data FILE.csv --target COL[,COL...] --model OUT.safetensors [options]",
+      "Trains a Mixture Density Network p(target | features) and writes it as one .safetensors file.\n"
+      "Progress (NLL per row in original units) goes to stderr; the model file is written only on success.",
+      {{"data", "FILE.csv", "training data: CSV with a header row", ""},
+       {"target", "COL[,COL...]", "target column(s), 1 to 8", ""},
+       {"features", "COL,...", "feature columns (default: every other numeric column)", ""},
+       {"model", "OUT.safetensors", "where to write the model (atomically)", ""},
+       {"components", "K", "mixture components, 1 to 32", "5"},
+       {"hidden", "W,W,...", "hidden tanh layer widths", "50,50"},
+       {"epochs", "N", "maximum number of epochs", "200"},
+       {"batch-size", "B", "minibatch size", "256"},
+       {"lr", "X", "Adam learning rate", "0.001"},
+       {"val-fraction", "F", "fraction of rows held out for validation / early stopping (0 = none)", "0.1"},
+       {"patience", "N", "stop after N epochs without a better validation NLL (0 = never)", "30"},
+       {"clip-norm", "X", "clip the global gradient norm to X (0 = off)", "10"},
+       {"device", "cpu|cuda|auto", "where to train", "auto"},
+       {"tf32", "", "allow TF32 tensor-core math on the GPU (faster, less exact)", ""},
+       {"seed", "S", "random seed: same seed and thread count give the same model", "0"},
+       {"drop-invalid", "", "drop rows with a missing/invalid cell instead of failing (count reported)", ""},
+       {"quiet", "", "no progress output", ""}});
+  if (!cl.parse(argc, argv, 2)) {
+    std::fputs(cl.help_text().c_str(), stdout);
+    return 0;
+  }
+  if (!cl.positional().empty()) throw UsageError("unexpected argument '" + cl.positional()[0] + "'");
+  TrainRequest r;
+  r.data_path = cl.required("data");
+  r.targets = cl.list("target");
+  if (r.targets.empty()) throw UsageError("--target is required");
+  r.features = cl.list("features");
+  r.model_path = cl.required("model");
+  r.components = cl.integer("components", 1, kMaxComponents);
+  r.hidden = cl.int_list("hidden", 1);
+  if (r.hidden.empty()) throw UsageError("--hidden needs at least one layer width");
+  r.options.epochs = cl.integer("epochs", 1);
+  r.options.batch_size = cl.integer("batch-size", 1);
+  r.options.lr = cl.number("lr");
+  r.options.val_fraction = cl.number("val-fraction");
+  r.options.patience = cl.integer("patience", 0);
+  r.options.clip_norm = cl.number("clip-norm");
+  r.options.seed = cl.seed("seed");
+  r.device = parse_device(cl.text("device"));
+  r.tf32 = cl.given("tf32");
+  r.drop_invalid = cl.given("drop-invalid");
+  r.quiet = cl.given("quiet");
+  if (!(r.options.lr > 0.0f)) throw UsageError("--lr must be positive");
+  if (!(r.options.val_fraction >= 0.0f && r.options.val_fraction < 1.0f))
+    throw UsageError("--val-fraction must be in [0, 1)");
+  if (r.options.clip_norm < 0.0f) throw UsageError("--clip-norm must be >= 0");
+  train_and_save(r);
+  return 0;
+}
+
+}  // namespace mdn::cli

@@ -1,0 +1,35 @@
+// The `mdn` subcommands. Each returns the process exit status (0 on success)
+// and throws mdn::UsageError (exit 2) or mdn::Error (exit 1) on failure.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mdn/backend.hpp"
+#include "mdn/model.hpp"
+#include "mdn/trainer.hpp"
+
+namespace mdn::cli {
+
+int run_data(int argc, char** argv);
+int run_train(int argc, char** argv);
+int run_demo(int argc, char** argv);
+
+// What `mdn train` and `mdn demo` share: load the CSV, build the spec, train
+// on the chosen device with progress on stderr, save the model atomically.
+struct TrainRequest {
+  std::string data_path;
+  std::vector<std::string> targets;
+  std::vector<std::string> features;  // empty = every other numeric column
+  std::string model_path;
+  int components = 5;
+  std::vector<int> hidden{50, 50};
+  TrainOptions options;
+  DeviceKind device = DeviceKind::Auto;
+  bool tf32 = false;
+  bool drop_invalid = false;
+  bool quiet = false;
+};
+Model train_and_save(const TrainRequest& request);
+
+}  // namespace mdn::cli

@@ -1,0 +1,68 @@
+// `mdn`: the command-line front end. Dispatches to a subcommand and turns
+// library errors into one message on stderr and an exit status:
+// 0 success, 1 data or runtime error, 2 usage error.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "commands.hpp"
+#include "mdn/error.hpp"
+
+namespace {
+
+struct Subcommand {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+const Subcommand kSubcommands[] = {
+    {"data", mdn::cli::run_data, "write a built-in synthetic data set as CSV"},
+    {"train", mdn::cli::run_train, "train a model on a CSV file"},
+    {"demo", mdn::cli::run_demo, "train on the built-in bishop set and write its outputs"},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: mdn <command> [options]\n\n"
+               "mdn fits Mixture Density Networks: the whole conditional distribution p(t | x),\n"
+               "not just a point prediction.\n\ncommands:\n");
+  for (const auto& c : kSubcommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out, "\n'mdn <command> --help' lists a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  for (const auto& c : kSubcommands) {
+    if (command != c.name) continue;
+    try {
+      return c.run(argc, argv);
+    } catch (const mdn::UsageError& e) {
+      std::fprintf(stderr, "mdn %s: error: %s\n", c.name, e.what());
+      return 2;
+    } catch (const mdn::Error& e) {
+      std::fprintf(stderr, "mdn %s: error: %s\n", c.name, e.what());
+      return 1;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "mdn %s: error: out of memory (try a smaller --batch-size or fewer rows)\n", c.name);
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mdn %s: error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "mdn: unknown command '%s'\n\n", command.c_str());
+  print_usage(stderr);
+  return 2;
+}
