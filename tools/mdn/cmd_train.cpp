@@ -63,8 +63,9 @@ Model train_and_save(const TrainRequest& request) {
 
   // Progress NLLs are shown in original target units (standardised NLL plus
   // the log-Jacobian), like every other user-facing number.
-  const Model model = train(*backend, spec, data, request.options,
-                            [&](const EpochReport& r) { print_epoch(r, request.quiet); });
+  TrainHooks hooks;
+  hooks.on_epoch = [&](const EpochReport& r) { print_epoch(r, request.quiet); };
+  const Model model = train(*backend, spec, data, request.options, hooks);
   if (!request.quiet) progress("", true);
   save_model(model, request.model_path);
   if (!request.quiet) {
