@@ -66,7 +66,6 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::fprintf(stderr, "mdn: unknown command '%s'\n\n", command.c_str());
-  print_usage(stderr);
+  std::fprintf(stderr, "mdn: unknown command '%s' (see mdn --help)\n", command.c_str());
   return 2;
 }
