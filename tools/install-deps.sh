@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mdn builds and runs with. As root it runs
+# apt-get; otherwise it prints the apt-get line to run and stops.
+#   cmake g++          the build
+#   libopenblas-dev    sgemm/dgemm for the CPU backend (a real BLAS, threaded)
+#   libgtest-dev       GoogleTest (unit and command-line tests)
+#   libbenchmark-dev   Google Benchmark (mdn_bench)
+#   gnuplot-nox        draws the PNG pictures of `mdn eval --report`
+# The CUDA toolkit is optional: found by CMake when installed.
+set -euo pipefail
+packages=(cmake g++ make libopenblas-dev libgtest-dev libbenchmark-dev gnuplot-nox)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "mdn needs these Debian packages; run as root:" >&2
+  echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
