@@ -1,8 +1,7 @@
 // Adam over the flat parameter buffer; see adam.cuh.
-#include "adam.cuh"
-
 #include <algorithm>
 
+#include "adam.cuh"
 #include "cuda/cuda_check.cuh"
 #include "mdn/detail/adam_math.hpp"
 
@@ -32,8 +31,8 @@ __global__ void adam_update_kernel(float* __restrict__ params, float* __restrict
 
 }  // namespace
 
-void launch_adam_update(float* params, float* m, float* v, const float* grad, std::size_t count,
-                        const AdamHyper* hyper, const StepState* state, cudaStream_t stream) {
+void launch_adam_update(float* params, float* m, float* v, const float* grad, std::size_t count, const AdamHyper* hyper,
+                        const StepState* state, cudaStream_t stream) {
   if (count == 0) return;
   const std::size_t blocks = std::min<std::size_t>((count + kThreads - 1) / kThreads, kMaxBlocks);
   adam_update_kernel<<<unsigned(blocks), kThreads, 0, stream>>>(params, m, v, grad, count, hyper, state);

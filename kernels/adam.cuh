@@ -15,15 +15,15 @@
 // Semantics: params, m, v updated in place; grad is read only.
 // Determinism: elementwise, no reductions.
 #pragma once
-#include <cstddef>
-
 #include <cuda_runtime.h>
+
+#include <cstddef>
 
 #include "step_state.cuh"
 
 namespace mdn::cuda {
 
-void launch_adam_update(float* params, float* m, float* v, const float* grad, std::size_t count,
-                        const AdamHyper* hyper, const StepState* state, cudaStream_t stream);
+void launch_adam_update(float* params, float* m, float* v, const float* grad, std::size_t count, const AdamHyper* hyper,
+                        const StepState* state, cudaStream_t stream);
 
 }  // namespace mdn::cuda

@@ -1,5 +1,5 @@
-// Bias gradients: dL_db[j] = sum over the batch rows i of delta[i, j], for a
-// row-major delta (n x width) = dL/d(pre-activation) of a layer (already
+// Bias gradients: dL_db[j] = sum over the batch rows i of dL_dy[i, j], for a
+// row-major dL_dy (n x width) = dL/d(pre-activation) of a layer (already
 // carrying the 1/n of the batch mean, from the head kernel's grad_scale).
 //
 // Deterministic, no atomics: two passes with a grouping fixed by n alone.
@@ -14,9 +14,9 @@
 // Semantics: dL_db written with `=`; partials is scratch of
 // bias_grad_partials_count(n, width) doubles.
 #pragma once
-#include <cstddef>
-
 #include <cuda_runtime.h>
+
+#include <cstddef>
 
 namespace mdn::cuda {
 
@@ -24,6 +24,6 @@ namespace mdn::cuda {
 int bias_grad_chunks(int n);
 std::size_t bias_grad_partials_count(int n, int width);
 
-void launch_bias_grad(const float* delta, int n, int width, double* partials, float* dL_db, cudaStream_t stream);
+void launch_bias_grad(const float* dL_dy, int n, int width, double* partials, float* dL_db, cudaStream_t stream);
 
 }  // namespace mdn::cuda

@@ -1,8 +1,7 @@
 // Bias + activation forward and tanh backward; see bias_tanh.cuh.
-#include "bias_tanh.cuh"
-
 #include <algorithm>
 
+#include "bias_tanh.cuh"
 #include "cuda/cuda_check.cuh"
 
 namespace mdn::cuda {

@@ -14,9 +14,9 @@
 // grid-stride loop (256 threads, at most 65535 * 16 blocks). No limits beyond
 // memory; deterministic (no reductions).
 #pragma once
-#include <cstddef>
-
 #include <cuda_runtime.h>
+
+#include <cstddef>
 
 namespace mdn::cuda {
 

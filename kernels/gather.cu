@@ -1,10 +1,9 @@
 // Minibatch gather; see gather.cuh.
-#include "gather.cuh"
-
 #include <algorithm>
 #include <cstddef>
 
 #include "cuda/cuda_check.cuh"
+#include "gather.cuh"
 
 namespace mdn::cuda {
 namespace {
@@ -34,8 +33,8 @@ __global__ void gather_rows_kernel(const float* __restrict__ x_all, const float*
 
 }  // namespace
 
-void launch_gather_rows(const float* x_all, const float* t_all, const int* order, const StepState* state, int n,
-                        int D, int T, float* x, float* t, cudaStream_t stream) {
+void launch_gather_rows(const float* x_all, const float* t_all, const int* order, const StepState* state, int n, int D,
+                        int T, float* x, float* t, cudaStream_t stream) {
   if (n <= 0) return;
   const int rows_per_block = std::max(1, kElementsPerBlock / (D + T));
   const int blocks = (n + rows_per_block - 1) / rows_per_block;

@@ -18,7 +18,7 @@
 
 namespace mdn::cuda {
 
-void launch_gather_rows(const float* x_all, const float* t_all, const int* order, const StepState* state, int n,
-                        int D, int T, float* x, float* t, cudaStream_t stream);
+void launch_gather_rows(const float* x_all, const float* t_all, const int* order, const StepState* state, int n, int D,
+                        int T, float* x, float* t, cudaStream_t stream);
 
 }  // namespace mdn::cuda

@@ -1,6 +1,4 @@
 // The fused mixture head; see mdn_head.cuh.
-#include "mdn_head.cuh"
-
 #include <cstddef>
 #include <string>
 
@@ -8,6 +6,7 @@
 #include "mdn/detail/mixture_math.hpp"
 #include "mdn/error.hpp"
 #include "mdn/spec.hpp"
+#include "mdn_head.cuh"
 
 namespace mdn::cuda {
 namespace {
@@ -35,11 +34,11 @@ __global__ void mixture_loss_kernel(const float* __restrict__ z, const float* __
 
 void check_shape(const HeadShape& shape) {
   if (shape.components < 1 || shape.components > kMaxComponents)
-    throw Error("the CUDA mixture head supports 1 to " + std::to_string(kMaxComponents) + " components (K = " +
-                std::to_string(shape.components) + ")");
+    throw Error("the CUDA mixture head supports 1 to " + std::to_string(kMaxComponents) +
+                " components (K = " + std::to_string(shape.components) + ")");
   if (shape.target_dim < 1 || shape.target_dim > kMaxTargetDim)
-    throw Error("the CUDA mixture head supports 1 to " + std::to_string(kMaxTargetDim) + " target dimensions (T = " +
-                std::to_string(shape.target_dim) + ")");
+    throw Error("the CUDA mixture head supports 1 to " + std::to_string(kMaxTargetDim) +
+                " target dimensions (T = " + std::to_string(shape.target_dim) + ")");
 }
 
 int blocks_for(int n) { return (n + kThreads - 1) / kThreads; }

@@ -1,9 +1,8 @@
 // Deterministic partial sums; see reduce.cuh.
-#include "reduce.cuh"
-
 #include <algorithm>
 
 #include "cuda/cuda_check.cuh"
+#include "reduce.cuh"
 
 namespace mdn::cuda {
 namespace {

@@ -10,9 +10,9 @@
 // tree. The grouping depends on n alone, so the result is bit-for-bit the
 // same on every run (no atomics). Writes (=) partials[0, partial_sum_count(n)).
 #pragma once
-#include <cstddef>
-
 #include <cuda_runtime.h>
+
+#include <cstddef>
 
 namespace mdn::cuda {
 

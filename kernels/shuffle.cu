@@ -1,9 +1,8 @@
 // Device-side shuffle; see shuffle.cuh.
-#include "shuffle.cuh"
-
 #include <cub/device/device_radix_sort.cuh>
 
 #include "cuda/cuda_check.cuh"
+#include "shuffle.cuh"
 
 namespace mdn::cuda {
 namespace {

@@ -9,10 +9,10 @@
 //   `temp` must hold shuffle_temp_bytes(rows) bytes (queried once, so
 //   nothing is allocated per epoch). Both written with `=`.
 #pragma once
+#include <cuda_runtime.h>
+
 #include <cstddef>
 #include <cstdint>
-
-#include <cuda_runtime.h>
 
 namespace mdn::cuda {
 

@@ -1,7 +1,6 @@
 // Step bookkeeping kernels: one thread each; see step_state.cuh.
-#include "step_state.cuh"
-
 #include "cuda/cuda_check.cuh"
+#include "step_state.cuh"
 
 namespace mdn::cuda {
 namespace {

@@ -4,12 +4,12 @@
 // step of an epoch.
 //
 // Device memory (all DeviceBuffers, owned here):
-//   params_, grad_, adam_m_, adam_v_   P floats each (ParameterLayout order)
+//   params_, dL_dparams_, adam_m_, adam_v_   P floats each (ParameterLayout order)
 //   state_ (StepState), hyper_ (AdamHyper)   the step's bookkeeping
 //   minibatch workspace for capacity_ rows (n <= capacity_):
 //     x_ (n x D), t_ (n x T), hidden_[l] (n x H_l, tanh outputs),
 //     z_ (n x W head pre-activations), dL_dz_ (n x W), losses_ (n),
-//     delta_a_, delta_b_ (n x max H_l, backprop ping-pong),
+//     dL_dy_a_, dL_dy_b_ (n x max H_l, backprop ping-pong),
 //     bias_partials_ (bias_grad_partials_count), loss_/sq_partials_ (256)
 //   training set: train_x_ (R x D), train_t_ (R x T), iota_/order_ (R),
 //     keys_/sorted_keys_ (R uint64), sort_temp_ (CUB scratch)
@@ -60,7 +60,7 @@
 namespace mdn::cuda {
 namespace {
 
-constexpr int kEvalChunk = 8192;                       // rows per forward/mean_nll chunk (at least)
+constexpr int kEvalChunk = 8192;                          // rows per forward/mean_nll chunk (at least)
 constexpr std::size_t kCublasWorkspaceBytes = 32u << 20;  // cuBLAS's own default on Hopper
 constexpr std::size_t kMaxCachedGraphs = 8;
 
@@ -106,7 +106,7 @@ class CudaBackendImpl final : public CudaBackend {
                 options.tf32 ? MathMode::Tf32 : MathMode::Fp32),
         curand_(stream_.get()),
         params_(layout_.total, "the parameters"),
-        grad_(layout_.total, "the gradient"),
+        dL_dparams_(layout_.total, "the gradient"),
         adam_m_(layout_.total, "Adam's first moments"),
         adam_v_(layout_.total, "Adam's second moments"),
         state_(1, "the training step state"),
@@ -118,7 +118,7 @@ class CudaBackendImpl final : public CudaBackend {
     for (const LayerSlice& layer : layout_.layers) max_out_ = std::max(max_out_, layer.out);
     const std::size_t bytes = layout_.total * sizeof(float);
     MDN_CUDA_CHECK(cudaMemsetAsync(params_.data(), 0, bytes, stream()));
-    MDN_CUDA_CHECK(cudaMemsetAsync(grad_.data(), 0, bytes, stream()));
+    MDN_CUDA_CHECK(cudaMemsetAsync(dL_dparams_.data(), 0, bytes, stream()));
     MDN_CUDA_CHECK(cudaMemsetAsync(adam_m_.data(), 0, bytes, stream()));
     MDN_CUDA_CHECK(cudaMemsetAsync(adam_v_.data(), 0, bytes, stream()));
     const StepState fresh{};
@@ -208,7 +208,7 @@ class CudaBackendImpl final : public CudaBackend {
     enqueue_backward(n);
     launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
     grad.resize(layout_.total);
-    grad_.download(grad.data(), layout_.total, stream());
+    dL_dparams_.download(grad.data(), layout_.total, stream());
     const double sum = download_partials(loss_partials_, partial_sum_count(std::size_t(n)));
     return sum / double(n);
   }
@@ -234,13 +234,13 @@ class CudaBackendImpl final : public CudaBackend {
   double adam_step(const std::vector<float>& grad, const AdamConfig& adam) override {
     if (grad.size() != layout_.total) throw Error("gradient size does not match the model");
     activate();
-    grad_.upload(grad.data(), grad.size(), stream());
+    dL_dparams_.upload(grad.data(), grad.size(), stream());
     set_hyper(adam);
     launch_reset_epoch(state_.data(), stream());
-    launch_partial_sums(grad_.data(), layout_.total, SumOf::Square, sq_partials_.data(), stream());
+    launch_partial_sums(dL_dparams_.data(), layout_.total, SumOf::Square, sq_partials_.data(), stream());
     launch_finish_step(nullptr, 0, 0, sq_partials_.data(), partial_sum_count(layout_.total), hyper_.data(),
                        state_.data(), stream());
-    launch_adam_update(params_.data(), adam_m_.data(), adam_v_.data(), grad_.data(), layout_.total, hyper_.data(),
+    launch_adam_update(params_.data(), adam_m_.data(), adam_v_.data(), dL_dparams_.data(), layout_.total, hyper_.data(),
                        state_.data(), stream());
     return read_state().grad_norm;
   }
@@ -398,8 +398,8 @@ class CudaBackendImpl final : public CudaBackend {
     z_.reallocate(rows * width, "the head pre-activations");
     dL_dz_.reallocate(rows * width, "the head gradient");
     losses_.reallocate(rows, "per-sample losses");
-    delta_a_.reallocate(rows * std::size_t(max_hidden_), "backpropagation scratch");
-    delta_b_.reallocate(rows * std::size_t(max_hidden_), "backpropagation scratch");
+    dL_dy_a_.reallocate(rows * std::size_t(max_hidden_), "backpropagation scratch");
+    dL_dy_b_.reallocate(rows * std::size_t(max_hidden_), "backpropagation scratch");
     bias_partials_.reallocate(bias_grad_partials_count(n, max_out_), "bias-gradient partial sums");
     capacity_ = n;
   }
@@ -451,24 +451,23 @@ class CudaBackendImpl final : public CudaBackend {
     launch_bias_activation(z_.data(), params + head.bias_offset, n, head.out, Activation::Identity, stream());
   }
 
-  // grad_ (=) d(mean loss)/d(params) from dL_dz_ (already scaled by 1/n) and
+  // dL_dparams_ (=) d(mean loss)/d(params) from dL_dz_ (already scaled by 1/n) and
   // the activations of the last enqueue_forward(n). Mirrors the CPU backend.
   void enqueue_backward(int n) {
     const float* params = params_.data();
-    float* grad = grad_.data();
-    const float* delta = dL_dz_.data();  // dL/d(pre-activation) of layer l
+    float* grad = dL_dparams_.data();
+    const float* dL_dy = dL_dz_.data();  // dL/d(pre-activation) of layer l
     for (int l = int(spec_.hidden.size()); l >= 0; --l) {
       const LayerSlice& layer = layout_.layers[std::size_t(l)];
       const float* input = l == 0 ? x_.data() : hidden_[std::size_t(l - 1)].data();
-      dense_weight_grad(cublas_, delta, input, n, layer.in, layer.out, grad + layer.weight_offset);
-      launch_bias_grad(delta, n, layer.out, bias_partials_.data(), grad + layer.bias_offset, stream());
+      dense_weight_grad(cublas_, dL_dy, input, n, layer.in, layer.out, grad + layer.weight_offset);
+      launch_bias_grad(dL_dy, n, layer.out, bias_partials_.data(), grad + layer.bias_offset, stream());
       if (l == 0) break;
-      // dL/dh_{l-1} = delta W_l (n x in), then through tanh: * (1 - h^2).
-      float* next = delta == delta_a_.data() ? delta_b_.data() : delta_a_.data();
-      dense_input_grad(cublas_, delta, params + layer.weight_offset, n, layer.in, layer.out, next);
-      launch_tanh_backward(next, hidden_[std::size_t(l - 1)].data(), std::size_t(n) * std::size_t(layer.in),
-                           stream());
-      delta = next;
+      // dL/dh_{l-1} = dL_dy W_l (n x in), then through tanh: * (1 - h^2).
+      float* next = dL_dy == dL_dy_a_.data() ? dL_dy_b_.data() : dL_dy_a_.data();
+      dense_input_grad(cublas_, dL_dy, params + layer.weight_offset, n, layer.in, layer.out, next);
+      launch_tanh_backward(next, hidden_[std::size_t(l - 1)].data(), std::size_t(n) * std::size_t(layer.in), stream());
+      dL_dy = next;
     }
   }
 
@@ -476,17 +475,17 @@ class CudaBackendImpl final : public CudaBackend {
   // the bookkeeping in `state` (state_, or the warm-up's scratch); see the
   // top of this file. Requires n <= capacity_ and offset + n <= rows.
   void enqueue_step(int n, StepState* state) {
-    launch_gather_rows(train_x_.data(), train_t_.data(), order_.data(), state, n, spec_.input_dim,
-                       spec_.target_dim, x_.data(), t_.data(), stream());
+    launch_gather_rows(train_x_.data(), train_t_.data(), order_.data(), state, n, spec_.input_dim, spec_.target_dim,
+                       x_.data(), t_.data(), stream());
     enqueue_forward(n);
     launch_mixture_loss_and_grad(z_.data(), t_.data(), n, head_shape(spec_), 1.0f / float(n), losses_.data(),
                                  dL_dz_.data(), stream());
     enqueue_backward(n);
     launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
-    launch_partial_sums(grad_.data(), layout_.total, SumOf::Square, sq_partials_.data(), stream());
+    launch_partial_sums(dL_dparams_.data(), layout_.total, SumOf::Square, sq_partials_.data(), stream());
     launch_finish_step(loss_partials_.data(), partial_sum_count(std::size_t(n)), n, sq_partials_.data(),
                        partial_sum_count(layout_.total), hyper_.data(), state, stream());
-    launch_adam_update(params_.data(), adam_m_.data(), adam_v_.data(), grad_.data(), layout_.total, hyper_.data(),
+    launch_adam_update(params_.data(), adam_m_.data(), adam_v_.data(), dL_dparams_.data(), layout_.total, hyper_.data(),
                        state, stream());
   }
 
@@ -505,7 +504,7 @@ class CudaBackendImpl final : public CudaBackend {
   CublasHandle cublas_;
   CurandGenerator curand_;
 
-  DeviceBuffer<float> params_, grad_, adam_m_, adam_v_;
+  DeviceBuffer<float> params_, dL_dparams_, adam_m_, adam_v_;
   DeviceBuffer<StepState> state_;
   DeviceBuffer<StepState> warm_up_state_;
   DeviceBuffer<AdamHyper> hyper_;
@@ -513,7 +512,7 @@ class CudaBackendImpl final : public CudaBackend {
   DeviceBuffer<double> loss_partials_, sq_partials_;
 
   int capacity_ = 0;
-  DeviceBuffer<float> x_, t_, z_, dL_dz_, losses_, delta_a_, delta_b_;
+  DeviceBuffer<float> x_, t_, z_, dL_dz_, losses_, dL_dy_a_, dL_dy_b_;
   std::vector<DeviceBuffer<float>> hidden_;
   DeviceBuffer<double> bias_partials_;
 

@@ -24,23 +24,22 @@ namespace mdn::cuda {
 
 }  // namespace mdn::cuda
 
-#define MDN_CUDA_CHECK(call)                                                                  \
-  do {                                                                                        \
-    const cudaError_t mdn_cuda_status_ = (call);                                              \
-    if (mdn_cuda_status_ != cudaSuccess)                                                      \
-      ::mdn::cuda::throw_cuda_error(mdn_cuda_status_, #call, __FILE__, __LINE__);             \
+#define MDN_CUDA_CHECK(call)                                                                                         \
+  do {                                                                                                               \
+    const cudaError_t mdn_cuda_status_ = (call);                                                                     \
+    if (mdn_cuda_status_ != cudaSuccess) ::mdn::cuda::throw_cuda_error(mdn_cuda_status_, #call, __FILE__, __LINE__); \
   } while (0)
 
-#define MDN_CUBLAS_CHECK(call)                                                                \
-  do {                                                                                        \
-    const cublasStatus_t mdn_cublas_status_ = (call);                                         \
-    if (mdn_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                          \
-      ::mdn::cuda::throw_cublas_error(mdn_cublas_status_, #call, __FILE__, __LINE__);         \
+#define MDN_CUBLAS_CHECK(call)                                                        \
+  do {                                                                                \
+    const cublasStatus_t mdn_cublas_status_ = (call);                                 \
+    if (mdn_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                  \
+      ::mdn::cuda::throw_cublas_error(mdn_cublas_status_, #call, __FILE__, __LINE__); \
   } while (0)
 
-#define MDN_CURAND_CHECK(call)                                                                \
-  do {                                                                                        \
-    const curandStatus_t mdn_curand_status_ = (call);                                         \
-    if (mdn_curand_status_ != CURAND_STATUS_SUCCESS)                                          \
-      ::mdn::cuda::throw_curand_error(mdn_curand_status_, #call, __FILE__, __LINE__);         \
+#define MDN_CURAND_CHECK(call)                                                        \
+  do {                                                                                \
+    const curandStatus_t mdn_curand_status_ = (call);                                 \
+    if (mdn_curand_status_ != CURAND_STATUS_SUCCESS)                                  \
+      ::mdn::cuda::throw_curand_error(mdn_curand_status_, #call, __FILE__, __LINE__); \
   } while (0)

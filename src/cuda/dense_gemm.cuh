@@ -14,16 +14,16 @@
 //                  W buffer is col-major W^T (in x out), ld in  -> op T
 //                  X buffer is col-major X^T (in x n), ld in     -> op N
 //                  Sgemm(T, N, m=out, n=n, k=in, W, lda=in, X, ldb=in, Y, ldc=out)
-//   weight grad  dW (out x in) = delta^T (out x n) X (n x in)
-//                  col-major:  dW^T (in x out) = X^T (in x n) . delta (n x out)
+//   weight grad  dL_dW (out x in) = dL_dy^T (out x n) X (n x in)
+//                  col-major:  dL_dW^T (in x out) = X^T (in x n) . dL_dy (n x out)
 //                  X buffer is X^T (in x n), ld in               -> op N
-//                  delta buffer is delta^T (out x n), ld out     -> op T
-//                  Sgemm(N, T, m=in, n=out, k=n, X, lda=in, delta, ldb=out, dW, ldc=in)
-//   input grad   dX (n x in) = delta (n x out) W (out x in)
-//                  col-major:  dX^T (in x n) = W^T (in x out) . delta^T (out x n)
+//                  dL_dy buffer is dL_dy^T (out x n), ld out     -> op T
+//                  Sgemm(N, T, m=in, n=out, k=n, X, lda=in, dL_dy, ldb=out, dL_dW, ldc=in)
+//   input grad   dL_dX (n x in) = dL_dy (n x out) W (out x in)
+//                  col-major:  dL_dX^T (in x n) = W^T (in x out) . dL_dy^T (out x n)
 //                  W buffer is W^T (in x out), ld in             -> op N
-//                  delta buffer is delta^T (out x n), ld out     -> op N
-//                  Sgemm(N, N, m=in, n=n, k=out, W, lda=in, delta, ldb=out, dX, ldc=in)
+//                  dL_dy buffer is dL_dy^T (out x n), ld out     -> op N
+//                  Sgemm(N, N, m=in, n=n, k=out, W, lda=in, dL_dy, ldb=out, dL_dX, ldc=in)
 #pragma once
 #include "cuda/handles.cuh"
 
@@ -32,12 +32,12 @@ namespace mdn::cuda {
 // y (n x out) = x (n x in) W^T; W (out x in).
 void dense_forward(const CublasHandle& cublas, const float* x, const float* W, int n, int in, int out, float* y);
 
-// dL_dW (out x in) = delta^T x; delta (n x out), x (n x in).
-void dense_weight_grad(const CublasHandle& cublas, const float* delta, const float* x, int n, int in, int out,
+// dL_dW (out x in) = dL_dy^T x; dL_dy (n x out), x (n x in).
+void dense_weight_grad(const CublasHandle& cublas, const float* dL_dy, const float* x, int n, int in, int out,
                        float* dL_dW);
 
-// dL_dx (n x in) = delta W; delta (n x out), W (out x in).
-void dense_input_grad(const CublasHandle& cublas, const float* delta, const float* W, int n, int in, int out,
+// dL_dx (n x in) = dL_dy W; dL_dy (n x out), W (out x in).
+void dense_input_grad(const CublasHandle& cublas, const float* dL_dy, const float* W, int n, int in, int out,
                       float* dL_dx);
 
 }  // namespace mdn::cuda

@@ -1,9 +1,8 @@
-#include "cuda/device_buffer.cuh"
-
 #include <cstdio>
 #include <string>
 
 #include "cuda/cuda_check.cuh"
+#include "cuda/device_buffer.cuh"
 #include "mdn/error.hpp"
 
 namespace mdn::cuda {

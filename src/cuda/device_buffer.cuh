@@ -3,10 +3,10 @@
 // an allocation failure is an mdn::Error naming the buffer and its size and
 // suggesting a smaller --batch-size. The destructor never throws.
 #pragma once
+#include <cuda_runtime.h>
+
 #include <cstddef>
 #include <utility>
-
-#include <cuda_runtime.h>
 
 namespace mdn::cuda {
 

@@ -1,6 +1,5 @@
-#include "cuda/handles.cuh"
-
 #include "cuda/cuda_check.cuh"
+#include "cuda/handles.cuh"
 #include "mdn/error.hpp"
 
 namespace mdn::cuda {
@@ -29,7 +28,8 @@ CublasHandle::CublasHandle(cudaStream_t stream, void* workspace, std::size_t wor
   try {
     MDN_CUBLAS_CHECK(cublasSetStream(handle_, stream));
     MDN_CUBLAS_CHECK(cublasSetWorkspace(handle_, workspace, workspace_bytes));
-    MDN_CUBLAS_CHECK(cublasSetMathMode(handle_, mode == MathMode::Tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    MDN_CUBLAS_CHECK(
+        cublasSetMathMode(handle_, mode == MathMode::Tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     MDN_CUBLAS_CHECK(cublasSetPointerMode(handle_, CUBLAS_POINTER_MODE_HOST));
   } catch (...) {
     (void)cublasDestroy(handle_);

@@ -3,14 +3,14 @@
 // Philox generator, and an instantiated CUDA graph. All move-only (or
 // non-movable where nothing needs to move them); destructors never throw.
 #pragma once
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <curand.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <utility>
-
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-#include <curand.h>
 
 namespace mdn::cuda {
 

@@ -138,9 +138,12 @@ struct ParityCase {
 
 std::string regime_name(Regime r) {
   switch (r) {
-    case Regime::Typical: return "Typical";
-    case Regime::ExtremeLogits: return "ExtremeLogits";
-    case Regime::FarTargets: return "FarTargets";
+    case Regime::Typical:
+      return "Typical";
+    case Regime::ExtremeLogits:
+      return "ExtremeLogits";
+    case Regime::FarTargets:
+      return "FarTargets";
   }
   return "?";
 }
