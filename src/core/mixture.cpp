@@ -41,10 +41,4 @@ MixtureBatch predict_mixtures(Backend& backend, const Model& model, const Matrix
   return mixtures_from_head(model, backend.forward(model.stats.standardize_x(x_raw)));
 }
 
-std::unique_ptr<Backend> load_into(DeviceKind device, const Model& model, const CudaOptions& options) {
-  auto backend = make_backend(device, model.spec, options);
-  backend->set_parameters(model.params);
-  return backend;
-}
-
 }  // namespace mdn

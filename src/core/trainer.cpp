@@ -87,8 +87,9 @@ std::vector<float> initial_parameters(const ModelSpec& spec, const Matrix& t_sta
 }
 
 Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const TrainOptions& options,
-            const EpochCallback& on_epoch) {
+            const TrainHooks& hooks) {
   check_options(spec, data, options);
+  if (options.max_rollbacks < 0) throw UsageError("max_rollbacks must be >= 0");
 
   // Split: a seeded permutation; the last val_fraction of it is validation.
   const int rows = data.x.rows;
@@ -110,47 +111,82 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   const Matrix x_val = model.stats.standardize_x(take_rows(data.x, val_idx));
   const Matrix t_val = model.stats.standardize_t(take_rows(data.t, val_idx));
 
-  backend.set_parameters(initial_parameters(spec, t_train, options.seed));
   const ParameterLayout layout(spec);
-  backend.set_optimizer_state(OptimizerState{std::vector<float>(layout.total, 0.0f),
-                                             std::vector<float>(layout.total, 0.0f), 0});
+  TrainingState state;
+  if (hooks.resume_state != nullptr && hooks.resume_model != nullptr) {
+    // The split and statistics are recomputed from (data, seed); a checkpoint
+    // made on other data would silently train on a different problem.
+    const Standardizer& saved = hooks.resume_model->stats;
+    if (saved.x_mean != model.stats.x_mean || saved.t_mean != model.stats.t_mean ||
+        saved.x_scale != model.stats.x_scale || saved.t_scale != model.stats.t_scale)
+      throw Error("--resume: the checkpoint was made on different data or with another --seed / --val-fraction");
+    state = *hooks.resume_state;
+    model.history = hooks.resume_model->history;
+  } else {
+    state.lr = options.lr;
+    state.params = initial_parameters(spec, t_train, options.seed);
+    state.optimizer = OptimizerState{std::vector<float>(layout.total, 0.0f), std::vector<float>(layout.total, 0.0f), 0};
+    state.best_params = state.params;
+  }
+  backend.set_parameters(state.params);
+  backend.set_optimizer_state(state.optimizer);
   backend.set_training_data(x_train, t_train);
 
   EpochConfig config;
   config.batch_size = options.batch_size;
-  config.adam.lr = options.lr;
   config.adam.clip_norm = options.clip_norm;
 
+  auto checkpoint = [&] {
+    if (!hooks.on_checkpoint) return;
+    Model snapshot = model;
+    snapshot.params = state.params;
+    hooks.on_checkpoint(snapshot, state);
+  };
+
   const auto start = std::chrono::steady_clock::now();
-  double best = std::numeric_limits<double>::infinity();
-  int since_best = 0;
-  std::vector<float> best_params = backend.parameters();
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+  const int first_epoch = state.epoch + 1;
+  for (int epoch = first_epoch; epoch <= options.epochs; ++epoch) {
+    // The permutation depends on (seed, epoch) alone, so a resumed run sees the
+    // same batches as an uninterrupted one.
     config.shuffle_seed = options.seed * 1000003ull + std::uint64_t(epoch);
+    config.adam.lr = state.lr;
     const EpochStats stats = backend.train_epoch(config);
-    if (!stats.finite || !std::isfinite(stats.mean_loss))
-      throw Error("training diverged in epoch " + std::to_string(epoch) +
-                  ": the loss or its gradient became NaN/Inf (try a lower --lr or a smaller --clip-norm); "
-                  "no model file was written");
-    const double val = val_rows > 0 ? backend.mean_nll(x_val, t_val) : stats.mean_loss;
-    if (!std::isfinite(val))
-      throw Error("training diverged in epoch " + std::to_string(epoch) +
-                  ": the validation NLL is NaN/Inf; no model file was written");
+    const double val = !stats.finite || !std::isfinite(stats.mean_loss) ? std::nan("")
+                       : val_rows > 0                                    ? backend.mean_nll(x_val, t_val)
+                                                                         : stats.mean_loss;
+    if (!std::isfinite(val)) {
+      // Roll back to the last good epoch with half the learning rate.
+      if (state.rollbacks >= options.max_rollbacks)
+        throw Error("training diverged in epoch " + std::to_string(epoch) +
+                    ": the loss or its gradient became NaN/Inf again after " + std::to_string(state.rollbacks) +
+                    " rollbacks with a halved learning rate (try a lower --lr or a smaller --clip-norm); "
+                    "no model file was written");
+      state.rollbacks += 1;
+      state.lr *= 0.5f;
+      backend.set_parameters(state.params);
+      backend.set_optimizer_state(state.optimizer);
+      --epoch;  // repeat this epoch
+      continue;
+    }
+    state.epoch = epoch;
+    state.params = backend.parameters();
+    state.optimizer = backend.optimizer_state();
 
     model.history.train_nll.push_back(float(stats.mean_loss));
     if (val_rows > 0) model.history.val_nll.push_back(float(val));
-    const bool improved = val < best;
+    const bool improved = val < state.best_val;
     if (improved) {
-      best = val;
-      since_best = 0;
-      best_params = backend.parameters();
+      state.best_val = val;
+      state.since_best = 0;
+      state.best_params = state.params;
       model.history.best_epoch = epoch;
     } else {
-      ++since_best;
+      ++state.since_best;
     }
 
-    if (on_epoch) {
+    if (hooks.on_epoch) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const int done = epoch - first_epoch + 1;
       EpochReport report;
       report.epoch = epoch;
       report.epochs = options.epochs;
@@ -158,15 +194,20 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       report.val_nll = val_rows > 0 ? val : std::numeric_limits<double>::quiet_NaN();
       report.improved = improved;
       report.seconds_elapsed = elapsed;
-      report.samples_per_second = elapsed > 0 ? double(stats.samples) * epoch / elapsed : 0.0;
-      report.seconds_left = elapsed / epoch * (options.epochs - epoch);
+      report.samples_per_second = elapsed > 0 ? double(stats.samples) * done / elapsed : 0.0;
+      report.seconds_left = elapsed / done * (options.epochs - epoch);
       report.log_jacobian = model.stats.log_jacobian();
-      on_epoch(report);
+      report.lr = state.lr;
+      report.rollbacks = state.rollbacks;
+      hooks.on_epoch(report);
     }
+    const bool stop = hooks.stop_requested != nullptr && hooks.stop_requested->load();
+    if (stop || (options.checkpoint_every > 0 && epoch % options.checkpoint_every == 0)) checkpoint();
+    if (stop) throw Interrupted("interrupted after epoch " + std::to_string(epoch));
     // Early stopping on the validation NLL; the best weights are kept.
-    if (val_rows > 0 && options.patience > 0 && since_best >= options.patience) break;
+    if (val_rows > 0 && options.patience > 0 && state.since_best >= options.patience) break;
   }
-  model.params = best_params;
+  model.params = state.best_params;
   return model;
 }
 

@@ -1,0 +1,521 @@
+// Model files: safetensors with the seed PyTorch module's tensor names, and the
+// spec, statistics, column names and history as JSON strings in the metadata.
+// The format is specified in docs/MODEL_FORMAT.md; keep the two in step.
+#include "mdn/model_io.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "io/json.hpp"
+#include "io/model_file.hpp"
+#include "io/safetensors.hpp"
+#include "mdn/atomic_file.hpp"
+#include "mdn/error.hpp"
+
+namespace mdn {
+namespace {
+
+using io::Json;
+
+// Metadata keys (all values are strings, as safetensors requires).
+constexpr const char* kFormatKey = "format";
+constexpr const char* kFormatValue = "mdn";
+constexpr const char* kVersionKey = "mdn.format_version";
+constexpr const char* kSpecKey = "mdn.spec";
+constexpr const char* kFeaturesKey = "mdn.features";
+constexpr const char* kTargetsKey = "mdn.targets";
+constexpr const char* kStandardizerKey = "mdn.standardizer";
+constexpr const char* kHistoryKey = "mdn.history";
+constexpr const char* kCheckpointKey = "mdn.checkpoint";  // only in training checkpoints (checkpoint.cpp)
+
+// One tensor of the file: a contiguous slice [offset, offset + rows*cols) of
+// the flat parameter buffer. cols == 0 marks a bias (1-D, shape [rows]).
+struct TensorSlot {
+  std::string name;
+  std::uint64_t rows = 0;
+  std::uint64_t cols = 0;
+  std::size_t offset = 0;
+
+  std::vector<std::uint64_t> shape() const {
+    return cols ? std::vector<std::uint64_t>{rows, cols} : std::vector<std::uint64_t>{rows};
+  }
+  std::uint64_t count() const { return cols ? rows * cols : rows; }
+};
+
+// Expected shapes from the spec alone, without offsets: safe to call on an
+// untrusted spec before ParameterLayout multiplies anything.
+std::vector<TensorSlot> expected_shapes(const ModelSpec& spec) {
+  std::vector<TensorSlot> slots;
+  std::uint64_t in = std::uint64_t(spec.input_dim);
+  for (std::size_t l = 0; l < spec.hidden.size(); ++l) {
+    const std::uint64_t out = std::uint64_t(spec.hidden[l]);
+    // nn.Sequential(Linear, Tanh, Linear, Tanh, ...): the Linear layers are
+    // the even-numbered children.
+    const std::string prefix = "backbone." + std::to_string(2 * l);
+    slots.push_back({prefix + ".weight", out, in, 0});
+    slots.push_back({prefix + ".bias", out, 0, 0});
+    in = out;
+  }
+  const std::uint64_t k = std::uint64_t(spec.components);
+  const std::uint64_t kt = k * std::uint64_t(spec.target_dim);
+  // Head rows are [a (K) | s (K*T) | m (K*T)]: three nn.Linear heads in the seed.
+  slots.push_back({"z_alpha.weight", k, in, 0});
+  slots.push_back({"z_sigma.weight", kt, in, 0});
+  slots.push_back({"z_mu.weight", kt, in, 0});
+  slots.push_back({"z_alpha.bias", k, 0, 0});
+  slots.push_back({"z_sigma.bias", kt, 0, 0});
+  slots.push_back({"z_mu.bias", kt, 0, 0});
+  return slots;
+}
+
+// The same tensors with their offsets in the flat buffer. In this order they
+// tile the buffer exactly (head W rows a|s|m, then head b a|s|m), so the file's
+// data section is byte-for-byte the flat parameter buffer.
+std::vector<TensorSlot> tensor_slots(const ModelSpec& spec) {
+  const ParameterLayout layout(spec);
+  std::vector<TensorSlot> slots = expected_shapes(spec);
+  std::size_t i = 0;
+  for (std::size_t l = 0; l + 1 < layout.layers.size(); ++l) {
+    slots[i++].offset = layout.layers[l].weight_offset;
+    slots[i++].offset = layout.layers[l].bias_offset;
+  }
+  const LayerSlice& head = layout.head();
+  const std::size_t k = std::size_t(spec.components);
+  const std::size_t kt = k * std::size_t(spec.target_dim);
+  const std::size_t h = std::size_t(head.in);
+  slots[i++].offset = head.weight_offset;
+  slots[i++].offset = head.weight_offset + k * h;
+  slots[i++].offset = head.weight_offset + (k + kt) * h;
+  slots[i++].offset = head.bias_offset;
+  slots[i++].offset = head.bias_offset + k;
+  slots[i++].offset = head.bias_offset + k + kt;
+  return slots;
+}
+
+std::string shape_text(const std::vector<std::uint64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// ---- save ------------------------------------------------------------------
+
+Json float_array(const std::vector<float>& v) {
+  Json a = Json::array();
+  for (const float x : v) a.push_back(Json::from_float(x));
+  return a;
+}
+
+// History values may be NaN/Inf (a diverged epoch); JSON has no such numbers,
+// so they are written as null and read back as NaN.
+Json history_array(const std::vector<float>& v) {
+  Json a = Json::array();
+  for (const float x : v) a.push_back(std::isfinite(x) ? Json::from_float(x) : Json());
+  return a;
+}
+
+Json string_array(const std::vector<std::string>& v) {
+  Json a = Json::array();
+  for (const auto& s : v) a.push_back(Json(s));
+  return a;
+}
+
+void check_names(const std::string& path, const char* what, const std::vector<std::string>& names,
+                 std::size_t expected, const char* dim) {
+  if (names.size() != expected)
+    throw Error(path + ": cannot save the model: " + std::to_string(names.size()) + " " + what + " names for " +
+                dim + " = " + std::to_string(expected));
+  for (const auto& name : names)
+    if (!io::is_valid_utf8(name))
+      throw Error(path + ": cannot save the model: " + what + " name '" + name +
+                  "' is not valid UTF-8 (the file format stores names as UTF-8 text)");
+}
+
+void check_stats(const std::string& path, const char* name, const std::vector<float>& v, std::size_t expected,
+                 bool is_scale) {
+  if (v.size() != expected)
+    throw Error(path + ": cannot save the model: standardizer " + name + " has " + std::to_string(v.size()) +
+                " values, expected " + std::to_string(expected));
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]) || (is_scale && !(v[i] > 0.0f)))
+      throw Error(path + ": cannot save the model: standardizer " + name + "[" + std::to_string(i) + "] = " +
+                  std::to_string(v[i]) + (is_scale ? " (must be finite and > 0)" : " (must be finite)"));
+}
+
+// Everything save_model promises to check before it touches the file system.
+void validate_for_save(const Model& model, const std::string& path) {
+  try {
+    model.spec.validate();
+  } catch (const Error& e) {
+    throw Error(path + ": cannot save the model: invalid spec: " + e.what());
+  }
+  const ModelSpec& spec = model.spec;
+  const ParameterLayout layout(spec);
+  if (model.params.size() != layout.total)
+    throw Error(path + ": cannot save the model: " + std::to_string(model.params.size()) +
+                " parameters, but the spec needs " + std::to_string(layout.total));
+  for (std::size_t i = 0; i < model.params.size(); ++i)
+    if (!std::isfinite(model.params[i]))
+      throw Error(path + ": cannot save the model: parameter " + std::to_string(i) + " is " +
+                  std::to_string(model.params[i]) + " (a model with non-finite weights is refused)");
+  const std::size_t d = std::size_t(spec.input_dim), t = std::size_t(spec.target_dim);
+  check_names(path, "feature", model.feature_names, d, "D");
+  check_names(path, "target", model.target_names, t, "T");
+  check_stats(path, "x_mean", model.stats.x_mean, d, false);
+  check_stats(path, "x_scale", model.stats.x_scale, d, true);
+  check_stats(path, "t_mean", model.stats.t_mean, t, false);
+  check_stats(path, "t_scale", model.stats.t_scale, t, true);
+}
+
+std::map<std::string, std::string> build_metadata(const Model& model) {
+  const ModelSpec& spec = model.spec;
+  Json hidden = Json::array();
+  for (const int w : spec.hidden) hidden.push_back(Json(w));
+  Json spec_json = Json::object();
+  spec_json.set("input_dim", Json(spec.input_dim));
+  spec_json.set("target_dim", Json(spec.target_dim));
+  spec_json.set("components", Json(spec.components));
+  spec_json.set("hidden", std::move(hidden));
+  spec_json.set("activation", Json(spec.activation));
+  spec_json.set("log_sigma_min", Json::from_float(spec.log_sigma_min));
+  spec_json.set("log_sigma_max", Json::from_float(spec.log_sigma_max));
+
+  Json stats = Json::object();
+  stats.set("x_mean", float_array(model.stats.x_mean));
+  stats.set("x_scale", float_array(model.stats.x_scale));
+  stats.set("t_mean", float_array(model.stats.t_mean));
+  stats.set("t_scale", float_array(model.stats.t_scale));
+
+  Json history = Json::object();
+  history.set("train_nll", history_array(model.history.train_nll));
+  history.set("val_nll", history_array(model.history.val_nll));
+  history.set("best_epoch", Json(model.history.best_epoch));
+
+  return {
+      {kFormatKey, kFormatValue},
+      {kVersionKey, std::to_string(kModelFormatVersion)},
+      {kSpecKey, spec_json.dump()},
+      {kFeaturesKey, string_array(model.feature_names).dump()},
+      {kTargetsKey, string_array(model.target_names).dump()},
+      {kStandardizerKey, stats.dump()},
+      {kHistoryKey, history.dump()},
+  };
+}
+
+// ---- load ------------------------------------------------------------------
+
+// Every load error goes through here, so each message starts with the path.
+class Loader {
+ public:
+  explicit Loader(const std::string& path, std::vector<std::string> extra_names = {})
+      : path_(path), reader_(path), extra_names_(std::move(extra_names)) {}
+
+  Model load() {
+    check_format();
+    Model model;
+    model.spec = read_spec();
+    read_names(model);
+    read_stats(model);
+    read_history(model);
+    check_tensors(model.spec);
+    read_params(model);
+    return model;
+  }
+
+  const std::map<std::string, std::string>& metadata() const { return reader_.metadata(); }
+  // The extra tensors, in the order of extra_names (after load()).
+  std::vector<std::vector<float>> take_extra() { return std::move(extra_values_); }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const { throw Error(path_ + ": " + what); }
+
+  const std::string* meta(const char* key) const {
+    const auto it = reader_.metadata().find(key);
+    return it == reader_.metadata().end() ? nullptr : &it->second;
+  }
+
+  const std::string& require_meta(const char* key) const {
+    const std::string* value = meta(key);
+    if (!value) fail(std::string("corrupt mdn model file: metadata \"") + key + "\" is missing");
+    return *value;
+  }
+
+  Json parse_meta(const char* key) const {
+    try {
+      return Json::parse(require_meta(key));
+    } catch (const io::JsonError& e) {
+      fail(std::string("corrupt mdn model file: metadata \"") + key + "\" is not valid JSON (" + e.what() + ")");
+    }
+  }
+
+  void check_format() const {
+    const std::string* format = meta(kFormatKey);
+    if (!format)
+      fail("not an mdn model file: a safetensors file without \"format\": \"mdn\" in its metadata "
+           "(written by another program?)");
+    if (*format != kFormatValue)
+      fail("not an mdn model file: its metadata says \"format\": \"" + *format +
+           "\", not \"mdn\" (written by another program?)");
+    const std::string* version = meta(kVersionKey);
+    if (!version) fail(std::string("corrupt mdn model file: metadata \"") + kVersionKey + "\" is missing");
+    // Digits only, at most 9 of them, so the value fits an int without overflow.
+    const bool numeric = !version->empty() && version->size() <= 9 &&
+                         version->find_first_not_of("0123456789") == std::string::npos;
+    if (!numeric)
+      fail(std::string("corrupt mdn model file: format version \"") + *version + "\" is not a number");
+    const int v = std::stoi(*version);
+    if (v > kModelFormatVersion)
+      fail("written by a newer mdn (format version " + std::to_string(v) + "; this build reads up to " +
+           std::to_string(kModelFormatVersion) + ")");
+    if (v < 1) fail("corrupt mdn model file: format version " + std::to_string(v) + " does not exist");
+  }
+
+  // Object members; keys outside `allowed` are refused (an unknown key in the
+  // spec or the statistics could change what the weights mean).
+  void check_keys(const Json& obj, const char* what, std::initializer_list<const char*> allowed) const {
+    for (const auto& member : obj.as_object()) {
+      bool known = false;
+      for (const char* a : allowed) known = known || member.first == a;
+      if (!known) fail(std::string("corrupt mdn model file: unknown key \"") + member.first + "\" in " + what);
+    }
+  }
+
+  const Json& field(const Json& obj, const char* what, const char* key) const {
+    const Json* value = obj.find(key);
+    if (!value) fail(std::string("corrupt mdn model file: ") + what + " has no \"" + key + "\"");
+    return *value;
+  }
+
+  int int_field(const Json& obj, const char* what, const char* key) const {
+    int v = 0;
+    if (!field(obj, what, key).get_int(v))
+      fail(std::string("corrupt mdn model file: ") + what + " \"" + key + "\" is not an integer");
+    return v;
+  }
+
+  // A number that is a finite float (null allowed, as NaN, where `null_is_nan`).
+  float to_float(const Json& value, const std::string& where, bool null_is_nan) const {
+    if (null_is_nan && value.is_null()) return NAN;
+    if (!value.is_number()) fail("corrupt mdn model file: " + where + " is " + io::json_type_name(value.type()) +
+                                 ", not a number");
+    const double d = value.as_number();
+    // Below 2^128 - 2^103 a double rounds to a finite float (FLT_MAX itself is
+    // written as 3.4028235e+38, slightly above FLT_MAX as a double).
+    constexpr double kFloatOverflow = 0x1.ffffffp127;
+    if (!(std::fabs(d) < kFloatOverflow)) fail("corrupt mdn model file: " + where + " is out of float range");
+    return float(d);
+  }
+
+  std::vector<float> float_list(const Json& obj, const char* what, const char* key, bool null_is_nan) const {
+    const Json& arr = field(obj, what, key);
+    if (!arr.is_array())
+      fail(std::string("corrupt mdn model file: ") + what + " \"" + key + "\" is not an array");
+    std::vector<float> out;
+    for (std::size_t i = 0; i < arr.as_array().size(); ++i)
+      out.push_back(to_float(arr.as_array()[i], std::string(what) + " " + key + "[" + std::to_string(i) + "]",
+                             null_is_nan));
+    return out;
+  }
+
+  ModelSpec read_spec() const {
+    const Json spec_json = parse_meta(kSpecKey);
+    const char* what = "the spec (metadata \"mdn.spec\")";
+    if (!spec_json.is_object()) fail(std::string("corrupt mdn model file: ") + what + " is not a JSON object");
+    check_keys(spec_json, what,
+               {"input_dim", "target_dim", "components", "hidden", "activation", "log_sigma_min", "log_sigma_max"});
+    ModelSpec spec;
+    spec.input_dim = int_field(spec_json, what, "input_dim");
+    spec.target_dim = int_field(spec_json, what, "target_dim");
+    spec.components = int_field(spec_json, what, "components");
+    const Json& hidden = field(spec_json, what, "hidden");
+    if (!hidden.is_array()) fail(std::string("corrupt mdn model file: ") + what + " \"hidden\" is not an array");
+    spec.hidden.clear();
+    for (const Json& w : hidden.as_array()) {
+      int width = 0;
+      if (!w.get_int(width)) fail(std::string("corrupt mdn model file: ") + what + " \"hidden\" holds a non-integer");
+      spec.hidden.push_back(width);
+    }
+    const Json& activation = field(spec_json, what, "activation");
+    if (!activation.is_string())
+      fail(std::string("corrupt mdn model file: ") + what + " \"activation\" is not a string");
+    spec.activation = activation.as_string();
+    spec.log_sigma_min = to_float(field(spec_json, what, "log_sigma_min"), "spec log_sigma_min", false);
+    spec.log_sigma_max = to_float(field(spec_json, what, "log_sigma_max"), "spec log_sigma_max", false);
+    try {
+      spec.validate();
+    } catch (const Error& e) {
+      fail(std::string("invalid model spec in the file: ") + e.what());
+    }
+    return spec;
+  }
+
+  std::vector<std::string> read_name_list(const char* key, std::size_t expected, const char* dim) const {
+    const Json list = parse_meta(key);
+    if (!list.is_array()) fail(std::string("corrupt mdn model file: metadata \"") + key + "\" is not a JSON array");
+    std::vector<std::string> names;
+    for (const Json& n : list.as_array()) {
+      if (!n.is_string()) fail(std::string("corrupt mdn model file: metadata \"") + key + "\" holds a non-string");
+      names.push_back(n.as_string());
+    }
+    if (names.size() != expected)
+      fail(std::string("corrupt mdn model file: metadata \"") + key + "\" lists " + std::to_string(names.size()) +
+           " names but the spec has " + dim + " = " + std::to_string(expected));
+    return names;
+  }
+
+  void read_names(Model& model) const {
+    model.feature_names = read_name_list(kFeaturesKey, std::size_t(model.spec.input_dim), "D");
+    model.target_names = read_name_list(kTargetsKey, std::size_t(model.spec.target_dim), "T");
+  }
+
+  void read_stats(Model& model) const {
+    const Json stats = parse_meta(kStandardizerKey);
+    const char* what = "the standardizer (metadata \"mdn.standardizer\")";
+    if (!stats.is_object()) fail(std::string("corrupt mdn model file: ") + what + " is not a JSON object");
+    check_keys(stats, what, {"x_mean", "x_scale", "t_mean", "t_scale"});
+    const std::size_t d = std::size_t(model.spec.input_dim), t = std::size_t(model.spec.target_dim);
+    const auto get = [&](const char* key, std::size_t expected, const char* dim, bool is_scale) {
+      std::vector<float> v = float_list(stats, what, key, false);
+      if (v.size() != expected)
+        fail(std::string("corrupt mdn model file: standardizer \"") + key + "\" has " + std::to_string(v.size()) +
+             " values but the spec has " + dim + " = " + std::to_string(expected));
+      if (is_scale)
+        for (std::size_t i = 0; i < v.size(); ++i)
+          if (!(v[i] > 0.0f))
+            fail(std::string("corrupt mdn model file: standardizer ") + key + "[" + std::to_string(i) + "] = " +
+                 std::to_string(v[i]) + " (a scale must be > 0)");
+      return v;
+    };
+    model.stats.x_mean = get("x_mean", d, "D", false);
+    model.stats.x_scale = get("x_scale", d, "D", true);
+    model.stats.t_mean = get("t_mean", t, "T", false);
+    model.stats.t_scale = get("t_scale", t, "T", true);
+  }
+
+  // Optional: a file without history (e.g. written by hand from PyTorch)
+  // loads with an empty one. Unknown keys are ignored: history is informative
+  // and never changes what the model computes.
+  void read_history(Model& model) const {
+    if (!meta(kHistoryKey)) return;
+    const Json history = parse_meta(kHistoryKey);
+    const char* what = "the history (metadata \"mdn.history\")";
+    if (!history.is_object()) fail(std::string("corrupt mdn model file: ") + what + " is not a JSON object");
+    model.history.train_nll = float_list(history, what, "train_nll", true);
+    model.history.val_nll = float_list(history, what, "val_nll", true);
+    model.history.best_epoch = int_field(history, what, "best_epoch");
+  }
+
+  void check_tensors(const ModelSpec& spec) const {
+    const std::vector<TensorSlot> slots = expected_shapes(spec);
+    for (const TensorSlot& slot : slots) {
+      const io::TensorInfo* info = reader_.find(slot.name);
+      if (!info)
+        fail("corrupt mdn model file: tensor '" + slot.name + "' is missing (the spec needs it)");
+      if (info->dtype != "F32")
+        fail("corrupt mdn model file: tensor '" + slot.name + "' has dtype " + info->dtype + ", expected F32");
+      if (info->shape != slot.shape())
+        fail("corrupt mdn model file: tensor '" + slot.name + "' has shape " + shape_text(info->shape) +
+             " but the spec needs " + shape_text(slot.shape()));
+    }
+    for (const io::TensorInfo& info : reader_.tensors()) {
+      bool expected = false;
+      for (const TensorSlot& slot : slots) expected = expected || slot.name == info.name;
+      for (const std::string& name : extra_names_) expected = expected || name == info.name;
+      if (expected) continue;
+      if (meta(kCheckpointKey))
+        fail("this is a training checkpoint, not a model file (continue it with mdn train --resume)");
+      fail("corrupt mdn model file: unexpected tensor '" + info.name + "' (not part of this spec)");
+    }
+    for (const std::string& name : extra_names_) {
+      const io::TensorInfo* info = reader_.find(name);
+      if (!info) fail("tensor '" + name + "' is missing (is this a training checkpoint?)");
+      if (info->dtype != "F32" || info->shape.size() != 1)
+        fail("tensor '" + name + "' must be a 1-D F32 tensor, has dtype " + info->dtype + " and shape " +
+             shape_text(info->shape));
+    }
+  }
+
+  void read_params(Model& model) {
+    // The shapes matched and the reader checked that the tensors tile the
+    // buffer, so ParameterLayout(spec).total * 4 == buffer length: no size
+    // computed below can overflow or exceed what the file holds.
+    const ParameterLayout layout(model.spec);
+    const std::string buffer = reader_.read_buffer();
+    for (const std::string& name : extra_names_) {
+      const io::TensorInfo& info = *reader_.find(name);
+      extra_values_.push_back(io::f32_from_le_bytes(
+          std::string_view(buffer).substr(std::size_t(info.begin), std::size_t(info.end - info.begin))));
+    }
+    model.params.assign(layout.total, 0.0f);
+    for (const TensorSlot& slot : tensor_slots(model.spec)) {
+      const io::TensorInfo& info = *reader_.find(slot.name);
+      const std::vector<float> values = io::f32_from_le_bytes(
+          std::string_view(buffer).substr(std::size_t(info.begin), std::size_t(info.end - info.begin)));
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!std::isfinite(values[i]))
+          fail("corrupt mdn model file: tensor '" + slot.name + "' holds a non-finite value (" +
+               std::to_string(values[i]) + ") at element " + std::to_string(i));
+        model.params[slot.offset + i] = values[i];
+      }
+    }
+  }
+
+  std::string path_;
+  io::SafetensorsReader reader_;
+  std::vector<std::string> extra_names_;
+  std::vector<std::vector<float>> extra_values_;
+};
+
+}  // namespace
+
+void io::save_model_file(const Model& model, const std::string& path, const std::vector<ExtraTensor>& extra_tensors,
+                         const std::map<std::string, std::string>& extra_metadata) {
+  validate_for_save(model, path);
+  std::vector<std::string> storage;
+  std::vector<io::TensorBytes> tensors;
+  const std::vector<TensorSlot> slots = tensor_slots(model.spec);
+  storage.reserve(slots.size() + extra_tensors.size());  // TensorBytes view into these: no reallocation
+  for (const TensorSlot& slot : slots) {
+    storage.push_back(io::f32_to_le_bytes(model.params.data() + slot.offset, std::size_t(slot.count())));
+    tensors.push_back({slot.name, "F32", slot.shape(), storage.back()});
+  }
+  for (const ExtraTensor& extra : extra_tensors) {
+    storage.push_back(io::f32_to_le_bytes(extra.values.data(), extra.values.size()));
+    tensors.push_back({extra.name, "F32", {std::uint64_t(extra.values.size())}, storage.back()});
+  }
+  std::map<std::string, std::string> metadata;
+  try {
+    metadata = build_metadata(model);
+    for (const auto& [key, value] : extra_metadata) metadata[key] = value;
+  } catch (const Error& e) {
+    throw Error(path + ": cannot save the model: " + e.what());
+  }
+  // Only now touch the file system: every check above leaves `path` as it was.
+  AtomicFile file(path);
+  try {
+    io::write_safetensors(file.stream(), tensors, metadata);
+  } catch (const Error& e) {
+    throw Error(path + ": cannot save the model: " + e.what());  // ~AtomicFile removes the temporary
+  }
+  file.commit();
+}
+
+void save_model(const Model& model, const std::string& path) { io::save_model_file(model, path, {}, {}); }
+
+Model load_model(const std::string& path) { return Loader(path).load(); }
+
+Model io::load_model_file(const std::string& path, const std::vector<std::string>& extra_names,
+                          std::vector<std::vector<float>>* extra_values,
+                          std::map<std::string, std::string>* metadata) {
+  Loader loader(path, extra_names);
+  Model model = loader.load();
+  if (extra_values) *extra_values = loader.take_extra();
+  if (metadata) *metadata = loader.metadata();
+  return model;
+}
+
+}  // namespace mdn
