@@ -12,6 +12,7 @@
 // of any coverage up to 1 - 1e-14, so no crossing lies outside the grid.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -22,6 +23,14 @@
 #include "mdn/predictive.hpp"
 
 namespace mdn {
+namespace {
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
+
 namespace {
 
 constexpr double kGridHalfWidth = 8.0;  // in sigmas of each component
@@ -97,7 +106,7 @@ Crossings region_above(const Marginal& g, const std::vector<double>& grid, const
 
 void validate_coverage(double coverage) {
   if (!(coverage > 0.0 && coverage < 1.0))
-    throw UsageError("--hdi: the coverage must be strictly between 0 and 1, got " + std::to_string(coverage));
+    throw UsageError("--hdi: the coverage must be strictly between 0 and 1, got " + number_text(coverage));
 }
 
 DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, double coverage) {
