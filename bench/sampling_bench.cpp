@@ -4,9 +4,10 @@
 // of its output to compare against the device's write bandwidth. GPU cases
 // SkipWithError("no CUDA device") without one.
 //
-//   build/bench/mdn_bench --benchmark_filter='Sample|Quantile|Mode|Hdr'
+//   build/bench/mdn_bench --benchmark_filter='Sample|Quantiles|Modes|Hdr'
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <random>
 
 #include "mdn/backend.hpp"
@@ -50,84 +51,66 @@ mdn::Matrix random_heads(int rows, const mdn::ModelSpec& spec, std::uint64_t see
   return z;
 }
 
-void BM_CpuSample(benchmark::State& state) {
-  const int rows = int(state.range(0)), S = int(state.range(1));
+// ---- sampling: 10^6 rows x 100 draws, K = 5, T = 1 (draws/s as items/s) ------------
+// Names follow bench/peer_pytorch.py's OUR_NAMES: BM_Sample/{cpu,cuda}/K5_T1/ROWS.
+constexpr int kSamplesPerRow = 100;
+
+void cpu_sample(benchmark::State& state) {
+  const int rows = int(state.range(0));
   const mdn::MixtureBatch m = random_batch(rows, 5, 1, 1);
-  std::vector<float> out(std::size_t(rows) * S);
+  std::vector<float> out(std::size_t(rows) * kSamplesPerRow);
   mdn::SampleOptions options{1};
   for (auto _ : state) {
-    mdn::sample_mixtures(m, S, options, 0, out.data());
+    const auto t0 = std::chrono::steady_clock::now();
+    mdn::sample_mixtures(m, kSamplesPerRow, options, 0, out.data());
     benchmark::DoNotOptimize(out.data());
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     ++options.seed;
   }
-  state.SetItemsProcessed(state.iterations() * rows * S);
-  state.SetBytesProcessed(state.iterations() * rows * S * int64_t(sizeof(float)));
+  state.SetItemsProcessed(state.iterations() * rows * kSamplesPerRow);
+  state.SetBytesProcessed(state.iterations() * rows * kSamplesPerRow * int64_t(sizeof(float)));
 }
-BENCHMARK(BM_CpuSample)->Args({10000, 100})->Args({100000, 100})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_CpuQuantiles(benchmark::State& state) {
-  const int rows = int(state.range(0));
-  const mdn::MixtureBatch m = random_batch(rows, 5, 1, 2);
-  for (auto _ : state) benchmark::DoNotOptimize(mdn::predictive_quantiles(m, {0.05, 0.5, 0.95}));
-  state.SetItemsProcessed(state.iterations() * rows);  // rows/s (3 levels each)
-}
-BENCHMARK(BM_CpuQuantiles)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
-
-void BM_CpuModes(benchmark::State& state) {
-  const int rows = int(state.range(0));
-  const mdn::MixtureBatch m = random_batch(rows, 5, 1, 3);
-  for (auto _ : state) benchmark::DoNotOptimize(mdn::predictive_modes(m));
-  state.SetItemsProcessed(state.iterations() * rows);
-}
-BENCHMARK(BM_CpuModes)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
-
-void BM_CpuHdr(benchmark::State& state) {
-  const int rows = int(state.range(0));
-  const mdn::MixtureBatch m = random_batch(rows, 5, 1, 4);
-  for (auto _ : state) benchmark::DoNotOptimize(mdn::predictive_hdr(m, 0, 0.9));
-  state.SetItemsProcessed(state.iterations() * rows);
-}
-BENCHMARK(BM_CpuHdr)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime();
-
-// The case: 10^6 rows x 100 samples, K = 5, T = 1: the kernel alone.
-void BM_GpuSampleKernel(benchmark::State& state) {
+// The kernel alone (z already on the device, output left there), timed with
+// CUDA events; bytes/s is the output written, to compare with the device's
+// write bandwidth.
+void gpu_sample_kernel(benchmark::State& state) {
   if (!mdn::cuda_available()) {
     state.SkipWithError("no CUDA device");
     return;
   }
 #if defined(MDN_WITH_CUDA)
-  const int rows = int(state.range(0)), S = int(state.range(1));
+  const int rows = int(state.range(0));
   mdn::Model model;
   model.spec.components = 5;
   model.spec.target_dim = 1;
   model.stats.t_mean = {0.0f};
   model.stats.t_scale = {1.0f};
   try {
-    mdn::cuda::DeviceSampling run(model, random_heads(rows, model.spec, 5), S);
+    mdn::cuda::DeviceSampling run(model, random_heads(rows, model.spec, 5), kSamplesPerRow);
     mdn::SampleOptions options{1};
     run.run_ms(options);  // warm-up
     for (auto _ : state) {
       ++options.seed;
       state.SetIterationTime(run.run_ms(options) / 1000.0);
     }
-    state.SetItemsProcessed(state.iterations() * int64_t(rows) * S);
+    state.SetItemsProcessed(state.iterations() * int64_t(rows) * kSamplesPerRow);
     state.SetBytesProcessed(state.iterations() * int64_t(run.output_bytes()));
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
   }
 #endif
 }
-BENCHMARK(BM_GpuSampleKernel)->Args({1000000, 100})->UseManualTime()->Unit(benchmark::kMillisecond);
 
-// End to end through CudaSampler (upload z, kernel, download to pageable
-// host memory): what `mdn sample --device cuda` pays per chunk.
-void BM_GpuSampleWithTransfers(benchmark::State& state) {
+// End to end through CudaSampler (upload z, kernel, download to pageable host
+// memory): what `mdn sample --device cuda` pays per chunk.
+void gpu_sample_with_transfers(benchmark::State& state) {
   if (!mdn::cuda_available()) {
     state.SkipWithError("no CUDA device");
     return;
   }
 #if defined(MDN_WITH_CUDA)
-  const int rows = int(state.range(0)), S = int(state.range(1));
+  const int rows = int(state.range(0));
   mdn::Model model;
   model.spec.components = 5;
   model.spec.target_dim = 1;
@@ -135,16 +118,54 @@ void BM_GpuSampleWithTransfers(benchmark::State& state) {
   model.stats.t_scale = {1.0f};
   try {
     const mdn::Matrix z = random_heads(rows, model.spec, 6);
-    std::vector<float> out(std::size_t(rows) * S);
+    std::vector<float> out(std::size_t(rows) * kSamplesPerRow);
     mdn::CudaSampler sampler(model);
-    for (auto _ : state) sampler.sample(z, S, mdn::SampleOptions{1}, 0, out.data());
-    state.SetItemsProcessed(state.iterations() * int64_t(rows) * S);
+    for (auto _ : state) sampler.sample(z, kSamplesPerRow, mdn::SampleOptions{1}, 0, out.data());
+    state.SetItemsProcessed(state.iterations() * int64_t(rows) * kSamplesPerRow);
     state.SetBytesProcessed(state.iterations() * int64_t(out.size() * sizeof(float)));
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
   }
 #endif
 }
-BENCHMARK(BM_GpuSampleWithTransfers)->Args({65536, 100})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---- predictive statistics (rows/s as items/s) ------------------------------------
+void cpu_quantiles(benchmark::State& state) {
+  const int rows = int(state.range(0));
+  const mdn::MixtureBatch m = random_batch(rows, 5, 1, 2);
+  for (auto _ : state) benchmark::DoNotOptimize(mdn::predictive_quantiles(m, {0.05, 0.5, 0.95}));
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void cpu_modes(benchmark::State& state) {
+  const int rows = int(state.range(0));
+  const mdn::MixtureBatch m = random_batch(rows, 5, 1, 3);
+  for (auto _ : state) benchmark::DoNotOptimize(mdn::predictive_modes(m));
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void cpu_hdr(benchmark::State& state) {
+  const int rows = int(state.range(0));
+  const mdn::MixtureBatch m = random_batch(rows, 5, 1, 4);
+  for (auto _ : state) benchmark::DoNotOptimize(mdn::predictive_hdr(m, 0, 0.9));
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+const bool registered = [] {
+  using benchmark::RegisterBenchmark;
+  RegisterBenchmark("BM_Sample/cpu/K5_T1", cpu_sample)->Arg(100000)->Arg(1000000)->UseManualTime()->Unit(
+      benchmark::kMillisecond);
+  RegisterBenchmark("BM_Sample/cuda/K5_T1", gpu_sample_kernel)->Arg(1000000)->UseManualTime()->Unit(
+      benchmark::kMillisecond);
+  RegisterBenchmark("BM_SampleWithTransfers/cuda/K5_T1", gpu_sample_with_transfers)
+      ->Arg(65536)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  RegisterBenchmark("BM_Quantiles/cpu/K5_T1_L3", cpu_quantiles)->Arg(10000)->UseRealTime()->Unit(
+      benchmark::kMillisecond);
+  RegisterBenchmark("BM_Modes/cpu/K5_T1", cpu_modes)->Arg(10000)->UseRealTime()->Unit(benchmark::kMillisecond);
+  RegisterBenchmark("BM_Hdr/cpu/K5_T1_C0.9", cpu_hdr)->Arg(1000)->UseRealTime()->Unit(benchmark::kMillisecond);
+  return true;
+}();
 
 }  // namespace
