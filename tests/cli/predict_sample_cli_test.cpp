@@ -160,7 +160,7 @@ TEST_F(PredictSampleCli, SampleIsReproducibleAcrossChunkSizes) {
   EXPECT_NE(dir().read("c7.csv"), dir().read("other.csv"));
   // Predictions too: same file whatever the chunking.
   const std::string predict = "predict --model m.safetensors --data b.csv --modes --device cpu --quiet ";
-  ASSERT_EQ(run_mdn(dir(), predict + "--chunk-rows 7 --out p7.csv").status, 0);
+  ASSERT_EQ(run_mdn(dir(), predict + "--chunk-rows 64 --out p7.csv").status, 0);
   ASSERT_EQ(run_mdn(dir(), predict + "--out p_default.csv").status, 0);
   EXPECT_EQ(dir().read("p7.csv"), dir().read("p_default.csv"));
 }
@@ -217,6 +217,21 @@ TEST_F(PredictSampleCli, BadDataExitsOneNamingFileLineAndColumn) {
   const auto r = run_mdn(dir(), "predict --model m.safetensors --data cell.csv --out keep.csv");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(dir().read("keep.csv"), "old\n");
+}
+
+TEST(DemoCli, WritesSamplesAndPredictions) {
+  TempDir dir;
+  const auto r = run_mdn(dir, "demo --out d --rows 200 --epochs 2 --quiet --device cpu");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto samples = lines_of(dir.read("d/samples.csv"));
+  ASSERT_EQ(samples.size(), 200u * 20 + 1);
+  EXPECT_EQ(samples[0], "row,sample,y");
+  const auto predictions = lines_of(dir.read("d/predictions.csv"));
+  ASSERT_EQ(predictions.size(), 201u);
+  EXPECT_EQ(predictions[0].rfind("y_mean,y_std,y_q0.05,y_q0.5,y_q0.95,mode1_y,mode1_density,", 0), 0u)
+      << predictions[0];
+  EXPECT_NE(r.out.find("samples.csv"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("predictions.csv"), std::string::npos) << r.out;
 }
 
 }  // namespace
