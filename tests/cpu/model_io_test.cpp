@@ -3,6 +3,8 @@
 #include "mdn/model_io.hpp"
 
 #include <gtest/gtest.h>
+
+#include <ostream>
 #include <unistd.h>
 
 #include <algorithm>
@@ -208,6 +210,11 @@ struct Shape {
   int d, t, k;
   std::vector<int> hidden;
 };
+
+// Printed in test listings (CTest names) instead of the struct's raw bytes.
+void PrintTo(const Shape& s, std::ostream* os) {
+  *os << "D=" << s.d << " T=" << s.t << " K=" << s.k << " hidden=" << s.hidden.size();
+}
 
 class ModelIoRoundTrip : public ModelIoTest, public ::testing::WithParamInterface<Shape> {};
 

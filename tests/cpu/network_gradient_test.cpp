@@ -2,6 +2,8 @@
 // whole networks (the same templated code the float CPU backend runs).
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -16,6 +18,11 @@ struct Shape {
   int D, T, K;
   std::vector<int> hidden;
 };
+
+// Printed in test listings (CTest names) instead of the struct's raw bytes.
+void PrintTo(const Shape& s, std::ostream* os) {
+  *os << "D=" << s.D << " T=" << s.T << " K=" << s.K << " hidden=" << s.hidden.size();
+}
 
 class NetworkGradient : public ::testing::TestWithParam<Shape> {};
 
