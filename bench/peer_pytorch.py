@@ -17,6 +17,7 @@ ratio, and writes it as JSON (--json).
 import argparse
 import itertools
 import json
+import os
 import statistics
 import sys
 import time
@@ -81,12 +82,13 @@ def sample_vectorised(alpha, sigma, mu, samples):
     return m + s * torch.randn_like(m)
 
 
-def timed(fn, device, repeats, warmup):
-    """Median seconds of fn() over `repeats` runs after `warmup` runs."""
+def timed(fn, device, repeats, warmup, budget_seconds=5.0):
+    """Median seconds of fn() after `warmup` runs: `repeats` runs, or fewer
+    (at least 3) once `budget_seconds` have been spent on them."""
     for _ in range(warmup):
         fn()
     times = []
-    for _ in range(repeats):
+    while len(times) < repeats and (len(times) < 3 or sum(times) < budget_seconds):
         if device.type == "cuda":
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             start.record()
@@ -123,7 +125,7 @@ def bench_train(args, device, batch, compiled):
         loss.backward()
         opt.step()
 
-    seconds = timed(step, device, args.repeats, args.warmup if not compiled else max(args.warmup, 5))
+    seconds = timed(step, device, args.repeats, args.warmup if not compiled else max(args.warmup, 5), args.budget)
     return batch / seconds
 
 
@@ -144,7 +146,8 @@ def bench_sampling(args, device):
         n, s = args.sample_rows, args.samples
         x, _ = make_data(n, args.D, args.T, device)
         alpha, sigma, mu = model(x)
-        seconds = timed(lambda: sample_vectorised(alpha, sigma, mu, s), device, args.repeats, args.warmup)
+        seconds = timed(lambda: sample_vectorised(alpha, sigma, mu, s), device, args.repeats, min(args.warmup, 1),
+                        args.budget)
         results["sample_vectorised"] = {"draws_per_second": n * s / seconds, "rows": n, "samples": s,
                                         "device": str(device)}
     return results
@@ -175,13 +178,16 @@ def main():
     p.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     p.add_argument("--loop-rows", type=int, default=200)
     p.add_argument("--loop-samples", type=int, default=10)
-    p.add_argument("--sample-rows", type=int, default=1_000_000)
+    p.add_argument("--sample-rows", type=int, default=1 << 20)
     p.add_argument("--samples", type=int, default=100)
     p.add_argument("--repeats", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--budget", type=float, default=5.0,
+                   help="stop repeating a case after this many seconds (at least 3 repeats)")
     p.add_argument("--ours", help="mdn_bench --benchmark_out JSON to compare against")
-    p.add_argument("--map", default="", help="peer_case=our_benchmark_name pairs, comma-separated "
-                   "(default: the names in OUR_NAMES below)")
+    p.add_argument("--map", default="", help="case=our_benchmark_name pairs, comma-separated, case one of "
+                   "train_step, sample_seed_loop, sample_vectorised; the name may use {device} {batch} {D} "
+                   "{hidden} {K} {T} (default: OUR_NAMES below)")
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
 
@@ -189,14 +195,16 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     peer = {"device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)",
-            "torch": torch.__version__, "shape": {"D": args.D, "hidden": [args.hidden] * 2, "K": args.K, "T": args.T},
-            "cases": {}}
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "load_avg_start": os.getloadavg(),
+            "shape": {"D": args.D, "hidden": [args.hidden] * 2, "K": args.K, "T": args.T}, "cases": {}}
     for batch in [int(b) for b in args.batches.split(",")]:
         peer["cases"][f"train_step_eager/{batch}"] = bench_train(args, device, batch, compiled=False)
         print(f"train step eager, batch {batch}: {peer['cases'][f'train_step_eager/{batch}']:.4g} samples/s",
               file=sys.stderr)
         if not args.no_compile:
             try:
+                print(f"train step torch.compile, batch {batch} (compiling)...", file=sys.stderr)
                 peer["cases"][f"train_step_compile/{batch}"] = bench_train(args, device, batch, compiled=True)
             except Exception as e:  # torch.compile needs a working compiler toolchain
                 print(f"torch.compile failed: {e}", file=sys.stderr)
@@ -204,6 +212,7 @@ def main():
     for name, r in sampling.items():
         peer["cases"][name] = r["draws_per_second"]
     peer["sampling"] = sampling
+    peer["load_avg_end"] = os.getloadavg()
 
     # One table: case, ours, peer, ratio.
     our_names = dict(OUR_NAMES)
@@ -212,11 +221,16 @@ def main():
     ours = load_ours(args.ours) if args.ours else {}
     rows = []
     for case, value in peer["cases"].items():
-        key = case.replace("_eager", "").replace("_compile", "")
-        ours_name = our_names.get(key, "").format(device=device.type)
+        key, _, batch = case.replace("_eager", "").replace("_compile", "").partition("/")
+        ours_name = our_names.get(key, "").format(device=device.type, batch=batch, D=args.D, hidden=args.hidden,
+                                                  K=args.K, T=args.T)
         ours_value = ours.get(ours_name)
         rows.append({"case": case, "ours_benchmark": ours_name, "ours": ours_value, "peer": value,
                      "ratio": (ours_value / value) if ours_value else None})
+    print(f"peer: torch {torch.__version__} on {peer['device']}; load average {peer['load_avg_start'][0]:.2f} at the "
+          f"start, {peer['load_avg_end'][0]:.2f} at the end; seed loop on {sampling['sample_seed_loop']['rows']} rows x "
+          f"{sampling['sample_seed_loop']['samples']} draws, vectorised on {sampling['sample_vectorised']['rows']} rows x "
+          f"{sampling['sample_vectorised']['samples']}")
     print(f"{'case':34} {'ours /s':>12} {'peer /s':>12} {'ours/peer':>10}")
     for r in rows:
         ours_text = f"{r['ours']:.4g}" if r["ours"] else "-"
@@ -229,12 +243,14 @@ def main():
 
 
 # Which mdn_bench benchmark measures the same work as each peer case
-# ({device} is cpu or cuda). Kept in step with bench/*.cpp.
+# ({device} is cpu or cuda; {batch} the batch size). Kept in step with
+# bench/*.cpp (names BM_<Case>/<device>/<shape>/<batch>/manual_time); the shape
+# is the peer's --D/--hidden/--K/--T, so only the reference shape matches
+# unless mdn_bench runs that shape too.
 OUR_NAMES = {
-    "train_step/4096": "BM_TrainStep/{device}/D8_H64_K5_T1/4096/manual_time",
-    "train_step/65536": "BM_TrainStep/{device}/D8_H64_K5_T1/65536/manual_time",
-    "sample_seed_loop": "BM_Sample/{device}/K5_T1/1000000/manual_time",
-    "sample_vectorised": "BM_Sample/{device}/K5_T1/1000000/manual_time",
+    "train_step": "BM_TrainStep/{device}/D{D}_H{hidden}x2_K{K}_T{T}/{batch}/manual_time",
+    "sample_seed_loop": "BM_Sample/{device}/K{K}_T{T}/1048576/manual_time",
+    "sample_vectorised": "BM_Sample/{device}/K{K}_T{T}/1048576/manual_time",
 }
 
 if __name__ == "__main__":

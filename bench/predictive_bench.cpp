@@ -1,0 +1,181 @@
+// What a trained model answers, on the CPU and on CUDA, side by side:
+//
+//   BM_Sample/<dev>/K<K>_T<T>/<rows>   100 draws per row from the mixtures
+//       encoded by head pre-activations z (rows x K(1+2T), already in
+//       memory), in original units. CPU: mixtures_from_head + sample_mixtures
+//       (OpenMP over rows), wall clock; CUDA: the Philox sampling kernel
+//       alone (DeviceSampling: z on the device, draws left there), CUDA
+//       events. items_per_second = draws/s; bytes_per_second = z read + draws
+//       written; CUDA adds copy_bytes_per_second and fraction_of_copy.
+//   BM_SampleWithTransfers/cuda/K5_T1/<rows>   CudaSampler end to end: upload
+//       z, kernel, download to pageable host memory (what `mdn sample
+//       --device cuda` pays per chunk); host clock. No CPU row: on the CPU
+//       this is BM_Sample/cpu.
+//   BM_Quantiles/<dev>/K<K>_T<T>/<rows>   the 0.05, 0.5 and 0.95 quantiles of
+//       every row's marginals (predictive_quantiles) from precomputed
+//       mixtures; items = rows.
+//   BM_Modes/<dev>/K<K>_T<T>/<rows>       every row's modes (mean-shift from
+//       each component mean, predictive_modes); items = rows.
+//   BM_Hdr/<dev>/K5_T1/<rows>             the 90% highest-density region of
+//       dimension 0 (predictive_hdr); items = rows.
+// Quantiles, modes and HDRs have no CUDA implementation (`mdn predict
+// --device cuda` runs the network on the GPU and these on the host): their
+// CUDA rows are listed and skipped with that reason.
+//
+// Trimmed sweep: K = 5, T = 1 over the whole batch sweep; K in {1, 20} with
+// T = 1 / 4 at 4,096 and 65,536 rows; the HDR at 1,024 and 16,384 rows.
+//
+//   build/bench/mdn_bench --benchmark_filter='Sample|Quantiles|Modes|Hdr'
+#include <cstdint>
+#include <exception>
+#include <random>
+#include <vector>
+
+#include "bench_common.hpp"
+#include "mdn/mixture.hpp"
+#include "mdn/model.hpp"
+#include "mdn/predictive.hpp"
+#include "mdn/sampling.hpp"
+#if defined(MDN_WITH_CUDA)
+#include "cuda/cuda_sampling.hpp"
+#include "mdn/cuda_sampling.hpp"
+#endif
+
+namespace mdn_bench {
+namespace {
+
+constexpr int kSamplesPerRow = 100;
+
+// rows random mixtures (K x T) in original units.
+mdn::MixtureBatch random_batch(int rows, int K, int T, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  mdn::MixtureBatch m;
+  m.rows = rows;
+  m.K = K;
+  m.T = T;
+  m.alpha.resize(std::size_t(rows) * K);
+  m.mu.resize(std::size_t(rows) * K * T);
+  m.sigma.resize(m.mu.size());
+  for (int r = 0; r < rows; ++r) {
+    float total = 0.0f;
+    for (int k = 0; k < K; ++k) total += (m.alpha[std::size_t(r) * K + k] = 0.1f + u(rng));
+    for (int k = 0; k < K; ++k) m.alpha[std::size_t(r) * K + k] /= total;
+  }
+  for (auto& v : m.mu) v = 4.0f * u(rng) - 2.0f;
+  for (auto& v : m.sigma) v = 0.1f + 0.5f * u(rng);
+  return m;
+}
+
+// A model of this mixture shape with identity target statistics.
+mdn::Model mixture_model(const Shape& shape) {
+  mdn::Model model;
+  model.spec = shape.spec();
+  model.stats.t_mean.assign(std::size_t(shape.T), 0.0f);
+  model.stats.t_scale.assign(std::size_t(shape.T), 1.0f);
+  return model;
+}
+
+// ---- sampling ---------------------------------------------------------------------
+void sample(benchmark::State& state, Device device, const Shape& shape) {
+  if (device == Device::Cuda && skip_without_cuda(state)) return;
+  const int rows = int(state.range(0));
+  const mdn::Model model = mixture_model(shape);
+  const mdn::Matrix z = uniform_matrix(rows, shape.head_width(), -1.0f, 1.0f, 5);
+  const double draws = double(rows) * kSamplesPerRow;
+  const double bytes = 4.0 * (draws * shape.T + double(z.size()));  // draws written, z read
+  mdn::SampleOptions options{1};
+  ManualClock clock(state);
+  if (device == Device::Cpu) {
+    std::vector<float> out(std::size_t(draws) * std::size_t(shape.T));
+    for (auto _ : state) {
+      ++options.seed;
+      clock.record(wall_seconds([&] {
+        mdn::sample_mixtures(mdn::mixtures_from_head(model, z), kSamplesPerRow, options, 0, out.data());
+        benchmark::DoNotOptimize(out.data());
+      }));
+    }
+  } else {
+#if defined(MDN_WITH_CUDA)
+    mdn::cuda::DeviceSampling run(model, z, kSamplesPerRow);
+    run.run_ms(options);  // warm-up
+    for (auto _ : state) {
+      ++options.seed;
+      clock.record(run.run_ms(options) / 1000.0);
+    }
+    add_copy_counters(state, bytes * double(state.iterations()) / clock.total(), bytes);
+#endif
+  }
+  set_rates(state, draws, bytes);
+}
+
+void sample_with_transfers(benchmark::State& state) {
+  if (skip_without_cuda(state)) return;
+#if defined(MDN_WITH_CUDA)
+  try {
+    const int rows = int(state.range(0));
+    const Shape shape = kReference;
+    const mdn::Matrix z = uniform_matrix(rows, shape.head_width(), -1.0f, 1.0f, 6);
+    std::vector<float> out(std::size_t(rows) * kSamplesPerRow);
+    mdn::CudaSampler sampler(mixture_model(shape));
+    sampler.sample(z, kSamplesPerRow, mdn::SampleOptions{1}, 0, out.data());  // warm-up
+    ManualClock clock(state);
+    for (auto _ : state)
+      clock.record(wall_seconds([&] { sampler.sample(z, kSamplesPerRow, mdn::SampleOptions{1}, 0, out.data()); }));
+    set_rates(state, double(rows) * kSamplesPerRow, 4.0 * (double(out.size()) + double(z.size())));
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+#endif
+}
+
+// ---- predictive statistics (no CUDA implementation) --------------------------------------
+template <class Statistic>
+void host_statistic(benchmark::State& state, Device device, const Shape& shape, std::uint64_t seed,
+                    Statistic&& statistic) {
+  if (device == Device::Cuda) {
+    if (!skip_without_cuda(state)) state.SkipWithError("no CUDA implementation: computed on the host");
+    return;
+  }
+  const int rows = int(state.range(0));
+  const mdn::MixtureBatch mix = random_batch(rows, shape.K, shape.T, seed);
+  ManualClock clock(state);
+  for (auto _ : state) clock.record(wall_seconds([&] { benchmark::DoNotOptimize(statistic(mix)); }));
+  set_rates(state, rows);
+}
+
+void quantiles(benchmark::State& state, Device device, const Shape& shape) {
+  host_statistic(state, device, shape, 2,
+                 [](const mdn::MixtureBatch& m) { return mdn::predictive_quantiles(m, {0.05, 0.5, 0.95}); });
+}
+
+void modes(benchmark::State& state, Device device, const Shape& shape) {
+  host_statistic(state, device, shape, 3, [](const mdn::MixtureBatch& m) { return mdn::predictive_modes(m); });
+}
+
+void hdr(benchmark::State& state, Device device, const Shape& shape) {
+  host_statistic(state, device, shape, 4, [](const mdn::MixtureBatch& m) { return mdn::predictive_hdr(m, 0, 0.9); });
+}
+
+const bool registered = [] {
+  const std::vector<std::int64_t> corner_batches{1 << 12, 1 << 16};
+  const std::vector<Shape> corners{{8, 64, 1, 1}, {8, 64, 20, 4}};
+  const struct {
+    const char* name;
+    CaseFn fn;
+  } cases[] = {{"Sample", sample}, {"Quantiles", quantiles}, {"Modes", modes}};
+  for (const auto& c : cases) {
+    register_case(c.name, kReference.mixture_name(), c.fn, kReference, kBatchSweep);
+    for (const Shape& shape : corners) register_case(c.name, shape.mixture_name(), c.fn, shape, corner_batches);
+  }
+  register_case("Hdr", kReference.mixture_name(), hdr, kReference, {1 << 10, 1 << 14});
+  benchmark::RegisterBenchmark("BM_SampleWithTransfers/cuda/K5_T1", sample_with_transfers)
+      ->Arg(1 << 16)
+      ->Arg(1 << 20)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+  return true;
+}();
+
+}  // namespace
+}  // namespace mdn_bench
