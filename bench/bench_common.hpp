@@ -120,10 +120,10 @@ class ManualClock {
   double total_ = 0.0;
 };
 
-// items_per_second and (when bytes > 0) bytes_per_second, per iteration's work.
+// items_per_second and bytes_per_second (each when > 0), per iteration's work.
 inline void set_rates(benchmark::State& state, double items_per_iteration, double bytes_per_iteration = 0.0) {
   const double iterations = double(state.iterations());
-  state.SetItemsProcessed(std::int64_t(items_per_iteration * iterations));
+  if (items_per_iteration > 0.0) state.SetItemsProcessed(std::int64_t(items_per_iteration * iterations));
   if (bytes_per_iteration > 0.0) state.SetBytesProcessed(std::int64_t(bytes_per_iteration * iterations));
 }
 

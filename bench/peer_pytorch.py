@@ -154,15 +154,19 @@ def bench_sampling(args, device):
 
 
 def load_ours(path):
-    """mdn_bench JSON (Google Benchmark format) -> {name: items_per_second}."""
+    """mdn_bench JSON (Google Benchmark format) -> {name: items_per_second}; the
+    median aggregate when it was run with --benchmark_repetitions."""
     with open(path) as f:
         data = json.load(f)
+    entries = data.get("benchmarks", [])
+    if any(b.get("aggregate_name") == "median" for b in entries):
+        entries = [b for b in entries if b.get("aggregate_name") == "median"]
     ours = {}
-    for b in data.get("benchmarks", []):
+    for b in entries:
         if b.get("error_occurred"):
             continue
         if "items_per_second" in b:
-            ours[b["name"]] = b["items_per_second"]
+            ours[b.get("run_name", b["name"])] = b["items_per_second"]
     return ours
 
 

@@ -7,7 +7,8 @@ the peer's JSON (bench/peer_pytorch.py --json), its table of ours vs PyTorch.
 
 mdn_bench names its rows BM_<Case>/<device>/<shape>/<batch>/manual_time
 (bench/bench_common.hpp); rows that skipped show their reason. With
---benchmark_repetitions the median aggregate is used. Standard library only.
+--benchmark_repetitions the median aggregate is used, and the coefficient of
+variation across the repetitions is shown. Standard library only.
 """
 import argparse
 import json
@@ -17,26 +18,34 @@ def si(value, unit=""):
     if value is None:
         return "-"
     for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= factor:
+        if abs(value) >= factor * 0.9995:  # so that 999.7k prints as 1 M, not 1e+03 k
             return f"{value / factor:.3g} {prefix}{unit}"
     return f"{value:.3g} {unit}".rstrip()
 
 
 def load_rows(path):
-    """{(case, shape, batch): {device: benchmark entry}} in first-seen order."""
+    """{(case, shape, batch): {device: benchmark entry}} in first-seen order. With
+    repetitions an entry is the median aggregate, with "cv" (the coefficient
+    of variation of items/s, or of bytes/s, across the repetitions) added."""
     with open(path) as f:
         data = json.load(f)
     entries = data.get("benchmarks", [])
-    if any(b.get("aggregate_name") == "median" for b in entries):
+    aggregated = any(b.get("aggregate_name") == "median" for b in entries)
+    cvs = {b["run_name"]: b.get("items_per_second", b.get("bytes_per_second"))
+           for b in entries if b.get("aggregate_name") == "cv"}
+    if aggregated:
         entries = [b for b in entries if b.get("aggregate_name") == "median" or b.get("error_occurred")]
     table = {}
     for b in entries:
-        parts = b.get("run_name", b["name"]).split("/")
+        run_name = b.get("run_name", b["name"])
+        parts = run_name.split("/")
         if len(parts) < 4 or parts[1] not in ("cpu", "cuda"):
             continue
+        if run_name in cvs:
+            b = dict(b, cv=cvs[run_name])
         key = (parts[0].removeprefix("BM_"), parts[2], parts[3])
         table.setdefault(key, {})[parts[1]] = b
-    return data.get("context", {}), table
+    return data.get("context", {}), table, aggregated
 
 
 def cell(entry, field, unit):
@@ -47,9 +56,11 @@ def cell(entry, field, unit):
     return si(entry.get(field), unit)
 
 
-def ours_table(table):
+def ours_table(table, aggregated):
     header = ["case", "shape", "batch", "cpu items/s", "cuda items/s", "cuda/cpu", "cpu bytes/s", "cuda bytes/s",
               "cuda fraction of copy"]
+    if aggregated:
+        header += ["cpu cv", "cuda cv"]
     lines = []
     for (case, shape, batch), by_device in table.items():
         cpu, cuda = by_device.get("cpu"), by_device.get("cuda")
@@ -58,9 +69,12 @@ def ours_table(table):
                 and cpu.get("items_per_second") and cuda.get("items_per_second"):
             ratio = f"{cuda['items_per_second'] / cpu['items_per_second']:.3g}x"
         fraction = cuda.get("fraction_of_copy") if cuda and not cuda.get("error_occurred") else None
-        lines.append([case, shape, batch, cell(cpu, "items_per_second", "/s"), cell(cuda, "items_per_second", "/s"),
-                      ratio, cell(cpu, "bytes_per_second", "B/s"), cell(cuda, "bytes_per_second", "B/s"),
-                      f"{fraction:.2f}" if fraction is not None else "-"])
+        line = [case, shape, batch, cell(cpu, "items_per_second", "/s"), cell(cuda, "items_per_second", "/s"),
+                ratio, cell(cpu, "bytes_per_second", "B/s"), cell(cuda, "bytes_per_second", "B/s"),
+                f"{fraction:.2f}" if fraction is not None else "-"]
+        if aggregated:
+            line += [f"{e['cv'] * 100:.1f}%" if e and e.get("cv") is not None else "-" for e in (cpu, cuda)]
+        lines.append(line)
     return header, lines
 
 
@@ -88,13 +102,19 @@ def main():
     p.add_argument("ours", help="mdn_bench --benchmark_out JSON")
     p.add_argument("--peer", help="bench/peer_pytorch.py --json output")
     p.add_argument("--markdown", action="store_true")
+    p.add_argument("--cpu-only", action="store_true", help="leave out the CUDA columns (a run without a GPU)")
     args = p.parse_args()
 
-    context, table = load_rows(args.ours)
+    context, table, aggregated = load_rows(args.ours)
     load = context.get("load_avg")
     print(f"mdn_bench: {context.get('date', '?')} on {context.get('host_name', '?')}, {context.get('num_cpus', '?')} CPUs"
           + (f", load average at start {', '.join(f'{x:.2f}' for x in load)}" if load else ""))
-    print(render(*ours_table(table), args.markdown))
+    header, lines = ours_table(table, aggregated)
+    if args.cpu_only:
+        keep = [i for i, h in enumerate(header) if "cuda" not in h]
+        header, lines = [header[i] for i in keep], [[line[i] for i in keep] for line in lines]
+        lines = [line for line in lines if line[3] != "-" or line[4] != "-"]  # rows with a CPU side
+    print(render(header, lines, args.markdown))
     if args.peer:
         peer, header, lines = peer_table(args.peer)
         print(f"\npeer: torch {peer['torch']} on {peer['device']}, load average {peer['load_avg_start'][0]:.2f} -> "
