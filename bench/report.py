@@ -23,6 +23,26 @@ def si(value, unit=""):
     return f"{value:.3g} {unit}".rstrip()
 
 
+def times(ratio):
+    return f"{ratio:.0f}x" if ratio >= 100 else f"{ratio:.3g}x"
+
+
+def pivot_table(table, device):
+    """items/s (bytes/s for copies) on one device: a row per case and shape, a column per batch."""
+    batches = sorted({int(batch) for (_, _, batch) in table}, key=int)
+    rows = {}
+    for (case, shape, batch), by_device in table.items():
+        entry = by_device.get(device)
+        if entry is None:
+            continue
+        field = "items_per_second" if "items_per_second" in entry or entry.get("error_occurred") else "bytes_per_second"
+        value = "skipped" if entry.get("error_occurred") else si(entry.get(field), "B/s" if field == "bytes_per_second" else "")
+        rows.setdefault((case, shape), {})[int(batch)] = value
+    used = [b for b in batches if any(b in r for r in rows.values())]
+    header = ["case", "shape"] + [str(b) for b in used]
+    return header, [[case, shape] + [r.get(b, "") for b in used] for (case, shape), r in rows.items()]
+
+
 def load_rows(path):
     """{(case, shape, batch): {device: benchmark entry}} in first-seen order. With
     repetitions an entry is the median aggregate, with "cv" (the coefficient
@@ -67,7 +87,7 @@ def ours_table(table, aggregated):
         ratio = "-"
         if cpu and cuda and not cpu.get("error_occurred") and not cuda.get("error_occurred") \
                 and cpu.get("items_per_second") and cuda.get("items_per_second"):
-            ratio = f"{cuda['items_per_second'] / cpu['items_per_second']:.3g}x"
+            ratio = times(cuda["items_per_second"] / cpu["items_per_second"])
         fraction = cuda.get("fraction_of_copy") if cuda and not cuda.get("error_occurred") else None
         line = [case, shape, batch, cell(cpu, "items_per_second", "/s"), cell(cuda, "items_per_second", "/s"),
                 ratio, cell(cpu, "bytes_per_second", "B/s"), cell(cuda, "bytes_per_second", "B/s"),
@@ -83,7 +103,7 @@ def peer_table(path):
         peer = json.load(f)
     header = ["case", "ours", "ours /s", "peer /s", "ours/peer"]
     lines = [[r["case"], r["ours_benchmark"], si(r["ours"], "/s"), si(r["peer"], "/s"),
-              f"{r['ratio']:.3g}x" if r["ratio"] else "-"] for r in peer["table"]]
+              times(r["ratio"]) if r["ratio"] else "-"] for r in peer["table"]]
     return peer, header, lines
 
 
@@ -103,14 +123,16 @@ def main():
     p.add_argument("--peer", help="bench/peer_pytorch.py --json output")
     p.add_argument("--markdown", action="store_true")
     p.add_argument("--cpu-only", action="store_true", help="leave out the CUDA columns (a run without a GPU)")
+    p.add_argument("--pivot", choices=["cpu", "cuda"],
+                   help="instead: items/s on that device, one row per case and shape, one column per batch")
     args = p.parse_args()
 
     context, table, aggregated = load_rows(args.ours)
     load = context.get("load_avg")
     print(f"mdn_bench: {context.get('date', '?')} on {context.get('host_name', '?')}, {context.get('num_cpus', '?')} CPUs"
           + (f", load average at start {', '.join(f'{x:.2f}' for x in load)}" if load else ""))
-    header, lines = ours_table(table, aggregated)
-    if args.cpu_only:
+    header, lines = pivot_table(table, args.pivot) if args.pivot else ours_table(table, aggregated)
+    if args.cpu_only and not args.pivot:
         keep = [i for i, h in enumerate(header) if "cuda" not in h]
         header, lines = [header[i] for i in keep], [[line[i] for i in keep] for line in lines]
         lines = [line for line in lines if line[3] != "-" or line[4] != "-"]  # rows with a CPU side
