@@ -20,6 +20,7 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"data", mdn::cli::run_data, "write a built-in synthetic data set as CSV"},
     {"train", mdn::cli::run_train, "train a model on a CSV file"},
+    {"eval", mdn::cli::run_eval, "score a model on labelled data: metrics, calibration, report"},
     {"demo", mdn::cli::run_demo, "train on the built-in bishop set and write its outputs"},
 };
 
