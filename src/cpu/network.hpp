@@ -3,6 +3,12 @@
 //
 // Shapes (row-major, n = batch): x (n x D); hidden[l] (n x H_l) holds
 // tanh(pre-activation); z (n x K(1+2T)) the head pre-activations.
+//
+// Threading: the batch is cut into one contiguous row slice per OpenMP
+// thread, and each thread runs the whole network forward and backward on its
+// slice with single-threaded BLAS calls (rows are independent, so no barrier
+// between layers). Weight gradients are per-thread partial sums added in
+// thread order at the end, so a given thread count always gives the same bits.
 #pragma once
 #include <vector>
 
@@ -17,6 +23,7 @@ struct NetworkWorkspace {
   std::vector<R> dz;                   // n x head_width, d(mean loss)/dz
   std::vector<R> delta_a, delta_b;     // n x max_width scratch for backprop
   std::vector<R> losses;               // n per-sample losses
+  std::vector<R> partial_grad;         // threads x parameter count
 };
 
 // Fills ws.hidden and ws.z for the batch.
@@ -24,8 +31,8 @@ template <class R>
 void forward(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int n,
              NetworkWorkspace<R>& ws);
 
-// Per-sample losses into ws.losses; returns their mean (summed in a fixed
-// order in double, so the result does not depend on the thread count).
+// Per-sample losses of ws.z into ws.losses (and dz when with_gradient);
+// returns their mean, summed in a fixed order in double.
 template <class R>
 double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& ws, bool with_gradient);
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/json.hpp"
+#include "io/model_file.hpp"
 #include "io/safetensors.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/error.hpp"
@@ -29,6 +30,7 @@ constexpr const char* kFeaturesKey = "mdn.features";
 constexpr const char* kTargetsKey = "mdn.targets";
 constexpr const char* kStandardizerKey = "mdn.standardizer";
 constexpr const char* kHistoryKey = "mdn.history";
+constexpr const char* kCheckpointKey = "mdn.checkpoint";  // only in training checkpoints (checkpoint.cpp)
 
 // One tensor of the file: a contiguous slice [offset, offset + rows*cols) of
 // the flat parameter buffer. cols == 0 marks a bias (1-D, shape [rows]).
@@ -209,7 +211,8 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
 // Every load error goes through here, so each message starts with the path.
 class Loader {
  public:
-  explicit Loader(const std::string& path) : path_(path), reader_(path) {}
+  explicit Loader(const std::string& path, std::vector<std::string> extra_names = {})
+      : path_(path), reader_(path), extra_names_(std::move(extra_names)) {}
 
   Model load() {
     check_format();
@@ -222,6 +225,10 @@ class Loader {
     read_params(model);
     return model;
   }
+
+  const std::map<std::string, std::string>& metadata() const { return reader_.metadata(); }
+  // The extra tensors, in the order of extra_names (after load()).
+  std::vector<std::vector<float>> take_extra() { return std::move(extra_values_); }
 
  private:
   [[noreturn]] void fail(const std::string& what) const { throw Error(path_ + ": " + what); }
@@ -417,7 +424,18 @@ class Loader {
     for (const io::TensorInfo& info : reader_.tensors()) {
       bool expected = false;
       for (const TensorSlot& slot : slots) expected = expected || slot.name == info.name;
-      if (!expected) fail("corrupt mdn model file: unexpected tensor '" + info.name + "' (not part of this spec)");
+      for (const std::string& name : extra_names_) expected = expected || name == info.name;
+      if (expected) continue;
+      if (meta(kCheckpointKey))
+        fail("this is a training checkpoint, not a model file (continue it with mdn train --resume)");
+      fail("corrupt mdn model file: unexpected tensor '" + info.name + "' (not part of this spec)");
+    }
+    for (const std::string& name : extra_names_) {
+      const io::TensorInfo* info = reader_.find(name);
+      if (!info) fail("tensor '" + name + "' is missing (is this a training checkpoint?)");
+      if (info->dtype != "F32" || info->shape.size() != 1)
+        fail("tensor '" + name + "' must be a 1-D F32 tensor, has dtype " + info->dtype + " and shape " +
+             shape_text(info->shape));
     }
   }
 
@@ -427,6 +445,11 @@ class Loader {
     // computed below can overflow or exceed what the file holds.
     const ParameterLayout layout(model.spec);
     const std::string buffer = reader_.read_buffer();
+    for (const std::string& name : extra_names_) {
+      const io::TensorInfo& info = *reader_.find(name);
+      extra_values_.push_back(io::f32_from_le_bytes(
+          std::string_view(buffer).substr(std::size_t(info.begin), std::size_t(info.end - info.begin))));
+    }
     model.params.assign(layout.total, 0.0f);
     for (const TensorSlot& slot : tensor_slots(model.spec)) {
       const io::TensorInfo& info = *reader_.find(slot.name);
@@ -443,23 +466,31 @@ class Loader {
 
   std::string path_;
   io::SafetensorsReader reader_;
+  std::vector<std::string> extra_names_;
+  std::vector<std::vector<float>> extra_values_;
 };
 
 }  // namespace
 
-void save_model(const Model& model, const std::string& path) {
+void io::save_model_file(const Model& model, const std::string& path, const std::vector<ExtraTensor>& extra_tensors,
+                         const std::map<std::string, std::string>& extra_metadata) {
   validate_for_save(model, path);
   std::vector<std::string> storage;
   std::vector<io::TensorBytes> tensors;
   const std::vector<TensorSlot> slots = tensor_slots(model.spec);
-  storage.reserve(slots.size());  // TensorBytes views into these strings
+  storage.reserve(slots.size() + extra_tensors.size());  // TensorBytes view into these: no reallocation
   for (const TensorSlot& slot : slots) {
     storage.push_back(io::f32_to_le_bytes(model.params.data() + slot.offset, std::size_t(slot.count())));
     tensors.push_back({slot.name, "F32", slot.shape(), storage.back()});
   }
+  for (const ExtraTensor& extra : extra_tensors) {
+    storage.push_back(io::f32_to_le_bytes(extra.values.data(), extra.values.size()));
+    tensors.push_back({extra.name, "F32", {std::uint64_t(extra.values.size())}, storage.back()});
+  }
   std::map<std::string, std::string> metadata;
   try {
     metadata = build_metadata(model);
+    for (const auto& [key, value] : extra_metadata) metadata[key] = value;
   } catch (const Error& e) {
     throw Error(path + ": cannot save the model: " + e.what());
   }
@@ -473,6 +504,18 @@ void save_model(const Model& model, const std::string& path) {
   file.commit();
 }
 
+void save_model(const Model& model, const std::string& path) { io::save_model_file(model, path, {}, {}); }
+
 Model load_model(const std::string& path) { return Loader(path).load(); }
+
+Model io::load_model_file(const std::string& path, const std::vector<std::string>& extra_names,
+                          std::vector<std::vector<float>>* extra_values,
+                          std::map<std::string, std::string>* metadata) {
+  Loader loader(path, extra_names);
+  Model model = loader.load();
+  if (extra_values) *extra_values = loader.take_extra();
+  if (metadata) *metadata = loader.metadata();
+  return model;
+}
 
 }  // namespace mdn

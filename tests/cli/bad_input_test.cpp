@@ -25,6 +25,8 @@ struct BadCase {
   std::string must_not_exist = "m.safetensors";
 };
 
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name << ": mdn " << c.args; }
+
 class BadInput : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadInput, OneClearMessageConsistentStatusNoOutput) {

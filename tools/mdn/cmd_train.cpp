@@ -1,10 +1,13 @@
 // mdn train --data FILE.csv --target COL[,COL...] --model OUT.safetensors ...
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <string>
 
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "mdn/checkpoint.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/model_io.hpp"
@@ -36,36 +39,96 @@ void print_epoch(const EpochReport& r, bool quiet) {
   progress(line, false);
 }
 
+// Set by SIGINT/SIGTERM; the trainer checks it after every epoch, saves a
+// checkpoint and stops cleanly.
+std::atomic<bool> g_stop_requested{false};
+extern "C" void request_stop(int) { g_stop_requested.store(true); }
+
+// Installs the handlers for the duration of a training run.
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    g_stop_requested.store(false);
+    previous_int_ = std::signal(SIGINT, request_stop);
+    previous_term_ = std::signal(SIGTERM, request_stop);
+  }
+  ~StopOnSignal() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
+
 }  // namespace
 
 Model train_and_save(const TrainRequest& request) {
   if (request.model_path.empty()) throw UsageError("--model is required");
-  const Dataset data = load_dataset(request.data_path, request.targets, request.features,
+  Checkpoint resume;
+  const bool resuming = !request.resume_path.empty();
+  TrainOptions options = request.options;
+  std::vector<std::string> features = request.features;
+  if (resuming) {
+    resume = load_checkpoint(request.resume_path);
+    if (request.targets != resume.model.target_names)
+      throw UsageError("--resume: the checkpoint was trained for target(s) different from --target");
+    features = resume.model.feature_names;
+    const int epochs = options.epochs;
+    options = resume.options;
+    if (request.epochs_given) options.epochs = epochs;
+  }
+  const Dataset data = load_dataset(request.data_path, request.targets, features,
                                     request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail);
   if (data.dropped_rows > 0 && !request.quiet)
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", request.data_path.c_str(),
                  data.dropped_rows);
 
   ModelSpec spec;
-  spec.input_dim = data.x.cols;
-  spec.target_dim = data.t.cols;
-  spec.components = request.components;
-  spec.hidden = request.hidden;
+  if (resuming) {
+    spec = resume.model.spec;
+  } else {
+    spec.input_dim = data.x.cols;
+    spec.target_dim = data.t.cols;
+    spec.components = request.components;
+    spec.hidden = request.hidden;
+  }
   spec.validate();
 
   CudaOptions cuda;
   cuda.tf32 = request.tf32;
   auto backend = make_backend(request.device, spec, cuda);
   if (!request.quiet)
-    std::fprintf(stderr, "training on %s: %d rows, D = %d, T = %d, K = %d, %zu hidden layers\n",
+    std::fprintf(stderr, "training on %s: %d rows, D = %d, T = %d, K = %d, %zu hidden layers%s\n",
                  backend->name().c_str(), data.x.rows, spec.input_dim, spec.target_dim, spec.components,
-                 spec.hidden.size());
+                 spec.hidden.size(), resuming ? (", resuming after epoch " + std::to_string(resume.state.epoch)).c_str() : "");
 
   // Progress NLLs are shown in original target units (standardised NLL plus
   // the log-Jacobian), like every other user-facing number.
+  StopOnSignal stop_on_signal;
   TrainHooks hooks;
   hooks.on_epoch = [&](const EpochReport& r) { print_epoch(r, request.quiet); };
-  const Model model = train(*backend, spec, data, request.options, hooks);
+  hooks.stop_requested = &g_stop_requested;
+  const std::string checkpoint_path =
+      request.checkpoint_path.empty() ? request.model_path + ".ckpt" : request.checkpoint_path;
+  hooks.on_checkpoint = [&](const Model& m, const TrainingState& state) {
+    save_checkpoint(Checkpoint{m, state, options}, checkpoint_path);
+  };
+  if (resuming) {
+    hooks.resume_model = &resume.model;
+    hooks.resume_state = &resume.state;
+  }
+  Model model;
+  try {
+    model = train(*backend, spec, data, options, hooks);
+  } catch (const Interrupted& e) {
+    if (!request.quiet) progress("", true);
+    throw Interrupted(std::string(e.what()) + "; checkpoint saved to " + checkpoint_path +
+                      " (continue with --resume " + checkpoint_path + ")");
+  }
   if (!request.quiet) progress("", true);
   save_model(model, request.model_path);
   if (!request.quiet) {
@@ -101,6 +164,9 @@ int run_train(int argc, char** argv) {
        {"tf32", "", "allow TF32 tensor-core math on the GPU (faster, less exact)", ""},
        {"seed", "S", "random seed: same seed and thread count give the same model", "0"},
        {"drop-invalid", "", "drop rows with a missing/invalid cell instead of failing (count reported)", ""},
+       {"checkpoint-every", "N", "write a resumable checkpoint every N epochs (0 = only on SIGINT/SIGTERM)", "0"},
+       {"checkpoint", "FILE", "checkpoint path (default: MODEL.ckpt)", ""},
+       {"resume", "FILE", "continue training from a checkpoint (its spec and options are used; --epochs may raise the limit)", ""},
        {"quiet", "", "no progress output", ""}});
   if (!cl.parse(argc, argv, 2)) {
     std::fputs(cl.help_text().c_str(), stdout);
@@ -127,6 +193,10 @@ int run_train(int argc, char** argv) {
   r.tf32 = cl.given("tf32");
   r.drop_invalid = cl.given("drop-invalid");
   r.quiet = cl.given("quiet");
+  r.options.checkpoint_every = cl.integer("checkpoint-every", 0);
+  r.checkpoint_path = cl.text("checkpoint");
+  r.resume_path = cl.text("resume");
+  r.epochs_given = cl.given("epochs");
   if (!(r.options.lr > 0.0f)) throw UsageError("--lr must be positive");
   if (!(r.options.val_fraction >= 0.0f && r.options.val_fraction < 1.0f))
     throw UsageError("--val-fraction must be in [0, 1)");

@@ -30,6 +30,9 @@ struct TrainRequest {
   bool tf32 = false;
   bool drop_invalid = false;
   bool quiet = false;
+  std::string checkpoint_path;  // written every options.checkpoint_every epochs and on SIGINT/SIGTERM
+  std::string resume_path;      // continue this checkpoint (its spec and options win)
+  bool epochs_given = false;    // with resume_path: --epochs overrides the checkpoint's
 };
 Model train_and_save(const TrainRequest& request);
 

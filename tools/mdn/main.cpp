@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "mdn/error.hpp"
+#include "mdn/trainer.hpp"
 
 namespace {
 
@@ -49,6 +50,9 @@ int main(int argc, char** argv) {
     if (command != c.name) continue;
     try {
       return c.run(argc, argv);
+    } catch (const mdn::Interrupted& e) {
+      std::fprintf(stderr, "mdn %s: %s\n", c.name, e.what());
+      return 130;  // the shell's convention for "stopped by SIGINT"
     } catch (const mdn::UsageError& e) {
       std::fprintf(stderr, "mdn %s: error: %s\n", c.name, e.what());
       return 2;
@@ -63,7 +67,6 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::fprintf(stderr, "mdn: unknown command '%s'\n\n", command.c_str());
-  print_usage(stderr);
+  std::fprintf(stderr, "mdn: unknown command '%s' (see mdn --help)\n", command.c_str());
   return 2;
 }

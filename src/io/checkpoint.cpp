@@ -1,0 +1,151 @@
+#include "mdn/checkpoint.hpp"
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "io/json.hpp"
+#include "io/model_file.hpp"
+#include "mdn/error.hpp"
+
+namespace mdn {
+namespace {
+
+using io::Json;
+
+constexpr const char* kCheckpointKey = "mdn.checkpoint";
+constexpr int kCheckpointVersion = 1;
+const std::vector<std::string> kExtraNames = {"mdn.checkpoint.best_params", "mdn.checkpoint.adam_m",
+                                              "mdn.checkpoint.adam_v"};
+
+// 64-bit seeds travel as decimal strings: a JSON number holds only 53 bits.
+Json options_json(const TrainOptions& o) {
+  Json j = Json::object();
+  j.set("epochs", o.epochs);
+  j.set("batch_size", o.batch_size);
+  j.set("lr", Json::from_float(o.lr));
+  j.set("val_fraction", Json::from_float(o.val_fraction));
+  j.set("patience", o.patience);
+  j.set("clip_norm", Json::from_float(o.clip_norm));
+  j.set("seed", std::to_string(o.seed));
+  j.set("max_rollbacks", o.max_rollbacks);
+  j.set("checkpoint_every", o.checkpoint_every);
+  return j;
+}
+
+class Reader {
+ public:
+  explicit Reader(const std::string& path) : path_(path) {}
+  [[noreturn]] void fail(const std::string& what) const { throw Error(path_ + ": corrupt checkpoint: " + what); }
+
+  const Json& field(const Json& obj, const char* key) const {
+    const Json* v = obj.find(key);
+    if (!v) fail(std::string("\"") + key + "\" is missing");
+    return *v;
+  }
+  int integer(const Json& obj, const char* key) const {
+    int v = 0;
+    if (!field(obj, key).get_int(v)) fail(std::string("\"") + key + "\" is not an integer");
+    return v;
+  }
+  double number(const Json& obj, const char* key) const {
+    const Json& v = field(obj, key);
+    if (!v.is_number()) fail(std::string("\"") + key + "\" is not a number");
+    return v.as_number();
+  }
+  std::uint64_t seed(const Json& obj) const {
+    const Json& v = field(obj, "seed");
+    if (!v.is_string() || v.as_string().empty() || v.as_string().find_first_not_of("0123456789") != std::string::npos)
+      fail("\"seed\" is not a decimal string");
+    try {
+      return std::stoull(v.as_string());
+    } catch (const std::exception&) {
+      fail("\"seed\" is out of range");
+    }
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+void save_checkpoint(const Checkpoint& c, const std::string& path) {
+  Json state = Json::object();
+  state.set("version", kCheckpointVersion);
+  state.set("epoch", c.state.epoch);
+  state.set("lr", Json::from_float(c.state.lr));
+  state.set("rollbacks", c.state.rollbacks);
+  state.set("best_val", std::isfinite(c.state.best_val) ? Json(c.state.best_val) : Json(nullptr));
+  state.set("since_best", c.state.since_best);
+  state.set("adam_step", std::int64_t(c.state.optimizer.step));
+  state.set("options", options_json(c.options));
+
+  Model model = c.model;
+  model.params = c.state.params;
+  io::save_model_file(model, path,
+                      {{kExtraNames[0], c.state.best_params},
+                       {kExtraNames[1], c.state.optimizer.m},
+                       {kExtraNames[2], c.state.optimizer.v}},
+                      {{kCheckpointKey, state.dump()}});
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  std::vector<std::vector<float>> extra;
+  std::map<std::string, std::string> metadata;
+  Checkpoint c;
+  try {
+    c.model = io::load_model_file(path, kExtraNames, &extra, &metadata);
+  } catch (const Error& e) {
+    // A plain model file lacks the checkpoint tensors: say so in plain words.
+    if (std::string(e.what()).find("is missing (is this a training checkpoint?)") != std::string::npos)
+      throw Error(path + ": a model file, not a training checkpoint (write one with --checkpoint-every)");
+    throw;
+  }
+  const Reader r(path);
+  const auto it = metadata.find(kCheckpointKey);
+  if (it == metadata.end()) r.fail("metadata \"mdn.checkpoint\" is missing");
+  Json state;
+  try {
+    state = Json::parse(it->second);
+  } catch (const io::JsonError& e) {
+    r.fail(std::string("metadata \"mdn.checkpoint\" is not valid JSON (") + e.what() + ")");
+  }
+  if (!state.is_object()) r.fail("metadata \"mdn.checkpoint\" is not an object");
+  const int version = r.integer(state, "version");
+  if (version > kCheckpointVersion)
+    throw Error(path + ": written by a newer mdn (checkpoint version " + std::to_string(version) + ")");
+
+  const std::size_t total = c.model.params.size();
+  for (std::size_t i = 0; i < extra.size(); ++i)
+    if (extra[i].size() != total)
+      r.fail("tensor '" + kExtraNames[i] + "' has " + std::to_string(extra[i].size()) + " values, the model " +
+             std::to_string(total));
+  c.state.epoch = r.integer(state, "epoch");
+  c.state.lr = float(r.number(state, "lr"));
+  c.state.rollbacks = r.integer(state, "rollbacks");
+  const Json& best = r.field(state, "best_val");
+  c.state.best_val = best.is_null() ? INFINITY : r.number(state, "best_val");
+  c.state.since_best = r.integer(state, "since_best");
+  c.state.optimizer.step = r.integer(state, "adam_step");
+  c.state.params = c.model.params;
+  c.state.best_params = std::move(extra[0]);
+  c.state.optimizer.m = std::move(extra[1]);
+  c.state.optimizer.v = std::move(extra[2]);
+  if (c.state.epoch < 0 || !(c.state.lr > 0.0f)) r.fail("epoch or learning rate out of range");
+
+  const Json& o = r.field(state, "options");
+  if (!o.is_object()) r.fail("\"options\" is not an object");
+  c.options.epochs = r.integer(o, "epochs");
+  c.options.batch_size = r.integer(o, "batch_size");
+  c.options.lr = float(r.number(o, "lr"));
+  c.options.val_fraction = float(r.number(o, "val_fraction"));
+  c.options.patience = r.integer(o, "patience");
+  c.options.clip_norm = float(r.number(o, "clip_norm"));
+  c.options.seed = r.seed(o);
+  c.options.max_rollbacks = r.integer(o, "max_rollbacks");
+  c.options.checkpoint_every = r.integer(o, "checkpoint_every");
+  return c;
+}
+
+}  // namespace mdn
