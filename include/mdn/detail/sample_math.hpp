@@ -1,0 +1,123 @@
+// One draw from one row's Gaussian mixture, written once for the CPU sampler
+// (src/core/sampling.cpp) and the CUDA kernel (kernels/sample.cu).
+//
+// A draw is a pure function of (seed, row, sample) and the row's mixture:
+//   counter = { sample, row bits 0..31, row bits 32..63, block }, key = seed
+//   block 0: word 0 -> u in [0,1) picks the component by inverse CDF over
+//            the (tempered) cumulative weights; words 1,2 -> Box-Muller ->
+//            normals n_0, n_1
+//   block b >= 1: words 0,1 and 2,3 -> two Box-Muller pairs -> n_{4b-2} .. n_{4b+1}
+//   t_d = mu_kd + sigma_kd * n_d        (sigma already multiplied by the sigma scale)
+// so T <= 2 costs one Philox call per draw and T = 8 three. The four words of
+// a block come from Philox4x32-10 (detail/philox.hpp on the host, cuRAND's
+// curand_Philox4x32_10 on the device: the same function). Nothing depends on
+// batch size, chunking or launch shape.
+//
+// Resolution: the component uniform has 2^-24 steps; the Box-Muller radius
+// uses all 32 bits (u in [2^-33, 1]), so |n| <= 6.77: the normal's tails beyond
+// 6.77 sigma (probability 1.3e-11) are never drawn.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "mdn/detail/host_device.hpp"
+#include "mdn/detail/philox.hpp"
+
+namespace mdn::detail {
+
+// Largest 1/temperature used: past it every weight but the largest is 0.
+inline constexpr float kMaxInverseTemperature = 1e30f;
+
+MDN_HD Philox4x32 draw_counter(std::uint64_t row, std::uint32_t sample, std::uint32_t block) {
+  return Philox4x32{{sample, std::uint32_t(row), std::uint32_t(row >> 32), block}};
+}
+MDN_HD std::uint32_t seed_key_lo(std::uint64_t seed) { return std::uint32_t(seed); }
+MDN_HD std::uint32_t seed_key_hi(std::uint64_t seed) { return std::uint32_t(seed >> 32); }
+
+// [0, 1) in steps of 2^-24 (exact in float).
+MDN_HD float pick_uniform(std::uint32_t w) { return float(w >> 8) * 5.9604644775390625e-8f; }
+// (0, 1]: w * 2^-32 + 2^-33; never 0, so log() is finite.
+MDN_HD float radius_uniform(std::uint32_t w) { return float(w) * 2.3283064365386963e-10f + 1.1641532182693481e-10f; }
+
+// Two independent standard normals from two words (Box-Muller).
+MDN_HD void box_muller(std::uint32_t a, std::uint32_t b, float& n0, float& n1) {
+  const float r = sqrtf(-2.0f * logf(radius_uniform(a)));
+  const float u = pick_uniform(b);
+  float s, c;
+#if defined(__CUDA_ARCH__)
+  sincospif(2.0f * u, &s, &c);
+#else
+  s = sinf(6.28318530717958648f * u);
+  c = cosf(6.28318530717958648f * u);
+#endif
+  n0 = r * c;
+  n1 = r * s;
+}
+
+// cum[0..K) = cumulative normalised weights w_k ~ exp((lw_k - max lw) / tau)
+// from log-weights lw (log alpha, or the logits: any additive constant). The
+// entry of the last positive weight and every later one are set to exactly 1,
+// so a zero-weight component can never be picked, even through rounding.
+// inv_tau = 1/tau, at most kMaxInverseTemperature. cum may alias lw.
+MDN_HD void tempered_cumulative(const float* lw, int K, float inv_tau, float* cum) {
+  float m = lw[0];
+  for (int k = 1; k < K; ++k) m = lw[k] > m ? lw[k] : m;
+  float total = 0.0f;
+  int last = 0;
+  for (int k = 0; k < K; ++k) {
+    const float w = lw[k] == m ? 1.0f : expf((lw[k] - m) * inv_tau);  // (x - x) * inf would be NaN
+    total += w;
+    cum[k] = total;
+    if (w > 0.0f) last = k;
+  }
+  const float inv_total = 1.0f / total;
+  for (int k = 0; k < K; ++k) cum[k] = k >= last ? 1.0f : cum[k] * inv_total;
+}
+
+// Inverse CDF over cumulative weights: the first k with u < cum[k].
+MDN_HD int pick_component(const float* cum, int K, float u) {
+  for (int k = 0; k < K - 1; ++k)
+    if (u < cum[k]) return k;
+  return K - 1;
+}
+
+// One draw. words(b) returns block b's four Philox words for this (row,
+// sample); cum, mu (K x T, [k*T+d]) and sigma (K x T, scaled) describe the
+// row. Writes out[0..T) (=) and returns the component drawn.
+template <class Words>
+MDN_HD int draw_sample(const Words& words, const float* cum, const float* mu, const float* sigma, int K, int T,
+                       float* out) {
+  Philox4x32 w = words(0u);
+  const int k = pick_component(cum, K, pick_uniform(w.v[0]));
+  const float* m = mu + k * T;
+  const float* s = sigma + k * T;
+  float n0, n1;
+  box_muller(w.v[1], w.v[2], n0, n1);
+  out[0] = m[0] + s[0] * n0;
+  if (T > 1) out[1] = m[1] + s[1] * n1;
+  std::uint32_t block = 1;
+  for (int d = 2; d < T; d += 4, ++block) {
+    w = words(block);
+    box_muller(w.v[0], w.v[1], n0, n1);
+    out[d] = m[d] + s[d] * n0;
+    if (d + 1 < T) out[d + 1] = m[d + 1] + s[d + 1] * n1;
+    if (d + 2 < T) {
+      box_muller(w.v[2], w.v[3], n0, n1);
+      out[d + 2] = m[d + 2] + s[d + 2] * n0;
+      if (d + 3 < T) out[d + 3] = m[d + 3] + s[d + 3] * n1;
+    }
+  }
+  return k;
+}
+
+// The host's words: Philox4x32-10 of (seed, row, sample, block).
+struct HostDrawWords {
+  std::uint64_t seed;
+  std::uint64_t row;
+  std::uint32_t sample;
+  Philox4x32 operator()(std::uint32_t block) const {
+    return philox4x32_10(draw_counter(row, sample, block), seed_key_lo(seed), seed_key_hi(seed));
+  }
+};
+
+}  // namespace mdn::detail

@@ -1,0 +1,60 @@
+#include "mdn/sampling.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "mdn/detail/sample_math.hpp"
+#include "mdn/error.hpp"
+
+namespace mdn {
+
+void SampleOptions::validate() const {
+  if (!(temperature > 0.0) || !std::isfinite(temperature))
+    throw UsageError("--temperature must be a positive number, got " + std::to_string(temperature));
+  if (!(sigma_scale >= 0.0) || !std::isfinite(sigma_scale))
+    throw UsageError("--sigma-scale must be >= 0, got " + std::to_string(sigma_scale));
+}
+
+void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options, std::int64_t first_row,
+                     float* out, int* components) {
+  options.validate();
+  if (samples < 1) throw UsageError("--samples must be at least 1");
+  if (first_row < 0) throw Error("sample_mixtures: first_row must be >= 0");
+  const int K = mix.K, T = mix.T;
+  const float inv_tau = float(std::fmin(1.0 / options.temperature, double(detail::kMaxInverseTemperature)));
+  const float scale = float(options.sigma_scale);
+
+#pragma omp parallel
+  {
+    // One row's tempered cumulative weights and scaled sigmas, reused for all
+    // of its samples.
+    std::vector<float> cum(K), sigma(std::size_t(K) * T);
+#pragma omp for schedule(static)
+    for (int r = 0; r < mix.rows; ++r) {
+      const float* alpha = mix.alpha.data() + std::size_t(r) * K;
+      for (int k = 0; k < K; ++k) cum[k] = alpha[k] > 0.0f ? std::log(alpha[k]) : -INFINITY;
+      detail::tempered_cumulative(cum.data(), K, inv_tau, cum.data());
+      const float* mu = mix.mu.data() + std::size_t(r) * K * T;
+      const float* sig = mix.sigma.data() + std::size_t(r) * K * T;
+      for (int i = 0; i < K * T; ++i) sigma[i] = sig[i] * scale;
+
+      detail::HostDrawWords words{options.seed, std::uint64_t(first_row + r), 0u};
+      for (int s = 0; s < samples; ++s) {
+        words.sample = std::uint32_t(s);
+        const std::size_t draw = std::size_t(r) * samples + s;
+        const int k = detail::draw_sample(words, cum.data(), mu, sigma.data(), K, T, out + draw * T);
+        if (components) components[draw] = k;
+      }
+    }
+  }
+}
+
+std::vector<float> sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options,
+                                   std::int64_t first_row) {
+  if (samples < 1) throw UsageError("--samples must be at least 1");
+  std::vector<float> out(std::size_t(mix.rows) * samples * mix.T);
+  sample_mixtures(mix, samples, options, first_row, out.data());
+  return out;
+}
+
+}  // namespace mdn
