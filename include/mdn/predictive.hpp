@@ -28,10 +28,12 @@ void validate_quantile_levels(const std::vector<double>& levels);
 
 // The level-quantile of row `row`'s marginal in dimension d: the q with
 // F(q) = level, solved inside the bracket [min_k q_k, max_k q_k] of the
-// component quantiles by safeguarded Newton. |F(q) - level| <= 1e-12 unless
-// the bracket has shrunk to a few ulps of q first (a jump of F within one
-// ulp). Where F is flat at the level (a gap between components), any q of the
-// flat stretch satisfies F(q) = level; the solver returns one of them.
+// component quantiles by safeguarded Newton, with the weights normalised to
+// sum to 1. |F(q) - level| <= 1e-13 (tighter in the far tails) unless the
+// iteration reached rounding first (a Newton step or the bracket a few ulps
+// of q: F jumps past the level within one ulp). Where F is flat at the level
+// (a gap between components), any q of the flat stretch satisfies
+// F(q) = level; the solver returns one of them.
 // `lower` (default -inf) is a known lower bound on the answer; the batch
 // version passes the previous level's quantile, which makes quantiles
 // non-crossing.

@@ -6,12 +6,14 @@
 // m(c) = coverage is found by safeguarded Newton on c, using
 //   dm/dc = -c * sum_crossings 1 / |p'(y)|        (coarea formula)
 // with bisection as the fallback. Crossings are located on a grid of each
-// component's own scale (mu_k + sigma_k * [-8, 8] in steps of 1/16, merged),
-// where p - c changes sign, then refined by safeguarded Newton on p - c.
+// component's own scale (mu_k + sigma_k * [-8, 8] in steps of 1/4, merged)
+// plus every critical point of p found between its points, where p - c
+// changes sign, then refined by safeguarded Newton on p - c.
 // Far from every component (> 8 sigma_k) the density is below the thresholds
 // of any coverage up to 1 - 1e-14, so no crossing lies outside the grid.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -23,9 +25,17 @@
 
 namespace mdn {
 namespace {
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
+
+namespace {
 
 constexpr double kGridHalfWidth = 8.0;  // in sigmas of each component
-constexpr int kGridStepsPerSigma = 16;
+constexpr int kGridStepsPerSigma = 4;
 
 struct Marginal {
   detail::MixtureRow m;
@@ -50,7 +60,34 @@ struct Marginal {
     pdf(y, p, dp);
     return p;
   }
+  // p(y), p'(y) and p''(y).
+  void derivatives(double y, double& p, double& dp, double& d2p) const {
+    p = dp = d2p = 0.0;
+    for (int k = 0; k < m.K; ++k) {
+      const double s = m.sigma[k * m.T + d], u = (y - double(m.mu[k * m.T + d])) / s;
+      const double term = double(m.alpha[k]) * detail::standard_normal_pdf(u) / s;
+      p += term;
+      dp -= term * u / s;
+      d2p += term * (u * u - 1.0) / (s * s);
+    }
+    p /= total;
+    dp /= total;
+    d2p /= total;
+  }
 };
+
+// The critical point of p between a and b where p' changes sign (p'(a) and
+// p'(b) of opposite signs): safeguarded Newton on p' (or -p'), with p''.
+double critical_point(const Marginal& g, double a, double b, bool maximum, double f_tol) {
+  const double sign = maximum ? -1.0 : 1.0;  // make the function increasing
+  const auto fdf = [&](double y, double& f, double& df) {
+    double p, dp, d2p;
+    g.derivatives(y, p, dp, d2p);
+    f = sign * dp;
+    df = sign * d2p;
+  };
+  return detail::safeguarded_newton(fdf, a, b, f_tol);
+}
 
 struct Crossings {
   std::vector<Interval> intervals;
@@ -97,7 +134,7 @@ Crossings region_above(const Marginal& g, const std::vector<double>& grid, const
 
 void validate_coverage(double coverage) {
   if (!(coverage > 0.0 && coverage < 1.0))
-    throw UsageError("--hdi: the coverage must be strictly between 0 and 1, got " + std::to_string(coverage));
+    throw UsageError("--hdi: the coverage must be strictly between 0 and 1, got " + number_text(coverage));
 }
 
 DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, double coverage) {
@@ -114,11 +151,37 @@ DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, do
     const double mu = g.m.mu[k * g.m.T + d], s = g.m.sigma[k * g.m.T + d];
     for (int i = -half; i <= half; ++i) grid.push_back(mu + s * (double(i) / kGridStepsPerSigma));
   }
+  // Every critical point of p joins the grid (located where p' changes sign
+  // between grid points), so p is monotone between neighbouring grid points:
+  // each crossing of a level is found, however narrow the interval above
+  // (or the gap below) it, and the mass stays continuous in c.
   std::sort(grid.begin(), grid.end());
   grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
-  std::vector<double> p_grid(grid.size());
+  std::vector<double> p_grid(grid.size()), dp_grid(grid.size());
+  for (std::size_t i = 0; i < grid.size(); ++i) g.pdf(grid[i], p_grid[i], dp_grid[i]);
+  const std::size_t n = grid.size();
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    const bool peak = dp_grid[i] > 0.0 && dp_grid[i + 1] < 0.0, dip = dp_grid[i] < 0.0 && dp_grid[i + 1] > 0.0;
+    if (!peak && !dip) continue;
+    const double y = critical_point(g, grid[i], grid[i + 1], peak,
+                                    1e-14 * std::max(std::fabs(dp_grid[i]), std::fabs(dp_grid[i + 1])));
+    grid.push_back(y);
+    p_grid.push_back(g.pdf(y));
+  }
+  // Sort the grid with its values, drop duplicates.
+  std::vector<std::size_t> order(grid.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return grid[a] < grid[b]; });
+  std::vector<double> sorted_grid, sorted_p;
+  for (const std::size_t i : order) {
+    if (!sorted_grid.empty() && sorted_grid.back() == grid[i]) continue;
+    sorted_grid.push_back(grid[i]);
+    sorted_p.push_back(p_grid[i]);
+  }
+  grid.swap(sorted_grid);
+  p_grid.swap(sorted_p);
   double c_hi = 0.0;
-  for (std::size_t i = 0; i < grid.size(); ++i) c_hi = std::max(c_hi, p_grid[i] = g.pdf(grid[i]));
+  for (const double p : p_grid) c_hi = std::max(c_hi, p);
 
   // m(c) - coverage is decreasing in c: bracket [c_lo, c_hi] with m(c_lo) >= coverage >= m(c_hi).
   double c_lo = 0.0;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <cstdio>
 #include <string>
 
 #include "core/mixture_row.hpp"
@@ -19,6 +20,12 @@
 
 namespace mdn {
 namespace {
+
+std::string level_text(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", p);
+  return buf;
+}
 
 // Abramowitz & Stegun 26.2.23 (|error| < 4.5e-4): seeds the bracket only.
 double approx_inverse_normal(double p) {
@@ -69,16 +76,16 @@ void validate_quantile_levels(const std::vector<double>& levels) {
   for (std::size_t i = 0; i < levels.size(); ++i) {
     const double p = levels[i];
     if (!(p > 0.0 && p < 1.0))
-      throw UsageError("--quantiles: every level must be strictly between 0 and 1, got " + std::to_string(p));
+      throw UsageError("--quantiles: every level must be strictly between 0 and 1, got " + level_text(p));
     for (std::size_t j = 0; j < i; ++j)
-      if (levels[j] == p) throw UsageError("--quantiles: level " + std::to_string(p) + " is given twice");
+      if (levels[j] == p) throw UsageError("--quantiles: level " + level_text(p) + " is given twice");
   }
 }
 
 double marginal_quantile(const MixtureBatch& mix, int row, int d, double level, double lower) {
   if (row < 0 || row >= mix.rows || d < 0 || d >= mix.T) throw Error("marginal_quantile: row or dimension out of range");
   if (!(level > 0.0 && level < 1.0))
-    throw UsageError("quantile level must be strictly between 0 and 1, got " + std::to_string(level));
+    throw UsageError("quantile level must be strictly between 0 and 1, got " + level_text(level));
   return solve_quantile(detail::mixture_row(mix, row), d, level, lower);
 }
 

@@ -9,8 +9,9 @@
 namespace mdn::detail {
 
 // fdf(x, f, df) sets f = f(x) and df = f'(x). Requires f(lo) <= 0 <= f(hi).
-// Returns x with |f(x)| <= f_tol, or the last iterate once the bracket has
-// shrunk to a few ulps (where f jumps past 0 inside one ulp) or max_iter ran out.
+// Returns x with |f(x)| <= f_tol, or once a Newton step is a few ulps of x,
+// or once the bracket has shrunk to a few ulps (where f jumps past 0 inside
+// one ulp), or when max_iter ran out.
 template <class FDF>
 double safeguarded_newton(const FDF& fdf, double lo, double hi, double f_tol, int max_iter = 300) {
   double x = 0.5 * (lo + hi);
@@ -27,6 +28,8 @@ double safeguarded_newton(const FDF& fdf, double lo, double hi, double f_tol, in
       dx_old = dx;
       dx = step;
       x = x_newton;
+      // Converged to rounding: a Newton step of a few ulps.
+      if (std::fabs(step) <= 4.0 * std::numeric_limits<double>::epsilon() * std::fabs(x)) return x;
     } else {
       dx_old = dx;
       dx = 0.5 * (hi - lo);

@@ -1,18 +1,27 @@
 #include "mdn/sampling.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "mdn/detail/sample_math.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
+namespace {
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
+
 
 void SampleOptions::validate() const {
   if (!(temperature > 0.0) || !std::isfinite(temperature))
-    throw UsageError("--temperature must be a positive number, got " + std::to_string(temperature));
+    throw UsageError("--temperature must be a positive number, got " + number_text(temperature));
   if (!(sigma_scale >= 0.0) || !std::isfinite(sigma_scale))
-    throw UsageError("--sigma-scale must be >= 0, got " + std::to_string(sigma_scale));
+    throw UsageError("--sigma-scale must be >= 0, got " + number_text(sigma_scale));
 }
 
 void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options, std::int64_t first_row,
@@ -39,9 +48,23 @@ void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& 
       for (int i = 0; i < K * T; ++i) sigma[i] = sig[i] * scale;
 
       detail::HostDrawWords words{options.seed, std::uint64_t(first_row + r), 0u};
+      const std::size_t row_draws = std::size_t(r) * samples;
+      if (T == 1) {
+        for (int s = 0; s < samples; s += 2) {
+          words.c = std::uint32_t(s / 2);
+          int k[2];
+          const bool both = s + 1 < samples;
+          detail::draw_pair_1d(words, cum.data(), mu, sigma.data(), K, both, out + row_draws + s, k);
+          if (components) {
+            components[row_draws + s] = k[0];
+            if (both) components[row_draws + s + 1] = k[1];
+          }
+        }
+        continue;
+      }
       for (int s = 0; s < samples; ++s) {
-        words.sample = std::uint32_t(s);
-        const std::size_t draw = std::size_t(r) * samples + s;
+        words.c = std::uint32_t(s);
+        const std::size_t draw = row_draws + s;
         const int k = detail::draw_sample(words, cum.data(), mu, sigma.data(), K, T, out + draw * T);
         if (components) components[draw] = k;
       }

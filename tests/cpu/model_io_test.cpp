@@ -3,6 +3,8 @@
 #include "mdn/model_io.hpp"
 
 #include <gtest/gtest.h>
+
+#include <ostream>
 #include <unistd.h>
 
 #include <algorithm>
@@ -209,6 +211,11 @@ struct Shape {
   std::vector<int> hidden;
 };
 
+// Printed in test listings (CTest names) instead of the struct's raw bytes.
+void PrintTo(const Shape& s, std::ostream* os) {
+  *os << "D=" << s.d << " T=" << s.t << " K=" << s.k << " hidden=" << s.hidden.size();
+}
+
 class ModelIoRoundTrip : public ModelIoTest, public ::testing::WithParamInterface<Shape> {};
 
 TEST_P(ModelIoRoundTrip, IsBitwiseExact) {
@@ -244,7 +251,13 @@ TEST_P(ModelIoRoundTrip, IsBitwiseExact) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ModelIoRoundTrip,
                          ::testing::Values(Shape{1, 1, 1, {1}}, Shape{3, 2, 5, {50, 50}}, Shape{2, 1, 3, {16}},
-                                           Shape{7, 8, 32, {4, 3, 2}}, Shape{11, 3, 2, {9, 1, 9, 1}}));
+                                           Shape{7, 8, 32, {4, 3, 2}}, Shape{11, 3, 2, {9, 1, 9, 1}}),
+                         [](const auto& info) {
+                           const auto& s = info.param;
+                           std::string name = "D" + std::to_string(s.d) + "_T" + std::to_string(s.t) + "_K" + std::to_string(s.k) + "_H";
+                           for (int w : s.hidden) name += "_" + std::to_string(w);
+                           return name;
+                         });
 
 TEST_F(ModelIoTest, KeepsTheSignOfZeroAndExtremeFloats) {
   Model m = small_model();

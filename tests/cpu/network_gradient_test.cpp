@@ -2,6 +2,8 @@
 // whole networks (the same templated code the float CPU backend runs).
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -16,6 +18,11 @@ struct Shape {
   int D, T, K;
   std::vector<int> hidden;
 };
+
+// Printed in test listings (CTest names) instead of the struct's raw bytes.
+void PrintTo(const Shape& s, std::ostream* os) {
+  *os << "D=" << s.D << " T=" << s.T << " K=" << s.K << " hidden=" << s.hidden.size();
+}
 
 class NetworkGradient : public ::testing::TestWithParam<Shape> {};
 
@@ -61,7 +68,13 @@ TEST_P(NetworkGradient, EveryParameterMatchesCentralDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, NetworkGradient,
                          ::testing::Values(Shape{1, 1, 1, {4}}, Shape{3, 1, 3, {5, 4}}, Shape{2, 2, 2, {6}},
-                                           Shape{4, 3, 4, {3, 5, 4}}, Shape{2, 1, 5, {8, 8}}));
+                                           Shape{4, 3, 4, {3, 5, 4}}, Shape{2, 1, 5, {8, 8}}),
+                         [](const auto& info) {
+                           const auto& s = info.param;
+                           std::string name = "D" + std::to_string(s.D) + "_T" + std::to_string(s.T) + "_K" + std::to_string(s.K) + "_H";
+                           for (int w : s.hidden) name += "_" + std::to_string(w);
+                           return name;
+                         });
 
 TEST(CpuBackend, FloatGradientAgreesWithDoubleNetwork) {
   mdn::ModelSpec spec;

@@ -167,6 +167,28 @@ TEST(Sampling, DimensionsAreIndependentWithinAComponent) {
     }
 }
 
+TEST(Sampling, PairedDrawsAreIndependent) {
+  // For T = 1, draws 2c and 2c+1 share one Philox call (words 0 and 3 pick,
+  // the Box-Muller pair of words 1 and 2 gives both normals): check that
+  // neighbouring draws are uncorrelated, in value and in component.
+  const int N = 200000;
+  const MixtureBatch normal = one_row({1.0f}, {0}, {1});
+  const std::vector<float> x = sample_mixtures(normal, N, SampleOptions{31});
+  for (int offset : {0, 1}) {  // within a pair, across pairs
+    double c = 0.0;
+    int n = 0;
+    for (int i = offset; i + 1 < N; i += 2, ++n) c += double(x[i]) * x[i + 1];
+    EXPECT_LT(std::fabs(c / n), 5.0 / std::sqrt(double(n))) << "offset " << offset;
+  }
+  const MixtureBatch two = one_row({0.5f, 0.5f}, {0, 10}, {1, 1});
+  std::vector<float> y(N);
+  std::vector<int> picks(N);
+  sample_mixtures(two, N, SampleOptions{32}, 0, y.data(), picks.data());
+  std::vector<long> cells(4, 0);
+  for (int i = 0; i < N; i += 2) ++cells[picks[i] * 2 + picks[i + 1]];
+  EXPECT_LT(chi_square(cells, {0.25, 0.25, 0.25, 0.25}, N / 2), 16.266);  // df = 3, alpha = 0.001
+}
+
 TEST(Sampling, PitValuesAcrossManyRowsAreUniform) {
   std::mt19937_64 rng(17);
   const MixtureBatch m = random_mixtures(rng, 500, 4, 1, 5.0, 0.05, 4.0);
@@ -275,9 +297,14 @@ TEST(Sampling, ReproducibleAcrossChunksAndThreads) {
   const std::vector<float> single = sample_mixtures(m, S, options);
   omp_set_num_threads(threads);
   EXPECT_EQ(single, whole);
-  // Draws are keyed on the sample index too: more samples extend, not reshuffle.
+  // Draws are keyed on the sample index too: more samples extend, not
+  // reshuffle (T = 3, and T = 1 with an odd S: the last draw is half a pair).
   const std::vector<float> more = sample_mixtures(slice_rows(m, 0, 1), 2 * S, options);
   EXPECT_TRUE(std::equal(whole.begin(), whole.begin() + S * 3, more.begin()));
+  const MixtureBatch m1 = random_mixtures(rng, 20, 3, 1, 2.0, 0.5, 1.5);
+  const std::vector<float> odd = sample_mixtures(m1, S, options), even = sample_mixtures(m1, 2 * S, options);
+  for (int r = 0; r < m1.rows; ++r)
+    EXPECT_TRUE(std::equal(odd.begin() + r * S, odd.begin() + (r + 1) * S, even.begin() + r * 2 * S)) << r;
 }
 
 TEST(Sampling, SeedsGiveDifferentStreams) {

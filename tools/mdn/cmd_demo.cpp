@@ -13,6 +13,7 @@
 #include "mdn/error.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/synthetic.hpp"
+#include "prediction_output.hpp"
 
 namespace mdn::cli {
 namespace {
@@ -80,7 +81,24 @@ int run_demo(int argc, char** argv) {
         std::printf("  %.2f*N(%.3f, %.3f)", mix.weight(row, k), mix.mean(row, k, 0), mix.stddev(row, k, 0));
     std::printf("\n");
   }
-  std::printf("outputs in %s/: bishop.csv, model.safetensors\n", dir.c_str());
+  // What a user does next with a trained model: samples and per-row summaries.
+  SampleRequest sample;
+  sample.data_path = data_path;
+  sample.out_path = dir + "/samples.csv";
+  sample.samples = 20;
+  sample.options.seed = seed;
+  sample.device = r.device;
+  sample.quiet = r.quiet;
+  write_samples(model, sample);
+  PredictRequest predict;
+  predict.data_path = data_path;
+  predict.out_path = dir + "/predictions.csv";
+  predict.modes = true;
+  predict.device = r.device;
+  predict.quiet = r.quiet;
+  write_predictions(model, predict);
+  std::printf("outputs in %s/: bishop.csv, model.safetensors, samples.csv (20 draws per row), predictions.csv\n",
+              dir.c_str());
   return 0;
 }
 

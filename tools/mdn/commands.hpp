@@ -14,6 +14,8 @@ namespace mdn::cli {
 int run_data(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_demo(int argc, char** argv);
+int run_predict(int argc, char** argv);
+int run_sample(int argc, char** argv);
 int run_eval(int argc, char** argv);
 
 // What `mdn train` and `mdn demo` share: load the CSV, build the spec, train

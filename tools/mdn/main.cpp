@@ -21,6 +21,8 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"data", mdn::cli::run_data, "write a built-in synthetic data set as CSV"},
     {"train", mdn::cli::run_train, "train a model on a CSV file"},
+    {"predict", mdn::cli::run_predict, "mean, std, quantiles, modes, intervals per row of a CSV file"},
+    {"sample", mdn::cli::run_sample, "draw samples from the predictive distribution per row"},
     {"eval", mdn::cli::run_eval, "score a model on labelled data: metrics, calibration, report"},
     {"demo", mdn::cli::run_demo, "train on the built-in bishop set and write its outputs"},
 };

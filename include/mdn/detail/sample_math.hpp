@@ -1,21 +1,26 @@
 // One draw from one row's Gaussian mixture, written once for the CPU sampler
 // (src/core/sampling.cpp) and the CUDA kernel (kernels/sample.cu).
 //
-// A draw is a pure function of (seed, row, sample) and the row's mixture:
-//   counter = { sample, row bits 0..31, row bits 32..63, block }, key = seed
-//   block 0: word 0 -> u in [0,1) picks the component by inverse CDF over
-//            the (tempered) cumulative weights; words 1,2 -> Box-Muller ->
-//            normals n_0, n_1
-//   block b >= 1: words 0,1 and 2,3 -> two Box-Muller pairs -> n_{4b-2} .. n_{4b+1}
-//   t_d = mu_kd + sigma_kd * n_d        (sigma already multiplied by the sigma scale)
-// so T <= 2 costs one Philox call per draw and T = 8 three. The four words of
-// a block come from Philox4x32-10 (detail/philox.hpp on the host, cuRAND's
-// curand_Philox4x32_10 on the device: the same function). Nothing depends on
-// batch size, chunking or launch shape.
+// A draw is a pure function of (seed, row, sample) and the row's mixture.
+// Philox4x32-10 gives four 32-bit words per (counter, key), with
+//   counter = { c, row bits 0..31, row bits 32..63, block }, key = seed:
+// T = 1 (the common case; two draws per Philox call):
+//   c = sample / 2, block 0: word 0 -> component of draw 2c, word 3 ->
+//   component of draw 2c+1 (inverse CDF over the tempered cumulative
+//   weights), words 1,2 -> Box-Muller -> n for draw 2c and for draw 2c+1.
+// T >= 2 (one draw per call, more blocks for more dimensions):
+//   c = sample, block 0: word 0 -> component, words 1,2 -> n_0, n_1;
+//   block b >= 1: words 0,1 and 2,3 -> n_{4b-2} .. n_{4b+1}.
+// and t_d = mu_kd + sigma_kd * n_d (sigma already multiplied by the sigma
+// scale). The words come from Philox4x32-10 (detail/philox.hpp on the host,
+// cuRAND's curand_Philox4x32_10 on the device: the same function). Nothing
+// depends on batch size, chunking or launch shape.
 //
 // Resolution: the component uniform has 2^-24 steps; the Box-Muller radius
 // uses all 32 bits (u in [2^-33, 1]), so |n| <= 6.77: the normal's tails beyond
-// 6.77 sigma (probability 1.3e-11) are never drawn.
+// 6.77 sigma (probability 1.3e-11) are never drawn. The device evaluates
+// log / sin / cos with the fast hardware approximations (absolute error
+// ~4e-7 in n), the host with libm: the two sides agree to ~1e-6, not bitwise.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -28,8 +33,9 @@ namespace mdn::detail {
 // Largest 1/temperature used: past it every weight but the largest is 0.
 inline constexpr float kMaxInverseTemperature = 1e30f;
 
-MDN_HD Philox4x32 draw_counter(std::uint64_t row, std::uint32_t sample, std::uint32_t block) {
-  return Philox4x32{{sample, std::uint32_t(row), std::uint32_t(row >> 32), block}};
+// c: the sample index (T >= 2) or the pair index sample / 2 (T = 1).
+MDN_HD Philox4x32 draw_counter(std::uint64_t row, std::uint32_t c, std::uint32_t block) {
+  return Philox4x32{{c, std::uint32_t(row), std::uint32_t(row >> 32), block}};
 }
 MDN_HD std::uint32_t seed_key_lo(std::uint64_t seed) { return std::uint32_t(seed); }
 MDN_HD std::uint32_t seed_key_hi(std::uint64_t seed) { return std::uint32_t(seed >> 32); }
@@ -39,16 +45,19 @@ MDN_HD float pick_uniform(std::uint32_t w) { return float(w >> 8) * 5.9604644775
 // (0, 1]: w * 2^-32 + 2^-33; never 0, so log() is finite.
 MDN_HD float radius_uniform(std::uint32_t w) { return float(w) * 2.3283064365386963e-10f + 1.1641532182693481e-10f; }
 
-// Two independent standard normals from two words (Box-Muller).
+// Two independent standard normals from two words (Box-Muller), with the
+// angle in [-pi, pi) where the device's __sincosf is most accurate.
 MDN_HD void box_muller(std::uint32_t a, std::uint32_t b, float& n0, float& n1) {
-  const float r = sqrtf(-2.0f * logf(radius_uniform(a)));
-  const float u = pick_uniform(b);
-  float s, c;
+  const float theta = 6.28318530717958648f * (pick_uniform(b) - 0.5f);
+  float r, s, c;
 #if defined(__CUDA_ARCH__)
-  sincospif(2.0f * u, &s, &c);
+  // __logf may return a tiny positive value just below 1: clamp before sqrt.
+  r = sqrtf(fmaxf(0.0f, -2.0f * __logf(radius_uniform(a))));
+  __sincosf(theta, &s, &c);
 #else
-  s = sinf(6.28318530717958648f * u);
-  c = cosf(6.28318530717958648f * u);
+  r = sqrtf(-2.0f * logf(radius_uniform(a)));
+  s = sinf(theta);
+  c = cosf(theta);
 #endif
   n0 = r * c;
   n1 = r * s;
@@ -81,9 +90,32 @@ MDN_HD int pick_component(const float* cum, int K, float u) {
   return K - 1;
 }
 
-// One draw. words(b) returns block b's four Philox words for this (row,
-// sample); cum, mu (K x T, [k*T+d]) and sigma (K x T, scaled) describe the
-// row. Writes out[0..T) (=) and returns the component drawn.
+// T = 1: draws 2c and 2c+1 (the second only when `both`) from one Philox
+// call; words(0) is block 0 of counter c. cum (K), mu (K), sigma (K, scaled)
+// describe the row. Writes out[0], out[1] (=) and the components k[0], k[1].
+#if defined(__CUDACC__)
+#pragma nv_exec_check_disable  // Words is host-only on the CPU path, device-only in the kernel
+#endif
+template <class Words>
+MDN_HD void draw_pair_1d(const Words& words, const float* cum, const float* mu, const float* sigma, int K, bool both,
+                         float* out, int* k) {
+  const Philox4x32 w = words(0u);
+  float n0, n1;
+  box_muller(w.v[1], w.v[2], n0, n1);
+  k[0] = pick_component(cum, K, pick_uniform(w.v[0]));
+  out[0] = mu[k[0]] + sigma[k[0]] * n0;
+  if (both) {
+    k[1] = pick_component(cum, K, pick_uniform(w.v[3]));
+    out[1] = mu[k[1]] + sigma[k[1]] * n1;
+  }
+}
+
+// T >= 2: one draw. words(b) returns block b's four Philox words for this
+// (row, sample); cum, mu (K x T, [k*T+d]) and sigma (K x T, scaled) describe
+// the row. Writes out[0..T) (=) and returns the component drawn.
+#if defined(__CUDACC__)
+#pragma nv_exec_check_disable  // Words is host-only on the CPU path, device-only in the kernel
+#endif
 template <class Words>
 MDN_HD int draw_sample(const Words& words, const float* cum, const float* mu, const float* sigma, int K, int T,
                        float* out) {
@@ -110,13 +142,13 @@ MDN_HD int draw_sample(const Words& words, const float* cum, const float* mu, co
   return k;
 }
 
-// The host's words: Philox4x32-10 of (seed, row, sample, block).
+// The host's words: Philox4x32-10 of (seed, row, c, block).
 struct HostDrawWords {
   std::uint64_t seed;
   std::uint64_t row;
-  std::uint32_t sample;
+  std::uint32_t c;  // see draw_counter
   Philox4x32 operator()(std::uint32_t block) const {
-    return philox4x32_10(draw_counter(row, sample, block), seed_key_lo(seed), seed_key_hi(seed));
+    return philox4x32_10(draw_counter(row, c, block), seed_key_lo(seed), seed_key_hi(seed));
   }
 };
 

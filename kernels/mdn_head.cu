@@ -1,0 +1,66 @@
+// The fused mixture head; see mdn_head.cuh.
+#include <cstddef>
+#include <string>
+
+#include "cuda/cuda_check.cuh"
+#include "mdn/detail/mixture_math.hpp"
+#include "mdn/error.hpp"
+#include "mdn/spec.hpp"
+#include "mdn_head.cuh"
+
+namespace mdn::cuda {
+namespace {
+
+constexpr int kThreads = 128;
+
+// z (n x width), t (n x T), loss (n), dL_dz (n x width); width = K(1+2T).
+__global__ void mixture_loss_and_grad_kernel(const float* __restrict__ z, const float* __restrict__ t, int n, int K,
+                                             int T, float lo, float hi, float grad_scale, float* __restrict__ loss,
+                                             float* __restrict__ dL_dz) {
+  const int i = blockIdx.x * kThreads + threadIdx.x;
+  if (i >= n) return;
+  const std::size_t width = std::size_t(K) * std::size_t(1 + 2 * T);
+  const std::size_t row = std::size_t(i) * width;
+  loss[i] = detail::mixture_nll_and_grad(z + row, t + std::size_t(i) * T, K, T, lo, hi, grad_scale, dL_dz + row);
+}
+
+__global__ void mixture_loss_kernel(const float* __restrict__ z, const float* __restrict__ t, int n, int K, int T,
+                                    float lo, float hi, float* __restrict__ loss) {
+  const int i = blockIdx.x * kThreads + threadIdx.x;
+  if (i >= n) return;
+  const std::size_t width = std::size_t(K) * std::size_t(1 + 2 * T);
+  loss[i] = detail::mixture_nll(z + std::size_t(i) * width, t + std::size_t(i) * T, K, T, lo, hi);
+}
+
+void check_shape(const HeadShape& shape) {
+  if (shape.components < 1 || shape.components > kMaxComponents)
+    throw Error("the CUDA mixture head supports 1 to " + std::to_string(kMaxComponents) +
+                " components (K = " + std::to_string(shape.components) + ")");
+  if (shape.target_dim < 1 || shape.target_dim > kMaxTargetDim)
+    throw Error("the CUDA mixture head supports 1 to " + std::to_string(kMaxTargetDim) +
+                " target dimensions (T = " + std::to_string(shape.target_dim) + ")");
+}
+
+int blocks_for(int n) { return (n + kThreads - 1) / kThreads; }
+
+}  // namespace
+
+void launch_mixture_loss_and_grad(const float* z, const float* t, int n, const HeadShape& shape, float grad_scale,
+                                  float* loss, float* dL_dz, cudaStream_t stream) {
+  check_shape(shape);
+  if (n <= 0) return;
+  mixture_loss_and_grad_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
+      z, t, n, shape.components, shape.target_dim, shape.log_sigma_min, shape.log_sigma_max, grad_scale, loss, dL_dz);
+  MDN_CUDA_CHECK(cudaGetLastError());
+}
+
+void launch_mixture_loss(const float* z, const float* t, int n, const HeadShape& shape, float* loss,
+                         cudaStream_t stream) {
+  check_shape(shape);
+  if (n <= 0) return;
+  mixture_loss_kernel<<<blocks_for(n), kThreads, 0, stream>>>(z, t, n, shape.components, shape.target_dim,
+                                                              shape.log_sigma_min, shape.log_sigma_max, loss);
+  MDN_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace mdn::cuda

@@ -1,0 +1,45 @@
+// The fused mixture-density head: the per-sample loss and, in the same pass,
+// the gradient with respect to the head pre-activations.
+//
+// What it computes: for each sample i, with z_i the row i of z (the layout
+// of ModelSpec: [a (K) | s (K*T) | m (K*T)]) and t_i the row i of t,
+//   loss[i]     = -log p(t_i | z_i)                       (= mixture_nll)
+//   dL_dz[i, :] = grad_scale * d loss[i] / d z_i         (= mixture_nll_and_grad)
+// straight from include/mdn/detail/mixture_math.hpp, the header the CPU
+// backend uses: log-softmax of the logits, the clamp and exp of the
+// log-sigmas, the component log-densities, the online log-sum-exp, the
+// responsibilities and the gradient, all fused in registers. No alpha,
+// sigma or log-probability tensor is ever written to device memory.
+//
+// Launch: one thread per sample, 128 threads per block, ceil(n / 128) blocks.
+// Each thread reads its z row (K(1+2T) floats) and t row (T floats) and
+// writes its loss and dz row once; the math re-reads entries of the z row,
+// which hit the L1 cache, so DRAM sees each byte once.
+// Limits: K <= kMaxComponents (32), T <= kMaxTargetDim (8); larger is an
+// mdn::Error. Nothing needs per-K scratch: the math recomputes l_k rather
+// than storing it, so registers do not grow with K.
+// Semantics: loss and dL_dz are written with `=` (not accumulated);
+// grad_scale = 1/n makes dL_dz the gradient of the batch mean.
+// Determinism: no reductions across threads; the batch loss is summed later
+// by a fixed-order reduction (reduce.cuh).
+#pragma once
+#include <cuda_runtime.h>
+
+namespace mdn::cuda {
+
+struct HeadShape {
+  int components = 0;  // K
+  int target_dim = 0;  // T
+  float log_sigma_min = 0.0f;
+  float log_sigma_max = 0.0f;
+};
+
+// loss (n) =, dL_dz (n x K(1+2T), row-major) =.
+void launch_mixture_loss_and_grad(const float* z, const float* t, int n, const HeadShape& shape, float grad_scale,
+                                  float* loss, float* dL_dz, cudaStream_t stream);
+
+// loss (n) = only (evaluation: no gradient is computed or written).
+void launch_mixture_loss(const float* z, const float* t, int n, const HeadShape& shape, float* loss,
+                         cudaStream_t stream);
+
+}  // namespace mdn::cuda

@@ -1,0 +1,113 @@
+// Timers behind the benchmark's kernel-level cases (cuda_backend_internal.hpp):
+// the fused head kernel alone, and a device-to-device copy for the bandwidth
+// the head kernel is compared against. Both time with CUDA events.
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "cuda/cuda_backend.hpp"
+#include "cuda/cuda_backend_internal.hpp"
+#include "cuda/cuda_check.cuh"
+#include "cuda/device_buffer.cuh"
+#include "cuda/handles.cuh"
+#include "mdn/error.hpp"
+#include "mdn_head.cuh"
+
+namespace mdn::cuda {
+namespace {
+
+void use_device(int device) {
+  const int count = device_count();
+  if (device < 0 || device >= count) throw Error("CUDA device " + std::to_string(device) + " is not present");
+  MDN_CUDA_CHECK(cudaSetDevice(device));
+}
+
+std::vector<float> uniform(std::size_t count, float lo, float hi, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> values(count);
+  for (float& v : values) v = dist(rng);
+  return values;
+}
+
+}  // namespace
+
+struct HeadKernelTimer::Impl {
+  Impl(const ModelSpec& spec, int rows, int device_id)
+      : device((use_device(device_id), device_id)),
+        n(rows),
+        shape{spec.components, spec.target_dim, spec.log_sigma_min, spec.log_sigma_max},
+        width(std::size_t(spec.head_width())),
+        z(std::size_t(rows) * width, "benchmark head pre-activations"),
+        t(std::size_t(rows) * std::size_t(spec.target_dim), "benchmark targets"),
+        dL_dz(std::size_t(rows) * width, "benchmark head gradient"),
+        loss(std::size_t(rows), "benchmark losses") {
+    const std::vector<float> z_host = uniform(z.size(), -2.0f, 2.0f, 1);
+    const std::vector<float> t_host = uniform(t.size(), -3.0f, 3.0f, 2);
+    z.upload(z_host.data(), z_host.size(), stream.get());
+    t.upload(t_host.data(), t_host.size(), stream.get());
+    stream.synchronize();
+  }
+
+  int device;
+  int n;
+  HeadShape shape;
+  std::size_t width;
+  Stream stream;
+  DeviceBuffer<float> z, t, dL_dz, loss;
+};
+
+HeadKernelTimer::HeadKernelTimer(const ModelSpec& spec, int rows, int device)
+    : impl_(std::make_unique<Impl>(spec, rows, device)) {}
+HeadKernelTimer::~HeadKernelTimer() = default;
+
+double HeadKernelTimer::time(int launches) {
+  Impl& s = *impl_;
+  MDN_CUDA_CHECK(cudaSetDevice(s.device));
+  Event start, stop;
+  start.record(s.stream.get());
+  for (int i = 0; i < launches; ++i)
+    launch_mixture_loss_and_grad(s.z.data(), s.t.data(), s.n, s.shape, 1.0f / float(s.n), s.loss.data(), s.dL_dz.data(),
+                                 s.stream.get());
+  stop.record(s.stream.get());
+  stop.synchronize();
+  return double(stop.elapsed_ms_since(start)) * 1e-3;
+}
+
+double HeadKernelTimer::bytes_per_launch() const {
+  const Impl& s = *impl_;
+  // read z and t, write dz and the loss, once each
+  return double(sizeof(float)) * (2.0 * double(s.z.size()) + double(s.t.size()) + double(s.loss.size()));
+}
+
+struct DeviceCopyTimer::Impl {
+  Impl(std::size_t bytes, int device_id)
+      : device((use_device(device_id), device_id)),
+        src(bytes, "benchmark copy source"),
+        dst(bytes, "benchmark copy destination") {
+    MDN_CUDA_CHECK(cudaMemsetAsync(src.data(), 1, bytes, stream.get()));
+    stream.synchronize();
+  }
+
+  int device;
+  Stream stream;
+  DeviceBuffer<unsigned char> src, dst;
+};
+
+DeviceCopyTimer::DeviceCopyTimer(std::size_t bytes, int device) : impl_(std::make_unique<Impl>(bytes, device)) {}
+DeviceCopyTimer::~DeviceCopyTimer() = default;
+
+double DeviceCopyTimer::time(int copies) {
+  Impl& s = *impl_;
+  MDN_CUDA_CHECK(cudaSetDevice(s.device));
+  Event start, stop;
+  start.record(s.stream.get());
+  for (int i = 0; i < copies; ++i) copy_device_to_device(s.dst.data(), s.src.data(), s.src.size(), s.stream.get());
+  stop.record(s.stream.get());
+  stop.synchronize();
+  return double(stop.elapsed_ms_since(start)) * 1e-3;
+}
+
+double DeviceCopyTimer::bytes_per_copy() const { return 2.0 * double(impl_->src.size()); }
+
+}  // namespace mdn::cuda

@@ -1,0 +1,301 @@
+#include "prediction_output.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "command_line.hpp"
+#include "mdn/atomic_file.hpp"
+#include "mdn/csv.hpp"
+#include "mdn/error.hpp"
+#include "mdn/mixture.hpp"
+#include "mdn/predictive.hpp"
+#if defined(MDN_WITH_CUDA)
+#include "mdn/cuda_sampling.hpp"
+#endif
+
+namespace mdn::cli {
+namespace {
+
+// Shortest text that reads back to the same value (doubles for the
+// statistics, floats for the mixture parameters and samples).
+template <class V>
+void append_number(std::string& s, V v) {
+  char buf[40];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  s.append(buf, r.ptr);
+}
+void append_integer(std::string& s, long long v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  s.append(buf, r.ptr);
+}
+std::string level_label(double level) {
+  std::string s;
+  append_number(s, level);
+  return s;
+}
+
+// The model's feature columns of the data file, by name; a missing column or
+// an invalid cell is an error naming the file, line and column.
+Matrix read_features(const Model& model, const std::string& path) {
+  const CsvFile csv = CsvFile::read(path);
+  return select_numeric(csv, model.feature_names, InvalidCells::Fail).values;
+}
+
+// The network's head outputs z for rows [begin, begin + count) of x.
+// BLAS (and cuBLAS) results can differ in the last bit with the batch shape,
+// so the forward pass always runs on blocks of kForwardBlock rows aligned to
+// multiples of kForwardBlock in the whole file (the last one zero-padded): a
+// row always meets the same GEMM shape at the same position, and every output
+// is the same whatever --chunk-rows is (on the same machine and thread count).
+constexpr int kForwardBlock = 4096;
+
+Matrix head_rows(Backend& backend, const Model& model, const Matrix& x, int begin, int count) {
+  const int D = x.cols, W = model.spec.head_width();
+  if (D != model.spec.input_dim)
+    throw Error("data has " + std::to_string(D) + " feature columns; the model expects " +
+                std::to_string(model.spec.input_dim));
+  Matrix z(count, W);
+  Matrix block(kForwardBlock, D);
+  for (int first = begin / kForwardBlock * kForwardBlock; first < begin + count; first += kForwardBlock) {
+    const int n = std::min(kForwardBlock, x.rows - first);
+    std::fill(block.data.begin(), block.data.end(), 0.0f);
+    std::copy(x.row(first), x.row(first) + std::size_t(n) * D, block.data.begin());
+    const Matrix zb = backend.forward(model.stats.standardize_x(block));
+    const int lo = std::max(begin, first), hi = std::min(begin + count, first + n);
+    std::copy(zb.row(lo - first), zb.row(hi - first), z.row(lo - begin));
+  }
+  return z;
+}
+
+DeviceKind resolve(DeviceKind kind) {
+  if (kind == DeviceKind::Auto) return cuda_available() ? DeviceKind::Cuda : DeviceKind::Cpu;
+  return kind;
+}
+
+// Progress on stderr for runs of more than one chunk.
+class Progress {
+ public:
+  Progress(const char* what, long long total, bool quiet) : what_(what), total_(total), quiet_(quiet) {}
+  void update(long long done) {
+    if (quiet_ || done >= total_) return;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    char line[160];
+    std::snprintf(line, sizeof line, "%s: %lld/%lld rows (%.0f%%), %.0f rows/s", what_, done, total_,
+                  100.0 * done / total_, seconds > 0 ? done / seconds : 0.0);
+    progress(line, false);
+    shown_ = true;
+  }
+  void finish() {
+    if (shown_) progress("", true);
+  }
+
+ private:
+  const char* what_;
+  long long total_;
+  bool quiet_, shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// Formats rows [0, rows) with format(row, text) on all threads, in blocks,
+// and writes the blocks in order.
+template <class Format>
+void write_rows_in_order(std::ostream& out, int rows, int block_rows, const Format& format) {
+  const int blocks = (rows + block_rows - 1) / block_rows;
+#pragma omp parallel for ordered schedule(static, 1)
+  for (int b = 0; b < blocks; ++b) {
+    std::string text;
+    for (int r = b * block_rows; r < std::min(rows, (b + 1) * block_rows); ++r) format(r, text);
+#pragma omp ordered
+    out.write(text.data(), std::streamsize(text.size()));
+  }
+}
+
+// RFC 4180: a name with a comma, quote or line break is quoted.
+std::string csv_field(const std::string& name) {
+  if (name.find_first_of(",\"\r\n") == std::string::npos) return name;
+  std::string quoted = "\"";
+  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+void write_header(std::ostream& out, const std::vector<std::string>& names) {
+  std::string line;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i) line += ',';
+    line += csv_field(names[i]);
+  }
+  line += '\n';
+  out.write(line.data(), std::streamsize(line.size()));
+}
+
+}  // namespace
+
+std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request) {
+  const auto& names = model.target_names;
+  const int K = model.spec.components;
+  std::vector<std::string> header;
+  for (const auto& name : names) {
+    header.push_back(name + "_mean");
+    header.push_back(name + "_std");
+    for (double level : request.quantiles) header.push_back(name + "_q" + level_label(level));
+  }
+  if (request.modes)
+    for (int i = 1; i <= K; ++i) {
+      for (const auto& name : names) header.push_back("mode" + std::to_string(i) + "_" + name);
+      header.push_back("mode" + std::to_string(i) + "_density");
+    }
+  if (request.params)
+    for (int k = 1; k <= K; ++k) {
+      header.push_back("alpha_" + std::to_string(k));
+      for (const auto& name : names) header.push_back("mu_" + std::to_string(k) + "_" + name);
+      for (const auto& name : names) header.push_back("sigma_" + std::to_string(k) + "_" + name);
+    }
+  if (request.hdi > 0.0)
+    for (int i = 1; i <= K; ++i) {
+      header.push_back("hdi_lo_" + std::to_string(i));
+      header.push_back("hdi_hi_" + std::to_string(i));
+    }
+  return header;
+}
+
+std::int64_t write_predictions(const Model& model, const PredictRequest& request) {
+  validate_quantile_levels(request.quantiles);
+  const int K = model.spec.components, T = model.spec.target_dim, L = int(request.quantiles.size());
+  if (request.hdi != 0.0) {
+    validate_coverage(request.hdi);
+    if (T != 1)
+      throw UsageError("--hdi needs a model with one target (T = 1); this model has T = " + std::to_string(T));
+  }
+  if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
+  const Matrix x = read_features(model, request.data_path);
+  auto backend = load_into(resolve(request.device), model);
+
+  AtomicFile file(request.out_path);
+  std::ostream& out = file.stream();
+  write_header(out, prediction_header(model, request));
+  Progress progress_line("predict", x.rows, request.quiet);
+  for (int begin = 0; begin < x.rows; begin += request.chunk_rows) {
+    const int rows = std::min(request.chunk_rows, x.rows - begin);
+    const MixtureBatch mix = mixtures_from_head(model, head_rows(*backend, model, x, begin, rows));
+    const PredictiveMoments moments = predictive_moments(mix);
+    const std::vector<double> q = predictive_quantiles(mix, request.quantiles);
+    std::vector<std::vector<Mode>> modes;
+    if (request.modes) modes = predictive_modes(mix);
+    std::vector<DensityRegion> hdr;
+    if (request.hdi > 0.0) hdr = predictive_hdr(mix, 0, request.hdi);
+    for (const auto& region : hdr)
+      if (int(region.intervals.size()) > K)
+        throw Error("highest-density region with more than K = " + std::to_string(K) + " intervals");
+
+    write_rows_in_order(out, rows, 256, [&](int r, std::string& line) {
+      for (int d = 0; d < T; ++d) {
+        append_number(line, moments.mean[std::size_t(r) * T + d]);
+        line += ',';
+        append_number(line, moments.stddev[std::size_t(r) * T + d]);
+        for (int j = 0; j < L; ++j) {
+          line += ',';
+          append_number(line, q[(std::size_t(r) * T + d) * L + j]);
+        }
+        if (d + 1 < T) line += ',';
+      }
+      if (request.modes)
+        for (int i = 0; i < K; ++i) {
+          const bool has = i < int(modes[r].size());
+          for (int d = 0; d < T; ++d) {
+            line += ',';
+            if (has) append_number(line, modes[r][i].location[d]);
+          }
+          line += ',';
+          if (has) append_number(line, modes[r][i].density);
+        }
+      if (request.params)
+        for (int k = 0; k < K; ++k) {
+          line += ',';
+          append_number(line, mix.weight(r, k));
+          for (int d = 0; d < T; ++d) {
+            line += ',';
+            append_number(line, mix.mean(r, k, d));
+          }
+          for (int d = 0; d < T; ++d) {
+            line += ',';
+            append_number(line, mix.stddev(r, k, d));
+          }
+        }
+      if (request.hdi > 0.0)
+        for (int i = 0; i < K; ++i) {
+          const bool has = i < int(hdr[r].intervals.size());
+          line += ',';
+          if (has) append_number(line, hdr[r].intervals[i].lo);
+          line += ',';
+          if (has) append_number(line, hdr[r].intervals[i].hi);
+        }
+      line += '\n';
+    });
+    progress_line.update(begin + rows);
+  }
+  progress_line.finish();
+  file.commit();
+  return x.rows;
+}
+
+std::int64_t write_samples(const Model& model, const SampleRequest& request) {
+  request.options.validate();
+  if (request.samples < 1) throw UsageError("--samples must be at least 1");
+  if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
+  const int T = model.spec.target_dim, S = request.samples;
+  const Matrix x = read_features(model, request.data_path);
+  const DeviceKind device = resolve(request.device);
+  auto backend = load_into(device, model);
+#if defined(MDN_WITH_CUDA)
+  std::unique_ptr<CudaSampler> gpu;
+  if (device == DeviceKind::Cuda) gpu = std::make_unique<CudaSampler>(model);
+#endif
+
+  // A chunk's samples stay within 2^24 floats (64 MiB) whatever S is.
+  const std::int64_t per_row = std::int64_t(S) * T;
+  const int chunk = int(std::max<std::int64_t>(1, std::min<std::int64_t>(request.chunk_rows, (1 << 24) / per_row)));
+  std::vector<float> draws(std::size_t(std::min(chunk, x.rows)) * per_row);
+
+  AtomicFile file(request.out_path);
+  std::ostream& out = file.stream();
+  std::vector<std::string> header{"row", "sample"};
+  header.insert(header.end(), model.target_names.begin(), model.target_names.end());
+  write_header(out, header);
+  Progress progress_line("sample", x.rows, request.quiet);
+  for (int begin = 0; begin < x.rows; begin += chunk) {
+    const int rows = std::min(chunk, x.rows - begin);
+    const Matrix z = head_rows(*backend, model, x, begin, rows);
+#if defined(MDN_WITH_CUDA)
+    if (gpu) {
+      gpu->sample(z, S, request.options, begin, draws.data());
+    } else
+#endif
+    {
+      sample_mixtures(mixtures_from_head(model, z), S, request.options, begin, draws.data());
+    }
+    write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
+      for (int s = 0; s < S; ++s) {
+        append_integer(text, begin + r);
+        text += ',';
+        append_integer(text, s);
+        const float* t = draws.data() + (std::size_t(r) * S + s) * T;
+        for (int d = 0; d < T; ++d) {
+          text += ',';
+          append_number(text, t[d]);
+        }
+        text += '\n';
+      }
+    });
+    progress_line.update(begin + rows);
+  }
+  progress_line.finish();
+  file.commit();
+  return x.rows;
+}
+
+}  // namespace mdn::cli

@@ -1,0 +1,44 @@
+// What `mdn predict`, `mdn sample` and `mdn demo` share: stream a CSV's rows
+// through a trained model in chunks and write per-row statistics or samples
+// as CSV through an AtomicFile (no partial file on error).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mdn/backend.hpp"
+#include "mdn/model.hpp"
+#include "mdn/sampling.hpp"
+
+namespace mdn::cli {
+
+struct PredictRequest {
+  std::string data_path;   // CSV with (at least) the model's feature columns, found by name
+  std::string out_path;
+  std::vector<double> quantiles{0.05, 0.5, 0.95};
+  bool modes = false;      // mode1_NAME.., mode1_density, .. up to K
+  bool params = false;     // alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K
+  double hdi = 0.0;        // coverage of the highest-density intervals; 0 = none (T = 1 only)
+  DeviceKind device = DeviceKind::Auto;  // where the network runs; the statistics run on the host
+  int chunk_rows = 65536;
+  bool quiet = false;
+};
+// Returns the number of rows written. Throws mdn::Error / UsageError.
+std::int64_t write_predictions(const Model& model, const PredictRequest& request);
+
+struct SampleRequest {
+  std::string data_path;
+  std::string out_path;
+  int samples = 1;
+  SampleOptions options;
+  DeviceKind device = DeviceKind::Auto;  // cuda: network and sampler on the GPU
+  int chunk_rows = 65536;
+  bool quiet = false;
+};
+// Long format: row, sample, one column per target. Returns the rows written.
+std::int64_t write_samples(const Model& model, const SampleRequest& request);
+
+// The predictions CSV header for a model and request (exposed for tests and docs).
+std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request);
+
+}  // namespace mdn::cli

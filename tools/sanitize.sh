@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the CPU code in
+# build-asan/, then the CPU and command-line tests under it.
+#   tools/sanitize.sh [ctest options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMDN_SANITIZE=ON -DMDN_ENABLE_CUDA=OFF \
+  -DMDN_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$(nproc)"
+cd build-asan
+# OpenBLAS and libgomp keep thread-local caches alive at exit: not our leaks.
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --output-on-failure --no-tests=error -L cpu -E fuzz_smoke "$@"
