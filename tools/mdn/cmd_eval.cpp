@@ -76,48 +76,22 @@ void print_table(const EvalContext& ctx, const EvalMetrics& m, const EvalOptions
 
 }  // namespace
 
-int run_eval(int argc, char** argv) {
-  CommandLine cl(
-      "eval", "mdn eval --model M --data FILE.csv [--json OUT.json] [--report DIR] [options]",
-      "Scores the model's predicted distributions against the data's targets, in original units:\n"
-      "NLL, CRPS (closed form), RMSE / MAE / R^2 of the mean, MAE of the median, PIT calibration\n"
-      "error, central-interval coverage and width (50/80/90/95 %), and for several targets the\n"
-      "energy score. A table goes to stdout; --json writes every number; --report writes pictures\n"
-      "(gnuplot, PNG) and an index.html. Poor scores do not change the exit status; errors do.",
-      {{"model", "M", "model file (.safetensors) written by mdn train", ""},
-       {"data", "FILE.csv", "labelled data with the model's feature and target columns", ""},
-       {"json", "OUT.json", "write every metric as JSON (atomically)", ""},
-       {"report", "DIR", "write a report directory: pictures, data files, metrics.json, index.html", ""},
-       {"device", "cpu|cuda|auto", "where to run the network", "auto"},
-       {"drop-invalid", "", "drop rows with a missing/invalid cell instead of failing (count reported)", ""},
-       {"energy-samples", "S", "draws per row for the energy score (several targets only)", "100"},
-       {"seed", "S", "seed of the draws (energy score, sampled histogram)", "0"}});
-  if (!cl.parse(argc, argv, 2)) {
-    std::fputs(cl.help_text().c_str(), stdout);
-    return 0;
-  }
-  if (!cl.positional().empty()) throw UsageError("unexpected argument '" + cl.positional()[0] + "'");
-  const std::string model_path = cl.required("model");
-  const std::string data_path = cl.required("data");
-  const std::string json_path = cl.text("json");
-  const std::string report_dir = cl.text("report");
-  const DeviceKind device = parse_device(cl.text("device"));
-  EvalOptions options;
-  options.energy_samples = cl.integer("energy-samples", 2, 100000);
-  options.seed = cl.seed("seed");
-
-  const Model model = load_model(model_path);
+int evaluate_model(const Model& model, const EvalRequest& request) {
+  const std::string& data_path = request.data_path;
+  const std::string& json_path = request.json_path;
+  const std::string& report_dir = request.report_dir;
+  const EvalOptions& options = request.options;
   const Dataset data = load_dataset(data_path, model.target_names, model.feature_names,
-                                    cl.given("drop-invalid") ? InvalidCells::DropRow : InvalidCells::Fail);
+                                    request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail);
   if (data.dropped_rows > 0)
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", data_path.c_str(), data.dropped_rows);
-  auto backend = load_into(device, model);
+  auto backend = load_into(request.device, model);
   const MixtureBatch mix = predict_mixtures(*backend, model, data.x);
   const Evaluation evaluation = evaluate(mix, data.t, options);
 
   EvalContext ctx;
   ctx.model = &model;
-  ctx.model_path = model_path;
+  ctx.model_path = request.model_path;
   ctx.data_path = data_path;
   ctx.dropped_rows = data.dropped_rows;
   ctx.device = backend->name();
@@ -157,5 +131,40 @@ int run_eval(int argc, char** argv) {
   }
   return status;
 }
+
+int run_eval(int argc, char** argv) {
+  CommandLine cl(
+      "eval", "mdn eval --model M --data FILE.csv [--json OUT.json] [--report DIR] [options]",
+      "Scores the model's predicted distributions against the data's targets, in original units:\n"
+      "NLL, CRPS (closed form), RMSE / MAE / R^2 of the mean, MAE of the median, PIT calibration\n"
+      "error, central-interval coverage and width (50/80/90/95 %), and for several targets the\n"
+      "energy score. A table goes to stdout; --json writes every number; --report writes pictures\n"
+      "(gnuplot, PNG) and an index.html. Poor scores do not change the exit status; errors do.",
+      {{"model", "M", "model file (.safetensors) written by mdn train", ""},
+       {"data", "FILE.csv", "labelled data with the model's feature and target columns", ""},
+       {"json", "OUT.json", "write every metric as JSON (atomically)", ""},
+       {"report", "DIR", "write a report directory: pictures, data files, metrics.json, index.html", ""},
+       {"device", "cpu|cuda|auto", "where to run the network", "auto"},
+       {"drop-invalid", "", "drop rows with a missing/invalid cell instead of failing (count reported)", ""},
+       {"energy-samples", "S", "draws per row for the energy score (several targets only)", "100"},
+       {"seed", "S", "seed of the draws (energy score, sampled histogram)", "0"}});
+  if (!cl.parse(argc, argv, 2)) {
+    std::fputs(cl.help_text().c_str(), stdout);
+    return 0;
+  }
+  if (!cl.positional().empty()) throw UsageError("unexpected argument '" + cl.positional()[0] + "'");
+  const std::string model_path = cl.required("model");
+  EvalRequest request;
+  request.model_path = model_path;
+  request.data_path = cl.required("data");
+  request.json_path = cl.text("json");
+  request.report_dir = cl.text("report");
+  request.device = parse_device(cl.text("device"));
+  request.drop_invalid = cl.given("drop-invalid");
+  request.options.energy_samples = cl.integer("energy-samples", 2, 100000);
+  request.options.seed = cl.seed("seed");
+  return evaluate_model(load_model(model_path), request);
+}
+
 
 }  // namespace mdn::cli

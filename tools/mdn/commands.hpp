@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mdn/backend.hpp"
+#include "mdn/metrics.hpp"
 #include "mdn/model.hpp"
 #include "mdn/trainer.hpp"
 
@@ -37,5 +38,18 @@ struct TrainRequest {
   bool epochs_given = false;    // with resume_path: --epochs overrides the checkpoint's
 };
 Model train_and_save(const TrainRequest& request);
+
+// What `mdn eval` and `mdn demo` share: score a model on labelled data, print
+// the table, and write the JSON and/or report directory. Returns the exit status.
+struct EvalRequest {
+  std::string model_path;  // for the JSON and captions only
+  std::string data_path;
+  std::string json_path;   // empty = none
+  std::string report_dir;  // empty = none
+  DeviceKind device = DeviceKind::Auto;
+  bool drop_invalid = false;
+  EvalOptions options;
+};
+int evaluate_model(const Model& model, const EvalRequest& request);
 
 }  // namespace mdn::cli
