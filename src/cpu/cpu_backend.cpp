@@ -134,17 +134,8 @@ class CpuBackend final : public Backend {
     adam_.step = 0;
   }
 
-  void check_x(const Matrix& x) const {
-    if (x.cols != spec_.input_dim)
-      throw Error("input has " + std::to_string(x.cols) + " features; the model expects " +
-                  std::to_string(spec_.input_dim));
-  }
-  void check_xt(const Matrix& x, const Matrix& t) const {
-    check_x(x);
-    if (t.cols != spec_.target_dim || t.rows != x.rows)
-      throw Error("targets are " + std::to_string(t.rows) + " x " + std::to_string(t.cols) + "; expected " +
-                  std::to_string(x.rows) + " x " + std::to_string(spec_.target_dim));
-  }
+  void check_x(const Matrix& x) const { check_batch(spec_, x); }
+  void check_xt(const Matrix& x, const Matrix& t) const { check_batch(spec_, x, t); }
 
   // Fisher-Yates with a 64-bit Mersenne Twister: the permutation depends on
   // the seed alone (not on the standard library's distributions).

@@ -40,11 +40,7 @@ int run_demo(int argc, char** argv) {
                   {"device", "cpu|cuda|auto", "where to train", "auto"},
                   {"seed", "S", "random seed", "0"},
                   {"quiet", "", "no progress output", ""}});
-  if (!cl.parse(argc, argv, 2)) {
-    std::fputs(cl.help_text().c_str(), stdout);
-    return 0;
-  }
-  if (!cl.positional().empty()) throw UsageError("unexpected argument '" + cl.positional()[0] + "'");
+  if (!cl.parse_options_only(argc, argv)) return 0;
   const std::string dir = cl.text("out");
   const std::uint64_t seed = cl.seed("seed");
   make_directory(dir);

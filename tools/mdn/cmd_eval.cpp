@@ -148,11 +148,7 @@ int run_eval(int argc, char** argv) {
        {"drop-invalid", "", "drop rows with a missing/invalid cell instead of failing (count reported)", ""},
        {"energy-samples", "S", "draws per row for the energy score (several targets only)", "100"},
        {"seed", "S", "seed of the draws (energy score, sampled histogram)", "0"}});
-  if (!cl.parse(argc, argv, 2)) {
-    std::fputs(cl.help_text().c_str(), stdout);
-    return 0;
-  }
-  if (!cl.positional().empty()) throw UsageError("unexpected argument '" + cl.positional()[0] + "'");
+  if (!cl.parse_options_only(argc, argv)) return 0;
   const std::string model_path = cl.required("model");
   EvalRequest request;
   request.model_path = model_path;
