@@ -18,6 +18,7 @@ namespace mdn {
 namespace {
 
 constexpr int kEvalChunk = 8192;
+constexpr std::size_t kParallelParameterCount = 1 << 16;
 
 class CpuBackend final : public Backend {
  public:
@@ -84,7 +85,9 @@ class CpuBackend final : public Backend {
     const float bias1 = 1.0f - std::pow(adam.beta1, float(adam_.step));
     const float bias2 = 1.0f - std::pow(adam.beta2, float(adam_.step));
     const std::size_t count = params_.size();
-#pragma omp parallel for schedule(static)
+    // Threads only pay off for large models: a fork/join costs more than a
+    // few thousand updates, and on a busy machine far more.
+#pragma omp parallel for schedule(static) if (count >= kParallelParameterCount)
     for (std::size_t i = 0; i < count; ++i)
       detail::adam_update(params_[i], adam_.m[i], adam_.v[i], grad[i] * scale, adam.lr, adam.beta1, adam.beta2,
                           adam.eps, bias1, bias2);
