@@ -29,6 +29,7 @@
 
 #include <string>
 
+#include "cuda/cuda_check.cuh"
 #include "mdn/error.hpp"
 #include "sample.cuh"
 
@@ -78,9 +79,7 @@ void launch_sample(const SampleLaunch& a, cudaStream_t stream) {
   if (blocks > 2147483647LL) throw Error("sampling kernel: too many rows for one launch");
   const std::size_t shared = std::size_t(rows_per_block) * a.K * (1 + 2 * a.T) * sizeof(float);
   sample_kernel<<<unsigned(blocks), kSampleThreads, shared, stream>>>(a, rows_per_block);
-  const cudaError_t status = cudaGetLastError();
-  if (status != cudaSuccess)
-    throw Error(std::string("sampling kernel launch failed: ") + cudaGetErrorString(status) + " (" __FILE__ ")");
+  MDN_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace mdn::cuda

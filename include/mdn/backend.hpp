@@ -77,6 +77,11 @@ class Backend {
   virtual EpochStats train_epoch(const EpochConfig& config) = 0;
 };
 
+// Shape checks every backend applies to its inputs: x is (n x D), t is
+// (n x T). Throw mdn::Error saying what was expected.
+void check_batch(const ModelSpec& spec, const Matrix& x);
+void check_batch(const ModelSpec& spec, const Matrix& x, const Matrix& t);
+
 std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec);
 
 // Options of the CUDA backend.

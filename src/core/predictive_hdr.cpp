@@ -18,7 +18,7 @@
 #include <string>
 
 #include "core/mixture_row.hpp"
-#include "core/root_finding.hpp"
+#include "mdn/detail/root_finding.hpp"
 #include "mdn/detail/marginal_math.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "mdn/backend.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
@@ -47,6 +48,19 @@ int ParameterLayout::max_width() const {
   int w = layers.front().in;
   for (const auto& l : layers) w = std::max(w, l.out);
   return w;
+}
+
+void check_batch(const ModelSpec& spec, const Matrix& x) {
+  if (x.cols != spec.input_dim)
+    throw Error("input has " + std::to_string(x.cols) + " features; the model expects " +
+                std::to_string(spec.input_dim));
+}
+
+void check_batch(const ModelSpec& spec, const Matrix& x, const Matrix& t) {
+  check_batch(spec, x);
+  if (t.cols != spec.target_dim || t.rows != x.rows)
+    throw Error("targets are " + std::to_string(t.rows) + " x " + std::to_string(t.cols) + "; expected " +
+                std::to_string(x.rows) + " x " + std::to_string(spec.target_dim));
 }
 
 }  // namespace mdn

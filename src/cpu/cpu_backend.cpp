@@ -18,6 +18,7 @@ namespace mdn {
 namespace {
 
 constexpr int kEvalChunk = 8192;
+constexpr std::size_t kParallelParameterCount = 1 << 16;
 
 class CpuBackend final : public Backend {
  public:
@@ -84,7 +85,9 @@ class CpuBackend final : public Backend {
     const float bias1 = 1.0f - std::pow(adam.beta1, float(adam_.step));
     const float bias2 = 1.0f - std::pow(adam.beta2, float(adam_.step));
     const std::size_t count = params_.size();
-#pragma omp parallel for schedule(static)
+    // Threads only pay off for large models: a fork/join costs more than a
+    // few thousand updates, and on a busy machine far more.
+#pragma omp parallel for schedule(static) if (count >= kParallelParameterCount)
     for (std::size_t i = 0; i < count; ++i)
       detail::adam_update(params_[i], adam_.m[i], adam_.v[i], grad[i] * scale, adam.lr, adam.beta1, adam.beta2,
                           adam.eps, bias1, bias2);
@@ -134,17 +137,8 @@ class CpuBackend final : public Backend {
     adam_.step = 0;
   }
 
-  void check_x(const Matrix& x) const {
-    if (x.cols != spec_.input_dim)
-      throw Error("input has " + std::to_string(x.cols) + " features; the model expects " +
-                  std::to_string(spec_.input_dim));
-  }
-  void check_xt(const Matrix& x, const Matrix& t) const {
-    check_x(x);
-    if (t.cols != spec_.target_dim || t.rows != x.rows)
-      throw Error("targets are " + std::to_string(t.rows) + " x " + std::to_string(t.cols) + "; expected " +
-                  std::to_string(x.rows) + " x " + std::to_string(spec_.target_dim));
-  }
+  void check_x(const Matrix& x) const { check_batch(spec_, x); }
+  void check_xt(const Matrix& x, const Matrix& t) const { check_batch(spec_, x, t); }
 
   // Fisher-Yates with a 64-bit Mersenne Twister: the permutation depends on
   // the seed alone (not on the standard library's distributions).

@@ -155,7 +155,7 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
   }
   // Sum the per-thread partials in thread order (deterministic).
   const int used = threads;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (layout.total >= (1 << 16))
   for (std::size_t p = 0; p < layout.total; ++p) {
     R sum = ws.partial_grad[p];
     for (int th = 1; th < used; ++th) sum += ws.partial_grad[std::size_t(th) * layout.total + p];

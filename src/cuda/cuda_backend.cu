@@ -336,17 +336,8 @@ class CudaBackendImpl final : public CudaBackend {
   cudaStream_t stream() const { return stream_.get(); }
   void activate() const { MDN_CUDA_CHECK(cudaSetDevice(device_)); }
 
-  void check_x(const Matrix& x) const {
-    if (x.cols != spec_.input_dim)
-      throw Error("input has " + std::to_string(x.cols) + " features; the model expects " +
-                  std::to_string(spec_.input_dim));
-  }
-  void check_xt(const Matrix& x, const Matrix& t) const {
-    check_x(x);
-    if (t.cols != spec_.target_dim || t.rows != x.rows)
-      throw Error("targets are " + std::to_string(t.rows) + " x " + std::to_string(t.cols) + "; expected " +
-                  std::to_string(x.rows) + " x " + std::to_string(spec_.target_dim));
-  }
+  void check_x(const Matrix& x) const { check_batch(spec_, x); }
+  void check_xt(const Matrix& x, const Matrix& t) const { check_batch(spec_, x, t); }
 
   StepState read_state() const {
     StepState state;

@@ -6,8 +6,11 @@
 #include <cmath>
 #include <string>
 
+#include "cuda/cuda_backend.hpp"  // device_count
+#include "cuda/cuda_check.cuh"
 #include "cuda/cuda_sampling.hpp"
 #include "mdn/detail/sample_math.hpp"
+#include "mdn/error.hpp"
 
 namespace mdn {
 namespace cuda {
@@ -16,16 +19,18 @@ namespace {
 // At most this many output floats (256 MiB) per launch.
 constexpr std::size_t kMaxLaunchOutputFloats = std::size_t(1) << 26;
 
-void select_device(int device) {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
-    cudaGetLastError();  // clear the sticky "no device" status
-    throw Error("GPU sampling: no CUDA device is present (use --device cpu)");
-  }
+// What the sampler's out-of-memory errors suggest: the device buffers hold
+// one chunk of rows (and its draws).
+constexpr const char kSamplingAdvice[] = "try a smaller --chunk-rows (or fewer --samples)";
+
+int select_device(int device) {
+  const int count = device_count();
+  if (count == 0) throw Error("GPU sampling: no CUDA device is present (use --device cpu)");
   if (device < 0 || device >= count)
     throw Error("GPU sampling: device " + std::to_string(device) + " does not exist (" + std::to_string(count) +
                 " present)");
-  MDN_SAMPLING_CUDA_CHECK(cudaSetDevice(device));
+  MDN_CUDA_CHECK(cudaSetDevice(device));
+  return device;
 }
 }  // namespace
 
@@ -56,69 +61,58 @@ SampleLaunch make_sample_launch(const ModelSpec& spec, const Standardizer& stats
 }
 
 DeviceSampling::DeviceSampling(const Model& model, const Matrix& z, int samples, int device)
-    : spec_(model.spec), stats_(model.stats), rows_(z.rows), samples_(samples), T_(model.spec.target_dim) {
-  select_device(device);
+    : device_(select_device(device)),
+      spec_(model.spec),
+      stats_(model.stats),
+      rows_(z.rows),
+      samples_(samples),
+      T_(model.spec.target_dim) {
   if (z.cols != spec_.head_width()) throw Error("GPU sampling: z has the wrong width for the model");
   if (samples < 1) throw UsageError("--samples must be at least 1");
-  z_.reserve(z.size());
-  out_.reserve(output_bytes() / sizeof(float));
-  MDN_SAMPLING_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  MDN_SAMPLING_CUDA_CHECK(cudaEventCreate(&start_));
-  MDN_SAMPLING_CUDA_CHECK(cudaEventCreate(&stop_));
-  MDN_SAMPLING_CUDA_CHECK(cudaMemcpyAsync(z_.get(), z.data.data(), z.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
-  MDN_SAMPLING_CUDA_CHECK(cudaStreamSynchronize(stream_));
-}
-
-DeviceSampling::~DeviceSampling() {
-  if (start_) cudaEventDestroy(start_);
-  if (stop_) cudaEventDestroy(stop_);
-  if (stream_) cudaStreamDestroy(stream_);
+  z_.reallocate(z.size(), "the sampling benchmark's head pre-activations", kSamplingAdvice);
+  out_.reallocate(output_bytes() / sizeof(float), "the sampling benchmark's draws", kSamplingAdvice);
+  z_.upload(z.data.data(), z.size(), stream_.get());
+  stream_.synchronize();
 }
 
 float DeviceSampling::run_ms(const SampleOptions& options) {
   SampleLaunch a = make_sample_launch(spec_, stats_, samples_, options);
-  a.z = z_.get();
-  a.out = out_.get();
+  a.z = z_.data();
+  a.out = out_.data();
   a.rows = rows_;
   a.first_row = 0;
-  MDN_SAMPLING_CUDA_CHECK(cudaEventRecord(start_, stream_));
-  launch_sample(a, stream_);
-  MDN_SAMPLING_CUDA_CHECK(cudaEventRecord(stop_, stream_));
-  MDN_SAMPLING_CUDA_CHECK(cudaEventSynchronize(stop_));
-  float ms = 0.0f;
-  MDN_SAMPLING_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
-  return ms;
+  start_.record(stream_.get());
+  launch_sample(a, stream_.get());
+  stop_.record(stream_.get());
+  stop_.synchronize();
+  return stop_.elapsed_ms_since(start_);
 }
 
 std::vector<float> DeviceSampling::download() const {
   std::vector<float> out(output_bytes() / sizeof(float));
-  MDN_SAMPLING_CUDA_CHECK(cudaMemcpyAsync(out.data(), out_.get(), output_bytes(), cudaMemcpyDeviceToHost, stream_));
-  MDN_SAMPLING_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  out_.download(out.data(), out.size(), stream_.get());
+  stream_.synchronize();
   return out;
 }
 
 }  // namespace cuda
 
 struct CudaSampler::Impl {
-  int device = 0;
+  // The device must be current: the stream is created on it.
+  Impl(const Model& model, int device_id) : device(device_id), spec(model.spec), stats(model.stats) {}
+
+  int device;
   ModelSpec spec;
   Standardizer stats;
-  cudaStream_t stream = nullptr;
-  cuda::SamplingBuffer<float> z, out;
-  cuda::SamplingBuffer<int> components;
-
-  ~Impl() {
-    if (stream) cudaStreamDestroy(stream);
-  }
+  cuda::Stream stream;
+  cuda::DeviceBuffer<float> z, out;  // grown on demand, reused across calls
+  cuda::DeviceBuffer<int> components;
 };
 
-CudaSampler::CudaSampler(const Model& model, int device) : impl_(std::make_unique<Impl>()) {
+CudaSampler::CudaSampler(const Model& model, int device) {
   cuda::select_device(device);
-  impl_->device = device;
-  impl_->spec = model.spec;
-  impl_->stats = model.stats;
   cuda::make_sample_launch(model.spec, model.stats, 1, SampleOptions{});  // refuses a model the kernel cannot take
-  MDN_SAMPLING_CUDA_CHECK(cudaStreamCreateWithFlags(&impl_->stream, cudaStreamNonBlocking));
+  impl_ = std::make_unique<Impl>(model, device);
 }
 
 CudaSampler::~CudaSampler() = default;
@@ -138,30 +132,26 @@ void CudaSampler::sample(const Matrix& z, int samples, const SampleOptions& opti
     throw UsageError("--samples " + std::to_string(samples) + " is too many for the GPU sampler (at most " +
                      std::to_string(cuda::kMaxLaunchOutputFloats / T) + " per row)");
   const std::int64_t chunk = std::min<std::int64_t>(z.rows, std::int64_t(cuda::kMaxLaunchOutputFloats / per_row));
-  MDN_SAMPLING_CUDA_CHECK(cudaSetDevice(s.device));
-  s.z.reserve(std::size_t(chunk) * W);
-  s.out.reserve(std::size_t(chunk) * per_row);
-  if (components) s.components.reserve(std::size_t(chunk) * samples);
+  MDN_CUDA_CHECK(cudaSetDevice(s.device));
+  s.z.grow(std::size_t(chunk) * W, "GPU sampling's head pre-activations", cuda::kSamplingAdvice);
+  s.out.grow(std::size_t(chunk) * per_row, "GPU sampling's draws", cuda::kSamplingAdvice);
+  if (components) s.components.grow(std::size_t(chunk) * samples, "GPU sampling's components", cuda::kSamplingAdvice);
 
+  const cudaStream_t stream = s.stream.get();
   for (std::int64_t begin = 0; begin < z.rows; begin += chunk) {
     const std::int64_t rows = std::min<std::int64_t>(chunk, z.rows - begin);
-    MDN_SAMPLING_CUDA_CHECK(cudaMemcpyAsync(s.z.get(), z.data.data() + std::size_t(begin) * W,
-                                            std::size_t(rows) * W * sizeof(float), cudaMemcpyHostToDevice, s.stream));
-    a.z = s.z.get();
-    a.out = s.out.get();
-    a.components = components ? s.components.get() : nullptr;
+    s.z.upload(z.data.data() + std::size_t(begin) * W, std::size_t(rows) * W, stream);
+    a.z = s.z.data();
+    a.out = s.out.data();
+    a.components = components ? s.components.data() : nullptr;
     a.rows = rows;
     a.first_row = first_row + begin;
-    cuda::launch_sample(a, s.stream);
-    MDN_SAMPLING_CUDA_CHECK(cudaMemcpyAsync(out + std::size_t(begin) * per_row, s.out.get(),
-                                            std::size_t(rows) * per_row * sizeof(float), cudaMemcpyDeviceToHost,
-                                            s.stream));
+    cuda::launch_sample(a, stream);
+    s.out.download(out + std::size_t(begin) * per_row, std::size_t(rows) * per_row, stream);
     if (components)
-      MDN_SAMPLING_CUDA_CHECK(cudaMemcpyAsync(components + std::size_t(begin) * samples, s.components.get(),
-                                              std::size_t(rows) * samples * sizeof(int), cudaMemcpyDeviceToHost,
-                                              s.stream));
+      s.components.download(components + std::size_t(begin) * samples, std::size_t(rows) * samples, stream);
     // Also surfaces any error of the kernel itself (asynchronous faults).
-    MDN_SAMPLING_CUDA_CHECK(cudaStreamSynchronize(s.stream));
+    s.stream.synchronize();
   }
 }
 

@@ -16,7 +16,7 @@ std::string mebibytes(std::size_t bytes) {
 
 }  // namespace
 
-void* device_allocate(std::size_t bytes, const char* what) {
+void* device_allocate(std::size_t bytes, const char* what, const char* advice) {
   void* ptr = nullptr;
   const cudaError_t status = cudaMalloc(&ptr, bytes);
   if (status == cudaErrorMemoryAllocation) {
@@ -27,8 +27,7 @@ void* device_allocate(std::size_t bytes, const char* what) {
       free_text = " (" + mebibytes(free_bytes) + " free of " + mebibytes(total_bytes) + ")";
     else
       (void)cudaGetLastError();
-    throw Error("GPU out of memory: cannot allocate " + mebibytes(bytes) + " for " + what + free_text +
-                "; try a smaller --batch-size (or a smaller model)");
+    throw Error("GPU out of memory: cannot allocate " + mebibytes(bytes) + " for " + what + free_text + "; " + advice);
   }
   MDN_CUDA_CHECK(status);
   return ptr;

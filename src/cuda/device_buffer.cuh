@@ -1,7 +1,8 @@
 // DeviceBuffer<T>: move-only owner of `count` T in device memory. The one
 // place device memory is allocated (device_allocate, in device_buffer.cu);
 // an allocation failure is an mdn::Error naming the buffer and its size and
-// suggesting a smaller --batch-size. The destructor never throws.
+// ending with advice (a smaller --batch-size unless the caller says
+// otherwise). The destructor never throws.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -10,8 +11,11 @@
 
 namespace mdn::cuda {
 
-// cudaMalloc with a clear out-of-memory message naming `what`.
-void* device_allocate(std::size_t bytes, const char* what);
+// What an out-of-memory message suggests unless the allocation says otherwise.
+inline constexpr const char kSmallerBatchAdvice[] = "try a smaller --batch-size (or a smaller model)";
+
+// cudaMalloc with a clear out-of-memory message naming `what`, ending with `advice`.
+void* device_allocate(std::size_t bytes, const char* what, const char* advice = kSmallerBatchAdvice);
 // cudaFree, ignoring errors (destructors must not throw).
 void device_free(void* ptr) noexcept;
 // Stream-ordered copies (cudaMemcpyAsync, checked). Pageable host memory is
@@ -25,8 +29,9 @@ template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
-  DeviceBuffer(std::size_t count, const char* what)
-      : data_(count > 0 ? static_cast<T*>(device_allocate(count * sizeof(T), what)) : nullptr), count_(count) {}
+  DeviceBuffer(std::size_t count, const char* what, const char* advice = kSmallerBatchAdvice)
+      : data_(count > 0 ? static_cast<T*>(device_allocate(count * sizeof(T), what, advice)) : nullptr),
+        count_(count) {}
   ~DeviceBuffer() { device_free(data_); }
 
   DeviceBuffer(const DeviceBuffer&) = delete;
@@ -49,9 +54,14 @@ class DeviceBuffer {
 
   // Frees the memory first, then allocates `count` T (so the peak is the new
   // size, not old + new). Contents are undefined afterwards.
-  void reallocate(std::size_t count, const char* what) {
+  void reallocate(std::size_t count, const char* what, const char* advice = kSmallerBatchAdvice) {
     *this = DeviceBuffer();
-    *this = DeviceBuffer(count, what);
+    *this = DeviceBuffer(count, what, advice);
+  }
+  // reallocate() only when `count` T exceed size(): a buffer reused for
+  // requests of varying size grows to the largest and never shrinks.
+  void grow(std::size_t count, const char* what, const char* advice = kSmallerBatchAdvice) {
+    if (count > count_) reallocate(count, what, advice);
   }
 
   // host[0, count) -> this[offset, offset + count), stream-ordered.

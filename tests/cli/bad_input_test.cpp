@@ -100,7 +100,7 @@ TEST(GoodInput, BomAndCrlfAreAccepted) {
 
 TEST(Help, EverySubcommandExplainsItsFlags) {
   TempDir dir;
-  for (const char* command : {"data", "train", "demo"}) {
+  for (const char* command : {"data", "train", "predict", "sample", "eval", "demo"}) {
     const auto r = run_mdn(dir, std::string(command) + " --help");
     EXPECT_EQ(r.status, 0) << command;
     EXPECT_NE(r.out.find("usage: mdn"), std::string::npos) << command;

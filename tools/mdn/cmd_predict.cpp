@@ -27,14 +27,10 @@ int run_predict(int argc, char** argv) {
        {"params", "", "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K", ""},
        {"hdi", "C", "add highest-density intervals of coverage C in (0, 1): hdi_lo_i, hdi_hi_i, i = 1..K (T = 1)",
         ""},
-       {"device", "cpu|cuda|auto", "where the network runs (statistics run on the host)", "auto"},
+       {"device", "cpu|cuda|auto", "where the network runs; with cuda, mean/std/quantiles run on the GPU too (modes, hdi on the host)", "auto"},
        {"chunk-rows", "N", "rows per chunk (bounds memory)", "65536"},
        {"quiet", "", "no progress output", ""}});
-  if (!cl.parse(argc, argv, 2)) {
-    std::fputs(cl.help_text().c_str(), stdout);
-    return 0;
-  }
-  if (!cl.positional().empty()) throw UsageError("unexpected argument '" + cl.positional()[0] + "'");
+  if (!cl.parse_options_only(argc, argv)) return 0;
   const std::string model_path = cl.required("model");
   PredictRequest r;
   r.data_path = cl.required("data");

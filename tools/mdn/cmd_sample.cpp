@@ -27,11 +27,7 @@ int run_sample(int argc, char** argv) {
        {"device", "cpu|cuda|auto", "where the network and the sampler run", "auto"},
        {"chunk-rows", "N", "input rows per chunk (bounds memory)", "65536"},
        {"quiet", "", "no progress output", ""}});
-  if (!cl.parse(argc, argv, 2)) {
-    std::fputs(cl.help_text().c_str(), stdout);
-    return 0;
-  }
-  if (!cl.positional().empty()) throw UsageError("unexpected argument '" + cl.positional()[0] + "'");
+  if (!cl.parse_options_only(argc, argv)) return 0;
   const std::string model_path = cl.required("model");
   SampleRequest r;
   r.data_path = cl.required("data");

@@ -168,11 +168,7 @@ int run_train(int argc, char** argv) {
        {"checkpoint", "FILE", "checkpoint path (default: MODEL.ckpt)", ""},
        {"resume", "FILE", "continue training from a checkpoint (its spec and options are used; --epochs may raise the limit)", ""},
        {"quiet", "", "no progress output", ""}});
-  if (!cl.parse(argc, argv, 2)) {
-    std::fputs(cl.help_text().c_str(), stdout);
-    return 0;
-  }
-  if (!cl.positional().empty()) throw UsageError("unexpected argument '" + cl.positional()[0] + "'");
+  if (!cl.parse_options_only(argc, argv)) return 0;
   TrainRequest r;
   r.data_path = cl.required("data");
   r.targets = cl.list("target");

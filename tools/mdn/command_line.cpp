@@ -53,6 +53,15 @@ bool CommandLine::parse(int argc, char** argv, int first) {
   return true;
 }
 
+bool CommandLine::parse_options_only(int argc, char** argv) {
+  if (!parse(argc, argv, 2)) {
+    std::fputs(help_text().c_str(), stdout);
+    return false;
+  }
+  if (!positional_.empty()) throw UsageError("mdn " + command_ + ": unexpected argument '" + positional_[0] + "'");
+  return true;
+}
+
 std::string CommandLine::help_text() const {
   std::ostringstream out;
   out << "usage: " << usage_ << "\n\n" << summary_ << "\n\noptions:\n";

@@ -23,6 +23,10 @@ class CommandLine {
   // Parses argv[first..argc). Returns false when --help was given (the caller
   // prints help_text() and exits 0).
   bool parse(int argc, char** argv, int first);
+  // A subcommand's whole parse: options after argv[1]; --help prints the
+  // help to stdout and returns false; a stray positional argument is a
+  // UsageError (for commands that take none).
+  bool parse_options_only(int argc, char** argv);
   std::string help_text() const;
 
   bool given(const std::string& name) const;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mdn/backend.hpp"
+#include "mdn/metrics.hpp"
 #include "mdn/model.hpp"
 #include "mdn/trainer.hpp"
 
@@ -16,6 +17,7 @@ int run_train(int argc, char** argv);
 int run_demo(int argc, char** argv);
 int run_predict(int argc, char** argv);
 int run_sample(int argc, char** argv);
+int run_eval(int argc, char** argv);
 
 // What `mdn train` and `mdn demo` share: load the CSV, build the spec, train
 // on the chosen device with progress on stderr, save the model atomically.
@@ -36,5 +38,18 @@ struct TrainRequest {
   bool epochs_given = false;    // with resume_path: --epochs overrides the checkpoint's
 };
 Model train_and_save(const TrainRequest& request);
+
+// What `mdn eval` and `mdn demo` share: score a model on labelled data, print
+// the table, and write the JSON and/or report directory. Returns the exit status.
+struct EvalRequest {
+  std::string model_path;  // for the JSON and captions only
+  std::string data_path;
+  std::string json_path;   // empty = none
+  std::string report_dir;  // empty = none
+  DeviceKind device = DeviceKind::Auto;
+  bool drop_invalid = false;
+  EvalOptions options;
+};
+int evaluate_model(const Model& model, const EvalRequest& request);
 
 }  // namespace mdn::cli

@@ -2,6 +2,8 @@
 // library errors into one message on stderr and an exit status:
 // 0 success, 1 data or runtime error, 2 usage error.
 #include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -23,6 +25,7 @@ const Subcommand kSubcommands[] = {
     {"train", mdn::cli::run_train, "train a model on a CSV file"},
     {"predict", mdn::cli::run_predict, "mean, std, quantiles, modes, intervals per row of a CSV file"},
     {"sample", mdn::cli::run_sample, "draw samples from the predictive distribution per row"},
+    {"eval", mdn::cli::run_eval, "score a model on labelled data: metrics, calibration, report"},
     {"demo", mdn::cli::run_demo, "train on the built-in bishop set and write its outputs"},
 };
 
@@ -35,9 +38,21 @@ void print_usage(std::FILE* out) {
   std::fprintf(out, "\n'mdn <command> --help' lists a command's options.\n");
 }
 
+// Idle OpenMP threads should sleep instead of spinning unless the user says
+// otherwise: each minibatch is a few short parallel regions, and spinning
+// threads on a machine with other busy processes made training up to 10x
+// slower (measured on 2 cores; docs/MATH.md). libgomp reads OMP_WAIT_POLICY
+// once, when it is loaded, before main(): so set it and re-execute once.
+void prefer_passive_openmp(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  ::setenv("OMP_WAIT_POLICY", "passive", 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  prefer_passive_openmp(argv);
   if (argc < 2) {
     print_usage(stderr);
     return 2;

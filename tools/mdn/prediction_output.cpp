@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "command_line.hpp"
 #include "mdn/atomic_file.hpp"
@@ -14,6 +15,7 @@
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
 #if defined(MDN_WITH_CUDA)
+#include "mdn/cuda_predictive.hpp"
 #include "mdn/cuda_sampling.hpp"
 #endif
 
@@ -173,7 +175,14 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   }
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   const Matrix x = read_features(model, request.data_path);
-  auto backend = load_into(resolve(request.device), model);
+  const DeviceKind device = resolve(request.device);
+  auto backend = load_into(device, model);
+#if defined(MDN_WITH_CUDA)
+  // With the CUDA backend, mean / std / quantiles run on the GPU too (same
+  // formulas, kernels/predictive.cu); modes and HDI stay on the host.
+  std::unique_ptr<CudaPredictive> gpu;
+  if (device == DeviceKind::Cuda) gpu = std::make_unique<CudaPredictive>();
+#endif
 
   AtomicFile file(request.out_path);
   std::ostream& out = file.stream();
@@ -182,8 +191,19 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   for (int begin = 0; begin < x.rows; begin += request.chunk_rows) {
     const int rows = std::min(request.chunk_rows, x.rows - begin);
     const MixtureBatch mix = mixtures_from_head(model, head_rows(*backend, model, x, begin, rows));
-    const PredictiveMoments moments = predictive_moments(mix);
-    const std::vector<double> q = predictive_quantiles(mix, request.quantiles);
+    PredictiveMoments moments;
+    std::vector<double> q;
+#if defined(MDN_WITH_CUDA)
+    if (gpu) {
+      PredictiveStatistics stats = gpu->compute(mix, request.quantiles);
+      moments = std::move(stats.moments);
+      q = std::move(stats.quantiles);
+    } else
+#endif
+    {
+      moments = predictive_moments(mix);
+      q = predictive_quantiles(mix, request.quantiles);
+    }
     std::vector<std::vector<Mode>> modes;
     if (request.modes) modes = predictive_modes(mix);
     std::vector<DensityRegion> hdr;

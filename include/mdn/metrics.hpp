@@ -1,0 +1,96 @@
+// How good a predicted distribution is, in original units: the proper scores
+// (NLL, CRPS, energy score), point errors of the mean and median, and
+// calibration (PIT, reliability over a grid of levels, central-interval
+// coverage and width). Every function is deterministic: per-row values are
+// summed in row order whatever the thread count.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "mdn/matrix.hpp"
+#include "mdn/mixture.hpp"
+
+namespace mdn {
+
+// ---- per-row scores ------------------------------------------------------------
+
+// -log p(t | x) of row `row`'s joint mixture at t (T values), computed in log
+// space: -logsumexp_k(log alpha_k + sum_d log N(t_d | mu_kd, sigma_kd)). In the
+// units of t, i.e. the NLL on standardised data plus Standardizer::log_jacobian().
+double mixture_nll(const MixtureBatch& mix, int row, const float* t);
+
+// CRPS of the 1-D marginal of dimension d at the observation y (closed form,
+// detail/crps_math.hpp). In the units of the target; 0 is a perfect point mass.
+double mixture_crps(const MixtureBatch& mix, int row, int d, double y);
+
+// Probability integral transform u = F_d(y | x) of the marginal of dimension d.
+// Uniform on (0, 1) when the model is the true conditional distribution.
+double mixture_pit(const MixtureBatch& mix, int row, int d, double y);
+
+// Energy score (Gneiting and Raftery 2007) of one row from S draws (S x T,
+// row-major) of its predictive distribution and the observation y (T):
+//   ES = 1/S sum_i |X_i - y| - 1/(S (S-1)) sum_{i<j} |X_i - X_j|
+// (Euclidean norms; the unbiased pair estimator, S >= 2). For T = 1 it
+// estimates the CRPS.
+double energy_score(const float* draws, int S, int T, const float* y);
+
+// ---- a whole data set ----------------------------------------------------------
+
+struct EvalOptions {
+  // Levels tau of the reliability diagram: observed fraction of PIT <= tau.
+  std::vector<double> calibration_levels{0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50,
+                                         0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95};
+  // Central prediction intervals [q_{(1-c)/2}, q_{(1+c)/2}].
+  std::vector<double> interval_levels{0.50, 0.80, 0.90, 0.95};
+  int pit_bins = 20;
+  // Draws per row for the energy score (only for T > 1).
+  int energy_samples = 100;
+  std::uint64_t seed = 0;
+};
+
+struct IntervalCoverage {
+  double level = 0.0;       // nominal, e.g. 0.9
+  double coverage = 0.0;    // observed fraction of rows inside the interval
+  double mean_width = 0.0;  // mean of q_hi - q_lo, target units
+};
+
+// Metrics of one target dimension d (its 1-D marginal).
+struct TargetMetrics {
+  double rmse = 0.0, mae = 0.0, r2 = 0.0;  // of the mixture mean
+  double median_mae = 0.0;                 // MAE of the mixture median
+  double crps = 0.0;                       // mean closed-form CRPS
+  double mean_std = 0.0;                   // mean predictive standard deviation (sharpness)
+  std::vector<double> calibration_levels;  // tau
+  std::vector<double> calibration_observed;  // fraction of rows with PIT <= tau
+  double calibration_error_mean = 0.0;     // mean over tau of |observed - tau|
+  double calibration_error_max = 0.0;      // max over tau of |observed - tau|
+  std::vector<IntervalCoverage> intervals;
+  std::vector<double> pit_density;         // pit_bins values; 1 everywhere = uniform
+};
+
+struct EvalMetrics {
+  int rows = 0;
+  double nll = 0.0;           // mean mixture_nll per row (target units)
+  long long nll_infinite = 0;  // rows whose density underflowed to 0 (NLL = +inf)
+  double energy_score = 0.0;  // mean over rows; NaN when T = 1 (the CRPS is the same score there)
+  int energy_samples = 0;     // draws per row behind energy_score (0 when T = 1)
+  std::vector<TargetMetrics> targets;  // T
+};
+
+// Per-row predictive statistics the metrics were computed from; the report
+// draws its pictures from these.
+struct RowStatistics {
+  Matrix mean, stddev, median, pit;  // rows x T each
+  std::vector<Matrix> lower, upper;  // one rows x T matrix per interval level
+};
+
+struct Evaluation {
+  EvalMetrics metrics;
+  RowStatistics rows;
+};
+
+// Scores `mix` (rows mixtures) against the observed targets t (rows x T).
+// Throws mdn::Error when the shapes disagree or there are no rows.
+Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options = {});
+
+}  // namespace mdn

@@ -1,0 +1,243 @@
+#include "mdn/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "mdn/detail/crps_math.hpp"
+#include "mdn/detail/marginal_math.hpp"
+#include "mdn/detail/mixture_math.hpp"
+#include "mdn/error.hpp"
+#include "mdn/predictive.hpp"
+#include "mdn/sampling.hpp"
+
+namespace mdn {
+namespace {
+
+const float* alpha_row(const MixtureBatch& mix, int row) { return mix.alpha.data() + std::size_t(row) * mix.K; }
+const float* mu_row(const MixtureBatch& mix, int row) { return mix.mu.data() + std::size_t(row) * mix.K * mix.T; }
+const float* sigma_row(const MixtureBatch& mix, int row) {
+  return mix.sigma.data() + std::size_t(row) * mix.K * mix.T;
+}
+
+// Rows [begin, end) of a batch, so that draws for the energy score are made a
+// chunk at a time instead of rows x S x T floats at once.
+MixtureBatch slice_rows(const MixtureBatch& mix, int begin, int end) {
+  MixtureBatch out;
+  out.rows = end - begin;
+  out.K = mix.K;
+  out.T = mix.T;
+  const std::size_t kt = std::size_t(mix.K) * mix.T;
+  out.alpha.assign(mix.alpha.begin() + std::size_t(begin) * mix.K, mix.alpha.begin() + std::size_t(end) * mix.K);
+  out.mu.assign(mix.mu.begin() + begin * kt, mix.mu.begin() + end * kt);
+  out.sigma.assign(mix.sigma.begin() + begin * kt, mix.sigma.begin() + end * kt);
+  return out;
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0.0;
+  for (double x : v) s += x;  // row order: the same sum for any thread count
+  return v.empty() ? 0.0 : s / double(v.size());
+}
+
+void check_options(const EvalOptions& o) {
+  for (double tau : o.calibration_levels)
+    if (!(tau > 0.0 && tau < 1.0)) throw UsageError("calibration levels must lie in (0, 1)");
+  for (double c : o.interval_levels)
+    if (!(c > 0.0 && c < 1.0)) throw UsageError("interval levels must lie in (0, 1)");
+  if (o.pit_bins < 1) throw UsageError("the PIT histogram needs at least one bin");
+  if (o.energy_samples < 2) throw UsageError("the energy score needs at least 2 draws per row");
+}
+
+// Per-target summaries from the per-row statistics.
+TargetMetrics summarize_target(const Evaluation& e, const Matrix& t, int d, const std::vector<double>& crps,
+                               const EvalOptions& options) {
+  const RowStatistics& s = e.rows;
+  const int n = t.rows;
+  TargetMetrics m;
+  double t_sum = 0.0;
+  for (int r = 0; r < n; ++r) t_sum += t(r, d);
+  const double t_mean = t_sum / n;
+  double se = 0.0, ae = 0.0, median_ae = 0.0, tot = 0.0, sd = 0.0, crps_sum = 0.0;
+  for (int r = 0; r < n; ++r) {
+    const double y = t(r, d);
+    const double err = y - s.mean(r, d);
+    se += err * err;
+    ae += std::fabs(err);
+    median_ae += std::fabs(y - s.median(r, d));
+    tot += (y - t_mean) * (y - t_mean);
+    sd += s.stddev(r, d);
+    crps_sum += crps[std::size_t(r) * t.cols + d];
+  }
+  m.rmse = std::sqrt(se / n);
+  m.mae = ae / n;
+  m.median_mae = median_ae / n;
+  // A constant target has no variance to explain: R^2 is undefined (NaN).
+  m.r2 = tot > 0.0 ? 1.0 - se / tot : std::numeric_limits<double>::quiet_NaN();
+  m.mean_std = sd / n;
+  m.crps = crps_sum / n;
+
+  // Reliability: the fraction of rows whose PIT is at most tau should be tau.
+  m.calibration_levels = options.calibration_levels;
+  for (double tau : options.calibration_levels) {
+    long long below = 0;
+    for (int r = 0; r < n; ++r) below += s.pit(r, d) <= tau;
+    const double observed = double(below) / n;
+    m.calibration_observed.push_back(observed);
+    const double gap = std::fabs(observed - tau);
+    m.calibration_error_mean += gap;
+    m.calibration_error_max = std::max(m.calibration_error_max, gap);
+  }
+  if (!options.calibration_levels.empty()) m.calibration_error_mean /= double(options.calibration_levels.size());
+
+  // Coverage through the PIT: t lies in [q_lo, q_hi] exactly when F(t) lies in
+  // [(1-c)/2, (1+c)/2] (F is continuous and increasing), so the count does not
+  // depend on how precisely the quantile solver converged.
+  for (std::size_t i = 0; i < options.interval_levels.size(); ++i) {
+    const double c = options.interval_levels[i];
+    const double lo = 0.5 * (1.0 - c), hi = 0.5 * (1.0 + c);
+    long long inside = 0;
+    double width = 0.0;
+    for (int r = 0; r < n; ++r) {
+      const double u = s.pit(r, d);
+      inside += (u >= lo && u <= hi);
+      width += double(s.upper[i](r, d)) - double(s.lower[i](r, d));
+    }
+    m.intervals.push_back({c, double(inside) / n, width / n});
+  }
+
+  m.pit_density.assign(options.pit_bins, 0.0);
+  for (int r = 0; r < n; ++r) {
+    const int b = std::min(options.pit_bins - 1, std::max(0, int(s.pit(r, d) * options.pit_bins)));
+    m.pit_density[b] += 1.0;
+  }
+  for (double& v : m.pit_density) v *= double(options.pit_bins) / n;  // density: 1 = uniform
+  return m;
+}
+
+// Mean energy score over rows, drawing options.energy_samples per row a chunk
+// of rows at a time (not rows x S x T floats at once). The draws are keyed on
+// (seed, global row, sample), so chunking does not change them.
+double mean_energy_score(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options) {
+  constexpr int kChunkRows = 2048;
+  const int S = options.energy_samples, T = mix.T;
+  SampleOptions sampling;
+  sampling.seed = options.seed;
+  std::vector<double> per_row(mix.rows);
+  for (int begin = 0; begin < mix.rows; begin += kChunkRows) {
+    const int end = std::min(mix.rows, begin + kChunkRows);
+    const std::vector<float> draws = sample_mixtures(slice_rows(mix, begin, end), S, sampling, begin);
+#pragma omp parallel for schedule(static)
+    for (int r = begin; r < end; ++r)
+      per_row[r] = energy_score(draws.data() + std::size_t(r - begin) * S * T, S, T, t.row(r));
+  }
+  return mean_of(per_row);
+}
+
+}  // namespace
+
+double mixture_nll(const MixtureBatch& mix, int row, const float* t) {
+  const float* a = alpha_row(mix, row);
+  const float* mu = mu_row(mix, row);
+  const float* sigma = sigma_row(mix, row);
+  detail::LogSumExp<double> lse;
+  for (int k = 0; k < mix.K; ++k) {
+    // alpha comes from a softmax in float; a weight that underflowed to 0
+    // contributes exp(-inf) = 0, which is what it is worth.
+    if (!(a[k] > 0.0f)) continue;
+    double l = std::log(double(a[k]));
+    for (int d = 0; d < mix.T; ++d) {
+      const double s = sigma[k * mix.T + d];
+      const double u = (double(t[d]) - double(mu[k * mix.T + d])) / s;
+      l += -0.5 * u * u - std::log(s) - detail::kHalfLog2Pi;
+    }
+    lse.add(l);
+  }
+  return -lse.value();
+}
+
+double mixture_crps(const MixtureBatch& mix, int row, int d, double y) {
+  return detail::marginal_crps(alpha_row(mix, row), mu_row(mix, row), sigma_row(mix, row), mix.K, mix.T, d, y);
+}
+
+double mixture_pit(const MixtureBatch& mix, int row, int d, double y) {
+  return detail::marginal_cdf(alpha_row(mix, row), mu_row(mix, row), sigma_row(mix, row), mix.K, mix.T, d, y);
+}
+
+double energy_score(const float* draws, int S, int T, const float* y) {
+  auto distance = [T](const float* a, const float* b) {
+    double s = 0.0;
+    for (int d = 0; d < T; ++d) s += (double(a[d]) - double(b[d])) * (double(a[d]) - double(b[d]));
+    return std::sqrt(s);
+  };
+  double to_observation = 0.0, between = 0.0;
+  for (int i = 0; i < S; ++i) {
+    to_observation += distance(draws + std::size_t(i) * T, y);
+    for (int j = i + 1; j < S; ++j) between += distance(draws + std::size_t(i) * T, draws + std::size_t(j) * T);
+  }
+  return to_observation / S - between / (double(S) * (S - 1));
+}
+
+Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options) {
+  check_options(options);
+  if (t.rows != mix.rows || t.cols != mix.T)
+    throw Error("evaluate: " + std::to_string(t.rows) + " x " + std::to_string(t.cols) + " targets for " +
+                std::to_string(mix.rows) + " mixtures over " + std::to_string(mix.T) + " dimensions");
+  if (t.rows == 0) throw Error("evaluate: no rows to score");
+  const int n = t.rows, T = t.cols;
+  const std::size_t levels = options.interval_levels.size();
+
+  Evaluation e;
+  RowStatistics& s = e.rows;
+  s.mean = s.stddev = s.median = s.pit = Matrix(n, T);
+  s.lower.assign(levels, Matrix(n, T));
+  s.upper.assign(levels, Matrix(n, T));
+  std::vector<double> nll(n), crps(std::size_t(n) * T);
+
+  // Quantile levels, in the order [0.5, then (lo, hi) per interval]; the
+  // batch solver keeps them non-crossing.
+  std::vector<double> q_levels{0.5};
+  for (double c : options.interval_levels) {
+    q_levels.push_back(0.5 * (1.0 - c));
+    q_levels.push_back(0.5 * (1.0 + c));
+  }
+  const std::size_t L = q_levels.size();
+  const std::vector<double> q = predictive_quantiles(mix, q_levels);  // (r*T + d)*L + j
+  const PredictiveMoments moments = predictive_moments(mix);          // r*T + d
+
+  // Rows are independent; each writes only its own slots, and every sum below
+  // runs in row order afterwards, so the result does not depend on threads.
+#pragma omp parallel for schedule(dynamic, 64)
+  for (int r = 0; r < n; ++r) {
+    nll[r] = mixture_nll(mix, r, t.row(r));
+    for (int d = 0; d < T; ++d) {
+      const double y = t(r, d);
+      const std::size_t rd = std::size_t(r) * T + d;
+      s.mean(r, d) = float(moments.mean[rd]);
+      s.stddev(r, d) = float(moments.stddev[rd]);
+      s.median(r, d) = float(q[rd * L]);
+      s.pit(r, d) = float(mixture_pit(mix, r, d, y));
+      crps[rd] = mixture_crps(mix, r, d, y);
+      for (std::size_t i = 0; i < levels; ++i) {
+        s.lower[i](r, d) = float(q[rd * L + 1 + 2 * i]);
+        s.upper[i](r, d) = float(q[rd * L + 2 + 2 * i]);
+      }
+    }
+  }
+
+  EvalMetrics& m = e.metrics;
+  m.rows = n;
+  m.nll = mean_of(nll);
+  for (double v : nll) m.nll_infinite += std::isinf(v) ? 1 : 0;
+  for (int d = 0; d < T; ++d) m.targets.push_back(summarize_target(e, t, d, crps, options));
+  if (T > 1) {
+    m.energy_samples = options.energy_samples;
+    m.energy_score = mean_energy_score(mix, t, options);
+  } else {
+    m.energy_score = std::numeric_limits<double>::quiet_NaN();
+  }
+  return e;
+}
+
+}  // namespace mdn

@@ -1,0 +1,140 @@
+// GPU predictive statistics (mdn::CudaPredictive, kernels/predictive.cu)
+// against the CPU reference (mdn/predictive.hpp) on random mixtures,
+// including components thousands of sigma apart: mean / std to 1e-12
+// relative, quantiles within 1e-6 in probability (|F(q_gpu) - F(q_cpu)|,
+// F the row's normalised marginal CDF), non-crossing, and the chunking of
+// rows into launches not changing any bit. Skipped (GTEST_SKIP in SetUp)
+// without a CUDA build or device.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "cpu/mixture_builders.hpp"
+#include "mdn/backend.hpp"
+#include "mdn/detail/marginal_math.hpp"
+#include "mdn/error.hpp"
+#include "mdn/mixture.hpp"
+#include "mdn/predictive.hpp"
+#if defined(MDN_WITH_CUDA)
+#include "mdn/cuda_predictive.hpp"
+#endif
+
+namespace mdn {
+namespace {
+
+class GpuPredictive : public ::testing::Test {
+ protected:
+  void SetUp() override {
+#if !defined(MDN_WITH_CUDA)
+    GTEST_SKIP() << "built without the CUDA backend";
+#else
+    if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+#endif
+  }
+};
+
+#if defined(MDN_WITH_CUDA)
+double row_cdf(const MixtureBatch& mix, int r, int d, double y) {
+  const float* a = mix.alpha.data() + std::size_t(r) * mix.K;
+  const float* m = mix.mu.data() + std::size_t(r) * mix.K * mix.T;
+  const float* s = mix.sigma.data() + std::size_t(r) * mix.K * mix.T;
+  double total = 0.0;
+  for (int k = 0; k < mix.K; ++k) total += a[k];
+  return detail::marginal_cdf(a, m, s, mix.K, mix.T, d, y) / total;
+}
+
+void expect_matches_cpu(const MixtureBatch& mix, const std::vector<double>& levels) {
+  CudaPredictive gpu;
+  const PredictiveStatistics got = gpu.compute(mix, levels);
+  const PredictiveMoments want = predictive_moments(mix);
+  const std::vector<double> want_q = predictive_quantiles(mix, levels);
+  ASSERT_EQ(got.moments.mean.size(), want.mean.size());
+  ASSERT_EQ(got.quantiles.size(), want_q.size());
+  for (std::size_t i = 0; i < want.mean.size(); ++i) {
+    EXPECT_NEAR(got.moments.mean[i], want.mean[i], 1e-12 * (1.0 + std::fabs(want.mean[i]))) << i;
+    EXPECT_NEAR(got.moments.stddev[i], want.stddev[i], 1e-12 * (1.0 + want.stddev[i]) + 1e-9 * std::fabs(want.mean[i]))
+        << i;
+  }
+  const int L = int(levels.size());
+  for (int r = 0; r < mix.rows; ++r)
+    for (int d = 0; d < mix.T; ++d)
+      for (int j = 0; j < L; ++j) {
+        const std::size_t i = (std::size_t(r) * mix.T + d) * L + j;
+        ASSERT_TRUE(std::isfinite(got.quantiles[i])) << "row " << r;
+        EXPECT_NEAR(row_cdf(mix, r, d, got.quantiles[i]), row_cdf(mix, r, d, want_q[i]), 1e-6)
+            << "row " << r << " d " << d << " level " << levels[j];
+        EXPECT_NEAR(row_cdf(mix, r, d, got.quantiles[i]), levels[j], 1e-6);
+        for (int j2 = 0; j2 < L; ++j2)
+          if (levels[j2] < levels[j]) EXPECT_LE(got.quantiles[(std::size_t(r) * mix.T + d) * L + j2], got.quantiles[i]);
+      }
+}
+#endif
+
+TEST_F(GpuPredictive, MatchesCpuOnRandomMixtures) {
+#if defined(MDN_WITH_CUDA)
+  std::mt19937_64 rng(7);
+  expect_matches_cpu(testing::random_mixtures(rng, 3000, 5, 1, 3.0, 0.05, 5.0), {0.05, 0.5, 0.95});
+  expect_matches_cpu(testing::random_mixtures(rng, 1000, 32, 8, 10.0, 0.01, 10.0), {0.999, 1e-6, 0.25, 0.5});
+#endif
+}
+
+TEST_F(GpuPredictive, MatchesCpuWithFarApartComponents) {
+#if defined(MDN_WITH_CUDA)
+  std::mt19937_64 rng(11);
+  expect_matches_cpu(testing::random_mixtures(rng, 2000, 3, 2, 2000.0, 1e-3, 100.0), {0.01, 0.3, 0.5, 0.7, 0.99});
+  // Levels exactly at the mass left of a gap (a flat stretch of F).
+  expect_matches_cpu(testing::one_row({0.3f, 0.7f}, {-1000.0f, 1000.0f}, {1.0f, 2.0f}), {0.1, 0.3, 0.5});
+#endif
+}
+
+TEST_F(GpuPredictive, NoLevelsGivesMomentsOnly) {
+#if defined(MDN_WITH_CUDA)
+  std::mt19937_64 rng(3);
+  expect_matches_cpu(testing::random_mixtures(rng, 100, 4, 3, 1.0, 0.1, 1.0), {});
+#endif
+}
+
+TEST_F(GpuPredictive, SameBitsWhateverTheBatching) {
+#if defined(MDN_WITH_CUDA)
+  std::mt19937_64 rng(5);
+  const MixtureBatch mix = testing::random_mixtures(rng, 500, 6, 2, 50.0, 0.01, 3.0);
+  const std::vector<double> levels{0.9, 0.1, 0.5};
+  CudaPredictive gpu;
+  const PredictiveStatistics whole = gpu.compute(mix, levels);
+  const int T = mix.T, K = mix.K, L = int(levels.size());
+  for (int begin = 0; begin < mix.rows; begin += 137) {
+    const int rows = std::min(137, mix.rows - begin);
+    MixtureBatch part;
+    part.rows = rows;
+    part.K = K;
+    part.T = T;
+    part.alpha.assign(mix.alpha.begin() + std::size_t(begin) * K, mix.alpha.begin() + std::size_t(begin + rows) * K);
+    part.mu.assign(mix.mu.begin() + std::size_t(begin) * K * T, mix.mu.begin() + std::size_t(begin + rows) * K * T);
+    part.sigma.assign(mix.sigma.begin() + std::size_t(begin) * K * T,
+                      mix.sigma.begin() + std::size_t(begin + rows) * K * T);
+    const PredictiveStatistics got = gpu.compute(part, levels);
+    for (std::size_t i = 0; i < got.moments.mean.size(); ++i) {
+      EXPECT_EQ(got.moments.mean[i], whole.moments.mean[std::size_t(begin) * T + i]);
+      EXPECT_EQ(got.moments.stddev[i], whole.moments.stddev[std::size_t(begin) * T + i]);
+    }
+    for (std::size_t i = 0; i < got.quantiles.size(); ++i)
+      EXPECT_EQ(got.quantiles[i], whole.quantiles[std::size_t(begin) * T * L + i]);
+  }
+#endif
+}
+
+TEST_F(GpuPredictive, RejectsBadInput) {
+#if defined(MDN_WITH_CUDA)
+  CudaPredictive gpu;
+  const MixtureBatch one = testing::one_row({1.0f}, {0.0f}, {1.0f});
+  EXPECT_THROW(gpu.compute(one, {0.5, 0.5}), UsageError);
+  EXPECT_THROW(gpu.compute(one, {1.0}), UsageError);
+  EXPECT_THROW(gpu.compute(testing::one_row({0.0f}, {0.0f}, {1.0f}), {0.5}), Error);
+#endif
+}
+
+}  // namespace
+}  // namespace mdn
