@@ -11,16 +11,18 @@
 //       z, kernel, download to pageable host memory (what `mdn sample
 //       --device cuda` pays per chunk); host clock. No CPU row: on the CPU
 //       this is BM_Sample/cpu.
-//   BM_Quantiles/<dev>/K<K>_T<T>/<rows>   the 0.05, 0.5 and 0.95 quantiles of
-//       every row's marginals (predictive_quantiles) from precomputed
-//       mixtures; items = rows.
+//   BM_Quantiles/<dev>/K<K>_T<T>/<rows>   every row's marginal mean, std and
+//       0.05, 0.5, 0.95 quantiles from precomputed mixtures (CPU:
+//       predictive_moments + predictive_quantiles; CUDA: CudaPredictive,
+//       uploading the mixtures and downloading the results, host clock);
+//       items = rows.
 //   BM_Modes/<dev>/K<K>_T<T>/<rows>       every row's modes (mean-shift from
 //       each component mean, predictive_modes); items = rows.
 //   BM_Hdr/<dev>/K5_T1/<rows>             the 90% highest-density region of
 //       dimension 0 (predictive_hdr); items = rows.
-// Quantiles, modes and HDRs have no CUDA implementation (`mdn predict
-// --device cuda` runs the network on the GPU and these on the host): their
-// CUDA rows are listed and skipped with that reason.
+// Modes and HDRs have no CUDA implementation (`mdn predict --device cuda`
+// computes them on the host): their CUDA rows are listed and skipped with
+// that reason.
 //
 // Trimmed sweep: K = 5, T = 1 over the whole batch sweep; K in {1, 20} with
 // T = 1 / 4 at 4,096 and 65,536 rows; the HDR at 1,024 and 16,384 rows.
@@ -29,6 +31,7 @@
 #include <cstdint>
 #include <exception>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -38,6 +41,7 @@
 #include "mdn/sampling.hpp"
 #if defined(MDN_WITH_CUDA)
 #include "cuda/cuda_sampling.hpp"
+#include "mdn/cuda_predictive.hpp"
 #include "mdn/cuda_sampling.hpp"
 #endif
 
@@ -129,7 +133,15 @@ void sample_with_transfers(benchmark::State& state) {
 #endif
 }
 
-// ---- predictive statistics (no CUDA implementation) --------------------------------------
+// ---- predictive statistics from precomputed mixtures (items = rows) ------------------------
+template <class Statistic>
+void time_statistic(benchmark::State& state, const mdn::MixtureBatch& mix, Statistic&& statistic) {
+  ManualClock clock(state);
+  for (auto _ : state) clock.record(wall_seconds([&] { benchmark::DoNotOptimize(statistic(mix)); }));
+  set_rates(state, mix.rows);
+}
+
+// A statistic with no CUDA implementation: its CUDA row says so.
 template <class Statistic>
 void host_statistic(benchmark::State& state, Device device, const Shape& shape, std::uint64_t seed,
                     Statistic&& statistic) {
@@ -137,16 +149,29 @@ void host_statistic(benchmark::State& state, Device device, const Shape& shape, 
     if (!skip_without_cuda(state)) state.SkipWithError("no CUDA implementation: computed on the host");
     return;
   }
-  const int rows = int(state.range(0));
-  const mdn::MixtureBatch mix = random_batch(rows, shape.K, shape.T, seed);
-  ManualClock clock(state);
-  for (auto _ : state) clock.record(wall_seconds([&] { benchmark::DoNotOptimize(statistic(mix)); }));
-  set_rates(state, rows);
+  time_statistic(state, random_batch(int(state.range(0)), shape.K, shape.T, seed), statistic);
 }
 
+// What `mdn predict --quantiles 0.05,0.5,0.95` computes per row: the marginal
+// mean, std and quantiles (CPU: predictive_moments + predictive_quantiles;
+// CUDA: CudaPredictive::compute, with the mixture's upload and the results'
+// download).
 void quantiles(benchmark::State& state, Device device, const Shape& shape) {
-  host_statistic(state, device, shape, 2,
-                 [](const mdn::MixtureBatch& m) { return mdn::predictive_quantiles(m, {0.05, 0.5, 0.95}); });
+  if (device == Device::Cuda && skip_without_cuda(state)) return;
+  const std::vector<double> levels{0.05, 0.5, 0.95};
+  const mdn::MixtureBatch mix = random_batch(int(state.range(0)), shape.K, shape.T, 2);
+  if (device == Device::Cpu) {
+    time_statistic(state, mix, [&](const mdn::MixtureBatch& m) {
+      return std::make_pair(mdn::predictive_moments(m), mdn::predictive_quantiles(m, levels));
+    });
+  } else {
+#if defined(MDN_WITH_CUDA)
+    mdn::CudaPredictive gpu;
+    gpu.compute(mix, levels);  // warm-up: buffers, module load
+    time_statistic(state, mix, [&](const mdn::MixtureBatch& m) { return gpu.compute(m, levels); });
+    state.SetLabel("with the mixture upload + results download");
+#endif
+  }
 }
 
 void modes(benchmark::State& state, Device device, const Shape& shape) {
