@@ -20,16 +20,13 @@
 #include "core/mixture_row.hpp"
 #include "mdn/detail/root_finding.hpp"
 #include "mdn/detail/marginal_math.hpp"
+#include "core/format_number.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
 
 namespace mdn {
 namespace {
-std::string number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+using detail::format_number;
 }  // namespace
 
 namespace {
@@ -134,7 +131,7 @@ Crossings region_above(const Marginal& g, const std::vector<double>& grid, const
 
 void validate_coverage(double coverage) {
   if (!(coverage > 0.0 && coverage < 1.0))
-    throw UsageError("--hdi: the coverage must be strictly between 0 and 1, got " + number_text(coverage));
+    throw UsageError("--hdi: the coverage must be strictly between 0 and 1, got " + format_number(coverage));
 }
 
 DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, double coverage) {

@@ -5,23 +5,20 @@
 #include <string>
 
 #include "mdn/detail/sample_math.hpp"
+#include "core/format_number.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
 namespace {
-std::string number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+using detail::format_number;
 }  // namespace
 
 
 void SampleOptions::validate() const {
   if (!(temperature > 0.0) || !std::isfinite(temperature))
-    throw UsageError("--temperature must be a positive number, got " + number_text(temperature));
+    throw UsageError("--temperature must be a positive number, got " + format_number(temperature));
   if (!(sigma_scale >= 0.0) || !std::isfinite(sigma_scale))
-    throw UsageError("--sigma-scale must be >= 0, got " + number_text(sigma_scale));
+    throw UsageError("--sigma-scale must be >= 0, got " + format_number(sigma_scale));
 }
 
 void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options, std::int64_t first_row,

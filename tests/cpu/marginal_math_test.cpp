@@ -1,6 +1,8 @@
 // Marginal CDF / pdf / moments of a 1-D mixture against numeric integration.
 #include <gtest/gtest.h>
 
+#include "cpu/numeric_integration.hpp"
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -26,14 +28,7 @@ RandomMixture random_mixture(std::mt19937_64& rng, int K, int T) {
   return m;
 }
 
-// Composite Simpson on [a, b] with n (even) intervals.
-template <class F>
-double simpson(F f, double a, double b, int n) {
-  const double h = (b - a) / n;
-  double s = f(a) + f(b);
-  for (int i = 1; i < n; ++i) s += f(a + i * h) * (i % 2 ? 4 : 2);
-  return s * h / 3;
-}
+using mdn::test::simpson;
 
 TEST(MarginalMath, CdfIsTheIntegralOfThePdf) {
   std::mt19937_64 rng(5);

@@ -5,6 +5,8 @@
 // close to ideal and the NLL close to the model's entropy.
 #include <gtest/gtest.h>
 
+#include "cpu/numeric_integration.hpp"
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -59,14 +61,7 @@ double marginal_pdf(const mdn::MixtureBatch& mix, int r, int d, double y) {
   return p;
 }
 
-// Composite Simpson on [a, b] with n (even) intervals.
-template <class F>
-double simpson(F f, double a, double b, int n) {
-  const double h = (b - a) / n;
-  double s = f(a) + f(b);
-  for (int i = 1; i < n; ++i) s += f(a + i * h) * (i % 2 ? 4 : 2);
-  return s * h / 3;
-}
+using mdn::test::simpson;
 
 // One draw from row r's mixture: the test's own sampler (categorical, then
 // Gaussian), independent of the library's.
