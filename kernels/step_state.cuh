@@ -17,17 +17,13 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include "mdn/backend.hpp"
+
 namespace mdn::cuda {
 
-// Adam's hyper-parameters, in device memory so that graphs need not be
-// re-captured when they change.
-struct AdamHyper {
-  float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
-  float clip_norm = 0.0f;  // clip the global gradient L2 norm to this; 0 = off
-};
+// Adam's hyper-parameters (the public AdamConfig), kept in device memory so
+// that graphs need not be re-captured when they change.
+using AdamHyper = mdn::AdamConfig;
 
 struct StepState {
   long long step = 0;       // Adam step count (persists across epochs; bias corrections)

@@ -358,7 +358,7 @@ class CudaBackendImpl final : public CudaBackend {
   }
 
   void set_hyper(const AdamConfig& adam) {
-    const AdamHyper wanted{adam.lr, adam.beta1, adam.beta2, adam.eps, adam.clip_norm};
+    const AdamHyper wanted = adam;
     if (same_hyper(wanted, hyper_host_)) return;
     // hyper_host_ is a member, so the host bytes outlive the asynchronous copy.
     hyper_host_ = wanted;

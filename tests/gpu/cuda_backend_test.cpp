@@ -26,17 +26,13 @@
 #include "mdn/error.hpp"
 #include "mdn/spec.hpp"
 #include "mdn/trainer.hpp"
+#include "gpu/gpu_fixture.hpp"
 
 namespace {
 
 using mdn::cuda::StepMode;
 
-class CudaTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!mdn::cuda_available()) GTEST_SKIP() << "no CUDA device present";
-  }
-};
+using CudaTest = mdn::test::GpuTest;
 
 mdn::ModelSpec make_spec(int D, int T, int K, std::vector<int> hidden) {
   mdn::ModelSpec spec;

@@ -7,6 +7,8 @@
 // without a CUDA build or device.
 #include <gtest/gtest.h>
 
+#include "gpu/gpu_fixture.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -25,16 +27,7 @@
 namespace mdn {
 namespace {
 
-class GpuPredictive : public ::testing::Test {
- protected:
-  void SetUp() override {
-#if !defined(MDN_WITH_CUDA)
-    GTEST_SKIP() << "built without the CUDA backend";
-#else
-    if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-#endif
-  }
-};
+class GpuPredictive : public test::GpuTest {};
 
 #if defined(MDN_WITH_CUDA)
 double row_cdf(const MixtureBatch& mix, int r, int d, double y) {

@@ -3,6 +3,8 @@
 // Skipped (GTEST_SKIP in SetUp) without a CUDA build or device.
 #include <gtest/gtest.h>
 
+#include "gpu/gpu_fixture.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -20,16 +22,7 @@
 namespace mdn {
 namespace {
 
-class GpuSampling : public ::testing::Test {
- protected:
-  void SetUp() override {
-#if !defined(MDN_WITH_CUDA)
-    GTEST_SKIP() << "built without the CUDA backend";
-#else
-    if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-#endif
-  }
-};
+class GpuSampling : public test::GpuTest {};
 
 #if defined(MDN_WITH_CUDA)
 
