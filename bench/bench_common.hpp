@@ -4,7 +4,7 @@
 // Every case is registered twice, as
 //     BM_<Case>/cpu/<shape>/<batch>/manual_time
 //     BM_<Case>/cuda/<shape>/<batch>/manual_time
-// so the CPU and CUDA rows of the same work line up by name (tools/bench.sh
+// so the CPU and CUDA rows of the same work line up by name (tools/scripts/bench.sh
 // and bench/report.py pair them). Every case reports items_per_second =
 // samples (rows, or draws for sampling) per second; the memory-bound ones
 // also bytes_per_second = the bytes the work must move / time. All cases use

@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "adam.cuh"
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "mdn/detail/adam_math.hpp"
 
 namespace mdn::cuda {

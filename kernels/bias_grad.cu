@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "bias_grad.cuh"
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 
 namespace mdn::cuda {
 namespace {

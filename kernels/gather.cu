@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "gather.cuh"
 
 namespace mdn::cuda {

@@ -2,7 +2,7 @@
 #include <cstddef>
 #include <string>
 
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "mdn/detail/mixture_math.hpp"
 #include "mdn/error.hpp"
 #include "mdn/spec.hpp"

@@ -25,7 +25,7 @@
 // Outputs written with `=`.
 #include <string>
 
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "mdn/detail/marginal_math.hpp"
 #include "mdn/detail/quantile_math.hpp"
 #include "mdn/error.hpp"

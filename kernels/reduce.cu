@@ -1,7 +1,7 @@
 // Deterministic partial sums; see reduce.cuh.
 #include <algorithm>
 
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "reduce.cuh"
 
 namespace mdn::cuda {

@@ -29,7 +29,7 @@
 
 #include <string>
 
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "mdn/error.hpp"
 #include "sample.cuh"
 

@@ -1,7 +1,7 @@
 // Device-side shuffle; see shuffle.cuh.
 #include <cub/device/device_radix_sort.cuh>
 
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "shuffle.cuh"
 
 namespace mdn::cuda {

@@ -1,5 +1,5 @@
 // Step bookkeeping kernels: one thread each; see step_state.cuh.
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "step_state.cuh"
 
 namespace mdn::cuda {

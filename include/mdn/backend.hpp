@@ -7,43 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "mdn/device.hpp"
 #include "mdn/matrix.hpp"
 #include "mdn/spec.hpp"
+#include "mdn/train_options.hpp"
 
 namespace mdn {
-
-enum class DeviceKind { Cpu, Cuda, Auto };
-
-// "cpu" | "cuda" | "auto"; anything else is a UsageError naming --device.
-DeviceKind parse_device(const std::string& name);
-
-// Adam over the flat parameter buffer, with global gradient-norm clipping.
-struct AdamConfig {
-  float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
-  float clip_norm = 10.0f;  // clip the global L2 norm of the gradient; 0 = off
-};
-
-// One epoch of minibatch training over the data set_training_data() gave.
-struct EpochConfig {
-  int batch_size = 256;
-  AdamConfig adam;
-  std::uint64_t shuffle_seed = 0;  // the epoch's permutation is a function of this alone
-};
-
-struct EpochStats {
-  double mean_loss = 0.0;  // mean of the minibatch mean losses (standardised units)
-  long long samples = 0;   // samples processed
-  bool finite = true;      // false if any minibatch loss or gradient was NaN/Inf
-};
-
-// The optimiser's state, for checkpoints: Adam moments and the step count.
-struct OptimizerState {
-  std::vector<float> m, v;
-  long long step = 0;
-};
 
 class Backend {
  public:
@@ -77,11 +46,6 @@ class Backend {
   virtual EpochStats train_epoch(const EpochConfig& config) = 0;
 };
 
-// Shape checks every backend applies to its inputs: x is (n x D), t is
-// (n x T). Throw mdn::Error saying what was expected.
-void check_batch(const ModelSpec& spec, const Matrix& x);
-void check_batch(const ModelSpec& spec, const Matrix& x, const Matrix& t);
-
 std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec);
 
 // Options of the CUDA backend.
@@ -92,9 +56,13 @@ struct CudaOptions {
 
 // True when this build has the CUDA backend and a device is present.
 bool cuda_available();
+// Empty when CUDA works or there is simply no GPU (or no driver); otherwise the
+// runtime's status (an old driver, a driver/library mismatch, ...), which a
+// caller should show when DeviceKind::Auto falls back to the CPU.
+std::string cuda_problem();
 // Throws mdn::Error when the build has no CUDA backend or no device is present.
 std::unique_ptr<Backend> make_cuda_backend(const ModelSpec& spec, const CudaOptions& options = {});
-// Auto picks CUDA when cuda_available(), else the CPU.
+// Auto picks CUDA when cuda_available(), else the CPU (Backend::name says which).
 std::unique_ptr<Backend> make_backend(DeviceKind kind, const ModelSpec& spec, const CudaOptions& options = {});
 
 }  // namespace mdn

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "mdn/model.hpp"
-#include "mdn/trainer.hpp"
+#include "mdn/train_options.hpp"
 
 namespace mdn {
 

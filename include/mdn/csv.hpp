@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mdn/dataset.hpp"
 #include "mdn/matrix.hpp"
 
 namespace mdn {
@@ -56,16 +57,6 @@ NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>
 // Parses a cell as a finite float. Returns false for empty, non-numeric,
 // NaN, Inf or out-of-range text.
 bool parse_finite_float(std::string_view cell, float& out);
-
-// A data set for training / evaluation: features and targets of the same rows.
-struct Dataset {
-  Matrix x;                                // rows x D
-  Matrix t;                                // rows x T (may have 0 cols for prediction-only data)
-  std::vector<std::string> feature_names;  // D
-  std::vector<std::string> target_names;   // T
-  std::vector<int> lines;                  // file line of each row
-  std::size_t dropped_rows = 0;
-};
 
 // Loads `targets` and `features` from a CSV. Empty `features` means every
 // numeric column that is not a target. Throws mdn::Error / mdn::UsageError.

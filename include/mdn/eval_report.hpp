@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "mdn/backend.hpp"
-#include "mdn/csv.hpp"
+#include "mdn/dataset.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/model.hpp"

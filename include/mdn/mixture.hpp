@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <vector>
 
-#include "mdn/backend.hpp"
 #include "mdn/matrix.hpp"
 #include "mdn/model.hpp"
 
@@ -26,12 +25,5 @@ struct MixtureBatch {
 // Mixtures from head pre-activations z (rows x K(1+2T), standardised units),
 // mapped to original units with the model's target statistics.
 MixtureBatch mixtures_from_head(const Model& model, const Matrix& z);
-
-// Runs the network: raw (original-unit) inputs x (rows x D) -> mixtures.
-// The backend must hold model.params (see load_into).
-MixtureBatch predict_mixtures(Backend& backend, const Model& model, const Matrix& x_raw);
-
-// Makes a backend for the model's spec and loads its parameters.
-std::unique_ptr<Backend> load_into(DeviceKind device, const Model& model, const CudaOptions& options = {});
 
 }  // namespace mdn

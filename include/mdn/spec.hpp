@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "mdn/matrix.hpp"
+
 namespace mdn {
 
 // Default clamp on the head's log-sigma s (standardised target units):
@@ -55,5 +57,10 @@ struct ParameterLayout {
   const LayerSlice& head() const { return layers.back(); }
   int max_width() const;  // widest activation (including D and the head)
 };
+
+// Shape checks every backend applies to its inputs: x is (n x D), t is
+// (n x T). Throw mdn::Error saying what was expected.
+void check_batch(const ModelSpec& spec, const Matrix& x);
+void check_batch(const ModelSpec& spec, const Matrix& x, const Matrix& t);
 
 }  // namespace mdn

@@ -8,38 +8,12 @@
 #include <string>
 
 #include "mdn/backend.hpp"
-#include "mdn/csv.hpp"
+#include "mdn/dataset.hpp"
 #include "mdn/error.hpp"
 #include "mdn/model.hpp"
+#include "mdn/train_options.hpp"
 
 namespace mdn {
-
-struct TrainOptions {
-  int epochs = 200;
-  int batch_size = 256;
-  float lr = 1e-3f;
-  float val_fraction = 0.1f;  // 0 = no validation split (no early stopping)
-  int patience = 30;          // epochs without a better validation NLL before stopping; 0 = never
-  float clip_norm = 10.0f;
-  std::uint64_t seed = 0;
-  // A non-finite loss or gradient rolls back to the last good epoch and
-  // halves the learning rate, at most this many times; then training stops.
-  int max_rollbacks = 3;
-  int checkpoint_every = 0;  // epochs between on_checkpoint calls; 0 = never
-};
-
-// Everything that changes during training: with the Model (spec, statistics,
-// names, history) it is enough to continue exactly where training stopped.
-struct TrainingState {
-  int epoch = 0;  // epochs completed
-  float lr = 0.0f;  // current learning rate (lowered by rollbacks)
-  int rollbacks = 0;
-  std::vector<float> params;  // after `epoch` epochs
-  OptimizerState optimizer;
-  std::vector<float> best_params;
-  double best_val = std::numeric_limits<double>::infinity();
-  int since_best = 0;
-};
 
 // Thrown by train() when a stop was requested (SIGINT/SIGTERM in the CLI);
 // on_checkpoint has been called with the state of the last finished epoch.

@@ -34,11 +34,4 @@ MixtureBatch mixtures_from_head(const Model& model, const Matrix& z) {
   return out;
 }
 
-MixtureBatch predict_mixtures(Backend& backend, const Model& model, const Matrix& x_raw) {
-  if (x_raw.cols != model.spec.input_dim)
-    throw Error("data has " + std::to_string(x_raw.cols) + " feature columns; the model expects " +
-                std::to_string(model.spec.input_dim));
-  return mixtures_from_head(model, backend.forward(model.stats.standardize_x(x_raw)));
-}
-
 }  // namespace mdn

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <string>
 
-#include "mdn/backend.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {

@@ -177,11 +177,4 @@ class CpuBackend final : public Backend {
 
 std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec) { return std::make_unique<CpuBackend>(spec); }
 
-DeviceKind parse_device(const std::string& name) {
-  if (name == "cpu") return DeviceKind::Cpu;
-  if (name == "cuda" || name == "gpu") return DeviceKind::Cuda;
-  if (name == "auto") return DeviceKind::Auto;
-  throw UsageError("--device: '" + name + "' is not a device; use cpu, cuda or auto");
-}
-
 }  // namespace mdn

@@ -33,6 +33,8 @@
 // last minibatch of the remaining rows through a second graph, so every row
 // is seen once per epoch, as on the CPU. The epoch's statistics are read
 // back once, at the end.
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -46,7 +48,7 @@
 #include "bias_tanh.cuh"
 #include "cuda/cuda_backend.hpp"
 #include "cuda/cuda_backend_internal.hpp"
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "cuda/dense_gemm.cuh"
 #include "cuda/device_buffer.cuh"
 #include "cuda/handles.cuh"
@@ -70,8 +72,10 @@ const ModelSpec& validated(const ModelSpec& spec) {
 }
 
 int select_device(int device) {
-  const int count = device_count();
-  if (count == 0) throw Error("--device cuda: no CUDA device is present (use --device cpu or auto)");
+  const DeviceProbe probe = probe_devices();
+  if (!probe.problem.empty()) throw Error("the CUDA runtime cannot use the GPU (" + probe.problem + ")");
+  const int count = probe.count;
+  if (count == 0) throw Error("no CUDA device is present (use the CPU backend)");
   if (device < 0 || device >= count)
     throw UsageError("CUDA device " + std::to_string(device) + " does not exist (" + std::to_string(count) +
                      " present)");
@@ -518,14 +522,29 @@ class CudaBackendImpl final : public CudaBackend {
 
 }  // namespace
 
-int device_count() {
+bool compiled_in() { return true; }
+
+DeviceProbe probe_devices() {
+  DeviceProbe probe;
   int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    (void)cudaGetLastError();  // no driver / no device: not an error for the caller
-    return 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status == cudaSuccess) {
+    probe.count = count;
+    probe.no_device = count == 0;
+    return probe;
   }
-  return count;
+  (void)cudaGetLastError();  // clear the sticky status for later calls
+  // No device, or no driver installed at all (the runtime could not load
+  // libcuda, so it is not in the process): a CPU-only machine. Any other
+  // status is a real problem (old driver, driver/kernel mismatch, ...).
+  const bool driver_loaded = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD) != nullptr;
+  probe.no_device = status == cudaErrorNoDevice || !driver_loaded;
+  if (!probe.no_device)
+    probe.problem = std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
+  return probe;
 }
+
+int device_count() { return probe_devices().count; }
 
 std::unique_ptr<CudaBackend> make_internal_backend(const ModelSpec& spec, const CudaOptions& options) {
   return std::make_unique<CudaBackendImpl>(spec, options);

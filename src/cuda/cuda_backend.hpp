@@ -1,14 +1,30 @@
 // The CUDA backend's entry points for the factory. Plain C++: no CUDA header
-// is included, so this compiles with g++ (src/factory/backend_factory.cpp).
+// is included, so this compiles with g++ (src/backend/select_backend.cpp).
+// Builds without the toolkit link src/backend/cuda_absent.cpp instead.
 #pragma once
 #include <memory>
+#include <string>
 
 #include "mdn/backend.hpp"
 #include "mdn/spec.hpp"
 
 namespace mdn::cuda {
 
-// Number of CUDA devices; 0 when there is no driver or no device. Never throws.
+// What the CUDA runtime says about the machine. `count` is the number of
+// usable devices; `problem` is empty when the runtime answered, and otherwise
+// names the status (for example an insufficient driver), so that a broken
+// driver is not mistaken for a machine without a GPU. Never throws.
+struct DeviceProbe {
+  int count = 0;
+  bool no_device = true;  // true when the runtime says there is simply no device (or no driver at all)
+  std::string problem;    // the runtime's status when it is something else
+};
+DeviceProbe probe_devices();
+
+// True in builds with the CUDA backend.
+bool compiled_in();
+
+// Number of CUDA devices; 0 when there is no driver, no device or an error. Never throws.
 int device_count();
 
 // The CUDA backend on options.device. Throws mdn::Error when the device

@@ -7,7 +7,7 @@
 
 #include "cuda/cuda_backend.hpp"
 #include "cuda/cuda_backend_internal.hpp"
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "cuda/device_buffer.cuh"
 #include "cuda/handles.cuh"
 #include "mdn/error.hpp"

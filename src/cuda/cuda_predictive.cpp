@@ -8,12 +8,12 @@
 #include <string>
 
 #include "cuda/cuda_backend.hpp"  // device_count
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "cuda/device_buffer.cuh"
 #include "cuda/handles.cuh"
 #include "mdn/error.hpp"
 #include "mdn/spec.hpp"
-#include "../../kernels/predictive.cuh"
+#include "predictive.cuh"
 
 namespace mdn {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "cuda/cuda_backend.hpp"  // device_count
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "cuda/cuda_sampling.hpp"
 #include "mdn/detail/sample_math.hpp"
 #include "mdn/error.hpp"

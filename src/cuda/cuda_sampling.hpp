@@ -10,7 +10,7 @@
 #include "cuda/handles.cuh"
 #include "mdn/model.hpp"
 #include "mdn/sampling.hpp"
-#include "../../kernels/sample.cuh"
+#include "sample.cuh"
 
 namespace mdn::cuda {
 

@@ -1,5 +1,5 @@
 // Row-major dense-layer GEMMs on cuBLAS; the layout reasoning is in dense_gemm.cuh.
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "cuda/dense_gemm.cuh"
 
 namespace mdn::cuda {

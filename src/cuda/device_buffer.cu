@@ -1,7 +1,7 @@
 #include <cstdio>
 #include <string>
 
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "cuda/device_buffer.cuh"
 #include "mdn/error.hpp"
 

@@ -1,4 +1,4 @@
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "cuda/handles.cuh"
 #include "mdn/error.hpp"
 

@@ -89,7 +89,7 @@ TEST_F(EvalCli, SeveralTargetsGetAnEnergyScore) {
 }
 
 TEST_F(EvalCli, ReportHasIndexAndValidPictures) {
-  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed (tools/install-deps.sh installs gnuplot-nox)";
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed (tools/scripts/install-deps.sh installs gnuplot-nox)";
   const RunResult r = mdn("eval --model bishop.safetensors --data bishop.csv --report report --device cpu");
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string html = read("report/index.html");
@@ -105,7 +105,7 @@ TEST_F(EvalCli, ReportHasIndexAndValidPictures) {
 }
 
 TEST_F(EvalCli, ReportOfSeveralTargetsHasPicturesPerTarget) {
-  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed (tools/install-deps.sh installs gnuplot-nox)";
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed (tools/scripts/install-deps.sh installs gnuplot-nox)";
   const RunResult r = mdn("eval --model ring.safetensors --data ring.csv --report ring-report --energy-samples 10");
   ASSERT_EQ(r.status, 0) << r.err;
   for (const std::string png : {"density_t0.png", "density_t1.png", "scatter_t1.png", "pit_t1.png"})

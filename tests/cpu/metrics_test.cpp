@@ -14,6 +14,7 @@
 #include "mdn/backend.hpp"
 #include "mdn/error.hpp"
 #include "mdn/metrics.hpp"
+#include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/model.hpp"
 #include "mdn/standardizer.hpp"

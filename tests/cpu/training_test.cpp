@@ -9,6 +9,7 @@
 
 #include "mdn/backend.hpp"
 #include "mdn/error.hpp"
+#include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/synthetic.hpp"
 #include "mdn/trainer.hpp"
@@ -89,7 +90,7 @@ TEST(Training, BishopMixtureBeatsSingleGaussianAndFindsThreeBranches) {
   // between them little.
   mdn::Matrix x(1, 1);
   x(0, 0) = 0.5f;
-  auto predictor = mdn::load_into(mdn::DeviceKind::Cpu, mixture);
+  auto predictor = mdn::make_backend(mdn::DeviceKind::Cpu, mixture);
   const mdn::MixtureBatch mix = mdn::predict_mixtures(*predictor, mixture, x);
   for (double branch : {0.21, 0.5, 0.79}) {
     std::printf("mass near y = %.2f: %.3f\n", branch, mass_between(mix, branch - 0.08, branch + 0.08));

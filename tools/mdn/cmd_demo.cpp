@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
+#include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/synthetic.hpp"
 #include "prediction_output.hpp"
@@ -59,7 +60,7 @@ int run_demo(int argc, char** argv) {
   r.options.lr = 3e-3f;
   r.options.patience = 60;
   r.options.seed = seed;
-  r.device = parse_device(cl.text("device"));
+  r.device = device_option(cl);
   r.quiet = cl.given("quiet");
   const Model model = train_and_save(r);
 
@@ -68,7 +69,7 @@ int run_demo(int argc, char** argv) {
   x(0, 0) = 0.2f;
   x(1, 0) = 0.5f;
   x(2, 0) = 0.8f;
-  auto backend = load_into(DeviceKind::Cpu, model);
+  auto backend = make_backend(DeviceKind::Cpu, model);
   const MixtureBatch mix = predict_mixtures(*backend, model, x);
   std::printf("learned p(y | x) at three inputs (components with weight > 1%%):\n");
   for (int row = 0; row < mix.rows; ++row) {

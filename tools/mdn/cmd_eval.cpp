@@ -17,6 +17,7 @@
 #include "mdn/error.hpp"
 #include "mdn/eval_report.hpp"
 #include "mdn/metrics.hpp"
+#include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/model_io.hpp"
 
@@ -85,7 +86,7 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
                                     request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail);
   if (data.dropped_rows > 0)
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", data_path.c_str(), data.dropped_rows);
-  auto backend = load_into(request.device, model);
+  auto backend = make_backend(request.device, model);
   const MixtureBatch mix = predict_mixtures(*backend, model, data.x);
   const Evaluation evaluation = evaluate(mix, data.t, options);
 
@@ -155,7 +156,7 @@ int run_eval(int argc, char** argv) {
   request.data_path = cl.required("data");
   request.json_path = cl.text("json");
   request.report_dir = cl.text("report");
-  request.device = parse_device(cl.text("device"));
+  request.device = device_option(cl);
   request.drop_invalid = cl.given("drop-invalid");
   request.options.energy_samples = cl.integer("energy-samples", 2, 100000);
   request.options.seed = cl.seed("seed");

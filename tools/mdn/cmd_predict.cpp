@@ -43,7 +43,7 @@ int run_predict(int argc, char** argv) {
     r.hdi = cl.number("hdi");
     validate_coverage(r.hdi);
   }
-  r.device = parse_device(cl.text("device"));
+  r.device = device_option(cl);
   r.chunk_rows = cl.integer("chunk-rows", 1);
   r.quiet = cl.given("quiet");
 

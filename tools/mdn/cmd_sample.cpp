@@ -38,7 +38,7 @@ int run_sample(int argc, char** argv) {
   r.options.temperature = cl.number("temperature");
   r.options.sigma_scale = cl.number("sigma-scale");
   r.options.validate();
-  r.device = parse_device(cl.text("device"));
+  r.device = device_option(cl);
   r.chunk_rows = cl.integer("chunk-rows", 1);
   r.quiet = cl.given("quiet");
 

@@ -185,7 +185,7 @@ int run_train(int argc, char** argv) {
   r.options.patience = cl.integer("patience", 0);
   r.options.clip_norm = cl.number("clip-norm");
   r.options.seed = cl.seed("seed");
-  r.device = parse_device(cl.text("device"));
+  r.device = device_option(cl);
   r.tf32 = cl.given("tf32");
   r.drop_invalid = cl.given("drop-invalid");
   r.quiet = cl.given("quiet");

@@ -175,4 +175,12 @@ void progress(const std::string& line, bool final_line) {
   std::fflush(stderr);
 }
 
+DeviceKind device_option(const CommandLine& cl) {
+  try {
+    return parse_device(cl.text("device"));
+  } catch (const UsageError& e) {
+    throw UsageError(std::string("--device: ") + e.what());
+  }
+}
+
 }  // namespace mdn::cli

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "mdn/device.hpp"
+
 namespace mdn::cli {
 
 struct Option {
@@ -47,6 +49,9 @@ class CommandLine {
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };
+
+// The --device option, with the flag named in the error.
+DeviceKind device_option(const CommandLine& cl);
 
 // Writes a progress line to stderr (kept on one line when stderr is a terminal).
 void progress(const std::string& line, bool final_line);

@@ -12,6 +12,7 @@
 #include "mdn/atomic_file.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
+#include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
 #if defined(MDN_WITH_CUDA)
@@ -176,7 +177,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   const Matrix x = read_features(model, request.data_path);
   const DeviceKind device = resolve(request.device);
-  auto backend = load_into(device, model);
+  auto backend = make_backend(device, model);
 #if defined(MDN_WITH_CUDA)
   // With the CUDA backend, mean / std / quantiles run on the GPU too (same
   // formulas, kernels/predictive.cu); modes and HDI stay on the host.
@@ -270,7 +271,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   const int T = model.spec.target_dim, S = request.samples;
   const Matrix x = read_features(model, request.data_path);
   const DeviceKind device = resolve(request.device);
-  auto backend = load_into(device, model);
+  auto backend = make_backend(device, model);
 #if defined(MDN_WITH_CUDA)
   std::unique_ptr<CudaSampler> gpu;
   if (device == DeviceKind::Cuda) gpu = std::make_unique<CudaSampler>(model);

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and
 # runs each for a while from its checked-in seed corpus.
-#   tools/fuzz.sh [SECONDS_PER_TARGET]     default 60
+#   tools/scripts/fuzz.sh [SECONDS_PER_TARGET]     default 60
 # A crash leaves its input as build-fuzz/crash-*; turn it into a regression
 # test and add it to tests/fuzz/corpus/. Exit status 77 = clang missing (skip).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 if ! command -v clang++ >/dev/null; then
   echo "fuzz: clang++ not found (apt-get install clang); skipping" >&2

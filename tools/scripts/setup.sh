@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One command on a fresh machine: install packages, build Release, run the demo.
-#   tools/setup.sh [demo options, e.g. --out DIR]
+#   tools/scripts/setup.sh [demo options, e.g. --out DIR]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-tools/install-deps.sh
+cd "$(dirname "$0")/../.."
+tools/scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target mdn_cli
 build/mdn demo "$@"

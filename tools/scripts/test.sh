@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds everything (Release, CUDA when the toolkit is there) and runs the
 # whole test suite with CTest. Without a GPU the `gpu` tests show as skipped.
-#   tools/test.sh [ctest options, e.g. -L cpu]
+#   tools/scripts/test.sh [ctest options, e.g. -L cpu]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-tools/install-deps.sh
+cd "$(dirname "$0")/../.."
+tools/scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 cd build

@@ -17,10 +17,10 @@
 #include <limits>
 #include <string>
 
-#include "core/mixture_row.hpp"
+#include "math/mixture_row.hpp"
 #include "mdn/detail/root_finding.hpp"
 #include "mdn/detail/marginal_math.hpp"
-#include "core/format_number.hpp"
+#include "math/format_number.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
 

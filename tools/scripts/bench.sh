@@ -2,7 +2,7 @@
 # Builds mdn_bench (Release), runs it, then the PyTorch peer against it, and
 # prints the tables (see BENCHMARKS.md).
 #
-#   tools/bench.sh [mdn_bench arguments...]      e.g. --benchmark_filter=TrainStep
+#   tools/scripts/bench.sh [mdn_bench arguments...]      e.g. --benchmark_filter=TrainStep
 #
 # Writes into $OUT (default build/bench-results):
 #   mdn_bench.json  Google Benchmark JSON (--benchmark_out_format=json)
@@ -20,7 +20,7 @@
 # The peer runs with --device cuda when PyTorch sees a GPU, else on the CPU
 # with the same thread count as ours.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 build=${BUILD_DIR:-build}
 out=${OUT:-$build/bench-results}
 threads=${THREADS:-$(nproc)}

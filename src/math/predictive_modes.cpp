@@ -15,7 +15,7 @@
 #include <limits>
 #include <vector>
 
-#include "core/mixture_row.hpp"
+#include "math/mixture_row.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
 

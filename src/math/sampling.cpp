@@ -5,7 +5,7 @@
 #include <string>
 
 #include "mdn/detail/sample_math.hpp"
-#include "core/format_number.hpp"
+#include "math/format_number.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {

@@ -3,7 +3,7 @@
 into the seed article's PyTorch MDN module and check its mixture against
 `mdn predict --params` on the same rows.
 
-  python3 tools/interop_check.py --mdn build/mdn --model m.safetensors --data d.csv
+  python3 tools/scripts/interop_check.py --mdn build/mdn --model m.safetensors --data d.csv
 
 Exit status 0 when every alpha, mu and sigma agrees within
 atol + rtol*|torch| (defaults 1e-5 and 1e-4; mu and sigma compared in the

@@ -4,7 +4,7 @@ budincsevity/szeged-weather, file weatherHistory.csv) for mdn: a cleaned,
 time-ordered table with numeric features, split into a training file and a
 held-out test file. Standard library only. See docs/WEATHER.md.
 
-    python3 tools/prepare_weather.py --input weatherHistory.csv --out-dir weather/
+    python3 tools/scripts/prepare_weather.py --input weatherHistory.csv --out-dir weather/
 
 What it does, and why:
   * exact duplicate rows (24 in the published file) are dropped; a timestamp

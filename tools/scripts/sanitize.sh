@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the CPU code in
 # build-asan/, then the CPU and command-line tests under it.
-#   tools/sanitize.sh [ctest options]
+#   tools/scripts/sanitize.sh [ctest options]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-tools/install-deps.sh
+cd "$(dirname "$0")/../.."
+tools/scripts/install-deps.sh
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMDN_SANITIZE=ON -DMDN_ENABLE_CUDA=OFF \
   -DMDN_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$(nproc)"

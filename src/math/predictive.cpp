@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "core/mixture_row.hpp"
+#include "math/mixture_row.hpp"
 #include "mdn/detail/marginal_math.hpp"
 
 namespace mdn {

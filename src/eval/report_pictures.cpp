@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mdn/detail/marginal_math.hpp"
+#include "mdn/inference.hpp"
 #include "mdn/predictive.hpp"
 #include "mdn/sampling.hpp"
 #include "report_parts.hpp"

@@ -10,7 +10,7 @@
 #include <limits>
 #include <string>
 
-#include "core/mixture_row.hpp"
+#include "math/mixture_row.hpp"
 #include "mdn/detail/quantile_math.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"

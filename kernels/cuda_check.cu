@@ -1,6 +1,6 @@
 #include <string>
 
-#include "cuda/cuda_check.cuh"
+#include "cuda_check.cuh"
 #include "mdn/error.hpp"
 
 namespace mdn::cuda {
