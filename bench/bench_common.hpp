@@ -25,9 +25,7 @@
 #include "mdn/matrix.hpp"
 #include "mdn/spec.hpp"
 
-#if defined(MDN_WITH_CUDA)
-#include "cuda/cuda_backend_internal.hpp"
-#endif
+#include "cuda_timers.hpp"
 
 namespace mdn_bench {
 
@@ -129,26 +127,22 @@ inline void set_rates(benchmark::State& state, double items_per_iteration, doubl
 
 // True (and the row marked skipped) when there is no CUDA device to run on.
 inline bool skip_without_cuda(benchmark::State& state) {
-#if defined(MDN_WITH_CUDA)
   if (mdn::cuda_available()) return false;
-#endif
   state.SkipWithError("no CUDA device");
   return true;
 }
 
-#if defined(MDN_WITH_CUDA)
 // The device-to-device copy bandwidth for the same traffic as a kernel that
 // moves `bytes` (read + write), measured now, in this run; adds the counters
 // copy_bytes_per_second and fraction_of_copy = kernel rate / copy rate.
 inline void add_copy_counters(benchmark::State& state, double kernel_bytes_per_second, double bytes) {
   constexpr int kCopies = 20;
-  mdn::cuda::DeviceCopyTimer copy(std::size_t(bytes / 2.0) + 1);
+  DeviceCopyTimer copy(std::size_t(bytes / 2.0) + 1);
   copy.time(2);  // warm-up
   const double copy_rate = copy.bytes_per_copy() * kCopies / copy.time(kCopies);
   state.counters["copy_bytes_per_second"] = copy_rate;
   state.counters["fraction_of_copy"] = kernel_bytes_per_second / copy_rate;
 }
-#endif
 
 // One case on one device at one shape; the batch (rows) is state.range(0).
 using CaseFn = void (*)(benchmark::State&, Device, const Shape&);

@@ -62,13 +62,11 @@ void head_loss_grad(benchmark::State& state, Device device, const Shape& shape) 
     mdn::cpu::head_loss(spec, t.data.data(), rows, ws, true);  // warm-up: allocates dz and the losses
     for (auto _ : state) clock.record(wall_seconds([&] { mdn::cpu::head_loss(spec, t.data.data(), rows, ws, true); }));
   } else {
-#if defined(MDN_WITH_CUDA)
     constexpr int kLaunches = 20;
-    mdn::cuda::HeadKernelTimer head(spec, rows);
+    HeadKernelTimer head(spec, rows);
     head.time(2);  // warm-up
     for (auto _ : state) clock.record(head.time(kLaunches) / kLaunches);
     add_copy_counters(state, bytes * double(state.iterations()) / clock.total(), bytes);
-#endif
   }
   set_rates(state, rows, bytes);
 }
@@ -99,15 +97,11 @@ void train_step(benchmark::State& state, Device device, const Shape& shape) {
     }
     state.SetLabel(backend->name());
   } else {
-#if defined(MDN_WITH_CUDA)
     steps = std::max(8, (1 << 20) / batch);
-    auto backend = mdn::cuda::make_internal_backend(spec, mdn::CudaOptions{});
     const Data data = make_data(std::int64_t(batch) * steps, shape, 1);
-    backend->set_parameters(mdn::initial_parameters(spec, data.t, 1));
-    backend->set_training_data(data.x, data.t);
-    for (auto _ : state) clock.record(backend->time_train_steps(batch, steps, adam));
-    state.SetLabel(backend->name());
-#endif
+    TrainStepTimer timer(spec, mdn::initial_parameters(spec, data.t, 1), data.x, data.t);
+    for (auto _ : state) clock.record(timer.time(batch, steps, adam));
+    state.SetLabel(timer.name());
   }
   set_rates(state, double(batch) * steps);
   state.counters["steps_per_second"] = benchmark::Counter(double(steps), benchmark::Counter::kIsIterationInvariantRate);
@@ -147,12 +141,10 @@ void copy(benchmark::State& state, Device device, const Shape&) {
     run();  // warm-up
     for (auto _ : state) clock.record(wall_seconds(run));
   } else {
-#if defined(MDN_WITH_CUDA)
     constexpr int kCopies = 20;
-    mdn::cuda::DeviceCopyTimer copy(bytes);
+    DeviceCopyTimer copy(bytes);
     copy.time(2);  // warm-up
     for (auto _ : state) clock.record(copy.time(kCopies) / kCopies);
-#endif
   }
   set_rates(state, 0.0, 2.0 * double(bytes));
 }

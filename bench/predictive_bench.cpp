@@ -4,16 +4,16 @@
 //       encoded by head pre-activations z (rows x K(1+2T), already in
 //       memory), in original units. CPU: mixtures_from_head + sample_mixtures
 //       (OpenMP over rows), wall clock; CUDA: the Philox sampling kernel
-//       alone (DeviceSampling: z on the device, draws left there), CUDA
+//       alone (SamplingKernelTimer: z on the device, draws left there), CUDA
 //       events. items_per_second = draws/s; bytes_per_second = z read + draws
 //       written; CUDA adds copy_bytes_per_second and fraction_of_copy.
-//   BM_SampleWithTransfers/cuda/K5_T1/<rows>   CudaSampler end to end: upload
+//   BM_SampleWithTransfers/cuda/K5_T1/<rows>   Backend::sample on CUDA end to end: upload
 //       z, kernel, download to pageable host memory (what `mdn sample
 //       --device cuda` pays per chunk); host clock. No CPU row: on the CPU
 //       this is BM_Sample/cpu.
 //   BM_Quantiles/<dev>/K<K>_T<T>/<rows>   every row's marginal mean, std and
 //       0.05, 0.5, 0.95 quantiles from precomputed mixtures (CPU:
-//       predictive_moments + predictive_quantiles; CUDA: CudaPredictive,
+//       predictive_moments + predictive_quantiles; CUDA: Backend::statistics,
 //       uploading the mixtures and downloading the results, host clock);
 //       items = rows.
 //   BM_Modes/<dev>/K<K>_T<T>/<rows>       every row's modes (mean-shift from
@@ -39,11 +39,6 @@
 #include "mdn/model.hpp"
 #include "mdn/predictive.hpp"
 #include "mdn/sampling.hpp"
-#if defined(MDN_WITH_CUDA)
-#include "cuda/cuda_sampling.hpp"
-#include "mdn/cuda_predictive.hpp"
-#include "mdn/cuda_sampling.hpp"
-#endif
 
 namespace mdn_bench {
 namespace {
@@ -100,37 +95,34 @@ void sample(benchmark::State& state, Device device, const Shape& shape) {
       }));
     }
   } else {
-#if defined(MDN_WITH_CUDA)
-    mdn::cuda::DeviceSampling run(model, z, kSamplesPerRow);
-    run.run_ms(options);  // warm-up
+    SamplingKernelTimer run(model, z, kSamplesPerRow);
+    run.time(options);  // warm-up
     for (auto _ : state) {
       ++options.seed;
-      clock.record(run.run_ms(options) / 1000.0);
+      clock.record(run.time(options));
     }
     add_copy_counters(state, bytes * double(state.iterations()) / clock.total(), bytes);
-#endif
   }
   set_rates(state, draws, bytes);
 }
 
 void sample_with_transfers(benchmark::State& state) {
   if (skip_without_cuda(state)) return;
-#if defined(MDN_WITH_CUDA)
   try {
     const int rows = int(state.range(0));
     const Shape shape = kReference;
     const mdn::Matrix z = uniform_matrix(rows, shape.head_width(), -1.0f, 1.0f, 6);
     std::vector<float> out(std::size_t(rows) * kSamplesPerRow);
-    mdn::CudaSampler sampler(mixture_model(shape));
-    sampler.sample(z, kSamplesPerRow, mdn::SampleOptions{1}, 0, out.data());  // warm-up
+    const mdn::Model model = mixture_model(shape);
+    auto backend = mdn::make_cuda_backend(model.spec);
+    const auto run = [&] { backend->sample(z, model.stats, kSamplesPerRow, mdn::SampleOptions{1}, 0, out.data()); };
+    run();  // warm-up
     ManualClock clock(state);
-    for (auto _ : state)
-      clock.record(wall_seconds([&] { sampler.sample(z, kSamplesPerRow, mdn::SampleOptions{1}, 0, out.data()); }));
+    for (auto _ : state) clock.record(wall_seconds(run));
     set_rates(state, double(rows) * kSamplesPerRow, 4.0 * (double(out.size()) + double(z.size())));
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
   }
-#endif
 }
 
 // ---- predictive statistics from precomputed mixtures (items = rows) ------------------------
@@ -154,7 +146,7 @@ void host_statistic(benchmark::State& state, Device device, const Shape& shape, 
 
 // What `mdn predict --quantiles 0.05,0.5,0.95` computes per row: the marginal
 // mean, std and quantiles (CPU: predictive_moments + predictive_quantiles;
-// CUDA: CudaPredictive::compute, with the mixture's upload and the results'
+// CUDA: Backend::statistics, with the mixture's upload and the results'
 // download).
 void quantiles(benchmark::State& state, Device device, const Shape& shape) {
   if (device == Device::Cuda && skip_without_cuda(state)) return;
@@ -165,12 +157,10 @@ void quantiles(benchmark::State& state, Device device, const Shape& shape) {
       return std::make_pair(mdn::predictive_moments(m), mdn::predictive_quantiles(m, levels));
     });
   } else {
-#if defined(MDN_WITH_CUDA)
-    mdn::CudaPredictive gpu;
-    gpu.compute(mix, levels);  // warm-up: buffers, module load
-    time_statistic(state, mix, [&](const mdn::MixtureBatch& m) { return gpu.compute(m, levels); });
+    auto gpu = mdn::make_cuda_backend(shape.spec());
+    gpu->statistics(mix, levels);  // warm-up: buffers, module load
+    time_statistic(state, mix, [&](const mdn::MixtureBatch& m) { return gpu->statistics(m, levels); });
     state.SetLabel("with the mixture upload + results download");
-#endif
   }
 }
 

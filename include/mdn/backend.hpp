@@ -1,6 +1,9 @@
-// A backend computes the network: forward pass, loss and gradient, Adam, and
-// whole training epochs over data it holds. The CPU backend is the reference;
-// the CUDA backend computes the same math (detail/mixture_math.hpp).
+// A backend computes everything a model does on one device: the network
+// (forward pass, loss and gradient, Adam, whole training epochs over data it
+// holds) and what a trained model is asked (predictive statistics, sampling).
+// The CPU backend is the reference; the CUDA backend computes the same math
+// (detail/*.hpp). make_backend chooses the device once, at run time, so no
+// caller needs to know whether CUDA was compiled in.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -9,7 +12,11 @@
 
 #include "mdn/device.hpp"
 #include "mdn/matrix.hpp"
+#include "mdn/mixture.hpp"
+#include "mdn/predictive.hpp"
+#include "mdn/sampling.hpp"
 #include "mdn/spec.hpp"
+#include "mdn/standardizer.hpp"
 #include "mdn/train_options.hpp"
 
 namespace mdn {
@@ -44,6 +51,30 @@ class Backend {
   // Training data held by the backend (on the device for CUDA).
   virtual void set_training_data(const Matrix& x, const Matrix& t) = 0;
   virtual EpochStats train_epoch(const EpochConfig& config) = 0;
+
+  // ---- what a trained model is asked (original units) ----------------------
+  // Marginal mean, standard deviation and quantiles of every row of `mix`, in
+  // the layouts of predictive_moments / predictive_quantiles. The host
+  // computes them by default; the CUDA backend runs kernels/predictive.cu
+  // (same formulas, detail/quantile_math.hpp). Throws UsageError for invalid
+  // levels (validate_quantile_levels).
+  virtual PredictiveStatistics statistics(const MixtureBatch& mix, const std::vector<double>& levels);
+
+  // `samples` draws per row from the mixtures of head outputs z (rows x
+  // head_width, standardised units, what forward returns) of data rows
+  // first_row .. first_row + z.rows - 1, in the target units of `stats`.
+  // out: z.rows x samples x T floats, index (r * samples + s) * T + d;
+  // components (optional): z.rows x samples. The recipe and the counter-based
+  // draws of mdn/sampling.hpp; the host by default, kernels/sample.cu on CUDA.
+  virtual void sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
+                      std::int64_t first_row, float* out, int* components = nullptr);
+
+  // Modes and highest-density regions: the host algorithms of
+  // mdn/predictive.hpp on every backend (they have no GPU kernels).
+  std::vector<std::vector<Mode>> modes(const MixtureBatch& mix) const { return predictive_modes(mix); }
+  std::vector<DensityRegion> density_regions(const MixtureBatch& mix, int d, double coverage) const {
+    return predictive_hdr(mix, d, coverage);
+  }
 };
 
 std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec);

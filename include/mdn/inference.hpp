@@ -13,8 +13,22 @@ namespace mdn {
 // A backend for the model's spec on `device`, holding the model's parameters.
 std::unique_ptr<Backend> make_backend(DeviceKind device, const Model& model, const CudaOptions& options = {});
 
-// Runs the network: raw (original-unit) inputs x (rows x D) -> mixtures.
-// The backend must hold model.params (make_backend above).
+// The network's head outputs z (count x head_width, standardised units) for
+// rows [begin, begin + count) of the raw (original-unit) inputs x_raw.
+//
+// The invariant every prediction relies on: a row's output depends only on
+// the row and its index in x_raw, never on how the caller splits the rows.
+// BLAS and cuBLAS results can differ in the last bit with the batch shape, so
+// the network always runs on blocks of kForwardBlock rows aligned to
+// multiples of kForwardBlock in x_raw (the last one zero-padded): a row meets
+// the same GEMM shape at the same position whatever `begin` and `count` are
+// (on the same machine, backend and thread count). `mdn predict`, `sample`
+// and `eval` all go through here, so they agree to the bit.
+inline constexpr int kForwardBlock = 4096;
+Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, int begin, int count);
+
+// The mixtures of every row of x_raw (head_outputs over all rows, mapped to
+// original units). The backend must hold model.params (make_backend above).
 MixtureBatch predict_mixtures(Backend& backend, const Model& model, const Matrix& x_raw);
 
 }  // namespace mdn

@@ -9,6 +9,7 @@
 
 #include "mdn/matrix.hpp"
 #include "mdn/mixture.hpp"
+#include "mdn/predictive.hpp"
 
 namespace mdn {
 
@@ -92,5 +93,14 @@ struct Evaluation {
 // Scores `mix` (rows mixtures) against the observed targets t (rows x T).
 // Throws mdn::Error when the shapes disagree or there are no rows.
 Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options = {});
+
+// The quantile levels evaluate() needs, in its order: the median, then the
+// (lower, upper) ends of each central interval of options.interval_levels.
+std::vector<double> evaluation_quantile_levels(const EvalOptions& options);
+
+// evaluate() with the predictive statistics already computed, for example on
+// the GPU: stats = Backend::statistics(mix, evaluation_quantile_levels(options)).
+Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options,
+                    const PredictiveStatistics& stats);
 
 }  // namespace mdn

@@ -24,6 +24,9 @@ struct MixtureBatch {
 
 // Mixtures from head pre-activations z (rows x K(1+2T), standardised units),
 // mapped to original units with the model's target statistics.
-MixtureBatch mixtures_from_head(const Model& model, const Matrix& z);
+MixtureBatch mixtures_from_head(const ModelSpec& spec, const Standardizer& stats, const Matrix& z);
+inline MixtureBatch mixtures_from_head(const Model& model, const Matrix& z) {
+  return mixtures_from_head(model.spec, model.stats, z);
+}
 
 }  // namespace mdn

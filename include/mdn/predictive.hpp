@@ -21,6 +21,12 @@ struct PredictiveMoments {
 };
 PredictiveMoments predictive_moments(const MixtureBatch& mix);
 
+// ---- moments and quantiles together (what Backend::statistics returns) ------------
+struct PredictiveStatistics {
+  PredictiveMoments moments;      // as predictive_moments
+  std::vector<double> quantiles;  // as predictive_quantiles: rows x T x L, index (r * T + d) * L + j
+};
+
 // ---- quantiles ----------------------------------------------------------------
 // Throws UsageError naming --quantiles unless every level is a number in
 // (0, 1) and no level repeats.

@@ -5,10 +5,11 @@
 
 namespace mdn {
 
-MixtureBatch mixtures_from_head(const Model& model, const Matrix& z) {
-  const ModelSpec& spec = model.spec;
+MixtureBatch mixtures_from_head(const ModelSpec& spec, const Standardizer& stats, const Matrix& z) {
   const int K = spec.components, T = spec.target_dim;
   if (z.cols != spec.head_width()) throw Error("head output width does not match the model");
+  if (int(stats.t_mean.size()) != T || int(stats.t_scale.size()) != T)
+    throw Error("the target statistics do not match the model's target count");
   MixtureBatch out;
   out.rows = z.rows;
   out.K = K;
@@ -25,9 +26,9 @@ MixtureBatch mixtures_from_head(const Model& model, const Matrix& z) {
         const std::size_t i = (std::size_t(r) * K + k) * T + d;
         // Original units: t = t_std * scale + mean, so mu maps the same way
         // and sigma scales by the target's scale.
-        out.mu[i] = detail::component_mean(zr, k, d, K, T) * model.stats.t_scale[d] + model.stats.t_mean[d];
+        out.mu[i] = detail::component_mean(zr, k, d, K, T) * stats.t_scale[d] + stats.t_mean[d];
         out.sigma[i] = detail::component_sigma(zr, k, d, K, T, spec.log_sigma_min, spec.log_sigma_max) *
-                       model.stats.t_scale[d];
+                       stats.t_scale[d];
       }
     }
   }

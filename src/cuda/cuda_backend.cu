@@ -48,6 +48,8 @@
 #include "bias_tanh.cuh"
 #include "cuda/cuda_backend.hpp"
 #include "cuda/cuda_backend_internal.hpp"
+#include "cuda/cuda_predictive.hpp"
+#include "cuda/cuda_sampling.hpp"
 #include "cuda_check.cuh"
 #include "cuda/dense_gemm.cuh"
 #include "cuda/device_buffer.cuh"
@@ -301,6 +303,19 @@ class CudaBackendImpl final : public CudaBackend {
     return stats;
   }
 
+  // Statistics and sampling run on this backend's device, with their own
+  // streams and buffers (created on first use).
+  PredictiveStatistics statistics(const MixtureBatch& mix, const std::vector<double>& levels) override {
+    if (!predictive_) predictive_ = std::make_unique<CudaPredictive>(device_);
+    return predictive_->compute(mix, levels);
+  }
+
+  void sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
+              std::int64_t first_row, float* out, int* components) override {
+    if (!sampler_) sampler_ = std::make_unique<CudaSampler>(spec_, device_);
+    sampler_->sample(z, stats, samples, options, first_row, out, components);
+  }
+
   double train_step(const Matrix& x, const Matrix& t, const AdamConfig& adam, StepMode mode) override {
     set_training_data(x, t);  // identity order; checks shapes and rows > 0
     activate();
@@ -518,6 +533,9 @@ class CudaBackendImpl final : public CudaBackend {
   DeviceBuffer<unsigned char> sort_temp_;
 
   std::map<int, CudaGraph> graphs_;
+
+  std::unique_ptr<CudaPredictive> predictive_;
+  std::unique_ptr<CudaSampler> sampler_;
 };
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Internal hooks of the CUDA backend for the GPU tests and the benchmark
-// (not part of the public API). Plain C++, like cuda_backend.hpp.
+// (not part of the public API; no public header includes it). Plain C++,
+// like cuda_backend.hpp.
 #pragma once
-#include <cstddef>
 #include <memory>
 
 #include "mdn/backend.hpp"
@@ -33,42 +33,5 @@ class CudaBackend : public Backend {
 };
 
 std::unique_ptr<CudaBackend> make_internal_backend(const ModelSpec& spec, const CudaOptions& options);
-
-// The fused head kernel alone (kernels/mdn_head.cuh), on `rows` samples of
-// random head pre-activations and targets resident on the device.
-class HeadKernelTimer {
- public:
-  HeadKernelTimer(const ModelSpec& spec, int rows, int device = 0);
-  ~HeadKernelTimer();
-  HeadKernelTimer(const HeadKernelTimer&) = delete;
-  HeadKernelTimer& operator=(const HeadKernelTimer&) = delete;
-
-  // Seconds for `launches` back-to-back launches (CUDA events).
-  double time(int launches);
-  // Bytes one launch must move: z and t read, dz and the losses written.
-  double bytes_per_launch() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-// Device-to-device cudaMemcpyAsync of `bytes`, for the copy bandwidth.
-class DeviceCopyTimer {
- public:
-  DeviceCopyTimer(std::size_t bytes, int device = 0);
-  ~DeviceCopyTimer();
-  DeviceCopyTimer(const DeviceCopyTimer&) = delete;
-  DeviceCopyTimer& operator=(const DeviceCopyTimer&) = delete;
-
-  // Seconds for `copies` back-to-back copies (CUDA events).
-  double time(int copies);
-  // Bytes one copy moves: `bytes` read plus `bytes` written.
-  double bytes_per_copy() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 }  // namespace mdn::cuda

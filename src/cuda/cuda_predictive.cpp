@@ -1,7 +1,7 @@
 // Host side of the GPU predictive statistics: uploads a MixtureBatch in
 // chunks of rows, launches kernels/predictive.cu, downloads mean / std /
 // quantiles in the CPU functions' layouts.
-#include "mdn/cuda_predictive.hpp"
+#include "cuda/cuda_predictive.hpp"
 
 #include <algorithm>
 #include <numeric>

@@ -1,6 +1,6 @@
 // Host side of GPU sampling: the kernel's arguments from the model, device
 // buffers, and chunking of large requests into launches of bounded memory.
-#include "mdn/cuda_sampling.hpp"
+#include "cuda/cuda_sampling.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,6 @@
 
 #include "cuda/cuda_backend.hpp"  // device_count
 #include "cuda_check.cuh"
-#include "cuda/cuda_sampling.hpp"
 #include "mdn/detail/sample_math.hpp"
 #include "mdn/error.hpp"
 
@@ -60,67 +59,35 @@ SampleLaunch make_sample_launch(const ModelSpec& spec, const Standardizer& stats
   return a;
 }
 
-DeviceSampling::DeviceSampling(const Model& model, const Matrix& z, int samples, int device)
-    : device_(select_device(device)),
-      spec_(model.spec),
-      stats_(model.stats),
-      rows_(z.rows),
-      samples_(samples),
-      T_(model.spec.target_dim) {
-  if (z.cols != spec_.head_width()) throw Error("GPU sampling: z has the wrong width for the model");
-  if (samples < 1) throw UsageError("--samples must be at least 1");
-  z_.reallocate(z.size(), "the sampling benchmark's head pre-activations", kSamplingAdvice);
-  out_.reallocate(output_bytes() / sizeof(float), "the sampling benchmark's draws", kSamplingAdvice);
-  z_.upload(z.data.data(), z.size(), stream_.get());
-  stream_.synchronize();
-}
-
-float DeviceSampling::run_ms(const SampleOptions& options) {
-  SampleLaunch a = make_sample_launch(spec_, stats_, samples_, options);
-  a.z = z_.data();
-  a.out = out_.data();
-  a.rows = rows_;
-  a.first_row = 0;
-  start_.record(stream_.get());
-  launch_sample(a, stream_.get());
-  stop_.record(stream_.get());
-  stop_.synchronize();
-  return stop_.elapsed_ms_since(start_);
-}
-
-std::vector<float> DeviceSampling::download() const {
-  std::vector<float> out(output_bytes() / sizeof(float));
-  out_.download(out.data(), out.size(), stream_.get());
-  stream_.synchronize();
-  return out;
-}
-
 }  // namespace cuda
 
 struct CudaSampler::Impl {
   // The device must be current: the stream is created on it.
-  Impl(const Model& model, int device_id) : device(device_id), spec(model.spec), stats(model.stats) {}
+  Impl(const ModelSpec& model_spec, int device_id) : device(device_id), spec(model_spec) {}
 
   int device;
   ModelSpec spec;
-  Standardizer stats;
   cuda::Stream stream;
   cuda::DeviceBuffer<float> z, out;  // grown on demand, reused across calls
   cuda::DeviceBuffer<int> components;
 };
 
-CudaSampler::CudaSampler(const Model& model, int device) {
+CudaSampler::CudaSampler(const ModelSpec& spec, int device) {
   cuda::select_device(device);
-  cuda::make_sample_launch(model.spec, model.stats, 1, SampleOptions{});  // refuses a model the kernel cannot take
-  impl_ = std::make_unique<Impl>(model, device);
+  const int K = spec.components, T = spec.target_dim;
+  if (K < 1 || K > kMaxComponents || T < 1 || T > kMaxTargetDim)
+    throw Error("GPU sampling supports K <= " + std::to_string(kMaxComponents) + " and T <= " +
+                std::to_string(kMaxTargetDim) + "; the model has K = " + std::to_string(K) + ", T = " +
+                std::to_string(T));
+  impl_ = std::make_unique<Impl>(spec, device);
 }
 
 CudaSampler::~CudaSampler() = default;
 
-void CudaSampler::sample(const Matrix& z, int samples, const SampleOptions& options, std::int64_t first_row,
-                         float* out, int* components) {
+void CudaSampler::sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
+                         std::int64_t first_row, float* out, int* components) {
   Impl& s = *impl_;
-  cuda::SampleLaunch a = cuda::make_sample_launch(s.spec, s.stats, samples, options);
+  cuda::SampleLaunch a = cuda::make_sample_launch(s.spec, stats, samples, options);
   const int W = s.spec.head_width(), T = s.spec.target_dim;
   if (z.cols != W)
     throw Error("GPU sampling: head output has " + std::to_string(z.cols) + " columns; the model needs " +

@@ -1,16 +1,46 @@
-// Internal: the host side of GPU sampling (the kernel's arguments) and a
-// device-resident runner for the benchmarks. Needs the CUDA runtime headers;
-// not part of the public API.
+// Internal: sampling on the GPU, behind the CUDA backend's Backend::sample.
+// Same recipe as mdn/sampling.hpp, run by a Philox kernel (kernels/sample.cu)
+// that reads the network's head pre-activations directly. A draw depends only
+// on (seed, row, sample), so the GPU's samples do not depend on chunking
+// either; they match the CPU sampler's up to float rounding of the mixture
+// parameters, and only each side's own reproducibility is promised.
+// Also the kernel's arguments (shared with the benchmark's kernel timer).
+// Needs the CUDA runtime headers; not part of the public API.
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "cuda/device_buffer.cuh"
 #include "cuda/handles.cuh"
 #include "mdn/model.hpp"
 #include "mdn/sampling.hpp"
 #include "sample.cuh"
+
+namespace mdn {
+
+class CudaSampler {
+ public:
+  // Owns a stream and device buffers on `device` (grown on demand, reused
+  // across calls). Throws mdn::Error for a spec the kernel cannot take.
+  CudaSampler(const ModelSpec& spec, int device);
+  ~CudaSampler();
+  CudaSampler(const CudaSampler&) = delete;
+  CudaSampler& operator=(const CudaSampler&) = delete;
+
+  // Backend::sample: z (host, rows x head_width) of the data rows first_row ..
+  // first_row + z.rows - 1; out (host) z.rows x samples x T floats in the
+  // units of `stats`; components optional. Large requests run in several
+  // launches of bounded device memory. Throws mdn::Error / UsageError.
+  void sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
+              std::int64_t first_row, float* out, int* components = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mdn
 
 namespace mdn::cuda {
 
@@ -19,30 +49,5 @@ namespace mdn::cuda {
 // Throws UsageError for bad options, Error for a model the kernel cannot take.
 SampleLaunch make_sample_launch(const ModelSpec& spec, const Standardizer& stats, int samples,
                                 const SampleOptions& options);
-
-// Benchmarks: z uploaded once, samples left on the device; one run() is one
-// kernel launch timed with CUDA events.
-class DeviceSampling {
- public:
-  DeviceSampling(const Model& model, const Matrix& z, int samples, int device = 0);
-  DeviceSampling(const DeviceSampling&) = delete;
-  DeviceSampling& operator=(const DeviceSampling&) = delete;
-
-  float run_ms(const SampleOptions& options);  // kernel time of one launch
-  std::size_t output_bytes() const { return std::size_t(rows_) * samples_ * T_ * sizeof(float); }
-  std::vector<float> download() const;
-
- private:
-  // Declaration order is construction order: the device is selected before
-  // the stream and events are created on it.
-  int device_;
-  ModelSpec spec_;
-  Standardizer stats_;
-  std::int64_t rows_;
-  int samples_, T_;
-  Stream stream_;
-  Event start_, stop_;
-  DeviceBuffer<float> z_, out_;
-};
 
 }  // namespace mdn::cuda

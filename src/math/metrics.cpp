@@ -179,7 +179,27 @@ double energy_score(const float* draws, int S, int T, const float* y) {
   return to_observation / S - between / (double(S) * (S - 1));
 }
 
+std::vector<double> evaluation_quantile_levels(const EvalOptions& options) {
+  // The median, then (lo, hi) per interval; the batch solver keeps them
+  // non-crossing.
+  std::vector<double> q_levels{0.5};
+  for (double c : options.interval_levels) {
+    q_levels.push_back(0.5 * (1.0 - c));
+    q_levels.push_back(0.5 * (1.0 + c));
+  }
+  return q_levels;
+}
+
 Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options) {
+  check_options(options);
+  PredictiveStatistics stats;
+  stats.quantiles = predictive_quantiles(mix, evaluation_quantile_levels(options));
+  stats.moments = predictive_moments(mix);
+  return evaluate(mix, t, options, stats);
+}
+
+Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options,
+                    const PredictiveStatistics& stats) {
   check_options(options);
   if (t.rows != mix.rows || t.cols != mix.T)
     throw Error("evaluate: " + std::to_string(t.rows) + " x " + std::to_string(t.cols) + " targets for " +
@@ -195,16 +215,12 @@ Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions&
   s.upper.assign(levels, Matrix(n, T));
   std::vector<double> nll(n), crps(std::size_t(n) * T);
 
-  // Quantile levels, in the order [0.5, then (lo, hi) per interval]; the
-  // batch solver keeps them non-crossing.
-  std::vector<double> q_levels{0.5};
-  for (double c : options.interval_levels) {
-    q_levels.push_back(0.5 * (1.0 - c));
-    q_levels.push_back(0.5 * (1.0 + c));
-  }
-  const std::size_t L = q_levels.size();
-  const std::vector<double> q = predictive_quantiles(mix, q_levels);  // (r*T + d)*L + j
-  const PredictiveMoments moments = predictive_moments(mix);          // r*T + d
+  const std::size_t L = 1 + 2 * levels;
+  const std::vector<double>& q = stats.quantiles;        // (r*T + d)*L + j
+  const PredictiveMoments& moments = stats.moments;      // r*T + d
+  if (q.size() != std::size_t(n) * T * L || moments.mean.size() != std::size_t(n) * T ||
+      moments.stddev.size() != moments.mean.size())
+    throw Error("evaluate: the predictive statistics do not match the rows and levels");
 
   // Rows are independent; each writes only its own slots, and every sum below
   // runs in row order afterwards, so the result does not depend on threads.

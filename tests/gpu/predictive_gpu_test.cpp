@@ -1,4 +1,4 @@
-// GPU predictive statistics (mdn::CudaPredictive, kernels/predictive.cu)
+// GPU predictive statistics (the CUDA backend's statistics, kernels/predictive.cu)
 // against the CPU reference (mdn/predictive.hpp) on random mixtures,
 // including components thousands of sigma apart: mean / std to 1e-12
 // relative, quantiles within 1e-6 in probability (|F(q_gpu) - F(q_cpu)|,
@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -20,16 +21,20 @@
 #include "mdn/error.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
-#if defined(MDN_WITH_CUDA)
-#include "mdn/cuda_predictive.hpp"
-#endif
 
 namespace mdn {
 namespace {
 
 class GpuPredictive : public test::GpuTest {};
 
-#if defined(MDN_WITH_CUDA)
+// The CUDA backend's statistics; they do not depend on the network's shape.
+struct GpuStatistics {
+  std::unique_ptr<Backend> backend = make_cuda_backend(ModelSpec{1, 1, 1, {1}});
+  PredictiveStatistics compute(const MixtureBatch& mix, const std::vector<double>& levels) {
+    return backend->statistics(mix, levels);
+  }
+};
+
 double row_cdf(const MixtureBatch& mix, int r, int d, double y) {
   const float* a = mix.alpha.data() + std::size_t(r) * mix.K;
   const float* m = mix.mu.data() + std::size_t(r) * mix.K * mix.T;
@@ -40,7 +45,7 @@ double row_cdf(const MixtureBatch& mix, int r, int d, double y) {
 }
 
 void expect_matches_cpu(const MixtureBatch& mix, const std::vector<double>& levels) {
-  CudaPredictive gpu;
+  GpuStatistics gpu;
   const PredictiveStatistics got = gpu.compute(mix, levels);
   const PredictiveMoments want = predictive_moments(mix);
   const std::vector<double> want_q = predictive_quantiles(mix, levels);
@@ -64,38 +69,30 @@ void expect_matches_cpu(const MixtureBatch& mix, const std::vector<double>& leve
           if (levels[j2] < levels[j]) EXPECT_LE(got.quantiles[(std::size_t(r) * mix.T + d) * L + j2], got.quantiles[i]);
       }
 }
-#endif
 
 TEST_F(GpuPredictive, MatchesCpuOnRandomMixtures) {
-#if defined(MDN_WITH_CUDA)
   std::mt19937_64 rng(7);
   expect_matches_cpu(testing::random_mixtures(rng, 3000, 5, 1, 3.0, 0.05, 5.0), {0.05, 0.5, 0.95});
   expect_matches_cpu(testing::random_mixtures(rng, 1000, 32, 8, 10.0, 0.01, 10.0), {0.999, 1e-6, 0.25, 0.5});
-#endif
 }
 
 TEST_F(GpuPredictive, MatchesCpuWithFarApartComponents) {
-#if defined(MDN_WITH_CUDA)
   std::mt19937_64 rng(11);
   expect_matches_cpu(testing::random_mixtures(rng, 2000, 3, 2, 2000.0, 1e-3, 100.0), {0.01, 0.3, 0.5, 0.7, 0.99});
   // Levels exactly at the mass left of a gap (a flat stretch of F).
   expect_matches_cpu(testing::one_row({0.3f, 0.7f}, {-1000.0f, 1000.0f}, {1.0f, 2.0f}), {0.1, 0.3, 0.5});
-#endif
 }
 
 TEST_F(GpuPredictive, NoLevelsGivesMomentsOnly) {
-#if defined(MDN_WITH_CUDA)
   std::mt19937_64 rng(3);
   expect_matches_cpu(testing::random_mixtures(rng, 100, 4, 3, 1.0, 0.1, 1.0), {});
-#endif
 }
 
 TEST_F(GpuPredictive, SameBitsWhateverTheBatching) {
-#if defined(MDN_WITH_CUDA)
   std::mt19937_64 rng(5);
   const MixtureBatch mix = testing::random_mixtures(rng, 500, 6, 2, 50.0, 0.01, 3.0);
   const std::vector<double> levels{0.9, 0.1, 0.5};
-  CudaPredictive gpu;
+  GpuStatistics gpu;
   const PredictiveStatistics whole = gpu.compute(mix, levels);
   const int T = mix.T, K = mix.K, L = int(levels.size());
   for (int begin = 0; begin < mix.rows; begin += 137) {
@@ -116,17 +113,14 @@ TEST_F(GpuPredictive, SameBitsWhateverTheBatching) {
     for (std::size_t i = 0; i < got.quantiles.size(); ++i)
       EXPECT_EQ(got.quantiles[i], whole.quantiles[std::size_t(begin) * T * L + i]);
   }
-#endif
 }
 
 TEST_F(GpuPredictive, RejectsBadInput) {
-#if defined(MDN_WITH_CUDA)
-  CudaPredictive gpu;
+  GpuStatistics gpu;
   const MixtureBatch one = testing::one_row({1.0f}, {0.0f}, {1.0f});
   EXPECT_THROW(gpu.compute(one, {0.5, 0.5}), UsageError);
   EXPECT_THROW(gpu.compute(one, {1.0}), UsageError);
   EXPECT_THROW(gpu.compute(testing::one_row({0.0f}, {0.0f}, {1.0f}), {0.5}), Error);
-#endif
 }
 
 }  // namespace

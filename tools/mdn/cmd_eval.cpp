@@ -88,7 +88,9 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", data_path.c_str(), data.dropped_rows);
   auto backend = make_backend(request.device, model);
   const MixtureBatch mix = predict_mixtures(*backend, model, data.x);
-  const Evaluation evaluation = evaluate(mix, data.t, options);
+  // Mean, std and the quantiles behind the intervals on the backend's device.
+  const Evaluation evaluation =
+      evaluate(mix, data.t, options, backend->statistics(mix, evaluation_quantile_levels(options)));
 
   EvalContext ctx;
   ctx.model = &model;

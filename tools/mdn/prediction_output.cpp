@@ -15,10 +15,6 @@
 #include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
-#if defined(MDN_WITH_CUDA)
-#include "mdn/cuda_predictive.hpp"
-#include "mdn/cuda_sampling.hpp"
-#endif
 
 namespace mdn::cli {
 namespace {
@@ -47,37 +43,6 @@ std::string level_label(double level) {
 Matrix read_features(const Model& model, const std::string& path) {
   const CsvFile csv = CsvFile::read(path);
   return select_numeric(csv, model.feature_names, InvalidCells::Fail).values;
-}
-
-// The network's head outputs z for rows [begin, begin + count) of x.
-// BLAS (and cuBLAS) results can differ in the last bit with the batch shape,
-// so the forward pass always runs on blocks of kForwardBlock rows aligned to
-// multiples of kForwardBlock in the whole file (the last one zero-padded): a
-// row always meets the same GEMM shape at the same position, and every output
-// is the same whatever --chunk-rows is (on the same machine and thread count).
-constexpr int kForwardBlock = 4096;
-
-Matrix head_rows(Backend& backend, const Model& model, const Matrix& x, int begin, int count) {
-  const int D = x.cols, W = model.spec.head_width();
-  if (D != model.spec.input_dim)
-    throw Error("data has " + std::to_string(D) + " feature columns; the model expects " +
-                std::to_string(model.spec.input_dim));
-  Matrix z(count, W);
-  Matrix block(kForwardBlock, D);
-  for (int first = begin / kForwardBlock * kForwardBlock; first < begin + count; first += kForwardBlock) {
-    const int n = std::min(kForwardBlock, x.rows - first);
-    std::fill(block.data.begin(), block.data.end(), 0.0f);
-    std::copy(x.row(first), x.row(first) + std::size_t(n) * D, block.data.begin());
-    const Matrix zb = backend.forward(model.stats.standardize_x(block));
-    const int lo = std::max(begin, first), hi = std::min(begin + count, first + n);
-    std::copy(zb.row(lo - first), zb.row(hi - first), z.row(lo - begin));
-  }
-  return z;
-}
-
-DeviceKind resolve(DeviceKind kind) {
-  if (kind == DeviceKind::Auto) return cuda_available() ? DeviceKind::Cuda : DeviceKind::Cpu;
-  return kind;
 }
 
 // Progress on stderr for runs of more than one chunk.
@@ -176,14 +141,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   }
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   const Matrix x = read_features(model, request.data_path);
-  const DeviceKind device = resolve(request.device);
-  auto backend = make_backend(device, model);
-#if defined(MDN_WITH_CUDA)
-  // With the CUDA backend, mean / std / quantiles run on the GPU too (same
-  // formulas, kernels/predictive.cu); modes and HDI stay on the host.
-  std::unique_ptr<CudaPredictive> gpu;
-  if (device == DeviceKind::Cuda) gpu = std::make_unique<CudaPredictive>();
-#endif
+  auto backend = make_backend(request.device, model);
 
   AtomicFile file(request.out_path);
   std::ostream& out = file.stream();
@@ -191,24 +149,14 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   Progress progress_line("predict", x.rows, request.quiet);
   for (int begin = 0; begin < x.rows; begin += request.chunk_rows) {
     const int rows = std::min(request.chunk_rows, x.rows - begin);
-    const MixtureBatch mix = mixtures_from_head(model, head_rows(*backend, model, x, begin, rows));
-    PredictiveMoments moments;
-    std::vector<double> q;
-#if defined(MDN_WITH_CUDA)
-    if (gpu) {
-      PredictiveStatistics stats = gpu->compute(mix, request.quantiles);
-      moments = std::move(stats.moments);
-      q = std::move(stats.quantiles);
-    } else
-#endif
-    {
-      moments = predictive_moments(mix);
-      q = predictive_quantiles(mix, request.quantiles);
-    }
+    const MixtureBatch mix = mixtures_from_head(model, head_outputs(*backend, model, x, begin, rows));
+    const PredictiveStatistics stats = backend->statistics(mix, request.quantiles);
+    const PredictiveMoments& moments = stats.moments;
+    const std::vector<double>& q = stats.quantiles;
     std::vector<std::vector<Mode>> modes;
-    if (request.modes) modes = predictive_modes(mix);
+    if (request.modes) modes = backend->modes(mix);
     std::vector<DensityRegion> hdr;
-    if (request.hdi > 0.0) hdr = predictive_hdr(mix, 0, request.hdi);
+    if (request.hdi > 0.0) hdr = backend->density_regions(mix, 0, request.hdi);
     for (const auto& region : hdr)
       if (int(region.intervals.size()) > K)
         throw Error("highest-density region with more than K = " + std::to_string(K) + " intervals");
@@ -270,12 +218,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   const int T = model.spec.target_dim, S = request.samples;
   const Matrix x = read_features(model, request.data_path);
-  const DeviceKind device = resolve(request.device);
-  auto backend = make_backend(device, model);
-#if defined(MDN_WITH_CUDA)
-  std::unique_ptr<CudaSampler> gpu;
-  if (device == DeviceKind::Cuda) gpu = std::make_unique<CudaSampler>(model);
-#endif
+  auto backend = make_backend(request.device, model);
 
   // A chunk's samples stay within 2^24 floats (64 MiB) whatever S is.
   const std::int64_t per_row = std::int64_t(S) * T;
@@ -290,15 +233,8 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   Progress progress_line("sample", x.rows, request.quiet);
   for (int begin = 0; begin < x.rows; begin += chunk) {
     const int rows = std::min(chunk, x.rows - begin);
-    const Matrix z = head_rows(*backend, model, x, begin, rows);
-#if defined(MDN_WITH_CUDA)
-    if (gpu) {
-      gpu->sample(z, S, request.options, begin, draws.data());
-    } else
-#endif
-    {
-      sample_mixtures(mixtures_from_head(model, z), S, request.options, begin, draws.data());
-    }
+    const Matrix z = head_outputs(*backend, model, x, begin, rows);
+    backend->sample(z, model.stats, S, request.options, begin, draws.data());
     write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
       for (int s = 0; s < S; ++s) {
         append_integer(text, begin + r);

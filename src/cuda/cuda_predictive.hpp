@@ -1,13 +1,11 @@
-// Predictive statistics on the GPU (builds with the CUDA backend only:
-// MDN_WITH_CUDA is defined for code that links it): per row of a
-// MixtureBatch the marginal mean, standard deviation and quantiles, by the
+// Internal: predictive statistics on the GPU, behind the CUDA backend's
+// Backend::statistics. Per row of a MixtureBatch the marginal mean, standard deviation and quantiles, by the
 // kernel of kernels/predictive.cu. The formulas are the CPU's
 // (mdn/predictive.hpp), from the same __host__ __device__ code
 // (mdn/detail/marginal_math.hpp, quantile_math.hpp, root_finding.hpp), so the
 // two agree up to the last bits of erfc/exp: the quantiles to within 1e-12 in
 // probability. Modes and highest-density regions stay on the host.
 #pragma once
-#if defined(MDN_WITH_CUDA)
 #include <memory>
 #include <vector>
 
@@ -15,11 +13,6 @@
 #include "mdn/predictive.hpp"
 
 namespace mdn {
-
-struct PredictiveStatistics {
-  PredictiveMoments moments;       // as predictive_moments
-  std::vector<double> quantiles;  // as predictive_quantiles: rows x T x L, index (r * T + d) * L + j
-};
 
 class CudaPredictive {
  public:
@@ -43,4 +36,3 @@ class CudaPredictive {
 };
 
 }  // namespace mdn
-#endif  // MDN_WITH_CUDA

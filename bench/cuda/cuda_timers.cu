@@ -1,20 +1,26 @@
-// Timers behind the benchmark's kernel-level cases (cuda_backend_internal.hpp):
-// the fused head kernel alone, and a device-to-device copy for the bandwidth
-// the head kernel is compared against. Both time with CUDA events.
+// The benchmark's CUDA timers (bench/cuda_timers.hpp), on device 0, over the
+// library's internals (src/cuda/, kernels/). Not part of the library.
 #include <cstdint>
 #include <random>
 #include <vector>
 
 #include "cuda/cuda_backend.hpp"
 #include "cuda/cuda_backend_internal.hpp"
+#include "cuda/cuda_sampling.hpp"
+#include "cuda_timers.hpp"
 #include "cuda_check.cuh"
 #include "cuda/device_buffer.cuh"
 #include "cuda/handles.cuh"
 #include "mdn/error.hpp"
 #include "mdn_head.cuh"
 
-namespace mdn::cuda {
+namespace mdn_bench {
 namespace {
+
+using namespace mdn;
+using namespace mdn::cuda;
+
+constexpr int kDevice = 0;
 
 void use_device(int device) {
   const int count = device_count();
@@ -33,8 +39,8 @@ std::vector<float> uniform(std::size_t count, float lo, float hi, std::uint64_t 
 }  // namespace
 
 struct HeadKernelTimer::Impl {
-  Impl(const ModelSpec& spec, int rows, int device_id)
-      : device((use_device(device_id), device_id)),
+  Impl(const ModelSpec& spec, int rows)
+      : device((use_device(kDevice), kDevice)),
         n(rows),
         shape{spec.components, spec.target_dim, spec.log_sigma_min, spec.log_sigma_max},
         width(std::size_t(spec.head_width())),
@@ -57,8 +63,7 @@ struct HeadKernelTimer::Impl {
   DeviceBuffer<float> z, t, dL_dz, loss;
 };
 
-HeadKernelTimer::HeadKernelTimer(const ModelSpec& spec, int rows, int device)
-    : impl_(std::make_unique<Impl>(spec, rows, device)) {}
+HeadKernelTimer::HeadKernelTimer(const ModelSpec& spec, int rows) : impl_(std::make_unique<Impl>(spec, rows)) {}
 HeadKernelTimer::~HeadKernelTimer() = default;
 
 double HeadKernelTimer::time(int launches) {
@@ -81,8 +86,8 @@ double HeadKernelTimer::bytes_per_launch() const {
 }
 
 struct DeviceCopyTimer::Impl {
-  Impl(std::size_t bytes, int device_id)
-      : device((use_device(device_id), device_id)),
+  explicit Impl(std::size_t bytes)
+      : device((use_device(kDevice), kDevice)),
         src(bytes, "benchmark copy source"),
         dst(bytes, "benchmark copy destination") {
     MDN_CUDA_CHECK(cudaMemsetAsync(src.data(), 1, bytes, stream.get()));
@@ -94,7 +99,7 @@ struct DeviceCopyTimer::Impl {
   DeviceBuffer<unsigned char> src, dst;
 };
 
-DeviceCopyTimer::DeviceCopyTimer(std::size_t bytes, int device) : impl_(std::make_unique<Impl>(bytes, device)) {}
+DeviceCopyTimer::DeviceCopyTimer(std::size_t bytes) : impl_(std::make_unique<Impl>(bytes)) {}
 DeviceCopyTimer::~DeviceCopyTimer() = default;
 
 double DeviceCopyTimer::time(int copies) {
@@ -110,4 +115,67 @@ double DeviceCopyTimer::time(int copies) {
 
 double DeviceCopyTimer::bytes_per_copy() const { return 2.0 * double(impl_->src.size()); }
 
-}  // namespace mdn::cuda
+struct SamplingKernelTimer::Impl {
+  Impl(const Model& model, const Matrix& z_host, int samples_per_row)
+      : device((use_device(kDevice), kDevice)),
+        spec(model.spec),
+        stats(model.stats),
+        rows(z_host.rows),
+        samples(samples_per_row),
+        z(z_host.size(), "the sampling benchmark's head pre-activations"),
+        out(std::size_t(z_host.rows) * std::size_t(samples_per_row) * std::size_t(model.spec.target_dim),
+            "the sampling benchmark's draws") {
+    if (z_host.cols != spec.head_width()) throw Error("sampling benchmark: z has the wrong width for the model");
+    z.upload(z_host.data.data(), z_host.size(), stream.get());
+    stream.synchronize();
+  }
+
+  int device;
+  ModelSpec spec;
+  Standardizer stats;
+  std::int64_t rows;
+  int samples;
+  Stream stream;
+  DeviceBuffer<float> z, out;
+};
+
+SamplingKernelTimer::SamplingKernelTimer(const Model& model, const Matrix& z, int samples)
+    : impl_(std::make_unique<Impl>(model, z, samples)) {}
+SamplingKernelTimer::~SamplingKernelTimer() = default;
+
+double SamplingKernelTimer::time(const SampleOptions& options) {
+  Impl& s = *impl_;
+  MDN_CUDA_CHECK(cudaSetDevice(s.device));
+  SampleLaunch a = make_sample_launch(s.spec, s.stats, s.samples, options);
+  a.z = s.z.data();
+  a.out = s.out.data();
+  a.rows = s.rows;
+  a.first_row = 0;
+  Event start, stop;
+  start.record(s.stream.get());
+  launch_sample(a, s.stream.get());
+  stop.record(s.stream.get());
+  stop.synchronize();
+  return double(stop.elapsed_ms_since(start)) * 1e-3;
+}
+
+struct TrainStepTimer::Impl {
+  std::unique_ptr<CudaBackend> backend;
+};
+
+TrainStepTimer::TrainStepTimer(const ModelSpec& spec, const std::vector<float>& params, const Matrix& x,
+                               const Matrix& t)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->backend = make_internal_backend(spec, CudaOptions{});
+  impl_->backend->set_parameters(params);
+  impl_->backend->set_training_data(x, t);
+}
+TrainStepTimer::~TrainStepTimer() = default;
+
+double TrainStepTimer::time(int batch, int steps, const AdamConfig& adam) {
+  return impl_->backend->time_train_steps(batch, steps, adam);
+}
+
+std::string TrainStepTimer::name() const { return impl_->backend->name(); }
+
+}  // namespace mdn_bench
