@@ -1,3 +1,4 @@
+#include "math/parallel_rows.hpp"
 #include "mdn/metrics.hpp"
 
 #include <algorithm>
@@ -224,8 +225,7 @@ Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions&
 
   // Rows are independent; each writes only its own slots, and every sum below
   // runs in row order afterwards, so the result does not depend on threads.
-#pragma omp parallel for schedule(dynamic, 64)
-  for (int r = 0; r < n; ++r) {
+  detail::for_each_row(n, 64, [&](int r) {
     nll[r] = mixture_nll(mix, r, t.row(r));
     for (int d = 0; d < T; ++d) {
       const double y = t(r, d);
@@ -240,7 +240,8 @@ Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions&
         s.upper[i](r, d) = float(q[rd * L + 2 + 2 * i]);
       }
     }
-  }
+  });
+
 
   EvalMetrics& m = e.metrics;
   m.rows = n;

@@ -17,6 +17,7 @@
 #include <limits>
 #include <string>
 
+#include "math/parallel_rows.hpp"
 #include "math/mixture_row.hpp"
 #include "mdn/detail/root_finding.hpp"
 #include "mdn/detail/marginal_math.hpp"
@@ -212,8 +213,7 @@ std::vector<DensityRegion> predictive_hdr(const MixtureBatch& mix, int d, double
   validate_coverage(coverage);
   if (d < 0 || d >= mix.T) throw Error("predictive_hdr: dimension out of range");
   std::vector<DensityRegion> out(mix.rows);
-#pragma omp parallel for schedule(dynamic, 16)
-  for (int r = 0; r < mix.rows; ++r) out[r] = highest_density_region(mix, r, d, coverage);
+  detail::for_each_row(mix.rows, 16, [&](int r) { out[r] = highest_density_region(mix, r, d, coverage); });
   return out;
 }
 

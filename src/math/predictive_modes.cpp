@@ -15,6 +15,7 @@
 #include <limits>
 #include <vector>
 
+#include "math/parallel_rows.hpp"
 #include "math/mixture_row.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
@@ -205,8 +206,7 @@ std::vector<Mode> mixture_modes(const MixtureBatch& mix, int row) {
 
 std::vector<std::vector<Mode>> predictive_modes(const MixtureBatch& mix) {
   std::vector<std::vector<Mode>> out(mix.rows);
-#pragma omp parallel for schedule(dynamic, 16)
-  for (int r = 0; r < mix.rows; ++r) out[r] = mixture_modes(mix, r);
+  detail::for_each_row(mix.rows, 16, [&](int r) { out[r] = mixture_modes(mix, r); });
   return out;
 }
 

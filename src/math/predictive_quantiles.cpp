@@ -10,6 +10,7 @@
 #include <limits>
 #include <string>
 
+#include "math/parallel_rows.hpp"
 #include "math/mixture_row.hpp"
 #include "mdn/detail/quantile_math.hpp"
 #include "mdn/error.hpp"
@@ -59,8 +60,7 @@ std::vector<double> predictive_quantiles(const MixtureBatch& mix, const std::vec
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int a, int b) { return levels[a] < levels[b]; });
   std::vector<double> out(std::size_t(mix.rows) * T * L);
-#pragma omp parallel for schedule(dynamic, 64)
-  for (int r = 0; r < mix.rows; ++r) {
+  detail::for_each_row(mix.rows, 64, [&](int r) {
     const detail::MixtureRow m = detail::mixture_row(mix, r);
     for (int d = 0; d < T; ++d) {
       double previous = -std::numeric_limits<double>::infinity();
@@ -69,7 +69,7 @@ std::vector<double> predictive_quantiles(const MixtureBatch& mix, const std::vec
         out[(std::size_t(r) * T + d) * L + j] = previous;
       }
     }
-  }
+  });
   return out;
 }
 
