@@ -114,7 +114,9 @@ TEST_F(PredictSampleCli, PredictOptionalGroupsAreConsistent) {
     ASSERT_FALSE(f[4].empty());
     ASSERT_FALSE(f[29].empty());
     for (int m = 1; m < 5; ++m)
-      if (f[4 + 2 * m].empty()) EXPECT_TRUE(f[5 + 2 * m].empty());
+      if (f[4 + 2 * m].empty()) {
+        EXPECT_TRUE(f[5 + 2 * m].empty());
+      }
     for (int j = 0; j < 5; ++j) {
       if (f[29 + 2 * j].empty()) continue;
       EXPECT_LT(std::stod(f[29 + 2 * j]), std::stod(f[30 + 2 * j]));

@@ -95,7 +95,9 @@ TEST(PredictiveQuantiles, SolveTheMixtureCdfToTolerance) {
           // The contract (1e-6, raw CDF) and the aim (1e-9, weights normalised).
           ASSERT_NEAR(cdf(m, r, d, qj), levels[j], 1e-6) << "row " << r << " dim " << d << " level " << levels[j];
           ASSERT_NEAR(cdf(m, r, d, qj) / total, levels[j], 1e-9) << "row " << r << " level " << levels[j];
-          if (j > 0) ASSERT_GE(qj, q[(r * m.T + d) * L + j - 1]) << "crossing at row " << r;
+          if (j > 0) {
+            ASSERT_GE(qj, q[(r * m.T + d) * L + j - 1]) << "crossing at row " << r;
+          }
         }
       }
   }

@@ -271,7 +271,9 @@ TEST(Sampling, ZeroWeightComponentsAreNeverDrawn) {
     std::vector<int> picks(N);
     sample_mixtures(m, N, SampleOptions{2}, 0, x.data(), picks.data());
     for (int k = 0; k < m.K; ++k)
-      if (m.alpha[k] == 0.0f) EXPECT_EQ(std::count(picks.begin(), picks.end(), k), 0);
+      if (m.alpha[k] == 0.0f) {
+        EXPECT_EQ(std::count(picks.begin(), picks.end(), k), 0);
+      }
   }
 }
 

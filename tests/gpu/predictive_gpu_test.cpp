@@ -66,7 +66,9 @@ void expect_matches_cpu(const MixtureBatch& mix, const std::vector<double>& leve
             << "row " << r << " d " << d << " level " << levels[j];
         EXPECT_NEAR(row_cdf(mix, r, d, got.quantiles[i]), levels[j], 1e-6);
         for (int j2 = 0; j2 < L; ++j2)
-          if (levels[j2] < levels[j]) EXPECT_LE(got.quantiles[(std::size_t(r) * mix.T + d) * L + j2], got.quantiles[i]);
+          if (levels[j2] < levels[j]) {
+            EXPECT_LE(got.quantiles[(std::size_t(r) * mix.T + d) * L + j2], got.quantiles[i]);
+          }
       }
 }
 
