@@ -20,28 +20,27 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "cpu/numeric_integration.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/error.hpp"
 
+// ---- the backends under test (global names: CTest shows them in the test names) ---------------------------------------------------------
+struct CpuBackend {
+  static const char* skip_reason() { return nullptr; }
+  static std::unique_ptr<mdn::Backend> make(const mdn::ModelSpec& spec) { return mdn::make_cpu_backend(spec); }
+};
+
+struct CudaBackend {
+  static const char* skip_reason() {
+    return mdn::cuda_available() ? nullptr : "no usable CUDA device (or a build without the CUDA backend)";
+  }
+  static std::unique_ptr<mdn::Backend> make(const mdn::ModelSpec& spec) { return mdn::make_cuda_backend(spec); }
+};
+
 namespace mdn {
 namespace {
-
-// ---- the backends under test ---------------------------------------------------------
-struct CpuBackendKind {
-  static const char* skip_reason() { return nullptr; }
-  static std::unique_ptr<Backend> make(const ModelSpec& spec) { return make_cpu_backend(spec); }
-};
-
-struct CudaBackendKind {
-  static const char* skip_reason() {
-    return cuda_available() ? nullptr : "no usable CUDA device (or a build without the CUDA backend)";
-  }
-  static std::unique_ptr<Backend> make(const ModelSpec& spec) { return make_cuda_backend(spec); }
-};
 
 // ---- independent references (double precision, naive loops) --------------------------
 ModelSpec small_spec() {
@@ -149,15 +148,8 @@ class BackendContract : public ::testing::Test {
   }
 };
 
-using BackendKinds = ::testing::Types<CpuBackendKind, CudaBackendKind>;
-class BackendNames {
- public:
-  template <class T>
-  static std::string GetName(int) {
-    return std::is_same<T, CpuBackendKind>::value ? "cpu" : "cuda";
-  }
-};
-TYPED_TEST_SUITE(BackendContract, BackendKinds, BackendNames);
+using Backends = ::testing::Types<CpuBackend, CudaBackend>;
+TYPED_TEST_SUITE(BackendContract, Backends);
 
 TYPED_TEST(BackendContract, ParametersAndOptimizerStateRoundTrip) {
   const Problem p = make_problem(4, 1);
