@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "core/permutation.hpp"
 #include "cpu/network.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/detail/adam_math.hpp"
@@ -104,7 +105,7 @@ class CpuBackend final : public Backend {
     const int rows = train_x_.rows;
     if (rows == 0) throw Error("train_epoch: no training data was set");
     if (config.batch_size < 1) throw UsageError("--batch-size must be at least 1");
-    const std::vector<int> order = shuffled_indices(rows, config.shuffle_seed);
+    const std::vector<int> order = detail::random_permutation(rows, config.shuffle_seed);
 
     EpochStats stats;
     double loss_sum = 0.0;
@@ -140,15 +141,6 @@ class CpuBackend final : public Backend {
   void check_x(const Matrix& x) const { check_batch(spec_, x); }
   void check_xt(const Matrix& x, const Matrix& t) const { check_batch(spec_, x, t); }
 
-  // Fisher-Yates with a 64-bit Mersenne Twister: the permutation depends on
-  // the seed alone (not on the standard library's distributions).
-  static std::vector<int> shuffled_indices(int rows, std::uint64_t seed) {
-    std::vector<int> order(rows);
-    std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 rng(seed);
-    for (int i = rows - 1; i > 0; --i) std::swap(order[i], order[int(rng() % std::uint64_t(i + 1))]);
-    return order;
-  }
 
   void gather(const std::vector<int>& order, int begin, int n) {
     batch_x_.rows = n;

@@ -1,3 +1,4 @@
+#include "core/permutation.hpp"
 #include "mdn/trainer.hpp"
 
 #include <algorithm>
@@ -15,14 +16,6 @@ namespace {
 
 // Uniform in [0, 1) from the top 53 bits: portable across standard libraries.
 double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * (1.0 / 9007199254740992.0); }
-
-std::vector<int> permutation(int n, std::uint64_t seed) {
-  std::vector<int> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(seed);
-  for (int i = n - 1; i > 0; --i) std::swap(order[i], order[int(rng() % std::uint64_t(i + 1))]);
-  return order;
-}
 
 Matrix take_rows(const Matrix& m, const std::vector<int>& rows) {
   Matrix out(int(rows.size()), m.cols);
@@ -95,7 +88,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   const int rows = data.x.rows;
   int val_rows = int(std::lround(double(options.val_fraction) * rows));
   if (options.val_fraction > 0.0f) val_rows = std::clamp(val_rows, 1, rows - 1);
-  const std::vector<int> order = permutation(rows, options.seed ^ 0x5A17u);
+  const std::vector<int> order = detail::random_permutation(rows, options.seed ^ 0x5A17u);
   const std::vector<int> train_idx(order.begin(), order.end() - val_rows);
   const std::vector<int> val_idx(order.end() - val_rows, order.end());
 
