@@ -177,12 +177,4 @@ CLI::Option* add_seed_option(CLI::App& app, std::uint64_t& field, const std::str
   return app.add_option("--seed", field, help)->type_name("S")->check(non_negative_integer())->capture_default_str();
 }
 
-void as_flag(const std::string& flag, const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const UsageError& e) {
-    throw UsageError(flag + ": " + e.what());
-  }
-}
-
 }  // namespace mdn::cli

@@ -73,9 +73,4 @@ CLI::Option* add_device_option(CLI::App& app, DeviceKind& field, const std::stri
 // --seed S bound to `field`: a non-negative integer.
 CLI::Option* add_seed_option(CLI::App& app, std::uint64_t& field, const std::string& help);
 
-// Runs `body`; an mdn::UsageError it throws is rethrown with `flag` in front,
-// for library rules that can only be checked after the parse (they depend on
-// several options or on the data) but still come from one flag.
-void as_flag(const std::string& flag, const std::function<void()>& body);
-
 }  // namespace mdn::cli
