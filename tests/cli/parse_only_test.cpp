@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "cli_harness.hpp"
+#include "mdn/spec.hpp"
+#include "mdn/train_options.hpp"
 #include "program.hpp"
 
 namespace {
@@ -56,6 +58,26 @@ TEST(ParseOnly, GivesTheStatusMdnWouldGive) {
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("usage: mdn sample"), std::string::npos) << help.out;
   EXPECT_EQ(help.err, "");
+}
+
+TEST(ParseOnly, HelpWinsOverBadValuesAndShowsTheStructDefaults) {
+  const Parsed p = parse({"train", "--components", "0", "--help"});
+  EXPECT_EQ(p.status, 0) << p.err;
+  const mdn::ModelSpec spec;
+  const mdn::TrainOptions options;
+  EXPECT_NE(p.out.find("--components K"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("[default: " + std::to_string(spec.components) + "]"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("[default: " + std::to_string(options.epochs) + "]"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("--progress auto|bar|lines|none"), std::string::npos) << p.out;
+}
+
+TEST(ParseOnly, UnknownOptionsAreNamed) {
+  const Parsed top = parse({"--colour"});
+  EXPECT_EQ(top.status, 2);
+  EXPECT_EQ(top.err, "mdn: error: unknown option --colour (see mdn --help)\n");
+  const Parsed sub = parse({"eval", "--model", "m", "--data", "d", "--colour", "blue"});
+  EXPECT_EQ(sub.status, 2);
+  EXPECT_EQ(sub.err, "mdn eval: error: unknown option --colour (see mdn eval --help)\n");
 }
 
 }  // namespace

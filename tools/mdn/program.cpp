@@ -33,12 +33,20 @@ void Program::parse(int argc, char** argv) {
     throw UsageError("no command given; use one of " + names + " (see mdn --help)");
   }
   const std::string first = argv[1];
-  if (first == "help") throw CLI::CallForHelp();
-  if (first.rfind("-", 0) != 0) {
-    bool known = false;
-    for (const auto& c : commands_) known = known || c.first->get_name() == first;
-    if (!known) throw UsageError("unknown command '" + first + "' (see mdn --help)");
-  }
+  const auto is_help = [](const std::string& arg) { return arg == "--help" || arg == "-h"; };
+  if (first == "help" || is_help(first)) throw CLI::CallForHelp();
+  if (first.rfind("-", 0) == 0) throw UsageError("unknown option " + first + " (see mdn --help)");
+  CLI::App* command = nullptr;
+  for (const auto& c : commands_)
+    if (c.first->get_name() == first) command = c.first;
+  if (command == nullptr) throw UsageError("unknown command '" + first + "' (see mdn --help)");
+  // --help anywhere wins over the other options, as before: CLI11 would
+  // check their values first.
+  for (int i = 2; i < argc; ++i)
+    if (is_help(argv[i])) {
+      help_for_ = command;
+      throw CLI::CallForHelp();
+    }
   app_.parse(argc, argv);
   for (const auto& c : commands_) {
     if (!c.first->parsed()) continue;
@@ -60,9 +68,10 @@ int Program::run() {
   return chosen_->run();
 }
 
-std::string Program::help() const { return app_.help(); }
+std::string Program::help() const { return help_for_ != nullptr ? help_for_->help() : app_.help(); }
 
 std::string Program::name() const {
+  if (help_for_ != nullptr) return "mdn " + help_for_->get_name();
   for (const auto& c : commands_)
     if (c.first->parsed()) return "mdn " + c.first->get_name();
   return "mdn";

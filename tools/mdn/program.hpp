@@ -39,7 +39,7 @@ class Program {
  private:
   CLI::App app_;
   std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands_;
-  CLI::App* chosen_app_ = nullptr;
+  CLI::App* help_for_ = nullptr;  // the command whose --help was asked for
   Command* chosen_ = nullptr;
 };
 
