@@ -104,7 +104,7 @@ class CpuBackend final : public Backend {
   EpochStats train_epoch(const EpochConfig& config) override {
     const int rows = train_x_.rows;
     if (rows == 0) throw Error("train_epoch: no training data was set");
-    if (config.batch_size < 1) throw UsageError("--batch-size must be at least 1");
+    if (config.batch_size < 1) throw UsageError("batch size must be at least 1");
     const std::vector<int> order = detail::random_permutation(rows, config.shuffle_seed);
 
     EpochStats stats;

@@ -99,7 +99,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   } catch (const Error& e) {
     // A plain model file lacks the checkpoint tensors: say so in plain words.
     if (std::string(e.what()).find("is missing (is this a training checkpoint?)") != std::string::npos)
-      throw Error(path + ": a model file, not a training checkpoint (write one with --checkpoint-every)");
+      throw Error(path + ": a model file, not a training checkpoint (a checkpoint is written during training)");
     throw;
   }
   const Reader r(path);

@@ -427,7 +427,7 @@ class Loader {
       for (const std::string& name : extra_names_) expected = expected || name == info.name;
       if (expected) continue;
       if (meta(kCheckpointKey))
-        fail("this is a training checkpoint, not a model file (continue it with mdn train --resume)");
+        fail("this is a training checkpoint, not a model file (resume training from it to get a model)");
       fail("corrupt mdn model file: unexpected tensor '" + info.name + "' (not part of this spec)");
     }
     for (const std::string& name : extra_names_) {

@@ -25,13 +25,13 @@ Matrix take_rows(const Matrix& m, const std::vector<int>& rows) {
 
 void check_options(const ModelSpec& spec, const Dataset& data, const TrainOptions& o) {
   spec.validate();
-  if (o.epochs < 1) throw UsageError("--epochs must be at least 1 (got " + std::to_string(o.epochs) + ")");
-  if (o.batch_size < 1) throw UsageError("--batch-size must be at least 1 (got " + std::to_string(o.batch_size) + ")");
-  if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive number");
+  if (o.epochs < 1) throw UsageError("epochs must be at least 1 (got " + std::to_string(o.epochs) + ")");
+  if (o.batch_size < 1) throw UsageError("batch size must be at least 1 (got " + std::to_string(o.batch_size) + ")");
+  if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw UsageError("learning rate must be a positive number");
   if (!(o.val_fraction >= 0.0f && o.val_fraction < 1.0f))
-    throw UsageError("--val-fraction must be in [0, 1) (got " + std::to_string(o.val_fraction) + ")");
-  if (o.patience < 0) throw UsageError("--patience must be >= 0");
-  if (!(o.clip_norm >= 0.0f)) throw UsageError("--clip-norm must be >= 0");
+    throw UsageError("validation fraction must be in [0, 1) (got " + std::to_string(o.val_fraction) + ")");
+  if (o.patience < 0) throw UsageError("patience must be >= 0");
+  if (!(o.clip_norm >= 0.0f)) throw UsageError("gradient clipping norm must be >= 0");
   if (data.x.cols != spec.input_dim || data.t.cols != spec.target_dim)
     throw Error("data has " + std::to_string(data.x.cols) + " features and " + std::to_string(data.t.cols) +
                 " targets; the model spec says D = " + std::to_string(spec.input_dim) + ", T = " +
@@ -112,7 +112,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     const Standardizer& saved = hooks.resume_model->stats;
     if (saved.x_mean != model.stats.x_mean || saved.t_mean != model.stats.t_mean ||
         saved.x_scale != model.stats.x_scale || saved.t_scale != model.stats.t_scale)
-      throw Error("--resume: the checkpoint was made on different data or with another --seed / --val-fraction");
+      throw Error("cannot resume: the checkpoint was made on different data or with another seed or validation fraction");
     state = *hooks.resume_state;
     model.history = hooks.resume_model->history;
   } else {
@@ -152,7 +152,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       if (state.rollbacks >= options.max_rollbacks)
         throw Error("training diverged in epoch " + std::to_string(epoch) +
                     ": the loss or its gradient became NaN/Inf again after " + std::to_string(state.rollbacks) +
-                    " rollbacks with a halved learning rate (try a lower --lr or a smaller --clip-norm); "
+                    " rollbacks with a halved learning rate (try a lower learning rate or a smaller gradient clipping norm); "
                     "no model file was written");
       state.rollbacks += 1;
       state.lr *= 0.5f;

@@ -1,43 +1,22 @@
 // mdn train --data FILE.csv --target COL[,COL...] --model OUT.safetensors ...
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <string>
 
-#include "command_line.hpp"
 #include "commands.hpp"
+#include "mdn/atomic_file.hpp"
 #include "mdn/checkpoint.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/model_io.hpp"
+#include "options.hpp"
+#include "train_flags.hpp"
 
 namespace mdn::cli {
 namespace {
-
-std::string format_duration(double seconds) {
-  const long s = long(std::lround(seconds));
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
-  return buf;
-}
-
-void print_epoch(const EpochReport& r, bool quiet) {
-  if (quiet) return;
-  const double log_jacobian = r.log_jacobian;
-  char line[256];
-  if (std::isnan(r.val_nll)) {
-    std::snprintf(line, sizeof line, "epoch %d/%d  train NLL %.4f  %.0f samples/s  elapsed %s  left ~%s", r.epoch,
-                  r.epochs, r.train_nll + log_jacobian, r.samples_per_second, format_duration(r.seconds_elapsed).c_str(),
-                  format_duration(r.seconds_left).c_str());
-  } else {
-    std::snprintf(line, sizeof line, "epoch %d/%d  train NLL %.4f  val NLL %.4f%s  %.0f samples/s  elapsed %s  left ~%s",
-                  r.epoch, r.epochs, r.train_nll + log_jacobian, r.val_nll + log_jacobian, r.improved ? " *" : "  ",
-                  r.samples_per_second, format_duration(r.seconds_elapsed).c_str(),
-                  format_duration(r.seconds_left).c_str());
-  }
-  progress(line, false);
-}
 
 // Set by SIGINT/SIGTERM; the trainer checks it after every epoch, saves a
 // checkpoint and stops cleanly.
@@ -64,10 +43,63 @@ class StopOnSignal {
   void (*previous_term_)(int);
 };
 
+class TrainCommand : public Command {
+ public:
+  CLI::App* declare(CLI::App& mdn) override {
+    CLI::App* app = mdn.add_subcommand(
+        "train",
+        "train a model on a CSV file\n\n"
+        "Trains a Mixture Density Network p(target | features) and writes it as one .safetensors file.\n"
+        "Progress (NLL per row in original units) goes to stderr; the model file is written only on success.");
+    app->add_option("--data", r_.data_path, "training data: CSV with a header row")->type_name("FILE.csv")
+        ->required();
+    add_target_option(*app, r_.targets);
+    add_list_option(*app, "--features", r_.features, "COL,...",
+                    "feature columns (default: every other numeric column)");
+    app->add_option("--model", r_.model_path, "where to write the model (atomically)")
+        ->type_name("OUT.safetensors")->required();
+    add_model_spec_options(*app, r_.spec);
+    epochs_ = add_epochs_option(*app, r_.options);
+    add_optimiser_options(*app, r_.options);
+    add_device_option(*app, r_.device, "where to train");
+    app->add_flag("--tf32", r_.tf32, "allow TF32 tensor-core math on the GPU (faster, less exact)");
+    add_seed_option(*app, r_.options.seed, "random seed: same seed and thread count give the same model");
+    app->add_flag("--drop-invalid", r_.drop_invalid,
+                  "drop rows with a missing/invalid cell instead of failing (count reported)");
+    app->add_option("--checkpoint-every", r_.options.checkpoint_every,
+                    "write a resumable checkpoint every N epochs (0 = only on SIGINT/SIGTERM)")
+        ->type_name("N")->check(at_least(0))->capture_default_str();
+    app->add_option("--checkpoint", r_.checkpoint_path, "checkpoint path (default: MODEL.ckpt)")->type_name("FILE");
+    app->add_option("--resume", r_.resume_path,
+                    "continue training from a checkpoint (its spec and options are used; --epochs may raise the "
+                    "limit)")
+        ->type_name("FILE");
+    add_progress_options(*app, r_);
+    return app;
+  }
+
+  void prepare() override {
+    r_.epochs_given = epochs_->count() > 0;
+    check_writable(r_.model_path);
+    check_writable(r_.checkpoint_file());
+  }
+
+  int run() override {
+    train_and_save(r_);
+    return 0;
+  }
+
+ private:
+  TrainRequest r_;
+  CLI::Option* epochs_ = nullptr;
+};
+
 }  // namespace
 
+std::unique_ptr<Command> make_train_command() { return std::make_unique<TrainCommand>(); }
+
 Model train_and_save(const TrainRequest& request) {
-  if (request.model_path.empty()) throw UsageError("--model is required");
+  const auto started = std::chrono::steady_clock::now();
   Checkpoint resume;
   const bool resuming = !request.resume_path.empty();
   TrainOptions options = request.options;
@@ -87,14 +119,12 @@ Model train_and_save(const TrainRequest& request) {
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", request.data_path.c_str(),
                  data.dropped_rows);
 
-  ModelSpec spec;
+  ModelSpec spec = request.spec;
   if (resuming) {
     spec = resume.model.spec;
   } else {
     spec.input_dim = data.x.cols;
     spec.target_dim = data.t.cols;
-    spec.components = request.components;
-    spec.hidden = request.hidden;
   }
   spec.validate();
 
@@ -109,11 +139,11 @@ Model train_and_save(const TrainRequest& request) {
   // Progress NLLs are shown in original target units (standardised NLL plus
   // the log-Jacobian), like every other user-facing number.
   StopOnSignal stop_on_signal;
+  EpochProgress epochs(request.quiet ? ProgressStyle::None : request.progress);
   TrainHooks hooks;
-  hooks.on_epoch = [&](const EpochReport& r) { print_epoch(r, request.quiet); };
+  hooks.on_epoch = [&](const EpochReport& r) { epochs.show(r); };
   hooks.stop_requested = &g_stop_requested;
-  const std::string checkpoint_path =
-      request.checkpoint_path.empty() ? request.model_path + ".ckpt" : request.checkpoint_path;
+  const std::string checkpoint_path = request.checkpoint_file();
   hooks.on_checkpoint = [&](const Model& m, const TrainingState& state) {
     save_checkpoint(Checkpoint{m, state, options}, checkpoint_path);
   };
@@ -125,80 +155,25 @@ Model train_and_save(const TrainRequest& request) {
   try {
     model = train(*backend, spec, data, options, hooks);
   } catch (const Interrupted& e) {
-    if (!request.quiet) progress("", true);
+    epochs.finish();
     throw Interrupted(std::string(e.what()) + "; checkpoint saved to " + checkpoint_path +
                       " (continue with --resume " + checkpoint_path + ")");
+  } catch (...) {
+    epochs.finish();
+    throw;
   }
-  if (!request.quiet) progress("", true);
+  epochs.finish();
   save_model(model, request.model_path);
   if (!request.quiet) {
     const auto& h = model.history;
     const double jac = model.stats.log_jacobian();
     const double best = h.val_nll.empty() ? h.train_nll.back() : h.val_nll[h.best_epoch - 1];
-    std::fprintf(stderr, "best epoch %d of %zu: %s NLL %.4f (original units); model written to %s\n", h.best_epoch,
-                 h.train_nll.size(), h.val_nll.empty() ? "train" : "validation", best + jac,
-                 request.model_path.c_str());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(stderr, "best epoch %d of %zu (%s): %s NLL %.4f (original units); model written to %s\n",
+                 h.best_epoch, h.train_nll.size(), format_duration(seconds).c_str(),
+                 h.val_nll.empty() ? "train" : "validation", best + jac, request.model_path.c_str());
   }
   return model;
-}
-
-int run_train(int argc, char** argv) {
-  CommandLine cl(
-      "train",
-      "mdn train --data FILE.csv --target COL[,COL...] --model OUT.safetensors [options]",
-      "Trains a Mixture Density Network p(target | features) and writes it as one .safetensors file.\n"
-      "Progress (NLL per row in original units) goes to stderr; the model file is written only on success.",
-      {{"data", "FILE.csv", "training data: CSV with a header row", ""},
-       {"target", "COL[,COL...]", "target column(s), 1 to 8", ""},
-       {"features", "COL,...", "feature columns (default: every other numeric column)", ""},
-       {"model", "OUT.safetensors", "where to write the model (atomically)", ""},
-       {"components", "K", "mixture components, 1 to 32", "5"},
-       {"hidden", "W,W,...", "hidden tanh layer widths", "50,50"},
-       {"epochs", "N", "maximum number of epochs", "200"},
-       {"batch-size", "B", "minibatch size", "256"},
-       {"lr", "X", "Adam learning rate", "0.001"},
-       {"val-fraction", "F", "fraction of rows held out for validation / early stopping (0 = none)", "0.1"},
-       {"patience", "N", "stop after N epochs without a better validation NLL (0 = never)", "30"},
-       {"clip-norm", "X", "clip the global gradient norm to X (0 = off)", "10"},
-       {"device", "cpu|cuda|auto", "where to train", "auto"},
-       {"tf32", "", "allow TF32 tensor-core math on the GPU (faster, less exact)", ""},
-       {"seed", "S", "random seed: same seed and thread count give the same model", "0"},
-       {"drop-invalid", "", "drop rows with a missing/invalid cell instead of failing (count reported)", ""},
-       {"checkpoint-every", "N", "write a resumable checkpoint every N epochs (0 = only on SIGINT/SIGTERM)", "0"},
-       {"checkpoint", "FILE", "checkpoint path (default: MODEL.ckpt)", ""},
-       {"resume", "FILE", "continue training from a checkpoint (its spec and options are used; --epochs may raise the limit)", ""},
-       {"quiet", "", "no progress output", ""}});
-  if (!cl.parse_options_only(argc, argv)) return 0;
-  TrainRequest r;
-  r.data_path = cl.required("data");
-  r.targets = cl.list("target");
-  if (r.targets.empty()) throw UsageError("--target is required");
-  r.features = cl.list("features");
-  r.model_path = cl.required("model");
-  r.components = cl.integer("components", 1, kMaxComponents);
-  r.hidden = cl.int_list("hidden", 1);
-  if (r.hidden.empty()) throw UsageError("--hidden needs at least one layer width");
-  r.options.epochs = cl.integer("epochs", 1);
-  r.options.batch_size = cl.integer("batch-size", 1);
-  r.options.lr = cl.number("lr");
-  r.options.val_fraction = cl.number("val-fraction");
-  r.options.patience = cl.integer("patience", 0);
-  r.options.clip_norm = cl.number("clip-norm");
-  r.options.seed = cl.seed("seed");
-  r.device = device_option(cl);
-  r.tf32 = cl.given("tf32");
-  r.drop_invalid = cl.given("drop-invalid");
-  r.quiet = cl.given("quiet");
-  r.options.checkpoint_every = cl.integer("checkpoint-every", 0);
-  r.checkpoint_path = cl.text("checkpoint");
-  r.resume_path = cl.text("resume");
-  r.epochs_given = cl.given("epochs");
-  if (!(r.options.lr > 0.0f)) throw UsageError("--lr must be positive");
-  if (!(r.options.val_fraction >= 0.0f && r.options.val_fraction < 1.0f))
-    throw UsageError("--val-fraction must be in [0, 1)");
-  if (r.options.clip_norm < 0.0f) throw UsageError("--clip-norm must be >= 0");
-  train_and_save(r);
-  return 0;
 }
 
 }  // namespace mdn::cli
