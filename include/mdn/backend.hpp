@@ -44,6 +44,12 @@ class Backend {
   // Training data held by the backend (on the device for CUDA).
   virtual void set_training_data(const Matrix& x, const Matrix& t) = 0;
   virtual EpochStats train_epoch(const EpochConfig& config) = 0;
+
+  // TEST HOOK, not for callers: the row order the last train_epoch used
+  // (minibatch b = rows order[b*B, min((b+1)*B, R))), empty when the backend
+  // does not record it or no epoch ran since set_training_data. Lets the
+  // tests check an epoch's traversal against the batches actually used.
+  virtual std::vector<int> last_epoch_order() const { return {}; }
 };
 
 std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec);
