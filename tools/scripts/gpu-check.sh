@@ -382,7 +382,8 @@ step_interop() {
 }
 
 step_peer() {
-  python3 -m py_compile bench/peer_pytorch.py || exit 1
+  # Parse only (no __pycache__ left in the tree, which would travel).
+  python3 -B -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' bench/peer_pytorch.py || exit 1
   # PyTorch brings its own libraries: keep the prefix's out of its way.
   unset LD_LIBRARY_PATH
   if ! python3 -c 'import torch' 2>/dev/null; then echo "no PyTorch in $(command -v python3): skipped"; exit 77; fi
