@@ -99,13 +99,15 @@ class CpuBackend final : public Backend {
     check_xt(x, t);
     train_x_ = x;
     train_t_ = t;
+    order_.clear();
   }
 
   EpochStats train_epoch(const EpochConfig& config) override {
     const int rows = train_x_.rows;
     if (rows == 0) throw Error("train_epoch: no training data was set");
     if (config.batch_size < 1) throw UsageError("batch size must be at least 1");
-    const std::vector<int> order = detail::random_permutation(rows, config.shuffle_seed);
+    order_ = detail::random_permutation(rows, config.shuffle_seed);
+    const std::vector<int>& order = order_;
 
     EpochStats stats;
     double loss_sum = 0.0;
@@ -130,6 +132,9 @@ class CpuBackend final : public Backend {
     stats.mean_loss = batches > 0 ? loss_sum / batches : 0.0;
     return stats;
   }
+
+  // TEST HOOK (Backend::last_epoch_order): the order gather() read.
+  std::vector<int> last_epoch_order() const override { return order_; }
 
  private:
   void reset_optimizer() {
@@ -162,6 +167,7 @@ class CpuBackend final : public Backend {
   OptimizerState adam_;
   cpu::NetworkWorkspace<float> ws_;
   Matrix train_x_, train_t_, batch_x_, batch_t_;
+  std::vector<int> order_;  // the last epoch's row order
   std::vector<float> grad_;
 };
 
