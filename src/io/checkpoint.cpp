@@ -4,8 +4,8 @@
 #include <map>
 #include <string>
 
-#include "io/json.hpp"
 #include "io/model_file.hpp"
+#include "io/strict_json.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
@@ -21,15 +21,15 @@ const std::vector<std::string> kExtraNames = {"mdn.checkpoint.best_params", "mdn
 // 64-bit seeds travel as decimal strings: a JSON number holds only 53 bits.
 Json options_json(const TrainOptions& o) {
   Json j = Json::object();
-  j.set("epochs", o.epochs);
-  j.set("batch_size", o.batch_size);
-  j.set("lr", Json::from_float(o.lr));
-  j.set("val_fraction", Json::from_float(o.val_fraction));
-  j.set("patience", o.patience);
-  j.set("clip_norm", Json::from_float(o.clip_norm));
-  j.set("seed", std::to_string(o.seed));
-  j.set("max_rollbacks", o.max_rollbacks);
-  j.set("checkpoint_every", o.checkpoint_every);
+  j["epochs"] = o.epochs;
+  j["batch_size"] = o.batch_size;
+  j["lr"] = io::json_float(o.lr);
+  j["val_fraction"] = io::json_float(o.val_fraction);
+  j["patience"] = o.patience;
+  j["clip_norm"] = io::json_float(o.clip_norm);
+  j["seed"] = std::to_string(o.seed);
+  j["max_rollbacks"] = o.max_rollbacks;
+  j["checkpoint_every"] = o.checkpoint_every;
   return j;
 }
 
@@ -39,26 +39,27 @@ class Reader {
   [[noreturn]] void fail(const std::string& what) const { throw Error(path_ + ": corrupt checkpoint: " + what); }
 
   const Json& field(const Json& obj, const char* key) const {
-    const Json* v = obj.find(key);
+    const Json* v = io::find_member(obj, key);
     if (!v) fail(std::string("\"") + key + "\" is missing");
     return *v;
   }
   int integer(const Json& obj, const char* key) const {
     int v = 0;
-    if (!field(obj, key).get_int(v)) fail(std::string("\"") + key + "\" is not an integer");
+    if (!io::get_int(field(obj, key), v)) fail(std::string("\"") + key + "\" is not an integer");
     return v;
   }
   double number(const Json& obj, const char* key) const {
     const Json& v = field(obj, key);
     if (!v.is_number()) fail(std::string("\"") + key + "\" is not a number");
-    return v.as_number();
+    return v.get<double>();
   }
   std::uint64_t seed(const Json& obj) const {
     const Json& v = field(obj, "seed");
-    if (!v.is_string() || v.as_string().empty() || v.as_string().find_first_not_of("0123456789") != std::string::npos)
+    const std::string digits = v.is_string() ? v.get<std::string>() : "";
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
       fail("\"seed\" is not a decimal string");
     try {
-      return std::stoull(v.as_string());
+      return std::stoull(digits);
     } catch (const std::exception&) {
       fail("\"seed\" is out of range");
     }
@@ -72,14 +73,14 @@ class Reader {
 
 void save_checkpoint(const Checkpoint& c, const std::string& path) {
   Json state = Json::object();
-  state.set("version", kCheckpointVersion);
-  state.set("epoch", c.state.epoch);
-  state.set("lr", Json::from_float(c.state.lr));
-  state.set("rollbacks", c.state.rollbacks);
-  state.set("best_val", std::isfinite(c.state.best_val) ? Json(c.state.best_val) : Json(nullptr));
-  state.set("since_best", c.state.since_best);
-  state.set("adam_step", std::int64_t(c.state.optimizer.step));
-  state.set("options", options_json(c.options));
+  state["version"] = kCheckpointVersion;
+  state["epoch"] = c.state.epoch;
+  state["lr"] = io::json_float(c.state.lr);
+  state["rollbacks"] = c.state.rollbacks;
+  state["best_val"] = std::isfinite(c.state.best_val) ? Json(c.state.best_val) : Json(nullptr);
+  state["since_best"] = c.state.since_best;
+  state["adam_step"] = std::int64_t(c.state.optimizer.step);
+  state["options"] = options_json(c.options);
 
   Model model = c.model;
   model.params = c.state.params;
@@ -87,7 +88,7 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
                       {{kExtraNames[0], c.state.best_params},
                        {kExtraNames[1], c.state.optimizer.m},
                        {kExtraNames[2], c.state.optimizer.v}},
-                      {{kCheckpointKey, state.dump()}});
+                      {{kCheckpointKey, io::dump_json(state)}});
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
@@ -107,8 +108,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (it == metadata.end()) r.fail("metadata \"mdn.checkpoint\" is missing");
   Json state;
   try {
-    state = Json::parse(it->second);
-  } catch (const io::JsonError& e) {
+    state = io::parse_json(it->second);
+  } catch (const Error& e) {
     r.fail(std::string("metadata \"mdn.checkpoint\" is not valid JSON (") + e.what() + ")");
   }
   if (!state.is_object()) r.fail("metadata \"mdn.checkpoint\" is not an object");
