@@ -6,9 +6,10 @@
 #   libgtest-dev       GoogleTest (unit and command-line tests)
 #   libbenchmark-dev   Google Benchmark (mdn_bench)
 #   gnuplot-nox        draws the PNG pictures of `mdn eval --report`
+#   python3-dev python3-venv   the Python package (pip install . in a virtual environment)
 # The CUDA toolkit is optional: found by CMake when installed.
 set -euo pipefail
-packages=(cmake g++ make libopenblas-dev libgtest-dev libbenchmark-dev gnuplot-nox)
+packages=(cmake g++ make libopenblas-dev libgtest-dev libbenchmark-dev gnuplot-nox python3-dev python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

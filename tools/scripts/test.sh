@@ -9,3 +9,4 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 cd build
 ctest --output-on-failure --no-tests=error "$@"
+../tools/scripts/test-python.sh  # the Python package: pip install . and pytest (tests/python)
