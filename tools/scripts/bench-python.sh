@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tools/scripts/test-python.sh -q -k "not fuzz" >/dev/null
-build=$(ls -d build-python/*/CMakeCache.txt | xargs -n1 dirname | xargs ls -td | head -1)
+build=$(cat build-python/last-build)
 cmake --build "$build" -j"$(nproc)" --target mdn_cli mdn_python_overhead >/dev/null
 # The mdn program makes OpenMP's idle threads sleep (OMP_WAIT_POLICY=passive);
 # so does `import mdn`: the three run with the same setting.

@@ -30,11 +30,15 @@ cuda=${MDN_PYTHON_CUDA:-auto}
 if [ "$cuda" = auto ]; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then cuda=on; else cuda=off; fi
 fi
+build=build-python/cuda
 config=()
-[ "$cuda" = off ] && config=(-Ccmake.define.MDN_ENABLE_CUDA=OFF -Cbuild-dir=build-python/cpu)
+if [ "$cuda" = off ]; then build=build-python/cpu; config=(-Ccmake.define.MDN_ENABLE_CUDA=OFF); fi
 echo "test-python: pip install . (CUDA backend: $cuda) into $venv" >&2
 # --no-build-isolation: build with the pinned scikit-build-core and nanobind
-# installed above instead of fetching them again for every build.
+# installed above instead of fetching them again for every build; with them
+# at fixed paths, the CMake build in build-python/ can be kept between runs.
 CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation "${config[@]}" .
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation \
+  -Cbuild-dir="$build" "${config[@]}" .
+echo "$build" > build-python/last-build  # for tools/scripts/bench-python.sh
 MDN_EXE="${MDN_EXE:-$PWD/build/mdn}" "$venv/bin/python" -m pytest -ra tests/python "$@"
