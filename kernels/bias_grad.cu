@@ -43,7 +43,7 @@ __global__ void bias_grad_columns_kernel(const double* __restrict__ partials, in
 
 }  // namespace
 
-int bias_grad_chunks(int n) { return std::clamp((n + kRowsPerChunk - 1) / kRowsPerChunk, 1, kMaxChunks); }
+int bias_grad_chunks(int n) { return std::clamp(ceil_div(n, kRowsPerChunk), 1, kMaxChunks); }
 
 std::size_t bias_grad_partials_count(int n, int width) {
   return std::size_t(bias_grad_chunks(n)) * std::size_t(std::max(width, 0));
@@ -52,12 +52,12 @@ std::size_t bias_grad_partials_count(int n, int width) {
 void launch_bias_grad(const float* dL_dy, int n, int width, double* partials, float* dL_db, cudaStream_t stream) {
   if (width <= 0) return;
   const int chunks = bias_grad_chunks(n);
-  const int rows_per_chunk = std::max(1, (n + chunks - 1) / chunks);
-  const dim3 grid1((width + kTileColumns - 1) / kTileColumns, chunks);
+  const int rows_per_chunk = std::max(1, ceil_div(n, chunks));
+  const dim3 grid1(ceil_div(width, kTileColumns), chunks);
   const dim3 block1(kTileColumns, kTileRows);
   bias_grad_partials_kernel<<<grid1, block1, 0, stream>>>(dL_dy, n, width, rows_per_chunk, partials);
   MDN_CUDA_CHECK(cudaGetLastError());
-  bias_grad_columns_kernel<<<(width + kColumnThreads - 1) / kColumnThreads, kColumnThreads, 0, stream>>>(
+  bias_grad_columns_kernel<<<ceil_div(width, kColumnThreads), kColumnThreads, 0, stream>>>(
       partials, chunks, width, dL_db);
   MDN_CUDA_CHECK(cudaGetLastError());
 }

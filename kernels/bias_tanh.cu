@@ -39,7 +39,7 @@ __global__ void tanh_backward_kernel(float* __restrict__ dL_dpre, const float* _
 void launch_bias_activation(float* y, const float* b, int n, int width, Activation activation, cudaStream_t stream) {
   if (n <= 0 || width <= 0) return;
   const int rows_per_block = std::max(1, kElementsPerBlock / width);
-  const int blocks = (n + rows_per_block - 1) / rows_per_block;
+  const int blocks = ceil_div(n, rows_per_block);
   bias_activation_kernel<<<blocks, kThreads, 0, stream>>>(y, b, n, width, rows_per_block,
                                                           activation == Activation::Tanh ? 1 : 0);
   MDN_CUDA_CHECK(cudaGetLastError());
@@ -47,7 +47,7 @@ void launch_bias_activation(float* y, const float* b, int n, int width, Activati
 
 void launch_tanh_backward(float* dL_dpre, const float* h, std::size_t count, cudaStream_t stream) {
   if (count == 0) return;
-  const std::size_t blocks = std::min<std::size_t>((count + kThreads - 1) / kThreads, kMaxBlocks);
+  const std::size_t blocks = std::min<std::size_t>(ceil_div(count, kThreads), kMaxBlocks);
   tanh_backward_kernel<<<unsigned(blocks), kThreads, 0, stream>>>(dL_dpre, h, count);
   MDN_CUDA_CHECK(cudaGetLastError());
 }

@@ -18,6 +18,14 @@
 
 namespace mdn::cuda {
 
+// Blocks of `per_block` items that cover `n` items: ceil(n / per_block), in
+// the type of n. Every launcher sizes its grid with this.
+template <class N, class P>
+constexpr N ceil_div(N n, P per_block) {
+  return (n + N(per_block) - 1) / N(per_block);
+}
+
+
 [[noreturn]] void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line);
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line);
 [[noreturn]] void throw_curand_error(curandStatus_t status, const char* call, const char* file, int line);

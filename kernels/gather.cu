@@ -37,7 +37,7 @@ void launch_gather_rows(const float* x_all, const float* t_all, const int* order
                         int T, float* x, float* t, cudaStream_t stream) {
   if (n <= 0) return;
   const int rows_per_block = std::max(1, kElementsPerBlock / (D + T));
-  const int blocks = (n + rows_per_block - 1) / rows_per_block;
+  const int blocks = ceil_div(n, rows_per_block);
   gather_rows_kernel<<<blocks, kThreads, 0, stream>>>(x_all, t_all, order, state, n, D, T, rows_per_block, x, t);
   MDN_CUDA_CHECK(cudaGetLastError());
 }

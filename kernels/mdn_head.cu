@@ -33,15 +33,10 @@ __global__ void mixture_loss_kernel(const float* __restrict__ z, const float* __
 }
 
 void check_shape(const HeadShape& shape) {
-  if (shape.components < 1 || shape.components > kMaxComponents)
-    throw Error("the CUDA mixture head supports 1 to " + std::to_string(kMaxComponents) +
-                " components (K = " + std::to_string(shape.components) + ")");
-  if (shape.target_dim < 1 || shape.target_dim > kMaxTargetDim)
-    throw Error("the CUDA mixture head supports 1 to " + std::to_string(kMaxTargetDim) +
-                " target dimensions (T = " + std::to_string(shape.target_dim) + ")");
+  check_kernel_limits(shape.components, shape.target_dim, "the CUDA mixture head");
 }
 
-int blocks_for(int n) { return (n + kThreads - 1) / kThreads; }
+int blocks_for(int n) { return ceil_div(n, kThreads); }
 
 }  // namespace
 

@@ -69,13 +69,11 @@ __global__ void __launch_bounds__(kPredictiveThreads) predictive_kernel(const Pr
 }  // namespace
 
 void launch_predictive(const PredictiveLaunch& a, cudaStream_t stream) {
-  if (a.K < 1 || a.K > kMaxComponents || a.T < 1 || a.T > kMaxTargetDim)
-    throw Error("predictive kernel: K must be 1.." + std::to_string(kMaxComponents) + " and T 1.." +
-                std::to_string(kMaxTargetDim));
+  check_kernel_limits(a.K, a.T, "the predictive kernel");
   if (a.L < 0) throw Error("predictive kernel: negative level count");
   if (a.rows <= 0) return;
   const std::int64_t items = a.rows * a.T;
-  const std::int64_t blocks = (items + kPredictiveThreads - 1) / kPredictiveThreads;
+  const std::int64_t blocks = ceil_div(items, kPredictiveThreads);
   if (blocks > 2147483647LL) throw Error("predictive kernel: too many rows for one launch");
   predictive_kernel<<<unsigned(blocks), kPredictiveThreads, 0, stream>>>(a);
   MDN_CUDA_CHECK(cudaGetLastError());

@@ -31,7 +31,7 @@ __global__ void partial_sums_kernel(const float* __restrict__ x, std::size_t n, 
 }  // namespace
 
 int partial_sum_count(std::size_t n) {
-  const std::size_t blocks = (n + kMinPerBlock - 1) / kMinPerBlock;
+  const std::size_t blocks = ceil_div(n, kMinPerBlock);
   return int(std::clamp<std::size_t>(blocks, 1, kMaxPartialSums));
 }
 

@@ -69,13 +69,11 @@ __global__ void __launch_bounds__(kSampleThreads) sample_kernel(const SampleLaun
 }  // namespace
 
 void launch_sample(const SampleLaunch& a, cudaStream_t stream) {
-  if (a.K < 1 || a.K > kMaxComponents || a.T < 1 || a.T > kMaxTargetDim)
-    throw Error("sampling kernel: K must be 1.." + std::to_string(kMaxComponents) + " and T 1.." +
-                std::to_string(kMaxTargetDim));
+  check_kernel_limits(a.K, a.T, "the sampling kernel");
   if (a.samples < 1) throw Error("sampling kernel: samples must be >= 1");
   if (a.rows <= 0) return;
   const int rows_per_block = sample_rows_per_block(a.samples, a.K, a.T);
-  const std::int64_t blocks = (a.rows + rows_per_block - 1) / rows_per_block;
+  const std::int64_t blocks = ceil_div(a.rows, rows_per_block);
   if (blocks > 2147483647LL) throw Error("sampling kernel: too many rows for one launch");
   const std::size_t shared = std::size_t(rows_per_block) * a.K * (1 + 2 * a.T) * sizeof(float);
   sample_kernel<<<unsigned(blocks), kSampleThreads, shared, stream>>>(a, rows_per_block);

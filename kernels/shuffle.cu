@@ -26,7 +26,7 @@ std::size_t shuffle_temp_bytes(int rows) {
 
 void launch_iota(int* iota, int rows, cudaStream_t stream) {
   if (rows <= 0) return;
-  iota_kernel<<<(rows + kThreads - 1) / kThreads, kThreads, 0, stream>>>(iota, rows);
+  iota_kernel<<<ceil_div(rows, kThreads), kThreads, 0, stream>>>(iota, rows);
   MDN_CUDA_CHECK(cudaGetLastError());
 }
 

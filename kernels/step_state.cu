@@ -16,7 +16,7 @@ __global__ void reset_epoch_kernel(StepState* state) {
 
 __global__ void finish_step_kernel(const double* __restrict__ loss_partials, int loss_count, int n,
                                    const double* __restrict__ sq_partials, int sq_count,
-                                   const AdamHyper* __restrict__ hyper, StepState* __restrict__ state) {
+                                   const AdamConfig* __restrict__ hyper, StepState* __restrict__ state) {
   double loss_sum = 0.0;
   for (int i = 0; i < loss_count; ++i) loss_sum += loss_partials[i];
   double sq_sum = 0.0;
@@ -58,7 +58,7 @@ void launch_reset_epoch(StepState* state, cudaStream_t stream) {
 }
 
 void launch_finish_step(const double* loss_partials, int loss_count, int n, const double* sq_partials, int sq_count,
-                        const AdamHyper* hyper, StepState* state, cudaStream_t stream) {
+                        const AdamConfig* hyper, StepState* state, cudaStream_t stream) {
   finish_step_kernel<<<1, 1, 0, stream>>>(loss_partials, loss_count, n, sq_partials, sq_count, hyper, state);
   MDN_CUDA_CHECK(cudaGetLastError());
 }

@@ -17,13 +17,10 @@
 #pragma once
 #include <cuda_runtime.h>
 
-#include "mdn/backend.hpp"
+#include "mdn/train_options.hpp"  // AdamConfig: kept in device memory, so graphs survive a change of lr
 
 namespace mdn::cuda {
 
-// Adam's hyper-parameters (the public AdamConfig), kept in device memory so
-// that graphs need not be re-captured when they change.
-using AdamHyper = mdn::AdamConfig;
 
 struct StepState {
   long long step = 0;       // Adam step count (persists across epochs; bias corrections)
@@ -50,6 +47,6 @@ void launch_reset_epoch(StepState* state, cudaStream_t stream);
 // decides the update as described above and writes the fields of `state`.
 // n = 0 with loss_count = 0 serves a bare Adam step (loss 0). One thread.
 void launch_finish_step(const double* loss_partials, int loss_count, int n, const double* sq_partials, int sq_count,
-                        const AdamHyper* hyper, StepState* state, cudaStream_t stream);
+                        const AdamConfig* hyper, StepState* state, cudaStream_t stream);
 
 }  // namespace mdn::cuda

@@ -22,11 +22,6 @@ using namespace mdn::cuda;
 
 constexpr int kDevice = 0;
 
-void use_device(int device) {
-  const int count = device_count();
-  if (device < 0 || device >= count) throw Error("CUDA device " + std::to_string(device) + " is not present");
-  MDN_CUDA_CHECK(cudaSetDevice(device));
-}
 
 std::vector<float> uniform(std::size_t count, float lo, float hi, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -40,7 +35,7 @@ std::vector<float> uniform(std::size_t count, float lo, float hi, std::uint64_t 
 
 struct HeadKernelTimer::Impl {
   Impl(const ModelSpec& spec, int rows)
-      : device((use_device(kDevice), kDevice)),
+      : device(select_device(kDevice)),
         n(rows),
         shape{spec.components, spec.target_dim, spec.log_sigma_min, spec.log_sigma_max},
         width(std::size_t(spec.head_width())),
@@ -87,7 +82,7 @@ double HeadKernelTimer::bytes_per_launch() const {
 
 struct DeviceCopyTimer::Impl {
   explicit Impl(std::size_t bytes)
-      : device((use_device(kDevice), kDevice)),
+      : device(select_device(kDevice)),
         src(bytes, "benchmark copy source"),
         dst(bytes, "benchmark copy destination") {
     MDN_CUDA_CHECK(cudaMemsetAsync(src.data(), 1, bytes, stream.get()));
@@ -117,7 +112,7 @@ double DeviceCopyTimer::bytes_per_copy() const { return 2.0 * double(impl_->src.
 
 struct SamplingKernelTimer::Impl {
   Impl(const Model& model, const Matrix& z_host, int samples_per_row)
-      : device((use_device(kDevice), kDevice)),
+      : device(select_device(kDevice)),
         spec(model.spec),
         stats(model.stats),
         rows(z_host.rows),
@@ -160,13 +155,13 @@ double SamplingKernelTimer::time(const SampleOptions& options) {
 }
 
 struct TrainStepTimer::Impl {
-  std::unique_ptr<CudaBackend> backend;
+  std::unique_ptr<BackendWithTestHooks> backend;
 };
 
 TrainStepTimer::TrainStepTimer(const ModelSpec& spec, const std::vector<float>& params, const Matrix& x,
                                const Matrix& t)
     : impl_(std::make_unique<Impl>()) {
-  impl_->backend = make_internal_backend(spec, CudaOptions{});
+  impl_->backend = make_backend_with_test_hooks(spec, CudaOptions{});
   impl_->backend->set_parameters(params);
   impl_->backend->set_training_data(x, t);
 }

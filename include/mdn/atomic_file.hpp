@@ -18,6 +18,10 @@ void check_writable(const std::string& path);
 // existing ancestor is one.
 void check_writable_directory(const std::string& dir);
 
+// mkdir -p: `dir` and any missing parents. Throws mdn::Error naming the first
+// directory that cannot be created, or `dir` when it exists and is not a directory.
+void make_directories(const std::string& dir);
+
 class AtomicFile {
  public:
   // Throws mdn::Error naming `path` when the temporary file cannot be created

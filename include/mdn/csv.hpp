@@ -63,6 +63,11 @@ bool parse_finite_float(std::string_view cell, float& out);
 Dataset load_dataset(const std::string& path, const std::vector<std::string>& targets,
                      const std::vector<std::string>& features, InvalidCells policy);
 
+// The header row as every CSV output of mdn writes it: the names joined by
+// commas, a name holding a comma, quote or line break quoted (RFC 4180),
+// ending in a line break.
+std::string csv_header_line(const std::vector<std::string>& names);
+
 // Writes a header and rows of numbers (%.9g, exact float round trip) through an
 // AtomicFile. Throws mdn::Error naming the path.
 void write_csv(const std::string& path, const std::vector<std::string>& header, const Matrix& values);

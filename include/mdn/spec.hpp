@@ -58,6 +58,11 @@ struct ParameterLayout {
   int max_width() const;  // widest activation (including D and the head)
 };
 
+// The one check of the GPU kernels' limits: throws mdn::Error naming `what`
+// ("GPU sampling", "the CUDA mixture head", ...) unless 1 <= K <= kMaxComponents
+// and 1 <= T <= kMaxTargetDim.
+void check_kernel_limits(int K, int T, const std::string& what);
+
 // Shape checks every backend applies to its inputs: x is (n x D), t is
 // (n x T). Throw mdn::Error saying what was expected.
 void check_batch(const ModelSpec& spec, const Matrix& x);

@@ -49,6 +49,13 @@ int ParameterLayout::max_width() const {
   return w;
 }
 
+void check_kernel_limits(int K, int T, const std::string& what) {
+  if (K < 1 || K > kMaxComponents || T < 1 || T > kMaxTargetDim)
+    throw Error(what + " supports 1 to " + std::to_string(kMaxComponents) + " components and 1 to " +
+                std::to_string(kMaxTargetDim) + " targets; this has K = " + std::to_string(K) + ", T = " +
+                std::to_string(T));
+}
+
 void check_batch(const ModelSpec& spec, const Matrix& x) {
   if (x.cols != spec.input_dim)
     throw Error("input has " + std::to_string(x.cols) + " features; the model expects " +

@@ -5,7 +5,7 @@
 //
 // Device memory (all DeviceBuffers, owned here):
 //   params_, dL_dparams_, adam_m_, adam_v_   P floats each (ParameterLayout order)
-//   state_ (StepState), hyper_ (AdamHyper)   the step's bookkeeping
+//   state_ (StepState), hyper_ (AdamConfig)   the step's bookkeeping
 //   minibatch workspace for capacity_ rows (n <= capacity_):
 //     x_ (n x D), t_ (n x T), hidden_[l] (n x H_l, tanh outputs),
 //     z_ (n x W head pre-activations), dL_dz_ (n x W), losses_ (n),
@@ -78,18 +78,6 @@ const ModelSpec& validated(const ModelSpec& spec) {
   return spec;
 }
 
-int select_device(int device) {
-  const DeviceProbe probe = probe_devices();
-  if (!probe.problem.empty()) throw Error("the CUDA runtime cannot use the GPU (" + probe.problem + ")");
-  const int count = probe.count;
-  if (count == 0) throw Error("no CUDA device is present (use the CPU backend)");
-  if (device < 0 || device >= count)
-    throw UsageError("CUDA device " + std::to_string(device) + " does not exist (" + std::to_string(count) +
-                     " present)");
-  MDN_CUDA_CHECK(cudaSetDevice(device));
-  return device;
-}
-
 std::string describe_device(int device, bool tf32) {
   cudaDeviceProp prop{};
   MDN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
@@ -100,11 +88,11 @@ HeadShape head_shape(const ModelSpec& spec) {
   return HeadShape{spec.components, spec.target_dim, spec.log_sigma_min, spec.log_sigma_max};
 }
 
-bool same_hyper(const AdamHyper& a, const AdamHyper& b) {
+bool same_hyper(const AdamConfig& a, const AdamConfig& b) {
   return a.lr == b.lr && a.beta1 == b.beta1 && a.beta2 == b.beta2 && a.eps == b.eps && a.clip_norm == b.clip_norm;
 }
 
-class CudaBackendImpl final : public CudaBackend {
+class CudaBackendImpl final : public BackendWithTestHooks {
  public:
   CudaBackendImpl(const ModelSpec& spec, const CudaOptions& options)
       : spec_(validated(spec)),
@@ -134,7 +122,7 @@ class CudaBackendImpl final : public CudaBackend {
     MDN_CUDA_CHECK(cudaMemsetAsync(adam_v_.data(), 0, bytes, stream()));
     const StepState fresh{};
     state_.upload(&fresh, 1, stream());
-    hyper_host_ = AdamHyper{};
+    hyper_host_ = AdamConfig{};
     hyper_.upload(&hyper_host_, 1, stream());
     stream_.synchronize();
   }
@@ -397,7 +385,7 @@ class CudaBackendImpl final : public CudaBackend {
   }
 
   void set_hyper(const AdamConfig& adam) {
-    const AdamHyper wanted = adam;
+    const AdamConfig wanted = adam;
     if (same_hyper(wanted, hyper_host_)) return;
     // hyper_host_ is a member, so the host bytes outlive the asynchronous copy.
     hyper_host_ = wanted;
@@ -541,8 +529,8 @@ class CudaBackendImpl final : public CudaBackend {
   DeviceBuffer<StepState> state_;
   DeviceBuffer<StepState> warm_up_state_;
   StepState warm_up_host_{};  // source of warm_up_state_'s upload; outlives the copy
-  DeviceBuffer<AdamHyper> hyper_;
-  AdamHyper hyper_host_{};
+  DeviceBuffer<AdamConfig> hyper_;
+  AdamConfig hyper_host_{};
   DeviceBuffer<double> loss_partials_, sq_partials_;
 
   int capacity_ = 0;
@@ -589,12 +577,12 @@ DeviceProbe probe_devices() {
 
 int device_count() { return probe_devices().count; }
 
-std::unique_ptr<CudaBackend> make_internal_backend(const ModelSpec& spec, const CudaOptions& options) {
+std::unique_ptr<BackendWithTestHooks> make_backend_with_test_hooks(const ModelSpec& spec, const CudaOptions& options) {
   return std::make_unique<CudaBackendImpl>(spec, options);
 }
 
 std::unique_ptr<mdn::Backend> make_backend(const ModelSpec& spec, const CudaOptions& options) {
-  return make_internal_backend(spec, options);
+  return make_backend_with_test_hooks(spec, options);
 }
 
 }  // namespace mdn::cuda

@@ -15,7 +15,7 @@ namespace mdn::cuda {
 enum class StepMode { Graph, Direct };
 
 // The concrete CUDA backend (make_backend returns one of these).
-class CudaBackend : public Backend {
+class BackendWithTestHooks : public Backend {
  public:
   // One training step with (x, t) as the minibatch, in row order: the very
   // step train_epoch replays (gather, forward, head, backward, clipping,
@@ -32,6 +32,6 @@ class CudaBackend : public Backend {
   virtual double time_train_steps(int batch, int steps, const AdamConfig& adam) = 0;
 };
 
-std::unique_ptr<CudaBackend> make_internal_backend(const ModelSpec& spec, const CudaOptions& options);
+std::unique_ptr<BackendWithTestHooks> make_backend_with_test_hooks(const ModelSpec& spec, const CudaOptions& options);
 
 }  // namespace mdn::cuda

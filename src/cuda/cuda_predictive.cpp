@@ -24,15 +24,6 @@ namespace {
 constexpr std::int64_t kMaxRowsPerLaunch = std::int64_t(1) << 20;
 constexpr const char kAdvice[] = "try fewer rows per chunk";
 
-int select_device(int device) {
-  const int count = cuda::device_count();
-  if (count == 0) throw Error("GPU predictive statistics: no CUDA device is present (use the CPU device)");
-  if (device < 0 || device >= count)
-    throw Error("GPU predictive statistics: device " + std::to_string(device) + " does not exist (" +
-                std::to_string(count) + " present)");
-  MDN_CUDA_CHECK(cudaSetDevice(device));
-  return device;
-}
 
 }  // namespace
 
@@ -45,16 +36,13 @@ struct CudaPredictive::Impl {
   cuda::DeviceBuffer<int> slots, status;
 };
 
-CudaPredictive::CudaPredictive(int device) { impl_ = std::make_unique<Impl>(select_device(device)); }
+CudaPredictive::CudaPredictive(int device) { impl_ = std::make_unique<Impl>(cuda::select_device(device)); }
 CudaPredictive::~CudaPredictive() = default;
 
 PredictiveStatistics CudaPredictive::compute(const MixtureBatch& mix, const std::vector<double>& levels) {
   validate_quantile_levels(levels);
   const int K = mix.K, T = mix.T, L = int(levels.size());
-  if (K < 1 || K > kMaxComponents || T < 1 || T > kMaxTargetDim)
-    throw Error("GPU predictive statistics support K <= " + std::to_string(kMaxComponents) + " and T <= " +
-                std::to_string(kMaxTargetDim) + "; the mixture has K = " + std::to_string(K) + ", T = " +
-                std::to_string(T));
+  check_kernel_limits(K, T, "GPU predictive statistics");
   const std::size_t KT = std::size_t(K) * T;
   if (mix.rows < 0 || mix.alpha.size() != std::size_t(mix.rows) * K || mix.mu.size() != std::size_t(mix.rows) * KT ||
       mix.sigma.size() != mix.mu.size())

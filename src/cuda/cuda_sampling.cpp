@@ -22,15 +22,6 @@ constexpr std::size_t kMaxLaunchOutputFloats = std::size_t(1) << 26;
 // one chunk of rows (and its draws).
 constexpr const char kSamplingAdvice[] = "try fewer rows per chunk (or fewer samples per row)";
 
-int select_device(int device) {
-  const int count = device_count();
-  if (count == 0) throw Error("GPU sampling: no CUDA device is present (use the CPU device)");
-  if (device < 0 || device >= count)
-    throw Error("GPU sampling: device " + std::to_string(device) + " does not exist (" + std::to_string(count) +
-                " present)");
-  MDN_CUDA_CHECK(cudaSetDevice(device));
-  return device;
-}
 }  // namespace
 
 SampleLaunch make_sample_launch(const ModelSpec& spec, const Standardizer& stats, int samples,
@@ -38,9 +29,7 @@ SampleLaunch make_sample_launch(const ModelSpec& spec, const Standardizer& stats
   options.validate();
   if (samples < 1) throw UsageError("samples per row must be at least 1");
   const int K = spec.components, T = spec.target_dim;
-  if (K < 1 || K > kMaxComponents || T < 1 || T > kMaxTargetDim)
-    throw Error("GPU sampling supports K <= " + std::to_string(kMaxComponents) + " and T <= " +
-                std::to_string(kMaxTargetDim) + "; the model has K = " + std::to_string(K) + ", T = " + std::to_string(T));
+  check_kernel_limits(K, T, "GPU sampling");
   if (int(stats.t_mean.size()) != T || int(stats.t_scale.size()) != T)
     throw Error("GPU sampling: the model's target statistics do not match T");
   SampleLaunch a;
@@ -75,10 +64,7 @@ struct CudaSampler::Impl {
 CudaSampler::CudaSampler(const ModelSpec& spec, int device) {
   cuda::select_device(device);
   const int K = spec.components, T = spec.target_dim;
-  if (K < 1 || K > kMaxComponents || T < 1 || T > kMaxTargetDim)
-    throw Error("GPU sampling supports K <= " + std::to_string(kMaxComponents) + " and T <= " +
-                std::to_string(kMaxTargetDim) + "; the model has K = " + std::to_string(K) + ", T = " +
-                std::to_string(T));
+  check_kernel_limits(K, T, "GPU sampling");
   impl_ = std::make_unique<Impl>(spec, device);
 }
 

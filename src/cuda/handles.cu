@@ -1,8 +1,24 @@
+#include <string>
+
+#include "cuda/cuda_backend.hpp"  // probe_devices
 #include "cuda_check.cuh"
 #include "cuda/handles.cuh"
 #include "mdn/error.hpp"
 
 namespace mdn::cuda {
+
+int select_device(int device) {
+  const DeviceProbe probe = probe_devices();
+  if (!probe.problem.empty()) throw Error("the CUDA runtime cannot use the GPU (" + probe.problem + ")");
+  const int count = probe.count;
+  if (count == 0) throw Error("no CUDA device is present (use the CPU backend)");
+  if (device < 0 || device >= count)
+    throw UsageError("CUDA device " + std::to_string(device) + " does not exist (" + std::to_string(count) +
+                     " present)");
+  MDN_CUDA_CHECK(cudaSetDevice(device));
+  return device;
+}
+
 
 Stream::Stream() { MDN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
 Stream::~Stream() {

@@ -14,6 +14,12 @@
 
 namespace mdn::cuda {
 
+// Makes `device` current after checking that the runtime works and the device
+// exists; returns it. Throws mdn::Error naming the runtime's status (a broken
+// driver is not reported as "no device"), UsageError for a device index that
+// does not exist.
+int select_device(int device);
+
 // A non-blocking stream (does not synchronise with the legacy default stream).
 class Stream {
  public:

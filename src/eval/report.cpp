@@ -34,17 +34,6 @@ std::string num(double v) {
 
 namespace {
 
-// mkdir -p: the report directory and any missing parents.
-void make_directories(const std::string& dir) {
-  for (std::size_t i = 1; i <= dir.size(); ++i) {
-    if (i < dir.size() && dir[i] != '/') continue;
-    const std::string prefix = dir.substr(0, i);
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-      throw Error(prefix + ": cannot create the report directory (" + std::strerror(errno) + ")");
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error(dir + ": exists and is not a directory");
-}
 
 std::string gnuplot_script(const std::vector<Picture>& pictures) {
   // Shared look, re-applied after each `reset` (which clears everything but

@@ -238,18 +238,6 @@ void check_no_repeats(const std::vector<std::string>& names, const std::string& 
 
 // ---- writing -------------------------------------------------------------------
 
-void append_csv_name(std::string& out, const std::string& name) {
-  if (name.find_first_of(",\"\r\n") == std::string::npos) {
-    out += name;
-    return;
-  }
-  out += '"';
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
 
 // to_chars with precision 9 is printf("%.9g") in the C locale: enough digits
 // for every float to read back bit-exactly, whatever locale the program runs in.
@@ -471,18 +459,31 @@ Dataset load_dataset(const std::string& path, const std::vector<std::string>& ta
   return ds;
 }
 
+std::string csv_header_line(const std::vector<std::string>& names) {
+  std::string line;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i) line += ',';
+    if (names[i].find_first_of(",\"\r\n") == std::string::npos) {
+      line += names[i];
+      continue;
+    }
+    line += '"';
+    for (char c : names[i]) {
+      if (c == '"') line += '"';
+      line += c;
+    }
+    line += '"';
+  }
+  return line + '\n';
+}
+
 void write_csv(const std::string& path, const std::vector<std::string>& header, const Matrix& values) {
   if (header.empty() || header.size() != std::size_t(values.cols)) {
     throw Error(path + ": cannot write " + std::to_string(values.cols) + " columns under " +
                 std::to_string(header.size()) + " header names");
   }
   AtomicFile file(path);
-  std::string buf;
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    if (i) buf += ',';
-    append_csv_name(buf, header[i]);
-  }
-  buf += '\n';
+  std::string buf = csv_header_line(header);
   // Flushed in ~1 MB chunks: bounded memory for large outputs, few write calls.
   constexpr std::size_t kChunk = std::size_t(1) << 20;
   for (int r = 0; r < values.rows; ++r) {

@@ -48,11 +48,11 @@ mdn::ModelSpec make_spec(int D, int T, int K, std::vector<int> hidden) {
   return spec;
 }
 
-std::unique_ptr<mdn::cuda::CudaBackend> make_gpu(const mdn::ModelSpec& spec) {
+std::unique_ptr<mdn::cuda::BackendWithTestHooks> make_gpu(const mdn::ModelSpec& spec) {
 #if defined(MDN_WITH_CUDA)
   mdn::CudaOptions options;
   options.tf32 = false;
-  return mdn::cuda::make_internal_backend(spec, options);
+  return mdn::cuda::make_backend_with_test_hooks(spec, options);
 #else
   // Unreachable: without the CUDA backend cuda_available() is false and
   // CudaTest::SetUp skips first. (The symbol does not exist in such builds.)

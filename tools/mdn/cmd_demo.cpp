@@ -22,17 +22,6 @@
 namespace mdn::cli {
 namespace {
 
-// mkdir -p (prepare() has checked that this can work).
-void make_directory(const std::string& dir) {
-  for (std::size_t i = 1; i <= dir.size(); ++i) {
-    if (i < dir.size() && dir[i] != '/') continue;
-    const std::string prefix = dir.substr(0, i);
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-      throw Error(prefix + ": cannot create the output directory (" + std::strerror(errno) + ")");
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error(dir + ": exists and is not a directory");
-}
 
 class DemoCommand : public Command {
  public:
@@ -66,7 +55,7 @@ class DemoCommand : public Command {
   void prepare() override { check_writable_directory(dir_); }
 
   int run() override {
-    make_directory(dir_);
+    make_directories(dir_);  // prepare() has checked that this can work
     const std::uint64_t seed = r_.options.seed;
     const SyntheticSet set = make_synthetic("bishop", rows_, seed);
     const std::string data_path = dir_ + "/bishop.csv";

@@ -84,21 +84,8 @@ void write_rows_in_order(std::ostream& out, int rows, int block_rows, const Form
   }
 }
 
-// RFC 4180: a name with a comma, quote or line break is quoted.
-std::string csv_field(const std::string& name) {
-  if (name.find_first_of(",\"\r\n") == std::string::npos) return name;
-  std::string quoted = "\"";
-  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
 void write_header(std::ostream& out, const std::vector<std::string>& names) {
-  std::string line;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i) line += ',';
-    line += csv_field(names[i]);
-  }
-  line += '\n';
+  const std::string line = csv_header_line(names);
   out.write(line.data(), std::streamsize(line.size()));
 }
 
