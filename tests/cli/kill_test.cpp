@@ -241,52 +241,53 @@ TEST_F(KillTest, KilledAtRandomMomentsLeavesCompleteFilesThatResumeToTheSameMode
 
 // Kills at the n-th create / write / close of the temporary file of an atomic
 // write of `target` (a random n over the run): the moments inside that write.
-void kill_inside_writes(const TrainingCase& c, const std::string& target, int runs, int max_nth) {
-  std::mt19937 rng(7 + runs);
+// A kill can come too late (the write finished, or the process exited, before
+// the signal arrived): that run is checked as any other, and runs go on (at
+// most `max_runs`) until `wanted` kills have landed before the rename.
+void kill_inside_writes(const TrainingCase& c, const std::string& target, int wanted, int max_runs, int max_nth) {
+  std::mt19937 rng(7 + max_nth);
   const std::uint32_t kinds[] = {IN_CREATE, IN_MODIFY, IN_CLOSE_WRITE};
   const char* kind_names[] = {"creation", "a write", "the close"};
-  int inside = 0;
-  for (int i = 0; i < runs; ++i) {
+  int inside = 0, runs = 0;
+  for (; runs < max_runs && inside < wanted; ++runs) {
     c.reset();
-    const int kind = i % 3;
+    const int kind = runs % 3;
     const int nth = std::uniform_int_distribution<int>(1, max_nth)(rng);
     WriteWatch watch(c.dir.path(), target + ".tmp-");
     ASSERT_TRUE(watch.ok()) << "inotify: " << std::strerror(errno);
     const pid_t pid = c.start_training();
-    const bool killed = watch.kill_at(pid, kinds[kind], nth, 30.0);
+    watch.kill_at(pid, kinds[kind], nth, 30.0);
     const int status = wait_for(pid);
     const std::string when = "killed at " + std::string(kind_names[kind]) + " #" + std::to_string(nth) + " of " +
                              target + "'s temporary file";
-    if (!killed) {
-      EXPECT_EQ(status, 0) << when << ": the run failed";
-      continue;
-    }
-    EXPECT_EQ(status, 128 + SIGKILL) << when;
+    EXPECT_TRUE(status == 0 || status == 128 + SIGKILL) << when << ": status " << status;
     // A temporary file left behind shows the kill came before the rename:
     // then the file at the path must still be the previous version.
-    const bool before_rename = any_entry_starts_with(c.dir, target + ".tmp-");
+    const bool before_rename = status != 0 && any_entry_starts_with(c.dir, target + ".tmp-");
     inside += before_rename;
     if (before_rename && target == "m.safetensors")
       EXPECT_TRUE(c.dir.read("m.safetensors") == c.old_model) << when << ": the model file changed before its rename";
+    if (status == 0)
+      EXPECT_TRUE(c.dir.read("m.safetensors") == c.full_model) << when << ": the run finished with another model";
     c.expect_complete_files_and_same_model_after_resume(when);
     for (const auto& e : list_dir(c.dir.path()))
       if (e.find(".tmp-") != std::string::npos) std::remove(c.dir.file(e).c_str());
     if (testing::Test::HasFailure()) return;
   }
   std::printf("%s: %d of %d kills landed inside the write (before its rename)\n", target.c_str(), inside, runs);
-  EXPECT_GT(inside, 0) << "no kill landed inside a write of " << target;
+  EXPECT_GE(inside, wanted) << "too few kills landed inside a write of " << target;
 }
 
 TEST_F(KillTest, KilledWhileWritingACheckpointLeavesThePreviousOrTheNewCheckpoint) {
   TrainingCase c;
   ASSERT_FALSE(HasFailure());
-  kill_inside_writes(c, "m.safetensors.ckpt", 6, TrainingCase::kEpochs);
+  kill_inside_writes(c, "m.safetensors.ckpt", 5, 15, TrainingCase::kEpochs);
 }
 
 TEST_F(KillTest, KilledWhileWritingTheModelLeavesThePreviousOrTheNewModel) {
   TrainingCase c;
   ASSERT_FALSE(HasFailure());
-  kill_inside_writes(c, "m.safetensors", 6, 1);
+  kill_inside_writes(c, "m.safetensors", 4, 15, 1);
 }
 
 TEST_F(KillTest, TwoTrainersWritingOneModelPathLeaveOneCompleteModel) {
