@@ -25,6 +25,16 @@ RowSlice my_rows(int n) {
   return {int(std::int64_t(n) * t / threads), int(std::int64_t(n) * (t + 1) / threads)};
 }
 
+// The calling thread's contiguous share of the tiles [0, tile), [tile,
+// 2 tile), ... of n rows, as rows. The tiles themselves do not depend on the
+// thread count, so neither does any row's forward pass.
+RowSlice my_tiles(int n, int tile) {
+  const int tiles = (n + tile - 1) / tile;
+  const int threads = omp_get_num_threads(), t = omp_get_thread_num();
+  const int first = int(std::int64_t(tiles) * t / threads), last = int(std::int64_t(tiles) * (t + 1) / threads);
+  return {std::min(n, first * tile), std::min(n, last * tile)};
+}
+
 // ---- element-wise passes: float through the vectorised kernels (chosen for
 // this CPU at run time), double as plain loops over the C library (the
 // finite-difference checks need double precision, not speed) ----------------
@@ -62,6 +72,8 @@ TileScratch<R>& my_scratch(const ModelSpec& spec, const ParameterLayout& layout,
     s.delta_a.resize(std::size_t(tile) * layout.max_width());
     s.delta_b.resize(std::size_t(tile) * layout.max_width());
     s.grad.resize(layout.total);
+    s.x.resize(std::size_t(tile) * spec.input_dim);
+    s.t.resize(std::size_t(tile) * spec.target_dim);
   }
   return s;
 }
@@ -157,18 +169,22 @@ int tile_rows(const ParameterLayout& layout) {
 
 template <class R>
 void forward(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int n,
-             NetworkWorkspace<R>& ws) {
+             NetworkWorkspace<R>& ws, R* z) {
+  // Fixed tiles: z of a row is the same bits for any thread count.
   const int width = layout.head().out, tile = tile_rows(layout);
-  ws.z.resize(std::size_t(n) * width);
+  if (!z) {
+    ws.z.resize(std::size_t(n) * width);
+    z = ws.z.data();
+  }
   ws.threads.resize(std::size_t(omp_get_max_threads()));
 #pragma omp parallel
   {
-    const RowSlice slice = my_rows(n);
+    const RowSlice slice = my_tiles(n, tile);
     TileScratch<R>& s = my_scratch(spec, layout, tile, false, ws);
     for (int begin = slice.begin; begin < slice.end; begin += tile) {
       const int rows = std::min(tile, slice.end - begin);
       forward_tile(spec, layout, params, x + std::size_t(begin) * spec.input_dim, rows, tile, s,
-                   ws.z.data() + std::size_t(begin) * width);
+                   z + std::size_t(begin) * width);
     }
   }
 }
@@ -190,9 +206,13 @@ double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& 
 
 template <class R>
 double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x,
-                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws) {
-  const int tile = tile_rows(layout);
+                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws, const int* rows) {
+  const int D = spec.input_dim, T = spec.target_dim;
   const int threads = omp_get_max_threads();
+  // Small batches (the default is 256 rows) still use every thread: tiles
+  // shrink to a thread's share, in multiples of 16 rows.
+  const int share = (n + threads - 1) / std::max(1, threads);
+  const int tile = std::max(16, std::min(tile_rows(layout), (share + 15) / 16 * 16));
   ws.losses.resize(n);
   ws.threads.resize(std::size_t(threads));
   int used = threads;  // the team OpenMP actually gave us (at most `threads`)
@@ -201,16 +221,25 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
   {
 #pragma omp master
     used = omp_get_num_threads();
-    const RowSlice slice = my_rows(n);
+    const RowSlice slice = my_tiles(n, tile);
     TileScratch<R>& s = my_scratch(spec, layout, tile, true, ws);
     std::fill(s.grad.begin(), s.grad.end(), R(0));
     for (int begin = slice.begin; begin < slice.end; begin += tile) {
-      const int rows = std::min(tile, slice.end - begin);
-      const R* xt = x + std::size_t(begin) * spec.input_dim;
-      forward_tile(spec, layout, params, xt, rows, tile, s, s.z.data());
-      head_rows(spec, s.z.data(), t + std::size_t(begin) * spec.target_dim, rows, R(1) / R(n),
-                ws.losses.data() + begin, s.dz.data());
-      backward_tile(spec, layout, params, xt, rows, tile, s);
+      const int count = std::min(tile, slice.end - begin);
+      const R* xt = x + std::size_t(begin) * D;
+      const R* tt = t + std::size_t(begin) * T;
+      if (rows) {  // gather the tile's minibatch rows
+        for (int i = 0; i < count; ++i) {
+          const std::size_t src = std::size_t(rows[begin + i]);
+          std::copy_n(x + src * D, D, s.x.data() + std::size_t(i) * D);
+          std::copy_n(t + src * T, T, s.t.data() + std::size_t(i) * T);
+        }
+        xt = s.x.data();
+        tt = s.t.data();
+      }
+      forward_tile(spec, layout, params, xt, count, tile, s, s.z.data());
+      head_rows(spec, s.z.data(), tt, count, R(1) / R(n), ws.losses.data() + begin, s.dz.data());
+      backward_tile(spec, layout, params, xt, count, tile, s);
     }
   }
   // Sum the per-thread partials in thread order (deterministic).
@@ -225,10 +254,10 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
 
 #define MDN_INSTANTIATE_NETWORK(R)                                                                           \
   template void forward<R>(const ModelSpec&, const ParameterLayout&, const R*, const R*, int,               \
-                           NetworkWorkspace<R>&);                                                            \
+                           NetworkWorkspace<R>&, R*);                                                        \
   template double head_loss<R>(const ModelSpec&, const R*, int, NetworkWorkspace<R>&, bool);                \
   template double loss_and_gradient<R>(const ModelSpec&, const ParameterLayout&, const R*, const R*, const R*, \
-                                       int, R*, NetworkWorkspace<R>&);
+                                       int, R*, NetworkWorkspace<R>&, const int*);
 MDN_INSTANTIATE_NETWORK(float)
 MDN_INSTANTIATE_NETWORK(double)
 #undef MDN_INSTANTIATE_NETWORK

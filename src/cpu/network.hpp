@@ -27,6 +27,7 @@ struct TileScratch {
   std::vector<R> hidden;            // tile x (sum of H_l): each hidden layer's tanh outputs
   std::vector<R> z, dz;             // tile x head_width
   std::vector<R> delta_a, delta_b;  // tile x max_width, backprop scratch
+  std::vector<R> x, t;              // tile x D, tile x T: the gathered minibatch rows
   std::vector<R> grad;              // layout.total: this thread's partial gradient
 };
 
@@ -42,10 +43,11 @@ struct NetworkWorkspace {
 // reference shape), chosen so a tile's activations fit in L2.
 int tile_rows(const ParameterLayout& layout);
 
-// Fills ws.z for the batch.
+// Head pre-activations of the n rows of x into z (n x head width), or into
+// ws.z when z is null.
 template <class R>
 void forward(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int n,
-             NetworkWorkspace<R>& ws);
+             NetworkWorkspace<R>& ws, R* z = nullptr);
 
 // Per-sample losses of ws.z into ws.losses (and dz when with_gradient);
 // returns their mean, summed in a fixed order in double.
@@ -53,9 +55,11 @@ template <class R>
 double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& ws, bool with_gradient);
 
 // Forward + loss + backward: writes (=) d(mean loss)/d(params) into grad
-// (layout.total entries). Returns the mean loss.
+// (layout.total entries). Returns the mean loss. The batch is rows 0..n-1 of
+// x and t, or, when `rows` is not null, rows rows[0..n-1] of them: the
+// minibatch gather then happens tile by tile inside the parallel region.
 template <class R>
 double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x,
-                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws);
+                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws, const int* rows = nullptr);
 
 }  // namespace mdn::cpu

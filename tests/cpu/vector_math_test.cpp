@@ -99,21 +99,24 @@ class VectorMath : public ::testing::TestWithParam<Isa> {
   const Kernels* k_ = nullptr;
 };
 
-// Bounds (measured over every float of the ranges in the disabled exhaustive
-// test below; the sampled sweeps here must stay within them):
-//   tanh: <= 2 ulp on [-20, 20] (exactly +-1 beyond, as rounding tanh gives);
-//   exp:  <= 1 ulp on [-87.3, 88.7] (normal results), subnormal results to
-//         within one subnormal step (absolute 2^-149);
-//   log:  <= 1 ulp on every positive normal and subnormal float.
+// Bounds. Measured over every float of each range by the disabled
+// exhaustive test below (AVX-512 path; all paths give the same bits):
+//   tanh on [-20, 20]:     max 1.330 ulp (at -0.6283, just past the switch
+//                          from the polynomial to the exp form at 0.625);
+//   exp on [-87.3, 88.7]:  max 0.990 ulp;
+//   log on (0, FLT_MAX]:   max 0.829 ulp, subnormals included.
+// The tests assert tanh <= 2 ulp (exactly +-1 beyond |x| = 20, as rounding
+// tanh gives), exp <= 1 ulp for normal results and within one subnormal step
+// (2^-149) below, log <= 1 ulp, over strided sweeps of every range.
 constexpr double kTanhUlp = 2.0, kExpUlp = 1.0, kLogUlp = 1.0;
 
 TEST_P(VectorMath, TanhWithinBound) {
-  const Accuracy acc = measure(k_->tanh, -25.0f, 25.0f, 97, [](double x) { return std::tanh(x); });
+  const Accuracy acc = measure(k_->tanh, -25.0f, 25.0f, 211, [](double x) { return std::tanh(x); });
   EXPECT_LE(acc.max_ulp, kTanhUlp) << "worst at x = " << acc.worst;
 }
 
 TEST_P(VectorMath, ExpWithinBound) {
-  const Accuracy acc = measure(k_->exp, -87.3f, 88.7f, 97, [](double x) { return std::exp(x); });
+  const Accuracy acc = measure(k_->exp, -87.3f, 88.7f, 211, [](double x) { return std::exp(x); });
   EXPECT_LE(acc.max_ulp, kExpUlp) << "worst at x = " << acc.worst;
   // Subnormal results: within one subnormal step.
   const std::vector<float> x = floats_between(-103.9f, -87.4f, 7);
@@ -125,7 +128,7 @@ TEST_P(VectorMath, ExpWithinBound) {
 
 TEST_P(VectorMath, LogWithinBound) {
   const Accuracy acc =
-      measure(k_->log, float_of(1), std::numeric_limits<float>::max(), 97, [](double x) { return std::log(x); });
+      measure(k_->log, float_of(1), std::numeric_limits<float>::max(), 211, [](double x) { return std::log(x); });
   EXPECT_LE(acc.max_ulp, kLogUlp) << "worst at x = " << acc.worst;
 }
 

@@ -1,4 +1,5 @@
 // Chooses the element-wise kernels for this CPU (see kernels.hpp).
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -54,11 +55,16 @@ const Kernels& choose() {
     if (int(isa) <= int(cap) && supported(isa)) return kernels(isa);
   return kKernelsPortable;
 }
-}  // namespace
 
-const Kernels& kernels() {
-  static const Kernels& chosen = choose();
+std::atomic<const Kernels*>& current() {
+  static std::atomic<const Kernels*> chosen{&choose()};
   return chosen;
 }
+
+}  // namespace
+
+const Kernels& kernels() { return *current().load(std::memory_order_relaxed); }
+
+void use(Isa isa) { current().store(&kernels(isa), std::memory_order_relaxed); }
 
 }  // namespace mdn::cpu::simd

@@ -40,7 +40,12 @@ struct Kernels {
 bool supported(Isa isa);
 // One path; throws mdn::Error when this CPU cannot run it.
 const Kernels& kernels(Isa isa);
-// The widest supported path (capped by MDN_CPU_ISA), chosen once.
+// The path the network uses: at first the widest supported one (capped by
+// MDN_CPU_ISA), chosen once.
 const Kernels& kernels();
+// Makes the network use one path from now on (tests compare the paths end to
+// end); throws mdn::Error when this CPU cannot run it. Not for use while
+// another thread is running the network.
+void use(Isa isa);
 
 }  // namespace mdn::cpu::simd
