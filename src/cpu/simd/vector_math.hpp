@@ -42,16 +42,14 @@ inline float float_of(std::int32_t i) {
 // 2^n as a float for n in [-126, 127].
 inline float pow2i(std::int32_t n) { return float_of((n + 127) << 23); }
 
-inline float vexp(float x) {
-  // Clamp (NaN passes: both comparisons are false): below -104 the result
-  // rounds to 0, above 89 it overflows to inf, and n stays in [-150, 129].
-  x = x < -104.0f ? -104.0f : x;
-  x = x > 89.0f ? 89.0f : x;
+// e^r for r = x - n ln2 in [-ln2/2, ln2/2] (n = round(x / ln2), also
+// returned as an integer), before the scaling by 2^n.
+inline float exp_reduced(float x, std::int32_t& ni) {
   // n = round(x log2(e)) by the 1.5 * 2^23 trick; its integer from the bits.
   const float magic = 12582912.0f;
   const float shifted = x * 1.44269504088896341f + magic;
   const float n = shifted - magic;
-  const std::int32_t ni = bits_of(shifted) - bits_of(magic);
+  ni = bits_of(shifted) - bits_of(magic);
   const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
   const float r2 = r * r;
   float p = 1.9875691500e-4f;
@@ -60,7 +58,16 @@ inline float vexp(float x) {
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const float er = p * r2 + r + 1.0f;
+  return p * r2 + r + 1.0f;
+}
+
+inline float vexp(float x) {
+  // Clamp (NaN passes: both comparisons are false): below -104 the result
+  // rounds to 0, above 89 it overflows to inf, and n stays in [-150, 129].
+  x = x < -104.0f ? -104.0f : x;
+  x = x > 89.0f ? 89.0f : x;
+  std::int32_t ni;
+  const float er = exp_reduced(x, ni);
   const std::int32_t n1 = ni >> 1;
   return er * pow2i(n1) * pow2i(ni - n1);
 }
@@ -79,8 +86,11 @@ inline float vtanh(float x) {
   p = p * z - 3.33332819422e-1f;
   const float small = p * z * a + a;
   // Large |x|: 1 - 2 / (e^{2|x|} + 1).
+  // e^{2|x|} with 2|x| in [1.25, 40]: n <= 58, one exact scaling by 2^n
+  // gives the same bits as vexp's two.
   const float ac = a > 20.0f ? 20.0f : a;  // NaN passes
-  const float e = vexp(ac + ac);
+  std::int32_t ni;
+  const float e = exp_reduced(ac + ac, ni) * pow2i(ni);
   const float large = 1.0f - 2.0f / (e + 1.0f);
   const float magnitude = a < 0.625f ? small : large;  // NaN: large, which is NaN
   return float_of(bits_of(magnitude) | sign);
