@@ -99,10 +99,17 @@ def timed(fn, device, repeats, warmup, budget_seconds=5.0):
             torch.cuda.synchronize()
             times.append(start.elapsed_time(end) / 1e3)
         else:
-            t0 = time.perf_counter()
+            clock = time.process_time if CPU_TIME else time.perf_counter
+            t0 = clock()
             fn()
-            times.append(time.perf_counter() - t0)
+            times.append(clock() - t0)
     return statistics.median(times)
+
+
+# --cpu-time: time the CPU cases by the process's CPU time (all its threads)
+# instead of the wall clock; with --threads 1 on a loaded machine this counts
+# the work, not the waits for a core.
+CPU_TIME = False
 
 
 def make_data(n, D, T, device, seed=0):
@@ -193,6 +200,7 @@ def main():
     p.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     p.add_argument("--forward-rows", default="65536", help="row counts of the forward case ('' = skip it)")
     p.add_argument("--no-sampling", action="store_true", help="skip the sampling cases")
+    p.add_argument("--cpu-time", action="store_true", help="CPU cases: process CPU time instead of wall time")
     p.add_argument("--loop-rows", type=int, default=200)
     p.add_argument("--loop-samples", type=int, default=10)
     p.add_argument("--sample-rows", type=int, default=1 << 20)
@@ -209,11 +217,14 @@ def main():
     args = p.parse_args()
 
     device = torch.device(args.device)
+    global CPU_TIME
+    CPU_TIME = args.cpu_time and device.type == "cpu"
     if args.threads:
         torch.set_num_threads(args.threads)
     peer = {"device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)",
             "torch": torch.__version__, "threads": torch.get_num_threads(),
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "load_avg_start": os.getloadavg(),
+            "clock": "process CPU time" if CPU_TIME else "wall",
             "shape": {"D": args.D, "hidden": [args.hidden] * 2, "K": args.K, "T": args.T}, "cases": {}}
     for batch in [int(b) for b in args.batches.split(",")]:
         peer["cases"][f"train_step_eager/{batch}"] = bench_train(args, device, batch, compiled=False)

@@ -9,7 +9,10 @@
 # Environment: BUILD_DIR (default build), OUT (default $BUILD_DIR/bench-rounds),
 # ROUNDS (3), THREADS (nproc), MIN_TIME (0.5), PEAK_GFLOPS (235, the FP32 peak
 # of the machine for the "% of peak" column), BEFORE (an mdn_bench binary to
-# time in the same rounds), PYTHON (default python3; PEER=0 skips the peer).
+# time in the same rounds), PYTHON (default python3; PEER=0 skips the peer),
+# CPU_TIME=1 (rates from CPU time instead of wall time, for ours, before and
+# the peer; meant for THREADS=1 on a loaded machine: it counts the work, not
+# the waits for a core).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD_DIR:-build}
@@ -34,8 +37,8 @@ for round in $(seq 1 "$rounds"); do
   if [ "${PEER:-1}" != 0 ]; then
     echo "round $round peer: $(uptime)" | tee -a "$out/load.txt"
     "$python" bench/peer_pytorch.py --device cpu --threads "$threads" --batches 4096,65536 \
-      --forward-rows 4096,65536 --no-sampling --json "$out/peer.$round.json" >/dev/null
+      --forward-rows 4096,65536 --no-sampling ${CPU_TIME:+--cpu-time} --json "$out/peer.$round.json" >/dev/null
   fi
 done
 echo "after: $(uptime)" | tee -a "$out/load.txt"
-python3 bench/cpu_rounds_report.py "$out" --peak-gflops "${PEAK_GFLOPS:-235}" | tee "$out/table.md"
+python3 bench/cpu_rounds_report.py "$out" --peak-gflops "${PEAK_GFLOPS:-235}" ${CPU_TIME:+--cpu-time} | tee "$out/table.md"
