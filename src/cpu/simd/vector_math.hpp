@@ -39,8 +39,10 @@ inline float float_of(std::int32_t i) {
   return x;
 }
 
-// 2^n as a float for n in [-126, 127].
-inline float pow2i(std::int32_t n) { return float_of((n + 127) << 23); }
+// 2^n as a float for n in [-126, 127]. The shift is unsigned: for a NaN
+// input n is garbage (the result is NaN anyway) and a signed shift would
+// overflow.
+inline float pow2i(std::int32_t n) { return float_of(std::int32_t(std::uint32_t(n + 127) << 23)); }
 
 // e^r for r = x - n ln2 in [-ln2/2, ln2/2] (n = round(x / ln2), also
 // returned as an integer), before the scaling by 2^n.
