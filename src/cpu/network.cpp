@@ -151,10 +151,13 @@ void backward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R
 // out (count x cols) = rows index[0..count) of m (row stride cols). Plain
 // loops: rows are a few floats, and a memcpy call per row cost more than the
 // copy (6% of the training step).
+#if defined(__GNUC__) && !defined(__clang__)
+#define MDN_NO_MEMCPY_CALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define MDN_NO_MEMCPY_CALLS
+#endif
 template <class R>
-__attribute__((optimize("no-tree-loop-distribute-patterns"))) void gather_rows(const R* m, int cols,
-                                                                                 const int* index, int count,
-                                                                                 R* out) {
+MDN_NO_MEMCPY_CALLS void gather_rows(const R* m, int cols, const int* index, int count, R* out) {
   for (int i = 0; i < count; ++i) {
     const R* src = m + std::size_t(index[i]) * cols;
     R* dst = out + std::size_t(i) * cols;
