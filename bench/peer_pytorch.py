@@ -5,6 +5,8 @@ Times, for the seed's architecture (tanh MLP with two hidden layers, three
 linear heads, softmax/exp, the seed's mdn_loss with log(alpha + eps)) and Adam:
   - the full training step (forward, loss, backward, Adam) in eager mode and
     with torch.compile (the stronger peer), at each batch size;
+  - the forward pass in eager mode (no_grad; x in, the mixture parameters
+    out) at each --forward-rows;
   - sampling: the seed's sample_mdn loop (one Python iteration per draw, on a
     small N that is reported; never extrapolated) and a vectorised sampler
     (searchsorted over cumulative alpha + one normal draw per sample).
@@ -97,10 +99,17 @@ def timed(fn, device, repeats, warmup, budget_seconds=5.0):
             torch.cuda.synchronize()
             times.append(start.elapsed_time(end) / 1e3)
         else:
-            t0 = time.perf_counter()
+            clock = time.process_time if CPU_TIME else time.perf_counter
+            t0 = clock()
             fn()
-            times.append(time.perf_counter() - t0)
+            times.append(clock() - t0)
     return statistics.median(times)
+
+
+# --cpu-time: time the CPU cases by the process's CPU time (all its threads)
+# instead of the wall clock; with --threads 1 on a loaded machine this counts
+# the work, not the waits for a core.
+CPU_TIME = False
 
 
 def make_data(n, D, T, device, seed=0):
@@ -127,6 +136,15 @@ def bench_train(args, device, batch, compiled):
 
     seconds = timed(step, device, args.repeats, args.warmup if not compiled else max(args.warmup, 5), args.budget)
     return batch / seconds
+
+
+def bench_forward(args, device, rows):
+    torch.manual_seed(0)
+    model = MDN(args.D, args.T, args.hidden, args.K).to(device)
+    x, _ = make_data(rows, args.D, args.T, device)
+    with torch.no_grad():
+        seconds = timed(lambda: model(x), device, args.repeats, args.warmup, args.budget)
+    return rows / seconds
 
 
 def bench_sampling(args, device):
@@ -180,6 +198,9 @@ def main():
     p.add_argument("--T", type=int, default=1)
     p.add_argument("--batches", default="4096,65536")
     p.add_argument("--no-compile", action="store_true", help="skip torch.compile")
+    p.add_argument("--forward-rows", default="65536", help="row counts of the forward case ('' = skip it)")
+    p.add_argument("--no-sampling", action="store_true", help="skip the sampling cases")
+    p.add_argument("--cpu-time", action="store_true", help="CPU cases: process CPU time instead of wall time")
     p.add_argument("--loop-rows", type=int, default=200)
     p.add_argument("--loop-samples", type=int, default=10)
     p.add_argument("--sample-rows", type=int, default=1 << 20)
@@ -190,17 +211,20 @@ def main():
                    help="stop repeating a case after this many seconds (at least 3 repeats)")
     p.add_argument("--ours", help="mdn_bench --benchmark_out JSON to compare against")
     p.add_argument("--map", default="", help="case=our_benchmark_name pairs, comma-separated, case one of "
-                   "train_step, sample_seed_loop, sample_vectorised; the name may use {device} {batch} {D} "
+                   "train_step, forward, sample_seed_loop, sample_vectorised; the name may use {device} {batch} {D} "
                    "{hidden} {K} {T} (default: OUR_NAMES below)")
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
 
     device = torch.device(args.device)
+    global CPU_TIME
+    CPU_TIME = args.cpu_time and device.type == "cpu"
     if args.threads:
         torch.set_num_threads(args.threads)
     peer = {"device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)",
             "torch": torch.__version__, "threads": torch.get_num_threads(),
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "load_avg_start": os.getloadavg(),
+            "clock": "process CPU time" if CPU_TIME else "wall",
             "shape": {"D": args.D, "hidden": [args.hidden] * 2, "K": args.K, "T": args.T}, "cases": {}}
     for batch in [int(b) for b in args.batches.split(",")]:
         peer["cases"][f"train_step_eager/{batch}"] = bench_train(args, device, batch, compiled=False)
@@ -212,7 +236,10 @@ def main():
                 peer["cases"][f"train_step_compile/{batch}"] = bench_train(args, device, batch, compiled=True)
             except Exception as e:  # torch.compile needs a working compiler toolchain
                 print(f"torch.compile failed: {e}", file=sys.stderr)
-    sampling = bench_sampling(args, device)
+    for rows in [int(r) for r in args.forward_rows.split(",") if r]:
+        peer["cases"][f"forward_eager/{rows}"] = bench_forward(args, device, rows)
+        print(f"forward eager, {rows} rows: {peer['cases'][f'forward_eager/{rows}']:.4g} rows/s", file=sys.stderr)
+    sampling = {} if args.no_sampling else bench_sampling(args, device)
     for name, r in sampling.items():
         peer["cases"][name] = r["draws_per_second"]
     peer["sampling"] = sampling
@@ -232,9 +259,10 @@ def main():
         rows.append({"case": case, "ours_benchmark": ours_name, "ours": ours_value, "peer": value,
                      "ratio": (ours_value / value) if ours_value else None})
     print(f"peer: torch {torch.__version__} on {peer['device']}; load average {peer['load_avg_start'][0]:.2f} at the "
-          f"start, {peer['load_avg_end'][0]:.2f} at the end; seed loop on {sampling['sample_seed_loop']['rows']} rows x "
-          f"{sampling['sample_seed_loop']['samples']} draws, vectorised on {sampling['sample_vectorised']['rows']} rows x "
-          f"{sampling['sample_vectorised']['samples']}")
+          f"start, {peer['load_avg_end'][0]:.2f} at the end" + (
+              f"; seed loop on {sampling['sample_seed_loop']['rows']} rows x "
+              f"{sampling['sample_seed_loop']['samples']} draws, vectorised on {sampling['sample_vectorised']['rows']} "
+              f"rows x {sampling['sample_vectorised']['samples']}" if sampling else ""))
     print(f"{'case':34} {'ours /s':>12} {'peer /s':>12} {'ours/peer':>10}")
     for r in rows:
         ours_text = f"{r['ours']:.4g}" if r["ours"] else "-"
@@ -253,6 +281,7 @@ def main():
 # unless mdn_bench runs that shape too.
 OUR_NAMES = {
     "train_step": "BM_TrainStep/{device}/D{D}_H{hidden}x2_K{K}_T{T}/{batch}/manual_time",
+    "forward": "BM_Forward/{device}/D{D}_H{hidden}x2_K{K}_T{T}/{batch}/manual_time",
     "sample_seed_loop": "BM_Sample/{device}/K{K}_T{T}/1048576/manual_time",
     "sample_vectorised": "BM_Sample/{device}/K{K}_T{T}/1048576/manual_time",
 }

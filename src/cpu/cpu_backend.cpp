@@ -50,11 +50,7 @@ class CpuBackend final : public Backend {
   Matrix forward(const Matrix& x) override {
     check_x(x);
     Matrix z(x.rows, spec_.head_width());
-    for (int begin = 0; begin < x.rows; begin += kEvalChunk) {
-      const int n = std::min(kEvalChunk, x.rows - begin);
-      cpu::forward(spec_, layout_, params_.data(), x.row(begin), n, ws_);
-      std::copy(ws_.z.begin(), ws_.z.begin() + std::size_t(n) * z.cols, z.row(begin));
-    }
+    cpu::forward(spec_, layout_, params_.data(), x.data.data(), x.rows, ws_, z.data.data());
     return z;
   }
 
@@ -114,8 +110,11 @@ class CpuBackend final : public Backend {
     int batches = 0;
     for (int begin = 0; begin < rows; begin += config.batch_size) {
       const int n = std::min(config.batch_size, rows - begin);
-      gather(order, begin, n);
-      const double loss = loss_and_gradient(batch_x_, batch_t_, grad_);
+      // The minibatch is rows order[begin, begin + n); the network gathers
+      // them tile by tile inside its parallel region.
+      grad_.resize(layout_.total);
+      const double loss = cpu::loss_and_gradient(spec_, layout_, params_.data(), train_x_.data.data(),
+                                                 train_t_.data.data(), n, grad_.data(), ws_, order.data() + begin);
       if (!std::isfinite(loss)) {
         stats.finite = false;
         break;
@@ -133,7 +132,7 @@ class CpuBackend final : public Backend {
     return stats;
   }
 
-  // TEST HOOK (Backend::last_epoch_order): the order gather() read.
+  // TEST HOOK (Backend::last_epoch_order): the order the last epoch read.
   std::vector<int> last_epoch_order() const override { return order_; }
 
  private:
@@ -147,27 +146,13 @@ class CpuBackend final : public Backend {
   void check_xt(const Matrix& x, const Matrix& t) const { check_batch(spec_, x, t); }
 
 
-  void gather(const std::vector<int>& order, int begin, int n) {
-    batch_x_.rows = n;
-    batch_x_.cols = train_x_.cols;
-    batch_x_.data.resize(std::size_t(n) * train_x_.cols);
-    batch_t_.rows = n;
-    batch_t_.cols = train_t_.cols;
-    batch_t_.data.resize(std::size_t(n) * train_t_.cols);
-    for (int i = 0; i < n; ++i) {
-      const int src = order[begin + i];
-      std::copy_n(train_x_.row(src), train_x_.cols, batch_x_.row(i));
-      std::copy_n(train_t_.row(src), train_t_.cols, batch_t_.row(i));
-    }
-  }
-
   ModelSpec spec_;
   ParameterLayout layout_;
   std::vector<float> params_;
   OptimizerState adam_;
   cpu::NetworkWorkspace<float> ws_;
-  Matrix train_x_, train_t_, batch_x_, batch_t_;
-  std::vector<int> order_;  // the last epoch's row order
+  Matrix train_x_, train_t_;
+  std::vector<int> order_;  // the last epoch's row order (test hook)
   std::vector<float> grad_;
 };
 

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "cpu/blas.hpp"
+#include "cpu/simd/kernels.hpp"
 #include "mdn/detail/mixture_math.hpp"
 
 namespace mdn::cpu {
@@ -23,51 +25,143 @@ RowSlice my_rows(int n) {
   return {int(std::int64_t(n) * t / threads), int(std::int64_t(n) * (t + 1) / threads)};
 }
 
-template <class R>
-void allocate(const ModelSpec& spec, const ParameterLayout& layout, int n, NetworkWorkspace<R>& ws) {
-  ws.hidden.resize(spec.hidden.size());
-  for (std::size_t l = 0; l < spec.hidden.size(); ++l) ws.hidden[l].resize(std::size_t(n) * layout.layers[l].out);
-  ws.z.resize(std::size_t(n) * layout.head().out);
-  ws.losses.resize(n);
+// The calling thread's contiguous share of the tiles [0, tile), [tile,
+// 2 tile), ... of n rows, as rows. The tiles themselves do not depend on the
+// thread count, so neither does any row's forward pass.
+RowSlice my_tiles(int n, int tile) {
+  const int tiles = (n + tile - 1) / tile;
+  const int threads = omp_get_num_threads(), t = omp_get_thread_num();
+  const int first = int(std::int64_t(tiles) * t / threads), last = int(std::int64_t(tiles) * (t + 1) / threads);
+  return {std::min(n, first * tile), std::min(n, last * tile)};
 }
 
-// y (rows x out) = tanh(x W^T + b), or x W^T + b for the head.
+// ---- element-wise passes: float through the vectorised kernels (chosen for
+// this CPU at run time), double as plain loops over the C library (the
+// finite-difference checks need double precision, not speed) ----------------
+void fill_rows(float* y, const float* b, int rows, int cols) { simd::kernels().fill_rows(y, b, rows, cols); }
+void fill_rows(double* y, const double* b, int rows, int cols) {
+  for (int i = 0; i < rows; ++i) std::copy_n(b, cols, y + std::size_t(i) * cols);
+}
+void tanh_inplace(float* y, std::size_t count) { simd::kernels().tanh_inplace(y, count); }
+void tanh_inplace(double* y, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) y[i] = std::tanh(y[i]);
+}
+void tanh_backward(float* d, const float* h, std::size_t count) { simd::kernels().tanh_backward(d, h, count); }
+void tanh_backward(double* d, const double* h, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) d[i] = d[i] * (1.0 - h[i] * h[i]);
+}
+void add_column_sums(float* sums, const float* x, int rows, int cols) {
+  simd::kernels().add_column_sums(sums, x, rows, cols);
+}
+void add_column_sums(double* sums, const double* x, int rows, int cols) {
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) sums[j] += x[std::size_t(i) * cols + j];
+}
+
+// The calling thread's tile buffers, sized for `tile` rows.
 template <class R>
-void dense_rows(const LayerSlice& layer, const R* params, const R* x, int rows, bool apply_tanh, R* y) {
-  const R* w = params + layer.weight_offset;
-  const R* b = params + layer.bias_offset;
-  gemm(Transpose::No, Transpose::Yes, rows, layer.out, layer.in, R(1), x, layer.in, w, layer.in, R(0), y, layer.out);
-  for (int i = 0; i < rows; ++i) {
-    R* row = y + std::size_t(i) * layer.out;
-    for (int j = 0; j < layer.out; ++j) row[j] = apply_tanh ? std::tanh(row[j] + b[j]) : row[j] + b[j];
+TileScratch<R>& my_scratch(const ModelSpec& spec, const ParameterLayout& layout, int tile, bool with_gradient,
+                           NetworkWorkspace<R>& ws) {
+  TileScratch<R>& s = ws.threads[std::size_t(omp_get_thread_num())];
+  std::size_t hidden = 0;
+  for (int h : spec.hidden) hidden += std::size_t(h);
+  s.hidden.resize(hidden * tile);
+  s.z.resize(std::size_t(tile) * layout.head().out);
+  if (with_gradient) {
+    s.dz.resize(std::size_t(tile) * layout.head().out);
+    s.delta_a.resize(std::size_t(tile) * layout.max_width());
+    s.delta_b.resize(std::size_t(tile) * layout.max_width());
+    s.grad.resize(layout.total);
+    s.x.resize(std::size_t(tile) * spec.input_dim);
+    s.t.resize(std::size_t(tile) * spec.target_dim);
   }
+  return s;
 }
 
-// Forward pass of rows [s.begin, s.end) through every layer.
+// Hidden layer l's activations of the tile (rows x H_l) inside s.hidden.
 template <class R>
-void forward_rows(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, RowSlice s,
-                  NetworkWorkspace<R>& ws) {
-  if (s.size() == 0) return;
-  const R* input = x + std::size_t(s.begin) * spec.input_dim;
+R* hidden_of(const ParameterLayout& layout, TileScratch<R>& s, int l, int tile) {
+  std::size_t offset = 0;
+  for (int j = 0; j < l; ++j) offset += std::size_t(layout.layers[j].out) * tile;
+  return s.hidden.data() + offset;
+}
+
+// y (rows x out) = x W^T + b: the bias written first, the GEMM adds to it.
+template <class R>
+void dense(const LayerSlice& layer, const R* params, const R* x, int rows, R* y) {
+  fill_rows(y, params + layer.bias_offset, rows, layer.out);
+  gemm(Transpose::No, Transpose::Yes, rows, layer.out, layer.in, R(1), x, layer.in, params + layer.weight_offset,
+       layer.in, R(1), y, layer.out);
+}
+
+// Forward pass of `rows` rows of x (row stride D) through the hidden layers
+// into s.hidden, and the head into z (rows x head width).
+template <class R>
+void forward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int rows,
+                  int tile, TileScratch<R>& s, R* z) {
+  const R* input = x;
   for (std::size_t l = 0; l < spec.hidden.size(); ++l) {
-    R* out = ws.hidden[l].data() + std::size_t(s.begin) * layout.layers[l].out;
-    dense_rows(layout.layers[l], params, input, s.size(), true, out);
+    const LayerSlice& layer = layout.layers[l];
+    R* out = hidden_of(layout, s, int(l), tile);
+    dense(layer, params, input, rows, out);
+    tanh_inplace(out, std::size_t(rows) * layer.out);
     input = out;
   }
-  dense_rows(layout.head(), params, input, s.size(), false, ws.z.data() + std::size_t(s.begin) * layout.head().out);
+  dense(layout.head(), params, input, rows, z);
 }
 
+// Per-sample losses (and dz, scaled by grad_scale, when dz is not null) of
+// rows head pre-activations z and targets t.
 template <class R>
-void head_loss_rows(const ModelSpec& spec, const R* t, RowSlice s, bool with_gradient, R grad_scale,
-                    NetworkWorkspace<R>& ws) {
+void head_rows(const ModelSpec& spec, const R* z, const R* t, int rows, R grad_scale, R* losses, R* dz) {
   const int K = spec.components, T = spec.target_dim, width = spec.head_width();
   const R lo = R(spec.log_sigma_min), hi = R(spec.log_sigma_max);
-  for (int i = s.begin; i < s.end; ++i) {
-    const R* zi = ws.z.data() + std::size_t(i) * width;
+  for (int i = 0; i < rows; ++i) {
+    const R* zi = z + std::size_t(i) * width;
     const R* ti = t + std::size_t(i) * T;
-    ws.losses[i] = with_gradient ? detail::mixture_nll_and_grad(zi, ti, K, T, lo, hi, grad_scale,
-                                                                 ws.dz.data() + std::size_t(i) * width)
-                                 : detail::mixture_nll(zi, ti, K, T, lo, hi);
+    losses[i] = dz ? detail::mixture_nll_and_grad(zi, ti, K, T, lo, hi, grad_scale, dz + std::size_t(i) * width)
+                   : detail::mixture_nll(zi, ti, K, T, lo, hi);
+  }
+}
+
+// Backward pass of one tile: adds (+=) its parameter gradients into s.grad.
+template <class R>
+void backward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int rows,
+                   int tile, TileScratch<R>& s) {
+  const int L = int(spec.hidden.size());
+  R* buffers[2] = {s.delta_a.data(), s.delta_b.data()};
+  const R* delta = s.dz.data();  // dL/d(pre-activation), rows x out
+  for (int l = L; l >= 0; --l) {
+    const LayerSlice& layer = layout.layers[l];
+    const R* input = l == 0 ? x : hidden_of(layout, s, l - 1, tile);
+    // dW += delta^T input (out x in); db += column sums of delta.
+    gemm(Transpose::Yes, Transpose::No, layer.out, layer.in, rows, R(1), delta, layer.out, input, layer.in, R(1),
+         s.grad.data() + layer.weight_offset, layer.in);
+    add_column_sums(s.grad.data() + layer.bias_offset, delta, rows, layer.out);
+    if (l == 0) break;
+    // dL/d(input) = delta W, then back through tanh: * (1 - h^2).
+    R* next = buffers[l % 2];
+    gemm(Transpose::No, Transpose::No, rows, layer.in, layer.out, R(1), delta, layer.out,
+         params + layer.weight_offset, layer.in, R(0), next, layer.in);
+    tanh_backward(next, input, std::size_t(rows) * layer.in);
+    delta = next;
+  }
+}
+
+// out (count x cols) = rows index[0..count) of m (row stride cols). Plain
+// loops: rows are a few floats, and a memcpy call per row cost more than the
+// copy (6% of the training step).
+#if defined(__GNUC__) && !defined(__clang__)
+#define MDN_NO_MEMCPY_CALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define MDN_NO_MEMCPY_CALLS
+#endif
+template <class R>
+MDN_NO_MEMCPY_CALLS void gather_rows(const R* m, int cols, const int* index, int count, R* out) {
+  for (int i = 0; i < count; ++i) {
+    const R* src = m + std::size_t(index[i]) * cols;
+    R* dst = out + std::size_t(i) * cols;
+    for (int j = 0; j < cols; ++j) dst[j] = src[j];
   }
 }
 
@@ -82,83 +176,91 @@ double mean_of(const std::vector<double>& v, int n) {
   return sum / n;
 }
 
-// Backward pass of one thread's rows: parameter gradients of its slice go
-// (=) into `grad` (the thread's partial buffer).
-template <class R>
-void backward_rows(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, RowSlice s,
-                   NetworkWorkspace<R>& ws, R* grad) {
-  const int rows = s.size();
-  const int L = int(spec.hidden.size());
-  if (rows == 0) {
-    std::fill(grad, grad + layout.total, R(0));
-    return;
-  }
-  const std::size_t scratch = std::size_t(s.begin) * layout.max_width();
-  R* buffers[2] = {ws.delta_a.data() + scratch, ws.delta_b.data() + scratch};
-  const R* delta = ws.dz.data() + std::size_t(s.begin) * layout.head().out;  // dL/d(pre-activation)
-  for (int l = L; l >= 0; --l) {
-    const LayerSlice& layer = layout.layers[l];
-    const R* input = l == 0 ? x + std::size_t(s.begin) * layer.in : ws.hidden[l - 1].data() + std::size_t(s.begin) * layer.in;
-    // dW = delta^T input (out x in); db = column sums of delta.
-    gemm(Transpose::Yes, Transpose::No, layer.out, layer.in, rows, R(1), delta, layer.out, input, layer.in, R(0),
-         grad + layer.weight_offset, layer.in);
-    R* db = grad + layer.bias_offset;
-    std::fill(db, db + layer.out, R(0));
-    for (int i = 0; i < rows; ++i)
-      for (int j = 0; j < layer.out; ++j) db[j] += delta[std::size_t(i) * layer.out + j];
-    if (l == 0) break;
-    // dL/d(input) = delta W, then through tanh: * (1 - h^2).
-    R* next = buffers[l % 2];
-    gemm(Transpose::No, Transpose::No, rows, layer.in, layer.out, R(1), delta, layer.out,
-         params + layer.weight_offset, layer.in, R(0), next, layer.in);
-    for (std::size_t i = 0; i < std::size_t(rows) * layer.in; ++i) next[i] *= R(1) - input[i] * input[i];
-    delta = next;
-  }
-}
-
 }  // namespace
+
+int tile_rows(const ParameterLayout& layout) {
+  constexpr int kTileFloats = 1 << 14;  // one activation buffer of a tile: 64 KiB of floats
+  const int rows = kTileFloats / std::max(1, layout.max_width());
+  return std::clamp(rows / 16 * 16, 16, 512);
+}
 
 template <class R>
 void forward(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int n,
-             NetworkWorkspace<R>& ws) {
-  allocate(spec, layout, n, ws);
+             NetworkWorkspace<R>& ws, R* z) {
+  // Fixed tiles: z of a row is the same bits for any thread count.
+  const int width = layout.head().out, tile = tile_rows(layout);
+  if (!z) {
+    ws.z.resize(std::size_t(n) * width);
+    z = ws.z.data();
+  }
+  ws.threads.resize(std::size_t(omp_get_max_threads()));
 #pragma omp parallel
-  forward_rows(spec, layout, params, x, my_rows(n), ws);
+  {
+    const RowSlice slice = my_tiles(n, tile);
+    TileScratch<R>& s = my_scratch(spec, layout, tile, false, ws);
+    for (int begin = slice.begin; begin < slice.end; begin += tile) {
+      const int rows = std::min(tile, slice.end - begin);
+      forward_tile(spec, layout, params, x + std::size_t(begin) * spec.input_dim, rows, tile, s,
+                   z + std::size_t(begin) * width);
+    }
+  }
 }
 
 template <class R>
 double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& ws, bool with_gradient) {
+  const int width = spec.head_width();
   ws.losses.resize(n);
-  if (with_gradient) ws.dz.resize(std::size_t(n) * spec.head_width());
+  if (with_gradient) ws.dz.resize(std::size_t(n) * width);
 #pragma omp parallel
-  head_loss_rows(spec, t, my_rows(n), with_gradient, R(1) / R(n), ws);
+  {
+    const RowSlice s = my_rows(n);
+    head_rows(spec, ws.z.data() + std::size_t(s.begin) * width, t + std::size_t(s.begin) * spec.target_dim,
+              s.size(), R(1) / R(n), ws.losses.data() + s.begin,
+              with_gradient ? ws.dz.data() + std::size_t(s.begin) * width : nullptr);
+  }
   return mean_of(ws.losses, n);
 }
 
 template <class R>
 double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x,
-                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws) {
-  allocate(spec, layout, n, ws);
-  ws.dz.resize(std::size_t(n) * spec.head_width());
-  const std::size_t scratch = std::size_t(n) * layout.max_width();
-  ws.delta_a.resize(scratch);
-  ws.delta_b.resize(scratch);
+                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws, const int* rows) {
+  const int D = spec.input_dim, T = spec.target_dim;
   const int threads = omp_get_max_threads();
-  ws.partial_grad.resize(std::size_t(threads) * layout.total);
+  // Small batches (the default is 256 rows) still use every thread: tiles
+  // shrink to a thread's share, in multiples of 16 rows.
+  const int share = (n + threads - 1) / std::max(1, threads);
+  const int tile = std::max(16, std::min(tile_rows(layout), (share + 15) / 16 * 16));
+  ws.losses.resize(n);
+  ws.threads.resize(std::size_t(threads));
+  int used = threads;  // the team OpenMP actually gave us (at most `threads`)
 
 #pragma omp parallel num_threads(threads)
   {
-    const RowSlice rows = my_rows(n);
-    forward_rows(spec, layout, params, x, rows, ws);
-    head_loss_rows(spec, t, rows, true, R(1) / R(n), ws);
-    backward_rows(spec, layout, params, x, rows, ws, ws.partial_grad.data() + std::size_t(omp_get_thread_num()) * layout.total);
+#pragma omp master
+    used = omp_get_num_threads();
+    const RowSlice slice = my_tiles(n, tile);
+    TileScratch<R>& s = my_scratch(spec, layout, tile, true, ws);
+    std::fill(s.grad.begin(), s.grad.end(), R(0));
+    for (int begin = slice.begin; begin < slice.end; begin += tile) {
+      const int count = std::min(tile, slice.end - begin);
+      const R* xt = x + std::size_t(begin) * D;
+      const R* tt = t + std::size_t(begin) * T;
+      if (rows) {  // gather the tile's minibatch rows
+        gather_rows(x, D, rows + begin, count, s.x.data());
+        gather_rows(t, T, rows + begin, count, s.t.data());
+        xt = s.x.data();
+        tt = s.t.data();
+      }
+      forward_tile(spec, layout, params, xt, count, tile, s, s.z.data());
+      head_rows(spec, s.z.data(), tt, count, R(1) / R(n), ws.losses.data() + begin, s.dz.data());
+      backward_tile(spec, layout, params, xt, count, tile, s);
+    }
   }
   // Sum the per-thread partials in thread order (deterministic).
-  const int used = threads;
 #pragma omp parallel for schedule(static) if (layout.total >= (1 << 16))
   for (std::size_t p = 0; p < layout.total; ++p) {
-    R sum = ws.partial_grad[p];
-    for (int th = 1; th < used; ++th) sum += ws.partial_grad[std::size_t(th) * layout.total + p];
+    R sum = ws.threads[0].grad[p];
+    for (int th = 1; th < used; ++th) sum += ws.threads[std::size_t(th)].grad[p];
     grad[p] = sum;
   }
   return mean_of(ws.losses, n);
@@ -166,10 +268,10 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
 
 #define MDN_INSTANTIATE_NETWORK(R)                                                                           \
   template void forward<R>(const ModelSpec&, const ParameterLayout&, const R*, const R*, int,               \
-                           NetworkWorkspace<R>&);                                                            \
+                           NetworkWorkspace<R>&, R*);                                                        \
   template double head_loss<R>(const ModelSpec&, const R*, int, NetworkWorkspace<R>&, bool);                \
   template double loss_and_gradient<R>(const ModelSpec&, const ParameterLayout&, const R*, const R*, const R*, \
-                                       int, R*, NetworkWorkspace<R>&);
+                                       int, R*, NetworkWorkspace<R>&, const int*);
 MDN_INSTANTIATE_NETWORK(float)
 MDN_INSTANTIATE_NETWORK(double)
 #undef MDN_INSTANTIATE_NETWORK

@@ -1,14 +1,19 @@
 // The MLP + mixture head on the CPU, templated on the scalar so the same code
 // runs in float (the backend) and in double (finite-difference checks).
 //
-// Shapes (row-major, n = batch): x (n x D); hidden[l] (n x H_l) holds
-// tanh(pre-activation); z (n x K(1+2T)) the head pre-activations.
+// Shapes (row-major, n = batch): x (n x D); z (n x K(1+2T)) the head
+// pre-activations; hidden layer l of a tile (rows x H_l) holds
+// tanh(pre-activation).
 //
-// Threading: the batch is cut into one contiguous row slice per OpenMP
-// thread, and each thread runs the whole network forward and backward on its
-// slice with single-threaded BLAS calls (rows are independent, so no barrier
-// between layers). Weight gradients are per-thread partial sums added in
-// thread order at the end, so a given thread count always gives the same bits.
+// Threading and tiles: the batch is cut into one contiguous row slice per
+// OpenMP thread, and each thread walks its slice in tiles of a few hundred
+// rows, taking each tile through the whole network (forward, head loss,
+// backward) while its activations and the weights stay in cache. Per layer:
+// the bias is written into the tile's output, one single-threaded GEMM with
+// beta = 1 adds x W^T to it (so no pass only zeroes memory), then tanh runs
+// in place on the tile (vectorised, src/cpu/simd). Weight gradients are
+// per-thread partial sums over the thread's tiles in order, added in thread
+// order at the end, so a given thread count always gives the same bits.
 #pragma once
 #include <vector>
 
@@ -16,20 +21,33 @@
 
 namespace mdn::cpu {
 
+// One thread's buffers for one tile of rows.
 template <class R>
-struct NetworkWorkspace {
-  std::vector<std::vector<R>> hidden;  // per hidden layer, n x H_l (tanh outputs)
-  std::vector<R> z;                    // n x head_width
-  std::vector<R> dz;                   // n x head_width, d(mean loss)/dz
-  std::vector<R> delta_a, delta_b;     // n x max_width scratch for backprop
-  std::vector<R> losses;               // n per-sample losses
-  std::vector<R> partial_grad;         // threads x parameter count
+struct TileScratch {
+  std::vector<R> hidden;            // tile x (sum of H_l): each hidden layer's tanh outputs
+  std::vector<R> z, dz;             // tile x head_width
+  std::vector<R> delta_a, delta_b;  // tile x max_width, backprop scratch
+  std::vector<R> x, t;              // tile x D, tile x T: the gathered minibatch rows
+  std::vector<R> grad;              // layout.total: this thread's partial gradient
 };
 
-// Fills ws.hidden and ws.z for the batch.
+template <class R>
+struct NetworkWorkspace {
+  std::vector<R> z;                       // n x head_width (forward's output)
+  std::vector<R> dz;                      // n x head_width, d(mean loss)/dz (head_loss with the gradient)
+  std::vector<R> losses;                  // n per-sample losses
+  std::vector<TileScratch<R>> threads;    // one per OpenMP thread
+};
+
+// Rows per tile for a layout (a multiple of 16; a few hundred for the
+// reference shape), chosen so a tile's activations fit in L2.
+int tile_rows(const ParameterLayout& layout);
+
+// Head pre-activations of the n rows of x into z (n x head width), or into
+// ws.z when z is null.
 template <class R>
 void forward(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int n,
-             NetworkWorkspace<R>& ws);
+             NetworkWorkspace<R>& ws, R* z = nullptr);
 
 // Per-sample losses of ws.z into ws.losses (and dz when with_gradient);
 // returns their mean, summed in a fixed order in double.
@@ -37,9 +55,11 @@ template <class R>
 double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& ws, bool with_gradient);
 
 // Forward + loss + backward: writes (=) d(mean loss)/d(params) into grad
-// (layout.total entries). Returns the mean loss.
+// (layout.total entries). Returns the mean loss. The batch is rows 0..n-1 of
+// x and t, or, when `rows` is not null, rows rows[0..n-1] of them: the
+// minibatch gather then happens tile by tile inside the parallel region.
 template <class R>
 double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x,
-                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws);
+                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws, const int* rows = nullptr);
 
 }  // namespace mdn::cpu

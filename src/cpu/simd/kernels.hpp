@@ -1,0 +1,51 @@
+// The CPU backend's element-wise float kernels, compiled three times (AVX-512,
+// AVX2, portable) and chosen at run time, so one binary runs on any x86-64
+// CPU and uses the widest vectors it has.
+//
+//   const Kernels& k = simd::kernels();          // the best this CPU supports
+//   const Kernels& k = simd::kernels(Isa::Avx2); // one path explicitly (tests)
+//
+// MDN_CPU_ISA=portable|avx2|avx512 in the environment caps the choice (for
+// tests and benchmarks of the narrower paths on a wider machine).
+//
+// The three copies perform the same IEEE operations in the same order (see
+// vector_math.hpp), so every path gives the same bits; the tests check that.
+// Arrays may not overlap unless a kernel says so.
+#pragma once
+#include <cstddef>
+
+namespace mdn::cpu::simd {
+
+enum class Isa { Portable, Avx2, Avx512 };
+
+struct Kernels {
+  Isa isa;
+  const char* name;  // "portable", "avx2", "avx512"
+
+  // y (rows x cols, row stride cols) = the bias b (cols) in every row.
+  void (*fill_rows)(float* y, const float* b, int rows, int cols);
+  // y[i] = tanh(y[i]) in place.
+  void (*tanh_inplace)(float* y, std::size_t count);
+  // d[i] *= 1 - h[i]^2 (back through tanh, h = tanh's output).
+  void (*tanh_backward)(float* d, const float* h, std::size_t count);
+  // sums[j] += sum over rows of x[i][j], rows added in order (x rows x cols).
+  void (*add_column_sums)(float* sums, const float* x, int rows, int cols);
+  // y[i] = f(x[i]) over arrays.
+  void (*tanh)(const float* x, float* y, std::size_t count);
+  void (*exp)(const float* x, float* y, std::size_t count);
+  void (*log)(const float* x, float* y, std::size_t count);
+};
+
+// Whether this CPU (and its OS) can run the path.
+bool supported(Isa isa);
+// One path; throws mdn::Error when this CPU cannot run it.
+const Kernels& kernels(Isa isa);
+// The path the network uses: at first the widest supported one (capped by
+// MDN_CPU_ISA), chosen once.
+const Kernels& kernels();
+// Makes the network use one path from now on (tests compare the paths end to
+// end); throws mdn::Error when this CPU cannot run it. Not for use while
+// another thread is running the network.
+void use(Isa isa);
+
+}  // namespace mdn::cpu::simd

@@ -1,0 +1,150 @@
+// The tiled float network (src/cpu/network.cpp): every kernel path gives the
+// same bits, the in-region minibatch gather equals a gathered batch, results
+// repeat to the bit for a thread count, and batches that cut tiles anywhere
+// agree with the double-precision network.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cpu/network.hpp"
+#include "cpu/simd/kernels.hpp"
+#include "mdn/spec.hpp"
+
+namespace {
+
+using mdn::cpu::simd::Isa;
+
+struct Problem {
+  mdn::ModelSpec spec;
+  mdn::ParameterLayout layout;
+  std::vector<float> params, x, t;
+  int n;
+};
+
+Problem make_problem(int n, int D, int T, int K, std::vector<int> hidden, std::uint64_t seed) {
+  mdn::ModelSpec spec;
+  spec.input_dim = D;
+  spec.target_dim = T;
+  spec.components = K;
+  spec.hidden = std::move(hidden);
+  Problem p{spec, mdn::ParameterLayout(spec), {}, {}, {}, n};
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  p.params.resize(p.layout.total);
+  for (auto& v : p.params) v = 0.4f * normal(rng);
+  p.x.resize(std::size_t(n) * D);
+  p.t.resize(std::size_t(n) * T);
+  for (auto& v : p.x) v = 1.5f * normal(rng);
+  for (auto& v : p.t) v = normal(rng);
+  return p;
+}
+
+struct Result {
+  double loss;
+  std::vector<float> grad, z;
+};
+
+Result run(const Problem& p, const int* rows = nullptr) {
+  mdn::cpu::NetworkWorkspace<float> ws;
+  Result r;
+  r.grad.resize(p.layout.total);
+  r.loss = mdn::cpu::loss_and_gradient(p.spec, p.layout, p.params.data(), p.x.data(), p.t.data(), p.n,
+                                       r.grad.data(), ws, rows);
+  r.z.resize(std::size_t(p.n) * p.spec.head_width());
+  mdn::cpu::forward(p.spec, p.layout, p.params.data(), p.x.data(), p.n, ws, r.z.data());
+  return r;
+}
+
+// Restores the kernel path the suite started with.
+class KernelPathGuard {
+ public:
+  KernelPathGuard() : saved_(mdn::cpu::simd::kernels().isa) {}
+  ~KernelPathGuard() { mdn::cpu::simd::use(saved_); }
+
+ private:
+  Isa saved_;
+};
+
+TEST(NetworkTiles, EveryKernelPathGivesTheSameBits) {
+  KernelPathGuard guard;
+  const Problem p = make_problem(1003, 5, 2, 4, {64, 33}, 1);
+  mdn::cpu::simd::use(Isa::Portable);
+  const Result reference = run(p);
+  for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+    if (!mdn::cpu::simd::supported(isa)) continue;
+    mdn::cpu::simd::use(isa);
+    const Result r = run(p);
+    EXPECT_EQ(r.loss, reference.loss) << mdn::cpu::simd::kernels().name;
+    EXPECT_EQ(r.grad, reference.grad) << mdn::cpu::simd::kernels().name;
+    EXPECT_EQ(r.z, reference.z) << mdn::cpu::simd::kernels().name;
+  }
+}
+
+TEST(NetworkTiles, GatherInsideTheRegionEqualsAGatheredBatch) {
+  const Problem all = make_problem(2000, 3, 1, 5, {40, 40}, 2);
+  std::vector<int> rows(777);
+  std::mt19937 rng(3);
+  for (int& r : rows) r = int(rng() % 2000u);
+  Problem gathered = all;
+  gathered.n = int(rows.size());
+  gathered.x.clear();
+  gathered.t.clear();
+  for (int r : rows) {
+    gathered.x.insert(gathered.x.end(), all.x.begin() + r * 3, all.x.begin() + r * 3 + 3);
+    gathered.t.push_back(all.t[std::size_t(r)]);
+  }
+  mdn::cpu::NetworkWorkspace<float> ws;
+  std::vector<float> grad(all.layout.total);
+  const double loss = mdn::cpu::loss_and_gradient(all.spec, all.layout, all.params.data(), all.x.data(),
+                                                  all.t.data(), int(rows.size()), grad.data(), ws, rows.data());
+  const Result want = run(gathered);
+  EXPECT_EQ(loss, want.loss);
+  EXPECT_EQ(grad, want.grad);
+}
+
+TEST(NetworkTiles, RepeatsToTheBitForAThreadCount) {
+  const Problem p = make_problem(4097, 8, 1, 5, {64, 64}, 4);
+  const int saved = omp_get_max_threads();
+  std::vector<Result> by_threads;
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    const Result a = run(p), b = run(p);
+    EXPECT_EQ(a.loss, b.loss) << threads << " threads";
+    EXPECT_EQ(a.grad, b.grad) << threads << " threads";
+    by_threads.push_back(a);
+  }
+  omp_set_num_threads(saved);
+  // Across thread counts only the order of the gradient sums changes.
+  for (const Result& r : by_threads) {
+    EXPECT_NEAR(r.loss, by_threads[0].loss, 1e-6 * std::fabs(by_threads[0].loss));
+    for (std::size_t i = 0; i < r.grad.size(); ++i)
+      ASSERT_NEAR(r.grad[i], by_threads[0].grad[i], 1e-5f + 1e-4f * std::fabs(by_threads[0].grad[i])) << i;
+    EXPECT_EQ(r.z, by_threads[0].z);  // forward: fixed tiles, so the same bits for any thread count
+  }
+}
+
+// Batches around tile boundaries (1 row, a tile +- 1, several tiles) against
+// the double network: the float result is within float rounding of it.
+TEST(NetworkTiles, AnyBatchSizeAgreesWithTheDoubleNetwork) {
+  for (int n : {1, 15, 255, 256, 257, 513, 1500}) {
+    const Problem p = make_problem(n, 4, 2, 3, {64, 64}, 10 + std::uint64_t(n));
+    const Result r = run(p);
+    std::vector<double> pd(p.params.begin(), p.params.end()), xd(p.x.begin(), p.x.end()), td(p.t.begin(), p.t.end());
+    std::vector<double> gd(p.layout.total);
+    mdn::cpu::NetworkWorkspace<double> ws;
+    const double loss = mdn::cpu::loss_and_gradient(p.spec, p.layout, pd.data(), xd.data(), td.data(), n, gd.data(), ws);
+    mdn::cpu::forward(p.spec, p.layout, pd.data(), xd.data(), n, ws);
+    EXPECT_NEAR(r.loss, loss, 1e-5 * (1.0 + std::fabs(loss))) << "n = " << n;
+    double scale = 0.0;
+    for (double g : gd) scale = std::max(scale, std::fabs(g));
+    for (std::size_t i = 0; i < gd.size(); ++i)
+      ASSERT_NEAR(r.grad[i], gd[i], 1e-4 * scale) << "n = " << n << ", parameter " << i;
+    for (std::size_t i = 0; i < ws.z.size(); ++i) ASSERT_NEAR(r.z[i], ws.z[i], 1e-4 * (1.0 + std::fabs(ws.z[i]))) << "n = " << n;
+  }
+}
+
+}  // namespace
