@@ -265,10 +265,12 @@ void kill_inside_writes(const TrainingCase& c, const std::string& target, int wa
     // then the file at the path must still be the previous version.
     const bool before_rename = status != 0 && any_entry_starts_with(c.dir, target + ".tmp-");
     inside += before_rename;
-    if (before_rename && target == "m.safetensors")
+    if (before_rename && target == "m.safetensors") {
       EXPECT_TRUE(c.dir.read("m.safetensors") == c.old_model) << when << ": the model file changed before its rename";
-    if (status == 0)
+    }
+    if (status == 0) {
       EXPECT_TRUE(c.dir.read("m.safetensors") == c.full_model) << when << ": the run finished with another model";
+    }
     c.expect_complete_files_and_same_model_after_resume(when);
     for (const auto& e : list_dir(c.dir.path()))
       if (e.find(".tmp-") != std::string::npos) std::remove(c.dir.file(e).c_str());
