@@ -30,6 +30,17 @@ Json options_json(const TrainOptions& o) {
   j.set("seed", std::to_string(o.seed));
   j.set("max_rollbacks", o.max_rollbacks);
   j.set("checkpoint_every", o.checkpoint_every);
+  // Since issue 14 (a checkpoint without them was trained at a constant rate).
+  j.set("steps", std::int64_t(o.steps));
+  j.set("schedule", o.schedule == LrSchedule::Cosine ? "cosine" : "constant");
+  j.set("warmup_fraction", Json::from_float(o.warmup_fraction));
+  j.set("min_lr_fraction", Json::from_float(o.min_lr_fraction));
+  j.set("weight_decay", Json::from_float(o.weight_decay));
+  j.set("calibrate", o.calibrate);
+  j.set("ensemble", o.ensemble);
+  Json steps = Json::array();
+  for (float h : o.grid_steps) steps.push_back(Json::from_float(h));
+  j.set("grid_steps", std::move(steps));
   return j;
 }
 
@@ -81,8 +92,13 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
   state.set("adam_step", std::int64_t(c.state.optimizer.step));
   state.set("options", options_json(c.options));
 
+  // An ensemble in progress: the finished members' kept weights, then the
+  // current member's weights, as an ensemble of member + 1 networks.
   Model model = c.model;
-  model.params = c.state.params;
+  model.params = c.state.finished_members;
+  model.params.insert(model.params.end(), c.state.params.begin(), c.state.params.end());
+  model.members = c.state.member + 1;
+  model.calibration = Calibration{};
   io::save_model_file(model, path,
                       {{kExtraNames[0], c.state.best_params},
                        {kExtraNames[1], c.state.optimizer.m},
@@ -116,7 +132,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (version > kCheckpointVersion)
     throw Error(path + ": written by a newer mdn (checkpoint version " + std::to_string(version) + ")");
 
-  const std::size_t total = c.model.params.size();
+  const std::size_t total = c.model.params.size() / std::size_t(c.model.members);
   for (std::size_t i = 0; i < extra.size(); ++i)
     if (extra[i].size() != total)
       r.fail("tensor '" + kExtraNames[i] + "' has " + std::to_string(extra[i].size()) + " values, the model " +
@@ -128,7 +144,11 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.state.best_val = best.is_null() ? INFINITY : r.number(state, "best_val");
   c.state.since_best = r.integer(state, "since_best");
   c.state.optimizer.step = r.integer(state, "adam_step");
-  c.state.params = c.model.params;
+  c.state.member = c.model.members - 1;
+  c.state.finished_members.assign(c.model.params.begin(), c.model.params.end() - std::ptrdiff_t(total));
+  c.state.params.assign(c.model.params.end() - std::ptrdiff_t(total), c.model.params.end());
+  c.model.params = c.state.params;
+  c.model.members = 1;
   c.state.best_params = std::move(extra[0]);
   c.state.optimizer.m = std::move(extra[1]);
   c.state.optimizer.v = std::move(extra[2]);
@@ -145,6 +165,31 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.options.seed = r.seed(o);
   c.options.max_rollbacks = r.integer(o, "max_rollbacks");
   c.options.checkpoint_every = r.integer(o, "checkpoint_every");
+  // Schedule fields: absent in checkpoints written before them, which were
+  // trained at a constant rate.
+  c.options.steps = o.find("steps") ? r.integer(o, "steps") : 0;
+  c.options.schedule = LrSchedule::Constant;
+  if (const Json* sched = o.find("schedule")) {
+    if (!sched->is_string() || (sched->as_string() != "cosine" && sched->as_string() != "constant"))
+      r.fail("\"schedule\" is not \"cosine\" or \"constant\"");
+    c.options.schedule = sched->as_string() == "cosine" ? LrSchedule::Cosine : LrSchedule::Constant;
+  }
+  c.options.warmup_fraction = o.find("warmup_fraction") ? float(r.number(o, "warmup_fraction")) : 0.0f;
+  c.options.min_lr_fraction = o.find("min_lr_fraction") ? float(r.number(o, "min_lr_fraction")) : 1.0f;
+  c.options.weight_decay = o.find("weight_decay") ? float(r.number(o, "weight_decay")) : 0.0f;
+  if (const Json* cal = o.find("calibrate")) {
+    if (!cal->is_bool()) r.fail("\"calibrate\" is not true or false");
+    c.options.calibrate = cal->as_bool();
+  }
+  c.options.ensemble = o.find("ensemble") ? r.integer(o, "ensemble") : 1;
+  if (const Json* steps = o.find("grid_steps")) {
+    if (!steps->is_array()) r.fail("\"grid_steps\" is not an array");
+    for (const Json& h : steps->as_array()) {
+      if (!h.is_number()) r.fail("\"grid_steps\" holds a non-number");
+      c.options.grid_steps.push_back(float(h.as_number()));
+    }
+  }
+  if (c.options.ensemble < 1 || c.state.member >= c.options.ensemble) r.fail("\"ensemble\" does not match its members");
   return c;
 }
 

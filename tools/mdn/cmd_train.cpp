@@ -10,10 +10,17 @@
 #include "mdn/checkpoint.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
+#include "mdn/grid.hpp"
 #include "mdn/model_io.hpp"
 
 namespace mdn::cli {
 namespace {
+
+std::string shown(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 std::string format_duration(double seconds) {
   const long s = long(std::lround(seconds));
@@ -25,13 +32,16 @@ std::string format_duration(double seconds) {
 void print_epoch(const EpochReport& r, bool quiet) {
   if (quiet) return;
   const double log_jacobian = r.log_jacobian;
-  char line[256];
+  char line[320];
+  char member[48] = "";
+  if (r.members > 1) std::snprintf(member, sizeof member, "member %d/%d  ", r.member, r.members);
   if (std::isnan(r.val_nll)) {
-    std::snprintf(line, sizeof line, "epoch %d/%d  train NLL %.4f  %.0f samples/s  elapsed %s  left ~%s", r.epoch,
-                  r.epochs, r.train_nll + log_jacobian, r.samples_per_second, format_duration(r.seconds_elapsed).c_str(),
+    std::snprintf(line, sizeof line, "%sepoch %d/%d  train NLL %.4f  %.0f samples/s  elapsed %s  left ~%s", member,
+                  r.epoch, r.epochs, r.train_nll + log_jacobian, r.samples_per_second, format_duration(r.seconds_elapsed).c_str(),
                   format_duration(r.seconds_left).c_str());
   } else {
-    std::snprintf(line, sizeof line, "epoch %d/%d  train NLL %.4f  val NLL %.4f%s  %.0f samples/s  elapsed %s  left ~%s",
+    std::snprintf(line, sizeof line,
+                  "%sepoch %d/%d  train NLL %.4f  val NLL %.4f%s  %.0f samples/s  elapsed %s  left ~%s", member,
                   r.epoch, r.epochs, r.train_nll + log_jacobian, r.val_nll + log_jacobian, r.improved ? " *" : "  ",
                   r.samples_per_second, format_duration(r.seconds_elapsed).c_str(),
                   format_duration(r.seconds_left).c_str());
@@ -87,6 +97,29 @@ Model train_and_save(const TrainRequest& request) {
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", request.data_path.c_str(),
                  data.dropped_rows);
 
+  // Targets on a grid: say so (a density can spike on the grid points), and
+  // with --quantised train on the cells (TrainOptions::grid_steps).
+  if (!resuming) {
+    std::vector<float> steps(data.t.cols, 0.0f);
+    bool any = false;
+    for (int d = 0; d < data.t.cols; ++d) {
+      const double h = detect_grid_step(data.t, d);
+      if (h <= 0.0) continue;
+      any = true;
+      steps[d] = float(h);
+      if (!request.quiet || !request.quantised)
+        std::fprintf(stderr,
+                     "mdn train: warning: target '%s' sits on a grid of step %s: a density model can put spikes on the "
+                     "grid points and report a meaninglessly low NLL%s\n",
+                     data.target_names[d].c_str(), shown(h).c_str(),
+                     request.quantised ? "; --quantised: training on the grid cells" : " (--quantised trains on the grid cells)");
+    }
+    if (request.quantised) {
+      if (any) options.grid_steps = steps;
+      else std::fprintf(stderr, "mdn train: warning: --quantised: no target sits on a grid; training as usual\n");
+    }
+  }
+
   ModelSpec spec;
   if (resuming) {
     spec = resume.model.spec;
@@ -130,19 +163,31 @@ Model train_and_save(const TrainRequest& request) {
                       " (continue with --resume " + checkpoint_path + ")");
   }
   if (!request.quiet) progress("", true);
+  if (options.calibrate && !model.calibration.applied())
+    std::fprintf(stderr, "mdn train: warning: no validation rows (--val-fraction 0): the model is not recalibrated\n");
   save_model(model, request.model_path);
   if (!request.quiet) {
     const auto& h = model.history;
     const double jac = model.stats.log_jacobian();
     const double best = h.val_nll.empty() ? h.train_nll.back() : h.val_nll[h.best_epoch - 1];
-    std::fprintf(stderr, "best epoch %d of %zu: %s NLL %.4f (original units); model written to %s\n", h.best_epoch,
-                 h.train_nll.size(), h.val_nll.empty() ? "train" : "validation", best + jac,
+    std::fprintf(stderr, "%sbest epoch %d of %zu: %s NLL %.4f (original units); model written to %s\n",
+                 model.members > 1 ? ("ensemble of " + std::to_string(model.members) + " members; last member's ").c_str()
+                                   : "",
+                 h.best_epoch, h.train_nll.size(), h.val_nll.empty() ? "train" : "validation", best + jac,
                  request.model_path.c_str());
+    if (model.calibration.applied()) {
+      std::string scales;
+      for (float v : model.calibration.log_sigma_shift) scales += (scales.empty() ? "" : ", ") + shown(std::exp(v));
+      std::fprintf(stderr, "recalibrated on %lld validation rows: sigma scale %s, validation NLL %.4f -> %.4f\n",
+                   model.calibration.rows, scales.c_str(), model.calibration.val_nll_before + jac,
+                   model.calibration.val_nll_after + jac);
+    }
   }
   return model;
 }
 
 int run_train(int argc, char** argv) {
+  const TrainOptions defaults;
   CommandLine cl(
       "train",
       "mdn train --data FILE.csv --target COL[,COL...] --model OUT.safetensors [options]",
@@ -154,12 +199,30 @@ int run_train(int argc, char** argv) {
        {"model", "OUT.safetensors", "where to write the model (atomically)", ""},
        {"components", "K", "mixture components, 1 to 32", "5"},
        {"hidden", "W,W,...", "hidden tanh layer widths", "50,50"},
-       {"epochs", "N", "maximum number of epochs", "200"},
-       {"batch-size", "B", "minibatch size", "256"},
-       {"lr", "X", "Adam learning rate", "0.001"},
-       {"val-fraction", "F", "fraction of rows held out for validation / early stopping (0 = none)", "0.1"},
-       {"patience", "N", "stop after N epochs without a better validation NLL (0 = never)", "30"},
-       {"clip-norm", "X", "clip the global gradient norm to X (0 = off)", "10"},
+       {"epochs", "N", "number of epochs (0 = from the step budget, see --steps)", std::to_string(defaults.epochs)},
+       {"steps", "N", "optimizer-step budget when --epochs is 0 (0 = auto: 10000, at least 10 epochs)",
+        std::to_string(defaults.steps)},
+       {"batch-size", "B", "minibatch size (0 = auto: rows/64 as a power of two in 32..1024)",
+        std::to_string(defaults.batch_size)},
+       {"lr", "X", "peak Adam learning rate", shown(defaults.lr)},
+       {"schedule", "cosine|constant", "learning-rate schedule: warm-up then cosine decay, or constant",
+        defaults.schedule == LrSchedule::Cosine ? "cosine" : "constant"},
+       {"warmup", "F", "fraction of the steps spent warming the rate up from 0 (cosine), 0 to 0.5",
+        shown(defaults.warmup_fraction)},
+       {"min-lr", "F", "final learning rate as a fraction of --lr (cosine), 0 to 1", shown(defaults.min_lr_fraction)},
+       {"weight-decay", "X", "decoupled weight decay (AdamW); 0 = off", shown(defaults.weight_decay)},
+       {"val-fraction", "F", "fraction of rows held out for validation / early stopping (0 = none)",
+        shown(defaults.val_fraction)},
+       {"patience", "N", "stop after N epochs without a better validation NLL (0 = never, -1 = auto: epochs/4, at least 10)",
+        std::to_string(defaults.patience)},
+       {"clip-norm", "X", "clip the global gradient norm to X (0 = off)", shown(defaults.clip_norm)},
+       {"ensemble", "M", "deep ensemble: train M networks from different seeds into one model file (their equal-weight mixture)",
+        std::to_string(defaults.ensemble)},
+       {"quantised", "",
+        "targets on a grid (integers, rounded values): train on the grid cells' probability, not the density at the points",
+        ""},
+       {"no-calibrate", "", "keep the trained sigmas (by default a per-target sigma scale is fitted on the validation rows)",
+        ""},
        {"device", "cpu|cuda|auto", "where to train", "auto"},
        {"tf32", "", "allow TF32 tensor-core math on the GPU (faster, less exact)", ""},
        {"seed", "S", "random seed: same seed and thread count give the same model", "0"},
@@ -178,11 +241,29 @@ int run_train(int argc, char** argv) {
   r.components = cl.integer("components", 1, kMaxComponents);
   r.hidden = cl.int_list("hidden", 1);
   if (r.hidden.empty()) throw UsageError("--hidden needs at least one layer width");
-  r.options.epochs = cl.integer("epochs", 1);
-  r.options.batch_size = cl.integer("batch-size", 1);
+  r.options.epochs = cl.integer("epochs", 0);
+  r.options.steps = cl.integer("steps", 0);
+  r.options.batch_size = cl.integer("batch-size", 0);
   r.options.lr = cl.number("lr");
+  {
+    const std::string schedule = cl.text("schedule");
+    if (schedule == "cosine") r.options.schedule = LrSchedule::Cosine;
+    else if (schedule == "constant") r.options.schedule = LrSchedule::Constant;
+    else throw UsageError("--schedule must be cosine or constant (got '" + schedule + "')");
+  }
+  r.options.warmup_fraction = cl.number("warmup");
+  if (!(r.options.warmup_fraction >= 0.0f && r.options.warmup_fraction <= 0.5f))
+    throw UsageError("--warmup must be in [0, 0.5]");
+  r.options.min_lr_fraction = cl.number("min-lr");
+  if (!(r.options.min_lr_fraction >= 0.0f && r.options.min_lr_fraction <= 1.0f))
+    throw UsageError("--min-lr must be in [0, 1]");
+  r.options.weight_decay = cl.number("weight-decay");
+  if (!(r.options.weight_decay >= 0.0f)) throw UsageError("--weight-decay must be >= 0");
   r.options.val_fraction = cl.number("val-fraction");
-  r.options.patience = cl.integer("patience", 0);
+  r.options.calibrate = !cl.given("no-calibrate");
+  r.options.ensemble = cl.integer("ensemble", 1, kMaxMembers);
+  r.quantised = cl.given("quantised");
+  r.options.patience = cl.integer("patience", -1);
   r.options.clip_norm = cl.number("clip-norm");
   r.options.seed = cl.seed("seed");
   r.device = device_option(cl);
