@@ -13,7 +13,9 @@ namespace mdn {
 
 // The step h > 0 when every value of column `col` of t is v0 + n * h for
 // integers n (within 1 % of a step, after float rounding) and the column has
-// at least 2 distinct values; 0 when it does not sit on a grid.
+// at least 2 distinct values; 0 when it does not sit on a grid, or when t has
+// fewer than kMinGridRows rows (a handful of values always looks like a grid).
+inline constexpr int kMinGridRows = 20;
 double detect_grid_step(const Matrix& t, int col);
 
 // log of the mixture's probability of the cell around t (T values): per

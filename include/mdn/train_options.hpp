@@ -63,8 +63,10 @@ struct TrainOptions {
   float clip_norm = 10.0f;
   // After training, fit a per-target scale of the sigmas on the validation
   // rows by NLL and fold it into the model (Model::calibration). Without
-  // validation rows there is nothing to fit it on: the model stays uncalibrated.
-  bool calibrate = true;
+  // validation rows there is nothing to fit it on: the model stays
+  // uncalibrated. Off by default: on the quality panel it did not help
+  // consistently (docs/TRAINING.md).
+  bool calibrate = false;
   // Deep ensemble: this many networks from different seeds (member 0 uses
   // `seed`), trained one after another on the same split; the model is their
   // equal-weight mixture (Model::members).

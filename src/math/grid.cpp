@@ -10,6 +10,7 @@ namespace mdn {
 
 double detect_grid_step(const Matrix& t, int col) {
   if (col < 0 || col >= t.cols) throw Error("detect_grid_step: no such column");
+  if (t.rows < kMinGridRows) return 0.0;  // a handful of values always looks like a grid
   std::vector<double> v(t.rows);
   for (int r = 0; r < t.rows; ++r) v[r] = t(r, col);
   std::sort(v.begin(), v.end());

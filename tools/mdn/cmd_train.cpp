@@ -128,6 +128,7 @@ Model train_and_save(const TrainRequest& request) {
     spec.target_dim = data.t.cols;
     spec.components = request.components;
     spec.hidden = request.hidden;
+    if (request.sigma_floor > 0.0f) spec.log_sigma_min = std::log(request.sigma_floor);
   }
   spec.validate();
 
@@ -164,7 +165,7 @@ Model train_and_save(const TrainRequest& request) {
   }
   if (!request.quiet) progress("", true);
   if (options.calibrate && !model.calibration.applied())
-    std::fprintf(stderr, "mdn train: warning: no validation rows (--val-fraction 0): the model is not recalibrated\n");
+    std::fprintf(stderr, "mdn train: warning: --calibrate: no validation rows (--val-fraction 0): the model is not recalibrated\n");
   save_model(model, request.model_path);
   if (!request.quiet) {
     const auto& h = model.history;
@@ -221,8 +222,10 @@ int run_train(int argc, char** argv) {
        {"quantised", "",
         "targets on a grid (integers, rounded values): train on the grid cells' probability, not the density at the points",
         ""},
-       {"no-calibrate", "", "keep the trained sigmas (by default a per-target sigma scale is fitted on the validation rows)",
+       {"calibrate", "", "after training, fit a per-target sigma scale on the validation rows by NLL (see docs/TRAINING.md)",
         ""},
+       {"sigma-floor", "X", "smallest component sigma, in target standard deviations (the model's lower sigma bound)",
+        shown(std::exp(double(ModelSpec{}.log_sigma_min)))},
        {"device", "cpu|cuda|auto", "where to train", "auto"},
        {"tf32", "", "allow TF32 tensor-core math on the GPU (faster, less exact)", ""},
        {"seed", "S", "random seed: same seed and thread count give the same model", "0"},
@@ -260,7 +263,12 @@ int run_train(int argc, char** argv) {
   r.options.weight_decay = cl.number("weight-decay");
   if (!(r.options.weight_decay >= 0.0f)) throw UsageError("--weight-decay must be >= 0");
   r.options.val_fraction = cl.number("val-fraction");
-  r.options.calibrate = !cl.given("no-calibrate");
+  r.options.calibrate = cl.given("calibrate");
+  if (cl.given("sigma-floor")) {
+    const float floor = cl.number("sigma-floor");
+    if (!(floor > 0.0f && floor < 1.0f)) throw UsageError("--sigma-floor must be in (0, 1)");
+    r.sigma_floor = floor;
+  }
   r.options.ensemble = cl.integer("ensemble", 1, kMaxMembers);
   r.quantised = cl.given("quantised");
   r.options.patience = cl.integer("patience", -1);

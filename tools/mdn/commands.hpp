@@ -35,7 +35,8 @@ struct TrainRequest {
   bool quiet = false;
   std::string checkpoint_path;  // written every options.checkpoint_every epochs and on SIGINT/SIGTERM
   std::string resume_path;      // continue this checkpoint (its spec and options win)
-  bool quantised = false;       // train on grid cells of targets detected on a grid
+  bool quantised = false;
+  float sigma_floor = 0.0f;     // > 0: ModelSpec::log_sigma_min = log(sigma_floor)       // train on grid cells of targets detected on a grid
   bool epochs_given = false;    // with resume_path: --epochs overrides the checkpoint's
 };
 Model train_and_save(const TrainRequest& request);
