@@ -13,11 +13,14 @@
 //
 // Launch: one thread per sample, 128 threads per block, ceil(n / 128) blocks.
 // Each thread reads its z row (K(1+2T) floats) and t row (T floats) and
-// writes its loss and dz row once; the math re-reads entries of the z row,
-// which hit the L1 cache, so DRAM sees each byte once.
+// writes its loss and dz row; the math re-reads entries of the z row, which
+// hit the L1 cache, so DRAM sees each byte once.
 // Limits: K <= kMaxComponents (32), T <= kMaxTargetDim (8); larger is an
-// mdn::Error. Nothing needs per-K scratch: the math recomputes l_k rather
-// than storing it, so registers do not grow with K.
+// mdn::Error. Each component's log-density is evaluated once and kept in the
+// thread's own dz row (entries [0, K), overwritten by dL/da later in the same
+// thread), so gamma_k never comes from a second evaluation that could differ
+// by an ulp (see mixture_math.hpp); registers do not grow with K, and the
+// K scratch stores/loads stay in L1/L2 (the row is written anyway).
 // Semantics: loss and dL_dz are written with `=` (not accumulated);
 // grad_scale = 1/n makes dL_dz the gradient of the batch mean.
 // Determinism: no reductions across threads; the batch loss is summed later

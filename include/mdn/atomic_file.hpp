@@ -7,6 +7,17 @@
 
 namespace mdn {
 
+// Throws mdn::Error naming `path` unless a file could be written there now:
+// its directory exists, is a directory and is writable, and `path` is not a
+// directory. The same message as AtomicFile's, so a command can check each
+// output location before long work instead of failing after it.
+void check_writable(const std::string& path);
+
+// The same for a directory that will be created (with missing parents) and
+// filled: `dir` is a writable directory, or does not exist and its nearest
+// existing ancestor is one.
+void check_writable_directory(const std::string& dir);
+
 class AtomicFile {
  public:
   // Throws mdn::Error naming `path` when the temporary file cannot be created

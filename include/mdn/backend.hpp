@@ -75,6 +75,12 @@ class Backend {
   std::vector<DensityRegion> density_regions(const MixtureBatch& mix, int d, double coverage) const {
     return predictive_hdr(mix, d, coverage);
   }
+
+  // TEST HOOK, not for callers: the row order the last train_epoch used
+  // (minibatch b = rows order[b*B, min((b+1)*B, R))), empty when the backend
+  // does not record it or no epoch ran since set_training_data. Lets the
+  // tests check an epoch's traversal against the batches actually used.
+  virtual std::vector<int> last_epoch_order() const { return {}; }
 };
 
 std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec);

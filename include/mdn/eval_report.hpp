@@ -19,7 +19,7 @@ struct EvalContext {
   const Model* model = nullptr;
   std::string model_path;
   std::string data_path;
-  std::size_t dropped_rows = 0;  // rows left out by --drop-invalid
+  std::size_t dropped_rows = 0;  // rows left out for invalid cells (InvalidCells::DropRow)
   std::string device;            // the backend that ran the network
 };
 

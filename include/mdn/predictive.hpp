@@ -28,8 +28,8 @@ struct PredictiveStatistics {
 };
 
 // ---- quantiles ----------------------------------------------------------------
-// Throws UsageError naming --quantiles unless every level is a number in
-// (0, 1) and no level repeats.
+// Throws UsageError naming the quantile level unless every level is a
+// number in (0, 1) and no level repeats.
 void validate_quantile_levels(const std::vector<double>& levels);
 
 // The level-quantile of row `row`'s marginal in dimension d: the q with
@@ -76,7 +76,7 @@ struct DensityRegion {
   double threshold = 0.0;           // the density at every interval end
   double mass = 0.0;                // probability inside (= coverage to 1e-10)
 };
-// Throws UsageError naming --hdi unless 0 < coverage < 1.
+// Throws UsageError naming the coverage unless 0 < coverage < 1.
 void validate_coverage(double coverage);
 DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, double coverage);
 std::vector<DensityRegion> predictive_hdr(const MixtureBatch& mix, int d, double coverage);

@@ -28,7 +28,7 @@ struct SampleOptions {
   // component's mean. CHANGES the distribution.
   double sigma_scale = 1.0;
 
-  // Throws UsageError naming --temperature / --sigma-scale when out of range.
+  // Throws UsageError naming the temperature or the sigma scale when out of range.
   void validate() const;
 };
 

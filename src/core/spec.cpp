@@ -10,14 +10,14 @@ namespace mdn {
 void ModelSpec::validate() const {
   if (input_dim < 1) throw UsageError("model needs at least one input feature (D = " + std::to_string(input_dim) + ")");
   if (target_dim < 1 || target_dim > kMaxTargetDim)
-    throw UsageError("--target: " + std::to_string(target_dim) + " target columns; 1 to " +
+    throw UsageError("T = " + std::to_string(target_dim) + " target columns; 1 to " +
                      std::to_string(kMaxTargetDim) + " are supported");
   if (components < 1 || components > kMaxComponents)
-    throw UsageError("--components: K = " + std::to_string(components) + "; K must be 1 to " +
+    throw UsageError("K = " + std::to_string(components) + " mixture components; K must be 1 to " +
                      std::to_string(kMaxComponents));
-  if (hidden.empty()) throw UsageError("--hidden: at least one hidden layer width is needed (e.g. 50,50)");
+  if (hidden.empty()) throw UsageError("at least one hidden layer width is needed (e.g. 50,50)");
   for (int w : hidden)
-    if (w < 1) throw UsageError("--hidden: layer width " + std::to_string(w) + " is not a positive integer");
+    if (w < 1) throw UsageError("hidden layer width " + std::to_string(w) + " is not a positive integer");
   if (activation != "tanh") throw UsageError("activation '" + activation + "' is not supported (only tanh)");
   if (!(log_sigma_min < log_sigma_max))
     throw UsageError("log-sigma bounds must satisfy min < max (got " + std::to_string(log_sigma_min) + ", " +

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "core/permutation.hpp"
 #include "cpu/network.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/detail/adam_math.hpp"
@@ -98,13 +99,15 @@ class CpuBackend final : public Backend {
     check_xt(x, t);
     train_x_ = x;
     train_t_ = t;
+    order_.clear();
   }
 
   EpochStats train_epoch(const EpochConfig& config) override {
     const int rows = train_x_.rows;
     if (rows == 0) throw Error("train_epoch: no training data was set");
-    if (config.batch_size < 1) throw UsageError("--batch-size must be at least 1");
-    const std::vector<int> order = shuffled_indices(rows, config.shuffle_seed);
+    if (config.batch_size < 1) throw UsageError("batch size must be at least 1");
+    order_ = detail::random_permutation(rows, config.shuffle_seed);
+    const std::vector<int>& order = order_;
 
     EpochStats stats;
     double loss_sum = 0.0;
@@ -130,6 +133,9 @@ class CpuBackend final : public Backend {
     return stats;
   }
 
+  // TEST HOOK (Backend::last_epoch_order): the order gather() read.
+  std::vector<int> last_epoch_order() const override { return order_; }
+
  private:
   void reset_optimizer() {
     adam_.m.assign(layout_.total, 0.0f);
@@ -140,15 +146,6 @@ class CpuBackend final : public Backend {
   void check_x(const Matrix& x) const { check_batch(spec_, x); }
   void check_xt(const Matrix& x, const Matrix& t) const { check_batch(spec_, x, t); }
 
-  // Fisher-Yates with a 64-bit Mersenne Twister: the permutation depends on
-  // the seed alone (not on the standard library's distributions).
-  static std::vector<int> shuffled_indices(int rows, std::uint64_t seed) {
-    std::vector<int> order(rows);
-    std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 rng(seed);
-    for (int i = rows - 1; i > 0; --i) std::swap(order[i], order[int(rng() % std::uint64_t(i + 1))]);
-    return order;
-  }
 
   void gather(const std::vector<int>& order, int begin, int n) {
     batch_x_.rows = n;
@@ -170,6 +167,7 @@ class CpuBackend final : public Backend {
   OptimizerState adam_;
   cpu::NetworkWorkspace<float> ws_;
   Matrix train_x_, train_t_, batch_x_, batch_t_;
+  std::vector<int> order_;  // the last epoch's row order
   std::vector<float> grad_;
 };
 

@@ -67,6 +67,11 @@ namespace {
 constexpr int kEvalChunk = 8192;                          // rows per forward/mean_nll chunk (at least)
 constexpr std::size_t kCublasWorkspaceBytes = 32u << 20;  // cuBLAS's own default on Hopper
 constexpr std::size_t kMaxCachedGraphs = 8;
+// Out of memory while placing the training set on the device (inputs,
+// targets and the shuffle's per-row buffers stay there whole for training).
+constexpr const char kTrainingSetAdvice[] =
+    "the training set does not fit in GPU memory (it is kept on the device whole while training; a smaller "
+    "--batch-size does not help): train on the CPU with --device cpu, or on fewer rows";
 
 const ModelSpec& validated(const ModelSpec& spec) {
   spec.validate();
@@ -261,17 +266,20 @@ class CudaBackendImpl final : public CudaBackend {
       graphs_.clear();        // graphs point at them
       train_rows_ = 0;        // until every buffer below exists
       const std::size_t r = std::size_t(rows);
-      train_x_.reallocate(r * spec_.input_dim, "the training inputs");
-      train_t_.reallocate(r * spec_.target_dim, "the training targets");
-      iota_.reallocate(r, "the row indices");
-      order_.reallocate(r, "the epoch's row order");
-      keys_.reallocate(r, "the shuffle keys");
-      sorted_keys_.reallocate(r, "the sorted shuffle keys");
+      // These hold the whole training set: a smaller batch cannot help.
+      const char* advice = kTrainingSetAdvice;
+      train_x_.reallocate(r * spec_.input_dim, "the training inputs", advice);
+      train_t_.reallocate(r * spec_.target_dim, "the training targets", advice);
+      iota_.reallocate(r, "the row indices", advice);
+      order_.reallocate(r, "the epoch's row order", advice);
+      keys_.reallocate(r, "the shuffle keys", advice);
+      sorted_keys_.reallocate(r, "the sorted shuffle keys", advice);
       // Never 0 bytes: CUB reads a null scratch pointer as a size query.
-      sort_temp_.reallocate(std::max<std::size_t>(shuffle_temp_bytes(rows), 16), "the shuffle's scratch");
+      sort_temp_.reallocate(std::max<std::size_t>(shuffle_temp_bytes(rows), 16), "the shuffle's scratch", advice);
       launch_iota(iota_.data(), rows, stream());
       train_rows_ = rows;
     }
+    epoch_ran_ = false;
     train_x_.upload(x.data.data(), x.size(), stream());
     train_t_.upload(t.data.data(), t.size(), stream());
     // The identity order until the first epoch shuffles (train_step uses it).
@@ -281,7 +289,7 @@ class CudaBackendImpl final : public CudaBackend {
 
   EpochStats train_epoch(const EpochConfig& config) override {
     if (train_rows_ == 0) throw Error("train_epoch: no training data was set");
-    if (config.batch_size < 1) throw UsageError("--batch-size must be at least 1");
+    if (config.batch_size < 1) throw UsageError("batch size must be at least 1");
     activate();
     const int batch = std::min(config.batch_size, train_rows_);
     ensure_capacity(batch);
@@ -295,6 +303,7 @@ class CudaBackendImpl final : public CudaBackend {
       for (int b = 0; b < full_batches; ++b) step.launch(stream());
     }
     if (last_batch > 0) graph_for(last_batch).launch(stream());
+    epoch_ran_ = true;
     const StepState state = read_state();
     EpochStats stats;
     stats.samples = state.samples;
@@ -328,6 +337,17 @@ class CudaBackendImpl final : public CudaBackend {
     else
       enqueue_step(n, state_.data());
     return read_state().batch_loss;
+  }
+
+  // TEST HOOK (Backend::last_epoch_order): the row order the last epoch's
+  // gather read, as it is on the device.
+  std::vector<int> last_epoch_order() const override {
+    if (!epoch_ran_) return {};
+    activate();
+    std::vector<int> order(static_cast<std::size_t>(train_rows_));
+    order_.download(order.data(), order.size(), stream());
+    stream_.synchronize();
+    return order;
   }
 
   double time_train_steps(int batch, int steps, const AdamConfig& adam) override {
@@ -416,6 +436,7 @@ class CudaBackendImpl final : public CudaBackend {
 
   // The epoch's order: sort the row indices by 64-bit Philox keys of `seed`.
   void shuffle(std::uint64_t seed) {
+    epoch_ran_ = false;  // train_epoch sets it once its minibatches are queued
     curand_.generate_bits(seed, reinterpret_cast<unsigned int*>(keys_.data()), 2 * std::size_t(train_rows_));
     launch_sort_rows_by_keys(keys_.data(), sorted_keys_.data(), iota_.data(), order_.data(), train_rows_,
                              sort_temp_.data(), sort_temp_.size(), stream());
@@ -435,9 +456,11 @@ class CudaBackendImpl final : public CudaBackend {
     // than as an invalidated capture. The warm-up uses a scratch state that
     // is marked failed, so finish_step skips the update: the parameters, the
     // Adam moments and the real state are left untouched.
-    StepState scratch{};
-    scratch.failed = 1;
-    warm_up_state_.upload(&scratch, 1, stream());
+    // The host source is a member: cudaMemcpyAsync may read it after this
+    // function returns (nothing here synchronises the stream).
+    warm_up_host_ = StepState{};
+    warm_up_host_.failed = 1;
+    warm_up_state_.upload(&warm_up_host_, 1, stream());
     enqueue_step(n, warm_up_state_.data());
     CudaGraph graph = CudaGraph::capture(stream(), [this, n] { enqueue_step(n, state_.data()); });
     return graphs_.emplace(n, std::move(graph)).first->second;
@@ -517,6 +540,7 @@ class CudaBackendImpl final : public CudaBackend {
   DeviceBuffer<float> params_, dL_dparams_, adam_m_, adam_v_;
   DeviceBuffer<StepState> state_;
   DeviceBuffer<StepState> warm_up_state_;
+  StepState warm_up_host_{};  // source of warm_up_state_'s upload; outlives the copy
   DeviceBuffer<AdamHyper> hyper_;
   AdamHyper hyper_host_{};
   DeviceBuffer<double> loss_partials_, sq_partials_;
@@ -527,6 +551,7 @@ class CudaBackendImpl final : public CudaBackend {
   DeviceBuffer<double> bias_partials_;
 
   int train_rows_ = 0;
+  bool epoch_ran_ = false;  // order_ holds an epoch's order (last_epoch_order)
   DeviceBuffer<float> train_x_, train_t_;
   DeviceBuffer<int> iota_, order_;
   DeviceBuffer<std::uint64_t> keys_, sorted_keys_;

@@ -22,11 +22,11 @@ namespace {
 // ~(4 (K + 2KT) + 8 T (2 + L) + 4 T) bytes x 2^20 (about 2.2 GiB at K = 32,
 // T = 8 without levels; a few hundred MiB for common models).
 constexpr std::int64_t kMaxRowsPerLaunch = std::int64_t(1) << 20;
-constexpr const char kAdvice[] = "try a smaller --chunk-rows";
+constexpr const char kAdvice[] = "try fewer rows per chunk";
 
 int select_device(int device) {
   const int count = cuda::device_count();
-  if (count == 0) throw Error("GPU predictive statistics: no CUDA device is present (use --device cpu)");
+  if (count == 0) throw Error("GPU predictive statistics: no CUDA device is present (use the CPU device)");
   if (device < 0 || device >= count)
     throw Error("GPU predictive statistics: device " + std::to_string(device) + " does not exist (" +
                 std::to_string(count) + " present)");

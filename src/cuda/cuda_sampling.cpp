@@ -20,11 +20,11 @@ constexpr std::size_t kMaxLaunchOutputFloats = std::size_t(1) << 26;
 
 // What the sampler's out-of-memory errors suggest: the device buffers hold
 // one chunk of rows (and its draws).
-constexpr const char kSamplingAdvice[] = "try a smaller --chunk-rows (or fewer --samples)";
+constexpr const char kSamplingAdvice[] = "try fewer rows per chunk (or fewer samples per row)";
 
 int select_device(int device) {
   const int count = device_count();
-  if (count == 0) throw Error("GPU sampling: no CUDA device is present (use --device cpu)");
+  if (count == 0) throw Error("GPU sampling: no CUDA device is present (use the CPU device)");
   if (device < 0 || device >= count)
     throw Error("GPU sampling: device " + std::to_string(device) + " does not exist (" + std::to_string(count) +
                 " present)");
@@ -36,7 +36,7 @@ int select_device(int device) {
 SampleLaunch make_sample_launch(const ModelSpec& spec, const Standardizer& stats, int samples,
                                 const SampleOptions& options) {
   options.validate();
-  if (samples < 1) throw UsageError("--samples must be at least 1");
+  if (samples < 1) throw UsageError("samples per row must be at least 1");
   const int K = spec.components, T = spec.target_dim;
   if (K < 1 || K > kMaxComponents || T < 1 || T > kMaxTargetDim)
     throw Error("GPU sampling supports K <= " + std::to_string(kMaxComponents) + " and T <= " +
@@ -96,7 +96,7 @@ void CudaSampler::sample(const Matrix& z, const Standardizer& stats, int samples
   if (z.rows == 0) return;
   const std::size_t per_row = std::size_t(samples) * T;
   if (per_row > cuda::kMaxLaunchOutputFloats)
-    throw UsageError("--samples " + std::to_string(samples) + " is too many for the GPU sampler (at most " +
+    throw UsageError(std::to_string(samples) + " samples per row are too many for the GPU sampler (at most " +
                      std::to_string(cuda::kMaxLaunchOutputFloats / T) + " per row)");
   const std::int64_t chunk = std::min<std::int64_t>(z.rows, std::int64_t(cuda::kMaxLaunchOutputFloats / per_row));
   MDN_CUDA_CHECK(cudaSetDevice(s.device));

@@ -1,7 +1,7 @@
 // DeviceBuffer<T>: move-only owner of `count` T in device memory. The one
 // place device memory is allocated (device_allocate, in device_buffer.cu);
 // an allocation failure is an mdn::Error naming the buffer and its size and
-// ending with advice (a smaller --batch-size unless the caller says
+// ending with advice (a smaller batch size unless the caller says
 // otherwise). The destructor never throws.
 #pragma once
 #include <cuda_runtime.h>
@@ -12,7 +12,7 @@
 namespace mdn::cuda {
 
 // What an out-of-memory message suggests unless the allocation says otherwise.
-inline constexpr const char kSmallerBatchAdvice[] = "try a smaller --batch-size (or a smaller model)";
+inline constexpr const char kSmallerBatchAdvice[] = "try a smaller batch size (or a smaller model)";
 
 // cudaMalloc with a clear out-of-memory message naming `what`, ending with `advice`.
 void* device_allocate(std::size_t bytes, const char* what, const char* advice = kSmallerBatchAdvice);

@@ -54,7 +54,7 @@ std::string gnuplot_script(const std::vector<Picture>& pictures) {
       "set border lc rgb '#404040'\n"
       "set key samplen 2\n";
   std::string g =
-      "# Written by `mdn eval --report`: draws the report's pictures from the *.dat\n"
+      "# Written with mdn's evaluation report: draws the report's pictures from the *.dat\n"
       "# files beside it. To redraw by hand: cd into this directory, gnuplot report.gp\n"
       "set encoding utf8\n"
       // noenhanced: column names like 'Wind_Speed^2' are printed as written.

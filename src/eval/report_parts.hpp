@@ -1,4 +1,4 @@
-// Pieces of the `mdn eval --report` directory, shared by report*.cpp:
+// Pieces of the evaluation report directory, shared by report*.cpp:
 // each picture writes its own data file and says how gnuplot draws it;
 // report.cpp runs gnuplot once over all of them and writes index.html.
 #pragma once

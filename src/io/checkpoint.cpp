@@ -4,8 +4,8 @@
 #include <map>
 #include <string>
 
-#include "io/json.hpp"
 #include "io/model_file.hpp"
+#include "io/strict_json.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
@@ -21,26 +21,26 @@ const std::vector<std::string> kExtraNames = {"mdn.checkpoint.best_params", "mdn
 // 64-bit seeds travel as decimal strings: a JSON number holds only 53 bits.
 Json options_json(const TrainOptions& o) {
   Json j = Json::object();
-  j.set("epochs", o.epochs);
-  j.set("batch_size", o.batch_size);
-  j.set("lr", Json::from_float(o.lr));
-  j.set("val_fraction", Json::from_float(o.val_fraction));
-  j.set("patience", o.patience);
-  j.set("clip_norm", Json::from_float(o.clip_norm));
-  j.set("seed", std::to_string(o.seed));
-  j.set("max_rollbacks", o.max_rollbacks);
-  j.set("checkpoint_every", o.checkpoint_every);
+  j["epochs"] = o.epochs;
+  j["batch_size"] = o.batch_size;
+  j["lr"] = io::json_float(o.lr);
+  j["val_fraction"] = io::json_float(o.val_fraction);
+  j["patience"] = o.patience;
+  j["clip_norm"] = io::json_float(o.clip_norm);
+  j["seed"] = std::to_string(o.seed);
+  j["max_rollbacks"] = o.max_rollbacks;
+  j["checkpoint_every"] = o.checkpoint_every;
   // Since issue 14 (a checkpoint without them was trained at a constant rate).
-  j.set("steps", std::int64_t(o.steps));
-  j.set("schedule", o.schedule == LrSchedule::Cosine ? "cosine" : "constant");
-  j.set("warmup_fraction", Json::from_float(o.warmup_fraction));
-  j.set("min_lr_fraction", Json::from_float(o.min_lr_fraction));
-  j.set("weight_decay", Json::from_float(o.weight_decay));
-  j.set("calibrate", o.calibrate);
-  j.set("ensemble", o.ensemble);
+  j["steps"] = std::int64_t(o.steps);
+  j["schedule"] = o.schedule == LrSchedule::Cosine ? "cosine" : "constant";
+  j["warmup_fraction"] = io::json_float(o.warmup_fraction);
+  j["min_lr_fraction"] = io::json_float(o.min_lr_fraction);
+  j["weight_decay"] = io::json_float(o.weight_decay);
+  j["calibrate"] = o.calibrate;
+  j["ensemble"] = o.ensemble;
   Json steps = Json::array();
-  for (float h : o.grid_steps) steps.push_back(Json::from_float(h));
-  j.set("grid_steps", std::move(steps));
+  for (float h : o.grid_steps) steps.push_back(io::json_float(h));
+  j["grid_steps"] = std::move(steps);
   return j;
 }
 
@@ -50,26 +50,27 @@ class Reader {
   [[noreturn]] void fail(const std::string& what) const { throw Error(path_ + ": corrupt checkpoint: " + what); }
 
   const Json& field(const Json& obj, const char* key) const {
-    const Json* v = obj.find(key);
+    const Json* v = io::find_member(obj, key);
     if (!v) fail(std::string("\"") + key + "\" is missing");
     return *v;
   }
   int integer(const Json& obj, const char* key) const {
     int v = 0;
-    if (!field(obj, key).get_int(v)) fail(std::string("\"") + key + "\" is not an integer");
+    if (!io::get_int(field(obj, key), v)) fail(std::string("\"") + key + "\" is not an integer");
     return v;
   }
   double number(const Json& obj, const char* key) const {
     const Json& v = field(obj, key);
     if (!v.is_number()) fail(std::string("\"") + key + "\" is not a number");
-    return v.as_number();
+    return v.get<double>();
   }
   std::uint64_t seed(const Json& obj) const {
     const Json& v = field(obj, "seed");
-    if (!v.is_string() || v.as_string().empty() || v.as_string().find_first_not_of("0123456789") != std::string::npos)
+    const std::string digits = v.is_string() ? v.get<std::string>() : "";
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
       fail("\"seed\" is not a decimal string");
     try {
-      return std::stoull(v.as_string());
+      return std::stoull(digits);
     } catch (const std::exception&) {
       fail("\"seed\" is out of range");
     }
@@ -83,14 +84,14 @@ class Reader {
 
 void save_checkpoint(const Checkpoint& c, const std::string& path) {
   Json state = Json::object();
-  state.set("version", kCheckpointVersion);
-  state.set("epoch", c.state.epoch);
-  state.set("lr", Json::from_float(c.state.lr));
-  state.set("rollbacks", c.state.rollbacks);
-  state.set("best_val", std::isfinite(c.state.best_val) ? Json(c.state.best_val) : Json(nullptr));
-  state.set("since_best", c.state.since_best);
-  state.set("adam_step", std::int64_t(c.state.optimizer.step));
-  state.set("options", options_json(c.options));
+  state["version"] = kCheckpointVersion;
+  state["epoch"] = c.state.epoch;
+  state["lr"] = io::json_float(c.state.lr);
+  state["rollbacks"] = c.state.rollbacks;
+  state["best_val"] = std::isfinite(c.state.best_val) ? Json(c.state.best_val) : Json(nullptr);
+  state["since_best"] = c.state.since_best;
+  state["adam_step"] = std::int64_t(c.state.optimizer.step);
+  state["options"] = options_json(c.options);
 
   // An ensemble in progress: the finished members' kept weights, then the
   // current member's weights, as an ensemble of member + 1 networks.
@@ -103,7 +104,7 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
                       {{kExtraNames[0], c.state.best_params},
                        {kExtraNames[1], c.state.optimizer.m},
                        {kExtraNames[2], c.state.optimizer.v}},
-                      {{kCheckpointKey, state.dump()}});
+                      {{kCheckpointKey, io::dump_json(state)}});
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
@@ -115,7 +116,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   } catch (const Error& e) {
     // A plain model file lacks the checkpoint tensors: say so in plain words.
     if (std::string(e.what()).find("is missing (is this a training checkpoint?)") != std::string::npos)
-      throw Error(path + ": a model file, not a training checkpoint (write one with --checkpoint-every)");
+      throw Error(path + ": a model file, not a training checkpoint (a checkpoint is written during training)");
     throw;
   }
   const Reader r(path);
@@ -123,8 +124,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (it == metadata.end()) r.fail("metadata \"mdn.checkpoint\" is missing");
   Json state;
   try {
-    state = Json::parse(it->second);
-  } catch (const io::JsonError& e) {
+    state = io::parse_json(it->second);
+  } catch (const Error& e) {
     r.fail(std::string("metadata \"mdn.checkpoint\" is not valid JSON (") + e.what() + ")");
   }
   if (!state.is_object()) r.fail("metadata \"mdn.checkpoint\" is not an object");
@@ -167,26 +168,27 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.options.checkpoint_every = r.integer(o, "checkpoint_every");
   // Schedule fields: absent in checkpoints written before them, which were
   // trained at a constant rate.
-  c.options.steps = o.find("steps") ? r.integer(o, "steps") : 0;
+  const auto has = [&](const char* key) { return io::find_member(o, key) != nullptr; };
+  c.options.steps = has("steps") ? r.integer(o, "steps") : 0;
   c.options.schedule = LrSchedule::Constant;
-  if (const Json* sched = o.find("schedule")) {
-    if (!sched->is_string() || (sched->as_string() != "cosine" && sched->as_string() != "constant"))
-      r.fail("\"schedule\" is not \"cosine\" or \"constant\"");
-    c.options.schedule = sched->as_string() == "cosine" ? LrSchedule::Cosine : LrSchedule::Constant;
+  if (const Json* sched = io::find_member(o, "schedule")) {
+    const std::string name = sched->is_string() ? sched->get<std::string>() : "";
+    if (name != "cosine" && name != "constant") r.fail("\"schedule\" is not \"cosine\" or \"constant\"");
+    c.options.schedule = name == "cosine" ? LrSchedule::Cosine : LrSchedule::Constant;
   }
-  c.options.warmup_fraction = o.find("warmup_fraction") ? float(r.number(o, "warmup_fraction")) : 0.0f;
-  c.options.min_lr_fraction = o.find("min_lr_fraction") ? float(r.number(o, "min_lr_fraction")) : 1.0f;
-  c.options.weight_decay = o.find("weight_decay") ? float(r.number(o, "weight_decay")) : 0.0f;
-  if (const Json* cal = o.find("calibrate")) {
-    if (!cal->is_bool()) r.fail("\"calibrate\" is not true or false");
-    c.options.calibrate = cal->as_bool();
+  c.options.warmup_fraction = has("warmup_fraction") ? float(r.number(o, "warmup_fraction")) : 0.0f;
+  c.options.min_lr_fraction = has("min_lr_fraction") ? float(r.number(o, "min_lr_fraction")) : 1.0f;
+  c.options.weight_decay = has("weight_decay") ? float(r.number(o, "weight_decay")) : 0.0f;
+  if (const Json* cal = io::find_member(o, "calibrate")) {
+    if (!cal->is_boolean()) r.fail("\"calibrate\" is not true or false");
+    c.options.calibrate = cal->get<bool>();
   }
-  c.options.ensemble = o.find("ensemble") ? r.integer(o, "ensemble") : 1;
-  if (const Json* steps = o.find("grid_steps")) {
+  c.options.ensemble = has("ensemble") ? r.integer(o, "ensemble") : 1;
+  if (const Json* steps = io::find_member(o, "grid_steps")) {
     if (!steps->is_array()) r.fail("\"grid_steps\" is not an array");
-    for (const Json& h : steps->as_array()) {
+    for (const Json& h : *steps) {
       if (!h.is_number()) r.fail("\"grid_steps\" holds a non-number");
-      c.options.grid_steps.push_back(float(h.as_number()));
+      c.options.grid_steps.push_back(float(h.get<double>()));
     }
   }
   if (c.options.ensemble < 1 || c.state.member >= c.options.ensemble) r.fail("\"ensemble\" does not match its members");

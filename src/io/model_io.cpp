@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "io/json.hpp"
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
+#include "io/strict_json.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/error.hpp"
 
@@ -130,7 +130,7 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
 
 Json float_array(const std::vector<float>& v) {
   Json a = Json::array();
-  for (const float x : v) a.push_back(Json::from_float(x));
+  for (const float x : v) a.push_back(io::json_float(x));
   return a;
 }
 
@@ -138,13 +138,7 @@ Json float_array(const std::vector<float>& v) {
 // so they are written as null and read back as NaN.
 Json history_array(const std::vector<float>& v) {
   Json a = Json::array();
-  for (const float x : v) a.push_back(std::isfinite(x) ? Json::from_float(x) : Json());
-  return a;
-}
-
-Json string_array(const std::vector<std::string>& v) {
-  Json a = Json::array();
-  for (const auto& s : v) a.push_back(Json(s));
+  for (const float x : v) a.push_back(std::isfinite(x) ? io::json_float(x) : Json());
   return a;
 }
 
@@ -200,48 +194,46 @@ void validate_for_save(const Model& model, const std::string& path) {
 
 std::map<std::string, std::string> build_metadata(const Model& model) {
   const ModelSpec& spec = model.spec;
-  Json hidden = Json::array();
-  for (const int w : spec.hidden) hidden.push_back(Json(w));
   Json spec_json = Json::object();
-  spec_json.set("input_dim", Json(spec.input_dim));
-  spec_json.set("target_dim", Json(spec.target_dim));
-  spec_json.set("components", Json(spec.components));
-  spec_json.set("hidden", std::move(hidden));
-  spec_json.set("activation", Json(spec.activation));
-  spec_json.set("log_sigma_min", Json::from_float(spec.log_sigma_min));
-  spec_json.set("log_sigma_max", Json::from_float(spec.log_sigma_max));
+  spec_json["input_dim"] = spec.input_dim;
+  spec_json["target_dim"] = spec.target_dim;
+  spec_json["components"] = spec.components;
+  spec_json["hidden"] = spec.hidden;
+  spec_json["activation"] = spec.activation;
+  spec_json["log_sigma_min"] = io::json_float(spec.log_sigma_min);
+  spec_json["log_sigma_max"] = io::json_float(spec.log_sigma_max);
 
   Json stats = Json::object();
-  stats.set("x_mean", float_array(model.stats.x_mean));
-  stats.set("x_scale", float_array(model.stats.x_scale));
-  stats.set("t_mean", float_array(model.stats.t_mean));
-  stats.set("t_scale", float_array(model.stats.t_scale));
+  stats["x_mean"] = float_array(model.stats.x_mean);
+  stats["x_scale"] = float_array(model.stats.x_scale);
+  stats["t_mean"] = float_array(model.stats.t_mean);
+  stats["t_scale"] = float_array(model.stats.t_scale);
 
   Json history = Json::object();
-  history.set("train_nll", history_array(model.history.train_nll));
-  history.set("val_nll", history_array(model.history.val_nll));
-  history.set("best_epoch", Json(model.history.best_epoch));
+  history["train_nll"] = history_array(model.history.train_nll);
+  history["val_nll"] = history_array(model.history.val_nll);
+  history["best_epoch"] = model.history.best_epoch;
 
   std::map<std::string, std::string> out = {
       {kFormatKey, kFormatValue},
       {kVersionKey, std::to_string(kModelFormatVersion)},
-      {kSpecKey, spec_json.dump()},
-      {kFeaturesKey, string_array(model.feature_names).dump()},
-      {kTargetsKey, string_array(model.target_names).dump()},
-      {kStandardizerKey, stats.dump()},
-      {kHistoryKey, history.dump()},
+      {kSpecKey, io::dump_json(spec_json)},
+      {kFeaturesKey, io::dump_json(Json(model.feature_names))},
+      {kTargetsKey, io::dump_json(Json(model.target_names))},
+      {kStandardizerKey, io::dump_json(stats)},
+      {kHistoryKey, io::dump_json(history)},
   };
   if (model.calibration.applied()) {
     // Informative: the shifts are already in the head biases.
     Json c = Json::object();
-    c.set("log_sigma_shift", float_array(model.calibration.log_sigma_shift));
-    c.set("val_nll_before", Json(model.calibration.val_nll_before));
-    c.set("val_nll_after", Json(model.calibration.val_nll_after));
-    c.set("rows", Json(std::int64_t(model.calibration.rows)));
-    out[kCalibrationKey] = c.dump();
+    c["log_sigma_shift"] = float_array(model.calibration.log_sigma_shift);
+    c["val_nll_before"] = model.calibration.val_nll_before;
+    c["val_nll_after"] = model.calibration.val_nll_after;
+    c["rows"] = std::int64_t(model.calibration.rows);
+    out[kCalibrationKey] = io::dump_json(c);
   }
   if (model.members > 1) out[kMembersKey] = std::to_string(model.members);
-  if (!model.grid_step.empty()) out[kGridKey] = float_array(model.grid_step).dump();
+  if (!model.grid_step.empty()) out[kGridKey] = io::dump_json(float_array(model.grid_step));
   return out;
 }
 
@@ -265,7 +257,7 @@ class Loader {
     if (meta(kGridKey)) {
       const Json g = parse_meta(kGridKey);
       Json wrapper = Json::object();
-      wrapper.set("steps", g);
+      wrapper["steps"] = g;
       model.grid_step = float_list(wrapper, "the grid (metadata \"mdn.grid\")", "steps", false);
       if (int(model.grid_step.size()) != model.spec.target_dim)
         fail("corrupt mdn model file: metadata \"mdn.grid\" needs one step per target");
@@ -296,8 +288,8 @@ class Loader {
 
   Json parse_meta(const char* key) const {
     try {
-      return Json::parse(require_meta(key));
-    } catch (const io::JsonError& e) {
+      return io::parse_json(require_meta(key));
+    } catch (const Error& e) {
       fail(std::string("corrupt mdn model file: metadata \"") + key + "\" is not valid JSON (" + e.what() + ")");
     }
   }
@@ -327,22 +319,22 @@ class Loader {
   // Object members; keys outside `allowed` are refused (an unknown key in the
   // spec or the statistics could change what the weights mean).
   void check_keys(const Json& obj, const char* what, std::initializer_list<const char*> allowed) const {
-    for (const auto& member : obj.as_object()) {
+    for (const auto& member : obj.items()) {
       bool known = false;
-      for (const char* a : allowed) known = known || member.first == a;
-      if (!known) fail(std::string("corrupt mdn model file: unknown key \"") + member.first + "\" in " + what);
+      for (const char* a : allowed) known = known || member.key() == a;
+      if (!known) fail(std::string("corrupt mdn model file: unknown key \"") + member.key() + "\" in " + what);
     }
   }
 
   const Json& field(const Json& obj, const char* what, const char* key) const {
-    const Json* value = obj.find(key);
+    const Json* value = io::find_member(obj, key);
     if (!value) fail(std::string("corrupt mdn model file: ") + what + " has no \"" + key + "\"");
     return *value;
   }
 
   int int_field(const Json& obj, const char* what, const char* key) const {
     int v = 0;
-    if (!field(obj, what, key).get_int(v))
+    if (!io::get_int(field(obj, what, key), v))
       fail(std::string("corrupt mdn model file: ") + what + " \"" + key + "\" is not an integer");
     return v;
   }
@@ -350,9 +342,9 @@ class Loader {
   // A number that is a finite float (null allowed, as NaN, where `null_is_nan`).
   float to_float(const Json& value, const std::string& where, bool null_is_nan) const {
     if (null_is_nan && value.is_null()) return NAN;
-    if (!value.is_number()) fail("corrupt mdn model file: " + where + " is " + io::json_type_name(value.type()) +
+    if (!value.is_number()) fail("corrupt mdn model file: " + where + " is " + io::json_type_name(value) +
                                  ", not a number");
-    const double d = value.as_number();
+    const double d = value.get<double>();
     // Below 2^128 - 2^103 a double rounds to a finite float (FLT_MAX itself is
     // written as 3.4028235e+38, slightly above FLT_MAX as a double).
     constexpr double kFloatOverflow = 0x1.ffffffp127;
@@ -365,8 +357,8 @@ class Loader {
     if (!arr.is_array())
       fail(std::string("corrupt mdn model file: ") + what + " \"" + key + "\" is not an array");
     std::vector<float> out;
-    for (std::size_t i = 0; i < arr.as_array().size(); ++i)
-      out.push_back(to_float(arr.as_array()[i], std::string(what) + " " + key + "[" + std::to_string(i) + "]",
+    for (std::size_t i = 0; i < arr.size(); ++i)
+      out.push_back(to_float(arr[i], std::string(what) + " " + key + "[" + std::to_string(i) + "]",
                              null_is_nan));
     return out;
   }
@@ -384,15 +376,15 @@ class Loader {
     const Json& hidden = field(spec_json, what, "hidden");
     if (!hidden.is_array()) fail(std::string("corrupt mdn model file: ") + what + " \"hidden\" is not an array");
     spec.hidden.clear();
-    for (const Json& w : hidden.as_array()) {
+    for (const Json& w : hidden) {
       int width = 0;
-      if (!w.get_int(width)) fail(std::string("corrupt mdn model file: ") + what + " \"hidden\" holds a non-integer");
+      if (!io::get_int(w, width)) fail(std::string("corrupt mdn model file: ") + what + " \"hidden\" holds a non-integer");
       spec.hidden.push_back(width);
     }
     const Json& activation = field(spec_json, what, "activation");
     if (!activation.is_string())
       fail(std::string("corrupt mdn model file: ") + what + " \"activation\" is not a string");
-    spec.activation = activation.as_string();
+    spec.activation = activation.get<std::string>();
     spec.log_sigma_min = to_float(field(spec_json, what, "log_sigma_min"), "spec log_sigma_min", false);
     spec.log_sigma_max = to_float(field(spec_json, what, "log_sigma_max"), "spec log_sigma_max", false);
     try {
@@ -407,9 +399,9 @@ class Loader {
     const Json list = parse_meta(key);
     if (!list.is_array()) fail(std::string("corrupt mdn model file: metadata \"") + key + "\" is not a JSON array");
     std::vector<std::string> names;
-    for (const Json& n : list.as_array()) {
+    for (const Json& n : list) {
       if (!n.is_string()) fail(std::string("corrupt mdn model file: metadata \"") + key + "\" holds a non-string");
-      names.push_back(n.as_string());
+      names.push_back(n.get<std::string>());
     }
     if (names.size() != expected)
       fail(std::string("corrupt mdn model file: metadata \"") + key + "\" lists " + std::to_string(names.size()) +
@@ -469,12 +461,12 @@ class Loader {
     model.calibration.log_sigma_shift = float_list(c, what, "log_sigma_shift", false);
     if (int(model.calibration.log_sigma_shift.size()) != model.spec.target_dim)
       fail(std::string("corrupt mdn model file: ") + what + " needs one shift per target");
-    const Json* before = c.find("val_nll_before");
-    const Json* after = c.find("val_nll_after");
-    const Json* rows = c.find("rows");
-    if (before && before->is_number()) model.calibration.val_nll_before = before->as_number();
-    if (after && after->is_number()) model.calibration.val_nll_after = after->as_number();
-    if (rows && rows->is_number()) model.calibration.rows = (long long)rows->as_number();
+    const Json* before = io::find_member(c, "val_nll_before");
+    const Json* after = io::find_member(c, "val_nll_after");
+    const Json* rows = io::find_member(c, "rows");
+    if (before && before->is_number()) model.calibration.val_nll_before = before->get<double>();
+    if (after && after->is_number()) model.calibration.val_nll_after = after->get<double>();
+    if (rows && rows->is_number()) model.calibration.rows = (long long)rows->get<double>();
   }
 
   int read_members() const {
@@ -507,7 +499,7 @@ class Loader {
       for (const std::string& name : extra_names_) expected = expected || name == info.name;
       if (expected) continue;
       if (meta(kCheckpointKey))
-        fail("this is a training checkpoint, not a model file (continue it with mdn train --resume)");
+        fail("this is a training checkpoint, not a model file (resume training from it to get a model)");
       fail("corrupt mdn model file: unexpected tensor '" + info.name + "' (not part of this spec)");
     }
     for (const std::string& name : extra_names_) {

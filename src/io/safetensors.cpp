@@ -8,7 +8,7 @@
 #include <ostream>
 #include <set>
 
-#include "io/json.hpp"
+#include "io/strict_json.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn::io {
@@ -87,11 +87,7 @@ std::vector<float> f32_from_le_bytes(std::string_view bytes) {
 void write_safetensors(std::ostream& out, const std::vector<TensorBytes>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   Json header = Json::object();
-  if (!metadata.empty()) {
-    Json meta = Json::object();
-    for (const auto& [key, value] : metadata) meta.set(key, Json(value));
-    header.set("__metadata__", std::move(meta));
-  }
+  if (!metadata.empty()) header["__metadata__"] = metadata;  // std::map: keys in sorted order
   std::set<std::string> names;
   std::uint64_t offset = 0;
   for (const auto& t : tensors) {
@@ -103,19 +99,16 @@ void write_safetensors(std::ostream& out, const std::vector<TensorBytes>& tensor
     if (!tensor_bytes(t.shape, element_size, nbytes) || nbytes != t.bytes.size())
       throw Error("safetensors: tensor '" + t.name + "': " + std::to_string(t.bytes.size()) +
                   " bytes of data do not match shape " + shape_string(t.shape) + " of " + t.dtype);
-    Json shape = Json::array();
-    for (const std::uint64_t d : t.shape) shape.push_back(Json(d));
-    Json info = Json::object();
-    info.set("dtype", Json(t.dtype));
-    info.set("shape", std::move(shape));
-    info.set("data_offsets", Json(Json::Array{Json(offset), Json(offset + nbytes)}));
-    header.set(t.name, std::move(info));
+    Json& info = header[t.name];
+    info["dtype"] = t.dtype;
+    info["shape"] = t.shape;
+    info["data_offsets"] = Json::array({offset, offset + nbytes});
     offset += nbytes;
   }
   std::string text;
   try {
-    text = header.dump();
-  } catch (const JsonError& e) {
+    text = dump_json(header);
+  } catch (const Error& e) {
     throw Error(std::string("safetensors: cannot write the header: ") + e.what());
   }
   // Pad with spaces as the reference writer does, so the buffer starts at a
@@ -166,46 +159,47 @@ void SafetensorsReader::fail(const std::string& what) const { throw Error(path_ 
 void SafetensorsReader::parse_header(std::string_view header) {
   Json root;
   try {
-    root = Json::parse(header);
-  } catch (const JsonError& e) {
+    root = parse_json(header);
+  } catch (const Error& e) {
     fail(std::string("not a safetensors file: its header is not valid JSON (") + e.what() + ")");
   }
   if (!root.is_object())
-    fail(std::string("not a safetensors file: its header is ") + json_type_name(root.type()) +
-         ", not a JSON object");
+    fail(std::string("not a safetensors file: its header is ") + json_type_name(root) + ", not a JSON object");
 
-  for (const auto& [name, entry] : root.as_object()) {
+  for (const auto& item : root.items()) {
+    const std::string& name = item.key();
+    const Json& entry = item.value();
     if (name == "__metadata__") {
       if (!entry.is_object()) fail("corrupt safetensors header: __metadata__ is not an object");
-      for (const auto& [key, value] : entry.as_object()) {
-        if (!value.is_string())
-          fail("corrupt safetensors header: metadata \"" + key + "\" is " + json_type_name(value.type()) +
+      for (const auto& meta : entry.items()) {
+        if (!meta.value().is_string())
+          fail("corrupt safetensors header: metadata \"" + meta.key() + "\" is " + json_type_name(meta.value()) +
                ", not a string");
-        metadata_[key] = value.as_string();
+        metadata_[meta.key()] = meta.value().get<std::string>();
       }
       continue;
     }
     const std::string where = "corrupt safetensors header: tensor '" + name + "': ";
-    if (!entry.is_object()) fail(where + "entry is " + json_type_name(entry.type()) + ", not an object");
-    const Json* dtype = entry.find("dtype");
-    const Json* shape = entry.find("shape");
-    const Json* offsets = entry.find("data_offsets");
+    if (!entry.is_object()) fail(where + "entry is " + json_type_name(entry) + ", not an object");
+    const Json* dtype = find_member(entry, "dtype");
+    const Json* shape = find_member(entry, "shape");
+    const Json* offsets = find_member(entry, "data_offsets");
     if (!dtype || !dtype->is_string()) fail(where + "\"dtype\" is missing or not a string");
     if (!shape || !shape->is_array()) fail(where + "\"shape\" is missing or not an array");
-    if (!offsets || !offsets->is_array() || offsets->as_array().size() != 2)
+    if (!offsets || !offsets->is_array() || offsets->size() != 2)
       fail(where + "\"data_offsets\" is missing or not a [begin, end] pair");
 
     TensorInfo info;
     info.name = name;
-    info.dtype = dtype->as_string();
+    info.dtype = dtype->get<std::string>();
     const std::size_t element_size = safetensors_dtype_size(info.dtype);
     if (element_size == 0) fail(where + "unknown dtype \"" + info.dtype + "\"");
-    for (const Json& d : shape->as_array()) {
+    for (const Json& d : *shape) {
       std::uint64_t dim = 0;
-      if (!d.get_uint64(dim)) fail(where + "shape holds something other than a non-negative integer");
+      if (!get_uint64(d, dim)) fail(where + "shape holds something other than a non-negative integer");
       info.shape.push_back(dim);
     }
-    if (!offsets->as_array()[0].get_uint64(info.begin) || !offsets->as_array()[1].get_uint64(info.end))
+    if (!get_uint64((*offsets)[0], info.begin) || !get_uint64((*offsets)[1], info.end))
       fail(where + "data_offsets are not non-negative integers");
     if (info.end < info.begin)
       fail(where + "data_offsets [" + std::to_string(info.begin) + ", " + std::to_string(info.end) +

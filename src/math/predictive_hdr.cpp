@@ -132,7 +132,7 @@ Crossings region_above(const Marginal& g, const std::vector<double>& grid, const
 
 void validate_coverage(double coverage) {
   if (!(coverage > 0.0 && coverage < 1.0))
-    throw UsageError("--hdi: the coverage must be strictly between 0 and 1, got " + format_number(coverage));
+    throw UsageError("highest-density interval coverage must be strictly between 0 and 1, got " + format_number(coverage));
 }
 
 DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, double coverage) {

@@ -38,9 +38,9 @@ void validate_quantile_levels(const std::vector<double>& levels) {
   for (std::size_t i = 0; i < levels.size(); ++i) {
     const double p = levels[i];
     if (!(p > 0.0 && p < 1.0))
-      throw UsageError("--quantiles: every level must be strictly between 0 and 1, got " + level_text(p));
+      throw UsageError("quantile level " + level_text(p) + " is not strictly between 0 and 1");
     for (std::size_t j = 0; j < i; ++j)
-      if (levels[j] == p) throw UsageError("--quantiles: level " + level_text(p) + " is given twice");
+      if (levels[j] == p) throw UsageError("quantile level " + level_text(p) + " is given twice");
   }
 }
 

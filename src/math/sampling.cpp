@@ -16,15 +16,15 @@ using detail::format_number;
 
 void SampleOptions::validate() const {
   if (!(temperature > 0.0) || !std::isfinite(temperature))
-    throw UsageError("--temperature must be a positive number, got " + format_number(temperature));
+    throw UsageError("sampling temperature must be a positive number, got " + format_number(temperature));
   if (!(sigma_scale >= 0.0) || !std::isfinite(sigma_scale))
-    throw UsageError("--sigma-scale must be >= 0, got " + format_number(sigma_scale));
+    throw UsageError("sigma scale must be >= 0, got " + format_number(sigma_scale));
 }
 
 void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options, std::int64_t first_row,
                      float* out, int* components) {
   options.validate();
-  if (samples < 1) throw UsageError("--samples must be at least 1");
+  if (samples < 1) throw UsageError("samples per row must be at least 1");
   if (first_row < 0) throw Error("sample_mixtures: first_row must be >= 0");
   const int K = mix.K, T = mix.T;
   const float inv_tau = float(std::fmin(1.0 / options.temperature, double(detail::kMaxInverseTemperature)));
@@ -71,7 +71,7 @@ void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& 
 
 std::vector<float> sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options,
                                    std::int64_t first_row) {
-  if (samples < 1) throw UsageError("--samples must be at least 1");
+  if (samples < 1) throw UsageError("samples per row must be at least 1");
   std::vector<float> out(std::size_t(mix.rows) * samples * mix.T);
   sample_mixtures(mix, samples, options, first_row, out.data());
   return out;

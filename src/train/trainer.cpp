@@ -1,3 +1,4 @@
+#include "core/permutation.hpp"
 #include "mdn/trainer.hpp"
 
 #include <algorithm>
@@ -17,14 +18,6 @@ namespace {
 
 // Uniform in [0, 1) from the top 53 bits: portable across standard libraries.
 double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * (1.0 / 9007199254740992.0); }
-
-std::vector<int> permutation(int n, std::uint64_t seed) {
-  std::vector<int> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(seed);
-  for (int i = n - 1; i > 0; --i) std::swap(order[i], order[int(rng() % std::uint64_t(i + 1))]);
-  return order;
-}
 
 Matrix take_rows(const Matrix& m, const std::vector<int>& rows) {
   Matrix out(int(rows.size()), m.cols);
@@ -84,7 +77,7 @@ TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
   if (!(o.val_fraction >= 0.0f && o.val_fraction < 1.0f))
     throw UsageError("the validation fraction must be in [0, 1) (got " + number_text(o.val_fraction) + ")");
   if (o.patience < -1) throw UsageError("patience must be >= 0, or -1 for automatic");
-  if (!(o.clip_norm >= 0.0f)) throw UsageError("the clipping norm must be >= 0");
+  if (!(o.clip_norm >= 0.0f)) throw UsageError("gradient clipping norm must be >= 0");
   if (o.checkpoint_every < 0) throw UsageError("checkpoint_every must be >= 0");
   TrainPlan plan;
   const long long rows = std::max(1LL, train_rows);
@@ -166,7 +159,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   const int rows = data.x.rows;
   int val_rows = int(std::lround(double(options.val_fraction) * rows));
   if (options.val_fraction > 0.0f) val_rows = std::clamp(val_rows, 1, rows - 1);
-  const std::vector<int> order = permutation(rows, options.seed ^ 0x5A17u);
+  const std::vector<int> order = detail::random_permutation(rows, options.seed ^ 0x5A17u);
   const std::vector<int> train_idx(order.begin(), order.end() - val_rows);
   const std::vector<int> val_idx(order.end() - val_rows, order.end());
 
@@ -192,10 +185,10 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     const Standardizer& saved = hooks.resume_model->stats;
     if (saved.x_mean != model.stats.x_mean || saved.t_mean != model.stats.t_mean ||
         saved.x_scale != model.stats.x_scale || saved.t_scale != model.stats.t_scale)
-      throw Error("--resume: the checkpoint was made on different data or with another --seed / --val-fraction");
+      throw Error("cannot resume: the checkpoint was made on different data or with another seed or validation fraction");
     state = *hooks.resume_state;
     if (state.member >= members || state.finished_members.size() != std::size_t(state.member) * layout.total)
-      throw Error("--resume: the checkpoint's ensemble members do not match the ensemble size");
+      throw Error("cannot resume: the checkpoint's ensemble members do not match the ensemble size");
     model.history = hooks.resume_model->history;
     resuming = true;
   }
@@ -272,7 +265,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
         if (state.rollbacks >= options.max_rollbacks)
           throw Error("training diverged in epoch " + std::to_string(epoch) +
                       ": the loss or its gradient became NaN/Inf again after " + std::to_string(state.rollbacks) +
-                      " rollbacks with a halved learning rate (try a lower --lr or a smaller --clip-norm); "
+                      " rollbacks with a halved learning rate (try a lower learning rate or a smaller gradient clipping norm); "
                       "no model file was written");
         state.rollbacks += 1;
         state.lr *= 0.5f;

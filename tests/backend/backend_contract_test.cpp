@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/epoch_traversal.hpp"
 #include "cpu/numeric_integration.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/error.hpp"
@@ -259,6 +260,20 @@ TYPED_TEST(BackendContract, AnEpochAtZeroLearningRateScoresEveryRowOnce) {
   EXPECT_EQ(stats.samples, 4 * B);
   EXPECT_TRUE(near(stats.mean_loss, reference_mean_loss(p.spec, to_double(p.params), p.x, p.t), 1e-5, 1e-5));
   EXPECT_EQ(backend->parameters(), p.params);  // lr = 0: no update
+}
+
+TYPED_TEST(BackendContract, AnEpochUsesEveryRowOnceInTheReportedOrderIncludingThePartialBatch) {
+  // R = 4 B + r rows at learning rate 0: the epoch's loss must be the mean of
+  // mean_nll over the batches its reported order names, and every row counted
+  // once (tests/common/epoch_traversal.hpp).
+  ModelSpec spec;
+  spec.input_dim = 3;
+  spec.target_dim = 2;
+  spec.components = 3;
+  spec.hidden = {8};
+  auto backend = TypeParam::make(spec);
+  EXPECT_TRUE(backend->last_epoch_order().empty());
+  test::check_epoch_traversal(*backend);
 }
 
 TYPED_TEST(BackendContract, EpochsLowerTheLossAndRepeatForASeed) {

@@ -145,6 +145,7 @@ TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutThem) {
   const mdn::ModelSpec s = spec(1, 2);
   mdn::TrainOptions o;
   o.epochs = 5;
+  o.calibrate = true;  // opt-in (docs/TRAINING.md)
   auto backend = mdn::make_cpu_backend(s);
   const mdn::Model m = mdn::train(*backend, s, data, o);
   ASSERT_TRUE(m.calibration.applied());

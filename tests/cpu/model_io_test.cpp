@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "io/json.hpp"
 #include "io/safetensors.hpp"
+#include "io/strict_json.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
@@ -103,13 +103,13 @@ Parts split(const std::string& bytes) {
   Parts p;
   p.header_length = read_u64_le(bytes.substr(0, 8));
   p.header_text = bytes.substr(8, std::size_t(p.header_length));
-  p.header = Json::parse(p.header_text);
+  p.header = io::parse_json(p.header_text);
   p.buffer = bytes.substr(8 + std::size_t(p.header_length));
   return p;
 }
 
 std::string join(const Json& header, const std::string& buffer) {
-  std::string text = header.dump();
+  std::string text = io::dump_json(header);
   text.append((8 - text.size() % 8) % 8, ' ');
   return u64_le(text.size()) + text + buffer;
 }
@@ -118,21 +118,17 @@ std::string join_text(const std::string& header_text, const std::string& buffer)
   return u64_le(header_text.size()) + header_text + buffer;
 }
 
-Json& meta_of(Json& header) { return *const_cast<Json*>(header.find("__metadata__")); }
-Json& entry_of(Json& header, const std::string& name) { return *const_cast<Json*>(header.find(name)); }
+Json& meta_of(Json& header) { return header.at("__metadata__"); }
+Json& entry_of(Json& header, const std::string& name) { return header.at(name); }
 
 // Replaces a metadata value (a string holding JSON or plain text).
-void set_meta(Json& header, const std::string& key, const std::string& value) { meta_of(header).set(key, Json(value)); }
+void set_meta(Json& header, const std::string& key, const std::string& value) { meta_of(header)[key] = value; }
 
 void drop_key(Json& obj, const std::string& key) {
-  auto& members = obj.as_object();
-  for (auto it = members.begin(); it != members.end(); ++it)
-    if (it->first == key) {
-      members.erase(it);
-      return;
-    }
-  ADD_FAILURE() << "no key " << key;
+  if (obj.erase(key) == 0) ADD_FAILURE() << "no key " << key;
 }
+
+std::vector<std::uint64_t> shape_of(const Json& entry) { return entry.at("shape").get<std::vector<std::uint64_t>>(); }
 
 std::string float_bytes(const float* p, std::size_t n) { return std::string(reinterpret_cast<const char*>(p), n * 4); }
 
@@ -308,24 +304,19 @@ TEST_F(ModelIoTest, LoadsTensorsInAnyOrder) {
   Parts parts = split(good_bytes());
   std::vector<std::pair<std::string, std::string>> tensors;  // name -> bytes
   std::map<std::string, std::string> metadata;
-  for (const auto& [name, entry] : parts.header.as_object()) {
-    if (name == "__metadata__") {
-      for (const auto& [k, v] : entry.as_object()) metadata[k] = v.as_string();
+  for (const auto& item : parts.header.items()) {
+    if (item.key() == "__metadata__") {
+      metadata = item.value().get<std::map<std::string, std::string>>();
       continue;
     }
-    std::uint64_t b = 0, e = 0;
-    ASSERT_TRUE(entry.find("data_offsets")->as_array()[0].get_uint64(b));
-    ASSERT_TRUE(entry.find("data_offsets")->as_array()[1].get_uint64(e));
-    tensors.emplace_back(name, parts.buffer.substr(std::size_t(b), std::size_t(e - b)));
+    const auto b = item.value().at("data_offsets")[0].get<std::size_t>();
+    const auto e = item.value().at("data_offsets")[1].get<std::size_t>();
+    tensors.emplace_back(item.key(), parts.buffer.substr(b, e - b));
   }
   std::sort(tensors.begin(), tensors.end());
   ASSERT_EQ(tensors.front().first, "backbone.0.bias");
   std::vector<io::TensorBytes> out;
-  for (const auto& [name, bytes] : tensors) {
-    std::vector<std::uint64_t> shape;
-    for (const Json& d : parts.header.find(name)->find("shape")->as_array()) shape.push_back(std::uint64_t(d.as_number()));
-    out.push_back({name, "F32", shape, bytes});
-  }
+  for (const auto& [name, bytes] : tensors) out.push_back({name, "F32", shape_of(parts.header.at(name)), bytes});
   const std::string p = path("sorted.safetensors");
   {
     std::ofstream f(p, std::ios::binary);
@@ -349,6 +340,59 @@ TEST_F(ModelIoTest, HistoryIsOptional) {
   expect_same_floats(r.params, small_model().params, "params");
 }
 
+// ---- files of the previous writer (its own JSON code, before nlohmann-json) ------------
+
+// The fuzz seed was written by the previous writer: it loads, every number is
+// the float its text says, and the weights are the data section's bytes.
+TEST_F(ModelIoTest, LoadsAFileOfThePreviousWriter) {
+  const std::string p = std::string(MDN_MODEL_CORPUS_DIR) + "/tiny_k2_h3.safetensors";
+  const Model m = load_model(p);
+  EXPECT_EQ(m.spec.input_dim, 1);
+  EXPECT_EQ(m.spec.target_dim, 1);
+  EXPECT_EQ(m.spec.components, 2);
+  EXPECT_EQ(m.spec.hidden, std::vector<int>{3});
+  EXPECT_EQ(m.spec.log_sigma_min, -6.907755f);
+  EXPECT_EQ(m.spec.log_sigma_max, 6.907755f);
+  EXPECT_EQ(m.feature_names, std::vector<std::string>{"x"});
+  EXPECT_EQ(m.target_names, std::vector<std::string>{"y"});
+  EXPECT_EQ(m.stats.x_mean, std::vector<float>{0.5159258f});
+  EXPECT_EQ(m.stats.x_scale, std::vector<float>{0.19873914f});
+  EXPECT_EQ(m.stats.t_mean, std::vector<float>{0.5006067f});
+  EXPECT_EQ(m.stats.t_scale, std::vector<float>{0.29472572f});
+  EXPECT_EQ(m.history.train_nll, std::vector<float>{1.2959017f});
+  EXPECT_EQ(m.history.val_nll, std::vector<float>{1.4446706f});
+  EXPECT_EQ(m.history.best_epoch, 1);
+  const Parts parts = split(read_bytes(p));
+  ASSERT_EQ(m.params.size(), 30u);
+  EXPECT_EQ(float_bytes(m.params.data(), m.params.size()), parts.buffer);
+
+  // Written again by this writer, it reads back as the same model.
+  const std::string again = path("again.safetensors");
+  save_model(m, again);
+  const Model r = load_model(again);
+  expect_same_floats(r.params, m.params, "params");
+  expect_same_floats(r.stats.x_scale, m.stats.x_scale, "x_scale");
+  expect_same_floats({r.spec.log_sigma_min}, {m.spec.log_sigma_min}, "log_sigma_min");
+  expect_same_floats(r.history.val_nll, m.history.val_nll, "val_nll");
+}
+
+// The previous writer wrote integral floats as plain digits ("3", "-0",
+// "16777216") and large ones with an exponent ("1e+08"); this writer writes
+// "3.0". Both forms read as the same floats (the sign of "-0" is lost: it
+// reads as an integer, and x - 0 is x).
+TEST_F(ModelIoTest, ReadsNumbersWrittenEitherWay) {
+  Parts parts = split(good_bytes());
+  set_meta(parts.header, "mdn.standardizer",
+           "{\"x_mean\":[3,-0,1e+08],\"x_scale\":[1,2.5e-05,16777216],\"t_mean\":[-2,3.0],\"t_scale\":[4,0.1]}");
+  const std::string p = path("digits.safetensors");
+  write_bytes(p, join(parts.header, parts.buffer));
+  const Model r = load_model(p);
+  EXPECT_EQ(r.stats.x_mean, (std::vector<float>{3.0f, 0.0f, 1e8f}));
+  EXPECT_EQ(r.stats.x_scale, (std::vector<float>{1.0f, 2.5e-5f, 16777216.0f}));
+  EXPECT_EQ(r.stats.t_mean, (std::vector<float>{-2.0f, 3.0f}));
+  EXPECT_EQ(r.stats.t_scale, (std::vector<float>{4.0f, 0.1f}));
+}
+
 // ---- the byte layout, read without the library's reader ---------------------------
 
 TEST_F(ModelIoTest, ByteLayoutMatchesTheFormatDocument) {
@@ -364,7 +408,7 @@ TEST_F(ModelIoTest, ByteLayoutMatchesTheFormatDocument) {
   EXPECT_EQ(header_text.find_first_not_of(' ', close + 1), std::string::npos) << "padding is not spaces";
   EXPECT_LT(header_text.size() - close - 1, 8u);
   EXPECT_EQ(header_text.rfind("{\"__metadata__\":", 0), 0u) << "metadata first, as the reference writer";
-  const Json header = Json::parse(header_text);
+  const Json header = io::parse_json(header_text);
   const std::string buffer = bytes.substr(8 + std::size_t(n));
 
   // name, shape, offset in the flat buffer (floats), written out by hand from
@@ -383,18 +427,16 @@ TEST_F(ModelIoTest, ByteLayoutMatchesTheFormatDocument) {
   };
   ASSERT_EQ(m.params.size(), 196u);
   ASSERT_EQ(buffer.size(), 196u * 4u);
-  ASSERT_EQ(header.as_object().size(), expected.size() + 1);
+  ASSERT_EQ(header.size(), expected.size() + 1);
   for (const Expected& e : expected) {
-    const Json* entry = header.find(e.name);
-    ASSERT_NE(entry, nullptr) << e.name;
-    EXPECT_EQ(entry->find("dtype")->as_string(), "F32") << e.name;
-    std::vector<std::uint64_t> shape;
-    for (const Json& d : entry->find("shape")->as_array()) shape.push_back(std::uint64_t(d.as_number()));
-    EXPECT_EQ(shape, e.shape) << e.name;
-    const auto& offsets = entry->find("data_offsets")->as_array();
+    ASSERT_TRUE(header.contains(e.name)) << e.name;
+    const Json& entry = header.at(e.name);
+    EXPECT_EQ(entry.at("dtype"), "F32") << e.name;
+    EXPECT_EQ(shape_of(entry), e.shape) << e.name;
+    const Json& offsets = entry.at("data_offsets");
     ASSERT_EQ(offsets.size(), 2u);
-    const auto begin = std::size_t(offsets[0].as_number());
-    const auto end = std::size_t(offsets[1].as_number());
+    const auto begin = offsets[0].get<std::size_t>();
+    const auto end = offsets[1].get<std::size_t>();
     std::size_t count = 1;
     for (const auto d : e.shape) count *= std::size_t(d);
     ASSERT_EQ(end - begin, count * 4) << e.name;
@@ -406,37 +448,30 @@ TEST_F(ModelIoTest, ByteLayoutMatchesTheFormatDocument) {
   // Our writer's order makes the data section the flat buffer itself.
   EXPECT_EQ(buffer, float_bytes(m.params.data(), m.params.size()));
 
-  const Json& meta = *header.find("__metadata__");
-  for (const auto& [key, value] : meta.as_object()) EXPECT_TRUE(value.is_string()) << key;
-  EXPECT_EQ(meta.find("format")->as_string(), "mdn");
-  EXPECT_EQ(meta.find("mdn.format_version")->as_string(), "1");
-  const Json spec = Json::parse(meta.find("mdn.spec")->as_string());
-  EXPECT_EQ(spec.find("input_dim")->as_number(), 3);
-  EXPECT_EQ(spec.find("target_dim")->as_number(), 2);
-  EXPECT_EQ(spec.find("components")->as_number(), 4);
-  EXPECT_EQ(spec.find("hidden")->dump(), "[5,6]");
-  EXPECT_EQ(spec.find("activation")->as_string(), "tanh");
-  EXPECT_EQ(float(spec.find("log_sigma_min")->as_number()), m.spec.log_sigma_min);
-  EXPECT_EQ(float(spec.find("log_sigma_max")->as_number()), m.spec.log_sigma_max);
-  const Json features = Json::parse(meta.find("mdn.features")->as_string());
-  ASSERT_EQ(features.as_array().size(), 3u);
-  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(features.as_array()[i].as_string(), m.feature_names[i]);
-  const Json targets = Json::parse(meta.find("mdn.targets")->as_string());
-  EXPECT_EQ(targets.dump(), "[\"target 0\",\"target 1\"]");
-  const Json stats = Json::parse(meta.find("mdn.standardizer")->as_string());
-  for (std::size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(float(stats.find("x_mean")->as_array()[i].as_number()), m.stats.x_mean[i]);
-    EXPECT_EQ(float(stats.find("x_scale")->as_array()[i].as_number()), m.stats.x_scale[i]);
-  }
-  for (std::size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(float(stats.find("t_mean")->as_array()[i].as_number()), m.stats.t_mean[i]);
-    EXPECT_EQ(float(stats.find("t_scale")->as_array()[i].as_number()), m.stats.t_scale[i]);
-  }
-  const Json history = Json::parse(meta.find("mdn.history")->as_string());
-  EXPECT_EQ(history.find("best_epoch")->as_number(), m.history.best_epoch);
-  ASSERT_EQ(history.find("train_nll")->as_array().size(), m.history.train_nll.size());
-  EXPECT_EQ(float(history.find("train_nll")->as_array()[0].as_number()), m.history.train_nll[0]);
-  EXPECT_TRUE(history.find("val_nll")->is_array());
+  const Json& meta = header.at("__metadata__");
+  for (const auto& item : meta.items()) EXPECT_TRUE(item.value().is_string()) << item.key();
+  EXPECT_EQ(meta.at("format"), "mdn");
+  EXPECT_EQ(meta.at("mdn.format_version"), "1");
+  // The spec's keys in the documented order (docs/MODEL_FORMAT.md), compact.
+  const std::string spec_text = meta.at("mdn.spec").get<std::string>();
+  EXPECT_EQ(spec_text.rfind("{\"input_dim\":3,\"target_dim\":2,\"components\":4,\"hidden\":[5,6],"
+                            "\"activation\":\"tanh\",\"log_sigma_min\":", 0), 0u) << spec_text;
+  const Json spec = io::parse_json(spec_text);
+  EXPECT_EQ(spec.at("log_sigma_min").get<float>(), m.spec.log_sigma_min);
+  EXPECT_EQ(spec.at("log_sigma_max").get<float>(), m.spec.log_sigma_max);
+  const Json features = io::parse_json(meta.at("mdn.features").get<std::string>());
+  EXPECT_EQ(features.get<std::vector<std::string>>(), m.feature_names);
+  EXPECT_EQ(meta.at("mdn.targets"), "[\"target 0\",\"target 1\"]");
+  const Json stats = io::parse_json(meta.at("mdn.standardizer").get<std::string>());
+  EXPECT_EQ(stats.begin().key(), "x_mean");
+  EXPECT_EQ(stats.at("x_mean").get<std::vector<float>>(), m.stats.x_mean);
+  EXPECT_EQ(stats.at("x_scale").get<std::vector<float>>(), m.stats.x_scale);
+  EXPECT_EQ(stats.at("t_mean").get<std::vector<float>>(), m.stats.t_mean);
+  EXPECT_EQ(stats.at("t_scale").get<std::vector<float>>(), m.stats.t_scale);
+  const Json history = io::parse_json(meta.at("mdn.history").get<std::string>());
+  EXPECT_EQ(history.at("best_epoch"), m.history.best_epoch);
+  EXPECT_EQ(history.at("train_nll").get<std::vector<float>>(), m.history.train_nll);
+  EXPECT_TRUE(history.at("val_nll").is_array());
 }
 
 // ---- refusals: the file itself ------------------------------------------------------
@@ -503,12 +538,45 @@ TEST_F(ModelIoTest, RefusesAHeaderThatIsNotJson) {
   // Invalid UTF-8 inside a string of the header.
   text = parts.header_text;
   text[text.find("mdn.spec") + 1] = char(0xFF);
-  expect_refused_bytes(join_text(text, parts.buffer), "invalid UTF-8");
+  expect_refused_bytes(join_text(text, parts.buffer), "ill-formed UTF-8 byte");
+}
+
+// Which duplicate wins is not defined by the safetensors spec (nor by JSON),
+// so a repeated key is refused wherever it is: among the tensors, in the
+// metadata, or inside a metadata value that holds JSON.
+TEST_F(ModelIoTest, RefusesDuplicateKeys) {
+  const Parts parts = split(good_bytes());
+  const auto with_header_prefix = [&](const std::string& prefix) {
+    std::string text = parts.header_text;
+    text.replace(0, 1, prefix);  // the header's opening '{'
+    return join_text(text, parts.buffer);
+  };
+  expect_refused_bytes(with_header_prefix("{\"z_mu.bias\":{\"dtype\":\"F32\",\"shape\":[8],\"data_offsets\":[0,32]},"),
+                       "not valid JSON (JSON: duplicate key \"z_mu.bias\"");
+  std::string text = parts.header_text;
+  text.replace(text.find("{\"format\":\"mdn\""), 1, "{\"format\":\"mdn\",");
+  expect_refused_bytes(join_text(text, parts.buffer), "duplicate key \"format\"");
+  expect_refused_edit(
+      [](Json& h) {
+        std::string spec = meta_of(h).at("mdn.spec").get<std::string>();
+        spec.replace(0, 1, "{\"components\":4,");
+        set_meta(h, "mdn.spec", spec);
+      },
+      "metadata \"mdn.spec\" is not valid JSON (JSON: duplicate key \"components\"");
+  expect_refused_edit([](Json& h) { set_meta(h, "mdn.history", "{\"train_nll\":[],\"val_nll\":[],\"best_epoch\":0,\"val_nll\":[]}"); },
+                      "duplicate key \"val_nll\"");
+}
+
+TEST_F(ModelIoTest, RefusesTrailingBytesAfterTheHeaderObject) {
+  const Parts parts = split(good_bytes());
+  expect_refused_bytes(join_text(parts.header_text + "x", parts.buffer), "not valid JSON");
+  expect_refused_edit([](Json& h) { set_meta(h, "mdn.spec", meta_of(h).at("mdn.spec").get<std::string>() + " {}"); },
+                      "metadata \"mdn.spec\" is not valid JSON");
 }
 
 TEST_F(ModelIoTest, RefusesAMalformedMetadataBlock) {
-  expect_refused_edit([](Json& h) { h.set("__metadata__", Json(5)); }, "__metadata__ is not an object");
-  expect_refused_edit([](Json& h) { meta_of(h).set("mdn.spec", Json(7)); }, "not a string");
+  expect_refused_edit([](Json& h) { h["__metadata__"] = 5; }, "__metadata__ is not an object");
+  expect_refused_edit([](Json& h) { meta_of(h)["mdn.spec"] = 7; }, "metadata \"mdn.spec\" is a number, not a string");
 }
 
 // Corruption anywhere: each flipped byte either still loads (a weight changed
@@ -582,20 +650,23 @@ TEST_F(ModelIoTest, RefusesAMissingOrNonNumericVersion) {
 TEST_F(ModelIoTest, RefusesAnInvalidSpec) {
   const auto with_spec = [](const std::function<void(Json&)>& edit) {
     return [edit](Json& h) {
-      Json spec = Json::parse(meta_of(h).find("mdn.spec")->as_string());
+      Json spec = io::parse_json(meta_of(h).at("mdn.spec").get<std::string>());
       edit(spec);
-      set_meta(h, "mdn.spec", spec.dump());
+      set_meta(h, "mdn.spec", io::dump_json(spec));
     };
   };
-  expect_refused_edit(with_spec([](Json& s) { s.set("components", Json(0)); }), "invalid model spec");
-  expect_refused_edit(with_spec([](Json& s) { s.set("components", Json(33)); }), "invalid model spec");
-  expect_refused_edit(with_spec([](Json& s) { s.set("activation", Json("relu")); }), "invalid model spec");
-  expect_refused_edit(with_spec([](Json& s) { s.set("hidden", Json::array()); }), "invalid model spec");
-  expect_refused_edit(with_spec([](Json& s) { s.set("log_sigma_min", Json(10)); }), "invalid model spec");
+  expect_refused_edit(with_spec([](Json& s) { s["components"] = 0; }), "invalid model spec");
+  expect_refused_edit(with_spec([](Json& s) { s["components"] = 33; }), "invalid model spec");
+  expect_refused_edit(with_spec([](Json& s) { s["activation"] = "relu"; }), "invalid model spec");
+  expect_refused_edit(with_spec([](Json& s) { s["hidden"] = Json::array(); }), "invalid model spec");
+  expect_refused_edit(with_spec([](Json& s) { s["log_sigma_min"] = 10; }), "invalid model spec");
   expect_refused_edit(with_spec([](Json& s) { drop_key(s, "components"); }), "has no \"components\"");
-  expect_refused_edit(with_spec([](Json& s) { s.set("input_dim", Json(2.5)); }), "\"input_dim\" is not an integer");
-  expect_refused_edit(with_spec([](Json& s) { s.set("hidden", Json("5,6")); }), "\"hidden\" is not an array");
-  expect_refused_edit(with_spec([](Json& s) { s.set("dropout", Json(0.5)); }), "unknown key \"dropout\"");
+  expect_refused_edit(with_spec([](Json& s) { s["input_dim"] = 2.5; }), "\"input_dim\" is not an integer");
+  expect_refused_edit(with_spec([](Json& s) { s["input_dim"] = 4294967299ull; }), "\"input_dim\" is not an integer");
+  expect_refused_edit(with_spec([](Json& s) { s["input_dim"] = "3"; }), "\"input_dim\" is not an integer");
+  expect_refused_edit(with_spec([](Json& s) { s["hidden"] = "5,6"; }), "\"hidden\" is not an array");
+  expect_refused_edit(with_spec([](Json& s) { s["hidden"] = Json::array({5, 6.5}); }), "\"hidden\" holds a non-integer");
+  expect_refused_edit(with_spec([](Json& s) { s["dropout"] = 0.5; }), "unknown key \"dropout\"");
   expect_refused_edit([](Json& h) { set_meta(h, "mdn.spec", "{\"input_dim\":"); }, "\"mdn.spec\" is not valid JSON");
   expect_refused_edit([](Json& h) { drop_key(meta_of(h), "mdn.spec"); }, "\"mdn.spec\" is missing");
 }
@@ -605,9 +676,9 @@ TEST_F(ModelIoTest, RefusesAnInvalidSpec) {
 TEST_F(ModelIoTest, RefusesAHugeSpecWithoutAllocating) {
   expect_refused_edit(
       [](Json& h) {
-        Json spec = Json::parse(meta_of(h).find("mdn.spec")->as_string());
-        spec.set("hidden", Json(Json::Array{Json(2147483647), Json(2147483647)}));
-        set_meta(h, "mdn.spec", spec.dump());
+        Json spec = io::parse_json(meta_of(h).at("mdn.spec").get<std::string>());
+        spec["hidden"] = Json::array({2147483647, 2147483647});
+        set_meta(h, "mdn.spec", io::dump_json(spec));
       },
       "has shape [5, 3] but the spec needs [2147483647, 3]");
 }
@@ -625,28 +696,28 @@ TEST_F(ModelIoTest, RefusesWrongNameCounts) {
 TEST_F(ModelIoTest, RefusesABrokenStandardizer) {
   const auto with_stats = [](const std::function<void(Json&)>& edit) {
     return [edit](Json& h) {
-      Json stats = Json::parse(meta_of(h).find("mdn.standardizer")->as_string());
+      Json stats = io::parse_json(meta_of(h).at("mdn.standardizer").get<std::string>());
       edit(stats);
-      set_meta(h, "mdn.standardizer", stats.dump());
+      set_meta(h, "mdn.standardizer", io::dump_json(stats));
     };
   };
-  expect_refused_edit(with_stats([](Json& s) { s.set("x_mean", Json(Json::Array{Json(1)})); }),
+  expect_refused_edit(with_stats([](Json& s) { s["x_mean"] = Json::array({1}); }),
                       "\"x_mean\" has 1 values but the spec has D = 3");
-  expect_refused_edit(with_stats([](Json& s) { s.set("t_scale", Json(Json::Array{Json(1), Json(2), Json(3)})); }),
+  expect_refused_edit(with_stats([](Json& s) { s["t_scale"] = Json::array({1, 2, 3}); }),
                       "\"t_scale\" has 3 values but the spec has T = 2");
-  expect_refused_edit(with_stats([](Json& s) { s.set("t_scale", Json(Json::Array{Json(1), Json(0)})); }),
+  expect_refused_edit(with_stats([](Json& s) { s["t_scale"] = Json::array({1, 0}); }),
                       "t_scale[1] = 0.000000 (a scale must be > 0)");
-  expect_refused_edit(with_stats([](Json& s) { s.set("t_mean", Json(Json::Array{Json(1), Json("x")})); }),
+  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, "x"}); }),
                       "t_mean[1] is a string, not a number");
-  expect_refused_edit(with_stats([](Json& s) { s.set("t_mean", Json(Json::Array{Json(1), Json()})); }),
+  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, nullptr}); }),
                       "t_mean[1] is null, not a number");
-  expect_refused_edit(with_stats([](Json& s) { s.set("t_mean", Json(Json::Array{Json(1), Json(1e39)})); }),
+  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, 1e39}); }),
                       "out of float range");
   // The first double that rounds to infinity as a float (2^128 - 2^103).
-  expect_refused_edit(with_stats([](Json& s) { s.set("t_mean", Json(Json::Array{Json(1), Json(0x1.ffffffp127)})); }),
+  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, 0x1.ffffffp127}); }),
                       "out of float range");
   expect_refused_edit(with_stats([](Json& s) { drop_key(s, "x_scale"); }), "has no \"x_scale\"");
-  expect_refused_edit(with_stats([](Json& s) { s.set("log_transform", Json(true)); }), "unknown key \"log_transform\"");
+  expect_refused_edit(with_stats([](Json& s) { s["log_transform"] = true; }), "unknown key \"log_transform\"");
 }
 
 TEST_F(ModelIoTest, RefusesABrokenHistory) {
@@ -667,7 +738,7 @@ TEST_F(ModelIoTest, RefusesAMissingTensor) {
   // consistent safetensors file that lacks a tensor the spec needs.
   Parts parts = split(good_bytes());
   std::uint64_t begin = 0;
-  ASSERT_TRUE(parts.header.find("z_mu.bias")->find("data_offsets")->as_array()[0].get_uint64(begin));
+  ASSERT_TRUE(io::get_uint64(parts.header.at("z_mu.bias").at("data_offsets")[0], begin));
   drop_key(parts.header, "z_mu.bias");
   expect_refused_bytes(join(parts.header, parts.buffer.substr(0, std::size_t(begin))),
                        "tensor 'z_mu.bias' is missing");
@@ -675,62 +746,58 @@ TEST_F(ModelIoTest, RefusesAMissingTensor) {
 
 TEST_F(ModelIoTest, RefusesAnUnexpectedTensor) {
   Parts parts = split(good_bytes());
-  Json extra = Json::object();
-  extra.set("dtype", Json("F32"));
-  extra.set("shape", Json(Json::Array{Json(1)}));
-  extra.set("data_offsets", Json(Json::Array{Json(std::uint64_t(parts.buffer.size())),
-                                             Json(std::uint64_t(parts.buffer.size() + 4))}));
-  parts.header.set("backbone.4.weight", extra);
+  const std::size_t end = parts.buffer.size();
+  parts.header["backbone.4.weight"] = {
+      {"dtype", "F32"}, {"shape", Json::array({1})}, {"data_offsets", Json::array({end, end + 4})}};
   expect_refused_bytes(join(parts.header, parts.buffer + std::string(4, '\0')), "unexpected tensor 'backbone.4.weight'");
 }
 
 TEST_F(ModelIoTest, RefusesAWrongShape) {
   // Same byte count, transposed: [K, H] -> [H, K].
   expect_refused_edit(
-      [](Json& h) { entry_of(h, "z_alpha.weight").set("shape", Json(Json::Array{Json(6), Json(4)})); },
+      [](Json& h) { entry_of(h, "z_alpha.weight")["shape"] = Json::array({6, 4}); },
       "tensor 'z_alpha.weight' has shape [6, 4] but the spec needs [4, 6]");
-  expect_refused_edit([](Json& h) { entry_of(h, "backbone.0.weight").set("shape", Json(Json::Array{Json(15)})); },
+  expect_refused_edit([](Json& h) { entry_of(h, "backbone.0.weight")["shape"] = Json::array({15}); },
                       "tensor 'backbone.0.weight' has shape [15] but the spec needs [5, 3]");
   // A shape whose byte count disagrees with its offsets.
-  expect_refused_edit([](Json& h) { entry_of(h, "z_mu.bias").set("shape", Json(Json::Array{Json(9)})); },
+  expect_refused_edit([](Json& h) { entry_of(h, "z_mu.bias")["shape"] = Json::array({9}); },
                       "needs a different number of bytes");
   // A shape whose byte count overflows 64 bits.
   expect_refused_edit(
       [](Json& h) {
-        const Json big(std::uint64_t(1) << 32);
-        entry_of(h, "z_mu.bias").set("shape", Json(Json::Array{big, big, big}));
+        const std::uint64_t big = std::uint64_t(1) << 32;
+        entry_of(h, "z_mu.bias")["shape"] = Json::array({big, big, big});
       },
       "needs a different number of bytes");
 }
 
 TEST_F(ModelIoTest, RefusesAWrongDtype) {
-  expect_refused_edit([](Json& h) { entry_of(h, "z_sigma.weight").set("dtype", Json("I32")); },
+  expect_refused_edit([](Json& h) { entry_of(h, "z_sigma.weight")["dtype"] = "I32"; },
                       "tensor 'z_sigma.weight' has dtype I32, expected F32");
-  expect_refused_edit([](Json& h) { entry_of(h, "z_sigma.weight").set("dtype", Json("F16")); },
+  expect_refused_edit([](Json& h) { entry_of(h, "z_sigma.weight")["dtype"] = "F16"; },
                       "needs a different number of bytes");
-  expect_refused_edit([](Json& h) { entry_of(h, "z_sigma.weight").set("dtype", Json("Q7")); }, "unknown dtype");
+  expect_refused_edit([](Json& h) { entry_of(h, "z_sigma.weight")["dtype"] = "Q7"; }, "unknown dtype");
 }
 
 TEST_F(ModelIoTest, RefusesBadDataOffsets) {
   const auto shift = [](const std::string& name, std::int64_t by) {
     return [name, by](Json& h) {
-      Json& offsets = *const_cast<Json*>(entry_of(h, name).find("data_offsets"));
-      for (Json& o : offsets.as_array()) o = Json(o.as_number() + double(by));
+      for (Json& o : entry_of(h, name).at("data_offsets")) o = o.get<std::int64_t>() + by;
     };
   };
   expect_refused_edit(shift("z_mu.bias", 4), "lies at bytes");       // runs past the buffer
   expect_refused_edit(shift("z_mu.bias", -4), "overlap");            // onto z_sigma.bias
   expect_refused_edit(shift("backbone.0.weight", 4), "belong to no tensor");  // leaves [0, 4) uncovered
   expect_refused_edit(
-      [](Json& h) { entry_of(h, "z_mu.bias").set("data_offsets", Json(Json::Array{Json(0.5), Json(32.5)})); },
+      [](Json& h) { entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({0.5, 32.5}); },
       "data_offsets are not non-negative integers");
   expect_refused_edit(
-      [](Json& h) { entry_of(h, "z_mu.bias").set("data_offsets", Json(Json::Array{Json(-32), Json(0)})); },
+      [](Json& h) { entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({-32, 0}); },
       "data_offsets are not non-negative integers");
   expect_refused_edit(
-      [](Json& h) { entry_of(h, "z_mu.bias").set("data_offsets", Json(Json::Array{Json(32), Json(0)})); },
+      [](Json& h) { entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({32, 0}); },
       "end before they begin");
-  expect_refused_edit([](Json& h) { entry_of(h, "z_mu.bias").set("data_offsets", Json(Json::Array{Json(0)})); },
+  expect_refused_edit([](Json& h) { entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({0}); },
                       "not a [begin, end] pair");
   // A gap: 4 spare bytes in the data section before the last tensor.
   Parts parts = split(good_bytes());

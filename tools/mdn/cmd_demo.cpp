@@ -8,110 +8,135 @@
 #include <cstdio>
 #include <cstring>
 
-#include "command_line.hpp"
 #include "commands.hpp"
+#include "mdn/atomic_file.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/synthetic.hpp"
+#include "options.hpp"
 #include "prediction_output.hpp"
+#include "train_flags.hpp"
 
 namespace mdn::cli {
 namespace {
 
+// mkdir -p (prepare() has checked that this can work).
 void make_directory(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    throw Error(dir + ": cannot create the output directory (" + std::strerror(errno) + ")");
+  for (std::size_t i = 1; i <= dir.size(); ++i) {
+    if (i < dir.size() && dir[i] != '/') continue;
+    const std::string prefix = dir.substr(0, i);
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
+      throw Error(prefix + ": cannot create the output directory (" + std::strerror(errno) + ")");
+  }
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error(dir + ": exists and is not a directory");
 }
 
+class DemoCommand : public Command {
+ public:
+  DemoCommand() {
+    // The demo's own settings (a larger learning rate and patience than
+    // `mdn train`'s defaults suit the small bishop set).
+    r_.options.epochs = 300;
+    r_.options.batch_size = 128;
+    r_.options.lr = 3e-3f;
+    r_.options.patience = 60;
+  }
+
+  CLI::App* declare(CLI::App& mdn) override {
+    CLI::App* app = mdn.add_subcommand(
+        "demo",
+        "train on the built-in bishop set and write its outputs\n\n"
+        "Trains an MDN on the built-in 'bishop' inverse problem (three branches around x = 0.5)\n"
+        "and writes into DIR: bishop.csv (the data), model.safetensors (the model), samples, predictions,\n"
+        "outputs listed at the end. Prints the learned mixture at a few inputs.");
+    app->add_option("--out", dir_, "output directory (created if missing)")->type_name("DIR")->capture_default_str();
+    app->add_option("--rows", rows_, "rows of synthetic data")->type_name("N")->check(between(10, 100000000))
+        ->capture_default_str();
+    add_epochs_option(*app, r_.options);
+    add_model_spec_options(*app, r_.spec);
+    add_device_option(*app, r_.device, "where to train");
+    add_seed_option(*app, r_.options.seed, "random seed");
+    add_progress_options(*app, r_);
+    return app;
+  }
+
+  void prepare() override { check_writable_directory(dir_); }
+
+  int run() override {
+    make_directory(dir_);
+    const std::uint64_t seed = r_.options.seed;
+    const SyntheticSet set = make_synthetic("bishop", rows_, seed);
+    const std::string data_path = dir_ + "/bishop.csv";
+    write_csv(data_path, set.columns, set.values);
+
+    TrainRequest r = r_;
+    r.data_path = data_path;
+    r.targets = set.targets;
+    r.model_path = dir_ + "/model.safetensors";
+    const Model model = train_and_save(r);
+
+    // The learned mixture where the inverse problem is multi-valued.
+    Matrix x(3, 1);
+    x(0, 0) = 0.2f;
+    x(1, 0) = 0.5f;
+    x(2, 0) = 0.8f;
+    auto backend = make_backend(DeviceKind::Cpu, model);
+    const MixtureBatch mix = predict_mixtures(*backend, model, x);
+    std::printf("learned p(y | x) at three inputs (components with weight > 1%%):\n");
+    for (int row = 0; row < mix.rows; ++row) {
+      std::printf("  x = %.2f:", x(row, 0));
+      for (int k = 0; k < mix.K; ++k)
+        if (mix.weight(row, k) > 0.01f)
+          std::printf("  %.2f*N(%.3f, %.3f)", mix.weight(row, k), mix.mean(row, k, 0), mix.stddev(row, k, 0));
+      std::printf("\n");
+    }
+    // What a user does next with a trained model: samples and per-row summaries.
+    SampleRequest sample;
+    sample.data_path = data_path;
+    sample.out_path = dir_ + "/samples.csv";
+    sample.samples = 20;
+    sample.options.seed = seed;
+    sample.device = r.device;
+    sample.quiet = r.quiet;
+    write_samples(model, sample);
+    PredictRequest predict;
+    predict.data_path = data_path;
+    predict.out_path = dir_ + "/predictions.csv";
+    predict.modes = true;
+    predict.device = r.device;
+    predict.quiet = r.quiet;
+    write_predictions(model, predict);
+    // And how good the distribution is, on fresh rows the model never saw:
+    // scores plus the pictures.
+    const SyntheticSet test_set = make_synthetic("bishop", std::max(200, set.values.rows / 4), seed + 1);
+    const std::string test_path = dir_ + "/bishop_test.csv";
+    write_csv(test_path, test_set.columns, test_set.values);
+    EvalRequest eval;
+    eval.model_path = r.model_path;
+    eval.data_path = test_path;
+    eval.report_dir = dir_ + "/report";
+    eval.json_path = dir_ + "/metrics.json";
+    eval.device = r.device;
+    eval.options.seed = seed;
+    const int status = evaluate_model(model, eval);
+    std::printf("outputs in %s/: bishop.csv, model.safetensors, samples.csv (20 draws per row), predictions.csv,\n"
+                "  bishop_test.csv (held out), metrics.json and report/index.html (scores on the held-out rows)\n",
+                dir_.c_str());
+    return status;
+  }
+
+ private:
+  TrainRequest r_;
+  std::string dir_ = "mdn-demo";
+  int rows_ = 4000;
+};
+
 }  // namespace
 
-int run_demo(int argc, char** argv) {
-  CommandLine cl("demo", "mdn demo [--out DIR] [options]",
-                 "Trains an MDN on the built-in 'bishop' inverse problem (three branches around x = 0.5)\n"
-                 "and writes into DIR: bishop.csv (the data), model.safetensors (the model), samples, predictions,\n"
-                 "outputs listed at the end. Prints the learned mixture at a few inputs.",
-                 {{"out", "DIR", "output directory (created if missing)", "mdn-demo"},
-                  {"rows", "N", "rows of synthetic data", "4000"},
-                  {"epochs", "N", "maximum training epochs", "300"},
-                  {"components", "K", "mixture components", "5"},
-                  {"device", "cpu|cuda|auto", "where to train", "auto"},
-                  {"seed", "S", "random seed", "0"},
-                  {"quiet", "", "no progress output", ""}});
-  if (!cl.parse_options_only(argc, argv)) return 0;
-  const std::string dir = cl.text("out");
-  const std::uint64_t seed = cl.seed("seed");
-  make_directory(dir);
+std::unique_ptr<Command> make_demo_command() { return std::make_unique<DemoCommand>(); }
 
-  const SyntheticSet set = make_synthetic("bishop", cl.integer("rows", 10, 100000000), seed);
-  const std::string data_path = dir + "/bishop.csv";
-  write_csv(data_path, set.columns, set.values);
-
-  TrainRequest r;
-  r.data_path = data_path;
-  r.targets = set.targets;
-  r.model_path = dir + "/model.safetensors";
-  r.components = cl.integer("components", 1, kMaxComponents);
-  r.options.epochs = cl.integer("epochs", 1);
-  r.options.batch_size = 128;
-  r.options.lr = 3e-3f;
-  r.options.patience = 60;
-  r.options.seed = seed;
-  r.device = device_option(cl);
-  r.quiet = cl.given("quiet");
-  const Model model = train_and_save(r);
-
-  // The learned mixture where the inverse problem is multi-valued.
-  Matrix x(3, 1);
-  x(0, 0) = 0.2f;
-  x(1, 0) = 0.5f;
-  x(2, 0) = 0.8f;
-  auto backend = make_backend(DeviceKind::Cpu, model);
-  const MixtureBatch mix = predict_mixtures(*backend, model, x);
-  std::printf("learned p(y | x) at three inputs (components with weight > 1%%):\n");
-  for (int row = 0; row < mix.rows; ++row) {
-    std::printf("  x = %.2f:", x(row, 0));
-    for (int k = 0; k < mix.K; ++k)
-      if (mix.weight(row, k) > 0.01f)
-        std::printf("  %.2f*N(%.3f, %.3f)", mix.weight(row, k), mix.mean(row, k, 0), mix.stddev(row, k, 0));
-    std::printf("\n");
-  }
-  // What a user does next with a trained model: samples and per-row summaries.
-  SampleRequest sample;
-  sample.data_path = data_path;
-  sample.out_path = dir + "/samples.csv";
-  sample.samples = 20;
-  sample.options.seed = seed;
-  sample.device = r.device;
-  sample.quiet = r.quiet;
-  write_samples(model, sample);
-  PredictRequest predict;
-  predict.data_path = data_path;
-  predict.out_path = dir + "/predictions.csv";
-  predict.modes = true;
-  predict.device = r.device;
-  predict.quiet = r.quiet;
-  write_predictions(model, predict);
-  // And how good the distribution is, on fresh rows the model never saw:
-  // scores plus the pictures.
-  const SyntheticSet test_set = make_synthetic("bishop", std::max(200, set.values.rows / 4), seed + 1);
-  const std::string test_path = dir + "/bishop_test.csv";
-  write_csv(test_path, test_set.columns, test_set.values);
-  EvalRequest eval;
-  eval.model_path = r.model_path;
-  eval.data_path = test_path;
-  eval.report_dir = dir + "/report";
-  eval.json_path = dir + "/metrics.json";
-  eval.device = r.device;
-  eval.options.seed = seed;
-  const int status = evaluate_model(model, eval);
-  std::printf("outputs in %s/: bishop.csv, model.safetensors, samples.csv (20 draws per row), predictions.csv,\n"
-              "  bishop_test.csv (held out), metrics.json and report/index.html (scores on the held-out rows)\n",
-              dir.c_str());
-  return status;
-}
 
 }  // namespace mdn::cli

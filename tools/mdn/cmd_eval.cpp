@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "command_line.hpp"
 #include "commands.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/calibration.hpp"
@@ -22,6 +21,7 @@
 #include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/model_io.hpp"
+#include "options.hpp"
 
 namespace mdn::cli {
 namespace {
@@ -225,35 +225,49 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   return status;
 }
 
-int run_eval(int argc, char** argv) {
-  CommandLine cl(
-      "eval", "mdn eval --model M --data FILE.csv [--json OUT.json] [--report DIR] [options]",
-      "Scores the model's predicted distributions against the data's targets, in original units:\n"
-      "NLL, CRPS (closed form), RMSE / MAE / R^2 of the mean, MAE of the median, PIT calibration\n"
-      "error, central-interval coverage and width (50/80/90/95 %), and for several targets the\n"
-      "energy score. A table goes to stdout; --json writes every number; --report writes pictures\n"
-      "(gnuplot, PNG) and an index.html. Poor scores do not change the exit status; errors do.",
-      {{"model", "M", "model file (.safetensors) written by mdn train", ""},
-       {"data", "FILE.csv", "labelled data with the model's feature and target columns", ""},
-       {"json", "OUT.json", "write every metric as JSON (atomically)", ""},
-       {"report", "DIR", "write a report directory: pictures, data files, metrics.json, index.html", ""},
-       {"device", "cpu|cuda|auto", "where to run the network", "auto"},
-       {"drop-invalid", "", "drop rows with a missing/invalid cell instead of failing (count reported)", ""},
-       {"energy-samples", "S", "draws per row for the energy score (several targets only)", "100"},
-       {"seed", "S", "seed of the draws (energy score, sampled histogram)", "0"}});
-  if (!cl.parse_options_only(argc, argv)) return 0;
-  const std::string model_path = cl.required("model");
-  EvalRequest request;
-  request.model_path = model_path;
-  request.data_path = cl.required("data");
-  request.json_path = cl.text("json");
-  request.report_dir = cl.text("report");
-  request.device = device_option(cl);
-  request.drop_invalid = cl.given("drop-invalid");
-  request.options.energy_samples = cl.integer("energy-samples", 2, 100000);
-  request.options.seed = cl.seed("seed");
-  return evaluate_model(load_model(model_path), request);
-}
+namespace {
 
+class EvalCommand : public Command {
+ public:
+  CLI::App* declare(CLI::App& mdn) override {
+    CLI::App* app = mdn.add_subcommand(
+        "eval",
+        "score a model on labelled data: metrics, calibration, report\n\n"
+        "Scores the model's predicted distributions against the data's targets, in original units:\n"
+        "NLL, CRPS (closed form), RMSE / MAE / R^2 of the mean, MAE of the median, PIT calibration\n"
+        "error, central-interval coverage and width (50/80/90/95 %), and for several targets the\n"
+        "energy score. A table goes to stdout; --json writes every number; --report writes pictures\n"
+        "(gnuplot, PNG) and an index.html. Poor scores do not change the exit status; errors do.");
+    app->add_option("--model", r_.model_path, "model file (.safetensors) written by mdn train")->type_name("M")
+        ->required();
+    app->add_option("--data", r_.data_path, "labelled data with the model's feature and target columns")
+        ->type_name("FILE.csv")->required();
+    app->add_option("--json", r_.json_path, "write every metric as JSON (atomically)")->type_name("OUT.json");
+    app->add_option("--report", r_.report_dir, "write a report directory: pictures, data files, metrics.json, index.html")
+        ->type_name("DIR");
+    add_device_option(*app, r_.device, "where to run the network");
+    app->add_flag("--drop-invalid", r_.drop_invalid,
+                  "drop rows with a missing/invalid cell instead of failing (count reported)");
+    app->add_option("--energy-samples", r_.options.energy_samples,
+                    "draws per row for the energy score (several targets only)")
+        ->type_name("S")->check(between(2, 100000))->capture_default_str();
+    add_seed_option(*app, r_.options.seed, "seed of the draws (energy score, sampled histogram)");
+    return app;
+  }
+
+  void prepare() override {
+    if (!r_.json_path.empty()) check_writable(r_.json_path);
+    if (!r_.report_dir.empty()) check_writable_directory(r_.report_dir);
+  }
+
+  int run() override { return evaluate_model(load_model(r_.model_path), r_); }
+
+ private:
+  EvalRequest r_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_eval_command() { return std::make_unique<EvalCommand>(); }
 
 }  // namespace mdn::cli

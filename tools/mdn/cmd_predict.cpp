@@ -2,55 +2,64 @@
 #include <cstdio>
 #include <string>
 
-#include "command_line.hpp"
 #include "commands.hpp"
-#include "mdn/error.hpp"
+#include "mdn/atomic_file.hpp"
 #include "mdn/model_io.hpp"
 #include "mdn/predictive.hpp"
+#include "options.hpp"
 #include "prediction_output.hpp"
 
 namespace mdn::cli {
+namespace {
 
-int run_predict(int argc, char** argv) {
-  CommandLine cl(
-      "predict", "mdn predict --model M.safetensors --data FILE.csv --out OUT.csv [options]",
-      "Summarises the predictive distribution p(target | features) of every row of FILE.csv, one output\n"
-      "row per input row, in the targets' original units. For each target NAME: NAME_mean, NAME_std and\n"
-      "NAME_q<level> per quantile level; then the optional groups below. The feature columns are found\n"
-      "by the names stored in the model; a missing column or invalid cell is an error naming the file,\n"
-      "line and column. See docs/PREDICT.md.",
-      {{"model", "M.safetensors", "trained model (mdn train)", ""},
-       {"data", "FILE.csv", "rows to predict: CSV with the model's feature columns", ""},
-       {"out", "OUT.csv", "output CSV (written atomically)", ""},
-       {"quantiles", "P,P,...", "marginal quantile levels, each in (0, 1); '' for none", "0.05,0.5,0.95"},
-       {"modes", "", "add every mode: mode<i>_NAME.., mode<i>_density, i = 1..K (empty when fewer)", ""},
-       {"params", "", "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K", ""},
-       {"hdi", "C", "add highest-density intervals of coverage C in (0, 1): hdi_lo_i, hdi_hi_i, i = 1..K (T = 1)",
-        ""},
-       {"device", "cpu|cuda|auto", "where the network runs; with cuda, mean/std/quantiles run on the GPU too (modes, hdi on the host)", "auto"},
-       {"chunk-rows", "N", "rows per chunk (bounds memory)", "65536"},
-       {"quiet", "", "no progress output", ""}});
-  if (!cl.parse_options_only(argc, argv)) return 0;
-  const std::string model_path = cl.required("model");
-  PredictRequest r;
-  r.data_path = cl.required("data");
-  r.out_path = cl.required("out");
-  r.quantiles = cl.number_list("quantiles");
-  validate_quantile_levels(r.quantiles);
-  r.modes = cl.given("modes");
-  r.params = cl.given("params");
-  if (cl.given("hdi")) {
-    r.hdi = cl.number("hdi");
-    validate_coverage(r.hdi);
+class PredictCommand : public Command {
+ public:
+  CLI::App* declare(CLI::App& mdn) override {
+    CLI::App* app = mdn.add_subcommand(
+        "predict",
+        "mean, std, quantiles, modes, intervals per row of a CSV file\n\n"
+        "Summarises the predictive distribution p(target | features) of every row of FILE.csv, one output\n"
+        "row per input row, in the targets' original units. For each target NAME: NAME_mean, NAME_std and\n"
+        "NAME_q<level> per quantile level; then the optional groups below. The feature columns are found\n"
+        "by the names stored in the model; a missing column or invalid cell is an error naming the file,\n"
+        "line and column. See docs/PREDICT.md.");
+    app->add_option("--model", model_path_, "trained model (mdn train)")->type_name("M.safetensors")->required();
+    app->add_option("--data", r_.data_path, "rows to predict: CSV with the model's feature columns")
+        ->type_name("FILE.csv")->required();
+    app->add_option("--out", r_.out_path, "output CSV (written atomically)")->type_name("OUT.csv")->required();
+    add_list_option(*app, "--quantiles", r_.quantiles, "P,P,...",
+                    "marginal quantile levels, each in (0, 1); '' for none", validate_quantile_levels);
+    app->add_flag("--modes", r_.modes, "add every mode: mode<i>_NAME.., mode<i>_density, i = 1..K (empty when fewer)");
+    app->add_flag("--params", r_.params, "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K");
+    app->add_option("--hdi", r_.hdi,
+                    "add highest-density intervals of coverage C in (0, 1): hdi_lo_i, hdi_hi_i, i = 1..K (T = 1)")
+        ->type_name("C")
+        ->check(library_check<double>(validate_coverage));
+    add_device_option(*app, r_.device,
+                      "where the network runs; with cuda, mean/std/quantiles run on the GPU too (modes, hdi on the "
+                      "host)");
+    app->add_option("--chunk-rows", r_.chunk_rows, "rows per chunk (bounds memory)")
+        ->type_name("N")->check(at_least(1))->capture_default_str();
+    app->add_flag("--quiet", r_.quiet, "no progress output");
+    return app;
   }
-  r.device = device_option(cl);
-  r.chunk_rows = cl.integer("chunk-rows", 1);
-  r.quiet = cl.given("quiet");
 
-  const Model model = load_model(model_path);
-  const long long rows = write_predictions(model, r);
-  if (!r.quiet) std::fprintf(stderr, "wrote predictions for %lld rows to %s\n", rows, r.out_path.c_str());
-  return 0;
-}
+  void prepare() override { check_writable(r_.out_path); }
+
+  int run() override {
+    const Model model = load_model(model_path_);
+    const long long rows = write_predictions(model, r_);
+    if (!r_.quiet) std::fprintf(stderr, "wrote predictions for %lld rows to %s\n", rows, r_.out_path.c_str());
+    return 0;
+  }
+
+ private:
+  std::string model_path_;
+  PredictRequest r_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_predict_command() { return std::make_unique<PredictCommand>(); }
 
 }  // namespace mdn::cli

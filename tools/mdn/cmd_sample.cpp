@@ -2,51 +2,74 @@
 #include <cstdio>
 #include <string>
 
-#include "command_line.hpp"
 #include "commands.hpp"
-#include "mdn/error.hpp"
+#include "mdn/atomic_file.hpp"
 #include "mdn/model_io.hpp"
+#include "mdn/sampling.hpp"
+#include "options.hpp"
 #include "prediction_output.hpp"
 
 namespace mdn::cli {
+namespace {
 
-int run_sample(int argc, char** argv) {
-  CommandLine cl(
-      "sample", "mdn sample --model M.safetensors --data FILE.csv --samples S --out OUT.csv [options]",
-      "Draws S samples from p(target | features) for every row of FILE.csv, in original units. Long\n"
-      "format: columns row (0-based data row), sample (0..S-1), then one per target. Draws depend only\n"
-      "on (seed, row, sample): the same seed gives the same file whatever --chunk-rows is. Rows stream\n"
-      "through in chunks, so memory stays bounded for any number of rows. See docs/PREDICT.md.",
-      {{"model", "M.safetensors", "trained model (mdn train)", ""},
-       {"data", "FILE.csv", "rows to sample for: CSV with the model's feature columns", ""},
-       {"samples", "S", "draws per row, 1 to 10000000", ""},
-       {"out", "OUT.csv", "output CSV (written atomically)", ""},
-       {"seed", "S", "random seed", "0"},
-       {"temperature", "X", "> 0: draw component k with probability ~ alpha_k^(1/X); changes the distribution", "1"},
-       {"sigma-scale", "X", ">= 0: multiply every sigma by X; changes the distribution", "1"},
-       {"device", "cpu|cuda|auto", "where the network and the sampler run", "auto"},
-       {"chunk-rows", "N", "input rows per chunk (bounds memory)", "65536"},
-       {"quiet", "", "no progress output", ""}});
-  if (!cl.parse_options_only(argc, argv)) return 0;
-  const std::string model_path = cl.required("model");
-  SampleRequest r;
-  r.data_path = cl.required("data");
-  r.out_path = cl.required("out");
-  cl.required("samples");
-  r.samples = cl.integer("samples", 1, 10000000);
-  r.options.seed = cl.seed("seed");
-  r.options.temperature = cl.number("temperature");
-  r.options.sigma_scale = cl.number("sigma-scale");
-  r.options.validate();
-  r.device = device_option(cl);
-  r.chunk_rows = cl.integer("chunk-rows", 1);
-  r.quiet = cl.given("quiet");
+class SampleCommand : public Command {
+ public:
+  CLI::App* declare(CLI::App& mdn) override {
+    CLI::App* app = mdn.add_subcommand(
+        "sample",
+        "draw samples from the predictive distribution per row\n\n"
+        "Draws S samples from p(target | features) for every row of FILE.csv, in original units. Long\n"
+        "format: columns row (0-based data row), sample (0..S-1), then one per target. Draws depend only\n"
+        "on (seed, row, sample): the same seed gives the same file whatever --chunk-rows is. Rows stream\n"
+        "through in chunks, so memory stays bounded for any number of rows. See docs/PREDICT.md.");
+    app->add_option("--model", model_path_, "trained model (mdn train)")->type_name("M.safetensors")->required();
+    app->add_option("--data", r_.data_path, "rows to sample for: CSV with the model's feature columns")
+        ->type_name("FILE.csv")->required();
+    app->add_option("--samples", r_.samples, "draws per row, 1 to 10000000")
+        ->type_name("S")->check(between(1, 10000000))->required();
+    app->add_option("--out", r_.out_path, "output CSV (written atomically)")->type_name("OUT.csv")->required();
+    add_seed_option(*app, r_.options.seed, "random seed");
+    // Each of the two is checked by SampleOptions::validate on its own.
+    app->add_option("--temperature", r_.options.temperature,
+                    "> 0: draw component k with probability ~ alpha_k^(1/X); changes the distribution")
+        ->type_name("X")
+        ->check(library_check<double>([](const double& t) {
+          SampleOptions o;
+          o.temperature = t;
+          o.validate();
+        }))
+        ->capture_default_str();
+    app->add_option("--sigma-scale", r_.options.sigma_scale, ">= 0: multiply every sigma by X; changes the distribution")
+        ->type_name("X")
+        ->check(library_check<double>([](const double& s) {
+          SampleOptions o;
+          o.sigma_scale = s;
+          o.validate();
+        }))
+        ->capture_default_str();
+    add_device_option(*app, r_.device, "where the network and the sampler run");
+    app->add_option("--chunk-rows", r_.chunk_rows, "input rows per chunk (bounds memory)")
+        ->type_name("N")->check(at_least(1))->capture_default_str();
+    app->add_flag("--quiet", r_.quiet, "no progress output");
+    return app;
+  }
 
-  const Model model = load_model(model_path);
-  const long long rows = write_samples(model, r);
-  if (!r.quiet)
-    std::fprintf(stderr, "wrote %lld x %d samples to %s\n", rows, r.samples, r.out_path.c_str());
-  return 0;
-}
+  void prepare() override { check_writable(r_.out_path); }
+
+  int run() override {
+    const Model model = load_model(model_path_);
+    const long long rows = write_samples(model, r_);
+    if (!r_.quiet) std::fprintf(stderr, "wrote %lld x %d samples to %s\n", rows, r_.samples, r_.out_path.c_str());
+    return 0;
+  }
+
+ private:
+  std::string model_path_;
+  SampleRequest r_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_sample_command() { return std::make_unique<SampleCommand>(); }
 
 }  // namespace mdn::cli

@@ -1,23 +1,42 @@
-// The `mdn` subcommands. Each returns the process exit status (0 on success)
-// and throws mdn::UsageError (exit 2) or mdn::Error (exit 1) on failure.
+// The `mdn` subcommands. Each one declares its options on a CLI11 subcommand,
+// bound to the fields of its request struct; checks what must hold before any
+// work (prepare: option combinations, output locations writable); then does
+// the work (run). Failures are thrown: CLI::ParseError and mdn::UsageError
+// (exit 2), mdn::Interrupted (130), mdn::Error (1); see exit_status.hpp.
 #pragma once
+#include <CLI/CLI.hpp>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "mdn/backend.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/model.hpp"
+#include "mdn/spec.hpp"
 #include "mdn/trainer.hpp"
+#include "progress.hpp"
 
 namespace mdn::cli {
 
-int run_data(int argc, char** argv);
-int run_train(int argc, char** argv);
-int run_demo(int argc, char** argv);
-int run_predict(int argc, char** argv);
-int run_sample(int argc, char** argv);
-int run_eval(int argc, char** argv);
+class Command {
+ public:
+  virtual ~Command() = default;
+  // Adds this command as a subcommand of `mdn`, with its options.
+  virtual CLI::App* declare(CLI::App& mdn) = 0;
+  // After a successful parse, before reading big inputs or training.
+  virtual void prepare() {}
+  // The work; returns the exit status.
+  virtual int run() = 0;
+};
+
+std::unique_ptr<Command> make_data_command();
+std::unique_ptr<Command> make_train_command();
+std::unique_ptr<Command> make_predict_command();
+std::unique_ptr<Command> make_sample_command();
+std::unique_ptr<Command> make_eval_command();
+std::unique_ptr<Command> make_demo_command();
 
 // What `mdn train` and `mdn demo` share: load the CSV, build the spec, train
 // on the chosen device with progress on stderr, save the model atomically.
@@ -26,18 +45,20 @@ struct TrainRequest {
   std::vector<std::string> targets;
   std::vector<std::string> features;  // empty = every other numeric column
   std::string model_path;
-  int components = 5;
-  std::vector<int> hidden{50, 50};
+  ModelSpec spec;                     // components and hidden from here; D and T from the data
   TrainOptions options;
   DeviceKind device = DeviceKind::Auto;
   bool tf32 = false;
   bool drop_invalid = false;
-  bool quiet = false;
+  bool quiet = false;                 // nothing on stderr but errors
+  ProgressStyle progress = ProgressStyle::Auto;
   std::string checkpoint_path;  // written every options.checkpoint_every epochs and on SIGINT/SIGTERM
   std::string resume_path;      // continue this checkpoint (its spec and options win)
-  bool quantised = false;
-  float sigma_floor = 0.0f;     // > 0: ModelSpec::log_sigma_min = log(sigma_floor)       // train on grid cells of targets detected on a grid
   bool epochs_given = false;    // with resume_path: --epochs overrides the checkpoint's
+  bool quantised = false;       // train on grid cells of targets detected on a grid (TrainOptions::grid_steps)
+
+  // Where checkpoints go: checkpoint_path, or MODEL.ckpt beside the model.
+  std::string checkpoint_file() const { return checkpoint_path.empty() ? model_path + ".ckpt" : checkpoint_path; }
 };
 Model train_and_save(const TrainRequest& request);
 

@@ -1,42 +1,16 @@
-// `mdn`: the command-line front end. Dispatches to a subcommand and turns
-// library errors into one message on stderr and an exit status:
-// 0 success, 1 data or runtime error, 2 usage error.
-#include <cstdio>
-#include <cstdlib>
+// `mdn`: the command-line front end. Parses the command line (program.hpp),
+// runs the command, and turns what it throws into one message on stderr and
+// an exit status (exit_status.hpp): 0 success, 1 data or runtime error,
+// 2 usage error, 130 interrupted.
 #include <unistd.h>
-#include <cstring>
-#include <exception>
-#include <string>
 
-#include "commands.hpp"
-#include "mdn/error.hpp"
-#include "mdn/trainer.hpp"
+#include <cstdlib>
+#include <iostream>
+
+#include "exit_status.hpp"
+#include "program.hpp"
 
 namespace {
-
-struct Subcommand {
-  const char* name;
-  int (*run)(int, char**);
-  const char* summary;
-};
-
-const Subcommand kSubcommands[] = {
-    {"data", mdn::cli::run_data, "write a built-in synthetic data set as CSV"},
-    {"train", mdn::cli::run_train, "train a model on a CSV file"},
-    {"predict", mdn::cli::run_predict, "mean, std, quantiles, modes, intervals per row of a CSV file"},
-    {"sample", mdn::cli::run_sample, "draw samples from the predictive distribution per row"},
-    {"eval", mdn::cli::run_eval, "score a model on labelled data: metrics, calibration, report"},
-    {"demo", mdn::cli::run_demo, "train on the built-in bishop set and write its outputs"},
-};
-
-void print_usage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: mdn <command> [options]\n\n"
-               "mdn fits Mixture Density Networks: the whole conditional distribution p(t | x),\n"
-               "not just a point prediction.\n\ncommands:\n");
-  for (const auto& c : kSubcommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
-  std::fprintf(out, "\n'mdn <command> --help' lists a command's options.\n");
-}
 
 // Idle OpenMP threads should sleep instead of spinning unless the user says
 // otherwise: each minibatch is a few short parallel regions, and spinning
@@ -53,36 +27,12 @@ void prefer_passive_openmp(char** argv) {
 
 int main(int argc, char** argv) {
   prefer_passive_openmp(argv);
-  if (argc < 2) {
-    print_usage(stderr);
-    return 2;
-  }
-  const std::string command = argv[1];
-  if (command == "--help" || command == "-h" || command == "help") {
-    print_usage(stdout);
-    return 0;
-  }
-  for (const auto& c : kSubcommands) {
-    if (command != c.name) continue;
-    try {
-      return c.run(argc, argv);
-    } catch (const mdn::Interrupted& e) {
-      std::fprintf(stderr, "mdn %s: %s\n", c.name, e.what());
-      return 130;  // the shell's convention for "stopped by SIGINT"
-    } catch (const mdn::UsageError& e) {
-      std::fprintf(stderr, "mdn %s: error: %s\n", c.name, e.what());
-      return 2;
-    } catch (const mdn::Error& e) {
-      std::fprintf(stderr, "mdn %s: error: %s\n", c.name, e.what());
-      return 1;
-    } catch (const std::bad_alloc&) {
-      std::fprintf(stderr, "mdn %s: error: out of memory (try a smaller --batch-size or fewer rows)\n", c.name);
-      return 1;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "mdn %s: error: %s\n", c.name, e.what());
-      return 1;
-    }
-  }
-  std::fprintf(stderr, "mdn: unknown command '%s' (see mdn --help)\n", command.c_str());
-  return 2;
+  mdn::cli::Program program;
+  return mdn::cli::exit_status_of(
+      program,
+      [&] {
+        program.parse(argc, argv);
+        return program.run();
+      },
+      std::cout, std::cerr);
 }

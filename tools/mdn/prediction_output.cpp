@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "command_line.hpp"
+#include "progress.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"

@@ -2,10 +2,23 @@
 # Builds everything (Release, CUDA when the toolkit is there) and runs the
 # whole test suite with CTest. Without a GPU the `gpu` tests show as skipped.
 #   tools/scripts/test.sh [ctest options, e.g. -L cpu]
+# Environment: BUILD_DIR (default build); CMAKE_ARGS, extra configure
+# arguments (e.g. -DCMAKE_PREFIX_PATH=/some/prefix for libraries outside the
+# system). The Debian packages are installed (install-deps.sh, apt-get) only
+# when CMake cannot configure with what is already there: a machine that
+# has every dependency never reaches apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-tools/scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)"
-cd build
+build=${BUILD_DIR:-build}
+configure() {
+  # shellcheck disable=SC2086  # CMAKE_ARGS is a list of words
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-}
+}
+if ! command -v cmake >/dev/null || ! configure >"${TMPDIR:-/tmp}/mdn-configure.log" 2>&1; then
+  echo "CMake could not configure with what is installed; installing the missing packages" >&2
+  tools/scripts/install-deps.sh
+  configure >/dev/null
+fi
+cmake --build "$build" -j"$(nproc)"
+cd "$build"
 ctest --output-on-failure --no-tests=error "$@"

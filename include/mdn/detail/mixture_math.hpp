@@ -14,9 +14,21 @@
 //   dloss/dm_kd = -gamma_k u_kd / sigma_kd
 //   dloss/ds_kd =  gamma_k (1 - u_kd^2)     (0 where s_kd is outside [lo, hi])
 //
-// Nothing here needs a per-K scratch array: the log-sum-exp over components
-// is computed online and l_k is recomputed in the gradient pass, so a GPU
-// thread keeps everything in registers for any K and T.
+// Single evaluation of l_k (mixture_nll_and_grad). gamma_k = exp(l_k + loss)
+// is an exponential of a difference of two numbers that are each ~-3e7 when a
+// target lies 1e4 sigmas away; were l_k computed twice (once for the
+// log-sum-exp, once for gamma) and the two evaluations differed by one float
+// ulp (~2 at 3e7: a different FMA contraction is enough), gamma would be off
+// by a factor e^2. So each component's log-density is evaluated exactly once,
+// kept in the output row (dz[k] is scratch until its gradient overwrites it),
+// and everything after works from those stored values. The log-densities are
+// also shifted by their maximum c before the log-weights are added:
+//   l'_k = log_alpha_k + (dens_k - c),  loss = -(c + logsumexp_k(l'_k)),
+//   gamma_k = exp(l'_k - logsumexp_k(l'_k)),
+// so the responsibilities depend on differences of densities only and the
+// O(1) log-weights are not rounded away against a -3e7 density. mixture_nll
+// (no gradient, no scratch) uses the online log-sum-exp of l_k; it agrees
+// with the loss of mixture_nll_and_grad to float rounding of |loss|.
 #pragma once
 #include <cmath>
 
@@ -97,15 +109,32 @@ MDN_HD R mixture_nll(const R* z, const R* t, int K, int T, R lo, R hi) {
 }
 
 // The per-sample loss, and dz = grad_scale * dloss/dz written (=, not +=) into
-// all K*(1+2T) entries of dz. grad_scale is 1/N for a batch mean.
+// all K*(1+2T) entries of dz. grad_scale is 1/N for a batch mean. Each
+// component's log-density is evaluated once (see the top of this file); dz[0,
+// K) holds the densities, then the shifted l'_k, until the gradient loop
+// overwrites entry k with dloss/da_k.
 template <class R>
 MDN_HD R mixture_nll_and_grad(const R* z, const R* t, int K, int T, R lo, R hi, R grad_scale, R* dz) {
   const R lse_a = logits_logsumexp(z, K);
-  LogSumExp<R> acc;
-  for (int k = 0; k < K; ++k) acc.add(component_log_prob(z, t, k, K, T, lse_a, lo, hi));
-  const R loss = -acc.value();
+  // Pass 1: dens_k (evaluated once, stored) and c = max_k dens_k.
+  R c = neg_infinity<R>();
   for (int k = 0; k < K; ++k) {
-    const R gamma = fexp(component_log_prob(z, t, k, K, T, lse_a, lo, hi) + loss);
+    const R dens = component_log_density(z, t, k, K, T, lo, hi);
+    dz[k] = dens;
+    c = dens > c ? dens : c;
+  }
+  // Pass 2: l'_k = log_alpha_k + (dens_k - c), stored; their log-sum-exp.
+  LogSumExp<R> acc;
+  for (int k = 0; k < K; ++k) {
+    const R shifted = (z[k] - lse_a) + (dz[k] - c);
+    dz[k] = shifted;
+    acc.add(shifted);
+  }
+  const R lse_shifted = acc.value();
+  const R loss = -(c + lse_shifted);
+  // Pass 3: gamma_k from the stored l'_k, then every gradient entry.
+  for (int k = 0; k < K; ++k) {
+    const R gamma = fexp(dz[k] - lse_shifted);
     const R alpha = fexp(z[k] - lse_a);
     dz[k] = grad_scale * (alpha - gamma);
     for (int d = 0; d < T; ++d) {

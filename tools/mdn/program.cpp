@@ -1,0 +1,91 @@
+#include "program.hpp"
+
+#include <cstring>
+
+#include "exit_status.hpp"
+#include "help_format.hpp"
+#include "mdn/error.hpp"
+
+namespace mdn::cli {
+
+Program::Program()
+    : app_("mdn fits Mixture Density Networks: the whole conditional distribution p(t | x),\n"
+           "not just a point prediction.",
+           "mdn") {
+  // Set before the subcommands are added: they inherit both.
+  app_.formatter(std::make_shared<HelpFormatter>());
+  app_.set_help_flag("-h,--help", "show this help and exit");
+  app_.require_subcommand(1);
+  for (auto make : {make_data_command, make_train_command, make_predict_command, make_sample_command,
+                    make_eval_command, make_demo_command}) {
+    std::unique_ptr<Command> command = make();
+    CLI::App* sub = command->declare(app_);
+    sub->allow_extras();  // collected and refused in parse(), naming the first one
+    commands_.emplace_back(sub, std::move(command));
+  }
+  app_.footer("'mdn <command> --help' lists a command's options.");
+}
+
+void Program::parse(int argc, char** argv) {
+  if (argc < 2) {
+    std::string names;
+    for (const auto& c : commands_) names += (names.empty() ? "" : ", ") + c.first->get_name();
+    throw UsageError("no command given; use one of " + names + " (see mdn --help)");
+  }
+  const std::string first = argv[1];
+  const auto is_help = [](const std::string& arg) { return arg == "--help" || arg == "-h"; };
+  if (first == "help" || is_help(first)) throw CLI::CallForHelp();
+  if (first.rfind("-", 0) == 0) throw UsageError("unknown option " + first + " (see mdn --help)");
+  CLI::App* command = nullptr;
+  for (const auto& c : commands_)
+    if (c.first->get_name() == first) command = c.first;
+  if (command == nullptr) throw UsageError("unknown command '" + first + "' (see mdn --help)");
+  // --help anywhere wins over the other options, as before: CLI11 would
+  // check their values first.
+  for (int i = 2; i < argc; ++i)
+    if (is_help(argv[i])) {
+      help_for_ = command;
+      throw CLI::CallForHelp();
+    }
+  app_.parse(argc, argv);
+  for (const auto& c : commands_) {
+    if (!c.first->parsed()) continue;
+    const std::vector<std::string> extras = c.first->remaining();
+    if (!extras.empty()) {
+      const std::string& what = extras.front();
+      const std::string see = " (see mdn " + c.first->get_name() + " --help)";
+      if (what.rfind("-", 0) == 0 && what.size() > 1) throw UsageError("unknown option " + what + see);
+      throw UsageError("unexpected argument '" + what + "'" + see);
+    }
+    chosen_ = c.second.get();
+  }
+  if (chosen_ == nullptr) throw UsageError("no command given (see mdn --help)");
+  chosen_->prepare();
+}
+
+int Program::run() {
+  if (chosen_ == nullptr) throw UsageError("no command given (see mdn --help)");
+  return chosen_->run();
+}
+
+std::string Program::help() const { return help_for_ != nullptr ? help_for_->help() : app_.help(); }
+
+std::string Program::name() const {
+  if (help_for_ != nullptr) return "mdn " + help_for_->get_name();
+  for (const auto& c : commands_)
+    if (c.first->parsed()) return "mdn " + c.first->get_name();
+  return "mdn";
+}
+
+int parse_only(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  Program program;
+  return exit_status_of(
+      program,
+      [&] {
+        program.parse(argc, argv);
+        return 0;
+      },
+      out, err);
+}
+
+}  // namespace mdn::cli
