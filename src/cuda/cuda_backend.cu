@@ -71,7 +71,7 @@ constexpr std::size_t kMaxCachedGraphs = 8;
 // targets and the shuffle's per-row buffers stay there whole for training).
 constexpr const char kTrainingSetAdvice[] =
     "the training set does not fit in GPU memory (it is kept on the device whole while training; a smaller "
-    "--batch-size does not help): train on the CPU with --device cpu, or on fewer rows";
+    "batch size does not help): train on the CPU, or on fewer rows";
 
 const ModelSpec& validated(const ModelSpec& spec) {
   spec.validate();

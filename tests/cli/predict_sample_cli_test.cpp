@@ -237,3 +237,20 @@ TEST(DemoCli, WritesSamplesAndPredictions) {
 }
 
 }  // namespace
+
+namespace {
+
+// --device auto says on stderr which device it chose (here, without a usable
+// GPU: the CPU); an explicit --device says nothing extra.
+TEST_F(PredictSampleCli, AutoDeviceSaysWhichDeviceItChose) {
+  const auto a = run_mdn(*dir_, "predict --model m.safetensors --data b.csv --out auto.csv --device auto");
+  ASSERT_EQ(a.status, 0) << a.err;
+  if (a.err.find("chose cuda") == std::string::npos) {
+    EXPECT_NE(a.err.find("mdn: --device auto chose cpu"), std::string::npos) << a.err;
+  }
+  const auto c = run_mdn(*dir_, "predict --model m.safetensors --data b.csv --out cpu.csv --device cpu");
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_EQ(c.err.find("chose"), std::string::npos) << c.err;
+}
+
+}  // namespace

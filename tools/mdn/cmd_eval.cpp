@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/calibration.hpp"
 #include "mdn/csv.hpp"
@@ -119,7 +120,7 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
                                     request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail);
   if (data.dropped_rows > 0)
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", data_path.c_str(), data.dropped_rows);
-  auto backend = make_backend(request.device, model);
+  auto backend = open_backend(request.device, model, false);
   const MixtureBatch mix = predict_mixtures(*backend, model, data.x);
   // Mean, std and the quantiles behind the intervals on the backend's device.
   const Evaluation evaluation =

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/checkpoint.hpp"
 #include "mdn/csv.hpp"
@@ -181,7 +182,7 @@ Model train_and_save(const TrainRequest& request) {
 
   CudaOptions cuda;
   cuda.tf32 = request.tf32;
-  auto backend = make_backend(request.device, spec, cuda);
+  auto backend = open_backend(request.device, spec, cuda, request.quiet);
   if (!request.quiet)
     std::fprintf(stderr, "training on %s: %d rows, D = %d, T = %d, K = %d, %zu hidden layers%s\n",
                  backend->name().c_str(), data.x.rows, spec.input_dim, spec.target_dim, spec.components,

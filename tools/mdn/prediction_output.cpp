@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "progress.hpp"
+#include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
@@ -141,7 +142,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   }
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   const Matrix x = read_features(model, request.data_path);
-  auto backend = make_backend(request.device, model);
+  auto backend = open_backend(request.device, model, request.quiet);
 
   AtomicFile file(request.out_path);
   std::ostream& out = file.stream();
@@ -218,7 +219,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   const int T = model.spec.target_dim, S = request.samples;
   const Matrix x = read_features(model, request.data_path);
-  auto backend = make_backend(request.device, model);
+  auto backend = open_backend(request.device, model, request.quiet);
 
   // A chunk's samples stay within 2^24 floats (64 MiB) whatever S is.
   const std::int64_t per_row = std::int64_t(S) * T;

@@ -22,3 +22,4 @@ fi
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
 ctest --output-on-failure --no-tests=error "$@"
+../tools/scripts/test-python.sh  # the Python package: pip install . and pytest (tests/python)

@@ -1,0 +1,589 @@
+"""The scikit-learn estimator over the C++ library (``mdn._core``)."""
+
+from __future__ import annotations
+
+import errno
+import numbers
+import os
+import sys
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _core
+
+__all__ = ["MDNRegressor", "load"]
+
+# The dtypes the library reads directly (one conversion into its float32
+# row-major buffer, done in C++); anything else is converted by numpy first.
+_DTYPES = (np.float32, np.float64)
+
+
+def _integer(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer (got {value!r})")
+    return int(value)
+
+
+def _number(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number (got {value!r})")
+    return float(value)
+
+
+def _seed(random_state):
+    """The library's 64-bit seed: an int is used as it is (so random_state=S
+    matches the CLI's --seed S); None or a RandomState draws one."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
+        if random_state < 0 or random_state >= 2**64:
+            raise ValueError(f"random_state must be in [0, 2**64) (got {random_state})")
+        return int(random_state)
+    rng = check_random_state(random_state)
+    return int(rng.randint(0, np.iinfo(np.int32).max))
+
+
+def _as_float(a):
+    """float32/float64 arrays pass unchanged (no copy); others become float32."""
+    return a if a.dtype in _DTYPES else np.asarray(a, dtype=np.float32)
+
+
+def _target_names(y, n_targets):
+    columns = getattr(y, "columns", None)  # a DataFrame
+    if columns is not None and len(columns) == n_targets:
+        return [str(c) for c in columns]
+    name = getattr(y, "name", None)  # a Series
+    if n_targets == 1 and isinstance(name, str) and name:
+        return [name]
+    return ["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)]
+
+
+def _progress(epoch, epochs, train_nll, val_nll, improved, samples_per_second, elapsed, left):
+    def clock(seconds):
+        s = int(round(seconds))
+        return f"{s // 60}:{s % 60:02d}"
+
+    if np.isnan(val_nll):
+        line = f"epoch {epoch}/{epochs}  train NLL {train_nll:.4f}"
+    else:
+        line = f"epoch {epoch}/{epochs}  train NLL {train_nll:.4f}  val NLL {val_nll:.4f}{' *' if improved else '  '}"
+    print(f"{line}  {samples_per_second:.0f} samples/s  elapsed {clock(elapsed)}  left ~{clock(left)}",
+          file=sys.stderr, flush=True)
+
+
+class MDNRegressor(RegressorMixin, BaseEstimator):
+    """Mixture Density Network regressor: the whole conditional distribution p(y | x).
+
+    A tanh MLP maps x to a mixture of ``components`` Gaussians over y (diagonal
+    covariance for several targets). ``predict`` gives the predictive mean;
+    the other ``predict_*`` methods, ``sample``, ``score`` and ``crps`` use the
+    whole distribution. Everything runs in the C++ library that the ``mdn``
+    command-line program runs (CPU, or CUDA when available), with the GIL
+    released; model files are the CLI's ``.safetensors`` files.
+
+    Parameter names follow the CLI's options (``--batch-size`` is
+    ``batch_size``); the library checks the values at ``fit`` time and its
+    messages name the option.
+
+    Parameters
+    ----------
+    components : int, default=5
+        Number K of mixture components, 1 to 32.
+    hidden : tuple of int, default=(50, 50)
+        Widths of the hidden tanh layers.
+    epochs : int, default=200
+        Maximum number of passes over the training rows.
+    batch_size : int, default=256
+        Minibatch size.
+    lr : float, default=1e-3
+        Adam learning rate.
+    val_fraction : float, default=0.1
+        Fraction of the rows held out to pick the best epoch and stop early;
+        0 trains on every row for ``epochs`` epochs.
+    patience : int, default=30
+        Stop after this many epochs without a better validation NLL (0: never).
+    clip_norm : float, default=10.0
+        Clip the global gradient norm to this value (0: off).
+    ensemble : int, default=1
+        Number of independently trained networks averaged as one mixture.
+        Only 1 is supported for now (ensembles are coming to the library);
+        any other value raises ValueError at ``fit``.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where the library computes: "auto" is the GPU when one is usable,
+        otherwise the CPU. "cuda" without a GPU raises RuntimeError.
+    tf32 : bool, default=False
+        Allow TF32 tensor-core math on the GPU (faster, less exact).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split, initialisation and minibatch order. An int is the
+        library's seed itself: the same int, data and thread count give the
+        same model as ``mdn train --seed`` on the CPU.
+    verbose : bool, default=False
+        Print one progress line per epoch on stderr, as ``mdn train`` does
+        (NLL per row in original target units).
+
+    Attributes
+    ----------
+    model_ : mdn._core.Model
+        The trained network, its standardisation statistics and history.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names of X when it was a DataFrame with string column names.
+    n_targets_ : int
+        Number of target columns T.
+    history_ : dict
+        ``train_nll`` and ``val_nll`` (ndarray per epoch, mean NLL per row in
+        original target units; ``val_nll`` is empty without a validation
+        split) and ``best_epoch`` (1-based, the epoch whose weights were kept).
+    n_iter_ : int
+        Number of epochs run.
+    device_ : str
+        The backend that trained the model, e.g. ``"cpu (2 threads)"``.
+
+    Notes
+    -----
+    Inputs: float32 and float64 arrays (C or Fortran order, or strided) are
+    read once by the library into its own float32 row-major buffer (the one
+    copy it needs); other dtypes are converted to float32 by numpy first. X and
+    y are standardised inside ``fit`` with the training split's statistics,
+    which are stored in the model; every output is in original units.
+
+    Interrupting ``fit`` (Ctrl-C) stops training at the end of the current
+    epoch and raises KeyboardInterrupt; the estimator is left exactly as it
+    was before the call (unfitted, or with its previous fit). The same holds
+    for any other error in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np, mdn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(2000, 1))
+    >>> y = np.sin(3 * X[:, 0]) + 0.1 * rng.normal(size=2000)
+    >>> model = mdn.MDNRegressor(components=3, epochs=20, random_state=0).fit(X, y)
+    >>> model.predict_quantiles(X[:5], [0.05, 0.95]).shape
+    (5, 2)
+    """
+
+    def __init__(
+        self,
+        components=5,
+        hidden=(50, 50),
+        *,
+        epochs=200,
+        batch_size=256,
+        lr=1e-3,
+        val_fraction=0.1,
+        patience=30,
+        clip_norm=10.0,
+        ensemble=1,
+        device="auto",
+        tf32=False,
+        random_state=None,
+        verbose=False,
+    ):
+        self.components = components
+        self.hidden = hidden
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.val_fraction = val_fraction
+        self.patience = patience
+        self.clip_norm = clip_norm
+        self.ensemble = ensemble
+        self.device = device
+        self.tf32 = tf32
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ---- scikit-learn plumbing -------------------------------------------------
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = True
+        tags.input_tags.allow_nan = False
+        # score() is the mean log-likelihood, not R^2: the R^2 > 0.5 bar of the
+        # common tests does not apply to it.
+        tags.regressor_tags.poor_score = True
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_")
+
+    def _fit_args(self):
+        if self.ensemble is None or _integer("ensemble", self.ensemble) != 1:
+            raise ValueError(
+                f"ensemble={self.ensemble!r} is not supported yet: the library trains one network per model "
+                "(ensembles of M networks are planned); use ensemble=1"
+            )
+        args = _core.FitArgs()
+        args.components = _integer("components", self.components)
+        hidden = self.hidden
+        if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+            hidden = (hidden,)
+        try:
+            args.hidden = [_integer("hidden", w) for w in hidden]
+        except TypeError:
+            raise ValueError(f"hidden must be a sequence of layer widths (got {self.hidden!r})") from None
+        args.epochs = _integer("epochs", self.epochs)
+        args.batch_size = _integer("batch_size", self.batch_size)
+        args.lr = _number("lr", self.lr)
+        args.val_fraction = _number("val_fraction", self.val_fraction)
+        args.patience = _integer("patience", self.patience)
+        args.clip_norm = _number("clip_norm", self.clip_norm)
+        args.device = self._device_name()
+        args.tf32 = bool(self.tf32)
+        args.seed = _seed(self.random_state)
+        return args
+
+    def _device_name(self):
+        if not isinstance(self.device, str):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'auto' (got {self.device!r})")
+        _core.parse_device(self.device)
+        return self.device
+
+    def _model(self):
+        """The fitted model, set to run on the current ``device``."""
+        check_is_fitted(self)
+        self.model_.set_device(self._device_name(), bool(self.tf32))
+        return self.model_
+
+    def _check_X(self, X):
+        X = validate_data(self, X, reset=False, dtype=_DTYPES, ensure_all_finite=False)
+        return _as_float(X)
+
+    def _check_y(self, y, n_rows):
+        y = np.asarray(y)
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim != 2 or y.shape[0] != n_rows or y.shape[1] != self.n_targets_:
+            raise ValueError(
+                f"y has shape {y.shape}; {n_rows} rows of {self.n_targets_} target(s) were expected"
+            )
+        if y.dtype.kind not in "fiub":
+            raise ValueError(f"y must be numeric (got dtype {y.dtype})")
+        return _as_float(y)
+
+    def _shape(self, a):
+        """Drops the target axis (axis 1) for a model fitted on a 1-D y."""
+        return a[:, 0] if self._y_ndim == 1 else a
+
+    # ---- training ----------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Train the network on X and y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (a DataFrame's column names are kept).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets, 1 to 8 columns.
+
+        Returns
+        -------
+        self : MDNRegressor
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            Bad input (NaN or infinity, too few rows, too many targets) or
+            a bad parameter.
+        RuntimeError
+            A runtime failure: no GPU for device="cuda", out of memory, a loss
+            that stays NaN.
+        KeyboardInterrupt
+            Ctrl-C: training stops after the current epoch; the estimator keeps
+            the state it had before this call.
+        """
+        before = dict(self.__dict__)
+        try:
+            self._fit(X, y)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _fit(self, X, y):
+        args = self._fit_args()
+        y_given = y
+        X, y = validate_data(
+            self, X, y, dtype=_DTYPES, ensure_all_finite=False, multi_output=True, y_numeric=True,
+            ensure_min_samples=2,
+        )
+        X = _as_float(X)
+        y_ndim = y.ndim
+        t = _as_float(y.reshape(-1, 1) if y.ndim == 1 else y)
+        if t.shape[1] < 1:
+            raise ValueError("y has no target columns")
+        names = getattr(self, "feature_names_in_", None)
+        feature_names = [str(c) for c in names] if names is not None else [f"x{i}" for i in range(X.shape[1])]
+        model = _core.fit(
+            X, t, feature_names, _target_names(y_given, t.shape[1]), args, _progress if self.verbose else None
+        )
+        jacobian = model.log_jacobian
+        train_nll = model.train_nll.astype(np.float64) + jacobian
+        val_nll = model.val_nll.astype(np.float64) + jacobian
+        self.__dict__.update(
+            model_=model,
+            n_targets_=t.shape[1],
+            history_={"train_nll": train_nll, "val_nll": val_nll, "best_epoch": model.best_epoch},
+            n_iter_=len(train_nll),
+            device_=model.trained_on,
+            _y_ndim=y_ndim,
+        )
+
+    # ---- predictions ------------------------------------------------------------
+
+    def predict(self, X):
+        """Predictive mean E[y | x].
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,) or (n_samples, n_targets), float64
+            The shape follows the y given to ``fit`` (1-D or 2-D).
+        """
+        mean, _, _ = self._model().statistics(self._check_X(X), [])
+        return self._shape(mean)
+
+    def predict_std(self, X):
+        """Predictive standard deviation of each target's marginal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        std : ndarray of shape (n_samples,) or (n_samples, n_targets), float64
+        """
+        _, std, _ = self._model().statistics(self._check_X(X), [])
+        return self._shape(std)
+
+    def predict_quantiles(self, X, q=(0.05, 0.5, 0.95)):
+        """Quantiles of each target's marginal predictive distribution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        q : float or sequence of float, default=(0.05, 0.5, 0.95)
+            Levels, each in (0, 1), no repeats.
+
+        Returns
+        -------
+        quantiles : ndarray, float64
+            Shape (n_samples, len(q)) for a 1-D y, (n_samples, n_targets,
+            len(q)) for a 2-D y; a scalar q drops the last axis. Quantiles
+            never cross: they increase with the level.
+        """
+        scalar = np.ndim(q) == 0
+        levels = [float(v) for v in np.atleast_1d(np.asarray(q, dtype=np.float64))]
+        _, _, quantiles = self._model().statistics(self._check_X(X), levels)
+        quantiles = self._shape(quantiles)
+        return quantiles[..., 0] if scalar else quantiles
+
+    def predict_modes(self, X):
+        """Every mode of each row's predictive density, highest density first.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        modes : ndarray, float64
+            Shape (n_samples, components) for a 1-D y, (n_samples, components,
+            n_targets) for a 2-D y (joint modes of the T-dimensional density).
+            A row with fewer modes than components is padded with NaN.
+        densities : ndarray of shape (n_samples, components), float64
+            p(mode | x), NaN past the row's last mode.
+        """
+        location, density = self._model().modes(self._check_X(X))
+        return (location[:, :, 0] if self._y_ndim == 1 else location), density
+
+    def predict_interval(self, X, level=0.9):
+        """Highest-density region (HDR) of each target's marginal.
+
+        The smallest set holding probability ``level``: one interval for a
+        unimodal marginal, several disjoint ones (at most ``components``)
+        for a multimodal one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        level : float, default=0.9
+            Coverage, in (0, 1).
+
+        Returns
+        -------
+        intervals : ndarray, float64
+            Shape (n_samples, components, 2) for a 1-D y, (n_samples,
+            n_targets, components, 2) for a 2-D y: [lower, upper] ends of
+            the intervals, sorted, NaN past the last one.
+        """
+        ends = self._model().density_regions(self._check_X(X), _number("level", level))
+        return self._shape(ends)
+
+    def predict_mixture(self, X):
+        """The predictive mixture of each row, in original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        alpha : ndarray of shape (n_samples, components), float32
+            Component weights; each row sums to 1.
+        mu : ndarray of shape (n_samples, components, n_targets), float32
+            Component means.
+        sigma : ndarray of shape (n_samples, components, n_targets), float32
+            Component standard deviations (diagonal covariance).
+        """
+        return self._model().mixture(self._check_X(X))
+
+    def sample(self, X, n_samples=1, random_state=None):
+        """Draw from each row's predictive distribution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+        n_samples : int, default=1
+            Draws per row.
+        random_state : int, RandomState instance or None, default=None
+            An int is the library's seed (``mdn sample --seed``): draws depend
+            only on it, the row's index and the draw's index.
+
+        Returns
+        -------
+        draws : ndarray of shape (n_samples_X, n_samples, n_targets), float32
+        """
+        model = self._model()
+        X = self._check_X(X)
+        return model.sample(X, _integer("n_samples", n_samples), _seed(random_state))
+
+    # ---- scores -----------------------------------------------------------------
+
+    def score(self, X, y):
+        """Mean log-likelihood per row, log p(y | x), in original units.
+
+        Higher is better (it is minus the mean NLL that ``mdn eval`` reports).
+        This is not the R^2 of other scikit-learn regressors; it is what
+        ``cross_val_score`` and ``GridSearchCV`` maximise by default.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        score : float
+            -inf when a row's density underflows to 0.
+        """
+        model = self._model()
+        X = self._check_X(X)
+        return float(-np.mean(model.nll(X, self._check_y(y, X.shape[0]))))
+
+    def crps(self, X, y, multioutput="uniform_average"):
+        """Mean continuous ranked probability score (closed form), lower is better.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        multioutput : {"uniform_average", "raw_values"}, default="uniform_average"
+            Average over the targets, or one value per target.
+
+        Returns
+        -------
+        crps : float or ndarray of shape (n_targets,)
+            In the units of y; 0 is a perfect point forecast.
+        """
+        if multioutput not in ("uniform_average", "raw_values"):
+            raise ValueError(f"multioutput must be 'uniform_average' or 'raw_values' (got {multioutput!r})")
+        model = self._model()
+        X = self._check_X(X)
+        per_target = model.crps(X, self._check_y(y, X.shape[0])).mean(axis=0)
+        return float(per_target.mean()) if multioutput == "uniform_average" else per_target
+
+    # ---- files --------------------------------------------------------------------
+
+    def save(self, path):
+        """Write the model to a ``.safetensors`` file (atomically), the CLI's format.
+
+        ``mdn predict --model PATH`` reads it; so does :func:`mdn.load`. The
+        feature names are the DataFrame's column names, or x0, x1, ... for an
+        array; the targets are a Series' or DataFrame's names, or y (y0, y1, ...).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Raises
+        ------
+        OSError
+            The file cannot be written.
+        """
+        check_is_fitted(self)
+        self.model_.save(os.fspath(path))
+
+
+def load(path, device="auto"):
+    """Read a model file written by ``mdn train`` or :meth:`MDNRegressor.save`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    device : {"auto", "cpu", "cuda"}, default="auto"
+
+    Returns
+    -------
+    model : MDNRegressor
+        Fitted; ``components`` and ``hidden`` come from the file, the other
+        parameters are the defaults. A model with one target predicts 1-D
+        arrays.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    OSError
+        The file is unreadable, truncated, corrupt, foreign or of a newer
+        format (the library's message names the file and the problem).
+    """
+    path = os.fspath(path)
+    try:
+        model = _core.load_model(path, device)
+    except OSError as e:
+        if not os.path.exists(path):
+            missing = FileNotFoundError(str(e))
+            missing.errno = errno.ENOENT
+            raise missing from None
+        raise
+    est = MDNRegressor(components=model.components, hidden=tuple(model.hidden), device=device)
+    names = list(model.feature_names)
+    fitted = dict(
+        model_=model,
+        n_features_in_=model.n_features,
+        n_targets_=model.n_targets,
+        history_={
+            "train_nll": model.train_nll.astype(np.float64) + model.log_jacobian,
+            "val_nll": model.val_nll.astype(np.float64) + model.log_jacobian,
+            "best_epoch": model.best_epoch,
+        },
+        n_iter_=len(model.train_nll),
+        device_=model.trained_on,
+        _y_ndim=1 if model.n_targets == 1 else 2,
+    )
+    if names != [f"x{i}" for i in range(len(names))]:
+        fitted["feature_names_in_"] = np.asarray(names, dtype=object)
+    est.__dict__.update(fitted)
+    return est

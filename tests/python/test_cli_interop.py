@@ -1,0 +1,119 @@
+"""The package and the `mdn` program share model files and give the same numbers.
+
+The program is found through MDN_EXE (default build/mdn, which
+tools/scripts/test.sh builds); these tests skip when it is absent. Both sides
+run on the CPU with the same thread count, where the library promises
+bit-identical results.
+"""
+
+import csv
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import mdn
+from conftest import two_targets
+
+pd = pytest.importorskip("pandas")
+
+CPU = ["--device", "cpu"]
+
+
+def run(exe, *args):
+    done = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def write_csv(path, columns):
+    """float32 values as %.9g, which reads back to the same float32."""
+    names = list(columns)
+    values = np.column_stack([np.asarray(columns[n], dtype=np.float32) for n in names])
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(names)
+        w.writerows([[f"{v:.9g}" for v in row] for row in values])
+
+
+def read_csv(path):
+    return pd.read_csv(path)  # pandas' default parser reads doubles exactly
+
+
+def compare_predictions(est, X, table, K, target_names, levels):
+    """The CLI's predict output (table) against the estimator, exactly."""
+    T = len(target_names)
+    mean = est.predict(X).reshape(len(X), T)
+    std = est.predict_std(X).reshape(len(X), T)
+    q = est.predict_quantiles(X, levels).reshape(len(X), T, len(levels))
+    alpha, mu, sigma = est.predict_mixture(X)
+    for d, name in enumerate(target_names):
+        np.testing.assert_array_equal(table[f"{name}_mean"].to_numpy(), mean[:, d])
+        np.testing.assert_array_equal(table[f"{name}_std"].to_numpy(), std[:, d])
+        for j, level in enumerate(levels):
+            np.testing.assert_array_equal(table[f"{name}_q{level:g}"].to_numpy(), q[:, d, j])
+    for k in range(K):
+        np.testing.assert_array_equal(table[f"alpha_{k + 1}"].to_numpy(np.float32), alpha[:, k])
+        for d, name in enumerate(target_names):
+            np.testing.assert_array_equal(table[f"mu_{k + 1}_{name}"].to_numpy(np.float32), mu[:, k, d])
+            np.testing.assert_array_equal(table[f"sigma_{k + 1}_{name}"].to_numpy(np.float32), sigma[:, k, d])
+
+
+def test_python_model_predicts_the_same_through_the_cli(tmp_path, mdn_exe):
+    X, y = two_targets(1200, seed=6)
+    X = X.astype(np.float32)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    targets = pd.DataFrame(y, columns=["u", "v"])
+    est = mdn.MDNRegressor(components=3, hidden=(16, 16), epochs=6, device="cpu", random_state=2)
+    est.fit(frame, targets)
+    model = tmp_path / "py.safetensors"
+    est.save(model)
+    data = tmp_path / "x.csv"
+    write_csv(data, {"c": X[:, 2], "a": X[:, 0], "b": X[:, 1]})  # columns are found by name
+    out = tmp_path / "pred.csv"
+    levels = [0.05, 0.5, 0.95]
+    run(mdn_exe, "predict", "--model", model, "--data", data, "--out", out, "--params", "--quiet",
+        "--quantiles", ",".join(map(str, levels)), *CPU)
+    compare_predictions(est, frame, read_csv(out), 3, ["u", "v"], levels)
+
+    # Samples: the same seed gives the same draws.
+    out = tmp_path / "samples.csv"
+    run(mdn_exe, "sample", "--model", model, "--data", data, "--samples", 4, "--seed", 7, "--out", out, "--quiet",
+        *CPU)
+    table = read_csv(out)
+    draws = est.sample(frame, 4, random_state=7)
+    np.testing.assert_array_equal(table["row"].to_numpy(), np.repeat(np.arange(len(X)), 4))
+    np.testing.assert_array_equal(table[["u", "v"]].to_numpy(np.float32), draws.reshape(-1, 2))
+
+
+def test_cli_model_predicts_the_same_through_python(tmp_path, mdn_exe):
+    data = tmp_path / "bishop.csv"
+    run(mdn_exe, "data", "bishop", "--rows", 1500, "--seed", 4, "--out", data)
+    model = tmp_path / "cli.safetensors"
+    run(mdn_exe, "train", "--data", data, "--target", "y", "--model", model, "--components", 4, "--hidden", "12,12",
+        "--epochs", 8, "--seed", 5, "--quiet", *CPU)
+    est = mdn.load(model, device="cpu")
+    assert est.components == 4 and est.hidden == (12, 12) and est.n_iter_ == 8
+    assert list(est.feature_names_in_) == ["x"]
+    table = read_csv(data)
+    X = table[["x"]]
+    out = tmp_path / "pred.csv"
+    levels = [0.1, 0.9]
+    run(mdn_exe, "predict", "--model", model, "--data", data, "--out", out, "--params", "--quiet",
+        "--quantiles", "0.1,0.9", *CPU)
+    compare_predictions(est, X, read_csv(out), 4, ["y"], levels)
+
+    # The same data, seed and settings train the same model in Python.
+    again = mdn.MDNRegressor(components=4, hidden=(12, 12), epochs=8, device="cpu", random_state=5)
+    again.fit(X.to_numpy(np.float32), table["y"].to_numpy(np.float32))
+    x = X.to_numpy(np.float32)
+    np.testing.assert_array_equal(again.predict_mixture(x)[0], est.predict_mixture(X)[0])
+    np.testing.assert_array_equal(again.history_["val_nll"], est.history_["val_nll"])
+
+    # eval's NLL is minus score(), its CRPS is crps() (the JSON has 10 digits).
+    metrics = tmp_path / "m.json"
+    run(mdn_exe, "eval", "--model", model, "--data", data, "--json", metrics, *CPU)
+    metrics = json.loads(metrics.read_text())
+    assert -est.score(X, table["y"]) == pytest.approx(metrics["nll"], rel=1e-8)
+    assert est.crps(X, table["y"]) == pytest.approx(metrics["targets"][0]["crps"], rel=1e-8)
