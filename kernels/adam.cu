@@ -22,7 +22,7 @@ __global__ void adam_update_kernel(float* __restrict__ params, float* __restrict
   const std::size_t stride = std::size_t(gridDim.x) * kThreads;
   for (std::size_t i = std::size_t(blockIdx.x) * kThreads + threadIdx.x; i < count; i += stride) {
     float p = params[i], mi = m[i], vi = v[i];
-    detail::adam_update(p, mi, vi, grad[i] * scale, h.lr, h.beta1, h.beta2, h.eps, bias1, bias2);
+    detail::adam_update(p, mi, vi, grad[i] * scale, h.lr, h.beta1, h.beta2, h.eps, bias1, bias2, h.weight_decay);
     params[i] = p;
     m[i] = mi;
     v[i] = vi;

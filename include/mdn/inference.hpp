@@ -11,6 +11,9 @@
 namespace mdn {
 
 // A backend for the model's spec on `device`, holding the model's parameters.
+// For an ensemble (Model::members > 1) it runs every member and its forward()
+// gives the combined head of model.mixture_spec() (M * K components); it
+// predicts only.
 std::unique_ptr<Backend> make_backend(DeviceKind device, const Model& model, const CudaOptions& options = {});
 
 // The network's head outputs z (count x head_width, standardised units) for

@@ -23,10 +23,11 @@ struct MixtureBatch {
 };
 
 // Mixtures from head pre-activations z (rows x K(1+2T), standardised units),
-// mapped to original units with the model's target statistics.
+// mapped to original units with the model's target statistics. For a Model,
+// z is read with model.mixture_spec() (an ensemble's combined head).
 MixtureBatch mixtures_from_head(const ModelSpec& spec, const Standardizer& stats, const Matrix& z);
 inline MixtureBatch mixtures_from_head(const Model& model, const Matrix& z) {
-  return mixtures_from_head(model.spec, model.stats, z);
+  return mixtures_from_head(model.mixture_spec(), model.stats, z);
 }
 
 }  // namespace mdn

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "mdn/matrix.hpp"
 #include "mdn/spec.hpp"
 #include "mdn/standardizer.hpp"
 
@@ -15,13 +16,53 @@ struct TrainingHistory {
   int best_epoch = -1;           // the epoch whose weights were kept
 };
 
+// Recalibration fitted after training (docs/TRAINING.md): per target d, the
+// shift log_sigma_shift[d] was added to the head's log-sigma biases of every
+// component, i.e. every sigma_kd multiplied by exp(shift_d) (before the sigma
+// bounds clamp). It is already part of params, so the model is still a plain
+// Gaussian mixture network and every backend applies it; subtracting the
+// shifts gives the uncalibrated model back. Empty: not calibrated.
+struct Calibration {
+  std::vector<float> log_sigma_shift;  // T values, or empty
+  double val_nll_before = 0.0;         // validation NLL per row (standardised units) without / with it
+  double val_nll_after = 0.0;
+  long long rows = 0;                  // validation rows it was fitted on
+  bool applied() const { return !log_sigma_shift.empty(); }
+};
+
+// A model of `members` > 1 networks is a deep ensemble (docs/TRAINING.md): the
+// members share spec, statistics and names; params holds their parameter sets
+// one after another (member i at i * ParameterLayout(spec).total). Its
+// predictive distribution is the equal-weight mixture of the members'
+// mixtures: members * K components with weights alpha / members, described
+// by mixture_spec(). members == 1 is a single network.
+inline constexpr int kMaxMembers = 64;
+
 struct Model {
   ModelSpec spec;
   Standardizer stats;
-  std::vector<float> params;              // ParameterLayout(spec).total floats
+  std::vector<float> params;              // members * ParameterLayout(spec).total floats
+  int members = 1;
   std::vector<std::string> feature_names;  // D
   std::vector<std::string> target_names;   // T
   TrainingHistory history;
+  Calibration calibration;
+  std::vector<float> grid_step;  // per target, the grid it was trained for (0 = continuous); empty = none
+
+  // The spec of the head outputs the model's predictions are read from:
+  // spec itself for one network; for an ensemble, K = members * spec.components
+  // (only its shape and sigma bounds are meaningful, not its layers).
+  ModelSpec mixture_spec() const {
+    ModelSpec s = spec;
+    s.components *= members;
+    return s;
+  }
 };
+
+// The head outputs of an ensemble's members (each rows x spec.head_width())
+// as one head output of mixture_spec(): member m's component k becomes
+// component m * K + k, its logit shifted by -logsumexp(member's logits) -
+// log(members), so the combined softmax gives alpha_mk / members exactly.
+Matrix combine_member_heads(const ModelSpec& spec, const std::vector<Matrix>& member_heads);
 
 }  // namespace mdn

@@ -16,6 +16,7 @@ struct AdamConfig {
   float beta2 = 0.999f;
   float eps = 1e-8f;
   float clip_norm = 10.0f;  // clip the global L2 norm of the gradient; 0 = off
+  float weight_decay = 0.0f;  // decoupled (AdamW) decay per unit learning rate; 0 = plain Adam
 };
 
 // One epoch of minibatch training over the data set_training_data() gave.
@@ -37,13 +38,45 @@ struct OptimizerState {
   long long step = 0;
 };
 
+// The learning rate over training (docs/TRAINING.md). Constant: lr throughout
+// (the recipe before issue 14). Cosine: linear warm-up from 0 over the first
+// warmup_fraction of the steps, then half a cosine down to min_lr_fraction * lr
+// at the last step. The rate is evaluated once per epoch, at the epoch's first
+// step, so both backends run an epoch at one rate.
+enum class LrSchedule { Constant, Cosine };
+
+// How training is sized and scheduled. Zero in epochs, steps, batch_size and
+// -1 in patience mean "chosen from the number of training rows" (plan_training
+// in mdn/trainer.hpp says how); the defaults below are the recipe.
 struct TrainOptions {
-  int epochs = 200;
-  int batch_size = 256;
-  float lr = 1e-3f;
+  int epochs = 0;             // > 0: exactly this many epochs (at most); 0 = from the step budget
+  long long steps = 0;        // optimizer-step budget; 0 = auto (see plan_training); ignored when epochs > 0
+  int batch_size = 0;         // 0 = auto: grows with the number of training rows (32 .. 1024)
+  float lr = 2e-3f;           // peak learning rate
+  LrSchedule schedule = LrSchedule::Cosine;
+  float warmup_fraction = 0.02f;  // of all steps, in [0, 0.5]
+  float min_lr_fraction = 0.01f;  // the last step's rate / lr, in [0, 1]
+  float weight_decay = 0.0f;      // decoupled weight decay (AdamW); 0 = off
   float val_fraction = 0.1f;  // 0 = no validation split (no early stopping)
-  int patience = 30;          // epochs without a better validation NLL before stopping; 0 = never
+  int patience = -1;          // epochs without a better validation NLL before stopping; 0 = never;
+                              // -1 = auto: a quarter of the planned epochs, at least 10
   float clip_norm = 10.0f;
+  // After training, fit a per-target scale of the sigmas on the validation
+  // rows by NLL and fold it into the model (Model::calibration). Without
+  // validation rows there is nothing to fit it on: the model stays
+  // uncalibrated. Off by default: on the quality panel it did not help
+  // consistently (docs/TRAINING.md).
+  bool calibrate = false;
+  // Deep ensemble: this many networks from different seeds (member 0 uses
+  // `seed`), trained one after another on the same split; the model is their
+  // equal-weight mixture (Model::members).
+  int ensemble = 1;
+  // Targets on a grid (mdn/grid.hpp): one step per target (0 = continuous),
+  // or empty. Each epoch every gridded training target is spread uniformly
+  // over its cell (t + U(-h/2, h/2), a function of seed and epoch), so the
+  // density cannot spike on the grid points; the model records the steps and
+  // `mdn eval` scores the cell probabilities F(t + h/2) - F(t - h/2).
+  std::vector<float> grid_steps;
   std::uint64_t seed = 0;
   // A non-finite loss or gradient rolls back to the last good epoch and
   // halves the learning rate, at most this many times; then training stops.
@@ -62,6 +95,10 @@ struct TrainingState {
   std::vector<float> best_params;
   double best_val = std::numeric_limits<double>::infinity();
   int since_best = 0;
+  // Ensembles: the member being trained (0-based) and the kept parameters of
+  // the members before it (member * ParameterLayout total floats).
+  int member = 0;
+  std::vector<float> finished_members;
 };
 
 }  // namespace mdn

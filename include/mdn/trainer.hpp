@@ -35,6 +35,8 @@ struct EpochReport {
   double log_jacobian = 0.0;  // add to an NLL above for original target units
   float lr = 0.0f;            // learning rate used (lower after a rollback)
   int rollbacks = 0;          // rollbacks so far
+  int member = 1;             // 1-based ensemble member being trained
+  int members = 1;
 };
 using EpochCallback = std::function<void(const EpochReport&)>;
 // Receives the model (params = current weights) and the state to save.
@@ -48,6 +50,33 @@ struct TrainHooks {
   const Model* resume_model = nullptr;             // with resume_state: continue a checkpoint
   const TrainingState* resume_state = nullptr;
 };
+
+// How a run is sized, resolved from TrainOptions and the number of training
+// rows (docs/TRAINING.md explains the rules):
+//   batch_size 0  -> auto_batch_size(rows): rows / 256 as a power of two in [32, 1024]
+//   epochs 0      -> ceil(steps / steps_per_epoch), at least kMinAutoEpochs and
+//                    at most kMaxAutoEpochs; steps 0 -> auto_step_budget(rows):
+//                    rows / 2, clamped to [10,000, 100,000]
+//   patience -1   -> max(10, epochs / 4)
+struct TrainPlan {
+  int batch_size = 0;
+  int steps_per_epoch = 0;
+  int epochs = 0;
+  long long total_steps = 0;  // epochs * steps_per_epoch: the schedule's length
+  long long warmup_steps = 0;
+  int patience = 0;  // 0 = never stop early
+};
+inline constexpr int kMinAutoEpochs = 10;
+inline constexpr int kMaxAutoEpochs = 2000;
+int auto_batch_size(long long train_rows);
+// The seed of ensemble member `member` (0-based): member 0 uses `seed` itself.
+std::uint64_t member_seed(std::uint64_t seed, int member);
+long long auto_step_budget(long long train_rows);
+// Throws UsageError (naming the field) for options out of range.
+TrainPlan plan_training(const TrainOptions& options, long long train_rows);
+// The learning rate at optimizer step `step` (0-based) of a plan, for peak
+// rate `lr` (closed form; see LrSchedule).
+float scheduled_lr(const TrainOptions& options, const TrainPlan& plan, float lr, long long step);
 
 // Initial parameters: Glorot-uniform weights for the tanh layers; the head's
 // weights small and its biases spreading the component means over the

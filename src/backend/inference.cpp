@@ -7,14 +7,73 @@
 
 namespace mdn {
 
+namespace {
+
+// A deep ensemble behind the Backend interface (Model::members > 1): one
+// backend of the member spec runs each member's network in turn, and
+// forward() returns the combined head (combine_member_heads) of the model's
+// mixture_spec(), which is also this backend's spec(). Statistics run on the
+// member backend's device when it takes M * K components (the CUDA kernels
+// take at most kMaxComponents; beyond that they run on the host); sampling
+// and the rest run on the host. It predicts only: training calls throw.
+class EnsembleBackend final : public Backend {
+ public:
+  EnsembleBackend(std::unique_ptr<Backend> inner, const Model& model)
+      : inner_(std::move(inner)), mixture_spec_(model.mixture_spec()), members_(model.members) {
+    const std::size_t total = ParameterLayout(model.spec).total;
+    for (int m = 0; m < members_; ++m)
+      params_.emplace_back(model.params.begin() + std::ptrdiff_t(m * total),
+                           model.params.begin() + std::ptrdiff_t((m + 1) * total));
+  }
+
+  std::string name() const override { return inner_->name(); }
+  const ModelSpec& spec() const override { return mixture_spec_; }
+
+  Matrix forward(const Matrix& x) override {
+    std::vector<Matrix> heads;
+    for (int m = 0; m < members_; ++m) {
+      inner_->set_parameters(params_[m]);
+      heads.push_back(inner_->forward(x));
+    }
+    return combine_member_heads(inner_->spec(), heads);
+  }
+
+  PredictiveStatistics statistics(const MixtureBatch& mix, const std::vector<double>& levels) override {
+    if (mix.K <= kMaxComponents) return inner_->statistics(mix, levels);
+    return Backend::statistics(mix, levels);
+  }
+  // sample(): the host implementation (Backend::sample reads z with spec()).
+
+  void set_parameters(const std::vector<float>&) override { refuse(); }
+  std::vector<float> parameters() const override { refuse(); }
+  void set_optimizer_state(const OptimizerState&) override { refuse(); }
+  OptimizerState optimizer_state() const override { refuse(); }
+  double loss_and_gradient(const Matrix&, const Matrix&, std::vector<float>&) override { refuse(); }
+  double mean_nll(const Matrix&, const Matrix&) override { refuse(); }
+  double adam_step(const std::vector<float>&, const AdamConfig&) override { refuse(); }
+  void set_training_data(const Matrix&, const Matrix&) override { refuse(); }
+  EpochStats train_epoch(const EpochConfig&) override { refuse(); }
+
+ private:
+  [[noreturn]] static void refuse() { throw Error("an ensemble model predicts only; train its members one by one"); }
+
+  std::unique_ptr<Backend> inner_;
+  ModelSpec mixture_spec_;
+  int members_;
+  std::vector<std::vector<float>> params_;
+};
+
+}  // namespace
+
 std::unique_ptr<Backend> make_backend(DeviceKind device, const Model& model, const CudaOptions& options) {
   auto backend = make_backend(device, model.spec, options);
+  if (model.members > 1) return std::make_unique<EnsembleBackend>(std::move(backend), model);
   backend->set_parameters(model.params);
   return backend;
 }
 
 Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, int begin, int count) {
-  const int D = x_raw.cols, W = model.spec.head_width();
+  const int D = x_raw.cols, W = model.mixture_spec().head_width();
   if (D != model.spec.input_dim)
     throw Error("data has " + std::to_string(D) + " feature columns; the model expects " +
                 std::to_string(model.spec.input_dim));

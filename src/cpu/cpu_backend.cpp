@@ -87,7 +87,7 @@ class CpuBackend final : public Backend {
 #pragma omp parallel for schedule(static) if (count >= kParallelParameterCount)
     for (std::size_t i = 0; i < count; ++i)
       detail::adam_update(params_[i], adam_.m[i], adam_.v[i], grad[i] * scale, adam.lr, adam.beta1, adam.beta2,
-                          adam.eps, bias1, bias2);
+                          adam.eps, bias1, bias2, adam.weight_decay);
     return norm;
   }
 

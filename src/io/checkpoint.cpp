@@ -30,6 +30,17 @@ Json options_json(const TrainOptions& o) {
   j["seed"] = std::to_string(o.seed);
   j["max_rollbacks"] = o.max_rollbacks;
   j["checkpoint_every"] = o.checkpoint_every;
+  // Since issue 14 (a checkpoint without them was trained at a constant rate).
+  j["steps"] = std::int64_t(o.steps);
+  j["schedule"] = o.schedule == LrSchedule::Cosine ? "cosine" : "constant";
+  j["warmup_fraction"] = io::json_float(o.warmup_fraction);
+  j["min_lr_fraction"] = io::json_float(o.min_lr_fraction);
+  j["weight_decay"] = io::json_float(o.weight_decay);
+  j["calibrate"] = o.calibrate;
+  j["ensemble"] = o.ensemble;
+  Json steps = Json::array();
+  for (float h : o.grid_steps) steps.push_back(io::json_float(h));
+  j["grid_steps"] = std::move(steps);
   return j;
 }
 
@@ -82,8 +93,13 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
   state["adam_step"] = std::int64_t(c.state.optimizer.step);
   state["options"] = options_json(c.options);
 
+  // An ensemble in progress: the finished members' kept weights, then the
+  // current member's weights, as an ensemble of member + 1 networks.
   Model model = c.model;
-  model.params = c.state.params;
+  model.params = c.state.finished_members;
+  model.params.insert(model.params.end(), c.state.params.begin(), c.state.params.end());
+  model.members = c.state.member + 1;
+  model.calibration = Calibration{};
   io::save_model_file(model, path,
                       {{kExtraNames[0], c.state.best_params},
                        {kExtraNames[1], c.state.optimizer.m},
@@ -117,7 +133,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (version > kCheckpointVersion)
     throw Error(path + ": written by a newer mdn (checkpoint version " + std::to_string(version) + ")");
 
-  const std::size_t total = c.model.params.size();
+  const std::size_t total = c.model.params.size() / std::size_t(c.model.members);
   for (std::size_t i = 0; i < extra.size(); ++i)
     if (extra[i].size() != total)
       r.fail("tensor '" + kExtraNames[i] + "' has " + std::to_string(extra[i].size()) + " values, the model " +
@@ -129,7 +145,11 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.state.best_val = best.is_null() ? INFINITY : r.number(state, "best_val");
   c.state.since_best = r.integer(state, "since_best");
   c.state.optimizer.step = r.integer(state, "adam_step");
-  c.state.params = c.model.params;
+  c.state.member = c.model.members - 1;
+  c.state.finished_members.assign(c.model.params.begin(), c.model.params.end() - std::ptrdiff_t(total));
+  c.state.params.assign(c.model.params.end() - std::ptrdiff_t(total), c.model.params.end());
+  c.model.params = c.state.params;
+  c.model.members = 1;
   c.state.best_params = std::move(extra[0]);
   c.state.optimizer.m = std::move(extra[1]);
   c.state.optimizer.v = std::move(extra[2]);
@@ -146,6 +166,32 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.options.seed = r.seed(o);
   c.options.max_rollbacks = r.integer(o, "max_rollbacks");
   c.options.checkpoint_every = r.integer(o, "checkpoint_every");
+  // Schedule fields: absent in checkpoints written before them, which were
+  // trained at a constant rate.
+  const auto has = [&](const char* key) { return io::find_member(o, key) != nullptr; };
+  c.options.steps = has("steps") ? r.integer(o, "steps") : 0;
+  c.options.schedule = LrSchedule::Constant;
+  if (const Json* sched = io::find_member(o, "schedule")) {
+    const std::string name = sched->is_string() ? sched->get<std::string>() : "";
+    if (name != "cosine" && name != "constant") r.fail("\"schedule\" is not \"cosine\" or \"constant\"");
+    c.options.schedule = name == "cosine" ? LrSchedule::Cosine : LrSchedule::Constant;
+  }
+  c.options.warmup_fraction = has("warmup_fraction") ? float(r.number(o, "warmup_fraction")) : 0.0f;
+  c.options.min_lr_fraction = has("min_lr_fraction") ? float(r.number(o, "min_lr_fraction")) : 1.0f;
+  c.options.weight_decay = has("weight_decay") ? float(r.number(o, "weight_decay")) : 0.0f;
+  if (const Json* cal = io::find_member(o, "calibrate")) {
+    if (!cal->is_boolean()) r.fail("\"calibrate\" is not true or false");
+    c.options.calibrate = cal->get<bool>();
+  }
+  c.options.ensemble = has("ensemble") ? r.integer(o, "ensemble") : 1;
+  if (const Json* steps = io::find_member(o, "grid_steps")) {
+    if (!steps->is_array()) r.fail("\"grid_steps\" is not an array");
+    for (const Json& h : *steps) {
+      if (!h.is_number()) r.fail("\"grid_steps\" holds a non-number");
+      c.options.grid_steps.push_back(float(h.get<double>()));
+    }
+  }
+  if (c.options.ensemble < 1 || c.state.member >= c.options.ensemble) r.fail("\"ensemble\" does not match its members");
   return c;
 }
 

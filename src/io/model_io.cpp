@@ -30,6 +30,9 @@ constexpr const char* kFeaturesKey = "mdn.features";
 constexpr const char* kTargetsKey = "mdn.targets";
 constexpr const char* kStandardizerKey = "mdn.standardizer";
 constexpr const char* kHistoryKey = "mdn.history";
+constexpr const char* kCalibrationKey = "mdn.calibration";  // only in calibrated models
+constexpr const char* kGridKey = "mdn.grid";  // only for gridded targets: steps per target
+constexpr const char* kMembersKey = "mdn.members";  // only in ensembles: the member count, decimal
 constexpr const char* kCheckpointKey = "mdn.checkpoint";  // only in training checkpoints (checkpoint.cpp)
 
 // One tensor of the file: a contiguous slice [offset, offset + rows*cols) of
@@ -96,6 +99,27 @@ std::vector<TensorSlot> tensor_slots(const ModelSpec& spec) {
   return slots;
 }
 
+// A deep ensemble (Model::members > 1) stores member i's tensors under the
+// prefix "members.<i>." and its slice of the flat buffer at i * total; one
+// network keeps the seed module's names, so PyTorch loads it directly.
+std::vector<TensorSlot> member_slots(std::vector<TensorSlot> one, int members, std::size_t total) {
+  if (members == 1) return one;
+  std::vector<TensorSlot> all;
+  for (int i = 0; i < members; ++i)
+    for (TensorSlot slot : one) {
+      slot.name = "members." + std::to_string(i) + "." + slot.name;
+      slot.offset += std::size_t(i) * total;
+      all.push_back(slot);
+    }
+  return all;
+}
+std::vector<TensorSlot> expected_shapes(const ModelSpec& spec, int members) {
+  return member_slots(expected_shapes(spec), members, 0);
+}
+std::vector<TensorSlot> tensor_slots(const ModelSpec& spec, int members) {
+  return member_slots(tensor_slots(spec), members, ParameterLayout(spec).total);
+}
+
 std::string shape_text(const std::vector<std::uint64_t>& shape) {
   std::string s = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -149,9 +173,12 @@ void validate_for_save(const Model& model, const std::string& path) {
   }
   const ModelSpec& spec = model.spec;
   const ParameterLayout layout(spec);
-  if (model.params.size() != layout.total)
+  if (model.members < 1 || model.members > kMaxMembers)
+    throw Error(path + ": cannot save the model: " + std::to_string(model.members) + " ensemble members (1 to " +
+                std::to_string(kMaxMembers) + " allowed)");
+  if (model.params.size() != layout.total * std::size_t(model.members))
     throw Error(path + ": cannot save the model: " + std::to_string(model.params.size()) +
-                " parameters, but the spec needs " + std::to_string(layout.total));
+                " parameters, but the spec needs " + std::to_string(layout.total * std::size_t(model.members)));
   for (std::size_t i = 0; i < model.params.size(); ++i)
     if (!std::isfinite(model.params[i]))
       throw Error(path + ": cannot save the model: parameter " + std::to_string(i) + " is " +
@@ -187,7 +214,7 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
   history["val_nll"] = history_array(model.history.val_nll);
   history["best_epoch"] = model.history.best_epoch;
 
-  return {
+  std::map<std::string, std::string> out = {
       {kFormatKey, kFormatValue},
       {kVersionKey, std::to_string(kModelFormatVersion)},
       {kSpecKey, io::dump_json(spec_json)},
@@ -196,6 +223,18 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
       {kStandardizerKey, io::dump_json(stats)},
       {kHistoryKey, io::dump_json(history)},
   };
+  if (model.calibration.applied()) {
+    // Informative: the shifts are already in the head biases.
+    Json c = Json::object();
+    c["log_sigma_shift"] = float_array(model.calibration.log_sigma_shift);
+    c["val_nll_before"] = model.calibration.val_nll_before;
+    c["val_nll_after"] = model.calibration.val_nll_after;
+    c["rows"] = std::int64_t(model.calibration.rows);
+    out[kCalibrationKey] = io::dump_json(c);
+  }
+  if (model.members > 1) out[kMembersKey] = std::to_string(model.members);
+  if (!model.grid_step.empty()) out[kGridKey] = io::dump_json(float_array(model.grid_step));
+  return out;
 }
 
 // ---- load ------------------------------------------------------------------
@@ -213,6 +252,17 @@ class Loader {
     read_names(model);
     read_stats(model);
     read_history(model);
+    read_calibration(model);
+    model.members = read_members();
+    if (meta(kGridKey)) {
+      const Json g = parse_meta(kGridKey);
+      Json wrapper = Json::object();
+      wrapper["steps"] = g;
+      model.grid_step = float_list(wrapper, "the grid (metadata \"mdn.grid\")", "steps", false);
+      if (int(model.grid_step.size()) != model.spec.target_dim)
+        fail("corrupt mdn model file: metadata \"mdn.grid\" needs one step per target");
+    }
+    members_ = model.members;
     check_tensors(model.spec);
     read_params(model);
     return model;
@@ -401,8 +451,38 @@ class Loader {
     model.history.best_epoch = int_field(history, what, "best_epoch");
   }
 
+  // Optional: present in calibrated models. The shifts are already folded into
+  // the head biases; this record lets `mdn eval` show the model before them.
+  void read_calibration(Model& model) const {
+    if (!meta(kCalibrationKey)) return;
+    const Json c = parse_meta(kCalibrationKey);
+    const char* what = "the calibration (metadata \"mdn.calibration\")";
+    if (!c.is_object()) fail(std::string("corrupt mdn model file: ") + what + " is not a JSON object");
+    model.calibration.log_sigma_shift = float_list(c, what, "log_sigma_shift", false);
+    if (int(model.calibration.log_sigma_shift.size()) != model.spec.target_dim)
+      fail(std::string("corrupt mdn model file: ") + what + " needs one shift per target");
+    const Json* before = io::find_member(c, "val_nll_before");
+    const Json* after = io::find_member(c, "val_nll_after");
+    const Json* rows = io::find_member(c, "rows");
+    if (before && before->is_number()) model.calibration.val_nll_before = before->get<double>();
+    if (after && after->is_number()) model.calibration.val_nll_after = after->get<double>();
+    if (rows && rows->is_number()) model.calibration.rows = (long long)rows->get<double>();
+  }
+
+  int read_members() const {
+    const std::string* text = meta(kMembersKey);
+    if (!text) return 1;
+    if (text->empty() || text->size() > 3 || text->find_first_not_of("0123456789") != std::string::npos)
+      fail(std::string("corrupt mdn model file: metadata \"") + kMembersKey + "\" is not a member count");
+    const int members = std::stoi(*text);
+    if (members < 1 || members > kMaxMembers)
+      fail(std::string("corrupt mdn model file: metadata \"") + kMembersKey + "\" says " + *text +
+           " members (1 to " + std::to_string(kMaxMembers) + " allowed)");
+    return members;
+  }
+
   void check_tensors(const ModelSpec& spec) const {
-    const std::vector<TensorSlot> slots = expected_shapes(spec);
+    const std::vector<TensorSlot> slots = expected_shapes(spec, members_);
     for (const TensorSlot& slot : slots) {
       const io::TensorInfo* info = reader_.find(slot.name);
       if (!info)
@@ -442,8 +522,8 @@ class Loader {
       extra_values_.push_back(io::f32_from_le_bytes(
           std::string_view(buffer).substr(std::size_t(info.begin), std::size_t(info.end - info.begin))));
     }
-    model.params.assign(layout.total, 0.0f);
-    for (const TensorSlot& slot : tensor_slots(model.spec)) {
+    model.params.assign(layout.total * std::size_t(model.members), 0.0f);
+    for (const TensorSlot& slot : tensor_slots(model.spec, model.members)) {
       const io::TensorInfo& info = *reader_.find(slot.name);
       const std::vector<float> values = io::f32_from_le_bytes(
           std::string_view(buffer).substr(std::size_t(info.begin), std::size_t(info.end - info.begin)));
@@ -460,6 +540,7 @@ class Loader {
   io::SafetensorsReader reader_;
   std::vector<std::string> extra_names_;
   std::vector<std::vector<float>> extra_values_;
+  int members_ = 1;
 };
 
 }  // namespace
@@ -469,7 +550,7 @@ void io::save_model_file(const Model& model, const std::string& path, const std:
   validate_for_save(model, path);
   std::vector<std::string> storage;
   std::vector<io::TensorBytes> tensors;
-  const std::vector<TensorSlot> slots = tensor_slots(model.spec);
+  const std::vector<TensorSlot> slots = tensor_slots(model.spec, model.members);
   storage.reserve(slots.size() + extra_tensors.size());  // TensorBytes view into these: no reallocation
   for (const TensorSlot& slot : slots) {
     storage.push_back(io::f32_to_le_bytes(model.params.data() + slot.offset, std::size_t(slot.count())));

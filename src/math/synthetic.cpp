@@ -71,6 +71,67 @@ void fill_ring2d(Matrix& m, Rng& rng) {
   }
 }
 
+double normal_log_pdf(double v, double mean, double sd) {
+  const double u = (v - mean) / sd;
+  return -0.5 * u * u - std::log(sd) - 0.5 * std::log(2.0 * kPi);
+}
+
+double log_sum_exp(const double* v, int n) {
+  double m = -INFINITY;
+  for (int i = 0; i < n; ++i) m = std::max(m, v[i]);
+  if (!std::isfinite(m)) return m;
+  double s = 0.0;
+  for (int i = 0; i < n; ++i) s += std::exp(v[i] - m);
+  return m + std::log(s);
+}
+
+double bishop_g(double s) { return s + 0.3 * std::sin(2.0 * kPi * s); }
+
+// p(y | x) = 1[|x - g(y)| <= 0.1] / |{s in [0,1] : |x - g(s)| <= 0.1}|, since
+// y ~ U(0,1) and x | y ~ U(g(y) - 0.1, g(y) + 0.1). The measure of the set is
+// found on a fine grid with every boundary refined by bisection.
+double bishop_log_density(double x, double y) {
+  if (!(y >= 0.0 && y <= 1.0) || std::fabs(x - bishop_g(y)) > 0.1) return -INFINITY;
+  const auto inside = [x](double s) { return 0.1 - std::fabs(x - bishop_g(s)); };  // >= 0 inside
+  constexpr int kGrid = 4096;
+  double measure = 0.0;
+  double prev_s = 0.0, prev_v = inside(0.0), start = prev_v >= 0.0 ? 0.0 : -1.0;
+  const auto boundary = [&](double a, double b) {  // inside(a), inside(b) differ in sign
+    const bool a_in = inside(a) >= 0.0;
+    for (int it = 0; it < 60; ++it) {
+      const double m = 0.5 * (a + b);
+      ((inside(m) >= 0.0) == a_in ? a : b) = m;
+    }
+    return 0.5 * (a + b);
+  };
+  for (int i = 1; i <= kGrid; ++i) {
+    const double s = double(i) / kGrid;
+    const double v = inside(s);
+    if ((prev_v >= 0.0) != (v >= 0.0)) {
+      const double edge = boundary(prev_s, s);
+      if (v >= 0.0) start = edge;
+      else measure += edge - start;
+    }
+    prev_s = s;
+    prev_v = v;
+  }
+  if (prev_v >= 0.0) measure += 1.0 - start;
+  return measure > 0.0 ? -std::log(measure) : -INFINITY;
+}
+
+double hetero_log_density(double x, double y) {
+  return normal_log_pdf(y, 2.0 * x + 0.3 * std::sin(4.0 * kPi * x), 0.05 + 0.45 * x);
+}
+
+double ring2d_log_density(double x, double y1, double y2) {
+  double l[3];
+  for (int b = 0; b < 3; ++b) {
+    const double theta = 2.0 * kPi * (x / 2.0 + b / 3.0);
+    l[b] = std::log(1.0 / 3.0) + normal_log_pdf(y1, std::cos(theta), 0.05) + normal_log_pdf(y2, std::sin(theta), 0.05);
+  }
+  return log_sum_exp(l, 3);
+}
+
 struct SetInfo {
   const char* name;
   const char* description;
@@ -133,6 +194,14 @@ SyntheticSet make_synthetic(const std::string& name, int rows, std::uint64_t see
   Rng rng(seed);
   info.fill(set.values, rng);
   return set;
+}
+
+double synthetic_log_density(const std::string& name, const double* x, const double* t) {
+  const SetInfo& info = find_set(name);
+  const std::string n = info.name;
+  if (n == "bishop") return bishop_log_density(x[0], t[0]);
+  if (n == "hetero") return hetero_log_density(x[0], t[0]);
+  return ring2d_log_density(x[0], t[0], t[1]);
 }
 
 }  // namespace mdn

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <cstdio>
 #include <random>
 #include <string>
 
+#include "mdn/calibration.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
@@ -25,21 +27,87 @@ Matrix take_rows(const Matrix& m, const std::vector<int>& rows) {
 
 void check_options(const ModelSpec& spec, const Dataset& data, const TrainOptions& o) {
   spec.validate();
-  if (o.epochs < 1) throw UsageError("epochs must be at least 1 (got " + std::to_string(o.epochs) + ")");
-  if (o.batch_size < 1) throw UsageError("batch size must be at least 1 (got " + std::to_string(o.batch_size) + ")");
-  if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw UsageError("learning rate must be a positive number");
-  if (!(o.val_fraction >= 0.0f && o.val_fraction < 1.0f))
-    throw UsageError("validation fraction must be in [0, 1) (got " + std::to_string(o.val_fraction) + ")");
-  if (o.patience < 0) throw UsageError("patience must be >= 0");
-  if (!(o.clip_norm >= 0.0f)) throw UsageError("gradient clipping norm must be >= 0");
   if (data.x.cols != spec.input_dim || data.t.cols != spec.target_dim)
     throw Error("data has " + std::to_string(data.x.cols) + " features and " + std::to_string(data.t.cols) +
                 " targets; the model spec says D = " + std::to_string(spec.input_dim) + ", T = " +
                 std::to_string(spec.target_dim));
   if (data.x.rows < 2) throw Error("training needs at least 2 rows of data (got " + std::to_string(data.x.rows) + ")");
+  (void)plan_training(o, data.x.rows);  // range checks of every option
+}
+
+std::string number_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
 }
 
 }  // namespace
+
+std::uint64_t member_seed(std::uint64_t seed, int member) {
+  return member == 0 ? seed : seed + 0x9E3779B97F4A7C15ull * std::uint64_t(member);
+}
+
+int auto_batch_size(long long train_rows) {
+  // rows / 256 as a power of two in [32, 1024]: small data gets many small
+  // (noisy, regularising) steps; large data gets batches big enough to keep
+  // the GEMMs efficient (docs/TRAINING.md has the measurements).
+  const double target = std::max(1.0, double(train_rows) / 256.0);
+  const int p = int(std::lround(std::log2(target)));
+  return std::clamp(1 << std::clamp(p, 0, 20), 32, 1024);
+}
+
+long long auto_step_budget(long long train_rows) {
+  // Half a step per training row, at least 10,000 (small data needs steps, not
+  // epochs) and at most 100,000 (10^7 rows: 10 epochs of 1024).
+  return std::clamp<long long>(train_rows / 2, 10000, 100000);
+}
+
+TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
+  if (o.epochs < 0) throw UsageError("epochs must be at least 1, or 0 for automatic (got " + std::to_string(o.epochs) + ")");
+  if (o.steps < 0) throw UsageError("steps must be at least 1, or 0 for automatic (got " + std::to_string(o.steps) + ")");
+  if (o.batch_size < 0)
+    throw UsageError("the batch size must be at least 1, or 0 for automatic (got " + std::to_string(o.batch_size) + ")");
+  if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw UsageError("the learning rate must be a positive number");
+  if (!(o.warmup_fraction >= 0.0f && o.warmup_fraction <= 0.5f))
+    throw UsageError("the warm-up fraction must be in [0, 0.5] (got " + number_text(o.warmup_fraction) + ")");
+  if (!(o.min_lr_fraction >= 0.0f && o.min_lr_fraction <= 1.0f))
+    throw UsageError("the final learning-rate fraction must be in [0, 1] (got " + number_text(o.min_lr_fraction) + ")");
+  if (!(o.weight_decay >= 0.0f) || !std::isfinite(o.weight_decay))
+    throw UsageError("the weight decay must be >= 0 (got " + number_text(o.weight_decay) + ")");
+  if (!(o.val_fraction >= 0.0f && o.val_fraction < 1.0f))
+    throw UsageError("the validation fraction must be in [0, 1) (got " + number_text(o.val_fraction) + ")");
+  if (o.patience < -1) throw UsageError("patience must be >= 0, or -1 for automatic");
+  if (!(o.clip_norm >= 0.0f)) throw UsageError("gradient clipping norm must be >= 0");
+  if (o.checkpoint_every < 0) throw UsageError("checkpoint_every must be >= 0");
+  TrainPlan plan;
+  const long long rows = std::max(1LL, train_rows);
+  plan.batch_size = o.batch_size > 0 ? o.batch_size : auto_batch_size(rows);
+  plan.steps_per_epoch = int((rows + plan.batch_size - 1) / plan.batch_size);
+  if (o.epochs > 0) {
+    plan.epochs = o.epochs;
+  } else {
+    const long long budget = o.steps > 0 ? o.steps : auto_step_budget(rows);
+    const long long e = (budget + plan.steps_per_epoch - 1) / plan.steps_per_epoch;
+    // An explicit budget is honoured (at least one epoch); the automatic one
+    // keeps at least kMinAutoEpochs epochs, so the per-epoch schedule is smooth.
+    plan.epochs = int(std::clamp<long long>(e, o.steps > 0 ? 1 : kMinAutoEpochs, kMaxAutoEpochs));
+  }
+  plan.total_steps = (long long)plan.epochs * plan.steps_per_epoch;
+  plan.warmup_steps = std::llround(double(o.warmup_fraction) * double(plan.total_steps));
+  plan.patience = o.patience >= 0 ? o.patience : std::max(10, plan.epochs / 4);
+  return plan;
+}
+
+float scheduled_lr(const TrainOptions& o, const TrainPlan& plan, float lr, long long step) {
+  if (o.schedule == LrSchedule::Constant) return lr;
+  const double peak = lr;
+  if (step < plan.warmup_steps) return float(peak * double(step + 1) / double(plan.warmup_steps + 1));
+  const double span = double(std::max(1LL, plan.total_steps - plan.warmup_steps - 1));
+  const double progress = std::clamp(double(step - plan.warmup_steps) / span, 0.0, 1.0);
+  const double floor = double(o.min_lr_fraction);
+  const double kPi = 3.14159265358979323846;
+  return float(peak * (floor + (1.0 - floor) * 0.5 * (1.0 + std::cos(kPi * progress))));
+}
 
 std::vector<float> initial_parameters(const ModelSpec& spec, const Matrix& t_standardised, std::uint64_t seed) {
   const ParameterLayout layout(spec);
@@ -83,6 +151,9 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
             const TrainHooks& hooks) {
   check_options(spec, data, options);
   if (options.max_rollbacks < 0) throw UsageError("max_rollbacks must be >= 0");
+  if (options.ensemble < 1 || options.ensemble > kMaxMembers)
+    throw UsageError("the ensemble size must be 1 to " + std::to_string(kMaxMembers) + " (got " +
+                     std::to_string(options.ensemble) + ")");
 
   // Split: a seeded permutation; the last val_fraction of it is validation.
   const int rows = data.x.rows;
@@ -105,7 +176,9 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   const Matrix t_val = model.stats.standardize_t(take_rows(data.t, val_idx));
 
   const ParameterLayout layout(spec);
+  const int members = options.ensemble;
   TrainingState state;
+  bool resuming = false;
   if (hooks.resume_state != nullptr && hooks.resume_model != nullptr) {
     // The split and statistics are recomputed from (data, seed); a checkpoint
     // made on other data would silently train on a different problem.
@@ -114,93 +187,165 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
         saved.x_scale != model.stats.x_scale || saved.t_scale != model.stats.t_scale)
       throw Error("cannot resume: the checkpoint was made on different data or with another seed or validation fraction");
     state = *hooks.resume_state;
+    if (state.member >= members || state.finished_members.size() != std::size_t(state.member) * layout.total)
+      throw Error("cannot resume: the checkpoint's ensemble members do not match the ensemble size");
     model.history = hooks.resume_model->history;
-  } else {
-    state.lr = options.lr;
-    state.params = initial_parameters(spec, t_train, options.seed);
-    state.optimizer = OptimizerState{std::vector<float>(layout.total, 0.0f), std::vector<float>(layout.total, 0.0f), 0};
-    state.best_params = state.params;
+    resuming = true;
   }
-  backend.set_parameters(state.params);
-  backend.set_optimizer_state(state.optimizer);
-  backend.set_training_data(x_train, t_train);
 
-  EpochConfig config;
-  config.batch_size = options.batch_size;
-  config.adam.clip_norm = options.clip_norm;
-
-  auto checkpoint = [&] {
-    if (!hooks.on_checkpoint) return;
-    Model snapshot = model;
-    snapshot.params = state.params;
-    hooks.on_checkpoint(snapshot, state);
+  if (!options.grid_steps.empty()) {
+    if (int(options.grid_steps.size()) != spec.target_dim)
+      throw UsageError("grid_steps needs one step per target (" + std::to_string(spec.target_dim) + ")");
+    for (float h : options.grid_steps)
+      if (!(h >= 0.0f) || !std::isfinite(h)) throw UsageError("a grid step must be >= 0");
+    model.grid_step = options.grid_steps;
+  }
+  const bool dequantize = !options.grid_steps.empty();
+  // Targets spread over their grid cells, redrawn each epoch (standardised units).
+  auto dequantized = [&](std::uint64_t seed) {
+    Matrix t = t_train;
+    std::mt19937_64 rng(seed);
+    for (int r = 0; r < t.rows; ++r)
+      for (int d = 0; d < t.cols; ++d)
+        if (options.grid_steps[d] > 0.0f)
+          t(r, d) += float((uniform01(rng) - 0.5) * options.grid_steps[d] / model.stats.t_scale[d]);
+    return t;
   };
+  if (!dequantize) backend.set_training_data(x_train, t_train);
+  const TrainPlan plan = plan_training(options, int(train_idx.size()));
+  EpochConfig config;
+  config.batch_size = plan.batch_size;
+  config.adam.clip_norm = options.clip_norm;
+  config.adam.weight_decay = options.weight_decay;
 
+  std::vector<float> ensemble_params = state.finished_members;
   const auto start = std::chrono::steady_clock::now();
-  const int first_epoch = state.epoch + 1;
-  for (int epoch = first_epoch; epoch <= options.epochs; ++epoch) {
-    // The permutation depends on (seed, epoch) alone, so a resumed run sees the
-    // same batches as an uninterrupted one.
-    config.shuffle_seed = options.seed * 1000003ull + std::uint64_t(epoch);
-    config.adam.lr = state.lr;
-    const EpochStats stats = backend.train_epoch(config);
-    const double val = !stats.finite || !std::isfinite(stats.mean_loss) ? std::nan("")
-                       : val_rows > 0                                    ? backend.mean_nll(x_val, t_val)
-                                                                         : stats.mean_loss;
-    if (!std::isfinite(val)) {
-      // Roll back to the last good epoch with half the learning rate.
-      if (state.rollbacks >= options.max_rollbacks)
-        throw Error("training diverged in epoch " + std::to_string(epoch) +
-                    ": the loss or its gradient became NaN/Inf again after " + std::to_string(state.rollbacks) +
-                    " rollbacks with a halved learning rate (try a lower learning rate or a smaller gradient clipping norm); "
-                    "no model file was written");
-      state.rollbacks += 1;
-      state.lr *= 0.5f;
-      backend.set_parameters(state.params);
-      backend.set_optimizer_state(state.optimizer);
-      --epoch;  // repeat this epoch
-      continue;
-    }
-    state.epoch = epoch;
-    state.params = backend.parameters();
-    state.optimizer = backend.optimizer_state();
-
-    model.history.train_nll.push_back(float(stats.mean_loss));
-    if (val_rows > 0) model.history.val_nll.push_back(float(val));
-    const bool improved = val < state.best_val;
-    if (improved) {
-      state.best_val = val;
-      state.since_best = 0;
+  for (int member = state.member; member < members; ++member) {
+    // Member 0 uses the seed itself (a one-member run is the plain model); the
+    // others a seed derived from it. All share the split and statistics.
+    const std::uint64_t seed = member_seed(options.seed, member);
+    if (!resuming) {
+      const std::vector<float> finished = state.finished_members;
+      state = TrainingState{};
+      state.member = member;
+      state.finished_members = finished;
+      state.lr = options.lr;
+      state.params = initial_parameters(spec, t_train, seed);
+      state.optimizer =
+          OptimizerState{std::vector<float>(layout.total, 0.0f), std::vector<float>(layout.total, 0.0f), 0};
       state.best_params = state.params;
-      model.history.best_epoch = epoch;
-    } else {
-      ++state.since_best;
+      model.history = TrainingHistory{};
     }
+    resuming = false;
+    backend.set_parameters(state.params);
+    backend.set_optimizer_state(state.optimizer);
 
-    if (hooks.on_epoch) {
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const int done = epoch - first_epoch + 1;
-      EpochReport report;
-      report.epoch = epoch;
-      report.epochs = options.epochs;
-      report.train_nll = stats.mean_loss;
-      report.val_nll = val_rows > 0 ? val : std::numeric_limits<double>::quiet_NaN();
-      report.improved = improved;
-      report.seconds_elapsed = elapsed;
-      report.samples_per_second = elapsed > 0 ? double(stats.samples) * done / elapsed : 0.0;
-      report.seconds_left = elapsed / done * (options.epochs - epoch);
-      report.log_jacobian = model.stats.log_jacobian();
-      report.lr = state.lr;
-      report.rollbacks = state.rollbacks;
-      hooks.on_epoch(report);
+    auto checkpoint = [&] {
+      if (!hooks.on_checkpoint) return;
+      Model snapshot = model;
+      snapshot.params = state.params;
+      hooks.on_checkpoint(snapshot, state);
+    };
+
+    const int first_epoch = state.epoch + 1;
+    for (int epoch = first_epoch; epoch <= plan.epochs; ++epoch) {
+      // The permutation depends on (seed, epoch) alone, so a resumed run sees the
+      // same batches as an uninterrupted one.
+      config.shuffle_seed = seed * 1000003ull + std::uint64_t(epoch);
+      if (dequantize) backend.set_training_data(x_train, dequantized(config.shuffle_seed ^ 0xD0E5ull));
+      // state.lr is the peak rate (halved by rollbacks); the schedule's position
+      // is the epoch, so a resumed run continues on the same curve.
+      config.adam.lr = scheduled_lr(options, plan, state.lr, (long long)(epoch - 1) * plan.steps_per_epoch);
+      const EpochStats stats = backend.train_epoch(config);
+      const double val = !stats.finite || !std::isfinite(stats.mean_loss) ? std::nan("")
+                         : val_rows > 0                                    ? backend.mean_nll(x_val, t_val)
+                                                                           : stats.mean_loss;
+      if (!std::isfinite(val)) {
+        // Roll back to the last good epoch with half the learning rate.
+        if (state.rollbacks >= options.max_rollbacks)
+          throw Error("training diverged in epoch " + std::to_string(epoch) +
+                      ": the loss or its gradient became NaN/Inf again after " + std::to_string(state.rollbacks) +
+                      " rollbacks with a halved learning rate (try a lower learning rate or a smaller gradient clipping norm); "
+                      "no model file was written");
+        state.rollbacks += 1;
+        state.lr *= 0.5f;
+        backend.set_parameters(state.params);
+        backend.set_optimizer_state(state.optimizer);
+        --epoch;  // repeat this epoch
+        continue;
+      }
+      state.epoch = epoch;
+      state.params = backend.parameters();
+      state.optimizer = backend.optimizer_state();
+
+      model.history.train_nll.push_back(float(stats.mean_loss));
+      if (val_rows > 0) model.history.val_nll.push_back(float(val));
+      const bool improved = val < state.best_val;
+      if (improved) {
+        state.best_val = val;
+        state.since_best = 0;
+        state.best_params = state.params;
+        model.history.best_epoch = epoch;
+      } else {
+        ++state.since_best;
+      }
+
+      if (hooks.on_epoch) {
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        // Progress over the whole run (every member), for the time estimate.
+        const long long done = (long long)(member - 0) * plan.epochs + epoch;
+        const long long all = (long long)members * plan.epochs;
+        EpochReport report;
+        report.epoch = epoch;
+        report.epochs = plan.epochs;
+        report.member = member + 1;
+        report.members = members;
+        report.train_nll = stats.mean_loss;
+        report.val_nll = val_rows > 0 ? val : std::numeric_limits<double>::quiet_NaN();
+        report.improved = improved;
+        report.seconds_elapsed = elapsed;
+        const int run_epochs = epoch - first_epoch + 1;
+        report.samples_per_second = elapsed > 0 ? double(stats.samples) * run_epochs / elapsed : 0.0;
+        report.seconds_left = run_epochs > 0 ? elapsed / double(run_epochs) * double(all - done) : 0.0;
+        report.log_jacobian = model.stats.log_jacobian();
+        report.lr = config.adam.lr;
+        report.rollbacks = state.rollbacks;
+        hooks.on_epoch(report);
+      }
+      const bool stop = hooks.stop_requested != nullptr && hooks.stop_requested->load();
+      if (stop || (options.checkpoint_every > 0 && epoch % options.checkpoint_every == 0)) checkpoint();
+      if (stop) throw Interrupted("interrupted after epoch " + std::to_string(epoch));
+      // Early stopping on the validation NLL; the best weights are kept.
+      if (val_rows > 0 && plan.patience > 0 && state.since_best >= plan.patience) break;
     }
-    const bool stop = hooks.stop_requested != nullptr && hooks.stop_requested->load();
-    if (stop || (options.checkpoint_every > 0 && epoch % options.checkpoint_every == 0)) checkpoint();
-    if (stop) throw Interrupted("interrupted after epoch " + std::to_string(epoch));
-    // Early stopping on the validation NLL; the best weights are kept.
-    if (val_rows > 0 && options.patience > 0 && state.since_best >= options.patience) break;
+    ensemble_params.insert(ensemble_params.end(), state.best_params.begin(), state.best_params.end());
+    state.finished_members = ensemble_params;
+    state.member = member + 1;
+    state.epoch = 0;
   }
-  model.params = state.best_params;
+  model.members = members;
+  model.params = std::move(ensemble_params);
+
+  if (options.calibrate && val_rows > 0) {
+    // Recalibration on the validation rows (docs/TRAINING.md): one scale per
+    // target on every sigma, fitted by NLL of the (ensemble) mixture, folded
+    // into every member's head biases.
+    std::vector<Matrix> heads;
+    for (int m = 0; m < members; ++m) {
+      backend.set_parameters(std::vector<float>(model.params.begin() + std::ptrdiff_t(m * layout.total),
+                                                model.params.begin() + std::ptrdiff_t((m + 1) * layout.total)));
+      heads.push_back(backend.forward(x_val));
+    }
+    const Matrix z = combine_member_heads(spec, heads);
+    const ModelSpec mixture = model.mixture_spec();
+    Calibration c;
+    c.log_sigma_shift = fit_log_sigma_shift(mixture, z, t_val);
+    c.val_nll_before = shifted_nll(mixture, z, t_val, {});
+    c.val_nll_after = shifted_nll(mixture, z, t_val, c.log_sigma_shift);
+    c.rows = val_rows;
+    shift_log_sigma_biases(spec, model.params, c.log_sigma_shift);
+    model.calibration = std::move(c);
+  }
   return model;
 }
 

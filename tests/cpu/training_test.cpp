@@ -155,8 +155,13 @@ TEST(Training, ImpossibleOptionsAreUsageErrors) {
     mutate(o);
     EXPECT_THROW(mdn::train(*backend, spec_for(2), data, o), mdn::UsageError);
   };
-  expect_usage([](mdn::TrainOptions& o) { o.epochs = 0; });
-  expect_usage([](mdn::TrainOptions& o) { o.batch_size = 0; });
+  expect_usage([](mdn::TrainOptions& o) { o.epochs = -1; });
+  expect_usage([](mdn::TrainOptions& o) { o.batch_size = -1; });
+  expect_usage([](mdn::TrainOptions& o) { o.steps = -1; });
+  expect_usage([](mdn::TrainOptions& o) { o.warmup_fraction = 0.6f; });
+  expect_usage([](mdn::TrainOptions& o) { o.min_lr_fraction = 1.5f; });
+  expect_usage([](mdn::TrainOptions& o) { o.weight_decay = -0.1f; });
+  expect_usage([](mdn::TrainOptions& o) { o.patience = -2; });
   expect_usage([](mdn::TrainOptions& o) { o.lr = -1.0f; });
   expect_usage([](mdn::TrainOptions& o) { o.val_fraction = 1.0f; });
   mdn::ModelSpec bad = spec_for(2);

@@ -1,5 +1,6 @@
 // mdn data NAME --rows N --seed S --out FILE.csv
 #include <cstdio>
+#include <vector>
 
 #include "commands.hpp"
 #include "mdn/atomic_file.hpp"
@@ -21,6 +22,9 @@ class DataCommand : public Command {
         ->capture_default_str();
     add_seed_option(*app, seed_, "random seed (same seed, same file)");
     app->add_option("--out", out_, "output CSV file (written atomically)")->type_name("FILE.csv")->required();
+    app->add_flag("--log-density", log_density_,
+                  "add a last column 'true_log_density': the exact log p(targets | features) of each row (for "
+                  "scoring a model against the truth; train with --features to leave it out)");
     return app;
   }
 
@@ -28,7 +32,22 @@ class DataCommand : public Command {
 
   int run() override {
     const SyntheticSet set = make_synthetic(name_, rows_, seed_);
-    write_csv(out_, set.columns, set.values);
+    if (log_density_) {
+      const int features = int(set.columns.size() - set.targets.size());
+      std::vector<std::string> columns = set.columns;
+      columns.push_back("true_log_density");
+      Matrix values(set.values.rows, int(columns.size()));
+      std::vector<double> x(features), t(set.targets.size());
+      for (int r = 0; r < set.values.rows; ++r) {
+        for (int c = 0; c < set.values.cols; ++c) values(r, c) = set.values(r, c);
+        for (int c = 0; c < features; ++c) x[c] = set.values(r, c);
+        for (std::size_t c = 0; c < t.size(); ++c) t[c] = set.values(r, features + int(c));
+        values(r, set.values.cols) = float(synthetic_log_density(set.name, x.data(), t.data()));
+      }
+      write_csv(out_, columns, values);
+    } else {
+      write_csv(out_, set.columns, set.values);
+    }
     std::fprintf(stderr, "wrote %d rows of '%s' to %s (target: %s)\n", set.values.rows, set.name.c_str(),
                  out_.c_str(), set.targets.front().c_str());
     return 0;
@@ -38,6 +57,7 @@ class DataCommand : public Command {
   std::string name_, out_;
   int rows_ = 2000;
   std::uint64_t seed_ = 0;
+  bool log_density_ = false;
 };
 
 }  // namespace

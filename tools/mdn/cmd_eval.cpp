@@ -13,9 +13,11 @@
 #include "commands.hpp"
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
+#include "mdn/calibration.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/eval_report.hpp"
+#include "mdn/grid.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
@@ -43,8 +45,10 @@ void print_table(const EvalContext& ctx, const EvalMetrics& m, const EvalOptions
   const Model& model = *ctx.model;
   std::printf("mdn eval: %d rows of %s", m.rows, ctx.data_path.c_str());
   if (ctx.dropped_rows > 0) std::printf(" (%zu rows with invalid cells dropped)", ctx.dropped_rows);
-  std::printf("\n  model %s: D = %d, T = %d, K = %d; run on %s\n\n", ctx.model_path.c_str(), model.spec.input_dim,
-              model.spec.target_dim, model.spec.components, ctx.device.c_str());
+  std::printf("\n  model %s: D = %d, T = %d, K = %d%s; run on %s\n\n", ctx.model_path.c_str(), model.spec.input_dim,
+              model.spec.target_dim, model.spec.components,
+              model.members > 1 ? (" per member, an ensemble of " + std::to_string(model.members)).c_str() : "",
+              ctx.device.c_str());
   std::printf("%-34s  %s\n", "NLL per row (nats, original units)", format("%.5f", m.nll).c_str());
   if (m.nll_infinite > 0) std::printf("  (%lld rows have zero predicted density)\n", m.nll_infinite);
   if (m.energy_samples > 0)
@@ -73,6 +77,35 @@ void print_table(const EvalContext& ctx, const EvalMetrics& m, const EvalOptions
     for (const TargetMetrics& t : m.targets)
       cells.push_back(format("%.3f", t.intervals[i].coverage) + " / " + format("%.4g", t.intervals[i].mean_width));
     row(format("%.0f", 100.0 * options.interval_levels[i]) + "% interval: coverage / width", cells, width);
+  }
+}
+
+std::string pit_line(const std::vector<double>& density) {
+  std::string out;
+  for (double v : density) out += (out.empty() ? "" : " ") + format("%.2f", v);
+  return out;
+}
+
+// A calibrated model (Model::calibration) is also scored without its sigma
+// scales, so the effect of the recalibration is visible on these rows.
+void print_calibration_effect(const Model& model, const EvalMetrics& before, const EvalMetrics& after,
+                              const EvalOptions& options) {
+  std::printf("\nrecalibration (sigma scale per target, fitted on %lld validation rows): before -> after\n",
+              model.calibration.rows);
+  std::printf("  %-32s  %s -> %s\n", "NLL per row", format("%.5f", before.nll).c_str(), format("%.5f", after.nll).c_str());
+  for (std::size_t d = 0; d < after.targets.size(); ++d) {
+    const TargetMetrics& b = before.targets[d];
+    const TargetMetrics& a = after.targets[d];
+    std::printf("  %s: sigma scale %.4f\n", model.target_names[d].c_str(),
+                std::exp(double(model.calibration.log_sigma_shift[d])));
+    std::printf("    %-30s  %s -> %s\n", "calibration error, mean |gap|", format("%.4f", b.calibration_error_mean).c_str(),
+                format("%.4f", a.calibration_error_mean).c_str());
+    for (std::size_t i = 0; i < options.interval_levels.size(); ++i)
+      std::printf("    %-30s  %s -> %s\n",
+                  (format("%.0f", 100.0 * options.interval_levels[i]) + "% interval coverage").c_str(),
+                  format("%.3f", b.intervals[i].coverage).c_str(), format("%.3f", a.intervals[i].coverage).c_str());
+    std::printf("    PIT histogram before: %s\n", pit_line(b.pit_density).c_str());
+    std::printf("    PIT histogram after:  %s\n", pit_line(a.pit_density).c_str());
   }
 }
 
@@ -107,6 +140,44 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   if (!json_path.empty()) json = std::make_unique<AtomicFile>(json_path);
 
   print_table(ctx, evaluation.metrics, options);
+  // Gridded targets: the probability of each observation's grid cell.
+  std::vector<float> steps = model.grid_step;
+  bool detected = false;
+  if (steps.empty()) {
+    steps.assign(data.t.cols, 0.0f);
+    for (int d = 0; d < data.t.cols; ++d) {
+      const double h = detect_grid_step(data.t, d);
+      if (h <= 0.0) continue;
+      steps[d] = float(h);
+      detected = true;
+      std::fprintf(stderr,
+                   "mdn eval: warning: target '%s' sits on a grid of step %g in these rows: the density NLL can be "
+                   "meaninglessly low; see the grid-cell NLL\n",
+                   model.target_names[d].c_str(), h);
+    }
+  }
+  double cell_nll = NAN;
+  if (!model.grid_step.empty() || detected) {
+    double sum = 0.0;
+    for (int r = 0; r < data.t.rows; ++r) sum -= cell_log_mass(mix, r, data.t.row(r), steps);
+    cell_nll = sum / std::max(1, data.t.rows);
+    std::string text;
+    for (std::size_t d = 0; d < steps.size(); ++d) text += (d ? ", " : "") + format("%g", steps[d]);
+    std::printf("\n%-34s  %s  (grid step %s%s)\n", "NLL of the grid cells (nats)", format("%.5f", cell_nll).c_str(),
+                text.c_str(), model.grid_step.empty() ? ", detected in the data" : ", from the model");
+  }
+  std::string before_json;
+  if (model.calibration.applied()) {
+    const Model raw = without_calibration(model);
+    auto raw_backend = make_backend(request.device, raw);
+    const MixtureBatch raw_mix = predict_mixtures(*raw_backend, raw, data.x);
+    const Evaluation before =
+        evaluate(raw_mix, data.t, options, raw_backend->statistics(raw_mix, evaluation_quantile_levels(options)));
+    print_calibration_effect(model, before.metrics, evaluation.metrics, options);
+    EvalContext raw_ctx = ctx;
+    raw_ctx.model = &raw;
+    before_json = eval_json(raw_ctx, before.metrics, options);
+  }
 
   int status = 0;
   if (!report_dir.empty()) {
@@ -130,7 +201,26 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
     }
   }
   if (json) {
-    json->stream() << eval_json(ctx, evaluation.metrics, options);
+    std::string text = eval_json(ctx, evaluation.metrics, options);
+    if (std::isfinite(cell_nll)) {
+      const std::size_t close = text.find_last_of('}');
+      text = text.substr(0, close);
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", cell_nll);
+      text += std::string(",\n  \"grid_cell_nll\": ") + buf + "\n}\n";
+    }
+    if (!before_json.empty()) {
+      // The same metrics of the model without its recalibration, as one more
+      // member of the top-level object.
+      const std::size_t close = text.find_last_of('}');
+      std::string block = ",\n  \"before_calibration\": " + before_json;
+      while (!block.empty() && (block.back() == '\n' || block.back() == ' ')) block.pop_back();
+      text = text.substr(0, close) ;
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      text += block + "\n}\n";
+    }
+    json->stream() << text;
     json->commit();
   }
   return status;

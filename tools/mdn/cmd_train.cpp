@@ -12,6 +12,7 @@
 #include "mdn/checkpoint.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
+#include "mdn/grid.hpp"
 #include "mdn/model_io.hpp"
 #include "options.hpp"
 #include "train_flags.hpp"
@@ -44,6 +45,12 @@ class StopOnSignal {
   void (*previous_term_)(int);
 };
 
+std::string format_sigma(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 class TrainCommand : public Command {
  public:
   CLI::App* declare(CLI::App& mdn) override {
@@ -75,6 +82,26 @@ class TrainCommand : public Command {
                     "continue training from a checkpoint (its spec and options are used; --epochs may raise the "
                     "limit)")
         ->type_name("FILE");
+    app->add_option("--ensemble", r_.options.ensemble,
+                    "deep ensemble: train M networks from different seeds into one model file (their equal-weight "
+                    "mixture)")
+        ->type_name("M")
+        ->check(between(1, kMaxMembers))
+        ->capture_default_str();
+    app->add_flag("--calibrate", r_.options.calibrate,
+                  "after training, fit a per-target sigma scale on the validation rows by NLL (docs/TRAINING.md)");
+    app->add_flag("--quantised", r_.quantised,
+                  "targets on a grid (integers, rounded values): train on the grid cells' probability, not the "
+                  "density at the points");
+    auto floor = [this](float v) {
+      if (!(v > 0.0f && v < 1.0f)) throw CLI::ValidationError("--sigma-floor", "must be in (0, 1)");
+      r_.spec.log_sigma_min = std::log(v);
+    };
+    app->add_option_function<float>("--sigma-floor", floor,
+                                    "smallest component sigma, in target standard deviations (the model's lower "
+                                    "sigma bound)")
+        ->type_name("X")
+        ->default_str(format_sigma(std::exp(double(r_.spec.log_sigma_min))));
     add_progress_options(*app, r_);
     return app;
   }
@@ -120,6 +147,30 @@ Model train_and_save(const TrainRequest& request) {
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", request.data_path.c_str(),
                  data.dropped_rows);
 
+  // Targets on a grid: say so (a density can spike on the grid points), and
+  // with --quantised train on the cells (TrainOptions::grid_steps).
+  if (!resuming) {
+    std::vector<float> steps(data.t.cols, 0.0f);
+    bool any = false;
+    for (int d = 0; d < data.t.cols; ++d) {
+      const double h = detect_grid_step(data.t, d);
+      if (h <= 0.0) continue;
+      any = true;
+      steps[d] = float(h);
+      if (!request.quiet || !request.quantised)
+        std::fprintf(stderr,
+                     "mdn train: warning: target '%s' sits on a grid of step %s: a density model can put spikes on the "
+                     "grid points and report a meaninglessly low NLL%s\n",
+                     data.target_names[d].c_str(), format_sigma(h).c_str(),
+                     request.quantised ? "; --quantised: training on the grid cells"
+                                       : " (--quantised trains on the grid cells)");
+    }
+    if (request.quantised) {
+      if (any) options.grid_steps = steps;
+      else std::fprintf(stderr, "mdn train: warning: --quantised: no target sits on a grid; training as usual\n");
+    }
+  }
+
   ModelSpec spec = request.spec;
   if (resuming) {
     spec = resume.model.spec;
@@ -164,15 +215,28 @@ Model train_and_save(const TrainRequest& request) {
     throw;
   }
   epochs.finish();
+  if (options.calibrate && !model.calibration.applied())
+    std::fprintf(stderr, "mdn train: warning: --calibrate: no validation rows (--val-fraction 0): the model is not "
+                         "recalibrated\n");
   save_model(model, request.model_path);
   if (!request.quiet) {
     const auto& h = model.history;
     const double jac = model.stats.log_jacobian();
     const double best = h.val_nll.empty() ? h.train_nll.back() : h.val_nll[h.best_epoch - 1];
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(stderr, "best epoch %d of %zu (%s): %s NLL %.4f (original units); model written to %s\n",
+    std::fprintf(stderr, "%sbest epoch %d of %zu (%s): %s NLL %.4f (original units); model written to %s\n",
+                 model.members > 1 ? ("ensemble of " + std::to_string(model.members) + " members; last member's ").c_str()
+                                   : "",
                  h.best_epoch, h.train_nll.size(), format_duration(seconds).c_str(),
                  h.val_nll.empty() ? "train" : "validation", best + jac, request.model_path.c_str());
+    if (model.calibration.applied()) {
+      std::string scales;
+      for (float v : model.calibration.log_sigma_shift)
+        scales += (scales.empty() ? "" : ", ") + format_sigma(std::exp(double(v)));
+      std::fprintf(stderr, "recalibrated on %lld validation rows: sigma scale %s, validation NLL %.4f -> %.4f\n",
+                   model.calibration.rows, scales.c_str(), model.calibration.val_nll_before + jac,
+                   model.calibration.val_nll_after + jac);
+    }
   }
   return model;
 }

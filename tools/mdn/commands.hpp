@@ -55,6 +55,7 @@ struct TrainRequest {
   std::string checkpoint_path;  // written every options.checkpoint_every epochs and on SIGINT/SIGTERM
   std::string resume_path;      // continue this checkpoint (its spec and options win)
   bool epochs_given = false;    // with resume_path: --epochs overrides the checkpoint's
+  bool quantised = false;       // train on grid cells of targets detected on a grid (TrainOptions::grid_steps)
 
   // Where checkpoints go: checkpoint_path, or MODEL.ckpt beside the model.
   std::string checkpoint_file() const { return checkpoint_path.empty() ? model_path + ".ckpt" : checkpoint_path; }

@@ -93,7 +93,7 @@ void write_header(std::ostream& out, const std::vector<std::string>& names) {
 
 std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request) {
   const auto& names = model.target_names;
-  const int K = model.spec.components;
+  const int K = model.mixture_spec().components;
   std::vector<std::string> header;
   for (const auto& name : names) {
     header.push_back(name + "_mean");
@@ -121,7 +121,7 @@ std::vector<std::string> prediction_header(const Model& model, const PredictRequ
 
 std::int64_t write_predictions(const Model& model, const PredictRequest& request) {
   validate_quantile_levels(request.quantiles);
-  const int K = model.spec.components, T = model.spec.target_dim, L = int(request.quantiles.size());
+  const int K = model.mixture_spec().components, T = model.spec.target_dim, L = int(request.quantiles.size());
   if (request.hdi != 0.0) {
     validate_coverage(request.hdi);
     if (T != 1)

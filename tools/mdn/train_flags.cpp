@@ -45,27 +45,55 @@ void add_model_spec_options(CLI::App& app, ModelSpec& spec) {
 }
 
 CLI::Option* add_epochs_option(CLI::App& app, TrainOptions& options) {
-  return app.add_option("--epochs", options.epochs, "maximum number of epochs")
+  return app.add_option("--epochs", options.epochs, "number of epochs (0 = from the step budget, --steps)")
       ->type_name("N")
-      ->check(at_least(1))
+      ->check(at_least(0))
       ->capture_default_str();
 }
 
 void add_optimiser_options(CLI::App& app, TrainOptions& options) {
-  app.add_option("--batch-size", options.batch_size, "minibatch size")
-      ->type_name("B")
-      ->check(at_least(1))
+  app.add_option("--steps", options.steps,
+                 "optimizer-step budget when --epochs is 0 (0 = auto: rows/2 in 10,000..100,000, at least 10 epochs)")
+      ->type_name("N")
+      ->check(at_least(0))
       ->capture_default_str();
-  app.add_option("--lr", options.lr, "Adam learning rate")->type_name("X")->check(positive_number())
+  app.add_option("--batch-size", options.batch_size, "minibatch size (0 = auto: rows/256 as a power of two in 32..1024)")
+      ->type_name("B")
+      ->check(at_least(0))
+      ->capture_default_str();
+  app.add_option("--lr", options.lr, "peak Adam learning rate")->type_name("X")->check(positive_number())
+      ->capture_default_str();
+  auto schedule = [&options](const std::string& text) {
+    if (text == "cosine") options.schedule = LrSchedule::Cosine;
+    else if (text == "constant") options.schedule = LrSchedule::Constant;
+    else throw CLI::ValidationError("--schedule", "must be cosine or constant (got '" + text + "')");
+  };
+  app.add_option_function<std::string>("--schedule", schedule,
+                                       "learning-rate schedule: warm-up then cosine decay, or constant")
+      ->type_name("cosine|constant")
+      ->default_str(options.schedule == LrSchedule::Cosine ? "cosine" : "constant");
+  app.add_option("--warmup", options.warmup_fraction,
+                 "fraction of the steps spent warming the rate up from 0 (cosine), 0 to 0.5")
+      ->type_name("F")
+      ->check(CLI::Range(0.0f, 0.5f))
+      ->capture_default_str();
+  app.add_option("--min-lr", options.min_lr_fraction, "final learning rate as a fraction of --lr (cosine), 0 to 1")
+      ->type_name("F")
+      ->check(CLI::Range(0.0f, 1.0f))
+      ->capture_default_str();
+  app.add_option("--weight-decay", options.weight_decay, "decoupled weight decay (AdamW); 0 = off")
+      ->type_name("X")
+      ->check(non_negative_number())
       ->capture_default_str();
   app.add_option("--val-fraction", options.val_fraction,
                  "fraction of rows held out for validation / early stopping (0 = none)")
       ->type_name("F")
       ->check(fraction_below_one())
       ->capture_default_str();
-  app.add_option("--patience", options.patience, "stop after N epochs without a better validation NLL (0 = never)")
+  app.add_option("--patience", options.patience,
+                 "stop after N epochs without a better validation NLL (0 = never, -1 = auto: epochs/4, at least 10)")
       ->type_name("N")
-      ->check(at_least(0))
+      ->check(at_least(-1))
       ->capture_default_str();
   app.add_option("--clip-norm", options.clip_norm, "clip the global gradient norm to X (0 = off)")
       ->type_name("X")

@@ -15,7 +15,8 @@ CLI::Option* add_target_option(CLI::App& app, std::vector<std::string>& targets)
 void add_model_spec_options(CLI::App& app, ModelSpec& spec);
 // --epochs N (returned: whether it was given matters when resuming).
 CLI::Option* add_epochs_option(CLI::App& app, TrainOptions& options);
-// --batch-size, --lr, --val-fraction, --patience, --clip-norm.
+// --steps, --batch-size, --lr, --schedule, --warmup, --min-lr, --weight-decay,
+// --val-fraction, --patience, --clip-norm.
 void add_optimiser_options(CLI::App& app, TrainOptions& options);
 // --progress auto|bar|lines|none and --quiet.
 void add_progress_options(CLI::App& app, TrainRequest& request);

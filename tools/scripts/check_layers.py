@@ -17,11 +17,11 @@ LAYERS = [
     ("types", ["mdn/error.hpp", "mdn/matrix.hpp", "mdn/spec.hpp", "mdn/device.hpp", "mdn/dataset.hpp",
                "mdn/train_options.hpp", "mdn/standardizer.hpp", "mdn/model.hpp", "mdn/mixture.hpp",
                "mdn/detail/", "src/core/"]),
-    ("math", ["mdn/predictive.hpp", "mdn/sampling.hpp", "mdn/metrics.hpp", "mdn/synthetic.hpp", "src/math/"]),
+    ("math", ["mdn/predictive.hpp", "mdn/sampling.hpp", "mdn/metrics.hpp", "mdn/synthetic.hpp", "mdn/grid.hpp", "src/math/"]),
     ("io", ["mdn/csv.hpp", "mdn/atomic_file.hpp", "mdn/model_io.hpp", "mdn/checkpoint.hpp", "src/io/"]),
     ("backends", ["mdn/backend.hpp", "src/cpu/", "src/cuda/", "kernels/", "src/backend/backend.cpp"]),
     ("inference", ["mdn/inference.hpp", "src/backend/"]),
-    ("train", ["mdn/trainer.hpp", "src/train/"]),
+    ("train", ["mdn/trainer.hpp", "mdn/calibration.hpp", "src/train/"]),
     ("eval", ["mdn/eval_report.hpp", "src/eval/"]),
     ("app", ["tools/mdn/", "src/python/"]),
 ]

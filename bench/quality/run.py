@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Quality benchmark of the default training recipe (issue 14).
+
+Trains `mdn` with each recipe on a panel of data sets and prints the held-out
+NLL, CRPS, RMSE, R², calibration gap and 90 % coverage (from `mdn eval
+--json`), plus the wall time of each training run. Python 3 standard library
+only; it calls the built `mdn` program. Run by hand, not by CTest:
+
+    python3 bench/quality/run.py --mdn build/mdn --work /tmp/mdn-quality \
+        --weather /path/to/weatherHistory.csv \
+        --sklearn-data /usr/lib/python3/dist-packages/sklearn/datasets/data
+
+Recipes: `old` is the recipe before issue 14 spelled out in flags (200 epochs,
+batch 256, constant lr 1e-3, patience 30, sigma floor 1e-3); `new` is `mdn train` with its
+defaults; `ens5` adds `--ensemble 5` (skipped when the program has no such
+flag). Synthetic sets come with their exact conditional log-density
+(`mdn data --log-density`), so their table shows the excess NLL over the truth.
+"""
+import argparse
+import csv
+import gzip
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+RECIPES = {
+    "old": ["--epochs", "200", "--batch-size", "256", "--lr", "0.001", "--schedule", "constant", "--patience", "30",
+            "--sigma-floor", "0.001"],
+    "new": [],
+    "ens5": ["--ensemble", "5"],
+}
+
+
+def run(cmd, log):
+    with open(log, "a") as f:
+        f.write("$ " + " ".join(cmd) + "\n")
+        f.flush()
+        t0 = time.time()
+        r = subprocess.run(cmd, stdout=f, stderr=f)
+        dt = time.time() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"command failed ({r.returncode}): {' '.join(cmd)}; see {log}")
+    return dt
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def split_rows(rows, seed, test_fraction=0.2):
+    rows = list(rows)
+    random.Random(seed).shuffle(rows)
+    n_test = int(round(len(rows) * test_fraction))
+    return rows[n_test:], rows[:n_test]
+
+
+def prepare_sets(args, work):
+    """Returns a list of dicts: name, train, test, target, features (or None), extra train/eval flags, truth column."""
+    sets = []
+    for name in args.synthetic.split(","):
+        if not name:
+            continue
+        for rows in [int(r) for r in args.rows.split(",")]:
+            d = os.path.join(work, f"{name}_{rows}")
+            os.makedirs(d, exist_ok=True)
+            train, test = os.path.join(d, "train.csv"), os.path.join(d, "test.csv")
+            run([args.mdn, "data", name, "--rows", str(rows), "--seed", "1", "--out", train], os.path.join(d, "log"))
+            run([args.mdn, "data", name, "--rows", str(args.test_rows), "--seed", "777", "--log-density", "--out", test],
+                os.path.join(d, "log"))
+            targets = {"bishop": "y", "hetero": "y", "ring2d": "y1,y2"}[name]
+            sets.append(dict(name=f"{name} {rows}", dir=d, train=train, test=test, target=targets, features="x",
+                             flags=[], truth="true_log_density"))
+    if args.weather:
+        for split in ["year", "random"]:
+            d = os.path.join(work, f"weather_{split}")
+            os.makedirs(d, exist_ok=True)
+            run([sys.executable, os.path.join(args.repo, "tools/scripts/prepare_weather.py"), "--input", args.weather,
+                 "--out-dir", d, "--split", split, "--seed", "0"], os.path.join(d, "log"))
+            sets.append(dict(name=f"weather {split}", dir=d, train=os.path.join(d, "weather_train.csv"),
+                             test=os.path.join(d, "weather_test.csv"), target="Apparent Temperature (C)",
+                             features=None, flags=["--drop-invalid"], truth=None))
+    if args.sklearn_data:
+        data = args.sklearn_data
+        # diabetes: 442 rows, 10 features (raw units), target = disease progression after one year.
+        d = os.path.join(work, "diabetes")
+        os.makedirs(d, exist_ok=True)
+        with gzip.open(os.path.join(data, "diabetes_data_raw.csv.gz"), "rt") as f:
+            x = [line.split() for line in f if line.strip()]
+        with gzip.open(os.path.join(data, "diabetes_target.csv.gz"), "rt") as f:
+            y = [line.split()[0] for line in f if line.strip()]
+        header = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6", "progression"]
+        rows = [xi + [yi] for xi, yi in zip(x, y)]
+        tr, te = split_rows(rows, 1)
+        write_csv(os.path.join(d, "train.csv"), header, tr)
+        write_csv(os.path.join(d, "test.csv"), header, te)
+        sets.append(dict(name="diabetes", dir=d, train=os.path.join(d, "train.csv"), test=os.path.join(d, "test.csv"),
+                         target="progression", features=None, flags=[], truth=None))
+        # wine: 178 rows; target = alcohol, features = the other 12 measurements (class label left out).
+        d = os.path.join(work, "wine")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(data, "wine_data.csv")) as f:
+            lines = [l.strip().split(",") for l in f if l.strip()]
+        header = ["alcohol", "malic_acid", "ash", "alcalinity", "magnesium", "phenols", "flavanoids", "nonflavanoid",
+                  "proanthocyanins", "color", "hue", "od280", "proline"]
+        rows = [l[:13] for l in lines[1:]]
+        tr, te = split_rows(rows, 1)
+        write_csv(os.path.join(d, "train.csv"), header, tr)
+        write_csv(os.path.join(d, "test.csv"), header, te)
+        sets.append(dict(name="wine alcohol", dir=d, train=os.path.join(d, "train.csv"),
+                         test=os.path.join(d, "test.csv"), target="alcohol", features=None, flags=[], truth=None))
+    return sets
+
+
+def true_nll(path, column):
+    with open(path) as f:
+        r = csv.DictReader(f)
+        v = [-float(row[column]) for row in r]
+    return sum(v) / len(v)
+
+
+def evaluate(args, s, recipe):
+    model = os.path.join(s["dir"], f"{recipe}.safetensors")
+    log = os.path.join(s["dir"], f"{recipe}.log")
+    cmd = [args.mdn, "train", "--data", s["train"], "--target", s["target"], "--model", model, "--seed", "1",
+           "--device", args.device, "--quiet"] + s["flags"] + RECIPES[recipe]
+    if s["features"]:
+        cmd += ["--features", s["features"]]
+    seconds = run(cmd, log)
+    out = os.path.join(s["dir"], f"{recipe}.json")
+    run([args.mdn, "eval", "--model", model, "--data", s["test"], "--device", args.device, "--json", out] + s["flags"],
+        log)
+    with open(out) as f:
+        m = json.load(f)
+    ts = m["targets"]
+
+    def mean(key):
+        return sum(t[key] for t in ts) / len(ts)
+
+    cov90 = sum(next(i["coverage"] for i in t["intervals"] if abs(i["level"] - 0.9) < 1e-9) for t in ts) / len(ts)
+    row = dict(set=s["name"], recipe=recipe, nll=m["nll"], crps=mean("crps"), rmse=mean("rmse"),
+               r2=(mean("r2") if all(t["r2"] is not None for t in ts) else None),
+               cal=sum(t["calibration"]["mean_abs_error"] for t in ts) / len(ts), cov90=cov90, seconds=seconds,
+               epochs=len(m.get("history", {}).get("train_nll", [])))
+    if s["truth"]:
+        row["excess"] = m["nll"] - true_nll(s["test"], s["truth"])
+    b = m.get("before_calibration")
+    if b:  # the same model without its recalibration (mdn eval scores both)
+        row["nll_uncal"] = b["nll"]
+        row["cal_uncal"] = sum(t["calibration"]["mean_abs_error"] for t in b["targets"]) / len(b["targets"])
+        row["cov90_uncal"] = sum(next(i["coverage"] for i in t["intervals"] if abs(i["level"] - 0.9) < 1e-9)
+                                 for t in b["targets"]) / len(b["targets"])
+    return row
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    here = os.path.dirname(os.path.abspath(__file__))
+    p.add_argument("--repo", default=os.path.normpath(os.path.join(here, "..", "..")))
+    p.add_argument("--mdn", default="build/mdn")
+    p.add_argument("--work", default="/tmp/mdn-quality")
+    p.add_argument("--weather", default="", help="weatherHistory.csv (skipped when empty)")
+    p.add_argument("--sklearn-data", default="", help="scikit-learn's datasets/data folder (skipped when empty)")
+    p.add_argument("--synthetic", default="hetero,bishop,ring2d")
+    p.add_argument("--rows", default="300,3000,30000")
+    p.add_argument("--test-rows", type=int, default=20000)
+    p.add_argument("--recipes", default="old,new,ens5")
+    p.add_argument("--only", default="", help="comma-separated substrings: run only sets whose name contains one")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", default="", help="also write all rows as JSON here")
+    args = p.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    sets = prepare_sets(args, args.work)
+    if args.only:
+        sets = [s for s in sets if any(k in s["name"] for k in args.only.split(","))]
+    recipes = args.recipes.split(",")
+    t0 = time.time()
+    rows = []
+    hdr = ("| set | recipe | NLL | excess NLL | CRPS | RMSE | R² | cal. gap | 90% cov. | "
+           "uncalibrated: NLL / cal. gap / 90% cov. | epochs | train s |")
+    print(hdr)
+    print("|" + "---|" * 12)
+    for s in sets:
+        for recipe in recipes:
+            try:
+                row = evaluate(args, s, recipe)
+            except RuntimeError as e:
+                print(f"| {s['name']} | {recipe} | failed: {e} |", flush=True)
+                continue
+            rows.append(row)
+            ex = f"{row['excess']:.4f}" if "excess" in row else "–"
+            r2 = f"{row['r2']:.5f}" if row["r2"] is not None else "–"
+            unc = (f"{row['nll_uncal']:.4f} / {row['cal_uncal']:.4f} / {row['cov90_uncal']:.3f}"
+                   if "nll_uncal" in row else "–")
+            print(f"| {row['set']} | {recipe} | {row['nll']:.4f} | {ex} | {row['crps']:.4g} | {row['rmse']:.4g} | {r2} | "
+                  f"{row['cal']:.4f} | {row['cov90']:.3f} | {unc} | {row['epochs']} | {row['seconds']:.1f} |",
+                  flush=True)
+    print(f"total wall time {time.time() - t0:.0f} s; load average at the end {os.getloadavg()}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

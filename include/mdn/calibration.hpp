@@ -1,0 +1,32 @@
+// Recalibration after training: a per-target scale on every component's sigma,
+// fitted by NLL on held-out rows, folded into the head's log-sigma biases so
+// the model stays a Gaussian mixture network (see Model::calibration).
+#pragma once
+#include <vector>
+
+#include "mdn/matrix.hpp"
+#include "mdn/model.hpp"
+#include "mdn/spec.hpp"
+
+namespace mdn {
+
+// Mean NLL per row (standardised units) of head outputs z (rows x head_width)
+// at targets t (standardised), with shift[d] added to every log-sigma of
+// target d before the sigma bounds clamp. Empty shift = no shift.
+double shifted_nll(const ModelSpec& spec, const Matrix& z, const Matrix& t, const std::vector<float>& shift);
+
+// The shifts (T values, each in [-kMaxLogSigmaShift, kMaxLogSigmaShift])
+// that minimise shifted_nll: golden-section search per target (coordinate
+// sweeps when T > 1).
+inline constexpr double kMaxLogSigmaShift = 3.0;
+std::vector<float> fit_log_sigma_shift(const ModelSpec& spec, const Matrix& z, const Matrix& t);
+
+// Adds sign * shift[d] to the head's log-sigma bias of every component of target d
+// (of every member, when params holds several parameter sets).
+void shift_log_sigma_biases(const ModelSpec& spec, std::vector<float>& params, const std::vector<float>& shift,
+                            float sign = 1.0f);
+
+// The model as it was before calibration (a copy; itself when not calibrated).
+Model without_calibration(const Model& model);
+
+}  // namespace mdn

@@ -1,0 +1,69 @@
+#include "mdn/grid.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "mdn/detail/marginal_math.hpp"
+#include "mdn/error.hpp"
+
+namespace mdn {
+
+double detect_grid_step(const Matrix& t, int col) {
+  if (col < 0 || col >= t.cols) throw Error("detect_grid_step: no such column");
+  if (t.rows < kMinGridRows) return 0.0;  // a handful of values always looks like a grid
+  std::vector<double> v(t.rows);
+  for (int r = 0; r < t.rows; ++r) v[r] = t(r, col);
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  if (v.size() < 2) return 0.0;
+  double h = INFINITY;
+  for (std::size_t i = 1; i < v.size(); ++i) h = std::min(h, v[i] - v[i - 1]);
+  // Float rounding of the values: a step below what a float resolves at this
+  // magnitude says nothing.
+  const double magnitude = std::max(std::fabs(v.front()), std::fabs(v.back()));
+  if (!(h > 64.0 * magnitude * 1.2e-7)) return 0.0;
+  // The smallest difference carries the float rounding of two values; the
+  // whole range over its number of steps is far more precise. (The smallest
+  // difference is a multiple of the true step only when the data skip grid
+  // points everywhere; it is the step the data show.)
+  const double range = v.back() - v.front();
+  h = range / std::round(range / h);
+  for (double x : v) {
+    const double n = (x - v.front()) / h;
+    if (std::fabs(n - std::round(n)) > 0.01) return 0.0;
+  }
+  // Report a clean step when the float data blur one (0.0099999998 -> 0.01).
+  const double p = std::pow(10.0, std::floor(std::log10(h)) - 3);
+  return std::round(h / p) * p;
+}
+
+double cell_log_mass(const MixtureBatch& mix, int row, const float* t, const std::vector<float>& steps) {
+  if (int(steps.size()) != mix.T) throw Error("cell_log_mass: one step per target is needed");
+  const double half_log_2pi = 0.5 * std::log(2.0 * 3.14159265358979323846);
+  std::vector<double> l(mix.K);
+  double lmax = -INFINITY;
+  for (int k = 0; k < mix.K; ++k) {
+    double lk = std::log(double(mix.weight(row, k)));
+    for (int d = 0; d < mix.T; ++d) {
+      const double mu = mix.mean(row, k, d), s = mix.stddev(row, k, d);
+      if (steps[d] > 0.0f) {
+        const double a = (double(t[d]) - 0.5 * steps[d] - mu) / s, b = (double(t[d]) + 0.5 * steps[d] - mu) / s;
+        // Phi(b) - Phi(a) from the tail nearer the cell, so it does not cancel.
+        const double mass = a > 0.0 ? detail::standard_normal_cdf(-a) - detail::standard_normal_cdf(-b)
+                                    : detail::standard_normal_cdf(b) - detail::standard_normal_cdf(a);
+        lk += mass > 0.0 ? std::log(mass) : -INFINITY;
+      } else {
+        const double u = (double(t[d]) - mu) / s;
+        lk += -0.5 * u * u - std::log(s) - half_log_2pi;
+      }
+    }
+    l[k] = lk;
+    lmax = std::max(lmax, lk);
+  }
+  if (!std::isfinite(lmax)) return -INFINITY;
+  double sum = 0.0;
+  for (double v : l) sum += std::exp(v - lmax);
+  return lmax + std::log(sum);
+}
+
+}  // namespace mdn

@@ -1,0 +1,159 @@
+// Recalibration: the per-target sigma shift fitted by NLL (against a brute-force
+// search), folding it into the head biases scales every sigma, and it
+// survives a save/load round trip.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+
+#include "mdn/backend.hpp"
+#include "mdn/calibration.hpp"
+#include "mdn/mixture.hpp"
+#include "mdn/model_io.hpp"
+#include "mdn/synthetic.hpp"
+#include "mdn/trainer.hpp"
+
+namespace {
+
+mdn::ModelSpec spec(int T, int K) {
+  mdn::ModelSpec s;
+  s.input_dim = 1;
+  s.target_dim = T;
+  s.components = K;
+  s.hidden = {4};
+  return s;
+}
+
+// Head outputs whose sigmas are too small by a factor ~2 for the targets drawn.
+void overconfident(const mdn::ModelSpec& s, int rows, mdn::Matrix& z, mdn::Matrix& t) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> n01;
+  z = mdn::Matrix(rows, s.head_width());
+  t = mdn::Matrix(rows, s.target_dim);
+  for (int r = 0; r < rows; ++r) {
+    for (int k = 0; k < s.components; ++k) {
+      z(r, k) = float(0.3 * n01(rng));
+      for (int d = 0; d < s.target_dim; ++d) {
+        z(r, s.log_sigma_offset() + k * s.target_dim + d) = float(std::log(0.5) + 0.1 * n01(rng) - 0.3 * d);
+        z(r, s.mean_offset() + k * s.target_dim + d) = float(k - 0.5 * s.components + 0.2 * n01(rng));
+      }
+    }
+    const int k = int(rng() % std::uint64_t(s.components));
+    for (int d = 0; d < s.target_dim; ++d) t(r, d) = z(r, s.mean_offset() + k * s.target_dim + d) + float(n01(rng));
+  }
+}
+
+TEST(Calibration, OneTargetShiftMatchesABruteForceSearch) {
+  const mdn::ModelSpec s = spec(1, 3);
+  mdn::Matrix z, t;
+  overconfident(s, 400, z, t);
+  const std::vector<float> fitted = mdn::fit_log_sigma_shift(s, z, t);
+  double best = 0.0, best_nll = INFINITY;
+  for (int i = -3000; i <= 3000; ++i) {
+    const double v = i * 1e-3;
+    const double nll = mdn::shifted_nll(s, z, t, {float(v)});
+    if (nll < best_nll) {
+      best_nll = nll;
+      best = v;
+    }
+  }
+  EXPECT_NEAR(fitted[0], best, 1.5e-3);
+  EXPECT_GT(fitted[0], 0.3);  // the sigmas were too small
+  EXPECT_LE(mdn::shifted_nll(s, z, t, fitted), best_nll + 1e-9);
+  EXPECT_LT(mdn::shifted_nll(s, z, t, fitted), mdn::shifted_nll(s, z, t, {}));
+}
+
+TEST(Calibration, TwoTargetsEachGetTheirOwnShift) {
+  const mdn::ModelSpec s = spec(2, 2);
+  mdn::Matrix z, t;
+  overconfident(s, 400, z, t);
+  const std::vector<float> fitted = mdn::fit_log_sigma_shift(s, z, t);
+  ASSERT_EQ(fitted.size(), 2u);
+  const double at = mdn::shifted_nll(s, z, t, fitted);
+  for (int d = 0; d < 2; ++d)
+    for (float step : {-0.01f, 0.01f}) {
+      std::vector<float> moved = fitted;
+      moved[d] += step;
+      EXPECT_GE(mdn::shifted_nll(s, z, t, moved), at - 1e-9) << "target " << d;
+    }
+  EXPECT_GT(fitted[1], fitted[0]);  // target 1's sigmas were smaller still
+}
+
+TEST(Calibration, FoldingScalesEverySigmaAndCanBeUndone) {
+  const mdn::ModelSpec s = spec(2, 3);
+  mdn::Model m;
+  m.spec = s;
+  m.stats.x_mean = {0.0f};
+  m.stats.x_scale = {1.0f};
+  m.stats.t_mean = {1.0f, 2.0f};
+  m.stats.t_scale = {2.0f, 0.5f};
+  m.feature_names = {"x"};
+  m.target_names = {"a", "b"};
+  mdn::Matrix t0(1, 2);
+  m.params = mdn::initial_parameters(s, t0, 1);
+  auto backend = mdn::make_cpu_backend(s);
+  backend->set_parameters(m.params);
+  mdn::Matrix x(3, 1);
+  x(1, 0) = 0.5f;
+  x(2, 0) = -1.0f;
+  const mdn::MixtureBatch before = mdn::mixtures_from_head(m, backend->forward(x));
+
+  mdn::Model c = m;
+  c.calibration.log_sigma_shift = {0.25f, -0.5f};
+  mdn::shift_log_sigma_biases(s, c.params, c.calibration.log_sigma_shift);
+  backend->set_parameters(c.params);
+  const mdn::MixtureBatch after = mdn::mixtures_from_head(c, backend->forward(x));
+  for (int r = 0; r < 3; ++r)
+    for (int k = 0; k < 3; ++k)
+      for (int d = 0; d < 2; ++d) {
+        EXPECT_NEAR(after.stddev(r, k, d), before.stddev(r, k, d) * std::exp(d == 0 ? 0.25 : -0.5),
+                    1e-5 * before.stddev(r, k, d));
+        EXPECT_EQ(after.mean(r, k, d), before.mean(r, k, d));
+        EXPECT_EQ(after.weight(r, k), before.weight(r, k));
+      }
+  const mdn::Model undone = mdn::without_calibration(c);
+  EXPECT_FALSE(undone.calibration.applied());
+  for (std::size_t i = 0; i < m.params.size(); ++i) EXPECT_NEAR(undone.params[i], m.params[i], 1e-6);
+
+  // The record travels in the model file.
+  c.calibration.val_nll_before = 1.5;
+  c.calibration.val_nll_after = 1.25;
+  c.calibration.rows = 42;
+  const std::string path = ::testing::TempDir() + "calibrated.safetensors";
+  mdn::save_model(c, path);
+  const mdn::Model loaded = mdn::load_model(path);
+  EXPECT_EQ(loaded.calibration.log_sigma_shift, c.calibration.log_sigma_shift);
+  EXPECT_EQ(loaded.calibration.rows, 42);
+  EXPECT_DOUBLE_EQ(loaded.calibration.val_nll_after, 1.25);
+  EXPECT_EQ(loaded.params, c.params);
+  std::remove(path.c_str());
+}
+
+TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutThem) {
+  const mdn::SyntheticSet set = mdn::make_synthetic("hetero", 400, 2);
+  mdn::Dataset data;
+  data.x = mdn::Matrix(400, 1);
+  data.t = mdn::Matrix(400, 1);
+  for (int r = 0; r < 400; ++r) {
+    data.x(r, 0) = set.values(r, 0);
+    data.t(r, 0) = set.values(r, 1);
+  }
+  data.feature_names = {"x"};
+  data.target_names = {"y"};
+  const mdn::ModelSpec s = spec(1, 2);
+  mdn::TrainOptions o;
+  o.epochs = 5;
+  o.calibrate = true;  // opt-in (docs/TRAINING.md)
+  auto backend = mdn::make_cpu_backend(s);
+  const mdn::Model m = mdn::train(*backend, s, data, o);
+  ASSERT_TRUE(m.calibration.applied());
+  EXPECT_EQ(m.calibration.rows, 40);
+  EXPECT_LE(m.calibration.val_nll_after, m.calibration.val_nll_before + 1e-12);
+  o.val_fraction = 0.0f;
+  const mdn::Model none = mdn::train(*backend, s, data, o);
+  EXPECT_FALSE(none.calibration.applied());
+}
+
+}  // namespace

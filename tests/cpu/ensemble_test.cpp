@@ -1,0 +1,159 @@
+// Deep ensembles: the combined head is the equal-weight mixture of the
+// members' mixtures, an ensemble model round-trips through its file, member 0
+// is the single model of the same seed, and resuming mid-ensemble gives the
+// uninterrupted model.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "mdn/backend.hpp"
+#include "mdn/checkpoint.hpp"
+#include "mdn/error.hpp"
+#include "mdn/inference.hpp"
+#include "mdn/mixture.hpp"
+#include "mdn/model_io.hpp"
+#include "mdn/synthetic.hpp"
+#include "mdn/trainer.hpp"
+
+namespace {
+
+mdn::Dataset bishop(int rows) {
+  const mdn::SyntheticSet set = mdn::make_synthetic("bishop", rows, 8);
+  mdn::Dataset d;
+  d.x = mdn::Matrix(rows, 1);
+  d.t = mdn::Matrix(rows, 1);
+  for (int r = 0; r < rows; ++r) {
+    d.x(r, 0) = set.values(r, 0);
+    d.t(r, 0) = set.values(r, 1);
+  }
+  d.feature_names = {"x"};
+  d.target_names = {"y"};
+  return d;
+}
+
+mdn::ModelSpec spec() {
+  mdn::ModelSpec s;
+  s.input_dim = 1;
+  s.target_dim = 1;
+  s.components = 3;
+  s.hidden = {8};
+  return s;
+}
+
+mdn::TrainOptions options(int members) {
+  mdn::TrainOptions o;
+  o.steps = 100;
+  o.ensemble = members;
+  o.seed = 4;
+  return o;
+}
+
+double mixture_pdf(const mdn::MixtureBatch& mix, int r, double y) {
+  double p = 0.0;
+  for (int k = 0; k < mix.K; ++k) {
+    const double s = mix.stddev(r, k, 0), u = (y - mix.mean(r, k, 0)) / s;
+    p += mix.weight(r, k) * std::exp(-0.5 * u * u) / (s * std::sqrt(2.0 * 3.14159265358979323846));
+  }
+  return p;
+}
+
+TEST(Ensemble, MixtureIsTheAverageOfTheMembersMixtures) {
+  const mdn::Dataset data = bishop(300);
+  mdn::TrainOptions o = options(3);
+  o.calibrate = false;
+  auto backend = mdn::make_cpu_backend(spec());
+  const mdn::Model ens = mdn::train(*backend, spec(), data, o);
+  ASSERT_EQ(ens.members, 3);
+  const std::size_t total = mdn::ParameterLayout(spec()).total;
+  ASSERT_EQ(ens.params.size(), 3 * total);
+
+  mdn::Matrix x(4, 1);
+  for (int r = 0; r < 4; ++r) x(r, 0) = -0.1f + 0.35f * r;
+  auto eb = mdn::make_backend(mdn::DeviceKind::Cpu, ens);
+  const mdn::MixtureBatch mix = mdn::predict_mixtures(*eb, ens, x);
+  ASSERT_EQ(mix.K, 9);
+  std::vector<mdn::MixtureBatch> parts;
+  for (int m = 0; m < 3; ++m) {
+    mdn::Model one = ens;
+    one.members = 1;
+    one.params.assign(ens.params.begin() + std::ptrdiff_t(m * total), ens.params.begin() + std::ptrdiff_t((m + 1) * total));
+    auto b = mdn::make_backend(mdn::DeviceKind::Cpu, one);
+    parts.push_back(mdn::predict_mixtures(*b, one, x));
+  }
+  for (int r = 0; r < 4; ++r) {
+    double wsum = 0.0;
+    for (int k = 0; k < 9; ++k) wsum += mix.weight(r, k);
+    EXPECT_NEAR(wsum, 1.0, 1e-5);
+    for (int m = 0; m < 3; ++m)
+      for (int k = 0; k < 3; ++k) {
+        EXPECT_NEAR(mix.weight(r, m * 3 + k), parts[m].weight(r, k) / 3.0, 1e-6);
+        EXPECT_EQ(mix.mean(r, m * 3 + k, 0), parts[m].mean(r, k, 0));
+        EXPECT_EQ(mix.stddev(r, m * 3 + k, 0), parts[m].stddev(r, k, 0));
+      }
+    for (double y : {-0.2, 0.1, 0.5, 0.8, 1.1}) {
+      const double avg = (mixture_pdf(parts[0], r, y) + mixture_pdf(parts[1], r, y) + mixture_pdf(parts[2], r, y)) / 3;
+      EXPECT_NEAR(mixture_pdf(mix, r, y), avg, 1e-5 * (1.0 + avg));
+    }
+  }
+  // Member 0 is the single model of the same seed and options.
+  auto sb = mdn::make_cpu_backend(spec());
+  mdn::TrainOptions single = o;
+  single.ensemble = 1;
+  const mdn::Model one = mdn::train(*sb, spec(), data, single);
+  EXPECT_TRUE(std::equal(one.params.begin(), one.params.end(), ens.params.begin()));
+
+  // The file keeps every member; a single-member file keeps the seed's names.
+  const std::string path = ::testing::TempDir() + "ensemble.safetensors";
+  mdn::save_model(ens, path);
+  const mdn::Model loaded = mdn::load_model(path);
+  EXPECT_EQ(loaded.members, 3);
+  EXPECT_EQ(loaded.params, ens.params);
+  std::remove(path.c_str());
+}
+
+TEST(Ensemble, ResumingMidEnsembleGivesTheUninterruptedModel) {
+  const mdn::Dataset data = bishop(300);
+  const mdn::TrainOptions o = options(2);
+  auto full_backend = mdn::make_cpu_backend(spec());
+  const mdn::Model full = mdn::train(*full_backend, spec(), data, o);
+
+  // Stop in member 2's 3rd epoch: the checkpoint holds member 1 and member 2's state.
+  mdn::TrainOptions with_ckpt = o;
+  with_ckpt.checkpoint_every = 3;
+  const std::string path = ::testing::TempDir() + "ensemble.ckpt";
+  mdn::TrainHooks hooks;
+  bool saved = false;
+  hooks.on_checkpoint = [&](const mdn::Model& m, const mdn::TrainingState& s) {
+    if (s.member == 1 && s.epoch == 3 && !saved) {
+      mdn::save_checkpoint(mdn::Checkpoint{m, s, with_ckpt}, path);
+      saved = true;
+    }
+  };
+  auto first = mdn::make_cpu_backend(spec());
+  (void)mdn::train(*first, spec(), data, with_ckpt, hooks);
+  ASSERT_TRUE(saved);
+  const mdn::Checkpoint c = mdn::load_checkpoint(path);
+  EXPECT_EQ(c.state.member, 1);
+  EXPECT_EQ(c.options.ensemble, 2);
+  mdn::TrainHooks resume;
+  resume.resume_model = &c.model;
+  resume.resume_state = &c.state;
+  auto second = mdn::make_cpu_backend(spec());
+  const mdn::Model resumed = mdn::train(*second, spec(), data, c.options, resume);
+  EXPECT_EQ(resumed.members, 2);
+  EXPECT_EQ(resumed.params, full.params);
+  std::remove(path.c_str());
+}
+
+TEST(Ensemble, SizeOutOfRangeIsAUsageError) {
+  const mdn::Dataset data = bishop(100);
+  auto backend = mdn::make_cpu_backend(spec());
+  mdn::TrainOptions o = options(0);
+  EXPECT_THROW(mdn::train(*backend, spec(), data, o), mdn::UsageError);
+  o.ensemble = mdn::kMaxMembers + 1;
+  EXPECT_THROW(mdn::train(*backend, spec(), data, o), mdn::UsageError);
+}
+
+}  // namespace
