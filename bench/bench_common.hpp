@@ -47,9 +47,7 @@ struct Shape {
   }
   int head_width() const { return K * (1 + 2 * T); }
   // "D8_H64x2_K5_T1" for the network cases; "K5_T1" where only the mixture matters.
-  std::string name() const {
-    return "D" + std::to_string(D) + "_H" + std::to_string(H) + "x2_" + mixture_name();
-  }
+  std::string name() const { return "D" + std::to_string(D) + "_H" + std::to_string(H) + "x2_" + mixture_name(); }
   std::string mixture_name() const { return "K" + std::to_string(K) + "_T" + std::to_string(T); }
 };
 
@@ -85,7 +83,8 @@ struct Data {
 };
 
 inline Data make_data(std::int64_t rows, const Shape& shape, std::uint64_t seed) {
-  Data d{uniform_matrix(int(rows), shape.D, -2.0f, 2.0f, seed), uniform_matrix(int(rows), shape.T, -0.1f, 0.1f, seed + 1)};
+  Data d{uniform_matrix(int(rows), shape.D, -2.0f, 2.0f, seed),
+         uniform_matrix(int(rows), shape.T, -0.1f, 0.1f, seed + 1)};
   for (int i = 0; i < d.t.rows; ++i)
     for (int j = 0; j < shape.T; ++j) {
       const float branch = 0.5f * d.x(i, j % shape.D) + 0.25f * d.x(i, (j + 1) % shape.D);

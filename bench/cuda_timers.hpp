@@ -24,8 +24,8 @@ class HeadKernelTimer {
  public:
   HeadKernelTimer(const mdn::ModelSpec& spec, int rows);
   ~HeadKernelTimer();
-  double time(int launches);         // seconds for back-to-back launches
-  double bytes_per_launch() const;   // z and t read, dz and the losses written
+  double time(int launches);        // seconds for back-to-back launches
+  double bytes_per_launch() const;  // z and t read, dz and the losses written
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -36,8 +36,8 @@ class DeviceCopyTimer {
  public:
   explicit DeviceCopyTimer(std::size_t bytes);
   ~DeviceCopyTimer();
-  double time(int copies);          // seconds for back-to-back copies
-  double bytes_per_copy() const;    // `bytes` read plus `bytes` written
+  double time(int copies);        // seconds for back-to-back copies
+  double bytes_per_copy() const;  // `bytes` read plus `bytes` written
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -65,6 +65,7 @@ class TrainStepTimer {
   ~TrainStepTimer();
   double time(int batch, int steps, const mdn::AdamConfig& adam);
   std::string name() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

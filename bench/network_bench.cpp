@@ -152,7 +152,7 @@ void copy(benchmark::State& state, Device device, const Shape&) {
 const bool registered = [] {
   const std::vector<std::int64_t> corner_batches{1 << 12, 1 << 16};
   // D in {8, 64}, hidden in {50, 256}, K in {1, 20}, T = 4 around the reference shape.
-  const std::vector<Shape> corners{{8, 50, 5, 1}, {8, 256, 5, 1},  {64, 64, 5, 1},
+  const std::vector<Shape> corners{{8, 50, 5, 1}, {8, 256, 5, 1}, {64, 64, 5, 1},
                                    {8, 64, 1, 1}, {8, 64, 20, 4}, {64, 256, 20, 4}};
   for (int K : {1, 5, 20})
     for (int T : {1, 4}) {

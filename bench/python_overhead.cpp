@@ -68,9 +68,10 @@ int run_train(char** argv) {
   t = std::chrono::steady_clock::now();
   mdn::save_model(model, model_path);
   const double save = seconds_since(t);
-  std::printf("{\"csv_s\": %.6f, \"compute_s\": %.6f, \"save_s\": %.6f, \"csv_cpu_s\": %.6f, \"compute_cpu_s\": %.6f, "
-              "\"epochs\": %zu}\n",
-              csv, compute, save, csv_cpu, compute_cpu, model.history.train_nll.size());
+  std::printf(
+      "{\"csv_s\": %.6f, \"compute_s\": %.6f, \"save_s\": %.6f, \"csv_cpu_s\": %.6f, \"compute_cpu_s\": %.6f, "
+      "\"epochs\": %zu}\n",
+      csv, compute, save, csv_cpu, compute_cpu, model.history.train_nll.size());
   return 0;
 }
 
@@ -100,9 +101,10 @@ int run_predict(char** argv) {
   }
   const double compute = seconds_since(t);
   const double compute_cpu = cpu_seconds() - c;
-  std::printf("{\"load_s\": %.6f, \"csv_s\": %.6f, \"compute_s\": %.6f, \"csv_cpu_s\": %.6f, \"compute_cpu_s\": %.6f, "
-              "\"checksum\": %.17g}\n",
-              load, csv_s, compute, csv_cpu, compute_cpu, checksum);
+  std::printf(
+      "{\"load_s\": %.6f, \"csv_s\": %.6f, \"compute_s\": %.6f, \"csv_cpu_s\": %.6f, \"compute_cpu_s\": %.6f, "
+      "\"checksum\": %.17g}\n",
+      load, csv_s, compute, csv_cpu, compute_cpu, checksum);
   return 0;
 }
 

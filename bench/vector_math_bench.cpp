@@ -51,8 +51,7 @@ const bool registered = [] {
   const char* paths[] = {"portable", "avx2", "avx512"};
   for (int f = 0; f < 3; ++f)
     for (int path = -1; path < 3; ++path) {
-      const std::string name =
-          std::string("BM_VectorMath/") + functions[f] + "/" + (path < 0 ? "libm" : paths[path]);
+      const std::string name = std::string("BM_VectorMath/") + functions[f] + "/" + (path < 0 ? "libm" : paths[path]);
       benchmark::RegisterBenchmark(name.c_str(), vector_math, Function(f), path)->Arg(16384);
     }
   return true;

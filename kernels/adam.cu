@@ -31,8 +31,8 @@ __global__ void adam_update_kernel(float* __restrict__ params, float* __restrict
 
 }  // namespace
 
-void launch_adam_update(float* params, float* m, float* v, const float* grad, std::size_t count, const AdamConfig* hyper,
-                        const StepState* state, cudaStream_t stream) {
+void launch_adam_update(float* params, float* m, float* v, const float* grad, std::size_t count,
+                        const AdamConfig* hyper, const StepState* state, cudaStream_t stream) {
   if (count == 0) return;
   const std::size_t blocks = std::min<std::size_t>(ceil_div(count, kThreads), kMaxBlocks);
   adam_update_kernel<<<unsigned(blocks), kThreads, 0, stream>>>(params, m, v, grad, count, hyper, state);

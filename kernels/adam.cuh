@@ -23,7 +23,7 @@
 
 namespace mdn::cuda {
 
-void launch_adam_update(float* params, float* m, float* v, const float* grad, std::size_t count, const AdamConfig* hyper,
-                        const StepState* state, cudaStream_t stream);
+void launch_adam_update(float* params, float* m, float* v, const float* grad, std::size_t count,
+                        const AdamConfig* hyper, const StepState* state, cudaStream_t stream);
 
 }  // namespace mdn::cuda

@@ -57,8 +57,8 @@ void launch_bias_grad(const float* dL_dy, int n, int width, double* partials, fl
   const dim3 block1(kTileColumns, kTileRows);
   bias_grad_partials_kernel<<<grid1, block1, 0, stream>>>(dL_dy, n, width, rows_per_chunk, partials);
   MDN_CUDA_CHECK(cudaGetLastError());
-  bias_grad_columns_kernel<<<ceil_div(width, kColumnThreads), kColumnThreads, 0, stream>>>(
-      partials, chunks, width, dL_db);
+  bias_grad_columns_kernel<<<ceil_div(width, kColumnThreads), kColumnThreads, 0, stream>>>(partials, chunks, width,
+                                                                                           dL_db);
   MDN_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -25,7 +25,6 @@ constexpr N ceil_div(N n, P per_block) {
   return (n + N(per_block) - 1) / N(per_block);
 }
 
-
 [[noreturn]] void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line);
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line);
 [[noreturn]] void throw_curand_error(curandStatus_t status, const char* call, const char* file, int line);

@@ -24,23 +24,23 @@
 namespace mdn::cuda {
 
 struct SampleLaunch {
-  const float* z = nullptr;     // rows x K(1+2T): [a (K) | s (K*T) | m (K*T)], standardised units
-  float* out = nullptr;         // rows x samples x T, original units, written (=)
-  int* components = nullptr;    // rows x samples component indices (=), or nullptr
-  std::int64_t rows = 0;        // rows of z in this launch
-  std::int64_t first_row = 0;   // global index of z's row 0: the draws are keyed on it
-  int samples = 1;              // S >= 1
-  int K = 1, T = 1;             // K <= kMaxComponents, T <= kMaxTargetDim
+  const float* z = nullptr;    // rows x K(1+2T): [a (K) | s (K*T) | m (K*T)], standardised units
+  float* out = nullptr;        // rows x samples x T, original units, written (=)
+  int* components = nullptr;   // rows x samples component indices (=), or nullptr
+  std::int64_t rows = 0;       // rows of z in this launch
+  std::int64_t first_row = 0;  // global index of z's row 0: the draws are keyed on it
+  int samples = 1;             // S >= 1
+  int K = 1, T = 1;            // K <= kMaxComponents, T <= kMaxTargetDim
   float log_sigma_min = kDefaultLogSigmaMin, log_sigma_max = kDefaultLogSigmaMax;  // the model's clamp on s
-  float t_mean[kMaxTargetDim] = {};   // target standardisation: t = t_std * t_scale + t_mean
+  float t_mean[kMaxTargetDim] = {};  // target standardisation: t = t_std * t_scale + t_mean
   float t_scale[kMaxTargetDim] = {};
-  float inverse_temperature = 1.0f;   // 1 / tau, at most detail::kMaxInverseTemperature
-  float sigma_scale = 1.0f;           // >= 0
+  float inverse_temperature = 1.0f;  // 1 / tau, at most detail::kMaxInverseTemperature
+  float sigma_scale = 1.0f;          // >= 0
   std::uint64_t seed = 0;
 };
 
-inline constexpr int kSampleThreads = 256;        // threads per block
-inline constexpr int kSampleSharedFloats = 8192;  // 32 KiB of staged mixtures per block
+inline constexpr int kSampleThreads = 256;         // threads per block
+inline constexpr int kSampleSharedFloats = 8192;   // 32 KiB of staged mixtures per block
 inline constexpr int kSampleDrawsPerBlock = 4096;  // aim: ~16 draws per thread
 
 // R, the rows per block: enough draws per block to keep the threads busy,

@@ -21,7 +21,6 @@
 
 namespace mdn::cuda {
 
-
 struct StepState {
   long long step = 0;       // Adam step count (persists across epochs; bias corrections)
   long long batches = 0;    // minibatches applied this epoch

@@ -22,7 +22,6 @@ using namespace mdn::cuda;
 
 constexpr int kDevice = 0;
 
-
 std::vector<float> uniform(std::size_t count, float lo, float hi, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> dist(lo, hi);
@@ -82,9 +81,7 @@ double HeadKernelTimer::bytes_per_launch() const {
 
 struct DeviceCopyTimer::Impl {
   explicit Impl(std::size_t bytes)
-      : device(select_device(kDevice)),
-        src(bytes, "benchmark copy source"),
-        dst(bytes, "benchmark copy destination") {
+      : device(select_device(kDevice)), src(bytes, "benchmark copy source"), dst(bytes, "benchmark copy destination") {
     MDN_CUDA_CHECK(cudaMemsetAsync(src.data(), 1, bytes, stream.get()));
     stream.synchronize();
   }

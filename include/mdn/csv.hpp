@@ -37,17 +37,17 @@ class CsvFile {
  private:
   std::string path_;
   std::vector<std::string> header_;
-  std::string text_;                     // unquoted field bytes, concatenated
+  std::string text_;                      // unquoted field bytes, concatenated
   std::vector<std::size_t> field_start_;  // rows*cols + 1 offsets into text_
   std::vector<int> line_of_row_;
 };
 
 // Numeric columns picked by name, ready for the model.
 struct NumericColumns {
-  Matrix values;                  // rows x names.size()
+  Matrix values;  // rows x names.size()
   std::vector<std::string> names;
-  std::vector<int> lines;         // file line of each kept row
-  std::size_t dropped_rows = 0;   // with InvalidCells::DropRow
+  std::vector<int> lines;        // file line of each kept row
+  std::size_t dropped_rows = 0;  // with InvalidCells::DropRow
 };
 
 // Throws mdn::Error naming file, line and column for an invalid cell (Fail),

@@ -34,12 +34,12 @@ void write_eval_json(const std::string& path, const EvalContext& context, const 
 
 struct ReportInput {
   EvalContext context;
-  const Dataset* data = nullptr;        // the evaluated rows (x and t, original units)
-  const MixtureBatch* mix = nullptr;    // their predicted mixtures
+  const Dataset* data = nullptr;      // the evaluated rows (x and t, original units)
+  const MixtureBatch* mix = nullptr;  // their predicted mixtures
   const Evaluation* evaluation = nullptr;
   EvalOptions options;
-  Backend* backend = nullptr;           // holds the model: the density picture predicts on an x grid
-  std::uint64_t seed = 0;               // draws for the sampled-vs-measured histogram
+  Backend* backend = nullptr;  // holds the model: the density picture predicts on an x grid
+  std::uint64_t seed = 0;      // draws for the sampled-vs-measured histogram
 };
 
 enum class PlotStatus {

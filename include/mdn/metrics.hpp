@@ -57,24 +57,24 @@ struct IntervalCoverage {
 
 // Metrics of one target dimension d (its 1-D marginal).
 struct TargetMetrics {
-  double rmse = 0.0, mae = 0.0, r2 = 0.0;  // of the mixture mean
-  double median_mae = 0.0;                 // MAE of the mixture median
-  double crps = 0.0;                       // mean closed-form CRPS
-  double mean_std = 0.0;                   // mean predictive standard deviation (sharpness)
-  std::vector<double> calibration_levels;  // tau
+  double rmse = 0.0, mae = 0.0, r2 = 0.0;    // of the mixture mean
+  double median_mae = 0.0;                   // MAE of the mixture median
+  double crps = 0.0;                         // mean closed-form CRPS
+  double mean_std = 0.0;                     // mean predictive standard deviation (sharpness)
+  std::vector<double> calibration_levels;    // tau
   std::vector<double> calibration_observed;  // fraction of rows with PIT <= tau
-  double calibration_error_mean = 0.0;     // mean over tau of |observed - tau|
-  double calibration_error_max = 0.0;      // max over tau of |observed - tau|
+  double calibration_error_mean = 0.0;       // mean over tau of |observed - tau|
+  double calibration_error_max = 0.0;        // max over tau of |observed - tau|
   std::vector<IntervalCoverage> intervals;
-  std::vector<double> pit_density;         // pit_bins values; 1 everywhere = uniform
+  std::vector<double> pit_density;  // pit_bins values; 1 everywhere = uniform
 };
 
 struct EvalMetrics {
   int rows = 0;
-  double nll = 0.0;           // mean mixture_nll per row (target units)
-  long long nll_infinite = 0;  // rows whose density underflowed to 0 (NLL = +inf)
-  double energy_score = 0.0;  // mean over rows; NaN when T = 1 (the CRPS is the same score there)
-  int energy_samples = 0;     // draws per row behind energy_score (0 when T = 1)
+  double nll = 0.0;                    // mean mixture_nll per row (target units)
+  long long nll_infinite = 0;          // rows whose density underflowed to 0 (NLL = +inf)
+  double energy_score = 0.0;           // mean over rows; NaN when T = 1 (the CRPS is the same score there)
+  int energy_samples = 0;              // draws per row behind energy_score (0 when T = 1)
   std::vector<TargetMetrics> targets;  // T
 };
 

@@ -26,7 +26,7 @@ struct Calibration {
   std::vector<float> log_sigma_shift;  // T values, or empty
   double val_nll_before = 0.0;         // validation NLL per row (standardised units) without / with it
   double val_nll_after = 0.0;
-  long long rows = 0;                  // validation rows it was fitted on
+  long long rows = 0;  // validation rows it was fitted on
   bool applied() const { return !log_sigma_shift.empty(); }
 };
 
@@ -41,7 +41,7 @@ inline constexpr int kMaxMembers = 64;
 struct Model {
   ModelSpec spec;
   Standardizer stats;
-  std::vector<float> params;              // members * ParameterLayout(spec).total floats
+  std::vector<float> params;  // members * ParameterLayout(spec).total floats
   int members = 1;
   std::vector<std::string> feature_names;  // D
   std::vector<std::string> target_names;   // T

@@ -43,7 +43,8 @@ void validate_quantile_levels(const std::vector<double>& levels);
 // `lower` (default -inf) is a known lower bound on the answer; the batch
 // version passes the previous level's quantile, which makes quantiles
 // non-crossing.
-double marginal_quantile(const MixtureBatch& mix, int row, int d, double level, double lower = -std::numeric_limits<double>::infinity());
+double marginal_quantile(const MixtureBatch& mix, int row, int d, double level,
+                         double lower = -std::numeric_limits<double>::infinity());
 
 // Quantiles at every level for every row and dimension: rows x T x L,
 // index (r * T + d) * L + j for levels[j] (levels in any order). For each

@@ -13,7 +13,7 @@ namespace mdn {
 // sigma in [1e-4, 1e3]. Outside the range the forward pass uses the bound and
 // the gradient w.r.t. s is zero. See docs/MATH.md.
 inline constexpr float kDefaultLogSigmaMin = -9.2103404f;  // log(1e-4); log(1e-3) before issue 14
-inline constexpr float kDefaultLogSigmaMax = 6.907755f;   // log(1e3)
+inline constexpr float kDefaultLogSigmaMax = 6.907755f;    // log(1e3)
 
 // Largest K and T the fused GPU head kernel supports (the CPU has no limit
 // beyond memory, but the model format uses the same bound so files travel).
@@ -21,9 +21,9 @@ inline constexpr int kMaxComponents = 32;
 inline constexpr int kMaxTargetDim = 8;
 
 struct ModelSpec {
-  int input_dim = 0;             // D
-  int target_dim = 1;            // T
-  int components = 5;            // K
+  int input_dim = 0;   // D
+  int target_dim = 1;  // T
+  int components = 5;  // K
   std::vector<int> hidden{50, 50};
   std::string activation = "tanh";
   float log_sigma_min = kDefaultLogSigmaMin;

@@ -15,7 +15,7 @@ struct AdamConfig {
   float beta1 = 0.9f;
   float beta2 = 0.999f;
   float eps = 1e-8f;
-  float clip_norm = 10.0f;  // clip the global L2 norm of the gradient; 0 = off
+  float clip_norm = 10.0f;    // clip the global L2 norm of the gradient; 0 = off
   float weight_decay = 0.0f;  // decoupled (AdamW) decay per unit learning rate; 0 = plain Adam
 };
 
@@ -49,17 +49,17 @@ enum class LrSchedule { Constant, Cosine };
 // -1 in patience mean "chosen from the number of training rows" (plan_training
 // in mdn/trainer.hpp says how); the defaults below are the recipe.
 struct TrainOptions {
-  int epochs = 0;             // > 0: exactly this many epochs (at most); 0 = from the step budget
-  long long steps = 0;        // optimizer-step budget; 0 = auto (see plan_training); ignored when epochs > 0
-  int batch_size = 0;         // 0 = auto: grows with the number of training rows (32 .. 1024)
-  float lr = 2e-3f;           // peak learning rate
+  int epochs = 0;       // > 0: exactly this many epochs (at most); 0 = from the step budget
+  long long steps = 0;  // optimizer-step budget; 0 = auto (see plan_training); ignored when epochs > 0
+  int batch_size = 0;   // 0 = auto: grows with the number of training rows (32 .. 1024)
+  float lr = 2e-3f;     // peak learning rate
   LrSchedule schedule = LrSchedule::Cosine;
   float warmup_fraction = 0.02f;  // of all steps, in [0, 0.5]
   float min_lr_fraction = 0.01f;  // the last step's rate / lr, in [0, 1]
   float weight_decay = 0.0f;      // decoupled weight decay (AdamW); 0 = off
-  float val_fraction = 0.1f;  // 0 = no validation split (no early stopping)
-  int patience = -1;          // epochs without a better validation NLL before stopping; 0 = never;
-                              // -1 = auto: a quarter of the planned epochs, at least 10
+  float val_fraction = 0.1f;      // 0 = no validation split (no early stopping)
+  int patience = -1;              // epochs without a better validation NLL before stopping; 0 = never;
+                                  // -1 = auto: a quarter of the planned epochs, at least 10
   float clip_norm = 10.0f;
   // After training, fit a per-target scale of the sigmas on the validation
   // rows by NLL and fold it into the model (Model::calibration). Without
@@ -87,7 +87,7 @@ struct TrainOptions {
 // Everything that changes during training: with the Model (spec, statistics,
 // names, history) it is enough to continue exactly where training stopped.
 struct TrainingState {
-  int epoch = 0;  // epochs completed
+  int epoch = 0;    // epochs completed
   float lr = 0.0f;  // current learning rate (lowered by rollbacks)
   int rollbacks = 0;
   std::vector<float> params;  // after `epoch` epochs

@@ -45,9 +45,9 @@ using CheckpointCallback = std::function<void(const Model&, const TrainingState&
 // Optional hooks of a training run.
 struct TrainHooks {
   EpochCallback on_epoch;
-  CheckpointCallback on_checkpoint;                // every checkpoint_every epochs, and on a stop request
+  CheckpointCallback on_checkpoint;                   // every checkpoint_every epochs, and on a stop request
   const std::atomic<bool>* stop_requested = nullptr;  // checked after every epoch
-  const Model* resume_model = nullptr;             // with resume_state: continue a checkpoint
+  const Model* resume_model = nullptr;                // with resume_state: continue a checkpoint
   const TrainingState* resume_state = nullptr;
 };
 

@@ -10,8 +10,8 @@ namespace mdn {
 void ModelSpec::validate() const {
   if (input_dim < 1) throw UsageError("model needs at least one input feature (D = " + std::to_string(input_dim) + ")");
   if (target_dim < 1 || target_dim > kMaxTargetDim)
-    throw UsageError("T = " + std::to_string(target_dim) + " target columns; 1 to " +
-                     std::to_string(kMaxTargetDim) + " are supported");
+    throw UsageError("T = " + std::to_string(target_dim) + " target columns; 1 to " + std::to_string(kMaxTargetDim) +
+                     " are supported");
   if (components < 1 || components > kMaxComponents)
     throw UsageError("K = " + std::to_string(components) + " mixture components; K must be 1 to " +
                      std::to_string(kMaxComponents));
@@ -52,8 +52,8 @@ int ParameterLayout::max_width() const {
 void check_kernel_limits(int K, int T, const std::string& what) {
   if (K < 1 || K > kMaxComponents || T < 1 || T > kMaxTargetDim)
     throw Error(what + " supports 1 to " + std::to_string(kMaxComponents) + " components and 1 to " +
-                std::to_string(kMaxTargetDim) + " targets; this has K = " + std::to_string(K) + ", T = " +
-                std::to_string(T));
+                std::to_string(kMaxTargetDim) + " targets; this has K = " + std::to_string(K) +
+                ", T = " + std::to_string(T));
 }
 
 void check_batch(const ModelSpec& spec, const Matrix& x) {

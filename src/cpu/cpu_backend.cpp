@@ -145,7 +145,6 @@ class CpuBackend final : public Backend {
   void check_x(const Matrix& x) const { check_batch(spec_, x); }
   void check_xt(const Matrix& x, const Matrix& t) const { check_batch(spec_, x, t); }
 
-
   ModelSpec spec_;
   ParameterLayout layout_;
   std::vector<float> params_;

@@ -97,8 +97,8 @@ void dense(const LayerSlice& layer, const R* params, const R* x, int rows, R* y)
 // Forward pass of `rows` rows of x (row stride D) through the hidden layers
 // into s.hidden, and the head into z (rows x head width).
 template <class R>
-void forward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int rows,
-                  int tile, TileScratch<R>& s, R* z) {
+void forward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int rows, int tile,
+                  TileScratch<R>& s, R* z) {
   const R* input = x;
   for (std::size_t l = 0; l < spec.hidden.size(); ++l) {
     const LayerSlice& layer = layout.layers[l];
@@ -141,8 +141,8 @@ void backward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R
     if (l == 0) break;
     // dL/d(input) = delta W, then back through tanh: * (1 - h^2).
     R* next = buffers[l % 2];
-    gemm(Transpose::No, Transpose::No, rows, layer.in, layer.out, R(1), delta, layer.out,
-         params + layer.weight_offset, layer.in, R(0), next, layer.in);
+    gemm(Transpose::No, Transpose::No, rows, layer.in, layer.out, R(1), delta, layer.out, params + layer.weight_offset,
+         layer.in, R(0), next, layer.in);
     tanh_backward(next, input, std::size_t(rows) * layer.in);
     delta = next;
   }
@@ -214,16 +214,16 @@ double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& 
 #pragma omp parallel
   {
     const RowSlice s = my_rows(n);
-    head_rows(spec, ws.z.data() + std::size_t(s.begin) * width, t + std::size_t(s.begin) * spec.target_dim,
-              s.size(), R(1) / R(n), ws.losses.data() + s.begin,
+    head_rows(spec, ws.z.data() + std::size_t(s.begin) * width, t + std::size_t(s.begin) * spec.target_dim, s.size(),
+              R(1) / R(n), ws.losses.data() + s.begin,
               with_gradient ? ws.dz.data() + std::size_t(s.begin) * width : nullptr);
   }
   return mean_of(ws.losses, n);
 }
 
 template <class R>
-double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x,
-                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws, const int* rows) {
+double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, const R* t,
+                         int n, R* grad, NetworkWorkspace<R>& ws, const int* rows) {
   const int D = spec.input_dim, T = spec.target_dim;
   const int threads = omp_get_max_threads();
   // Small batches (the default is 256 rows) still use every thread: tiles
@@ -266,12 +266,12 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
   return mean_of(ws.losses, n);
 }
 
-#define MDN_INSTANTIATE_NETWORK(R)                                                                           \
-  template void forward<R>(const ModelSpec&, const ParameterLayout&, const R*, const R*, int,               \
-                           NetworkWorkspace<R>&, R*);                                                        \
-  template double head_loss<R>(const ModelSpec&, const R*, int, NetworkWorkspace<R>&, bool);                \
-  template double loss_and_gradient<R>(const ModelSpec&, const ParameterLayout&, const R*, const R*, const R*, \
-                                       int, R*, NetworkWorkspace<R>&, const int*);
+#define MDN_INSTANTIATE_NETWORK(R)                                                                                  \
+  template void forward<R>(const ModelSpec&, const ParameterLayout&, const R*, const R*, int, NetworkWorkspace<R>&, \
+                           R*);                                                                                     \
+  template double head_loss<R>(const ModelSpec&, const R*, int, NetworkWorkspace<R>&, bool);                        \
+  template double loss_and_gradient<R>(const ModelSpec&, const ParameterLayout&, const R*, const R*, const R*, int, \
+                                       R*, NetworkWorkspace<R>&, const int*);
 MDN_INSTANTIATE_NETWORK(float)
 MDN_INSTANTIATE_NETWORK(double)
 #undef MDN_INSTANTIATE_NETWORK

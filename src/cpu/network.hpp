@@ -33,10 +33,10 @@ struct TileScratch {
 
 template <class R>
 struct NetworkWorkspace {
-  std::vector<R> z;                       // n x head_width (forward's output)
-  std::vector<R> dz;                      // n x head_width, d(mean loss)/dz (head_loss with the gradient)
-  std::vector<R> losses;                  // n per-sample losses
-  std::vector<TileScratch<R>> threads;    // one per OpenMP thread
+  std::vector<R> z;                     // n x head_width (forward's output)
+  std::vector<R> dz;                    // n x head_width, d(mean loss)/dz (head_loss with the gradient)
+  std::vector<R> losses;                // n per-sample losses
+  std::vector<TileScratch<R>> threads;  // one per OpenMP thread
 };
 
 // Rows per tile for a layout (a multiple of 16; a few hundred for the
@@ -59,7 +59,7 @@ double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& 
 // x and t, or, when `rows` is not null, rows rows[0..n-1] of them: the
 // minibatch gather then happens tile by tile inside the parallel region.
 template <class R>
-double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x,
-                         const R* t, int n, R* grad, NetworkWorkspace<R>& ws, const int* rows = nullptr);
+double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, const R* t,
+                         int n, R* grad, NetworkWorkspace<R>& ws, const int* rows = nullptr);
 
 }  // namespace mdn::cpu

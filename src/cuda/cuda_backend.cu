@@ -570,8 +570,7 @@ DeviceProbe probe_devices() {
   // status is a real problem (old driver, driver/kernel mismatch, ...).
   const bool driver_loaded = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD) != nullptr;
   probe.no_device = status == cudaErrorNoDevice || !driver_loaded;
-  if (!probe.no_device)
-    probe.problem = std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
+  if (!probe.no_device) probe.problem = std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
   return probe;
 }
 

@@ -24,7 +24,6 @@ namespace {
 constexpr std::int64_t kMaxRowsPerLaunch = std::int64_t(1) << 20;
 constexpr const char kAdvice[] = "try fewer rows per chunk";
 
-
 }  // namespace
 
 struct CudaPredictive::Impl {

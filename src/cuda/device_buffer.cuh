@@ -30,8 +30,7 @@ class DeviceBuffer {
  public:
   DeviceBuffer() = default;
   DeviceBuffer(std::size_t count, const char* what, const char* advice = kSmallerBatchAdvice)
-      : data_(count > 0 ? static_cast<T*>(device_allocate(count * sizeof(T), what, advice)) : nullptr),
-        count_(count) {}
+      : data_(count > 0 ? static_cast<T*>(device_allocate(count * sizeof(T), what, advice)) : nullptr), count_(count) {}
   ~DeviceBuffer() { device_free(data_); }
 
   DeviceBuffer(const DeviceBuffer&) = delete;

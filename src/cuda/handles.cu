@@ -19,7 +19,6 @@ int select_device(int device) {
   return device;
 }
 
-
 Stream::Stream() { MDN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
 Stream::~Stream() {
   if (stream_ != nullptr) (void)cudaStreamDestroy(stream_);

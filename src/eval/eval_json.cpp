@@ -38,7 +38,8 @@ Json metric_list(const std::vector<double>& values) {
 Json target_json(const std::string& name, const TargetMetrics& m) {
   Json intervals = Json::array();
   for (const IntervalCoverage& c : m.intervals)
-    intervals.push_back({{"level", metric(c.level)}, {"coverage", metric(c.coverage)}, {"mean_width", metric(c.mean_width)}});
+    intervals.push_back(
+        {{"level", metric(c.level)}, {"coverage", metric(c.coverage)}, {"mean_width", metric(c.mean_width)}});
   Json t;
   t["name"] = name;
   t["rmse"] = metric(m.rmse);

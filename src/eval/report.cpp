@@ -34,7 +34,6 @@ std::string num(double v) {
 
 namespace {
 
-
 std::string gnuplot_script(const std::vector<Picture>& pictures) {
   // Shared look, re-applied after each `reset` (which clears everything but
   // the terminal and the output).

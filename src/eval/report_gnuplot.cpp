@@ -46,8 +46,10 @@ PlotStatus run_gnuplot(const std::string& dir, std::string& problem) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return PlotStatus::Rendered;
   if (WIFEXITED(status) && WEXITSTATUS(status) == kExecFailed) {
-    problem = "gnuplot not found ('" + program + "'): no pictures were drawn. Install it (Debian: apt-get install "
-              "gnuplot-nox), then run 'gnuplot report.gp' in " + dir + " or rerun mdn eval";
+    problem = "gnuplot not found ('" + program +
+              "'): no pictures were drawn. Install it (Debian: apt-get install "
+              "gnuplot-nox), then run 'gnuplot report.gp' in " +
+              dir + " or rerun mdn eval";
     return PlotStatus::GnuplotMissing;
   }
   problem = WIFSIGNALED(status) ? "gnuplot was killed by signal " + std::to_string(WTERMSIG(status))

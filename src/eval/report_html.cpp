@@ -14,11 +14,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -34,8 +43,9 @@ std::string cell(double v, const char* format = "%.4g") {
 std::string metrics_table(const ReportInput& in) {
   const EvalMetrics& m = in.evaluation->metrics;
   const Model& model = *in.context.model;
-  std::string h = "<table>\n<tr><th>target</th><th>RMSE</th><th>MAE</th><th>R&sup2;</th><th>median MAE</th>"
-                  "<th>CRPS</th><th>mean pred. std</th><th>calibration |gap| mean / max</th>";
+  std::string h =
+      "<table>\n<tr><th>target</th><th>RMSE</th><th>MAE</th><th>R&sup2;</th><th>median MAE</th>"
+      "<th>CRPS</th><th>mean pred. std</th><th>calibration |gap| mean / max</th>";
   for (double c : in.options.interval_levels) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "<th>%.0f %% coverage / width</th>", 100.0 * c);
@@ -72,24 +82,27 @@ std::string index_html(const ReportInput& in, const std::vector<Picture>& pictur
       "th{background:#f4f4f4}td:first-child{text-align:left}img{max-width:100%;border:1px solid #ddd}\n"
       ".problem{background:#fff3cd;border:1px solid #e0c060;padding:0.8em}figure{margin:2em 0}\n"
       "figcaption{color:#444;margin-top:0.4em}code{background:#f4f4f4;padding:1px 4px}\n</style>\n</head>\n<body>\n"
-      "<h1>mdn eval report</h1>\n<p>Model <code>" + escape(in.context.model_path) + "</code> (" +
-      std::to_string(model.spec.input_dim) + " inputs, " + std::to_string(model.spec.target_dim) + " target(s), " +
-      std::to_string(model.spec.components) + " components) on <code>" + escape(in.context.data_path) + "</code>: " +
-      std::to_string(m.rows) + " rows";
-  if (in.context.dropped_rows > 0) h += " (" + std::to_string(in.context.dropped_rows) + " rows with invalid cells dropped)";
-  h += ", computed on " + escape(in.context.device) + ". Every number is in the original units of the data; all of "
+      "<h1>mdn eval report</h1>\n<p>Model <code>" +
+      escape(in.context.model_path) + "</code> (" + std::to_string(model.spec.input_dim) + " inputs, " +
+      std::to_string(model.spec.target_dim) + " target(s), " + std::to_string(model.spec.components) +
+      " components) on <code>" + escape(in.context.data_path) + "</code>: " + std::to_string(m.rows) + " rows";
+  if (in.context.dropped_rows > 0)
+    h += " (" + std::to_string(in.context.dropped_rows) + " rows with invalid cells dropped)";
+  h += ", computed on " + escape(in.context.device) +
+       ". Every number is in the original units of the data; all of "
        "them are in <a href=\"metrics.json\">metrics.json</a>.</p>\n";
   std::snprintf(buf, sizeof buf, "%.5g", m.nll);
   h += "<p>Mean negative log-likelihood per row: <b>" + std::string(std::isfinite(m.nll) ? buf : "infinite") +
        "</b> nats (lower is better; it rewards a sharp <em>and</em> honest distribution).";
   if (std::isfinite(m.energy_score)) {
     std::snprintf(buf, sizeof buf, "%.5g", m.energy_score);
-    h += " Energy score of the joint prediction: <b>" + std::string(buf) + "</b> (" +
-         std::to_string(m.energy_samples) + " draws per row).";
+    h += " Energy score of the joint prediction: <b>" + std::string(buf) + "</b> (" + std::to_string(m.energy_samples) +
+         " draws per row).";
   }
   h += "</p>\n" + metrics_table(in);
   if (outcome.status != PlotStatus::Rendered)
-    h += "<p class=\"problem\">No pictures: " + escape(outcome.problem) + ". The data behind them (<code>*.dat</code>) "
+    h += "<p class=\"problem\">No pictures: " + escape(outcome.problem) +
+         ". The data behind them (<code>*.dat</code>) "
          "and the gnuplot script (<code>report.gp</code>) are in this directory.</p>\n";
   for (const Picture& p : pictures) {
     h += "<figure>\n<h2>" + escape(p.title) + "</h2>\n";

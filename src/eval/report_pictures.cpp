@@ -20,7 +20,7 @@ constexpr int kMaxScatterPoints = 3000;  // error bars beyond this only darken t
 constexpr int kMaxDensityPoints = 2000;
 constexpr int kHistogramBins = 50;
 constexpr int kMinHistogramDraws = 100000;  // enough draws for a smooth sampled histogram
-constexpr int kDensityGrid = 200;          // x and t grid of the heat map
+constexpr int kDensityGrid = 200;           // x and t grid of the heat map
 
 std::string suffix(int d) { return "_t" + std::to_string(d); }
 
@@ -83,9 +83,10 @@ std::vector<Picture> history_picture(const std::string& dir, const ReportInput& 
   Picture p;
   p.file = "history.png";
   p.title = "Training history";
-  p.caption = "Mean negative log-likelihood per row (nats, in the original units of the targets) after each "
-              "epoch, on the training rows and on the held-out validation rows; the dashed line marks the "
-              "epoch whose weights were kept. Validation far above training means overfitting.";
+  p.caption =
+      "Mean negative log-likelihood per row (nats, in the original units of the targets) after each "
+      "epoch, on the training rows and on the held-out validation rows; the dashed line marks the "
+      "epoch whose weights were kept. Validation far above training means overfitting.";
   std::string g;
   g += "set title 'Training history: NLL per epoch'\n";
   g += "set xlabel 'epoch'\n";
@@ -96,7 +97,8 @@ std::vector<Picture> history_picture(const std::string& dir, const ReportInput& 
          ", graph 1 nohead dt 2 lc rgb '#555555'\n";
   g += "plot 'history.dat' using 1:2 with lines lw 2 lc rgb '#1f77b4' title 'training'";
   if (!h.val_nll.empty()) g += ", '' using 1:3 with lines lw 2 lc rgb '#d62728' title 'validation'";
-  if (h.best_epoch > 0) g += ", NaN with lines dt 2 lc rgb '#555555' title 'kept (epoch " + std::to_string(h.best_epoch) + ")'";
+  if (h.best_epoch > 0)
+    g += ", NaN with lines dt 2 lc rgb '#555555' title 'kept (epoch " + std::to_string(h.best_epoch) + ")'";
   g += "\nunset arrow 1\n";
   p.gnuplot = g;
   return {p};
@@ -108,7 +110,8 @@ Picture scatter_picture(const std::string& dir, const ReportInput& in, int d) {
   // The 90 % interval when it was computed, else the widest one there is.
   int level = -1;
   for (std::size_t i = 0; i < in.options.interval_levels.size(); ++i)
-    if (level < 0 || std::fabs(in.options.interval_levels[i] - 0.9) < std::fabs(in.options.interval_levels[level] - 0.9))
+    if (level < 0 ||
+        std::fabs(in.options.interval_levels[i] - 0.9) < std::fabs(in.options.interval_levels[level] - 0.9))
       level = int(i);
   std::string data = "# measured  predicted_mean  lower  upper   (central interval, level " +
                      (level >= 0 ? num(in.options.interval_levels[level]) : std::string("none")) + ")\n";
@@ -130,13 +133,19 @@ Picture scatter_picture(const std::string& dir, const ReportInput& in, int d) {
   Picture p;
   p.file = "scatter" + suffix(d) + ".png";
   p.title = "Predicted against measured: " + name;
-  p.caption = "Mixture mean (dot) with its central " + pct + " % prediction interval (bar) against the measured "
-              "value, for up to " + std::to_string(kMaxScatterPoints) + " evenly spaced rows. Points on the "
-              "diagonal are exact; about " + pct + " % of the bars should cross it.";
+  p.caption = "Mixture mean (dot) with its central " + pct +
+              " % prediction interval (bar) against the measured "
+              "value, for up to " +
+              std::to_string(kMaxScatterPoints) +
+              " evenly spaced rows. Points on the "
+              "diagonal are exact; about " +
+              pct + " % of the bars should cross it.";
   const double pad = 0.03 * (hi - lo + 1e-12);
   std::string g;
-  g += "set title " + gp_quote("Predicted vs measured: " + name + "  (R^2 " + fmt("%.4f", m.r2) + ", MAE " +
-                               fmt("%.4g", m.mae) + coverage + ")") + "\n";
+  g += "set title " +
+       gp_quote("Predicted vs measured: " + name + "  (R^2 " + fmt("%.4f", m.r2) + ", MAE " + fmt("%.4g", m.mae) +
+                coverage + ")") +
+       "\n";
   g += "set xlabel " + gp_quote("measured " + name) + "\n";
   g += "set ylabel " + gp_quote("predicted " + name) + "\n";
   g += "set xrange [" + num(lo - pad) + ":" + num(hi + pad) + "]\n";
@@ -178,11 +187,13 @@ Picture histogram_picture(const std::string& dir, const ReportInput& in, int d) 
   long long outside = 0;
   for (long long i = 0; i < n_draws; ++i) {
     const int b = bin(draws[std::size_t(i) * mix.T + d]);
-    if (b >= 0 && b < kHistogramBins) sampled[b] += 1.0;
-    else ++outside;
+    if (b >= 0 && b < kHistogramBins)
+      sampled[b] += 1.0;
+    else
+      ++outside;
   }
-  std::string data = "# bin_center  measured_density  sampled_density   (" + std::to_string(n_draws) +
-                     " draws, " + std::to_string(outside) + " outside the drawn range)\n";
+  std::string data = "# bin_center  measured_density  sampled_density   (" + std::to_string(n_draws) + " draws, " +
+                     std::to_string(outside) + " outside the drawn range)\n";
   for (int b = 0; b < kHistogramBins; ++b)
     data += num(lo + (b + 0.5) * width) + " " + num(measured[b] / (t.rows * width)) + " " +
             num(sampled[b] / (double(n_draws) * width)) + "\n";
@@ -192,8 +203,11 @@ Picture histogram_picture(const std::string& dir, const ReportInput& in, int d) 
   Picture p;
   p.file = "histogram" + suffix(d) + ".png";
   p.title = "Measured and sampled distribution: " + name;
-  p.caption = "Histogram of the measured targets (bars) and of " + std::to_string(n_draws) + " draws from the "
-              "predicted mixtures, " + std::to_string(per_row) + " per row (line). A model that captures the "
+  p.caption = "Histogram of the measured targets (bars) and of " + std::to_string(n_draws) +
+              " draws from the "
+              "predicted mixtures, " +
+              std::to_string(per_row) +
+              " per row (line). A model that captures the "
               "data's distribution puts the line on the bars.";
   std::string g;
   g += "set title " + gp_quote("Measured vs sampled: " + name) + "\n";
@@ -202,7 +216,8 @@ Picture histogram_picture(const std::string& dir, const ReportInput& in, int d) 
   g += "set key top right\n";
   g += "set style fill transparent solid 0.45 noborder\n";
   g += "set boxwidth " + num(width) + " absolute\n";
-  g += "plot 'histogram" + suffix(d) + ".dat' using 1:2 with boxes lc rgb '#1f77b4' title 'measured', '' using 1:3 "
+  g += "plot 'histogram" + suffix(d) +
+       ".dat' using 1:2 with boxes lc rgb '#1f77b4' title 'measured', '' using 1:3 "
        "with histeps lw 2 lc rgb '#d62728' title 'sampled from the model'\n";
   g += "set style fill empty\n";
   p.gnuplot = g;
@@ -224,9 +239,12 @@ Picture pit_picture(const std::string& dir, const ReportInput& in, int d) {
   Picture p;
   p.file = "pit" + suffix(d) + ".png";
   p.title = "PIT histogram: " + name;
-  p.caption = "Histogram of u = F(t | x), the predicted CDF at the measured value. Flat at 1 when calibrated "
-              "(dashed: +/- 2 standard errors of a flat histogram of " + std::to_string(n) + " rows); a U shape "
-              "means intervals too narrow, a hump too wide, a slope a biased centre.";
+  p.caption =
+      "Histogram of u = F(t | x), the predicted CDF at the measured value. Flat at 1 when calibrated "
+      "(dashed: +/- 2 standard errors of a flat histogram of " +
+      std::to_string(n) +
+      " rows); a U shape "
+      "means intervals too narrow, a hump too wide, a slope a biased centre.";
   std::string g;
   g += "set title " + gp_quote("PIT histogram: " + name) + "\n";
   g += "set xlabel 'PIT value u = F(measured | x)'\n";
@@ -235,9 +253,11 @@ Picture pit_picture(const std::string& dir, const ReportInput& in, int d) {
   g += "set key top center\n";
   g += "set style fill solid 0.5 border lc rgb '#1f77b4'\n";
   g += "set boxwidth " + num(1.0 / bins) + " absolute\n";
-  g += "plot 'pit" + suffix(d) + ".dat' using 1:2 with boxes lc rgb '#1f77b4' title 'observed', 1 with lines lw 2 "
-       "lc rgb '#d62728' title 'uniform', " + num(1 + 2 * se) + " with lines dt 2 lc rgb '#555555' title '+/- 2 s.e.', " +
-       num(std::max(0.0, 1 - 2 * se)) + " with lines dt 2 lc rgb '#555555' notitle\n";
+  g += "plot 'pit" + suffix(d) +
+       ".dat' using 1:2 with boxes lc rgb '#1f77b4' title 'observed', 1 with lines lw 2 "
+       "lc rgb '#d62728' title 'uniform', " +
+       num(1 + 2 * se) + " with lines dt 2 lc rgb '#555555' title '+/- 2 s.e.', " + num(std::max(0.0, 1 - 2 * se)) +
+       " with lines dt 2 lc rgb '#555555' notitle\n";
   g += "set style fill empty\nset xrange [*:*]\nset yrange [*:*]\n";
   p.gnuplot = g;
   return p;
@@ -255,12 +275,15 @@ Picture reliability_picture(const std::string& dir, const ReportInput& in, int d
   Picture p;
   p.file = "reliability" + suffix(d) + ".png";
   p.title = "Reliability diagram: " + name;
-  p.caption = "For each level tau, the fraction of rows whose measured value lies below the predicted "
-              "tau-quantile. On the diagonal when calibrated; mean |gap| " + fmt("%.4f", m.calibration_error_mean) +
-              ", max |gap| " + fmt("%.4f", m.calibration_error_max) + ".";
+  p.caption =
+      "For each level tau, the fraction of rows whose measured value lies below the predicted "
+      "tau-quantile. On the diagonal when calibrated; mean |gap| " +
+      fmt("%.4f", m.calibration_error_mean) + ", max |gap| " + fmt("%.4f", m.calibration_error_max) + ".";
   std::string g;
-  g += "set title " + gp_quote("Reliability: " + name + "  (mean |gap| " + fmt("%.4f", m.calibration_error_mean) +
-                               ", max " + fmt("%.4f", m.calibration_error_max) + ")") + "\n";
+  g += "set title " +
+       gp_quote("Reliability: " + name + "  (mean |gap| " + fmt("%.4f", m.calibration_error_mean) + ", max " +
+                fmt("%.4f", m.calibration_error_max) + ")") +
+       "\n";
   g += "set xlabel 'nominal level tau (predicted quantile)'\n";
   g += "set ylabel 'observed fraction of rows with PIT <= tau'\n";
   g += "set xrange [0:1]\nset yrange [0:1]\nset size ratio -1\n";
@@ -326,10 +349,11 @@ std::vector<Picture> density_picture(const std::string& dir, const ReportInput& 
   Picture p;
   p.file = "density" + suffix(d) + ".png";
   p.title = "Conditional density p(" + name + " | " + xname + ")";
-  p.caption = "The predicted density of the target at each input (colour, saturating at the 99th percentile), "
-              "the measured rows on top (black), the modes of p(t | x) (red; those below 1 % of the highest mode's "
-              "density are left out) and the mixture mean (dashed). "
-              "Where the data have several branches the mean falls between them; the modes follow them.";
+  p.caption =
+      "The predicted density of the target at each input (colour, saturating at the 99th percentile), "
+      "the measured rows on top (black), the modes of p(t | x) (red; those below 1 % of the highest mode's "
+      "density are left out) and the mixture mean (dashed). "
+      "Where the data have several branches the mean falls between them; the modes follow them.";
   std::string g;
   g += "set title " + gp_quote("Conditional density p(" + name + " | " + xname + ")") + "\n";
   g += "set xlabel " + gp_quote(xname) + "\n";
@@ -339,10 +363,16 @@ std::vector<Picture> density_picture(const std::string& dir, const ReportInput& 
   g += "set cbrange [0:" + num(cap > 0 ? cap : 1.0) + "]\n";
   g += "set palette defined (0 '#ffffff', 1 '#c6dbef', 2 '#6baed6', 3 '#2171b5', 4 '#08306b')\n";
   g += "set key top left opaque box width 1\n";
-  g += "plot 'density" + suffix(d) + ".dat' using 1:2:3 with image notitle, "
-       "'density_points" + suffix(d) + ".dat' using 1:2 with points pt 7 ps 0.25 lc rgb '#80000000' title 'data', "
-       "'density_modes" + suffix(d) + ".dat' using 1:2 with points pt 7 ps 0.45 lc rgb '#e31a1c' title 'modes', "
-       "'density_curves" + suffix(d) + ".dat' using 1:2 with lines dt 2 lw 2 lc rgb '#ff7f00' title 'mean'\n";
+  g += "plot 'density" + suffix(d) +
+       ".dat' using 1:2:3 with image notitle, "
+       "'density_points" +
+       suffix(d) +
+       ".dat' using 1:2 with points pt 7 ps 0.25 lc rgb '#80000000' title 'data', "
+       "'density_modes" +
+       suffix(d) +
+       ".dat' using 1:2 with points pt 7 ps 0.45 lc rgb '#e31a1c' title 'modes', "
+       "'density_curves" +
+       suffix(d) + ".dat' using 1:2 with lines dt 2 lw 2 lc rgb '#ff7f00' title 'mean'\n";
   g += "set xrange [*:*]\nset yrange [*:*]\nset cbrange [*:*]\nunset cblabel\nset key noopaque nobox\n";
   p.gnuplot = g;
   return {p};

@@ -238,7 +238,6 @@ void check_no_repeats(const std::vector<std::string>& names, const std::string& 
 
 // ---- writing -------------------------------------------------------------------
 
-
 // to_chars with precision 9 is printf("%.9g") in the C locale: enough digits
 // for every float to read back bit-exactly, whatever locale the program runs in.
 void append_float(std::string& out, float v) {

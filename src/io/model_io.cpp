@@ -31,9 +31,9 @@ constexpr const char* kTargetsKey = "mdn.targets";
 constexpr const char* kStandardizerKey = "mdn.standardizer";
 constexpr const char* kHistoryKey = "mdn.history";
 constexpr const char* kCalibrationKey = "mdn.calibration";  // only in calibrated models
-constexpr const char* kGridKey = "mdn.grid";  // only for gridded targets: steps per target
-constexpr const char* kMembersKey = "mdn.members";  // only in ensembles: the member count, decimal
-constexpr const char* kCheckpointKey = "mdn.checkpoint";  // only in training checkpoints (checkpoint.cpp)
+constexpr const char* kGridKey = "mdn.grid";                // only for gridded targets: steps per target
+constexpr const char* kMembersKey = "mdn.members";          // only in ensembles: the member count, decimal
+constexpr const char* kCheckpointKey = "mdn.checkpoint";    // only in training checkpoints (checkpoint.cpp)
 
 // One tensor of the file: a contiguous slice [offset, offset + rows*cols) of
 // the flat parameter buffer. cols == 0 marks a bias (1-D, shape [rows]).
@@ -142,11 +142,11 @@ Json history_array(const std::vector<float>& v) {
   return a;
 }
 
-void check_names(const std::string& path, const char* what, const std::vector<std::string>& names,
-                 std::size_t expected, const char* dim) {
+void check_names(const std::string& path, const char* what, const std::vector<std::string>& names, std::size_t expected,
+                 const char* dim) {
   if (names.size() != expected)
-    throw Error(path + ": cannot save the model: " + std::to_string(names.size()) + " " + what + " names for " +
-                dim + " = " + std::to_string(expected));
+    throw Error(path + ": cannot save the model: " + std::to_string(names.size()) + " " + what + " names for " + dim +
+                " = " + std::to_string(expected));
   for (const auto& name : names)
     if (!io::is_valid_utf8(name))
       throw Error(path + ": cannot save the model: " + what + " name '" + name +
@@ -160,8 +160,8 @@ void check_stats(const std::string& path, const char* name, const std::vector<fl
                 " values, expected " + std::to_string(expected));
   for (std::size_t i = 0; i < v.size(); ++i)
     if (!std::isfinite(v[i]) || (is_scale && !(v[i] > 0.0f)))
-      throw Error(path + ": cannot save the model: standardizer " + name + "[" + std::to_string(i) + "] = " +
-                  std::to_string(v[i]) + (is_scale ? " (must be finite and > 0)" : " (must be finite)"));
+      throw Error(path + ": cannot save the model: standardizer " + name + "[" + std::to_string(i) +
+                  "] = " + std::to_string(v[i]) + (is_scale ? " (must be finite and > 0)" : " (must be finite)"));
 }
 
 // Everything save_model promises to check before it touches the file system.
@@ -297,18 +297,18 @@ class Loader {
   void check_format() const {
     const std::string* format = meta(kFormatKey);
     if (!format)
-      fail("not an mdn model file: a safetensors file without \"format\": \"mdn\" in its metadata "
-           "(written by another program?)");
+      fail(
+          "not an mdn model file: a safetensors file without \"format\": \"mdn\" in its metadata "
+          "(written by another program?)");
     if (*format != kFormatValue)
       fail("not an mdn model file: its metadata says \"format\": \"" + *format +
            "\", not \"mdn\" (written by another program?)");
     const std::string* version = meta(kVersionKey);
     if (!version) fail(std::string("corrupt mdn model file: metadata \"") + kVersionKey + "\" is missing");
     // Digits only, at most 9 of them, so the value fits an int without overflow.
-    const bool numeric = !version->empty() && version->size() <= 9 &&
-                         version->find_first_not_of("0123456789") == std::string::npos;
-    if (!numeric)
-      fail(std::string("corrupt mdn model file: format version \"") + *version + "\" is not a number");
+    const bool numeric =
+        !version->empty() && version->size() <= 9 && version->find_first_not_of("0123456789") == std::string::npos;
+    if (!numeric) fail(std::string("corrupt mdn model file: format version \"") + *version + "\" is not a number");
     const int v = std::stoi(*version);
     if (v > kModelFormatVersion)
       fail("written by a newer mdn (format version " + std::to_string(v) + "; this build reads up to " +
@@ -342,8 +342,8 @@ class Loader {
   // A number that is a finite float (null allowed, as NaN, where `null_is_nan`).
   float to_float(const Json& value, const std::string& where, bool null_is_nan) const {
     if (null_is_nan && value.is_null()) return NAN;
-    if (!value.is_number()) fail("corrupt mdn model file: " + where + " is " + io::json_type_name(value) +
-                                 ", not a number");
+    if (!value.is_number())
+      fail("corrupt mdn model file: " + where + " is " + io::json_type_name(value) + ", not a number");
     const double d = value.get<double>();
     // Below 2^128 - 2^103 a double rounds to a finite float (FLT_MAX itself is
     // written as 3.4028235e+38, slightly above FLT_MAX as a double).
@@ -354,12 +354,10 @@ class Loader {
 
   std::vector<float> float_list(const Json& obj, const char* what, const char* key, bool null_is_nan) const {
     const Json& arr = field(obj, what, key);
-    if (!arr.is_array())
-      fail(std::string("corrupt mdn model file: ") + what + " \"" + key + "\" is not an array");
+    if (!arr.is_array()) fail(std::string("corrupt mdn model file: ") + what + " \"" + key + "\" is not an array");
     std::vector<float> out;
     for (std::size_t i = 0; i < arr.size(); ++i)
-      out.push_back(to_float(arr[i], std::string(what) + " " + key + "[" + std::to_string(i) + "]",
-                             null_is_nan));
+      out.push_back(to_float(arr[i], std::string(what) + " " + key + "[" + std::to_string(i) + "]", null_is_nan));
     return out;
   }
 
@@ -378,7 +376,8 @@ class Loader {
     spec.hidden.clear();
     for (const Json& w : hidden) {
       int width = 0;
-      if (!io::get_int(w, width)) fail(std::string("corrupt mdn model file: ") + what + " \"hidden\" holds a non-integer");
+      if (!io::get_int(w, width))
+        fail(std::string("corrupt mdn model file: ") + what + " \"hidden\" holds a non-integer");
       spec.hidden.push_back(width);
     }
     const Json& activation = field(spec_json, what, "activation");
@@ -428,8 +427,8 @@ class Loader {
       if (is_scale)
         for (std::size_t i = 0; i < v.size(); ++i)
           if (!(v[i] > 0.0f))
-            fail(std::string("corrupt mdn model file: standardizer ") + key + "[" + std::to_string(i) + "] = " +
-                 std::to_string(v[i]) + " (a scale must be > 0)");
+            fail(std::string("corrupt mdn model file: standardizer ") + key + "[" + std::to_string(i) +
+                 "] = " + std::to_string(v[i]) + " (a scale must be > 0)");
       return v;
     };
     model.stats.x_mean = get("x_mean", d, "D", false);
@@ -476,8 +475,8 @@ class Loader {
       fail(std::string("corrupt mdn model file: metadata \"") + kMembersKey + "\" is not a member count");
     const int members = std::stoi(*text);
     if (members < 1 || members > kMaxMembers)
-      fail(std::string("corrupt mdn model file: metadata \"") + kMembersKey + "\" says " + *text +
-           " members (1 to " + std::to_string(kMaxMembers) + " allowed)");
+      fail(std::string("corrupt mdn model file: metadata \"") + kMembersKey + "\" says " + *text + " members (1 to " +
+           std::to_string(kMaxMembers) + " allowed)");
     return members;
   }
 
@@ -485,8 +484,7 @@ class Loader {
     const std::vector<TensorSlot> slots = expected_shapes(spec, members_);
     for (const TensorSlot& slot : slots) {
       const io::TensorInfo* info = reader_.find(slot.name);
-      if (!info)
-        fail("corrupt mdn model file: tensor '" + slot.name + "' is missing (the spec needs it)");
+      if (!info) fail("corrupt mdn model file: tensor '" + slot.name + "' is missing (the spec needs it)");
       if (info->dtype != "F32")
         fail("corrupt mdn model file: tensor '" + slot.name + "' has dtype " + info->dtype + ", expected F32");
       if (info->shape != slot.shape())
@@ -582,8 +580,7 @@ void save_model(const Model& model, const std::string& path) { io::save_model_fi
 Model load_model(const std::string& path) { return Loader(path).load(); }
 
 Model io::load_model_file(const std::string& path, const std::vector<std::string>& extra_names,
-                          std::vector<std::vector<float>>* extra_values,
-                          std::map<std::string, std::string>* metadata) {
+                          std::vector<std::vector<float>>* extra_values, std::map<std::string, std::string>* metadata) {
   Loader loader(path, extra_names);
   Model model = loader.load();
   if (extra_values) *extra_values = loader.take_extra();

@@ -210,8 +210,9 @@ void SafetensorsReader::parse_header(std::string_view header) {
            " bytes");
     std::uint64_t nbytes = 0;
     if (!tensor_bytes(info.shape, element_size, nbytes) || nbytes != info.end - info.begin)
-      fail(where + "shape " + shape_string(info.shape) + " of " + info.dtype + " needs a different number of bytes than data_offsets [" +
-           std::to_string(info.begin) + ", " + std::to_string(info.end) + ") hold");
+      fail(where + "shape " + shape_string(info.shape) + " of " + info.dtype +
+           " needs a different number of bytes than data_offsets [" + std::to_string(info.begin) + ", " +
+           std::to_string(info.end) + ") hold");
     tensors_.push_back(std::move(info));
   }
 

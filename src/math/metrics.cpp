@@ -18,9 +18,7 @@ namespace {
 
 const float* alpha_row(const MixtureBatch& mix, int row) { return mix.alpha.data() + std::size_t(row) * mix.K; }
 const float* mu_row(const MixtureBatch& mix, int row) { return mix.mu.data() + std::size_t(row) * mix.K * mix.T; }
-const float* sigma_row(const MixtureBatch& mix, int row) {
-  return mix.sigma.data() + std::size_t(row) * mix.K * mix.T;
-}
+const float* sigma_row(const MixtureBatch& mix, int row) { return mix.sigma.data() + std::size_t(row) * mix.K * mix.T; }
 
 // Rows [begin, end) of a batch, so that draws for the energy score are made a
 // chunk at a time instead of rows x S x T floats at once.
@@ -217,8 +215,8 @@ Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions&
   std::vector<double> nll(n), crps(std::size_t(n) * T);
 
   const std::size_t L = 1 + 2 * levels;
-  const std::vector<double>& q = stats.quantiles;        // (r*T + d)*L + j
-  const PredictiveMoments& moments = stats.moments;      // r*T + d
+  const std::vector<double>& q = stats.quantiles;    // (r*T + d)*L + j
+  const PredictiveMoments& moments = stats.moments;  // r*T + d
   if (q.size() != std::size_t(n) * T * L || moments.mean.size() != std::size_t(n) * T ||
       moments.stddev.size() != moments.mean.size())
     throw Error("evaluate: the predictive statistics do not match the rows and levels");
@@ -241,7 +239,6 @@ Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions&
       }
     }
   });
-
 
   EvalMetrics& m = e.metrics;
   m.rows = n;

@@ -94,7 +94,8 @@ struct Crossings {
 };
 
 // The region {p > c} from the precomputed grid values.
-Crossings region_above(const Marginal& g, const std::vector<double>& grid, const std::vector<double>& p_grid, double c) {
+Crossings region_above(const Marginal& g, const std::vector<double>& grid, const std::vector<double>& p_grid,
+                       double c) {
   Crossings out;
   // Crossing between grid[i] (one side) and grid[i + 1]; `rising` when p goes up through c.
   const auto crossing = [&](std::size_t i, bool rising) {
@@ -132,12 +133,14 @@ Crossings region_above(const Marginal& g, const std::vector<double>& grid, const
 
 void validate_coverage(double coverage) {
   if (!(coverage > 0.0 && coverage < 1.0))
-    throw UsageError("highest-density interval coverage must be strictly between 0 and 1, got " + format_number(coverage));
+    throw UsageError("highest-density interval coverage must be strictly between 0 and 1, got " +
+                     format_number(coverage));
 }
 
 DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, double coverage) {
   validate_coverage(coverage);
-  if (row < 0 || row >= mix.rows || d < 0 || d >= mix.T) throw Error("highest_density_region: row or dimension out of range");
+  if (row < 0 || row >= mix.rows || d < 0 || d >= mix.T)
+    throw Error("highest_density_region: row or dimension out of range");
   Marginal g{detail::mixture_row(mix, row), d, 0.0};
   for (int k = 0; k < g.m.K; ++k) g.total += double(g.m.alpha[k]);
   if (!(g.total > 0.0)) throw Error("highest_density_region: the mixture has no component with positive weight");
@@ -191,8 +194,10 @@ DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, do
     c_region = c;
     const double f = region.mass - coverage;
     if (std::fabs(f) <= 1e-13) break;
-    if (f > 0.0) c_lo = c;
-    else c_hi = c;
+    if (f > 0.0)
+      c_lo = c;
+    else
+      c_hi = c;
     const double slope = -c * region.inverse_slopes;  // dm/dc
     const double newton = slope < 0.0 ? c - f / slope : std::numeric_limits<double>::quiet_NaN();
     c = (newton > c_lo && newton < c_hi) ? newton : 0.5 * (c_lo + c_hi);

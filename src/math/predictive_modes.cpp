@@ -31,9 +31,9 @@ constexpr double kMergeTolerance = 1e-3;  // in units of the smallest sigma of e
 // One row in double precision, positive-weight components only.
 struct RowMixture {
   int K = 0, T = 0;
-  std::vector<double> log_norm;  // K: log alpha_k - sum_d log sigma_kd - T/2 log 2 pi
-  std::vector<double> mu;        // K x T
-  std::vector<double> inv_var;   // K x T
+  std::vector<double> log_norm;   // K: log alpha_k - sum_d log sigma_kd - T/2 log 2 pi
+  std::vector<double> mu;         // K x T
+  std::vector<double> inv_var;    // K x T
   std::vector<double> min_sigma;  // T
 
   RowMixture(const detail::MixtureRow& m) : T(m.T), min_sigma(m.T, std::numeric_limits<double>::infinity()) {

@@ -13,7 +13,6 @@ namespace {
 using detail::format_number;
 }  // namespace
 
-
 void SampleOptions::validate() const {
   if (!(temperature > 0.0) || !std::isfinite(temperature))
     throw UsageError("sampling temperature must be a positive number, got " + format_number(temperature));

@@ -109,8 +109,10 @@ double bishop_log_density(double x, double y) {
     const double v = inside(s);
     if ((prev_v >= 0.0) != (v >= 0.0)) {
       const double edge = boundary(prev_s, s);
-      if (v >= 0.0) start = edge;
-      else measure += edge - start;
+      if (v >= 0.0)
+        start = edge;
+      else
+        measure += edge - start;
     }
     prev_s = s;
     prev_v = v;

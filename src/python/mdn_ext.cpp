@@ -83,8 +83,7 @@ nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_lis
 // first bad cell) and a wrong column count. Call without the GIL.
 mdn::Matrix to_matrix(const InArray& a, const char* what, int expected_cols = -1) {
   const std::size_t rows = a.shape(0), cols = a.shape(1);
-  if (rows > std::size_t(INT_MAX) || cols > std::size_t(INT_MAX) ||
-      (cols > 0 && rows > std::size_t(INT_MAX) / cols))
+  if (rows > std::size_t(INT_MAX) || cols > std::size_t(INT_MAX) || (cols > 0 && rows > std::size_t(INT_MAX) / cols))
     throw mdn::UsageError(std::string(what) + " has " + std::to_string(rows) + " x " + std::to_string(cols) +
                           " values; at most 2^31 - 1 are supported");
   if (expected_cols >= 0 && int(cols) != expected_cols)
@@ -292,12 +291,12 @@ std::vector<float> bytes_to_floats(const nb::bytes& b) {
 nb::tuple model_state(const PyModel& self) {
   const mdn::Model& m = self.model();
   const mdn::ModelSpec& s = m.spec;
-  nb::tuple spec = nb::make_tuple(s.input_dim, s.target_dim, s.components, s.hidden, s.activation, s.log_sigma_min,
-                                  s.log_sigma_max);
+  nb::tuple spec =
+      nb::make_tuple(s.input_dim, s.target_dim, s.components, s.hidden, s.activation, s.log_sigma_min, s.log_sigma_max);
   nb::tuple stats = nb::make_tuple(floats_to_bytes(m.stats.x_mean), floats_to_bytes(m.stats.x_scale),
                                    floats_to_bytes(m.stats.t_mean), floats_to_bytes(m.stats.t_scale));
-  nb::tuple history = nb::make_tuple(floats_to_bytes(m.history.train_nll), floats_to_bytes(m.history.val_nll),
-                                     m.history.best_epoch);
+  nb::tuple history =
+      nb::make_tuple(floats_to_bytes(m.history.train_nll), floats_to_bytes(m.history.val_nll), m.history.best_epoch);
   return nb::make_tuple(1, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
                         self.device(), self.tf32(), self.trained_on());
 }
@@ -354,16 +353,23 @@ NB_MODULE(_core, m) {
   m.attr("max_components") = mdn::kMaxComponents;
   m.attr("max_targets") = mdn::kMaxTargetDim;
   m.attr("model_format_version") = mdn::kModelFormatVersion;
-  m.def("cuda_available", [] {
-    nb::gil_scoped_release release;
-    return mdn::cuda_available();
-  }, "True when this build has the CUDA backend and a GPU is usable.");
-  m.def("cuda_problem", [] {
-    nb::gil_scoped_release release;
-    return mdn::cuda_problem();
-  }, "Why a present GPU cannot be used (empty when it can, or when there is none).");
-  m.def("parse_device", [](const std::string& name) { mdn::parse_device(name); },
-        "Checks a device name: 'cpu', 'cuda' or 'auto' (ValueError otherwise).");
+  m.def(
+      "cuda_available",
+      [] {
+        nb::gil_scoped_release release;
+        return mdn::cuda_available();
+      },
+      "True when this build has the CUDA backend and a GPU is usable.");
+  m.def(
+      "cuda_problem",
+      [] {
+        nb::gil_scoped_release release;
+        return mdn::cuda_problem();
+      },
+      "Why a present GPU cannot be used (empty when it can, or when there is none).");
+  m.def(
+      "parse_device", [](const std::string& name) { mdn::parse_device(name); },
+      "Checks a device name: 'cpu', 'cuda' or 'auto' (ValueError otherwise).");
 
   nb::class_<FitArgs>(m, "FitArgs")
       .def(nb::init<>())
@@ -387,176 +393,209 @@ NB_MODULE(_core, m) {
       .def_prop_ro("feature_names", [](const PyModel& s) { return s.model().feature_names; })
       .def_prop_ro("target_names", [](const PyModel& s) { return s.model().target_names; })
       .def_prop_ro("log_jacobian", [](const PyModel& s) { return s.model().stats.log_jacobian(); })
-      .def_prop_ro("train_nll", [](const PyModel& s) {
-        std::vector<float> v = s.model().history.train_nll;
-        return to_numpy(std::move(v), {s.model().history.train_nll.size()});
-      }, nb::rv_policy::automatic)
-      .def_prop_ro("val_nll", [](const PyModel& s) {
-        std::vector<float> v = s.model().history.val_nll;
-        return to_numpy(std::move(v), {s.model().history.val_nll.size()});
-      }, nb::rv_policy::automatic)
+      .def_prop_ro(
+          "train_nll",
+          [](const PyModel& s) {
+            std::vector<float> v = s.model().history.train_nll;
+            return to_numpy(std::move(v), {s.model().history.train_nll.size()});
+          },
+          nb::rv_policy::automatic)
+      .def_prop_ro(
+          "val_nll",
+          [](const PyModel& s) {
+            std::vector<float> v = s.model().history.val_nll;
+            return to_numpy(std::move(v), {s.model().history.val_nll.size()});
+          },
+          nb::rv_policy::automatic)
       .def_prop_ro("best_epoch", [](const PyModel& s) { return s.model().history.best_epoch; })
       .def_prop_ro("device", &PyModel::device)
       .def_prop_ro("trained_on", &PyModel::trained_on)
       .def("set_device", &PyModel::set_device, nb::arg("device"), nb::arg("tf32") = false)
       .def("backend_name", &PyModel::backend_name)
-      .def("save", [](PyModel& self, const std::string& path) {
-        nb::gil_scoped_release release;
-        try {
-          mdn::save_model(self.model(), path);
-        } catch (const mdn::UsageError&) {
-          throw;
-        } catch (const mdn::Error& e) {
-          throw FileError(e.what());
-        }
-      }, nb::arg("path"))
-      .def("mixture", [](PyModel& self, const InArray& x_in) {
-        mdn::MixtureBatch mix;
-        {
-          nb::gil_scoped_release release;
-          const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-          mix = self.with_backend([&](mdn::Backend& b) { return mdn::predict_mixtures(b, self.model(), x); });
-        }
-        const std::size_t n = std::size_t(mix.rows), K = std::size_t(mix.K), T = std::size_t(mix.T);
-        return nb::make_tuple(to_numpy(std::move(mix.alpha), {n, K}), to_numpy(std::move(mix.mu), {n, K, T}),
-                              to_numpy(std::move(mix.sigma), {n, K, T}));
-      }, nb::arg("x"), "alpha (n, K), mu (n, K, T), sigma (n, K, T), float32, original units.")
-      .def("statistics", [](PyModel& self, const InArray& x_in, const std::vector<double>& levels) {
-        mdn::validate_quantile_levels(levels);
-        const std::size_t T = std::size_t(self.model().spec.target_dim), L = levels.size();
-        std::vector<double> mean, stddev, quantiles;
-        std::size_t n = 0;
-        {
-          nb::gil_scoped_release release;
-          const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-          n = std::size_t(x.rows);
-          mean.resize(n * T);
-          stddev.resize(n * T);
-          quantiles.resize(n * T * L);
-          for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int) {
-            const mdn::PredictiveStatistics s = b.statistics(mix, levels);
-            std::copy(s.moments.mean.begin(), s.moments.mean.end(), mean.begin() + std::size_t(begin) * T);
-            std::copy(s.moments.stddev.begin(), s.moments.stddev.end(), stddev.begin() + std::size_t(begin) * T);
-            std::copy(s.quantiles.begin(), s.quantiles.end(), quantiles.begin() + std::size_t(begin) * T * L);
-          });
-        }
-        return nb::make_tuple(to_numpy(std::move(mean), {n, T}), to_numpy(std::move(stddev), {n, T}),
-                              to_numpy(std::move(quantiles), {n, T, L}));
-      }, nb::arg("x"), nb::arg("levels"), "mean (n, T), std (n, T), quantiles (n, T, L), float64.")
-      .def("modes", [](PyModel& self, const InArray& x_in) {
-        const std::size_t T = std::size_t(self.model().spec.target_dim), K = std::size_t(self.model().spec.components);
-        std::vector<double> location, density;
-        std::size_t n = 0;
-        {
-          nb::gil_scoped_release release;
-          const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-          n = std::size_t(x.rows);
-          location.assign(n * K * T, std::numeric_limits<double>::quiet_NaN());
-          density.assign(n * K, std::numeric_limits<double>::quiet_NaN());
-          for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int rows) {
-            const auto modes = b.modes(mix);
-            for (int r = 0; r < rows; ++r) {
-              const std::size_t row = std::size_t(begin) + std::size_t(r);
-              for (std::size_t i = 0; i < std::min(K, modes[r].size()); ++i) {
-                density[row * K + i] = modes[r][i].density;
-                for (std::size_t d = 0; d < T; ++d) location[(row * K + i) * T + d] = modes[r][i].location[d];
-              }
+      .def(
+          "save",
+          [](PyModel& self, const std::string& path) {
+            nb::gil_scoped_release release;
+            try {
+              mdn::save_model(self.model(), path);
+            } catch (const mdn::UsageError&) {
+              throw;
+            } catch (const mdn::Error& e) {
+              throw FileError(e.what());
             }
-          });
-        }
-        return nb::make_tuple(to_numpy(std::move(location), {n, K, T}), to_numpy(std::move(density), {n, K}));
-      }, nb::arg("x"), "mode locations (n, K, T) and densities (n, K), NaN past the last mode.")
-      .def("density_regions", [](PyModel& self, const InArray& x_in, double coverage) {
-        mdn::validate_coverage(coverage);
-        const std::size_t T = std::size_t(self.model().spec.target_dim), K = std::size_t(self.model().spec.components);
-        std::vector<double> ends;
-        std::size_t n = 0;
-        {
-          nb::gil_scoped_release release;
-          const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-          n = std::size_t(x.rows);
-          ends.assign(n * T * K * 2, std::numeric_limits<double>::quiet_NaN());
-          for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int rows) {
-            for (std::size_t d = 0; d < T; ++d) {
-              const auto regions = b.density_regions(mix, int(d), coverage);
-              for (int r = 0; r < rows; ++r) {
-                const std::size_t row = std::size_t(begin) + std::size_t(r);
-                const auto& iv = regions[r].intervals;
-                for (std::size_t i = 0; i < std::min(K, iv.size()); ++i) {
-                  ends[((row * T + d) * K + i) * 2] = iv[i].lo;
-                  ends[((row * T + d) * K + i) * 2 + 1] = iv[i].hi;
+          },
+          nb::arg("path"))
+      .def(
+          "mixture",
+          [](PyModel& self, const InArray& x_in) {
+            mdn::MixtureBatch mix;
+            {
+              nb::gil_scoped_release release;
+              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              mix = self.with_backend([&](mdn::Backend& b) { return mdn::predict_mixtures(b, self.model(), x); });
+            }
+            const std::size_t n = std::size_t(mix.rows), K = std::size_t(mix.K), T = std::size_t(mix.T);
+            return nb::make_tuple(to_numpy(std::move(mix.alpha), {n, K}), to_numpy(std::move(mix.mu), {n, K, T}),
+                                  to_numpy(std::move(mix.sigma), {n, K, T}));
+          },
+          nb::arg("x"), "alpha (n, K), mu (n, K, T), sigma (n, K, T), float32, original units.")
+      .def(
+          "statistics",
+          [](PyModel& self, const InArray& x_in, const std::vector<double>& levels) {
+            mdn::validate_quantile_levels(levels);
+            const std::size_t T = std::size_t(self.model().spec.target_dim), L = levels.size();
+            std::vector<double> mean, stddev, quantiles;
+            std::size_t n = 0;
+            {
+              nb::gil_scoped_release release;
+              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              n = std::size_t(x.rows);
+              mean.resize(n * T);
+              stddev.resize(n * T);
+              quantiles.resize(n * T * L);
+              for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int) {
+                const mdn::PredictiveStatistics s = b.statistics(mix, levels);
+                std::copy(s.moments.mean.begin(), s.moments.mean.end(), mean.begin() + std::size_t(begin) * T);
+                std::copy(s.moments.stddev.begin(), s.moments.stddev.end(), stddev.begin() + std::size_t(begin) * T);
+                std::copy(s.quantiles.begin(), s.quantiles.end(), quantiles.begin() + std::size_t(begin) * T * L);
+              });
+            }
+            return nb::make_tuple(to_numpy(std::move(mean), {n, T}), to_numpy(std::move(stddev), {n, T}),
+                                  to_numpy(std::move(quantiles), {n, T, L}));
+          },
+          nb::arg("x"), nb::arg("levels"), "mean (n, T), std (n, T), quantiles (n, T, L), float64.")
+      .def(
+          "modes",
+          [](PyModel& self, const InArray& x_in) {
+            const std::size_t T = std::size_t(self.model().spec.target_dim),
+                              K = std::size_t(self.model().spec.components);
+            std::vector<double> location, density;
+            std::size_t n = 0;
+            {
+              nb::gil_scoped_release release;
+              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              n = std::size_t(x.rows);
+              location.assign(n * K * T, std::numeric_limits<double>::quiet_NaN());
+              density.assign(n * K, std::numeric_limits<double>::quiet_NaN());
+              for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int rows) {
+                const auto modes = b.modes(mix);
+                for (int r = 0; r < rows; ++r) {
+                  const std::size_t row = std::size_t(begin) + std::size_t(r);
+                  for (std::size_t i = 0; i < std::min(K, modes[r].size()); ++i) {
+                    density[row * K + i] = modes[r][i].density;
+                    for (std::size_t d = 0; d < T; ++d) location[(row * K + i) * T + d] = modes[r][i].location[d];
+                  }
                 }
-              }
+              });
             }
-          });
-        }
-        return to_numpy(std::move(ends), {n, T, K, 2});
-      }, nb::arg("x"), nb::arg("coverage"), "HDR intervals (n, T, K, 2), NaN past the last interval.")
-      .def("sample", [](PyModel& self, const InArray& x_in, int samples, std::uint64_t seed) {
-        if (samples < 1) throw mdn::UsageError("n_samples must be at least 1 (got " + std::to_string(samples) + ")");
-        const std::size_t T = std::size_t(self.model().spec.target_dim), S = std::size_t(samples);
-        std::vector<float> out;
-        std::size_t n = 0;
-        {
-          nb::gil_scoped_release release;
-          const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-          n = std::size_t(x.rows);
-          out.resize(n * S * T);
-          mdn::SampleOptions options;
-          options.seed = seed;
-          // A chunk's head outputs and draws stay bounded, as in `mdn sample`.
-          const std::size_t per_row = S * T;
-          const int chunk = int(std::max<std::size_t>(1, std::min<std::size_t>(kChunkRows, (1u << 24) / per_row)));
-          self.with_backend([&](mdn::Backend& b) {
-            for (int begin = 0; begin < x.rows; begin += chunk) {
-              const int rows = std::min(chunk, x.rows - begin);
-              const mdn::Matrix z = mdn::head_outputs(b, self.model(), x, begin, rows);
-              b.sample(z, self.model().stats, samples, options, begin, out.data() + std::size_t(begin) * per_row);
+            return nb::make_tuple(to_numpy(std::move(location), {n, K, T}), to_numpy(std::move(density), {n, K}));
+          },
+          nb::arg("x"), "mode locations (n, K, T) and densities (n, K), NaN past the last mode.")
+      .def(
+          "density_regions",
+          [](PyModel& self, const InArray& x_in, double coverage) {
+            mdn::validate_coverage(coverage);
+            const std::size_t T = std::size_t(self.model().spec.target_dim),
+                              K = std::size_t(self.model().spec.components);
+            std::vector<double> ends;
+            std::size_t n = 0;
+            {
+              nb::gil_scoped_release release;
+              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              n = std::size_t(x.rows);
+              ends.assign(n * T * K * 2, std::numeric_limits<double>::quiet_NaN());
+              for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int rows) {
+                for (std::size_t d = 0; d < T; ++d) {
+                  const auto regions = b.density_regions(mix, int(d), coverage);
+                  for (int r = 0; r < rows; ++r) {
+                    const std::size_t row = std::size_t(begin) + std::size_t(r);
+                    const auto& iv = regions[r].intervals;
+                    for (std::size_t i = 0; i < std::min(K, iv.size()); ++i) {
+                      ends[((row * T + d) * K + i) * 2] = iv[i].lo;
+                      ends[((row * T + d) * K + i) * 2 + 1] = iv[i].hi;
+                    }
+                  }
+                }
+              });
             }
-            return 0;
-          });
-        }
-        return to_numpy(std::move(out), {n, S, T});
-      }, nb::arg("x"), nb::arg("samples"), nb::arg("seed"), "draws (n, samples, T), float32.")
-      .def("nll", [](PyModel& self, const InArray& x_in, const InArray& t_in) {
-        std::vector<double> nll;
-        std::size_t n = 0;
-        {
-          nb::gil_scoped_release release;
-          const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-          const mdn::Matrix t = to_matrix(t_in, "y", self.model().spec.target_dim);
-          if (t.rows != x.rows)
-            throw mdn::UsageError("X has " + std::to_string(x.rows) + " rows but y has " + std::to_string(t.rows));
-          n = std::size_t(x.rows);
-          nll.resize(n);
-          for_each_chunk(self, x, [&](mdn::Backend&, const mdn::MixtureBatch& mix, int begin, int rows) {
+            return to_numpy(std::move(ends), {n, T, K, 2});
+          },
+          nb::arg("x"), nb::arg("coverage"), "HDR intervals (n, T, K, 2), NaN past the last interval.")
+      .def(
+          "sample",
+          [](PyModel& self, const InArray& x_in, int samples, std::uint64_t seed) {
+            if (samples < 1)
+              throw mdn::UsageError("n_samples must be at least 1 (got " + std::to_string(samples) + ")");
+            const std::size_t T = std::size_t(self.model().spec.target_dim), S = std::size_t(samples);
+            std::vector<float> out;
+            std::size_t n = 0;
+            {
+              nb::gil_scoped_release release;
+              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              n = std::size_t(x.rows);
+              out.resize(n * S * T);
+              mdn::SampleOptions options;
+              options.seed = seed;
+              // A chunk's head outputs and draws stay bounded, as in `mdn sample`.
+              const std::size_t per_row = S * T;
+              const int chunk = int(std::max<std::size_t>(1, std::min<std::size_t>(kChunkRows, (1u << 24) / per_row)));
+              self.with_backend([&](mdn::Backend& b) {
+                for (int begin = 0; begin < x.rows; begin += chunk) {
+                  const int rows = std::min(chunk, x.rows - begin);
+                  const mdn::Matrix z = mdn::head_outputs(b, self.model(), x, begin, rows);
+                  b.sample(z, self.model().stats, samples, options, begin, out.data() + std::size_t(begin) * per_row);
+                }
+                return 0;
+              });
+            }
+            return to_numpy(std::move(out), {n, S, T});
+          },
+          nb::arg("x"), nb::arg("samples"), nb::arg("seed"), "draws (n, samples, T), float32.")
+      .def(
+          "nll",
+          [](PyModel& self, const InArray& x_in, const InArray& t_in) {
+            std::vector<double> nll;
+            std::size_t n = 0;
+            {
+              nb::gil_scoped_release release;
+              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              const mdn::Matrix t = to_matrix(t_in, "y", self.model().spec.target_dim);
+              if (t.rows != x.rows)
+                throw mdn::UsageError("X has " + std::to_string(x.rows) + " rows but y has " + std::to_string(t.rows));
+              n = std::size_t(x.rows);
+              nll.resize(n);
+              for_each_chunk(self, x, [&](mdn::Backend&, const mdn::MixtureBatch& mix, int begin, int rows) {
 #pragma omp parallel for schedule(static)
-            for (int r = 0; r < rows; ++r) nll[std::size_t(begin) + r] = mdn::mixture_nll(mix, r, t.row(begin + r));
-          });
-        }
-        return to_numpy(std::move(nll), {n});
-      }, nb::arg("x"), nb::arg("t"), "-log p(t | x) per row (n,), float64, target units.")
-      .def("crps", [](PyModel& self, const InArray& x_in, const InArray& t_in) {
-        const std::size_t T = std::size_t(self.model().spec.target_dim);
-        std::vector<double> crps;
-        std::size_t n = 0;
-        {
-          nb::gil_scoped_release release;
-          const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-          const mdn::Matrix t = to_matrix(t_in, "y", self.model().spec.target_dim);
-          if (t.rows != x.rows)
-            throw mdn::UsageError("X has " + std::to_string(x.rows) + " rows but y has " + std::to_string(t.rows));
-          n = std::size_t(x.rows);
-          crps.resize(n * T);
-          for_each_chunk(self, x, [&](mdn::Backend&, const mdn::MixtureBatch& mix, int begin, int rows) {
+                for (int r = 0; r < rows; ++r) nll[std::size_t(begin) + r] = mdn::mixture_nll(mix, r, t.row(begin + r));
+              });
+            }
+            return to_numpy(std::move(nll), {n});
+          },
+          nb::arg("x"), nb::arg("t"), "-log p(t | x) per row (n,), float64, target units.")
+      .def(
+          "crps",
+          [](PyModel& self, const InArray& x_in, const InArray& t_in) {
+            const std::size_t T = std::size_t(self.model().spec.target_dim);
+            std::vector<double> crps;
+            std::size_t n = 0;
+            {
+              nb::gil_scoped_release release;
+              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              const mdn::Matrix t = to_matrix(t_in, "y", self.model().spec.target_dim);
+              if (t.rows != x.rows)
+                throw mdn::UsageError("X has " + std::to_string(x.rows) + " rows but y has " + std::to_string(t.rows));
+              n = std::size_t(x.rows);
+              crps.resize(n * T);
+              for_each_chunk(self, x, [&](mdn::Backend&, const mdn::MixtureBatch& mix, int begin, int rows) {
 #pragma omp parallel for schedule(static)
-            for (int r = 0; r < rows; ++r)
-              for (std::size_t d = 0; d < T; ++d)
-                crps[(std::size_t(begin) + r) * T + d] = mdn::mixture_crps(mix, r, int(d), t(begin + r, int(d)));
-          });
-        }
-        return to_numpy(std::move(crps), {n, T});
-      }, nb::arg("x"), nb::arg("t"), "CRPS of each marginal (n, T), float64, target units.")
+                for (int r = 0; r < rows; ++r)
+                  for (std::size_t d = 0; d < T; ++d)
+                    crps[(std::size_t(begin) + r) * T + d] = mdn::mixture_crps(mix, r, int(d), t(begin + r, int(d)));
+              });
+            }
+            return to_numpy(std::move(crps), {n, T});
+          },
+          nb::arg("x"), nb::arg("t"), "CRPS of each marginal (n, T), float64, target units.")
       .def("__getstate__", &model_state)
       .def("__setstate__", [](PyModel& self, const nb::tuple& state) {
         mdn::Model m = model_from_state(state);
@@ -565,22 +604,24 @@ NB_MODULE(_core, m) {
       });
 
   m.def("fit", &fit, nb::arg("x"), nb::arg("t"), nb::arg("feature_names"), nb::arg("target_names"), nb::arg("args"),
-        nb::arg("on_epoch").none(),
-        "Trains a model on x (n, D) and t (n, T), float32 or float64; returns a Model.");
+        nb::arg("on_epoch").none(), "Trains a model on x (n, D) and t (n, T), float32 or float64; returns a Model.");
 
-  m.def("load_model", [](const std::string& path, const std::string& device, bool tf32) {
-    mdn::Model model;
-    {
-      nb::gil_scoped_release release;
-      try {
-        model = mdn::load_model(path);
-      } catch (const mdn::UsageError&) {
-        throw;
-      } catch (const mdn::Error& e) {
-        throw FileError(e.what());
-      }
-    }
-    return std::make_unique<PyModel>(std::move(model), device, tf32);
-  }, nb::arg("path"), nb::arg("device") = "auto", nb::arg("tf32") = false,
-        "Reads a .safetensors model file written by mdn train or Model.save.");
+  m.def(
+      "load_model",
+      [](const std::string& path, const std::string& device, bool tf32) {
+        mdn::Model model;
+        {
+          nb::gil_scoped_release release;
+          try {
+            model = mdn::load_model(path);
+          } catch (const mdn::UsageError&) {
+            throw;
+          } catch (const mdn::Error& e) {
+            throw FileError(e.what());
+          }
+        }
+        return std::make_unique<PyModel>(std::move(model), device, tf32);
+      },
+      nb::arg("path"), nb::arg("device") = "auto", nb::arg("tf32") = false,
+      "Reads a .safetensors model file written by mdn train or Model.save.");
 }

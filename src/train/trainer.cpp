@@ -29,8 +29,8 @@ void check_options(const ModelSpec& spec, const Dataset& data, const TrainOption
   spec.validate();
   if (data.x.cols != spec.input_dim || data.t.cols != spec.target_dim)
     throw Error("data has " + std::to_string(data.x.cols) + " features and " + std::to_string(data.t.cols) +
-                " targets; the model spec says D = " + std::to_string(spec.input_dim) + ", T = " +
-                std::to_string(spec.target_dim));
+                " targets; the model spec says D = " + std::to_string(spec.input_dim) +
+                ", T = " + std::to_string(spec.target_dim));
   if (data.x.rows < 2) throw Error("training needs at least 2 rows of data (got " + std::to_string(data.x.rows) + ")");
   (void)plan_training(o, data.x.rows);  // range checks of every option
 }
@@ -63,10 +63,13 @@ long long auto_step_budget(long long train_rows) {
 }
 
 TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
-  if (o.epochs < 0) throw UsageError("epochs must be at least 1, or 0 for automatic (got " + std::to_string(o.epochs) + ")");
-  if (o.steps < 0) throw UsageError("steps must be at least 1, or 0 for automatic (got " + std::to_string(o.steps) + ")");
+  if (o.epochs < 0)
+    throw UsageError("epochs must be at least 1, or 0 for automatic (got " + std::to_string(o.epochs) + ")");
+  if (o.steps < 0)
+    throw UsageError("steps must be at least 1, or 0 for automatic (got " + std::to_string(o.steps) + ")");
   if (o.batch_size < 0)
-    throw UsageError("the batch size must be at least 1, or 0 for automatic (got " + std::to_string(o.batch_size) + ")");
+    throw UsageError("the batch size must be at least 1, or 0 for automatic (got " + std::to_string(o.batch_size) +
+                     ")");
   if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw UsageError("the learning rate must be a positive number");
   if (!(o.warmup_fraction >= 0.0f && o.warmup_fraction <= 0.5f))
     throw UsageError("the warm-up fraction must be in [0, 0.5] (got " + number_text(o.warmup_fraction) + ")");
@@ -185,7 +188,8 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     const Standardizer& saved = hooks.resume_model->stats;
     if (saved.x_mean != model.stats.x_mean || saved.t_mean != model.stats.t_mean ||
         saved.x_scale != model.stats.x_scale || saved.t_scale != model.stats.t_scale)
-      throw Error("cannot resume: the checkpoint was made on different data or with another seed or validation fraction");
+      throw Error(
+          "cannot resume: the checkpoint was made on different data or with another seed or validation fraction");
     state = *hooks.resume_state;
     if (state.member >= members || state.finished_members.size() != std::size_t(state.member) * layout.total)
       throw Error("cannot resume: the checkpoint's ensemble members do not match the ensemble size");
@@ -258,15 +262,16 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       config.adam.lr = scheduled_lr(options, plan, state.lr, (long long)(epoch - 1) * plan.steps_per_epoch);
       const EpochStats stats = backend.train_epoch(config);
       const double val = !stats.finite || !std::isfinite(stats.mean_loss) ? std::nan("")
-                         : val_rows > 0                                    ? backend.mean_nll(x_val, t_val)
-                                                                           : stats.mean_loss;
+                         : val_rows > 0                                   ? backend.mean_nll(x_val, t_val)
+                                                                          : stats.mean_loss;
       if (!std::isfinite(val)) {
         // Roll back to the last good epoch with half the learning rate.
         if (state.rollbacks >= options.max_rollbacks)
-          throw Error("training diverged in epoch " + std::to_string(epoch) +
-                      ": the loss or its gradient became NaN/Inf again after " + std::to_string(state.rollbacks) +
-                      " rollbacks with a halved learning rate (try a lower learning rate or a smaller gradient clipping norm); "
-                      "no model file was written");
+          throw Error(
+              "training diverged in epoch " + std::to_string(epoch) +
+              ": the loss or its gradient became NaN/Inf again after " + std::to_string(state.rollbacks) +
+              " rollbacks with a halved learning rate (try a lower learning rate or a smaller gradient clipping norm); "
+              "no model file was written");
         state.rollbacks += 1;
         state.lr *= 0.5f;
         backend.set_parameters(state.params);

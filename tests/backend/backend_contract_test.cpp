@@ -27,7 +27,8 @@
 #include "mdn/backend.hpp"
 #include "mdn/error.hpp"
 
-// ---- the backends under test (global names: CTest shows them in the test names) ---------------------------------------------------------
+// ---- the backends under test (global names: CTest shows them in the test names)
+// ---------------------------------------------------------
 struct CpuBackend {
   static const char* skip_reason() { return nullptr; }
   static std::unique_ptr<mdn::Backend> make(const mdn::ModelSpec& spec) { return mdn::make_cpu_backend(spec); }
@@ -310,7 +311,8 @@ MixtureBatch statistics_batch() {
 
 double mixture_cdf(const MixtureBatch& m, int r, double y) {
   double F = 0.0;
-  for (int k = 0; k < m.K; ++k) F += m.weight(r, k) * 0.5 * std::erfc(-(y - m.mean(r, k, 0)) / (m.stddev(r, k, 0) * M_SQRT2));
+  for (int k = 0; k < m.K; ++k)
+    F += m.weight(r, k) * 0.5 * std::erfc(-(y - m.mean(r, k, 0)) / (m.stddev(r, k, 0) * M_SQRT2));
   return F;
 }
 

@@ -18,9 +18,9 @@ const char* kGood = "x,y\n0.1,0.2\n0.2,0.3\n0.3,0.1\n0.4,0.5\n0.5,0.4\n0.6,0.7\n
 
 struct BadCase {
   std::string name;
-  std::string file_content;  // written to data.csv ("" = no file)
-  std::string args;          // arguments after `mdn`
-  int status;                // expected exit status
+  std::string file_content;                // written to data.csv ("" = no file)
+  std::string args;                        // arguments after `mdn`
+  int status;                              // expected exit status
   std::vector<std::string> message_parts;  // each must appear in stderr
   std::string must_not_exist = "m.safetensors";
 };
@@ -48,8 +48,7 @@ const std::string kTrain = "train --data data.csv --target y --model m.safetenso
 INSTANTIATE_TEST_SUITE_P(
     Train, BadInput,
     ::testing::Values(
-        BadCase{"MissingFile", "", kTrain, 1, {"data.csv"}},
-        BadCase{"EmptyFile", " ", kTrain, 1, {"data.csv"}},
+        BadCase{"MissingFile", "", kTrain, 1, {"data.csv"}}, BadCase{"EmptyFile", " ", kTrain, 1, {"data.csv"}},
         BadCase{"HeaderOnly", "x,y\n", kTrain, 1, {"data.csv"}},
         BadCase{"RaggedRow", "x,y\n1,2\n3\n4,5\n", kTrain, 1, {"data.csv", "line 3"}},
         BadCase{"MissingTarget", "x,z\n1,2\n3,4\n", kTrain, 1, {"data.csv", "'y'"}},
@@ -60,15 +59,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NanCell", "x,y\n1,2\n3,nan\n5,6\n", kTrain, 1, {"data.csv", "line 3", "'y'"}},
         BadCase{"InfCell", "x,y\n1,2\n3,4\n5,inf\n", kTrain, 1, {"data.csv", "line 4", "'y'"}},
         BadCase{"UnterminatedQuote", "x,y\n1,\"2\n3,4\n", kTrain, 1, {"data.csv"}},
-        BadCase{"OutputDirectoryMissing", kGood,
-                "train --data data.csv --target y --model nodir/m.safetensors --epochs 1 --quiet", 1, {"nodir"}},
+        BadCase{"OutputDirectoryMissing",
+                kGood,
+                "train --data data.csv --target y --model nodir/m.safetensors --epochs 1 --quiet",
+                1,
+                {"nodir"}},
         BadCase{"ZeroComponents", kGood, kTrain + "--components 0", 2, {"--components"}},
         BadCase{"TooManyComponents", kGood, kTrain + "--components 33", 2, {"--components"}},
         BadCase{"NegativeWidth", kGood, kTrain + "--hidden 50,-3", 2, {"--hidden"}},
         BadCase{"EmptyWidths", kGood, kTrain + "--hidden ''", 2, {"--hidden"}},
         BadCase{"UnknownDevice", kGood, kTrain + "--device tpu", 2, {"--device", "tpu"}},
         BadCase{"NegativeBatch", kGood, kTrain + "--batch-size -1", 2, {"--batch-size"}},
-        BadCase{"NegativeEpochs", kGood, "train --data data.csv --target y --model m.safetensors --epochs -1", 2,
+        BadCase{"NegativeEpochs",
+                kGood,
+                "train --data data.csv --target y --model m.safetensors --epochs -1",
+                2,
                 {"--epochs"}},
         BadCase{"NegativeSteps", kGood, kTrain + "--steps -5", 2, {"--steps"}},
         BadCase{"UnknownSchedule", kGood, kTrain + "--schedule step", 2, {"--schedule", "step"}},

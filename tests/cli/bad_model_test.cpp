@@ -23,8 +23,9 @@ class ModelFiles : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir;
     ASSERT_EQ(run_mdn(*dir_, "data bishop --rows 200 --out d.csv").status, 0);
-    ASSERT_EQ(run_mdn(*dir_, "train --data d.csv --target y --model good.safetensors --hidden 4 --components 2 "
-                             "--epochs 1 --quiet")
+    ASSERT_EQ(run_mdn(*dir_,
+                      "train --data d.csv --target y --model good.safetensors --hidden 4 --components 2 "
+                      "--epochs 1 --quiet")
                   .status,
               0);
     good_ = dir_->read("good.safetensors");

@@ -65,11 +65,29 @@ TEST_F(EvalCli, PrintsATableAndWritesEveryMetricAsJson) {
                             "calibration error", "90% interval"})
     EXPECT_NE(r.out.find(label), std::string::npos) << label << "\n" << r.out;
   const std::string json = read("bishop.json");
-  for (const char* key : {"\"nll\":", "\"log_jacobian\":", "\"rows\": 600", "\"rmse\":", "\"mae\":", "\"r2\":",
-                          "\"median_mae\":", "\"crps\":", "\"mean_predictive_std\":", "\"calibration\":",
-                          "\"mean_abs_error\":", "\"max_abs_error\":", "\"levels\":", "\"observed\":",
-                          "\"intervals\":", "\"coverage\":", "\"mean_width\":", "\"pit_histogram_density\":",
-                          "\"energy_score\": null", "\"history\":", "\"train_nll\":", "\"val_nll\":", "\"name\": \"y\""})
+  for (const char* key : {"\"nll\":",
+                          "\"log_jacobian\":",
+                          "\"rows\": 600",
+                          "\"rmse\":",
+                          "\"mae\":",
+                          "\"r2\":",
+                          "\"median_mae\":",
+                          "\"crps\":",
+                          "\"mean_predictive_std\":",
+                          "\"calibration\":",
+                          "\"mean_abs_error\":",
+                          "\"max_abs_error\":",
+                          "\"levels\":",
+                          "\"observed\":",
+                          "\"intervals\":",
+                          "\"coverage\":",
+                          "\"mean_width\":",
+                          "\"pit_histogram_density\":",
+                          "\"energy_score\": null",
+                          "\"history\":",
+                          "\"train_nll\":",
+                          "\"val_nll\":",
+                          "\"name\": \"y\""})
     EXPECT_NE(json.find(key), std::string::npos) << key << "\n" << json;
   for (const char* level : {"\"level\": 0.5,", "\"level\": 0.8,", "\"level\": 0.9,", "\"level\": 0.95,"})
     EXPECT_NE(json.find(level), std::string::npos) << level;
@@ -89,7 +107,8 @@ TEST_F(EvalCli, SeveralTargetsGetAnEnergyScore) {
 }
 
 TEST_F(EvalCli, ReportHasIndexAndValidPictures) {
-  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed (tools/scripts/install-deps.sh installs gnuplot-nox)";
+  if (!gnuplot_available())
+    GTEST_SKIP() << "gnuplot is not installed (tools/scripts/install-deps.sh installs gnuplot-nox)";
   const RunResult r = mdn("eval --model bishop.safetensors --data bishop.csv --report report --device cpu");
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string html = read("report/index.html");
@@ -97,15 +116,16 @@ TEST_F(EvalCli, ReportHasIndexAndValidPictures) {
   EXPECT_TRUE(exists("report/metrics.json"));
   EXPECT_TRUE(exists("report/report.gp"));
   // One input, so the conditional-density picture is there too.
-  for (const std::string png : {"history.png", "density_t0.png", "scatter_t0.png", "histogram_t0.png", "pit_t0.png",
-                                "reliability_t0.png"}) {
+  for (const std::string png :
+       {"history.png", "density_t0.png", "scatter_t0.png", "histogram_t0.png", "pit_t0.png", "reliability_t0.png"}) {
     EXPECT_NE(html.find("src=\"" + png + "\""), std::string::npos) << png;
     expect_png(read("report/" + png), png);
   }
 }
 
 TEST_F(EvalCli, ReportOfSeveralTargetsHasPicturesPerTarget) {
-  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed (tools/scripts/install-deps.sh installs gnuplot-nox)";
+  if (!gnuplot_available())
+    GTEST_SKIP() << "gnuplot is not installed (tools/scripts/install-deps.sh installs gnuplot-nox)";
   const RunResult r = mdn("eval --model ring.safetensors --data ring.csv --report ring-report --energy-samples 10");
   ASSERT_EQ(r.status, 0) << r.err;
   for (const std::string png : {"density_t0.png", "density_t1.png", "scatter_t1.png", "pit_t1.png"})

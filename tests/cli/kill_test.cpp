@@ -33,8 +33,8 @@
 
 namespace {
 
-using mdn::test::RunResult;
 using mdn::test::run_mdn;
+using mdn::test::RunResult;
 using mdn::test::TempDir;
 using Clock = std::chrono::steady_clock;
 
@@ -176,7 +176,8 @@ struct TrainingCase {
   TrainingCase() {
     EXPECT_EQ(run_mdn(dir, "data bishop --rows 400 --seed 3 --out b.csv").status, 0);
     const std::string common =
-        "train --data b.csv --target y --patience 0 --batch-size 32 --hidden 48,48 --components 3 --device cpu --quiet ";
+        "train --data b.csv --target y --patience 0 --batch-size 32 --hidden 48,48 --components 3 --device cpu "
+        "--quiet ";
     train_args = common + "--seed 5 --checkpoint-every 1 --epochs " + std::to_string(kEpochs);
     const auto old = run_mdn(dir, common + "--seed 6 --epochs 1 --model old.safetensors");
     EXPECT_EQ(old.status, 0) << old.err;
@@ -233,8 +234,8 @@ TEST_F(KillTest, KilledAtRandomMomentsLeavesCompleteFilesThatResumeToTheSameMode
     resumed += c.expect_complete_files_and_same_model_after_resume("killed after " + std::to_string(at) + " s");
     if (HasFailure()) break;
   }
-  std::printf("random kills: %d of %d runs killed, %d resumed from their checkpoint (full run %.2f s)\n", killed,
-              kRuns, resumed, c.full_seconds);
+  std::printf("random kills: %d of %d runs killed, %d resumed from their checkpoint (full run %.2f s)\n", killed, kRuns,
+              resumed, c.full_seconds);
   EXPECT_GT(killed, 0);
   EXPECT_GT(resumed, 0);
 }
@@ -320,7 +321,8 @@ struct SampleCase {
   TempDir dir;
   SampleCase() {
     EXPECT_EQ(run_mdn(dir, "data hetero --rows 200 --out h.csv").status, 0);
-    const auto t = run_mdn(dir, "train --data h.csv --target y --epochs 1 --hidden 8 --device cpu --quiet --model m.safetensors");
+    const auto t =
+        run_mdn(dir, "train --data h.csv --target y --epochs 1 --hidden 8 --device cpu --quiet --model m.safetensors");
     EXPECT_EQ(t.status, 0) << t.err;
   }
   static constexpr const char* kSample = "sample --model m.safetensors --data h.csv --samples 500 --device cpu --quiet";
@@ -343,7 +345,8 @@ TEST_F(KillTest, FullDiskDuringSampleLeavesNoPartialOutput) {
   const std::vector<std::string> left = list_dir(mnt);
   ::umount2(mnt.c_str(), MNT_DETACH);
   expect_disk_full_refusal(r);
-  EXPECT_TRUE(left.empty()) << "left on the full disk: " << left.size() << " files, the first " << (left.empty() ? "" : left[0]);
+  EXPECT_TRUE(left.empty()) << "left on the full disk: " << left.size() << " files, the first "
+                            << (left.empty() ? "" : left[0]);
 }
 
 TEST_F(KillTest, FileSizeLimitDuringSampleKeepsThePreviousOutput) {
@@ -352,8 +355,8 @@ TEST_F(KillTest, FileSizeLimitDuringSampleKeepsThePreviousOutput) {
   c.dir.write("s.csv", "previous output\n");
   // 32 KiB per file (bash counts 1024-byte blocks); SIGXFSZ ignored so the
   // write fails with EFBIG as on a full disk instead of killing the process.
-  const auto r = run_shell(c.dir, "trap '' XFSZ; ulimit -f 32; exec '" MDN_EXE "' " +
-                                      std::string(SampleCase::kSample) + " --out s.csv > /dev/null");
+  const auto r = run_shell(c.dir, "trap '' XFSZ; ulimit -f 32; exec '" MDN_EXE "' " + std::string(SampleCase::kSample) +
+                                      " --out s.csv > /dev/null");
   expect_disk_full_refusal(r);
   EXPECT_EQ(c.dir.read("s.csv"), "previous output\n");
   EXPECT_FALSE(any_entry_starts_with(c.dir, "s.csv.tmp-"));

@@ -44,20 +44,20 @@ const std::string kModel = "--model missing.safetensors --data missing.csv ";
 
 INSTANTIATE_TEST_SUITE_P(
     EveryOutputFlag, OutputLocation,
-    ::testing::Values(
-        Unwritable{"TrainModelDirMissing", kTrain + "--model nodir/m.safetensors", "nodir/m.safetensors"},
-        Unwritable{"TrainModelUnderAFile", kTrain + "--model afile/m.safetensors", "afile/m.safetensors"},
-        Unwritable{"TrainModelIsADirectory", kTrain + "--model .", "."},
-        Unwritable{"TrainCheckpointDirMissing", kTrain + "--model m.safetensors --checkpoint nodir/c.ckpt",
-                   "nodir/c.ckpt"},
-        Unwritable{"DataOutDirMissing", "data bishop --rows 10 --out nodir/d.csv", "nodir/d.csv"},
-        Unwritable{"PredictOutDirMissing", "predict " + kModel + "--out nodir/p.csv", "nodir/p.csv"},
-        Unwritable{"PredictOutIsADirectory", "predict " + kModel + "--out .", "."},
-        Unwritable{"SampleOutDirMissing", "sample " + kModel + "--samples 2 --out nodir/s.csv", "nodir/s.csv"},
-        Unwritable{"EvalJsonDirMissing", "eval " + kModel + "--json nodir/m.json", "nodir/m.json"},
-        Unwritable{"EvalReportUnderAFile", "eval " + kModel + "--report afile/report", "afile/report"},
-        Unwritable{"EvalReportIsAFile", "eval " + kModel + "--report afile", "afile"},
-        Unwritable{"DemoOutUnderAFile", "demo --out afile/demo --epochs 1 --quiet", "afile/demo"}),
+    ::testing::Values(Unwritable{"TrainModelDirMissing", kTrain + "--model nodir/m.safetensors", "nodir/m.safetensors"},
+                      Unwritable{"TrainModelUnderAFile", kTrain + "--model afile/m.safetensors", "afile/m.safetensors"},
+                      Unwritable{"TrainModelIsADirectory", kTrain + "--model .", "."},
+                      Unwritable{"TrainCheckpointDirMissing",
+                                 kTrain + "--model m.safetensors --checkpoint nodir/c.ckpt", "nodir/c.ckpt"},
+                      Unwritable{"DataOutDirMissing", "data bishop --rows 10 --out nodir/d.csv", "nodir/d.csv"},
+                      Unwritable{"PredictOutDirMissing", "predict " + kModel + "--out nodir/p.csv", "nodir/p.csv"},
+                      Unwritable{"PredictOutIsADirectory", "predict " + kModel + "--out .", "."},
+                      Unwritable{"SampleOutDirMissing", "sample " + kModel + "--samples 2 --out nodir/s.csv",
+                                 "nodir/s.csv"},
+                      Unwritable{"EvalJsonDirMissing", "eval " + kModel + "--json nodir/m.json", "nodir/m.json"},
+                      Unwritable{"EvalReportUnderAFile", "eval " + kModel + "--report afile/report", "afile/report"},
+                      Unwritable{"EvalReportIsAFile", "eval " + kModel + "--report afile", "afile"},
+                      Unwritable{"DemoOutUnderAFile", "demo --out afile/demo --epochs 1 --quiet", "afile/demo"}),
     [](const auto& info) { return info.param.name; });
 
 // A report directory that does not exist yet is created (with its parents):

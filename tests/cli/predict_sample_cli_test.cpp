@@ -36,11 +36,13 @@ class PredictSampleCli : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir;
     ASSERT_EQ(run_mdn(*dir_, "data bishop --rows 300 --seed 1 --out b.csv").status, 0);
-    const auto r = run_mdn(*dir_, "train --data b.csv --target y --model m.safetensors --epochs 3 --device cpu --quiet");
+    const auto r =
+        run_mdn(*dir_, "train --data b.csv --target y --model m.safetensors --epochs 3 --device cpu --quiet");
     ASSERT_EQ(r.status, 0) << r.err;
     ASSERT_EQ(run_mdn(*dir_, "data ring2d --rows 200 --seed 1 --out ring.csv").status, 0);
-    const auto r2 = run_mdn(*dir_, "train --data ring.csv --target y1,y2 --model ring.safetensors --epochs 2 "
-                                   "--components 3 --device cpu --quiet");
+    const auto r2 = run_mdn(*dir_,
+                            "train --data ring.csv --target y1,y2 --model ring.safetensors --epochs 2 "
+                            "--components 3 --device cpu --quiet");
     ASSERT_EQ(r2.status, 0) << r2.err;
   }
   static void TearDownTestSuite() {
@@ -77,8 +79,9 @@ TEST_F(PredictSampleCli, PredictWritesOneNamedRowPerInputRow) {
 }
 
 TEST_F(PredictSampleCli, PredictOptionalGroupsAreConsistent) {
-  const auto r = run_mdn(dir(), "predict --model m.safetensors --data b.csv --out all.csv --device cpu "
-                                "--quantiles 0.1,0.9 --modes --params --hdi 0.9");
+  const auto r = run_mdn(dir(),
+                         "predict --model m.safetensors --data b.csv --out all.csv --device cpu "
+                         "--quantiles 0.1,0.9 --modes --params --hdi 0.9");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto lines = lines_of(dir().read("all.csv"));
   ASSERT_EQ(lines.size(), 301u);
@@ -138,9 +141,9 @@ TEST_F(PredictSampleCli, SampleWritesLongFormatAndAgreesWithPredict) {
   // One input row, many draws: their mean matches predict's mean (5 standard errors).
   dir().write("one.csv", "x\n0.5\n");
   ASSERT_EQ(run_mdn(dir(), "predict --model m.safetensors --data one.csv --out one_p.csv --device cpu").status, 0);
-  ASSERT_EQ(run_mdn(dir(), "sample --model m.safetensors --data one.csv --samples 20000 --out one_s.csv --device cpu")
-                .status,
-            0);
+  ASSERT_EQ(
+      run_mdn(dir(), "sample --model m.safetensors --data one.csv --samples 20000 --out one_s.csv --device cpu").status,
+      0);
   const auto p = split(lines_of(dir().read("one_p.csv"))[1]);
   const double mean = std::stod(p[0]), sd = std::stod(p[1]);
   const auto draws = lines_of(dir().read("one_s.csv"));
@@ -154,8 +157,9 @@ TEST_F(PredictSampleCli, SampleIsReproducibleAcrossChunkSizes) {
   const std::string base = "sample --model m.safetensors --data b.csv --samples 5 --seed 11 --device cpu --quiet ";
   ASSERT_EQ(run_mdn(dir(), base + "--chunk-rows 7 --out c7.csv").status, 0);
   ASSERT_EQ(run_mdn(dir(), base + "--chunk-rows 1000 --out c1000.csv").status, 0);
-  ASSERT_EQ(run_mdn(dir(), "sample --model m.safetensors --data b.csv --samples 5 --seed 12 --device cpu --quiet "
-                           "--out other.csv")
+  ASSERT_EQ(run_mdn(dir(),
+                    "sample --model m.safetensors --data b.csv --samples 5 --seed 12 --device cpu --quiet "
+                    "--out other.csv")
                 .status,
             0);
   EXPECT_EQ(dir().read("c7.csv"), dir().read("c1000.csv"));
@@ -177,9 +181,9 @@ TEST_F(PredictSampleCli, MultiTargetModelNamesEveryTarget) {
   EXPECT_EQ(header[10], "mode1_y1");
   EXPECT_EQ(header[11], "mode1_y2");
   EXPECT_EQ(header[12], "mode1_density");
-  ASSERT_EQ(run_mdn(dir(), "sample --model ring.safetensors --data ring.csv --samples 2 --out rs.csv --device cpu")
-                .status,
-            0);
+  ASSERT_EQ(
+      run_mdn(dir(), "sample --model ring.safetensors --data ring.csv --samples 2 --out rs.csv --device cpu").status,
+      0);
   EXPECT_EQ(lines_of(dir().read("rs.csv"))[0], "row,sample,y1,y2");
   // Highest-density intervals are for one target only.
   expect_refused("predict --model ring.safetensors --data ring.csv --out rh.csv --hdi 0.9", 2, "--hdi", "rh.csv");
@@ -212,8 +216,7 @@ TEST_F(PredictSampleCli, BadDataExitsOneNamingFileLineAndColumn) {
   expect_refused("predict --model m.safetensors --data cell.csv --out bad.csv", 1, "line 3", "bad.csv");
   expect_refused("sample --model m.safetensors --data cell.csv --samples 2 --out bad.csv", 1, "cell.csv: line 3",
                  "bad.csv");
-  expect_refused("predict --model missing.safetensors --data b.csv --out bad.csv", 1, "missing.safetensors",
-                 "bad.csv");
+  expect_refused("predict --model missing.safetensors --data b.csv --out bad.csv", 1, "missing.safetensors", "bad.csv");
   // An existing output file is left as it was when the command fails.
   dir().write("keep.csv", "old\n");
   const auto r = run_mdn(dir(), "predict --model m.safetensors --data cell.csv --out keep.csv");

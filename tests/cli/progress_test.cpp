@@ -24,8 +24,8 @@ class Progress : public ::testing::Test {
     dir_ = nullptr;
   }
   static mdn::test::RunResult train(const std::string& extra) {
-    return run_mdn(*dir_, "train --data b.csv --target y --model m.safetensors --epochs 3 --patience 0 --device cpu " +
-                              extra);
+    return run_mdn(*dir_,
+                   "train --data b.csv --target y --model m.safetensors --epochs 3 --patience 0 --device cpu " + extra);
   }
   static long count(const std::string& text, const std::string& needle) {
     long n = 0;

@@ -33,9 +33,9 @@ TEST(TrainCli, SameSeedSameModelFile) {
   TempDir dir;
   ASSERT_EQ(run_mdn(dir, "data hetero --rows 400 --out h.csv").status, 0);
   for (const char* out : {"a.safetensors", "b.safetensors"})
-    ASSERT_EQ(run_mdn(dir, std::string("train --data h.csv --target y --epochs 4 --seed 9 --quiet --model ") + out)
-                  .status,
-              0);
+    ASSERT_EQ(
+        run_mdn(dir, std::string("train --data h.csv --target y --epochs 4 --seed 9 --quiet --model ") + out).status,
+        0);
   EXPECT_EQ(dir.read("a.safetensors"), dir.read("b.safetensors"));
 }
 
@@ -47,8 +47,9 @@ TEST(TrainCli, InterruptedRunResumesToTheSameModel) {
 
   // Start the same run in the background, SIGINT it part-way, then resume.
   const std::string pid_file = dir.file("pid");
-  const std::string launch = "cd '" + dir.path() + "' && ('" MDN_EXE "' " + train +
-                             "--model part.safetensors > out.txt 2> err.txt & echo $! > pid; wait $!; echo $? > status)";
+  const std::string launch =
+      "cd '" + dir.path() + "' && ('" MDN_EXE "' " + train +
+      "--model part.safetensors > out.txt 2> err.txt & echo $! > pid; wait $!; echo $? > status)";
   std::thread runner([&] { std::system(launch.c_str()); });
   // Signal once the second epoch has been reported: mid-run, whatever the speed.
   for (int wait = 0; wait < 6000 && dir.read("err.txt").find("epoch 2/") == std::string::npos; ++wait)

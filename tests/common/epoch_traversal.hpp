@@ -32,8 +32,7 @@ namespace mdn::test {
 
 inline Matrix rows_of(const Matrix& m, const std::vector<int>& order, int begin, int end) {
   Matrix out(end - begin, m.cols);
-  for (int i = begin; i < end; ++i)
-    std::copy_n(m.row(order[std::size_t(i)]), m.cols, out.row(i - begin));
+  for (int i = begin; i < end; ++i) std::copy_n(m.row(order[std::size_t(i)]), m.cols, out.row(i - begin));
   return out;
 }
 

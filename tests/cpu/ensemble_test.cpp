@@ -78,7 +78,8 @@ TEST(Ensemble, MixtureIsTheAverageOfTheMembersMixtures) {
   for (int m = 0; m < 3; ++m) {
     mdn::Model one = ens;
     one.members = 1;
-    one.params.assign(ens.params.begin() + std::ptrdiff_t(m * total), ens.params.begin() + std::ptrdiff_t((m + 1) * total));
+    one.params.assign(ens.params.begin() + std::ptrdiff_t(m * total),
+                      ens.params.begin() + std::ptrdiff_t((m + 1) * total));
     auto b = mdn::make_backend(mdn::DeviceKind::Cpu, one);
     parts.push_back(mdn::predict_mixtures(*b, one, x));
   }

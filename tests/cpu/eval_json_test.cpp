@@ -70,13 +70,13 @@ TEST_F(EvalJson, HasTheDocumentedKeysInOrder) {
                                                "log_jacobian", "nll_infinite_rows", "energy_score",
                                                "energy_score_samples", "targets", "options", "history"}));
   const Json& t = j.at("targets").at(0);
-  EXPECT_EQ(keys(t), (std::vector<std::string>{"name", "rmse", "mae", "r2", "median_mae", "crps",
-                                               "mean_predictive_std", "calibration", "intervals",
-                                               "pit_histogram_density"}));
-  EXPECT_EQ(keys(t.at("calibration")), (std::vector<std::string>{"mean_abs_error", "max_abs_error", "levels", "observed"}));
+  EXPECT_EQ(keys(t), (std::vector<std::string>{"name", "rmse", "mae", "r2", "median_mae", "crps", "mean_predictive_std",
+                                               "calibration", "intervals", "pit_histogram_density"}));
+  EXPECT_EQ(keys(t.at("calibration")),
+            (std::vector<std::string>{"mean_abs_error", "max_abs_error", "levels", "observed"}));
   EXPECT_EQ(keys(t.at("intervals").at(0)), (std::vector<std::string>{"level", "coverage", "mean_width"}));
-  EXPECT_EQ(keys(j.at("options")), (std::vector<std::string>{"calibration_levels", "interval_levels", "pit_bins",
-                                                              "energy_samples", "seed"}));
+  EXPECT_EQ(keys(j.at("options")),
+            (std::vector<std::string>{"calibration_levels", "interval_levels", "pit_bins", "energy_samples", "seed"}));
   EXPECT_EQ(keys(j.at("history")), (std::vector<std::string>{"units", "train_nll", "val_nll", "best_epoch"}));
   EXPECT_EQ(j.at("format"), "mdn-eval");
   EXPECT_EQ(j.at("rows"), 7);

@@ -50,9 +50,9 @@ TEST(Grid, CellMassIsTheDifferenceOfTheCdf) {
 TEST(Grid, DetectsIntegersRoundedValuesAndNotContinuousData) {
   mdn::Matrix t(200, 3);
   for (int r = 0; r < 200; ++r) {
-    t(r, 0) = float(r % 7 - 3);                                  // integers
+    t(r, 0) = float(r % 7 - 3);                                    // integers
     t(r, 1) = float(std::round(std::sin(r * 1.3) * 1000) / 1000);  // rounded to 0.001
-    t(r, 2) = float(std::sin(r * 1.3) * 3.1);                     // continuous
+    t(r, 2) = float(std::sin(r * 1.3) * 3.1);                      // continuous
   }
   EXPECT_DOUBLE_EQ(mdn::detect_grid_step(t, 0), 1.0);
   EXPECT_NEAR(mdn::detect_grid_step(t, 1), 0.001, 1e-12);

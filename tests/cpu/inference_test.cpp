@@ -61,14 +61,13 @@ TEST(Inference, PredictMixturesIsTheChunkedPathBitForBit) {
   auto backend = make_backend(DeviceKind::Cpu, model);
   const Matrix x = random_inputs(kForwardBlock + 300, 3, 4);
   const MixtureBatch all = predict_mixtures(*backend, model, x);  // what mdn eval uses
-  const int chunk = 1000;                                          // mdn predict --chunk-rows 1000
+  const int chunk = 1000;                                         // mdn predict --chunk-rows 1000
   for (int begin = 0; begin < x.rows; begin += chunk) {
     const int n = std::min(chunk, x.rows - begin);
     const MixtureBatch part = mixtures_from_head(model, head_outputs(*backend, model, x, begin, n));
     ASSERT_TRUE(same_bits(part.alpha.data(), all.alpha.data() + std::size_t(begin) * all.K, part.alpha.size()));
     ASSERT_TRUE(same_bits(part.mu.data(), all.mu.data() + std::size_t(begin) * all.K * all.T, part.mu.size()));
-    ASSERT_TRUE(same_bits(part.sigma.data(), all.sigma.data() + std::size_t(begin) * all.K * all.T,
-                          part.sigma.size()));
+    ASSERT_TRUE(same_bits(part.sigma.data(), all.sigma.data() + std::size_t(begin) * all.K * all.T, part.sigma.size()));
   }
 }
 

@@ -180,8 +180,9 @@ TEST(Nll, FarTailStaysFiniteInLogSpace) {
   const float t = 2.0f;
   const double nll = mdn::mixture_nll(mix, 0, &t);
   EXPECT_TRUE(std::isfinite(nll));
-  EXPECT_NEAR(nll, 0.5 * 100.0 * 100.0 + std::log(0.01) + 0.5 * std::log(2 * kPi) + std::log(2.0) -
-                       std::log(1.0 + std::exp(-0.5 * (200.0 * 200.0 - 100.0 * 100.0))),
+  EXPECT_NEAR(nll,
+              0.5 * 100.0 * 100.0 + std::log(0.01) + 0.5 * std::log(2 * kPi) + std::log(2.0) -
+                  std::log(1.0 + std::exp(-0.5 * (200.0 * 200.0 - 100.0 * 100.0))),
               1e-6 * nll);
 }
 
@@ -202,7 +203,7 @@ TEST(Nll, OriginalUnitsEqualStandardisedPlusLogJacobian) {
     x(r, 0) = float(normal(rng));
     x(r, 1) = float(10.0 + 4.0 * normal(rng));
     t(r, 0) = float(100.0 + 25.0 * (x(r, 0) + normal(rng)));  // scale ~ 35
-    t(r, 1) = float(0.01 * normal(rng));                       // scale ~ 0.01
+    t(r, 1) = float(0.01 * normal(rng));                      // scale ~ 0.01
   }
   mdn::Model model;
   model.spec = spec;

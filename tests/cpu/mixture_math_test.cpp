@@ -256,8 +256,8 @@ TEST(MixtureMathResponsibilities, FarTargetsOneComponentTakesEverything) {
   // differed by an ulp would make gamma_1 e^+-8 instead of 1.
   const int K = 3, T = 2;
   // a (3) | s (3x2) | m (3x2)
-  const std::vector<float> z{0.3f, -0.2f, 0.1f, 0.0f, 0.1f, 0.05f, 0.0f, -0.1f, 0.02f,
-                             0.5f, -0.5f, 1.5f, -1.5f, -2.0f, 2.0f};
+  const std::vector<float> z{0.3f,  -0.2f, 0.1f,  0.0f, 0.1f,  0.05f, 0.0f, -0.1f,
+                             0.02f, 0.5f,  -0.5f, 1.5f, -1.5f, -2.0f, 2.0f};
   expect_float_gradient_matches_reference(z, {1e4f, -1e4f}, K, T, "far targets");
 }
 
@@ -283,9 +283,9 @@ TEST(MixtureMathResponsibilities, ExtremeLogitsAndClampedTinySigmas) {
   // sigmas at the lower clamp with targets 1e3 away (u ~ 1e6, log-densities
   // ~ -5e11): the posterior still sums to 1 and matches the reference.
   const int K = 4, T = 2;
-  const std::vector<float> z{80.0f, -80.0f, 0.0f, 79.0f,                                // a
-                             -7.5f, -7.5f, -6.0f, -6.5f, 0.0f, 0.5f, -7.0f, -8.0f,      // s (some clamped)
-                             0.0f, 0.1f, -0.2f, 0.3f, 1.0f, -1.0f, 0.05f, 0.05f};        // m
+  const std::vector<float> z{80.0f, -80.0f, 0.0f,  79.0f,                              // a
+                             -7.5f, -7.5f,  -6.0f, -6.5f, 0.0f, 0.5f,  -7.0f, -8.0f,   // s (some clamped)
+                             0.0f,  0.1f,   -0.2f, 0.3f,  1.0f, -1.0f, 0.05f, 0.05f};  // m
   expect_float_gradient_matches_reference(z, {1e3f, -1e3f}, K, T, "extreme logits, tiny sigmas");
   expect_float_gradient_matches_reference(z, {0.01f, 0.02f}, K, T, "extreme logits, near targets");
 }

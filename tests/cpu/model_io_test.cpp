@@ -46,8 +46,8 @@ Model random_model(int d, int t, int k, std::vector<int> hidden, unsigned seed) 
   m.params.resize(ParameterLayout(m.spec).total);
   for (float& p : m.params) p = normal(rng);
   // Names that need escaping or are non-ASCII, to exercise the JSON path.
-  const std::vector<std::string> odd = {"x", "caf\xC3\xA9", "with \"quote\"", "back\\slash", "tab\there",
-                                        "comma,semi;", "\xE2\x82\xAC"};
+  const std::vector<std::string> odd = {"x",         "caf\xC3\xA9", "with \"quote\"", "back\\slash",
+                                        "tab\there", "comma,semi;", "\xE2\x82\xAC"};
   for (int i = 0; i < d; ++i) m.feature_names.push_back(odd[std::size_t(i) % odd.size()] + std::to_string(i));
   for (int i = 0; i < t; ++i) m.target_names.push_back("target " + std::to_string(i));
   for (int i = 0; i < d; ++i) {
@@ -250,7 +250,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ModelIoRoundTrip,
                                            Shape{7, 8, 32, {4, 3, 2}}, Shape{11, 3, 2, {9, 1, 9, 1}}),
                          [](const auto& info) {
                            const auto& s = info.param;
-                           std::string name = "D" + std::to_string(s.d) + "_T" + std::to_string(s.t) + "_K" + std::to_string(s.k) + "_H";
+                           std::string name = "D" + std::to_string(s.d) + "_T" + std::to_string(s.t) + "_K" +
+                                              std::to_string(s.k) + "_H";
                            for (int w : s.hidden) name += "_" + std::to_string(w);
                            return name;
                          });
@@ -420,9 +421,9 @@ TEST_F(ModelIoTest, ByteLayoutMatchesTheFormatDocument) {
     std::size_t flat_offset;
   };
   const std::vector<Expected> expected = {
-      {"backbone.0.weight", {5, 3}, 0},  {"backbone.0.bias", {5}, 15},  {"backbone.2.weight", {6, 5}, 20},
-      {"backbone.2.bias", {6}, 50},      {"z_alpha.weight", {4, 6}, 56}, {"z_sigma.weight", {8, 6}, 80},
-      {"z_mu.weight", {8, 6}, 128},      {"z_alpha.bias", {4}, 176},     {"z_sigma.bias", {8}, 180},
+      {"backbone.0.weight", {5, 3}, 0}, {"backbone.0.bias", {5}, 15},   {"backbone.2.weight", {6, 5}, 20},
+      {"backbone.2.bias", {6}, 50},     {"z_alpha.weight", {4, 6}, 56}, {"z_sigma.weight", {8, 6}, 80},
+      {"z_mu.weight", {8, 6}, 128},     {"z_alpha.bias", {4}, 176},     {"z_sigma.bias", {8}, 180},
       {"z_mu.bias", {8}, 188},
   };
   ASSERT_EQ(m.params.size(), 196u);
@@ -455,7 +456,10 @@ TEST_F(ModelIoTest, ByteLayoutMatchesTheFormatDocument) {
   // The spec's keys in the documented order (docs/MODEL_FORMAT.md), compact.
   const std::string spec_text = meta.at("mdn.spec").get<std::string>();
   EXPECT_EQ(spec_text.rfind("{\"input_dim\":3,\"target_dim\":2,\"components\":4,\"hidden\":[5,6],"
-                            "\"activation\":\"tanh\",\"log_sigma_min\":", 0), 0u) << spec_text;
+                            "\"activation\":\"tanh\",\"log_sigma_min\":",
+                            0),
+            0u)
+      << spec_text;
   const Json spec = io::parse_json(spec_text);
   EXPECT_EQ(spec.at("log_sigma_min").get<float>(), m.spec.log_sigma_min);
   EXPECT_EQ(spec.at("log_sigma_max").get<float>(), m.spec.log_sigma_max);
@@ -510,9 +514,7 @@ TEST_F(ModelIoTest, RefusesALyingHeaderLength) {
   expect_refused_bytes(u64_le(0) + rest, "not valid JSON", "zero");
 }
 
-TEST_F(ModelIoTest, RefusesTrailingBytes) {
-  expect_refused_bytes(good_bytes() + "junk", "the tensors cover");
-}
+TEST_F(ModelIoTest, RefusesTrailingBytes) { expect_refused_bytes(good_bytes() + "junk", "the tensors cover"); }
 
 TEST_F(ModelIoTest, RefusesRandomBytes) {
   std::mt19937 rng(5);
@@ -523,9 +525,7 @@ TEST_F(ModelIoTest, RefusesRandomBytes) {
   }
 }
 
-TEST_F(ModelIoTest, RefusesACsvFile) {
-  expect_refused_bytes("x,y,target\n1,2,3\n4,5,6\n", "not a safetensors file");
-}
+TEST_F(ModelIoTest, RefusesACsvFile) { expect_refused_bytes("x,y,target\n1,2,3\n4,5,6\n", "not a safetensors file"); }
 
 TEST_F(ModelIoTest, RefusesAHeaderThatIsNotJson) {
   const Parts parts = split(good_bytes());
@@ -563,8 +563,9 @@ TEST_F(ModelIoTest, RefusesDuplicateKeys) {
         set_meta(h, "mdn.spec", spec);
       },
       "metadata \"mdn.spec\" is not valid JSON (JSON: duplicate key \"components\"");
-  expect_refused_edit([](Json& h) { set_meta(h, "mdn.history", "{\"train_nll\":[],\"val_nll\":[],\"best_epoch\":0,\"val_nll\":[]}"); },
-                      "duplicate key \"val_nll\"");
+  expect_refused_edit(
+      [](Json& h) { set_meta(h, "mdn.history", "{\"train_nll\":[],\"val_nll\":[],\"best_epoch\":0,\"val_nll\":[]}"); },
+      "duplicate key \"val_nll\"");
 }
 
 TEST_F(ModelIoTest, RefusesTrailingBytesAfterTheHeaderObject) {
@@ -638,8 +639,7 @@ TEST_F(ModelIoTest, RefusesANewerFormatVersion) {
 }
 
 TEST_F(ModelIoTest, RefusesAMissingOrNonNumericVersion) {
-  expect_refused_edit([](Json& h) { drop_key(meta_of(h), "mdn.format_version"); },
-                      "\"mdn.format_version\" is missing");
+  expect_refused_edit([](Json& h) { drop_key(meta_of(h), "mdn.format_version"); }, "\"mdn.format_version\" is missing");
   for (const char* bad : {"", "one", "1.0", "-1", " 1", "1x", "99999999999999999999"})
     expect_refused_edit([&](Json& h) { set_meta(h, "mdn.format_version", bad); }, "is not a number");
   expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "0"); }, "format version 0 does not exist");
@@ -665,7 +665,10 @@ TEST_F(ModelIoTest, RefusesAnInvalidSpec) {
   expect_refused_edit(with_spec([](Json& s) { s["input_dim"] = 4294967299ull; }), "\"input_dim\" is not an integer");
   expect_refused_edit(with_spec([](Json& s) { s["input_dim"] = "3"; }), "\"input_dim\" is not an integer");
   expect_refused_edit(with_spec([](Json& s) { s["hidden"] = "5,6"; }), "\"hidden\" is not an array");
-  expect_refused_edit(with_spec([](Json& s) { s["hidden"] = Json::array({5, 6.5}); }), "\"hidden\" holds a non-integer");
+  expect_refused_edit(with_spec([](Json& s) {
+                        s["hidden"] = Json::array({5, 6.5});
+                      }),
+                      "\"hidden\" holds a non-integer");
   expect_refused_edit(with_spec([](Json& s) { s["dropout"] = 0.5; }), "unknown key \"dropout\"");
   expect_refused_edit([](Json& h) { set_meta(h, "mdn.spec", "{\"input_dim\":"); }, "\"mdn.spec\" is not valid JSON");
   expect_refused_edit([](Json& h) { drop_key(meta_of(h), "mdn.spec"); }, "\"mdn.spec\" is missing");
@@ -703,18 +706,27 @@ TEST_F(ModelIoTest, RefusesABrokenStandardizer) {
   };
   expect_refused_edit(with_stats([](Json& s) { s["x_mean"] = Json::array({1}); }),
                       "\"x_mean\" has 1 values but the spec has D = 3");
-  expect_refused_edit(with_stats([](Json& s) { s["t_scale"] = Json::array({1, 2, 3}); }),
+  expect_refused_edit(with_stats([](Json& s) {
+                        s["t_scale"] = Json::array({1, 2, 3});
+                      }),
                       "\"t_scale\" has 3 values but the spec has T = 2");
-  expect_refused_edit(with_stats([](Json& s) { s["t_scale"] = Json::array({1, 0}); }),
+  expect_refused_edit(with_stats([](Json& s) {
+                        s["t_scale"] = Json::array({1, 0});
+                      }),
                       "t_scale[1] = 0.000000 (a scale must be > 0)");
-  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, "x"}); }),
+  expect_refused_edit(with_stats([](Json& s) {
+                        s["t_mean"] = Json::array({1, "x"});
+                      }),
                       "t_mean[1] is a string, not a number");
-  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, nullptr}); }),
+  expect_refused_edit(with_stats([](Json& s) {
+                        s["t_mean"] = Json::array({1, nullptr});
+                      }),
                       "t_mean[1] is null, not a number");
-  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, 1e39}); }),
-                      "out of float range");
+  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, 1e39}); }), "out of float range");
   // The first double that rounds to infinity as a float (2^128 - 2^103).
-  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, 0x1.ffffffp127}); }),
+  expect_refused_edit(with_stats([](Json& s) {
+                        s["t_mean"] = Json::array({1, 0x1.ffffffp127});
+                      }),
                       "out of float range");
   expect_refused_edit(with_stats([](Json& s) { drop_key(s, "x_scale"); }), "has no \"x_scale\"");
   expect_refused_edit(with_stats([](Json& s) { s["log_transform"] = true; }), "unknown key \"log_transform\"");
@@ -724,8 +736,9 @@ TEST_F(ModelIoTest, RefusesABrokenHistory) {
   expect_refused_edit([](Json& h) { set_meta(h, "mdn.history", "[]"); }, "not a JSON object");
   expect_refused_edit([](Json& h) { set_meta(h, "mdn.history", "{\"train_nll\":[],\"val_nll\":[]}"); },
                       "has no \"best_epoch\"");
-  expect_refused_edit([](Json& h) { set_meta(h, "mdn.history", "{\"train_nll\":[\"a\"],\"val_nll\":[],\"best_epoch\":0}"); },
-                      "train_nll[0] is a string");
+  expect_refused_edit(
+      [](Json& h) { set_meta(h, "mdn.history", "{\"train_nll\":[\"a\"],\"val_nll\":[],\"best_epoch\":0}"); },
+      "train_nll[0] is a string");
 }
 
 // ---- refusals: the tensors ------------------------------------------------------------
@@ -740,8 +753,7 @@ TEST_F(ModelIoTest, RefusesAMissingTensor) {
   std::uint64_t begin = 0;
   ASSERT_TRUE(io::get_uint64(parts.header.at("z_mu.bias").at("data_offsets")[0], begin));
   drop_key(parts.header, "z_mu.bias");
-  expect_refused_bytes(join(parts.header, parts.buffer.substr(0, std::size_t(begin))),
-                       "tensor 'z_mu.bias' is missing");
+  expect_refused_bytes(join(parts.header, parts.buffer.substr(0, std::size_t(begin))), "tensor 'z_mu.bias' is missing");
 }
 
 TEST_F(ModelIoTest, RefusesAnUnexpectedTensor) {
@@ -749,13 +761,16 @@ TEST_F(ModelIoTest, RefusesAnUnexpectedTensor) {
   const std::size_t end = parts.buffer.size();
   parts.header["backbone.4.weight"] = {
       {"dtype", "F32"}, {"shape", Json::array({1})}, {"data_offsets", Json::array({end, end + 4})}};
-  expect_refused_bytes(join(parts.header, parts.buffer + std::string(4, '\0')), "unexpected tensor 'backbone.4.weight'");
+  expect_refused_bytes(join(parts.header, parts.buffer + std::string(4, '\0')),
+                       "unexpected tensor 'backbone.4.weight'");
 }
 
 TEST_F(ModelIoTest, RefusesAWrongShape) {
   // Same byte count, transposed: [K, H] -> [H, K].
   expect_refused_edit(
-      [](Json& h) { entry_of(h, "z_alpha.weight")["shape"] = Json::array({6, 4}); },
+      [](Json& h) {
+        entry_of(h, "z_alpha.weight")["shape"] = Json::array({6, 4});
+      },
       "tensor 'z_alpha.weight' has shape [6, 4] but the spec needs [4, 6]");
   expect_refused_edit([](Json& h) { entry_of(h, "backbone.0.weight")["shape"] = Json::array({15}); },
                       "tensor 'backbone.0.weight' has shape [15] but the spec needs [5, 3]");
@@ -785,17 +800,23 @@ TEST_F(ModelIoTest, RefusesBadDataOffsets) {
       for (Json& o : entry_of(h, name).at("data_offsets")) o = o.get<std::int64_t>() + by;
     };
   };
-  expect_refused_edit(shift("z_mu.bias", 4), "lies at bytes");       // runs past the buffer
-  expect_refused_edit(shift("z_mu.bias", -4), "overlap");            // onto z_sigma.bias
+  expect_refused_edit(shift("z_mu.bias", 4), "lies at bytes");                // runs past the buffer
+  expect_refused_edit(shift("z_mu.bias", -4), "overlap");                     // onto z_sigma.bias
   expect_refused_edit(shift("backbone.0.weight", 4), "belong to no tensor");  // leaves [0, 4) uncovered
   expect_refused_edit(
-      [](Json& h) { entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({0.5, 32.5}); },
+      [](Json& h) {
+        entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({0.5, 32.5});
+      },
       "data_offsets are not non-negative integers");
   expect_refused_edit(
-      [](Json& h) { entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({-32, 0}); },
+      [](Json& h) {
+        entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({-32, 0});
+      },
       "data_offsets are not non-negative integers");
   expect_refused_edit(
-      [](Json& h) { entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({32, 0}); },
+      [](Json& h) {
+        entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({32, 0});
+      },
       "end before they begin");
   expect_refused_edit([](Json& h) { entry_of(h, "z_mu.bias")["data_offsets"] = Json::array({0}); },
                       "not a [begin, end] pair");

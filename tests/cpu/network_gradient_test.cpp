@@ -71,7 +71,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, NetworkGradient,
                                            Shape{4, 3, 4, {3, 5, 4}}, Shape{2, 1, 5, {8, 8}}),
                          [](const auto& info) {
                            const auto& s = info.param;
-                           std::string name = "D" + std::to_string(s.D) + "_T" + std::to_string(s.T) + "_K" + std::to_string(s.K) + "_H";
+                           std::string name = "D" + std::to_string(s.D) + "_T" + std::to_string(s.T) + "_K" +
+                                              std::to_string(s.K) + "_H";
                            for (int w : s.hidden) name += "_" + std::to_string(w);
                            return name;
                          });

@@ -52,8 +52,8 @@ Result run(const Problem& p, const int* rows = nullptr) {
   mdn::cpu::NetworkWorkspace<float> ws;
   Result r;
   r.grad.resize(p.layout.total);
-  r.loss = mdn::cpu::loss_and_gradient(p.spec, p.layout, p.params.data(), p.x.data(), p.t.data(), p.n,
-                                       r.grad.data(), ws, rows);
+  r.loss = mdn::cpu::loss_and_gradient(p.spec, p.layout, p.params.data(), p.x.data(), p.t.data(), p.n, r.grad.data(),
+                                       ws, rows);
   r.z.resize(std::size_t(p.n) * p.spec.head_width());
   mdn::cpu::forward(p.spec, p.layout, p.params.data(), p.x.data(), p.n, ws, r.z.data());
   return r;
@@ -99,8 +99,8 @@ TEST(NetworkTiles, GatherInsideTheRegionEqualsAGatheredBatch) {
   }
   mdn::cpu::NetworkWorkspace<float> ws;
   std::vector<float> grad(all.layout.total);
-  const double loss = mdn::cpu::loss_and_gradient(all.spec, all.layout, all.params.data(), all.x.data(),
-                                                  all.t.data(), int(rows.size()), grad.data(), ws, rows.data());
+  const double loss = mdn::cpu::loss_and_gradient(all.spec, all.layout, all.params.data(), all.x.data(), all.t.data(),
+                                                  int(rows.size()), grad.data(), ws, rows.data());
   const Result want = run(gathered);
   EXPECT_EQ(loss, want.loss);
   EXPECT_EQ(grad, want.grad);
@@ -136,14 +136,16 @@ TEST(NetworkTiles, AnyBatchSizeAgreesWithTheDoubleNetwork) {
     std::vector<double> pd(p.params.begin(), p.params.end()), xd(p.x.begin(), p.x.end()), td(p.t.begin(), p.t.end());
     std::vector<double> gd(p.layout.total);
     mdn::cpu::NetworkWorkspace<double> ws;
-    const double loss = mdn::cpu::loss_and_gradient(p.spec, p.layout, pd.data(), xd.data(), td.data(), n, gd.data(), ws);
+    const double loss =
+        mdn::cpu::loss_and_gradient(p.spec, p.layout, pd.data(), xd.data(), td.data(), n, gd.data(), ws);
     mdn::cpu::forward(p.spec, p.layout, pd.data(), xd.data(), n, ws);
     EXPECT_NEAR(r.loss, loss, 1e-5 * (1.0 + std::fabs(loss))) << "n = " << n;
     double scale = 0.0;
     for (double g : gd) scale = std::max(scale, std::fabs(g));
     for (std::size_t i = 0; i < gd.size(); ++i)
       ASSERT_NEAR(r.grad[i], gd[i], 1e-4 * scale) << "n = " << n << ", parameter " << i;
-    for (std::size_t i = 0; i < ws.z.size(); ++i) ASSERT_NEAR(r.z[i], ws.z[i], 1e-4 * (1.0 + std::fabs(ws.z[i]))) << "n = " << n;
+    for (std::size_t i = 0; i < ws.z.size(); ++i)
+      ASSERT_NEAR(r.z[i], ws.z[i], 1e-4 * (1.0 + std::fabs(ws.z[i]))) << "n = " << n;
   }
 }
 

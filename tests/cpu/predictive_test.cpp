@@ -82,8 +82,8 @@ TEST(PredictiveQuantiles, SingleGaussianMatchesClosedForm) {
 TEST(PredictiveQuantiles, SolveTheMixtureCdfToTolerance) {
   std::mt19937_64 rng(11);
   const std::vector<double> levels = {0.001, 0.01, 0.05, 0.25, 0.5, 0.5 + 1e-12, 0.75, 0.95, 0.99, 0.999};
-  for (const auto& [spread, slo, shi] : {std::tuple{1.0, 0.3, 2.0}, std::tuple{20.0, 0.01, 3.0},
-                                         std::tuple{1e3, 1e-3, 1e2}}) {
+  for (const auto& [spread, slo, shi] :
+       {std::tuple{1.0, 0.3, 2.0}, std::tuple{20.0, 0.01, 3.0}, std::tuple{1e3, 1e-3, 1e2}}) {
     const MixtureBatch m = random_mixtures(rng, 200, 5, 2, spread, slo, shi);
     const std::vector<double> q = predictive_quantiles(m, levels);
     const int L = int(levels.size());
@@ -167,8 +167,8 @@ TEST(MixtureModes, WellSeparated1DFindsEveryComponent) {
 
 TEST(MixtureModes, WellSeparated2DNoDuplicates) {
   // Components 0 and 3 coincide: one mode, not two.
-  const MixtureBatch m = one_row({0.25f, 0.25f, 0.25f, 0.25f}, {0, 0, 10, 0, 0, 10, 0, 0},
-                                 {1, 1, 1, 2, 0.8f, 1, 1, 1}, 2);
+  const MixtureBatch m =
+      one_row({0.25f, 0.25f, 0.25f, 0.25f}, {0, 0, 10, 0, 0, 10, 0, 0}, {1, 1, 1, 2, 0.8f, 1, 1, 1}, 2);
   const std::vector<Mode> modes = mixture_modes(m, 0);
   ASSERT_EQ(modes.size(), 3u);
   for (const auto& mode : modes) expect_is_maximum(m, mode, 0.8);

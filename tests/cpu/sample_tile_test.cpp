@@ -113,8 +113,8 @@ TEST(SampleKernelBody, ReproducesTheCpuSamplerForEveryShape) {
       for (int d = 0; d < T; ++d) {
         const float g = out[i * T + d], h = cpu[i * T + d];
         ASSERT_TRUE(std::isfinite(g)) << "draw " << i;
-        ASSERT_NEAR(g, h, 1e-5f * (1.0f + std::fabs(h))) << "shape " << rows << "," << K << "," << T << "," << S
-                                                          << " draw " << i << " dim " << d;
+        ASSERT_NEAR(g, h, 1e-5f * (1.0f + std::fabs(h)))
+            << "shape " << rows << "," << K << "," << T << "," << S << " draw " << i << " dim " << d;
       }
     }
     EXPECT_LE(mismatched, int(comps.size() / 1000) + 1) << "shape " << rows << "," << K << "," << T << "," << S;

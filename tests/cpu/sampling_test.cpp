@@ -73,9 +73,11 @@ TEST(Philox, MatchesRandom123KnownAnswers) {
   };
   const Case cases[] = {
       {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
-      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff},
+      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+       {0xffffffff, 0xffffffff},
        {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
-      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0},
+      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+       {0xa4093822, 0x299f31d0},
        {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
   };
   for (const auto& c : cases) {
@@ -95,8 +97,8 @@ TEST(Sampling, MeanAndCovarianceMatchClosedForm) {
     for (int d = 0; d < 2; ++d) {
       mean[d] += m.weight(0, k) * m.mean(0, k, d);
       for (int e = 0; e < 2; ++e)
-        second[d][e] += m.weight(0, k) * (m.mean(0, k, d) * m.mean(0, k, e) +
-                                          (d == e ? m.stddev(0, k, d) * m.stddev(0, k, d) : 0.0));
+        second[d][e] += m.weight(0, k) *
+                        (m.mean(0, k, d) * m.mean(0, k, e) + (d == e ? m.stddev(0, k, d) * m.stddev(0, k, d) : 0.0));
     }
   double cov[2][2];
   for (int d = 0; d < 2; ++d)
@@ -125,18 +127,18 @@ TEST(Sampling, MeanAndCovarianceMatchClosedForm) {
 TEST(Sampling, KolmogorovSmirnovAgainstTheExactCdf) {
   std::mt19937_64 rng(3);
   std::vector<MixtureBatch> cases = {
-      one_row({0.3f, 0.5f, 0.2f}, {-5, 0, 7}, {0.5f, 1, 0.8f}),             // well separated
-      one_row({0.5f, 0.5f}, {0, 0.5f}, {1, 1.5f}),                          // overlapping
-      one_row({0.5f, 0.5f}, {-1000, 1000}, {0.01f, 10}),                    // far apart, very different widths
-      one_row({0.9f, 0.1f}, {0, 0}, {1, 30}),                               // heavy tail
+      one_row({0.3f, 0.5f, 0.2f}, {-5, 0, 7}, {0.5f, 1, 0.8f}),  // well separated
+      one_row({0.5f, 0.5f}, {0, 0.5f}, {1, 1.5f}),               // overlapping
+      one_row({0.5f, 0.5f}, {-1000, 1000}, {0.01f, 10}),         // far apart, very different widths
+      one_row({0.9f, 0.1f}, {0, 0}, {1, 30}),                    // heavy tail
   };
   for (int i = 0; i < 4; ++i) cases.push_back(random_mixtures(rng, 1, 5, 1, 3.0, 0.1, 3.0));
   const int N = 100000;  // D_crit = 0.0062: sees a 3% error in one sigma
   for (std::size_t c = 0; c < cases.size(); ++c) {
     const MixtureBatch& m = cases[c];
     const std::vector<float> x = sample_mixtures(m, N, SampleOptions{100 + c});
-    const double D = ks_statistic(std::vector<double>(x.begin(), x.end()),
-                                  [&](double y) { return mixture_cdf(m, 0, 0, y); });
+    const double D =
+        ks_statistic(std::vector<double>(x.begin(), x.end()), [&](double y) { return mixture_cdf(m, 0, 0, y); });
     EXPECT_LT(D, ks_critical(N)) << "case " << c;
   }
 }

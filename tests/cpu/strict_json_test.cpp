@@ -54,7 +54,9 @@ std::size_t significant_digits(const std::string& number) {
   return first == std::string::npos ? 0 : digits.find_last_not_of('0') + 1 - first;
 }
 
-std::string nested_arrays(int depth) { return std::string(std::size_t(depth), '[') + std::string(std::size_t(depth), ']'); }
+std::string nested_arrays(int depth) {
+  return std::string(std::size_t(depth), '[') + std::string(std::size_t(depth), ']');
+}
 
 TEST(StrictJson, KeepsKeysInTheOrderWritten) {
   const std::string text = R"({"zeta":1,"alpha":[true,null,"x"],"mid":{"b":2,"a":1}})";
@@ -97,8 +99,8 @@ TEST(StrictJson, RefusesAnythingAfterTheValue) {
 }
 
 TEST(StrictJson, RefusesWhatRfc8259Refuses) {
-  for (const char* text : {"", "{", "[1,]", "{\"a\":1,}", "{a:1}", "01", ".5", "+1", "1.", "NaN", "Infinity",
-                           "'a'", "\"abc", "tru", "/* c */ 1", "\"\\x\""})
+  for (const char* text : {"", "{", "[1,]", "{\"a\":1,}", "{a:1}", "01", ".5", "+1", "1.", "NaN", "Infinity", "'a'",
+                           "\"abc", "tru", "/* c */ 1", "\"\\x\""})
     expect_refused(text, "parse error");
   expect_refused("\"a\nb\"", "control character");
   expect_refused("1e400", "number too large for a double");
@@ -168,8 +170,8 @@ TEST(StrictJson, ValidatesUtf8) {
 TEST(StrictJson, FloatsRoundTripBitwiseInTheirShortestForm) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<std::uint32_t> bits;
-  std::vector<float> values = {0.1f, -0.0f, 1.0f / 3.0f, FLT_MAX, -FLT_MAX, FLT_MIN, FLT_TRUE_MIN, 16777217.0f,
-                               1e20f, -6.907755f, 3.0f};
+  std::vector<float> values = {0.1f,         -0.0f,       1.0f / 3.0f, FLT_MAX,    -FLT_MAX, FLT_MIN,
+                               FLT_TRUE_MIN, 16777217.0f, 1e20f,       -6.907755f, 3.0f};
   for (int i = 0; i < 20000; ++i) {
     const std::uint32_t b = bits(rng);
     float f;

@@ -45,7 +45,8 @@ double ulp_error(float got, double want) {
 std::vector<float> floats_between(float first, float last, std::uint32_t stride) {
   std::vector<float> out;
   const auto walk = [&](std::uint32_t lo, std::uint32_t hi, bool negative) {
-    for (std::uint64_t b = lo; b <= hi; b += stride) out.push_back(negative ? -float_of(std::uint32_t(b)) : float_of(std::uint32_t(b)));
+    for (std::uint64_t b = lo; b <= hi; b += stride)
+      out.push_back(negative ? -float_of(std::uint32_t(b)) : float_of(std::uint32_t(b)));
   };
   // Walk magnitudes for each sign separately (bit patterns are monotone in |x|).
   if (first < 0.0f) walk(last < 0.0f ? bits_of(-last) : 0, bits_of(-first), true);
@@ -171,7 +172,8 @@ TEST_P(VectorMath, SpecialValues) {
 // Every path computes the same IEEE operations in the same order: same bits.
 TEST_P(VectorMath, SameBitsAsPortablePath) {
   const Kernels& portable = mdn::cpu::simd::kernels(Isa::Portable);
-  const std::vector<float> x = floats_between(-std::numeric_limits<float>::max(), std::numeric_limits<float>::max(), 4099);
+  const std::vector<float> x =
+      floats_between(-std::numeric_limits<float>::max(), std::numeric_limits<float>::max(), 4099);
   std::vector<float> a(x.size()), b(x.size());
   for (auto f : {&Kernels::tanh, &Kernels::exp, &Kernels::log}) {
     (k_->*f)(x.data(), a.data(), x.size());
@@ -215,16 +217,14 @@ TEST_P(VectorMath, DISABLED_ExhaustiveUlp) {
   };
   report("tanh on [-20, 20]", measure(k_->tanh, -20.0f, 20.0f, 1, [](double x) { return std::tanh(x); }));
   report("exp on [-87.3, 88.7]", measure(k_->exp, -87.3f, 88.7f, 1, [](double x) { return std::exp(x); }));
-  report("log on (0, FLT_MAX]", measure(k_->log, float_of(1), std::numeric_limits<float>::max(), 1,
-                                        [](double x) { return std::log(x); }));
+  report("log on (0, FLT_MAX]",
+         measure(k_->log, float_of(1), std::numeric_limits<float>::max(), 1, [](double x) { return std::log(x); }));
 }
 
-INSTANTIATE_TEST_SUITE_P(Paths, VectorMath, ::testing::Values(Isa::Portable, Isa::Avx2, Isa::Avx512),
-                         [](const auto& info) {
-                           return std::string(info.param == Isa::Avx512 ? "avx512"
-                                              : info.param == Isa::Avx2 ? "avx2"
-                                                                        : "portable");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Paths, VectorMath, ::testing::Values(Isa::Portable, Isa::Avx2, Isa::Avx512), [](const auto& info) {
+      return std::string(info.param == Isa::Avx512 ? "avx512" : info.param == Isa::Avx2 ? "avx2" : "portable");
+    });
 
 TEST(VectorMathDispatch, ChosenPathIsSupported) {
   const Kernels& chosen = mdn::cpu::simd::kernels();

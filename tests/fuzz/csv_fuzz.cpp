@@ -46,13 +46,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       expect_error_or_success([&] { mdn::load_dataset(path, {header.back()}, {}, policy); });
     if (header.size() >= 2) {
       const std::vector<std::string> features(header.begin() + 1, header.end());
-      expect_error_or_success(
-          [&] { mdn::load_dataset(path, {header.front()}, features, mdn::InvalidCells::DropRow); });
+      expect_error_or_success([&] { mdn::load_dataset(path, {header.front()}, features, mdn::InvalidCells::DropRow); });
       // Two targets, and a target that is also a feature (a usage error).
-      expect_error_or_success(
-          [&] { mdn::load_dataset(path, {header[0], header[1]}, {}, mdn::InvalidCells::DropRow); });
-      expect_error_or_success(
-          [&] { mdn::load_dataset(path, {header[0]}, {header[0]}, mdn::InvalidCells::DropRow); });
+      expect_error_or_success([&] { mdn::load_dataset(path, {header[0], header[1]}, {}, mdn::InvalidCells::DropRow); });
+      expect_error_or_success([&] { mdn::load_dataset(path, {header[0]}, {header[0]}, mdn::InvalidCells::DropRow); });
     }
   });
   return 0;

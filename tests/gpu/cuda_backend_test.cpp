@@ -131,8 +131,7 @@ void expect_close_per_slice(const mdn::ModelSpec& spec, const std::vector<float>
   for (std::size_t l = 0; l < layout.layers.size(); ++l) {
     const mdn::LayerSlice& layer = layout.layers[l];
     const bool head = l + 1 == layout.layers.size();
-    const std::vector<HeadBlock> blocks =
-        head ? head_blocks(spec) : std::vector<HeadBlock>{{"", 0, layer.out}};
+    const std::vector<HeadBlock> blocks = head ? head_blocks(spec) : std::vector<HeadBlock>{{"", 0, layer.out}};
     for (const HeadBlock& block : blocks) {
       const std::string suffix = head ? std::string(" (") + block.name + ")" : std::string();
       // W is out x in, row-major: output j's weights are row j.

@@ -22,7 +22,6 @@ namespace {
 
 class GpuSampling : public test::GpuTest {};
 
-
 // The CUDA backend's sampler for one model's spec and target statistics.
 struct GpuSampler {
   explicit GpuSampler(const Model& m) : model(m), backend(make_cuda_backend(m.spec)) {}
@@ -58,7 +57,7 @@ HeadCase random_heads(int rows, int K, int T, std::uint64_t seed, double logit_s
   for (int r = 0; r < rows; ++r) {
     float* z = c.z.row(r);
     for (int k = 0; k < K; ++k) z[k] = float(logit_spread) * u(rng);
-    for (int i = 0; i < K * T; ++i) z[K + i] = -1.0f + 0.8f * u(rng);              // log sigma
+    for (int i = 0; i < K * T; ++i) z[K + i] = -1.0f + 0.8f * u(rng);                // log sigma
     for (int i = 0; i < K * T; ++i) z[K + K * T + i] = float(mean_spread) * u(rng);  // means
   }
   c.mix = mixtures_from_head(c.model, c.z);
@@ -73,8 +72,9 @@ double ks_statistic(std::vector<double> x, const MixtureBatch& m, int r, int d) 
   const double n = double(x.size());
   double D = 0.0;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const double F = detail::marginal_cdf(m.alpha.data() + r * m.K, m.mu.data() + r * kt, m.sigma.data() + r * kt,
-                                          m.K, m.T, d, x[i]) / total;
+    const double F = detail::marginal_cdf(m.alpha.data() + r * m.K, m.mu.data() + r * kt, m.sigma.data() + r * kt, m.K,
+                                          m.T, d, x[i]) /
+                     total;
     D = std::max({D, (i + 1) / n - F, F - i / n});
   }
   return D;
@@ -205,7 +205,6 @@ TEST_F(GpuSampling, RefusesBadInput) {
   EXPECT_THROW(gpu.sample(h.z, 10, bad, 0, x.data()), UsageError);
   EXPECT_THROW(gpu.sample(h.z, 0, SampleOptions{}, 0, x.data()), UsageError);
 }
-
 
 }  // namespace
 }  // namespace mdn

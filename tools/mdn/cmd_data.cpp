@@ -18,7 +18,9 @@ class DataCommand : public Command {
     for (const auto& n : synthetic_set_names()) sets += "\n  " + n + ": " + synthetic_set_description(n);
     CLI::App* app = mdn.add_subcommand("data", "write a built-in synthetic data set as CSV\n\nSets:" + sets);
     app->add_option("name", name_, "the data set")->type_name("NAME")->required();
-    app->add_option("--rows", rows_, "number of rows")->type_name("N")->check(between(1, 100000000))
+    app->add_option("--rows", rows_, "number of rows")
+        ->type_name("N")
+        ->check(between(1, 100000000))
         ->capture_default_str();
     add_seed_option(*app, seed_, "random seed (same seed, same file)");
     app->add_option("--out", out_, "output CSV file (written atomically)")->type_name("FILE.csv")->required();
@@ -48,8 +50,8 @@ class DataCommand : public Command {
     } else {
       write_csv(out_, set.columns, set.values);
     }
-    std::fprintf(stderr, "wrote %d rows of '%s' to %s (target: %s)\n", set.values.rows, set.name.c_str(),
-                 out_.c_str(), set.targets.front().c_str());
+    std::fprintf(stderr, "wrote %d rows of '%s' to %s (target: %s)\n", set.values.rows, set.name.c_str(), out_.c_str(),
+                 set.targets.front().c_str());
     return 0;
   }
 

@@ -22,7 +22,6 @@
 namespace mdn::cli {
 namespace {
 
-
 class DemoCommand : public Command {
  public:
   DemoCommand() {
@@ -42,7 +41,9 @@ class DemoCommand : public Command {
         "and writes into DIR: bishop.csv (the data), model.safetensors (the model), samples, predictions,\n"
         "outputs listed at the end. Prints the learned mixture at a few inputs.");
     app->add_option("--out", dir_, "output directory (created if missing)")->type_name("DIR")->capture_default_str();
-    app->add_option("--rows", rows_, "rows of synthetic data")->type_name("N")->check(between(10, 100000000))
+    app->add_option("--rows", rows_, "rows of synthetic data")
+        ->type_name("N")
+        ->check(between(10, 100000000))
         ->capture_default_str();
     add_epochs_option(*app, r_.options);
     add_model_spec_options(*app, r_.spec);
@@ -111,9 +112,10 @@ class DemoCommand : public Command {
     eval.device = r.device;
     eval.options.seed = seed;
     const int status = evaluate_model(model, eval);
-    std::printf("outputs in %s/: bishop.csv, model.safetensors, samples.csv (20 draws per row), predictions.csv,\n"
-                "  bishop_test.csv (held out), metrics.json and report/index.html (scores on the held-out rows)\n",
-                dir_.c_str());
+    std::printf(
+        "outputs in %s/: bishop.csv, model.safetensors, samples.csv (20 draws per row), predictions.csv,\n"
+        "  bishop_test.csv (held out), metrics.json and report/index.html (scores on the held-out rows)\n",
+        dir_.c_str());
     return status;
   }
 
@@ -126,6 +128,5 @@ class DemoCommand : public Command {
 }  // namespace
 
 std::unique_ptr<Command> make_demo_command() { return std::make_unique<DemoCommand>(); }
-
 
 }  // namespace mdn::cli

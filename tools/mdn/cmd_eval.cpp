@@ -64,14 +64,22 @@ void print_table(const EvalContext& ctx, const EvalMetrics& m, const EvalOptions
     for (const TargetMetrics& t : m.targets) cells.push_back(format(f, get(t)));
     row(label, cells, width);
   };
-  per_target("RMSE of the mean", [](const TargetMetrics& t) { return t.rmse; }, "%.5g");
-  per_target("MAE of the mean", [](const TargetMetrics& t) { return t.mae; }, "%.5g");
-  per_target("R^2 of the mean", [](const TargetMetrics& t) { return t.r2; }, "%.5f");
-  per_target("MAE of the median", [](const TargetMetrics& t) { return t.median_mae; }, "%.5g");
-  per_target("CRPS", [](const TargetMetrics& t) { return t.crps; }, "%.5g");
-  per_target("mean predictive std", [](const TargetMetrics& t) { return t.mean_std; }, "%.5g");
-  per_target("calibration error, mean |gap|", [](const TargetMetrics& t) { return t.calibration_error_mean; }, "%.4f");
-  per_target("calibration error, max |gap|", [](const TargetMetrics& t) { return t.calibration_error_max; }, "%.4f");
+  per_target(
+      "RMSE of the mean", [](const TargetMetrics& t) { return t.rmse; }, "%.5g");
+  per_target(
+      "MAE of the mean", [](const TargetMetrics& t) { return t.mae; }, "%.5g");
+  per_target(
+      "R^2 of the mean", [](const TargetMetrics& t) { return t.r2; }, "%.5f");
+  per_target(
+      "MAE of the median", [](const TargetMetrics& t) { return t.median_mae; }, "%.5g");
+  per_target(
+      "CRPS", [](const TargetMetrics& t) { return t.crps; }, "%.5g");
+  per_target(
+      "mean predictive std", [](const TargetMetrics& t) { return t.mean_std; }, "%.5g");
+  per_target(
+      "calibration error, mean |gap|", [](const TargetMetrics& t) { return t.calibration_error_mean; }, "%.4f");
+  per_target(
+      "calibration error, max |gap|", [](const TargetMetrics& t) { return t.calibration_error_max; }, "%.4f");
   for (std::size_t i = 0; i < options.interval_levels.size(); ++i) {
     std::vector<std::string> cells;
     for (const TargetMetrics& t : m.targets)
@@ -92,14 +100,15 @@ void print_calibration_effect(const Model& model, const EvalMetrics& before, con
                               const EvalOptions& options) {
   std::printf("\nrecalibration (sigma scale per target, fitted on %lld validation rows): before -> after\n",
               model.calibration.rows);
-  std::printf("  %-32s  %s -> %s\n", "NLL per row", format("%.5f", before.nll).c_str(), format("%.5f", after.nll).c_str());
+  std::printf("  %-32s  %s -> %s\n", "NLL per row", format("%.5f", before.nll).c_str(),
+              format("%.5f", after.nll).c_str());
   for (std::size_t d = 0; d < after.targets.size(); ++d) {
     const TargetMetrics& b = before.targets[d];
     const TargetMetrics& a = after.targets[d];
     std::printf("  %s: sigma scale %.4f\n", model.target_names[d].c_str(),
                 std::exp(double(model.calibration.log_sigma_shift[d])));
-    std::printf("    %-30s  %s -> %s\n", "calibration error, mean |gap|", format("%.4f", b.calibration_error_mean).c_str(),
-                format("%.4f", a.calibration_error_mean).c_str());
+    std::printf("    %-30s  %s -> %s\n", "calibration error, mean |gap|",
+                format("%.4f", b.calibration_error_mean).c_str(), format("%.4f", a.calibration_error_mean).c_str());
     for (std::size_t i = 0; i < options.interval_levels.size(); ++i)
       std::printf("    %-30s  %s -> %s\n",
                   (format("%.0f", 100.0 * options.interval_levels[i]) + "% interval coverage").c_str(),
@@ -193,7 +202,8 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
     if (outcome.status == PlotStatus::Rendered) {
       std::fprintf(stderr, "report: %s/index.html (%zu pictures)\n", report_dir.c_str(), outcome.pictures.size());
     } else {
-      std::fprintf(stderr, "mdn eval: warning: %s\nreport (data, metrics.json, index.html, no pictures): %s/index.html\n",
+      std::fprintf(stderr,
+                   "mdn eval: warning: %s\nreport (data, metrics.json, index.html, no pictures): %s/index.html\n",
                    outcome.problem.c_str(), report_dir.c_str());
       // Missing gnuplot is a property of the machine (the data are all
       // there); a gnuplot that ran and failed is an error.
@@ -216,7 +226,7 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
       const std::size_t close = text.find_last_of('}');
       std::string block = ",\n  \"before_calibration\": " + before_json;
       while (!block.empty() && (block.back() == '\n' || block.back() == ' ')) block.pop_back();
-      text = text.substr(0, close) ;
+      text = text.substr(0, close);
       while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
       text += block + "\n}\n";
     }
@@ -239,19 +249,24 @@ class EvalCommand : public Command {
         "error, central-interval coverage and width (50/80/90/95 %), and for several targets the\n"
         "energy score. A table goes to stdout; --json writes every number; --report writes pictures\n"
         "(gnuplot, PNG) and an index.html. Poor scores do not change the exit status; errors do.");
-    app->add_option("--model", r_.model_path, "model file (.safetensors) written by mdn train")->type_name("M")
+    app->add_option("--model", r_.model_path, "model file (.safetensors) written by mdn train")
+        ->type_name("M")
         ->required();
     app->add_option("--data", r_.data_path, "labelled data with the model's feature and target columns")
-        ->type_name("FILE.csv")->required();
+        ->type_name("FILE.csv")
+        ->required();
     app->add_option("--json", r_.json_path, "write every metric as JSON (atomically)")->type_name("OUT.json");
-    app->add_option("--report", r_.report_dir, "write a report directory: pictures, data files, metrics.json, index.html")
+    app->add_option("--report", r_.report_dir,
+                    "write a report directory: pictures, data files, metrics.json, index.html")
         ->type_name("DIR");
     add_device_option(*app, r_.device, "where to run the network");
     app->add_flag("--drop-invalid", r_.drop_invalid,
                   "drop rows with a missing/invalid cell instead of failing (count reported)");
     app->add_option("--energy-samples", r_.options.energy_samples,
                     "draws per row for the energy score (several targets only)")
-        ->type_name("S")->check(between(2, 100000))->capture_default_str();
+        ->type_name("S")
+        ->check(between(2, 100000))
+        ->capture_default_str();
     add_seed_option(*app, r_.options.seed, "seed of the draws (energy score, sampled histogram)");
     return app;
   }

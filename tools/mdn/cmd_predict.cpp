@@ -25,7 +25,8 @@ class PredictCommand : public Command {
         "line and column. See docs/PREDICT.md.");
     app->add_option("--model", model_path_, "trained model (mdn train)")->type_name("M.safetensors")->required();
     app->add_option("--data", r_.data_path, "rows to predict: CSV with the model's feature columns")
-        ->type_name("FILE.csv")->required();
+        ->type_name("FILE.csv")
+        ->required();
     app->add_option("--out", r_.out_path, "output CSV (written atomically)")->type_name("OUT.csv")->required();
     add_list_option(*app, "--quantiles", r_.quantiles, "P,P,...",
                     "marginal quantile levels, each in (0, 1); '' for none", validate_quantile_levels);
@@ -39,7 +40,9 @@ class PredictCommand : public Command {
                       "where the network runs; with cuda, mean/std/quantiles run on the GPU too (modes, hdi on the "
                       "host)");
     app->add_option("--chunk-rows", r_.chunk_rows, "rows per chunk (bounds memory)")
-        ->type_name("N")->check(at_least(1))->capture_default_str();
+        ->type_name("N")
+        ->check(at_least(1))
+        ->capture_default_str();
     app->add_flag("--quiet", r_.quiet, "no progress output");
     return app;
   }

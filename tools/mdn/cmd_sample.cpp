@@ -24,9 +24,12 @@ class SampleCommand : public Command {
         "through in chunks, so memory stays bounded for any number of rows. See docs/PREDICT.md.");
     app->add_option("--model", model_path_, "trained model (mdn train)")->type_name("M.safetensors")->required();
     app->add_option("--data", r_.data_path, "rows to sample for: CSV with the model's feature columns")
-        ->type_name("FILE.csv")->required();
+        ->type_name("FILE.csv")
+        ->required();
     app->add_option("--samples", r_.samples, "draws per row, 1 to 10000000")
-        ->type_name("S")->check(between(1, 10000000))->required();
+        ->type_name("S")
+        ->check(between(1, 10000000))
+        ->required();
     app->add_option("--out", r_.out_path, "output CSV (written atomically)")->type_name("OUT.csv")->required();
     add_seed_option(*app, r_.options.seed, "random seed");
     // Each of the two is checked by SampleOptions::validate on its own.
@@ -39,7 +42,8 @@ class SampleCommand : public Command {
           o.validate();
         }))
         ->capture_default_str();
-    app->add_option("--sigma-scale", r_.options.sigma_scale, ">= 0: multiply every sigma by X; changes the distribution")
+    app->add_option("--sigma-scale", r_.options.sigma_scale,
+                    ">= 0: multiply every sigma by X; changes the distribution")
         ->type_name("X")
         ->check(library_check<double>([](const double& s) {
           SampleOptions o;
@@ -49,7 +53,9 @@ class SampleCommand : public Command {
         ->capture_default_str();
     add_device_option(*app, r_.device, "where the network and the sampler run");
     app->add_option("--chunk-rows", r_.chunk_rows, "input rows per chunk (bounds memory)")
-        ->type_name("N")->check(at_least(1))->capture_default_str();
+        ->type_name("N")
+        ->check(at_least(1))
+        ->capture_default_str();
     app->add_flag("--quiet", r_.quiet, "no progress output");
     return app;
   }

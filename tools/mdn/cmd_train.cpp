@@ -59,13 +59,13 @@ class TrainCommand : public Command {
         "train a model on a CSV file\n\n"
         "Trains a Mixture Density Network p(target | features) and writes it as one .safetensors file.\n"
         "Progress (NLL per row in original units) goes to stderr; the model file is written only on success.");
-    app->add_option("--data", r_.data_path, "training data: CSV with a header row")->type_name("FILE.csv")
-        ->required();
+    app->add_option("--data", r_.data_path, "training data: CSV with a header row")->type_name("FILE.csv")->required();
     add_target_option(*app, r_.targets);
     add_list_option(*app, "--features", r_.features, "COL,...",
                     "feature columns (default: every other numeric column)");
     app->add_option("--model", r_.model_path, "where to write the model (atomically)")
-        ->type_name("OUT.safetensors")->required();
+        ->type_name("OUT.safetensors")
+        ->required();
     add_model_spec_options(*app, r_.spec);
     epochs_ = add_epochs_option(*app, r_.options);
     add_optimiser_options(*app, r_.options);
@@ -76,7 +76,9 @@ class TrainCommand : public Command {
                   "drop rows with a missing/invalid cell instead of failing (count reported)");
     app->add_option("--checkpoint-every", r_.options.checkpoint_every,
                     "write a resumable checkpoint every N epochs (0 = only on SIGINT/SIGTERM)")
-        ->type_name("N")->check(at_least(0))->capture_default_str();
+        ->type_name("N")
+        ->check(at_least(0))
+        ->capture_default_str();
     app->add_option("--checkpoint", r_.checkpoint_path, "checkpoint path (default: MODEL.ckpt)")->type_name("FILE");
     app->add_option("--resume", r_.resume_path,
                     "continue training from a checkpoint (its spec and options are used; --epochs may raise the "
@@ -166,8 +168,10 @@ Model train_and_save(const TrainRequest& request) {
                                        : " (--quantised trains on the grid cells)");
     }
     if (request.quantised) {
-      if (any) options.grid_steps = steps;
-      else std::fprintf(stderr, "mdn train: warning: --quantised: no target sits on a grid; training as usual\n");
+      if (any)
+        options.grid_steps = steps;
+      else
+        std::fprintf(stderr, "mdn train: warning: --quantised: no target sits on a grid; training as usual\n");
     }
   }
 
@@ -186,7 +190,8 @@ Model train_and_save(const TrainRequest& request) {
   if (!request.quiet)
     std::fprintf(stderr, "training on %s: %d rows, D = %d, T = %d, K = %d, %zu hidden layers%s\n",
                  backend->name().c_str(), data.x.rows, spec.input_dim, spec.target_dim, spec.components,
-                 spec.hidden.size(), resuming ? (", resuming after epoch " + std::to_string(resume.state.epoch)).c_str() : "");
+                 spec.hidden.size(),
+                 resuming ? (", resuming after epoch " + std::to_string(resume.state.epoch)).c_str() : "");
 
   // Progress NLLs are shown in original target units (standardised NLL plus
   // the log-Jacobian), like every other user-facing number.
@@ -208,27 +213,28 @@ Model train_and_save(const TrainRequest& request) {
     model = train(*backend, spec, data, options, hooks);
   } catch (const Interrupted& e) {
     epochs.finish();
-    throw Interrupted(std::string(e.what()) + "; checkpoint saved to " + checkpoint_path +
-                      " (continue with --resume " + checkpoint_path + ")");
+    throw Interrupted(std::string(e.what()) + "; checkpoint saved to " + checkpoint_path + " (continue with --resume " +
+                      checkpoint_path + ")");
   } catch (...) {
     epochs.finish();
     throw;
   }
   epochs.finish();
   if (options.calibrate && !model.calibration.applied())
-    std::fprintf(stderr, "mdn train: warning: --calibrate: no validation rows (--val-fraction 0): the model is not "
-                         "recalibrated\n");
+    std::fprintf(stderr,
+                 "mdn train: warning: --calibrate: no validation rows (--val-fraction 0): the model is not "
+                 "recalibrated\n");
   save_model(model, request.model_path);
   if (!request.quiet) {
     const auto& h = model.history;
     const double jac = model.stats.log_jacobian();
     const double best = h.val_nll.empty() ? h.train_nll.back() : h.val_nll[h.best_epoch - 1];
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(stderr, "%sbest epoch %d of %zu (%s): %s NLL %.4f (original units); model written to %s\n",
-                 model.members > 1 ? ("ensemble of " + std::to_string(model.members) + " members; last member's ").c_str()
-                                   : "",
-                 h.best_epoch, h.train_nll.size(), format_duration(seconds).c_str(),
-                 h.val_nll.empty() ? "train" : "validation", best + jac, request.model_path.c_str());
+    std::fprintf(
+        stderr, "%sbest epoch %d of %zu (%s): %s NLL %.4f (original units); model written to %s\n",
+        model.members > 1 ? ("ensemble of " + std::to_string(model.members) + " members; last member's ").c_str() : "",
+        h.best_epoch, h.train_nll.size(), format_duration(seconds).c_str(), h.val_nll.empty() ? "train" : "validation",
+        best + jac, request.model_path.c_str());
     if (model.calibration.applied()) {
       std::string scales;
       for (float v : model.calibration.log_sigma_shift)

@@ -45,12 +45,12 @@ struct TrainRequest {
   std::vector<std::string> targets;
   std::vector<std::string> features;  // empty = every other numeric column
   std::string model_path;
-  ModelSpec spec;                     // components and hidden from here; D and T from the data
+  ModelSpec spec;  // components and hidden from here; D and T from the data
   TrainOptions options;
   DeviceKind device = DeviceKind::Auto;
   bool tf32 = false;
   bool drop_invalid = false;
-  bool quiet = false;                 // nothing on stderr but errors
+  bool quiet = false;  // nothing on stderr but errors
   ProgressStyle progress = ProgressStyle::Auto;
   std::string checkpoint_path;  // written every options.checkpoint_every epochs and on SIGINT/SIGTERM
   std::string resume_path;      // continue this checkpoint (its spec and options win)

@@ -20,20 +20,27 @@ std::string usage_line(const CLI::App* app) {
   std::string usage = top->get_name() + " " + app->get_name();
   bool optional = false;
   for (const CLI::Option* option : app->get_options()) {
-    if (option->get_positional()) usage += " " + option->get_type_name();
-    else if (option->get_required()) usage += " " + option_synopsis(option);
-    else optional = true;
+    if (option->get_positional())
+      usage += " " + option->get_type_name();
+    else if (option->get_required())
+      usage += " " + option_synopsis(option);
+    else
+      optional = true;
   }
   return usage + (optional ? " [options]" : "");
 }
 
 std::string option_line(const CLI::Option* option) {
   std::string left = "  " + option_synopsis(option);
-  if (left.size() < kHelpColumn) left.resize(kHelpColumn, ' ');
-  else left += "\n" + std::string(kHelpColumn, ' ');
+  if (left.size() < kHelpColumn)
+    left.resize(kHelpColumn, ' ');
+  else
+    left += "\n" + std::string(kHelpColumn, ' ');
   std::string line = left + option->get_description();
-  if (option->get_required()) line += " (required)";
-  else if (!option->get_default_str().empty()) line += " [default: " + option->get_default_str() + "]";
+  if (option->get_required())
+    line += " (required)";
+  else if (!option->get_default_str().empty())
+    line += " [default: " + option->get_default_str() + "]";
   return line + "\n";
 }
 

@@ -111,8 +111,7 @@ CLI::Validator between(long long min_value, long long max_value) {
         long long value = 0;
         if (!parse_integer(text, value)) return "expects an integer, got '" + text + "'";
         if (value < min_value || value > max_value)
-          return "must be between " + std::to_string(min_value) + " and " + std::to_string(max_value) + ", got " +
-                 text;
+          return "must be between " + std::to_string(min_value) + " and " + std::to_string(max_value) + ", got " + text;
         return {};
       },
       "");

@@ -13,12 +13,12 @@
 namespace mdn::cli {
 
 struct PredictRequest {
-  std::string data_path;   // CSV with (at least) the model's feature columns, found by name
+  std::string data_path;  // CSV with (at least) the model's feature columns, found by name
   std::string out_path;
   std::vector<double> quantiles{0.05, 0.5, 0.95};
-  bool modes = false;      // mode1_NAME.., mode1_density, .. up to K
-  bool params = false;     // alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K
-  double hdi = 0.0;        // coverage of the highest-density intervals; 0 = none (T = 1 only)
+  bool modes = false;                    // mode1_NAME.., mode1_density, .. up to K
+  bool params = false;                   // alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K
+  double hdi = 0.0;                      // coverage of the highest-density intervals; 0 = none (T = 1 only)
   DeviceKind device = DeviceKind::Auto;  // where the network runs; the statistics run on the host
   int chunk_rows = 65536;
   bool quiet = false;

@@ -9,15 +9,16 @@
 namespace mdn::cli {
 
 Program::Program()
-    : app_("mdn fits Mixture Density Networks: the whole conditional distribution p(t | x),\n"
-           "not just a point prediction.",
-           "mdn") {
+    : app_(
+          "mdn fits Mixture Density Networks: the whole conditional distribution p(t | x),\n"
+          "not just a point prediction.",
+          "mdn") {
   // Set before the subcommands are added: they inherit both.
   app_.formatter(std::make_shared<HelpFormatter>());
   app_.set_help_flag("-h,--help", "show this help and exit");
   app_.require_subcommand(1);
-  for (auto make : {make_data_command, make_train_command, make_predict_command, make_sample_command,
-                    make_eval_command, make_demo_command}) {
+  for (auto make : {make_data_command, make_train_command, make_predict_command, make_sample_command, make_eval_command,
+                    make_demo_command}) {
     std::unique_ptr<Command> command = make();
     CLI::App* sub = command->declare(app_);
     sub->allow_extras();  // collected and refused in parse(), naming the first one

@@ -33,9 +33,10 @@ std::string epoch_line(const EpochReport& r, bool with_bar) {
   char member[48] = "";
   if (r.members > 1) std::snprintf(member, sizeof member, "member %d/%d  ", r.member, r.members);
   char line[320];
-  std::snprintf(line, sizeof line, "%sepoch %d/%d%s%s  %s  %.0f samples/s  elapsed %s  left ~%s", member, r.epoch, r.epochs,
-                with_bar ? " " : "", with_bar ? bar(r.epoch, r.epochs).c_str() : "", nll, r.samples_per_second,
-                format_duration(r.seconds_elapsed).c_str(), format_duration(r.seconds_left).c_str());
+  std::snprintf(line, sizeof line, "%sepoch %d/%d%s%s  %s  %.0f samples/s  elapsed %s  left ~%s", member, r.epoch,
+                r.epochs, with_bar ? " " : "", with_bar ? bar(r.epoch, r.epochs).c_str() : "", nll,
+                r.samples_per_second, format_duration(r.seconds_elapsed).c_str(),
+                format_duration(r.seconds_left).c_str());
   return line;
 }
 

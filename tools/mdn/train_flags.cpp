@@ -57,16 +57,22 @@ void add_optimiser_options(CLI::App& app, TrainOptions& options) {
       ->type_name("N")
       ->check(at_least(0))
       ->capture_default_str();
-  app.add_option("--batch-size", options.batch_size, "minibatch size (0 = auto: rows/256 as a power of two in 32..1024)")
+  app.add_option("--batch-size", options.batch_size,
+                 "minibatch size (0 = auto: rows/256 as a power of two in 32..1024)")
       ->type_name("B")
       ->check(at_least(0))
       ->capture_default_str();
-  app.add_option("--lr", options.lr, "peak Adam learning rate")->type_name("X")->check(positive_number())
+  app.add_option("--lr", options.lr, "peak Adam learning rate")
+      ->type_name("X")
+      ->check(positive_number())
       ->capture_default_str();
   auto schedule = [&options](const std::string& text) {
-    if (text == "cosine") options.schedule = LrSchedule::Cosine;
-    else if (text == "constant") options.schedule = LrSchedule::Constant;
-    else throw CLI::ValidationError("--schedule", "must be cosine or constant (got '" + text + "')");
+    if (text == "cosine")
+      options.schedule = LrSchedule::Cosine;
+    else if (text == "constant")
+      options.schedule = LrSchedule::Constant;
+    else
+      throw CLI::ValidationError("--schedule", "must be cosine or constant (got '" + text + "')");
   };
   app.add_option_function<std::string>("--schedule", schedule,
                                        "learning-rate schedule: warm-up then cosine decay, or constant")

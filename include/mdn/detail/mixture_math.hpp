@@ -44,13 +44,19 @@ MDN_HD float flog(float x) { return logf(x); }
 MDN_HD double flog(double x) { return log(x); }
 
 template <class R>
-MDN_HD R neg_infinity() { return -R(INFINITY); }
+MDN_HD R neg_infinity() {
+  return -R(INFINITY);
+}
 
 // Clamp on log-sigma; the gradient passes only strictly inside the bounds.
 template <class R>
-MDN_HD R clamp_log_sigma(R s, R lo, R hi) { return s < lo ? lo : (s > hi ? hi : s); }
+MDN_HD R clamp_log_sigma(R s, R lo, R hi) {
+  return s < lo ? lo : (s > hi ? hi : s);
+}
 template <class R>
-MDN_HD bool log_sigma_passes_gradient(R s, R lo, R hi) { return s > lo && s < hi; }
+MDN_HD bool log_sigma_passes_gradient(R s, R lo, R hi) {
+  return s > lo && s < hi;
+}
 
 // Online log-sum-exp accumulator: after adding x_1..x_n, value() is
 // log(sum exp x_i) without overflow. Deterministic (fixed order).
@@ -152,9 +158,13 @@ MDN_HD R mixture_nll_and_grad(const R* z, const R* t, int K, int T, R lo, R hi, 
 
 // Mixture parameters of one sample in the model's (standardised) units.
 template <class R>
-MDN_HD R mixture_weight(const R* z, int k, R lse_logits) { return fexp(z[k] - lse_logits); }
+MDN_HD R mixture_weight(const R* z, int k, R lse_logits) {
+  return fexp(z[k] - lse_logits);
+}
 template <class R>
-MDN_HD R component_mean(const R* z, int k, int d, int K, int T) { return z[K + K * T + k * T + d]; }
+MDN_HD R component_mean(const R* z, int k, int d, int K, int T) {
+  return z[K + K * T + k * T + d];
+}
 template <class R>
 MDN_HD R component_sigma(const R* z, int k, int d, int K, int T, R lo, R hi) {
   return fexp(clamp_log_sigma(z[K + k * T + d], lo, hi));

@@ -24,7 +24,8 @@ namespace mdn::detail {
 MDN_HD double approx_inverse_normal(double p) {
   const double tail = p < 0.5 ? p : 1.0 - p;
   const double t = sqrt(-2.0 * log(tail));
-  const double x = t - (2.515517 + t * (0.802853 + t * 0.010328)) / (1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308)));
+  const double x =
+      t - (2.515517 + t * (0.802853 + t * 0.010328)) / (1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308)));
   return p < 0.5 ? -x : x;
 }
 
@@ -61,8 +62,8 @@ enum class QuantileStatus { Ok, NoPositiveWeight };
 // (0, 1) has a root. Returns NoPositiveWeight (q untouched) when no
 // component has a positive weight and sigma.
 template <class R>
-MDN_HD QuantileStatus mixture_quantile(const R* alpha, const R* mu, const R* sigma, int K, int T, int d,
-                                       double level, double lower, double& q) {
+MDN_HD QuantileStatus mixture_quantile(const R* alpha, const R* mu, const R* sigma, int K, int T, int d, double level,
+                                       double lower, double& q) {
   double total = 0.0;
   for (int k = 0; k < K; ++k) total += double(alpha[k]);
   const QuantileEquation<R> eq{alpha, mu, sigma, K, T, d, total, level};

@@ -15,7 +15,7 @@ namespace mdn::detail {
 
 inline constexpr double kDoubleEpsilon = 2.220446049250313080847e-16;  // numeric_limits<double>::epsilon()
 inline constexpr double kDoubleMax = 1.7976931348623157e308;           // numeric_limits<double>::max()
-inline constexpr double kInfinity = __builtin_huge_val();               // numeric_limits<double>::infinity()
+inline constexpr double kInfinity = __builtin_huge_val();              // numeric_limits<double>::infinity()
 
 // true for a finite x (false for +-inf and NaN: every comparison with NaN is false).
 MDN_HD bool is_finite_value(double x) { return fabs(x) <= kDoubleMax; }
@@ -35,8 +35,10 @@ MDN_HD double safeguarded_newton(const FDF& fdf, double lo, double hi, double f_
     double f = 0.0, df = 0.0;
     fdf(x, f, df);
     if (fabs(f) <= f_tol) return x;
-    if (f < 0.0) lo = x;
-    else hi = x;
+    if (f < 0.0)
+      lo = x;
+    else
+      hi = x;
     const double step = df > 0.0 ? f / df : kInfinity;
     const double x_newton = x - step;
     if (is_finite_value(step) && x_newton > lo && x_newton < hi && fabs(2.0 * step) < fabs(dx_old)) {

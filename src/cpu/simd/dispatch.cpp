@@ -36,7 +36,10 @@ bool supported(Isa isa) {
 const Kernels& kernels(Isa isa) {
   if (!supported(isa))
     throw Error(std::string("this CPU cannot run the ") +
-                (isa == Isa::Avx512 ? "avx512" : isa == Isa::Avx2 ? "avx2" : "portable") + " kernels");
+                (isa == Isa::Avx512 ? "avx512"
+                 : isa == Isa::Avx2 ? "avx2"
+                                    : "portable") +
+                " kernels");
 #if MDN_SIMD_X86
   if (isa == Isa::Avx512) return kKernelsAvx512;
   if (isa == Isa::Avx2) return kKernelsAvx2;
@@ -48,8 +51,10 @@ namespace {
 const Kernels& choose() {
   Isa cap = Isa::Avx512;
   if (const char* env = std::getenv("MDN_CPU_ISA")) {
-    if (std::strcmp(env, "portable") == 0) cap = Isa::Portable;
-    else if (std::strcmp(env, "avx2") == 0) cap = Isa::Avx2;
+    if (std::strcmp(env, "portable") == 0)
+      cap = Isa::Portable;
+    else if (std::strcmp(env, "avx2") == 0)
+      cap = Isa::Avx2;
   }
   for (Isa isa : {Isa::Avx512, Isa::Avx2})
     if (int(isa) <= int(cap) && supported(isa)) return kernels(isa);
