@@ -188,15 +188,17 @@ void for_each_chunk(PyModel& self, const mdn::Matrix& x, F&& chunk) {
 
 // ---- training ------------------------------------------------------------------
 
+// What fit() takes; every default is the library's own (ModelSpec,
+// TrainOptions), so the estimator trains what `mdn train` trains.
 struct FitArgs {
-  int components = 5;
-  std::vector<int> hidden{50, 50};
-  int epochs = 200;
-  int batch_size = 256;
-  double lr = 1e-3;
-  double val_fraction = 0.1;
-  int patience = 30;
-  double clip_norm = 10.0;
+  int components = mdn::ModelSpec{}.components;
+  std::vector<int> hidden = mdn::ModelSpec{}.hidden;
+  int epochs = mdn::TrainOptions{}.epochs;
+  int batch_size = mdn::TrainOptions{}.batch_size;
+  double lr = mdn::TrainOptions{}.lr;
+  double val_fraction = mdn::TrainOptions{}.val_fraction;
+  int patience = mdn::TrainOptions{}.patience;
+  double clip_norm = mdn::TrainOptions{}.clip_norm;
   std::uint64_t seed = 0;
   std::string device = "auto";
   bool tf32 = false;

@@ -21,6 +21,11 @@ __all__ = ["MDNRegressor", "load"]
 _DTYPES = (np.float32, np.float64)
 
 
+# The library's defaults (mdn::TrainOptions), the single source of every
+# training default: the estimator trains what `mdn train` trains.
+_DEFAULTS = _core.FitArgs()
+
+
 def _integer(name, value):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an integer (got {value!r})")
@@ -92,17 +97,19 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Number K of mixture components, 1 to 32.
     hidden : tuple of int, default=(50, 50)
         Widths of the hidden tanh layers.
-    epochs : int, default=200
-        Maximum number of passes over the training rows.
-    batch_size : int, default=256
-        Minibatch size.
-    lr : float, default=1e-3
-        Adam learning rate.
+    epochs : int, default=0
+        Number of passes over the training rows; 0 = from the library's
+        step budget (small data gets enough optimizer steps; docs/TRAINING.md).
+    batch_size : int, default=0
+        Minibatch size; 0 = automatic (grows with the number of rows).
+    lr : float, default=2e-3
+        Peak Adam learning rate (warm-up, then cosine decay).
     val_fraction : float, default=0.1
         Fraction of the rows held out to pick the best epoch and stop early;
         0 trains on every row for ``epochs`` epochs.
-    patience : int, default=30
-        Stop after this many epochs without a better validation NLL (0: never).
+    patience : int, default=-1
+        Stop after this many epochs without a better validation NLL (0: never;
+        -1: automatic, a quarter of the planned epochs and at least 10).
     clip_norm : float, default=10.0
         Clip the global gradient norm to this value (0: off).
     ensemble : int, default=1
@@ -170,12 +177,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         components=5,
         hidden=(50, 50),
         *,
-        epochs=200,
-        batch_size=256,
-        lr=1e-3,
-        val_fraction=0.1,
-        patience=30,
-        clip_norm=10.0,
+        epochs=_DEFAULTS.epochs,
+        batch_size=_DEFAULTS.batch_size,
+        lr=_DEFAULTS.lr,
+        val_fraction=_DEFAULTS.val_fraction,
+        patience=_DEFAULTS.patience,
+        clip_norm=_DEFAULTS.clip_norm,
         ensemble=1,
         device="auto",
         tf32=False,
