@@ -173,6 +173,16 @@ class PyModel {
 };
 
 // Calls chunk(backend, mixtures, begin, rows) for consecutive chunks of x.
+// X and y of the same rows, for the scores (nll, crps): UsageError naming
+// both counts when they differ.
+std::pair<mdn::Matrix, mdn::Matrix> labelled_rows(PyModel& self, const InArray& x_in, const InArray& t_in) {
+  mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+  mdn::Matrix t = to_matrix(t_in, "y", self.model().spec.target_dim);
+  if (t.rows != x.rows)
+    throw mdn::UsageError("X has " + std::to_string(x.rows) + " rows but y has " + std::to_string(t.rows));
+  return {std::move(x), std::move(t)};
+}
+
 template <class F>
 void for_each_chunk(PyModel& self, const mdn::Matrix& x, F&& chunk) {
   self.with_backend([&](mdn::Backend& backend) {
@@ -560,10 +570,8 @@ NB_MODULE(_core, m) {
             std::size_t n = 0;
             {
               nb::gil_scoped_release release;
-              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-              const mdn::Matrix t = to_matrix(t_in, "y", self.model().spec.target_dim);
-              if (t.rows != x.rows)
-                throw mdn::UsageError("X has " + std::to_string(x.rows) + " rows but y has " + std::to_string(t.rows));
+              const auto rows_xy = labelled_rows(self, x_in, t_in);
+              const mdn::Matrix &x = rows_xy.first, &t = rows_xy.second;
               n = std::size_t(x.rows);
               nll.resize(n);
               for_each_chunk(self, x, [&](mdn::Backend&, const mdn::MixtureBatch& mix, int begin, int rows) {
@@ -582,10 +590,8 @@ NB_MODULE(_core, m) {
             std::size_t n = 0;
             {
               nb::gil_scoped_release release;
-              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-              const mdn::Matrix t = to_matrix(t_in, "y", self.model().spec.target_dim);
-              if (t.rows != x.rows)
-                throw mdn::UsageError("X has " + std::to_string(x.rows) + " rows but y has " + std::to_string(t.rows));
+              const auto rows_xy = labelled_rows(self, x_in, t_in);
+              const mdn::Matrix &x = rows_xy.first, &t = rows_xy.second;
               n = std::size_t(x.rows);
               crps.resize(n * T);
               for_each_chunk(self, x, [&](mdn::Backend&, const mdn::MixtureBatch& mix, int begin, int rows) {
