@@ -97,6 +97,9 @@ bool cuda_available();
 // runtime's status (an old driver, a driver/library mismatch, ...), which a
 // caller should show when DeviceKind::Auto falls back to the CPU.
 std::string cuda_problem();
+// Whether this build has the CUDA backend, in words ("CUDA backend: ..."), for
+// `mdn --version`. Probes no device.
+std::string cuda_description();
 // Throws mdn::Error when the build has no CUDA backend or no device is present.
 std::unique_ptr<Backend> make_cuda_backend(const ModelSpec& spec, const CudaOptions& options = {});
 // Auto picks CUDA when cuda_available(), else the CPU (Backend::name says which).

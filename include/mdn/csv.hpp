@@ -14,12 +14,30 @@ namespace mdn {
 // What to do with a row whose chosen cell is empty, non-numeric, NaN or Inf.
 enum class InvalidCells { Fail, DropRow };
 
+// One part of a CSV file, for reading a file in parts (one per MPI rank;
+// docs/DISTRIBUTED.md): the header record, then the rows whose first byte
+// lies in the part's share [lo, hi) of the bytes after the header, split at
+// line boundaries, so the parts hold every row exactly once, in file order,
+// and no process reads the whole file.
+struct CsvPart {
+  std::string text;               // the header record, then this part's rows
+  long long row_line_breaks = 0;  // '\n' in this part's rows
+  int first_line = 0;             // file line of the part's first row (set by the reader for part 0; later
+                                  // parts add the line breaks of the parts before them)
+  bool last = false;              // the part ends at the end of the file
+};
+// Throws mdn::Error for a file that cannot be read or is not a regular file.
+CsvPart read_csv_part(const std::string& path, int part, int parts);
+
 // The raw table: header names and every field as text.
 class CsvFile {
  public:
   // Throws mdn::Error: file missing/unreadable, empty file, no data rows,
   // ragged row (line number), unterminated quote, duplicate column names.
   static CsvFile read(const std::string& path);
+  // A part (read_csv_part; first_line already set): the same checks, except
+  // that it may have no rows, and a quoted field may not hold a line break.
+  static CsvFile read(const std::string& path, const CsvPart& part) { return parse(path, part.text, &part); }
 
   const std::string& path() const { return path_; }
   const std::vector<std::string>& header() const { return header_; }
@@ -33,8 +51,15 @@ class CsvFile {
   // Columns whose every cell is a number or a missing marker (empty, NA, null,
   // NaN) and at least one is a number, in file order.
   std::vector<std::string> numeric_columns() const;
+  // Per column: kHasNumber if some cell is a number, kNotNumeric if some cell
+  // is neither a number nor a missing marker (numeric: exactly kHasNumber).
+  // Flags of parts of one file combine with bitwise or.
+  static constexpr unsigned char kHasNumber = 1, kNotNumeric = 2;
+  std::vector<unsigned char> column_flags() const;
 
  private:
+  static CsvFile parse(const std::string& path, std::string_view text, const CsvPart* part);
+
   std::string path_;
   std::vector<std::string> header_;
   std::string text_;                      // unquoted field bytes, concatenated
@@ -52,7 +77,11 @@ struct NumericColumns {
 
 // Throws mdn::Error naming file, line and column for an invalid cell (Fail),
 // or when no row is left (DropRow).
-NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>& names, InvalidCells policy);
+NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>& names, InvalidCells policy,
+                              bool allow_no_rows = false);
+// The numeric columns by their CsvFile::column_flags, in header order.
+std::vector<std::string> numeric_columns(const std::vector<std::string>& header,
+                                         const std::vector<unsigned char>& flags);
 
 // Parses a cell as a finite float. Returns false for empty, non-numeric,
 // NaN, Inf or out-of-range text.
@@ -62,6 +91,17 @@ bool parse_finite_float(std::string_view cell, float& out);
 // numeric column that is not a target. Throws mdn::Error / mdn::UsageError.
 Dataset load_dataset(const std::string& path, const std::vector<std::string>& targets,
                      const std::vector<std::string>& features, InvalidCells policy);
+// load_dataset in steps, for reading a file in parts (mdn/sharded_data.hpp):
+// the option checks (UsageError); the default features (every numeric column
+// that is not a target; Error when there is none); the rows of the named
+// columns of a table (allow_no_rows: a part may hold none).
+void check_dataset_columns(const std::string& path, const std::vector<std::string>& targets,
+                           const std::vector<std::string>& features);
+std::vector<std::string> default_features(const std::string& path, const std::vector<std::string>& header,
+                                          const std::vector<std::string>& numeric,
+                                          const std::vector<std::string>& targets);
+Dataset dataset_from_csv(const CsvFile& csv, const std::vector<std::string>& targets,
+                         const std::vector<std::string>& feature_names, InvalidCells policy, bool allow_no_rows);
 
 // The header row as every CSV output of mdn writes it: the names joined by
 // commas, a name holding a comma, quote or line break quoted (RFC 4180),

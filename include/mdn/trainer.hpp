@@ -8,6 +8,7 @@
 #include <string>
 
 #include "mdn/backend.hpp"
+#include "mdn/communicator.hpp"
 #include "mdn/dataset.hpp"
 #include "mdn/error.hpp"
 #include "mdn/model.hpp"
@@ -49,6 +50,15 @@ struct TrainHooks {
   const std::atomic<bool>* stop_requested = nullptr;  // checked after every epoch
   const Model* resume_model = nullptr;                // with resume_state: continue a checkpoint
   const TrainingState* resume_state = nullptr;
+  // Several processes (docs/DISTRIBUTED.md; null or one rank = this process
+  // alone). With ensemble == 1 the ranks train one network data-parallel and
+  // `data` is this rank's part: rows first_row .. first_row + data.x.rows - 1
+  // of total_rows (mdn/sharded_data.hpp reads them). With ensemble > 1 the
+  // members are spread over the ranks and `data` is every row. train() is
+  // then collective, and every rank returns the same model.
+  Communicator* ranks = nullptr;
+  long long first_row = 0;
+  long long total_rows = 0;
 };
 
 // How a run is sized, resolved from TrainOptions and the number of training

@@ -12,6 +12,11 @@ bool cuda_available() { return cuda::probe_devices().count > 0; }
 
 std::string cuda_problem() { return cuda::probe_devices().problem; }
 
+std::string cuda_description() {
+  return cuda::compiled_in() ? "CUDA backend: compiled in (cuBLAS, cuRAND; used with --device cuda or auto)"
+                             : "CUDA backend: not compiled in (the build found no CUDA toolkit)";
+}
+
 std::unique_ptr<Backend> make_cuda_backend(const ModelSpec& spec, const CudaOptions& options) {
   if (!cuda::compiled_in())
     throw Error("this build of mdn has no CUDA backend (it was configured without the CUDA toolkit)");

@@ -1,21 +1,26 @@
 #include "mdn/standardizer.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace mdn {
 namespace {
 
 // Column means and population standard deviations, accumulated in double.
-void column_stats(const Matrix& m, std::vector<float>& mean, std::vector<float>& scale) {
+// `sum` adds a partial sum over the parts of a data set held by several
+// processes (identity for one); `rows` counts the rows of all parts.
+void column_stats(const Matrix& m, std::vector<float>& mean, std::vector<float>& scale,
+                  const std::function<double(double)>& sum, long long rows) {
   mean.assign(m.cols, 0.0f);
   scale.assign(m.cols, 1.0f);
   for (int c = 0; c < m.cols; ++c) {
-    double sum = 0.0;
-    for (int r = 0; r < m.rows; ++r) sum += m(r, c);
-    const double mu = m.rows > 0 ? sum / m.rows : 0.0;
+    double s = 0.0;
+    for (int r = 0; r < m.rows; ++r) s += m(r, c);
+    const double mu = rows > 0 ? sum(s) / double(rows) : 0.0;
     double ss = 0.0;
     for (int r = 0; r < m.rows; ++r) ss += (m(r, c) - mu) * (m(r, c) - mu);
-    const double sd = m.rows > 0 ? std::sqrt(ss / m.rows) : 0.0;
+    const double sd = rows > 0 ? std::sqrt(sum(ss) / double(rows)) : 0.0;
     mean[c] = float(mu);
     // A constant column (sd ~ 0 relative to its magnitude) keeps scale 1.
     scale[c] = (sd > 1e-12 * std::max(1.0, std::fabs(mu))) ? float(sd) : 1.0f;
@@ -33,9 +38,14 @@ Matrix apply(const Matrix& m, const std::vector<float>& mean, const std::vector<
 }  // namespace
 
 Standardizer Standardizer::fit(const Matrix& x, const Matrix& t) {
+  return fit(x, t, [](double v) { return v; }, x.rows);
+}
+
+Standardizer Standardizer::fit(const Matrix& x, const Matrix& t, const std::function<double(double)>& sum,
+                               long long rows) {
   Standardizer s;
-  column_stats(x, s.x_mean, s.x_scale);
-  column_stats(t, s.t_mean, s.t_scale);
+  column_stats(x, s.x_mean, s.x_scale, sum, rows);
+  column_stats(t, s.t_mean, s.t_scale, sum, rows);
   return s;
 }
 

@@ -115,10 +115,17 @@ class Tokenizer {
   enum class FieldEnd { Comma, Record };  // Record: a line break or the end of the text
 
   Tokenizer(const std::string& path, std::string_view text)
-      : path_(path), p_(text.data()), end_(text.data() + text.size()) {}
+      : path_(path), begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
 
   bool at_end() const { return p_ == end_; }
   int line() const { return line_; }
+  std::size_t offset() const { return std::size_t(p_ - begin_); }
+  // Sharded reading: rows continue at file line `line`, and a quoted field
+  // may not hold a line break (a part boundary could fall inside it).
+  void continue_part_at(int line) {
+    line_ = line;
+    one_line_records_ = true;
+  }
 
   // A bare '\r' inside a field is data; only "\r\n", "\n" or a final '\r' end a line.
   bool at_line_break() const {
@@ -166,7 +173,12 @@ class Tokenizer {
         throw Error(where(open_line, header, index) +
                     ": unterminated quoted field (the quote opened on this line is never closed)");
       }
-      line_ += int(std::count(p_, q, '\n'));
+      const int breaks = int(std::count(p_, q, '\n'));
+      if (breaks > 0 && one_line_records_)
+        throw Error(where(open_line, header, index) +
+                    ": a quoted field holds a line break; reading a file in parts (mpirun) needs one record per "
+                    "line: read this file with one process");
+      line_ += breaks;
       out.append(p_, std::size_t(q - p_));
       p_ = q + 1;
       if (p_ < end_ && *p_ == '"') {  // "" is an escaped quote
@@ -203,9 +215,11 @@ class Tokenizer {
   }
 
   const std::string& path_;
+  const char* begin_;
   const char* p_;
   const char* end_;
   int line_ = 1;
+  bool one_line_records_ = false;
 };
 
 std::vector<std::string> split_header(const std::string& bytes, const std::vector<std::size_t>& ends) {
@@ -251,10 +265,14 @@ void append_float(std::string& out, float v) {
 // ---- CsvFile -------------------------------------------------------------------
 
 CsvFile CsvFile::read(const std::string& path) {
+  CsvFile csv = parse(path, read_whole_file(path), nullptr);
+  if (csv.line_of_row_.empty()) throw Error(path + ": has a header row but no data rows");
+  return csv;
+}
+
+CsvFile CsvFile::parse(const std::string& path, std::string_view text, const CsvPart* part) {
   CsvFile csv;
   csv.path_ = path;
-  const std::string data = read_whole_file(path);
-  std::string_view text = data;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM (Excel writes one)
 
   Tokenizer tok(path, text);
@@ -267,6 +285,7 @@ CsvFile CsvFile::read(const std::string& path) {
   csv.header_ = split_header(header_bytes, header_ends);
   check_unique_names(path, csv.header_);
   const std::size_t cols = csv.header_.size();
+  if (part != nullptr) tok.continue_part_at(part->first_line);
 
   // One line per row is the common case; reserving from it avoids regrowth.
   const std::size_t line_breaks = std::size_t(std::count(text.begin(), text.end(), '\n'));
@@ -275,11 +294,14 @@ CsvFile CsvFile::read(const std::string& path) {
   csv.line_of_row_.reserve(line_breaks);
   csv.field_start_.push_back(0);
 
+  // Blank lines at the end of the file are ignored; a part that is not the
+  // file's last has no end of file.
+  const bool at_file_end = part == nullptr || part->last;
   while (!tok.at_end()) {
     const int line = tok.line();
     if (tok.at_line_break()) {
       tok.skip_line_break();
-      if (tok.only_line_breaks_left()) break;
+      if (at_file_end && tok.only_line_breaks_left()) break;
       // In a one-column file a blank line is an empty cell; otherwise it is a
       // ragged row, and a clearer message than "has 1 field" helps.
       if (cols > 1)
@@ -295,8 +317,97 @@ CsvFile CsvFile::read(const std::string& path) {
     }
     csv.line_of_row_.push_back(line);
   }
-  if (csv.line_of_row_.empty()) throw Error(path + ": has a header row but no data rows");
   return csv;
+}
+
+// ---- one part of a file (sharded reading) ------------------------------------
+
+namespace {
+
+// Reads bytes [begin, end) of an open file.
+std::string read_range(int fd, const std::string& path, long long begin, long long end) {
+  std::string out(std::size_t(std::max(0LL, end - begin)), '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::pread(fd, &out[done], out.size() - done, off_t(begin + (long long)done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
+    if (n == 0) throw Error(path + ": the file shrank while it was read");
+    done += std::size_t(n);
+  }
+  return out;
+}
+
+// The offset just after the first '\n' at or after `from` (`size` if none).
+long long next_line_start(int fd, const std::string& path, long long from, long long size) {
+  constexpr long long kBlock = 1 << 16;
+  for (long long at = from; at < size; at += kBlock) {
+    const std::string block = read_range(fd, path, at, std::min(size, at + kBlock));
+    const std::size_t nl = block.find('\n');
+    if (nl != std::string::npos) return at + (long long)nl + 1;
+  }
+  return size;
+}
+
+}  // namespace
+
+CsvPart read_csv_part(const std::string& path, int part, int parts) {
+  if (parts < 1 || part < 0 || part >= parts) throw Error("read_csv_part: part " + std::to_string(part) + " of " +
+                                                          std::to_string(parts));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
+  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not a CSV file");
+  if (!S_ISREG(st.st_mode))
+    throw Error(path + ": reading a file in parts (mpirun) needs a regular file, not a pipe or device");
+  const long long size = (long long)st.st_size;
+
+  // The header record: read a growing prefix until it holds the whole record.
+  CsvPart out;
+  long long header_end = 0;
+  for (long long prefix = std::min(size, 1LL << 16);; prefix = std::min(size, prefix * 2)) {
+    const std::string head = read_range(fd, path, 0, prefix);
+    std::string_view text = head;
+    const std::size_t bom = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+    text.remove_prefix(bom);
+    Tokenizer tok(path, text);
+    if (tok.only_line_breaks_left()) {
+      if (prefix < size) continue;
+      throw Error(path + ": the file is empty (expected a header row and data rows)");
+    }
+    if (tok.at_line_break()) throw Error(path + ": line 1 is blank (expected the header row)");
+    std::string bytes;
+    std::vector<std::size_t> ends;
+    try {
+      tok.read_record(bytes, ends, nullptr);
+    } catch (const Error&) {
+      if (prefix < size) continue;  // an unterminated quote may close further on
+      throw;
+    }
+    // A record cut by the end of the prefix is not known to be whole.
+    if (tok.at_end() && prefix < size) continue;
+    header_end = (long long)(bom + tok.offset());
+    out.text = head.substr(0, std::size_t(header_end));
+    out.first_line = tok.line();
+    break;
+  }
+
+  // This part's rows: those whose first byte lies in [lo, hi).
+  const long long data = size - header_end;
+  const long long lo = header_end + data * part / parts;
+  const long long hi = header_end + data * (part + 1) / parts;
+  const long long begin = part == 0 ? header_end : next_line_start(fd, path, lo - 1, size);
+  const long long end = part == parts - 1 ? size : next_line_start(fd, path, hi - 1, size);
+  const std::string rows = read_range(fd, path, begin, std::max(begin, end));
+  out.row_line_breaks = (long long)std::count(rows.begin(), rows.end(), '\n');
+  out.text += rows;
+  out.last = part == parts - 1;
+  return out;
 }
 
 std::string_view CsvFile::field(std::size_t row, int col) const {
@@ -323,23 +434,30 @@ int CsvFile::require_column(const std::string& name) const {
   throw Error(msg + "; the columns are: " + quoted_list(header_));
 }
 
-std::vector<std::string> CsvFile::numeric_columns() const {
-  std::vector<std::string> names;
+std::vector<unsigned char> CsvFile::column_flags() const {
+  std::vector<unsigned char> flags(header_.size(), 0);
   for (int c = 0; c < int(header_.size()); ++c) {
-    bool any_number = false;
-    bool all_valid = true;
-    for (std::size_t r = 0; r < rows() && all_valid; ++r) {
+    for (std::size_t r = 0; r < rows() && !(flags[c] & kNotNumeric); ++r) {
       const std::string_view cell = field(r, c);
       float v;
       if (parse_finite_float(cell, v))
-        any_number = true;
-      else
-        all_valid = is_missing_marker(cell);
+        flags[c] |= kHasNumber;
+      else if (!is_missing_marker(cell))
+        flags[c] |= kNotNumeric;
     }
-    if (all_valid && any_number) names.push_back(header_[std::size_t(c)]);
   }
+  return flags;
+}
+
+std::vector<std::string> numeric_columns(const std::vector<std::string>& header,
+                                         const std::vector<unsigned char>& flags) {
+  std::vector<std::string> names;
+  for (std::size_t c = 0; c < header.size(); ++c)
+    if (flags[c] == CsvFile::kHasNumber) names.push_back(header[c]);
   return names;
 }
+
+std::vector<std::string> CsvFile::numeric_columns() const { return mdn::numeric_columns(header_, column_flags()); }
 
 // ---- numbers -------------------------------------------------------------------
 
@@ -370,7 +488,8 @@ bool parse_finite_float(std::string_view cell, float& out) {
   return true;
 }
 
-NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>& names, InvalidCells policy) {
+NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>& names, InvalidCells policy,
+                              bool allow_no_rows) {
   check_no_repeats(names, "among the chosen columns");
   std::vector<int> cols;
   for (const std::string& name : names) cols.push_back(csv.require_column(name));
@@ -399,7 +518,7 @@ NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>
     out.lines.push_back(csv.line_of_row(r));
     ++kept;
   }
-  if (kept == 0) {
+  if (kept == 0 && !allow_no_rows) {
     throw Error(csv.path() + ": no rows left: every one of the " + std::to_string(csv.rows()) +
                 " rows has an empty, non-numeric, NaN or infinite cell in " + quoted_list(names));
   }
@@ -410,8 +529,8 @@ NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>
 
 // ---- data sets -----------------------------------------------------------------
 
-Dataset load_dataset(const std::string& path, const std::vector<std::string>& targets,
-                     const std::vector<std::string>& features, InvalidCells policy) {
+void check_dataset_columns(const std::string& path, const std::vector<std::string>& targets,
+                           const std::vector<std::string>& features) {
   // Option problems first: they need no file and are the user's to fix.
   if (targets.empty() && features.empty())
     throw UsageError(path + ": no target column given (and no feature columns to predict from)");
@@ -421,24 +540,28 @@ Dataset load_dataset(const std::string& path, const std::vector<std::string>& ta
     if (std::find(features.begin(), features.end(), t) != features.end())
       throw UsageError("column '" + t + "' is both a target and a feature");
   }
+}
 
-  const CsvFile csv = CsvFile::read(path);
-  for (const std::string& t : targets) csv.require_column(t);
-
-  std::vector<std::string> feature_names = features;
+std::vector<std::string> default_features(const std::string& path, const std::vector<std::string>& header,
+                                          const std::vector<std::string>& numeric,
+                                          const std::vector<std::string>& targets) {
+  std::vector<std::string> feature_names;
+  for (const std::string& name : numeric)
+    if (std::find(targets.begin(), targets.end(), name) == targets.end()) feature_names.push_back(name);
   if (feature_names.empty()) {
-    for (const std::string& name : csv.numeric_columns())
-      if (std::find(targets.begin(), targets.end(), name) == targets.end()) feature_names.push_back(name);
-    if (feature_names.empty()) {
-      throw Error(path + ": no numeric column besides the target(s) " + quoted_list(targets) +
-                  " to use as a feature; the columns are: " + quoted_list(csv.header()));
-    }
+    throw Error(path + ": no numeric column besides the target(s) " + quoted_list(targets) +
+                " to use as a feature; the columns are: " + quoted_list(header));
   }
+  return feature_names;
+}
 
+Dataset dataset_from_csv(const CsvFile& csv, const std::vector<std::string>& targets,
+                         const std::vector<std::string>& feature_names, InvalidCells policy, bool allow_no_rows) {
+  for (const std::string& t : targets) csv.require_column(t);
   // Features and targets in one selection, so that DropRow drops a row from both.
   std::vector<std::string> all = feature_names;
   all.insert(all.end(), targets.begin(), targets.end());
-  NumericColumns sel = select_numeric(csv, all, policy);
+  NumericColumns sel = select_numeric(csv, all, policy, allow_no_rows);
 
   Dataset ds;
   const int rows = sel.values.rows;
@@ -451,11 +574,21 @@ Dataset load_dataset(const std::string& path, const std::vector<std::string>& ta
     std::copy(src, src + d, ds.x.row(r));
     std::copy(src + d, src + d + t, ds.t.row(r));
   }
-  ds.feature_names = std::move(feature_names);
+  ds.feature_names = feature_names;
   ds.target_names = targets;
   ds.lines = std::move(sel.lines);
   ds.dropped_rows = sel.dropped_rows;
   return ds;
+}
+
+Dataset load_dataset(const std::string& path, const std::vector<std::string>& targets,
+                     const std::vector<std::string>& features, InvalidCells policy) {
+  check_dataset_columns(path, targets, features);
+  const CsvFile csv = CsvFile::read(path);
+  for (const std::string& t : targets) csv.require_column(t);
+  const std::vector<std::string> feature_names =
+      features.empty() ? default_features(path, csv.header(), csv.numeric_columns(), targets) : features;
+  return dataset_from_csv(csv, targets, feature_names, policy, false);
 }
 
 std::string csv_header_line(const std::vector<std::string>& names) {

@@ -7,11 +7,14 @@
 #include <limits>
 #include <numeric>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 
 #include "mdn/calibration.hpp"
 #include "mdn/error.hpp"
+#include "mdn/sharded_data.hpp"
+#include "train/data_parallel.hpp"
 
 namespace mdn {
 namespace {
@@ -31,8 +34,49 @@ void check_options(const ModelSpec& spec, const Dataset& data, const TrainOption
     throw Error("data has " + std::to_string(data.x.cols) + " features and " + std::to_string(data.t.cols) +
                 " targets; the model spec says D = " + std::to_string(spec.input_dim) +
                 ", T = " + std::to_string(spec.target_dim));
-  if (data.x.rows < 2) throw Error("training needs at least 2 rows of data (got " + std::to_string(data.x.rows) + ")");
   (void)plan_training(o, data.x.rows);  // range checks of every option
+}
+
+std::string float_bytes(const std::vector<float>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+
+std::vector<float> floats_of(const char* bytes, std::size_t count) {
+  std::vector<float> v(count);
+  std::memcpy(v.data(), bytes, count * sizeof(float));
+  return v;
+}
+
+// An ensemble trained over ranks: `mine` holds (member index, best weights)
+// records of the members this rank trained. Every rank gets all weights in
+// member order, and the history of the last member (its trainer's).
+void gather_members(Communicator& comm, int members, std::size_t per_member, const std::string& mine,
+                    std::vector<float>& params, TrainingHistory& history) {
+  params.assign(std::size_t(members) * per_member, 0.0f);
+  const std::size_t record = sizeof(int) + per_member * sizeof(float);
+  for (const std::string& part : comm.all_gather(mine)) {
+    for (std::size_t at = 0; at + record <= part.size(); at += record) {
+      int m = 0;
+      std::memcpy(&m, part.data() + at, sizeof m);
+      std::memcpy(params.data() + std::size_t(m) * per_member, part.data() + at + sizeof m, per_member * sizeof(float));
+    }
+  }
+  const bool owner = (members - 1) % comm.size() == comm.rank();
+  std::string h;
+  if (owner) {
+    const std::int64_t sizes[3] = {std::int64_t(history.train_nll.size()), std::int64_t(history.val_nll.size()),
+                                   history.best_epoch};
+    h = std::string(reinterpret_cast<const char*>(sizes), sizeof sizes) + float_bytes(history.train_nll) +
+        float_bytes(history.val_nll);
+  }
+  for (const std::string& part : comm.all_gather(h)) {
+    if (part.empty()) continue;
+    std::int64_t sizes[3];
+    std::memcpy(sizes, part.data(), sizeof sizes);
+    history.train_nll = floats_of(part.data() + sizeof sizes, std::size_t(sizes[0]));
+    history.val_nll = floats_of(part.data() + sizeof sizes + sizes[0] * sizeof(float), std::size_t(sizes[1]));
+    history.best_epoch = int(sizes[2]);
+  }
 }
 
 std::string number_text(double v) {
@@ -158,13 +202,40 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     throw UsageError("the ensemble size must be 1 to " + std::to_string(kMaxMembers) + " (got " +
                      std::to_string(options.ensemble) + ")");
 
-  // Split: a seeded permutation; the last val_fraction of it is validation.
-  const int rows = data.x.rows;
+  // Several ranks (docs/DISTRIBUTED.md): one network over all of them
+  // (data-parallel: `data` is this rank's part of the rows), or an ensemble
+  // whose members are spread over them (`data` is every row).
+  Communicator& comm = hooks.ranks != nullptr ? *hooks.ranks : single_process();
+  const bool data_parallel = comm.size() > 1 && options.ensemble == 1;
+  const bool members_over_ranks = comm.size() > 1 && options.ensemble > 1;
+  const long long first_row = data_parallel ? hooks.first_row : 0;
+  const long long all_rows = data_parallel ? hooks.total_rows : data.x.rows;
+  if (data_parallel && (first_row < 0 || first_row + data.x.rows > all_rows))
+    throw Error("internal error: this rank's rows do not lie within the data set's rows");
+  if (members_over_ranks && (options.checkpoint_every > 0 || hooks.resume_state != nullptr))
+    throw UsageError("an ensemble trained over several ranks keeps no checkpoints: drop --checkpoint-every and "
+                     "--resume, or train it with one rank");
+  if (all_rows < 2) throw Error("training needs at least 2 rows of data (got " + std::to_string(all_rows) + ")");
+
+  // Split: a seeded permutation of all rows; the last val_fraction of it is
+  // validation. Each rank keeps the training and validation rows it holds,
+  // in the permutation's order; local_row maps a training row (0 .. G-1) to
+  // this rank's row of x_train, or -1 (the identity for one rank).
+  const int rows = int(all_rows);
   int val_rows = int(std::lround(double(options.val_fraction) * rows));
   if (options.val_fraction > 0.0f) val_rows = std::clamp(val_rows, 1, rows - 1);
   const std::vector<int> order = detail::random_permutation(rows, options.seed ^ 0x5A17u);
-  const std::vector<int> train_idx(order.begin(), order.end() - val_rows);
-  const std::vector<int> val_idx(order.end() - val_rows, order.end());
+  std::vector<int> train_idx, val_idx, local_row(std::size_t(rows - val_rows), -1);
+  for (int i = 0; i < rows; ++i) {
+    const long long g = order[i] - first_row;
+    if (g < 0 || g >= data.x.rows) continue;
+    if (i < rows - val_rows) {
+      local_row[i] = int(train_idx.size());
+      train_idx.push_back(int(g));
+    } else {
+      val_idx.push_back(int(g));
+    }
+  }
 
   Model model;
   model.spec = spec;
@@ -172,11 +243,15 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   model.target_names = data.target_names;
   const Matrix x_train_raw = take_rows(data.x, train_idx);
   const Matrix t_train_raw = take_rows(data.t, train_idx);
-  model.stats = Standardizer::fit(x_train_raw, t_train_raw);
+  model.stats = data_parallel ? Standardizer::fit(
+                                    x_train_raw, t_train_raw, [&](double v) { return comm.sum(v); }, rows - val_rows)
+                              : Standardizer::fit(x_train_raw, t_train_raw);
   const Matrix x_train = model.stats.standardize_x(x_train_raw);
   const Matrix t_train = model.stats.standardize_t(t_train_raw);
   const Matrix x_val = model.stats.standardize_x(take_rows(data.x, val_idx));
   const Matrix t_val = model.stats.standardize_t(take_rows(data.t, val_idx));
+  // Every training target, for the initial component means (their quantiles).
+  const Matrix t_train_all = data_parallel ? all_gather_rows(comm, t_train) : t_train;
 
   const ParameterLayout layout(spec);
   const int members = options.ensemble;
@@ -206,25 +281,37 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   }
   const bool dequantize = !options.grid_steps.empty();
   // Targets spread over their grid cells, redrawn each epoch (standardised units).
+  // The draws run over all training rows, so every rank draws the same ones.
   auto dequantized = [&](std::uint64_t seed) {
     Matrix t = t_train;
     std::mt19937_64 rng(seed);
-    for (int r = 0; r < t.rows; ++r)
+    for (std::size_t i = 0; i < local_row.size(); ++i)
       for (int d = 0; d < t.cols; ++d)
-        if (options.grid_steps[d] > 0.0f)
-          t(r, d) += float((uniform01(rng) - 0.5) * options.grid_steps[d] / model.stats.t_scale[d]);
+        if (options.grid_steps[d] > 0.0f) {
+          const float noise = float((uniform01(rng) - 0.5) * options.grid_steps[d] / model.stats.t_scale[d]);
+          if (local_row[i] >= 0) t(local_row[i], d) += noise;
+        }
     return t;
   };
-  if (!dequantize) backend.set_training_data(x_train, t_train);
-  const TrainPlan plan = plan_training(options, int(train_idx.size()));
+  Matrix t_epoch = t_train;  // the targets of the current epoch (dequantised or not)
+  if (!dequantize && !data_parallel) backend.set_training_data(x_train, t_train);
+  const TrainPlan plan = plan_training(options, (long long)local_row.size());
   EpochConfig config;
   config.batch_size = plan.batch_size;
   config.adam.clip_norm = options.clip_norm;
   config.adam.weight_decay = options.weight_decay;
 
+  // Mean NLL of all validation rows: each rank's sum, added over the ranks.
+  auto validation_nll = [&] {
+    if (!data_parallel) return backend.mean_nll(x_val, t_val);
+    const double local = x_val.rows > 0 ? backend.mean_nll(x_val, t_val) * x_val.rows : 0.0;
+    return comm.sum(local) / val_rows;
+  };
   std::vector<float> ensemble_params = state.finished_members;
+  std::string my_members;  // members over ranks: (index, best weights) of the members this rank trained
   const auto start = std::chrono::steady_clock::now();
   for (int member = state.member; member < members; ++member) {
+    if (members_over_ranks && member % comm.size() != comm.rank()) continue;
     // Member 0 uses the seed itself (a one-member run is the plain model); the
     // others a seed derived from it. All share the split and statistics.
     const std::uint64_t seed = member_seed(options.seed, member);
@@ -234,7 +321,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       state.member = member;
       state.finished_members = finished;
       state.lr = options.lr;
-      state.params = initial_parameters(spec, t_train, seed);
+      state.params = initial_parameters(spec, t_train_all, seed);
       state.optimizer =
           OptimizerState{std::vector<float>(layout.total, 0.0f), std::vector<float>(layout.total, 0.0f), 0};
       state.best_params = state.params;
@@ -256,13 +343,18 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       // The permutation depends on (seed, epoch) alone, so a resumed run sees the
       // same batches as an uninterrupted one.
       config.shuffle_seed = seed * 1000003ull + std::uint64_t(epoch);
-      if (dequantize) backend.set_training_data(x_train, dequantized(config.shuffle_seed ^ 0xD0E5ull));
+      if (dequantize) {
+        t_epoch = dequantized(config.shuffle_seed ^ 0xD0E5ull);
+        if (!data_parallel) backend.set_training_data(x_train, t_epoch);
+      }
       // state.lr is the peak rate (halved by rollbacks); the schedule's position
       // is the epoch, so a resumed run continues on the same curve.
       config.adam.lr = scheduled_lr(options, plan, state.lr, (long long)(epoch - 1) * plan.steps_per_epoch);
-      const EpochStats stats = backend.train_epoch(config);
+      const EpochStats stats = data_parallel
+                                   ? detail::data_parallel_epoch(backend, comm, x_train, t_epoch, local_row, config)
+                                   : backend.train_epoch(config);
       const double val = !stats.finite || !std::isfinite(stats.mean_loss) ? std::nan("")
-                         : val_rows > 0                                   ? backend.mean_nll(x_val, t_val)
+                         : val_rows > 0                                   ? validation_nll()
                                                                           : stats.mean_loss;
       if (!std::isfinite(val)) {
         // Roll back to the last good epoch with half the learning rate.
@@ -317,17 +409,28 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
         report.rollbacks = state.rollbacks;
         hooks.on_epoch(report);
       }
-      const bool stop = hooks.stop_requested != nullptr && hooks.stop_requested->load();
+      bool stop = hooks.stop_requested != nullptr && hooks.stop_requested->load();
+      if (data_parallel) stop = comm.sum((long long)stop) > 0;  // all ranks stop after the same epoch
+      if (stop && members_over_ranks)
+        throw Interrupted("interrupted after epoch " + std::to_string(epoch) + " of member " +
+                          std::to_string(member + 1) + " (an ensemble over several ranks keeps no checkpoint)");
       if (stop || (options.checkpoint_every > 0 && epoch % options.checkpoint_every == 0)) checkpoint();
       if (stop) throw Interrupted("interrupted after epoch " + std::to_string(epoch));
       // Early stopping on the validation NLL; the best weights are kept.
       if (val_rows > 0 && plan.patience > 0 && state.since_best >= plan.patience) break;
+    }
+    if (members_over_ranks) {
+      my_members += std::string(reinterpret_cast<const char*>(&member), sizeof member);
+      my_members += std::string(reinterpret_cast<const char*>(state.best_params.data()),
+                                state.best_params.size() * sizeof(float));
+      continue;
     }
     ensemble_params.insert(ensemble_params.end(), state.best_params.begin(), state.best_params.end());
     state.finished_members = ensemble_params;
     state.member = member + 1;
     state.epoch = 0;
   }
+  if (members_over_ranks) gather_members(comm, members, layout.total, my_members, ensemble_params, model.history);
   model.members = members;
   model.params = std::move(ensemble_params);
 
@@ -335,18 +438,21 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     // Recalibration on the validation rows (docs/TRAINING.md): one scale per
     // target on every sigma, fitted by NLL of the (ensemble) mixture, folded
     // into every member's head biases.
+    // Data-parallel: each rank has some validation rows; they are gathered.
     std::vector<Matrix> heads;
     for (int m = 0; m < members; ++m) {
       backend.set_parameters(std::vector<float>(model.params.begin() + std::ptrdiff_t(m * layout.total),
                                                 model.params.begin() + std::ptrdiff_t((m + 1) * layout.total)));
-      heads.push_back(backend.forward(x_val));
+      heads.push_back(x_val.rows > 0 ? backend.forward(x_val) : Matrix(0, spec.head_width()));
     }
-    const Matrix z = combine_member_heads(spec, heads);
+    const Matrix local_z = combine_member_heads(spec, heads);
+    const Matrix z = data_parallel ? all_gather_rows(comm, local_z) : local_z;
+    const Matrix t_val_all = data_parallel ? all_gather_rows(comm, t_val) : t_val;
     const ModelSpec mixture = model.mixture_spec();
     Calibration c;
-    c.log_sigma_shift = fit_log_sigma_shift(mixture, z, t_val);
-    c.val_nll_before = shifted_nll(mixture, z, t_val, {});
-    c.val_nll_after = shifted_nll(mixture, z, t_val, c.log_sigma_shift);
+    c.log_sigma_shift = fit_log_sigma_shift(mixture, z, t_val_all);
+    c.val_nll_before = shifted_nll(mixture, z, t_val_all, {});
+    c.val_nll_after = shifted_nll(mixture, z, t_val_all, c.log_sigma_shift);
     c.rows = val_rows;
     shift_log_sigma_biases(spec, model.params, c.log_sigma_shift);
     model.calibration = std::move(c);

@@ -4,16 +4,19 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "commands.hpp"
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/checkpoint.hpp"
+#include "mdn/communicator.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/grid.hpp"
 #include "mdn/model_io.hpp"
+#include "mdn/sharded_data.hpp"
 #include "options.hpp"
 #include "train_flags.hpp"
 
@@ -128,14 +131,20 @@ class TrainCommand : public Command {
 
 std::unique_ptr<Command> make_train_command() { return std::make_unique<TrainCommand>(); }
 
-Model train_and_save(const TrainRequest& request) {
+Model train_and_save(const TrainRequest& request_in) {
   const auto started = std::chrono::steady_clock::now();
+  // Several ranks (mpirun; docs/DISTRIBUTED.md): each reads its part of the
+  // rows and they train one network, or, with --ensemble, they share the
+  // members out and each reads every row. Rank 0 alone talks and writes.
+  Communicator& ranks = world();
+  TrainRequest request = request_in;
+  if (!ranks.root()) request.quiet = true;
   Checkpoint resume;
   const bool resuming = !request.resume_path.empty();
   TrainOptions options = request.options;
   std::vector<std::string> features = request.features;
   if (resuming) {
-    resume = load_checkpoint(request.resume_path);
+    resume = collectively(ranks, [&] { return load_checkpoint(request.resume_path); });
     if (request.targets != resume.model.target_names)
       throw UsageError("--resume: the checkpoint was trained for target(s) different from --target");
     features = resume.model.feature_names;
@@ -143,23 +152,41 @@ Model train_and_save(const TrainRequest& request) {
     options = resume.options;
     if (request.epochs_given) options.epochs = epochs;
   }
-  const Dataset data = load_dataset(request.data_path, request.targets, features,
-                                    request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail);
-  if (data.dropped_rows > 0 && !request.quiet)
-    std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", request.data_path.c_str(),
-                 data.dropped_rows);
+  const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
+  const bool in_parts = ranks.size() > 1 && options.ensemble == 1;
+  const DataShard shard =
+      in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid)
+               : collectively(ranks, [&] {
+                   DataShard all;
+                   all.data = load_dataset(request.data_path, request.targets, features, invalid);
+                   all.total_rows = all.data.x.rows;
+                   all.dropped_rows = (long long)all.data.dropped_rows;
+                   return all;
+                 });
+  const Dataset& data = shard.data;
+  if (shard.dropped_rows > 0 && !request.quiet)
+    std::fprintf(stderr, "%s: dropped %lld rows with missing or invalid cells\n", request.data_path.c_str(),
+                 shard.dropped_rows);
 
   // Targets on a grid: say so (a density can spike on the grid points), and
   // with --quantised train on the cells (TrainOptions::grid_steps).
   if (!resuming) {
     std::vector<float> steps(data.t.cols, 0.0f);
     bool any = false;
+    // Read in parts: rank 0's rows decide, for every rank.
+    std::vector<double> detected(data.t.cols, 0.0);
+    for (int d = 0; d < data.t.cols; ++d) detected[d] = detect_grid_step(data.t, d);
+    if (in_parts) {
+      const std::string bytes = ranks.broadcast(
+          std::string(reinterpret_cast<const char*>(detected.data()), detected.size() * sizeof(double)));
+      std::memcpy(detected.data(), bytes.data(), bytes.size());
+    }
     for (int d = 0; d < data.t.cols; ++d) {
-      const double h = detect_grid_step(data.t, d);
+      const double h = detected[d];
       if (h <= 0.0) continue;
       any = true;
       steps[d] = float(h);
-      if (!request.quiet || !request.quantised)
+      if (ranks.root() && (!request.quiet || !request.quantised))
         std::fprintf(stderr,
                      "mdn train: warning: target '%s' sits on a grid of step %s: a density model can put spikes on the "
                      "grid points and report a meaninglessly low NLL%s\n",
@@ -186,12 +213,18 @@ Model train_and_save(const TrainRequest& request) {
 
   CudaOptions cuda;
   cuda.tf32 = request.tf32;
-  auto backend = open_backend(request.device, spec, cuda, request.quiet);
-  if (!request.quiet)
-    std::fprintf(stderr, "training on %s: %d rows, D = %d, T = %d, K = %d, %zu hidden layers%s\n",
-                 backend->name().c_str(), data.x.rows, spec.input_dim, spec.target_dim, spec.components,
-                 spec.hidden.size(),
+  cuda.device = ranks.local_rank();  // one GPU per rank on a machine
+  auto backend = collectively(ranks, [&] { return open_backend(request.device, spec, cuda, request.quiet); });
+  if (!request.quiet) {
+    std::string how;
+    if (ranks.size() > 1)
+      how = in_parts ? " x " + std::to_string(ranks.size()) + " ranks (data-parallel)"
+                     : " x " + std::to_string(ranks.size()) + " ranks (ensemble members shared out)";
+    std::fprintf(stderr, "training on %s%s: %lld rows, D = %d, T = %d, K = %d, %zu hidden layers%s\n",
+                 backend->name().c_str(), how.c_str(), shard.total_rows, spec.input_dim, spec.target_dim,
+                 spec.components, spec.hidden.size(),
                  resuming ? (", resuming after epoch " + std::to_string(resume.state.epoch)).c_str() : "");
+  }
 
   // Progress NLLs are shown in original target units (standardised NLL plus
   // the log-Jacobian), like every other user-facing number.
@@ -202,8 +235,11 @@ Model train_and_save(const TrainRequest& request) {
   hooks.stop_requested = &g_stop_requested;
   const std::string checkpoint_path = request.checkpoint_file();
   hooks.on_checkpoint = [&](const Model& m, const TrainingState& state) {
-    save_checkpoint(Checkpoint{m, state, options}, checkpoint_path);
+    if (ranks.root()) save_checkpoint(Checkpoint{m, state, options}, checkpoint_path);
   };
+  hooks.ranks = &ranks;
+  hooks.first_row = shard.first_row;
+  hooks.total_rows = shard.total_rows;
   if (resuming) {
     hooks.resume_model = &resume.model;
     hooks.resume_state = &resume.state;
@@ -213,6 +249,7 @@ Model train_and_save(const TrainRequest& request) {
     model = train(*backend, spec, data, options, hooks);
   } catch (const Interrupted& e) {
     epochs.finish();
+    if (ranks.size() > 1 && options.ensemble > 1) throw;  // no checkpoint (the message says so)
     throw Interrupted(std::string(e.what()) + "; checkpoint saved to " + checkpoint_path + " (continue with --resume " +
                       checkpoint_path + ")");
   } catch (...) {
@@ -224,7 +261,7 @@ Model train_and_save(const TrainRequest& request) {
     std::fprintf(stderr,
                  "mdn train: warning: --calibrate: no validation rows (--val-fraction 0): the model is not "
                  "recalibrated\n");
-  save_model(model, request.model_path);
+  if (ranks.root()) save_model(model, request.model_path);
   if (!request.quiet) {
     const auto& h = model.history;
     const double jac = model.stats.log_jacobian();

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "exit_status.hpp"
+#include "mdn/communicator.hpp"
 #include "program.hpp"
 
 namespace {
@@ -28,11 +29,13 @@ void prefer_passive_openmp(char** argv) {
 int main(int argc, char** argv) {
   prefer_passive_openmp(argv);
   mdn::cli::Program program;
-  return mdn::cli::exit_status_of(
+  const int status = mdn::cli::exit_status_of(
       program,
       [&] {
         program.parse(argc, argv);
         return program.run();
       },
       std::cout, std::cerr);
+  mdn::finalize_world();  // under mpirun: every rank ends MPI before it exits
+  return status;
 }

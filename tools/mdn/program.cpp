@@ -1,9 +1,12 @@
 #include "program.hpp"
 
+#include <cstdio>
 #include <cstring>
 
 #include "exit_status.hpp"
 #include "help_format.hpp"
+#include "mdn/backend.hpp"
+#include "mdn/communicator.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn::cli {
@@ -24,7 +27,9 @@ Program::Program()
     sub->allow_extras();  // collected and refused in parse(), naming the first one
     commands_.emplace_back(sub, std::move(command));
   }
-  app_.footer("'mdn <command> --help' lists a command's options.");
+  app_.footer(
+      "'mdn <command> --help' lists a command's options; 'mdn --version' says what this build has (CUDA, MPI).\n"
+      "Several processes: mpirun -np N mdn train|predict|sample|eval ... (docs/DISTRIBUTED.md).");
 }
 
 void Program::parse(int argc, char** argv) {
@@ -36,6 +41,11 @@ void Program::parse(int argc, char** argv) {
   const std::string first = argv[1];
   const auto is_help = [](const std::string& arg) { return arg == "--help" || arg == "-h"; };
   if (first == "help" || is_help(first)) throw CLI::CallForHelp();
+  if (first == "--version" || first == "-V") {
+    if (argc > 2) throw UsageError("--version takes no other arguments");
+    version_ = true;
+    return;
+  }
   if (first.rfind("-", 0) == 0) throw UsageError("unknown option " + first + " (see mdn --help)");
   CLI::App* command = nullptr;
   for (const auto& c : commands_)
@@ -65,6 +75,11 @@ void Program::parse(int argc, char** argv) {
 }
 
 int Program::run() {
+  if (version_) {
+    // What this build can do: what a user (or a cluster's admin) checks first.
+    std::printf("mdn %s\n%s\n%s\n", MDN_VERSION, cuda_description().c_str(), distributed_description().c_str());
+    return 0;
+  }
   if (chosen_ == nullptr) throw UsageError("no command given (see mdn --help)");
   return chosen_->run();
 }

@@ -41,6 +41,7 @@ class Program {
   std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands_;
   CLI::App* help_for_ = nullptr;  // the command whose --help was asked for
   Command* chosen_ = nullptr;
+  bool version_ = false;  // `mdn --version`
 };
 
 // For fuzzing the command line: does everything `mdn ARGS` does up to the

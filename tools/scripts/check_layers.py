@@ -19,6 +19,7 @@ LAYERS = [
                "mdn/detail/", "src/core/"]),
     ("math", ["mdn/predictive.hpp", "mdn/sampling.hpp", "mdn/metrics.hpp", "mdn/synthetic.hpp", "mdn/grid.hpp", "src/math/"]),
     ("io", ["mdn/csv.hpp", "mdn/atomic_file.hpp", "mdn/model_io.hpp", "mdn/checkpoint.hpp", "src/io/"]),
+    ("dist", ["mdn/communicator.hpp", "mdn/sharded_data.hpp", "src/dist/"]),
     ("backends", ["mdn/backend.hpp", "src/cpu/", "src/cuda/", "kernels/", "src/backend/backend.cpp"]),
     ("inference", ["mdn/inference.hpp", "src/backend/"]),
     ("train", ["mdn/trainer.hpp", "mdn/calibration.hpp", "src/train/"]),

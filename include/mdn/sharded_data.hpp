@@ -1,0 +1,34 @@
+// Reading a CSV data set in parts, one per rank (docs/DISTRIBUTED.md): each
+// rank reads only its share of the bytes (read_csv_part), the parts agree on
+// line numbers, on which columns are numeric and on errors, and every rank
+// learns where its rows sit among all of them. With one rank it reads the
+// whole file and gives what load_dataset gives.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "mdn/communicator.hpp"
+#include "mdn/csv.hpp"
+#include "mdn/dataset.hpp"
+
+namespace mdn {
+
+struct DataShard {
+  Dataset data;             // this rank's rows, in file order (data.dropped_rows: this rank's)
+  long long first_row = 0;  // index of data's first row among all ranks' rows
+  long long total_rows = 0;
+  long long dropped_rows = 0;  // over all ranks (InvalidCells::DropRow)
+};
+
+// Collective. Errors (a bad cell in any part, a missing column, no rows at
+// all) are agreed: every rank throws the message of the lowest failing rank.
+DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
+                             const std::vector<std::string>& features, InvalidCells policy);
+
+// Every rank's rows of a row-major float matrix with `cols` columns, in rank
+// order, on rank 0 (empty elsewhere); collective.
+Matrix gather_rows_at_root(Communicator& comm, const Matrix& rows);
+// The same on every rank.
+Matrix all_gather_rows(Communicator& comm, const Matrix& rows);
+
+}  // namespace mdn

@@ -1,0 +1,80 @@
+#include "mdn/sharded_data.hpp"
+
+#include <cstring>
+
+#include "mdn/error.hpp"
+
+namespace mdn {
+namespace {
+
+std::string matrix_bytes(const Matrix& m) {
+  return std::string(reinterpret_cast<const char*>(m.data.data()), m.data.size() * sizeof(float));
+}
+
+Matrix stack_rows(const std::vector<std::string>& parts, int cols) {
+  std::size_t floats = 0;
+  for (const std::string& p : parts) floats += p.size() / sizeof(float);
+  Matrix out(cols > 0 ? int(floats / std::size_t(cols)) : 0, cols);
+  std::size_t at = 0;
+  for (const std::string& p : parts) {
+    if (!p.empty()) std::memcpy(out.data.data() + at, p.data(), p.size());
+    at += p.size() / sizeof(float);
+  }
+  return out;
+}
+
+}  // namespace
+
+DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
+                             const std::vector<std::string>& features, InvalidCells policy) {
+  check_dataset_columns(path, targets, features);  // the same on every rank: no agreement needed
+  CsvPart part;
+  collectively(comm, [&] { part = read_csv_part(path, comm.rank(), comm.size()); });
+  // Line numbers: each part starts after the line breaks of the parts before it.
+  part.first_line += int(comm.exclusive_prefix(part.row_line_breaks));
+  CsvFile csv;
+  collectively(comm, [&] {
+    csv = CsvFile::read(path, part);
+    for (const std::string& t : targets) csv.require_column(t);
+    for (const std::string& f : features) csv.require_column(f);
+  });
+  part = CsvPart{};  // the table holds its own copy of the bytes
+
+  std::vector<std::string> feature_names = features;
+  if (feature_names.empty()) {
+    // Numeric columns are a property of the whole file: or the parts' flags.
+    std::vector<unsigned char> flags = csv.column_flags();
+    for (const std::string& other : comm.all_gather(std::string(flags.begin(), flags.end())))
+      for (std::size_t c = 0; c < flags.size(); ++c) flags[c] |= static_cast<unsigned char>(other[c]);
+    feature_names = collectively(
+        comm, [&] { return default_features(path, csv.header(), numeric_columns(csv.header(), flags), targets); });
+  }
+
+  DataShard shard;
+  shard.data = collectively(comm, [&] { return dataset_from_csv(csv, targets, feature_names, policy, true); });
+  const long long rows = shard.data.x.rows;
+  shard.first_row = comm.exclusive_prefix(rows);
+  long long counts[2] = {rows, (long long)shard.data.dropped_rows};
+  comm.sum(counts, 2);
+  shard.total_rows = counts[0];
+  shard.dropped_rows = counts[1];
+  if (shard.total_rows == 0) {
+    const std::string why = shard.dropped_rows > 0 ? ": no rows left: every row has an empty, non-numeric, NaN or "
+                                                     "infinite cell in the chosen columns"
+                                                   : ": has a header row but no data rows";
+    throw RankError(path + why, comm.root(), false);
+  }
+  return shard;
+}
+
+Matrix gather_rows_at_root(Communicator& comm, const Matrix& rows) {
+  if (comm.size() == 1) return rows;
+  return stack_rows(comm.gather_at_root(matrix_bytes(rows)), rows.cols);
+}
+
+Matrix all_gather_rows(Communicator& comm, const Matrix& rows) {
+  if (comm.size() == 1) return rows;
+  return stack_rows(comm.all_gather(matrix_bytes(rows)), rows.cols);
+}
+
+}  // namespace mdn
