@@ -7,6 +7,7 @@
 // Every call is collective: all ranks make it, in the same order.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <type_traits>
 #include <new>
@@ -28,9 +29,16 @@ class Communicator {
 
   // Every rank's bytes, in rank order, on every rank.
   virtual std::vector<std::string> all_gather(const std::string& bytes) = 0;
-  // Every rank's bytes, in rank order, on rank 0 (empty elsewhere). For large
-  // outputs: nothing but rank 0 holds them all.
-  virtual std::vector<std::string> gather_at_root(const std::string& bytes) = 0;
+  // Every rank's bytes, in rank order, handed to `take` on rank 0 one rank at
+  // a time (rank 0 never holds more than one other rank's part); `take` is
+  // not called on the other ranks.
+  virtual void gather_at_root(const std::string& bytes, const std::function<void(const std::string&)>& take) = 0;
+  // The same, collected: every part on rank 0, nothing elsewhere.
+  std::vector<std::string> gather_at_root(const std::string& bytes) {
+    std::vector<std::string> parts;
+    gather_at_root(bytes, [&](const std::string& part) { parts.push_back(part); });
+    return parts;
+  }
   // Rank 0's bytes on every rank.
   virtual std::string broadcast(const std::string& bytes) = 0;
   // Element-wise sums over the ranks, added in rank order ((r0 + r1) + r2 ...)

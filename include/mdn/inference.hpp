@@ -28,7 +28,13 @@ std::unique_ptr<Backend> make_backend(DeviceKind device, const Model& model, con
 // (on the same machine, backend and thread count). `mdn predict`, `sample`
 // and `eval` all go through here, so they agree to the bit.
 inline constexpr int kForwardBlock = 4096;
-Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, int begin, int count);
+//
+// Rows read in parts (one part per rank) keep the invariant through
+// `row_offset`, the index of x_raw's first row among all rows: the blocks are
+// aligned to multiples of kForwardBlock of that global index, so a rank's
+// rows give the bits the single-process run gives.
+Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, int begin, int count,
+                    long long row_offset = 0);
 
 // The mixtures of every row of x_raw (head_outputs over all rows, mapped to
 // original units). The backend must hold model.params (make_backend above).

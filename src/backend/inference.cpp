@@ -72,7 +72,8 @@ std::unique_ptr<Backend> make_backend(DeviceKind device, const Model& model, con
   return backend;
 }
 
-Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, int begin, int count) {
+Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, int begin, int count,
+                    long long row_offset) {
   const int D = x_raw.cols, W = model.mixture_spec().head_width();
   if (D != model.spec.input_dim)
     throw Error("data has " + std::to_string(D) + " feature columns; the model expects " +
@@ -80,15 +81,20 @@ Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, i
   if (begin < 0 || count < 0 || begin + count > x_raw.rows)
     throw Error("rows " + std::to_string(begin) + " .. " + std::to_string(begin + count) + " are outside the " +
                 std::to_string(x_raw.rows) + " rows of the data");
+  if (row_offset < 0) throw Error("head_outputs: negative row offset");
   Matrix z(count, W);
   Matrix block(kForwardBlock, D);
-  for (int first = begin / kForwardBlock * kForwardBlock; first < begin + count; first += kForwardBlock) {
-    const int n = std::min(kForwardBlock, x_raw.rows - first);
+  // first: x_raw's row at the block's first position (negative when the
+  // block starts on an earlier part's rows, which stay zero here).
+  const long long aligned = (row_offset + begin) / kForwardBlock * kForwardBlock;
+  for (long long first = aligned - row_offset; first < begin + count; first += kForwardBlock) {
+    const long long from = std::max(0LL, first), to = std::min<long long>(x_raw.rows, first + kForwardBlock);
     std::fill(block.data.begin(), block.data.end(), 0.0f);
-    std::copy(x_raw.row(first), x_raw.row(first) + std::size_t(n) * D, block.data.begin());
+    std::copy(x_raw.row(int(from)), x_raw.row(int(from)) + std::size_t(to - from) * D,
+              block.row(int(from - first)));
     const Matrix zb = backend.forward(model.stats.standardize_x(block));
-    const int lo = std::max(begin, first), hi = std::min(begin + count, first + n);
-    std::copy(zb.row(lo - first), zb.row(hi - first), z.row(lo - begin));
+    const long long lo = std::max<long long>(begin, first), hi = std::min<long long>(begin + count, to);
+    std::copy(zb.row(int(lo - first)), zb.row(int(hi - first)), z.row(int(lo - begin)));
   }
   return z;
 }

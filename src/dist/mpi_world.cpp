@@ -72,15 +72,13 @@ class MpiWorld final : public Communicator {
     return parts;
   }
 
-  std::vector<std::string> gather_at_root(const std::string& bytes) override {
+  void gather_at_root(const std::string& bytes, const std::function<void(const std::string&)>& take) override {
     if (!root()) {
       send_bytes(bytes, 0);
-      return {};
+      return;
     }
-    std::vector<std::string> parts(size());
-    parts[0] = bytes;
-    for (int r = 1; r < size(); ++r) parts[r] = receive_bytes(r);
-    return parts;
+    take(bytes);
+    for (int r = 1; r < size(); ++r) take(receive_bytes(r));
   }
 
   std::string broadcast(const std::string& bytes) override {

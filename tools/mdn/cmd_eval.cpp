@@ -14,6 +14,7 @@
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/calibration.hpp"
+#include "mdn/communicator.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/eval_report.hpp"
@@ -22,6 +23,7 @@
 #include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/model_io.hpp"
+#include "mdn/sharded_data.hpp"
 #include "options.hpp"
 
 namespace mdn::cli {
@@ -125,12 +127,32 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   const std::string& json_path = request.json_path;
   const std::string& report_dir = request.report_dir;
   const EvalOptions& options = request.options;
-  const Dataset data = load_dataset(data_path, model.target_names, model.feature_names,
-                                    request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail);
+  // Several ranks (mpirun): each reads its part of the rows and runs the
+  // network on it; rank 0 gathers the head outputs and the rows and scores
+  // them exactly as one process would (the scores, the table, the JSON and
+  // the report are rank 0's alone).
+  Communicator& ranks = world();
+  const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
+  DataShard shard =
+      ranks.size() > 1 ? load_dataset_shard(ranks, data_path, model.target_names, model.feature_names, invalid)
+                       : DataShard{load_dataset(data_path, model.target_names, model.feature_names, invalid)};
+  Dataset& data = shard.data;
+  if (ranks.size() == 1) shard.dropped_rows = (long long)data.dropped_rows;
+  CudaOptions cuda;
+  cuda.device = ranks.local_rank();
+  auto backend = collectively(ranks, [&] { return open_backend(request.device, model, !ranks.root(), cuda); });
+  Matrix z = collectively(
+      ranks, [&] { return head_outputs(*backend, model, data.x, 0, data.x.rows, shard.first_row); });
+  if (ranks.size() > 1) {
+    z = gather_rows_at_root(ranks, z);
+    data.x = gather_rows_at_root(ranks, data.x);
+    data.t = gather_rows_at_root(ranks, data.t);
+    data.dropped_rows = std::size_t(shard.dropped_rows);
+    if (!ranks.root()) return 0;
+  }
   if (data.dropped_rows > 0)
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", data_path.c_str(), data.dropped_rows);
-  auto backend = open_backend(request.device, model, false);
-  const MixtureBatch mix = predict_mixtures(*backend, model, data.x);
+  const MixtureBatch mix = mixtures_from_head(model, z);
   // Mean, std and the quantiles behind the intervals on the backend's device.
   const Evaluation evaluation =
       evaluate(mix, data.t, options, backend->statistics(mix, evaluation_quantile_levels(options)));
@@ -276,7 +298,9 @@ class EvalCommand : public Command {
     if (!r_.report_dir.empty()) check_writable_directory(r_.report_dir);
   }
 
-  int run() override { return evaluate_model(load_model(r_.model_path), r_); }
+  int run() override {
+    return evaluate_model(collectively(world(), [&] { return load_model(r_.model_path); }), r_);
+  }
 
  private:
   EvalRequest r_;

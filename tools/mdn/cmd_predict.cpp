@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "mdn/atomic_file.hpp"
+#include "mdn/communicator.hpp"
 #include "mdn/model_io.hpp"
 #include "mdn/predictive.hpp"
 #include "options.hpp"
@@ -50,9 +51,10 @@ class PredictCommand : public Command {
   void prepare() override { check_writable(r_.out_path); }
 
   int run() override {
-    const Model model = load_model(model_path_);
+    Communicator& ranks = world();  // several under mpirun: each does its part of the rows
+    const Model model = collectively(ranks, [&] { return load_model(model_path_); });
     const long long rows = write_predictions(model, r_);
-    if (!r_.quiet) std::fprintf(stderr, "wrote predictions for %lld rows to %s\n", rows, r_.out_path.c_str());
+    if (!r_.quiet && ranks.root()) std::fprintf(stderr, "wrote predictions for %lld rows to %s\n", rows, r_.out_path.c_str());
     return 0;
   }
 

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "mdn/atomic_file.hpp"
+#include "mdn/communicator.hpp"
 #include "mdn/model_io.hpp"
 #include "mdn/sampling.hpp"
 #include "options.hpp"
@@ -63,9 +64,10 @@ class SampleCommand : public Command {
   void prepare() override { check_writable(r_.out_path); }
 
   int run() override {
-    const Model model = load_model(model_path_);
+    Communicator& ranks = world();  // several under mpirun: each does its part of the rows
+    const Model model = collectively(ranks, [&] { return load_model(model_path_); });
     const long long rows = write_samples(model, r_);
-    if (!r_.quiet) std::fprintf(stderr, "wrote %lld x %d samples to %s\n", rows, r_.samples, r_.out_path.c_str());
+    if (!r_.quiet && ranks.root()) std::fprintf(stderr, "wrote %lld x %d samples to %s\n", rows, r_.samples, r_.out_path.c_str());
     return 0;
   }
 

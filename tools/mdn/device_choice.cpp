@@ -24,8 +24,8 @@ std::unique_ptr<Backend> open_backend(DeviceKind device, const ModelSpec& spec, 
   return backend;
 }
 
-std::unique_ptr<Backend> open_backend(DeviceKind device, const Model& model, bool quiet) {
-  auto backend = make_backend(device, model);
+std::unique_ptr<Backend> open_backend(DeviceKind device, const Model& model, bool quiet, const CudaOptions& cuda) {
+  auto backend = make_backend(device, model, cuda);
   announce(device, *backend, quiet);
   return backend;
 }

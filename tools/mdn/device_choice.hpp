@@ -11,6 +11,7 @@ namespace mdn::cli {
 
 std::unique_ptr<Backend> open_backend(DeviceKind device, const ModelSpec& spec, const CudaOptions& cuda, bool quiet);
 // The same, holding a trained model's parameters.
-std::unique_ptr<Backend> open_backend(DeviceKind device, const Model& model, bool quiet);
+std::unique_ptr<Backend> open_backend(DeviceKind device, const Model& model, bool quiet,
+                                      const CudaOptions& cuda = {});
 
 }  // namespace mdn::cli

@@ -5,17 +5,20 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 
 #include "progress.hpp"
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
+#include "mdn/communicator.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
+#include "mdn/sharded_data.hpp"
 
 namespace mdn::cli {
 namespace {
@@ -40,11 +43,65 @@ std::string level_label(double level) {
 }
 
 // The model's feature columns of the data file, by name; a missing column or
-// an invalid cell is an error naming the file, line and column.
-Matrix read_features(const Model& model, const std::string& path) {
-  const CsvFile csv = CsvFile::read(path);
-  return select_numeric(csv, model.feature_names, InvalidCells::Fail).values;
+// an invalid cell is an error naming the file, line and column. Several
+// ranks: this rank's part of the rows (first_row: the index of its first).
+struct Input {
+  Matrix x;
+  long long first_row = 0;
+  long long total_rows = 0;
+};
+Input read_features(Communicator& ranks, const Model& model, const std::string& path) {
+  Input in;
+  if (ranks.size() == 1) {
+    const CsvFile csv = CsvFile::read(path);
+    in.x = select_numeric(csv, model.feature_names, InvalidCells::Fail).values;
+    in.total_rows = in.x.rows;
+    return in;
+  }
+  DataShard shard = load_dataset_shard(ranks, path, {}, model.feature_names, InvalidCells::Fail);
+  in.x = std::move(shard.data.x);
+  in.first_row = shard.first_row;
+  in.total_rows = shard.total_rows;
+  return in;
 }
+
+// Where the CSV text goes. One process: straight into the AtomicFile, chunk
+// by chunk. Several ranks: each rank keeps its rows' text; once every rank
+// has succeeded (finish), rank 0 writes its text and then each other rank's,
+// in rank order, and commits; so the file is the single-process file, and
+// nothing is written when any rank failed.
+class Output {
+ public:
+  Output(Communicator& ranks, const std::string& path) : ranks_(ranks), path_(path) {
+    if (ranks.size() == 1) file_ = std::make_unique<AtomicFile>(path);
+  }
+  std::ostream& stream() {
+    if (file_) return file_->stream();
+    return part_;
+  }
+  bool header_here() const { return ranks_.root(); }
+  // Runs the work that fills stream(); several ranks agree on its errors.
+  template <class Work>
+  void fill(Work&& work) {
+    if (ranks_.size() == 1) return work();
+    collectively(ranks_, work);
+  }
+  void finish() {
+    if (file_) return file_->commit();
+    std::unique_ptr<AtomicFile> file;
+    if (ranks_.root()) file = std::make_unique<AtomicFile>(path_);
+    ranks_.gather_at_root(part_.str(), [&](const std::string& text) {
+      file->stream().write(text.data(), std::streamsize(text.size()));
+    });
+    if (file) file->commit();
+  }
+
+ private:
+  Communicator& ranks_;
+  std::string path_;
+  std::unique_ptr<AtomicFile> file_;
+  std::ostringstream part_;
+};
 
 // Progress on stderr for runs of more than one chunk.
 class Progress {
@@ -128,16 +185,23 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
       throw UsageError("--hdi needs a model with one target (T = 1); this model has T = " + std::to_string(T));
   }
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
-  const Matrix x = read_features(model, request.data_path);
-  auto backend = open_backend(request.device, model, request.quiet);
+  Communicator& ranks = world();
+  const bool quiet = request.quiet || !ranks.root();
+  const Input in = read_features(ranks, model, request.data_path);
+  const Matrix& x = in.x;
+  CudaOptions cuda;
+  cuda.device = ranks.local_rank();
+  auto backend = collectively(ranks, [&] { return open_backend(request.device, model, quiet, cuda); });
 
-  AtomicFile file(request.out_path);
-  std::ostream& out = file.stream();
-  write_header(out, prediction_header(model, request));
-  Progress progress_line("predict", x.rows, request.quiet);
+  Output output(ranks, request.out_path);
+  std::ostream& out = output.stream();
+  if (output.header_here()) write_header(out, prediction_header(model, request));
+  Progress progress_line("predict", x.rows, quiet);
+  output.fill([&] {
   for (int begin = 0; begin < x.rows; begin += request.chunk_rows) {
     const int rows = std::min(request.chunk_rows, x.rows - begin);
-    const MixtureBatch mix = mixtures_from_head(model, head_outputs(*backend, model, x, begin, rows));
+    const MixtureBatch mix =
+        mixtures_from_head(model, head_outputs(*backend, model, x, begin, rows, in.first_row));
     const PredictiveStatistics stats = backend->statistics(mix, request.quantiles);
     const PredictiveMoments& moments = stats.moments;
     const std::vector<double>& q = stats.quantiles;
@@ -195,9 +259,10 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
     });
     progress_line.update(begin + rows);
   }
+  });
   progress_line.finish();
-  file.commit();
-  return x.rows;
+  output.finish();
+  return in.total_rows;
 }
 
 std::int64_t write_samples(const Model& model, const SampleRequest& request) {
@@ -205,27 +270,35 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   if (request.samples < 1) throw UsageError("--samples must be at least 1");
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   const int T = model.spec.target_dim, S = request.samples;
-  const Matrix x = read_features(model, request.data_path);
-  auto backend = open_backend(request.device, model, request.quiet);
+  Communicator& ranks = world();
+  const bool quiet = request.quiet || !ranks.root();
+  const Input in = read_features(ranks, model, request.data_path);
+  const Matrix& x = in.x;
+  CudaOptions cuda;
+  cuda.device = ranks.local_rank();
+  auto backend = collectively(ranks, [&] { return open_backend(request.device, model, quiet, cuda); });
 
   // A chunk's samples stay within 2^24 floats (64 MiB) whatever S is.
   const std::int64_t per_row = std::int64_t(S) * T;
   const int chunk = int(std::max<std::int64_t>(1, std::min<std::int64_t>(request.chunk_rows, (1 << 24) / per_row)));
   std::vector<float> draws(std::size_t(std::min(chunk, x.rows)) * per_row);
 
-  AtomicFile file(request.out_path);
-  std::ostream& out = file.stream();
+  Output output(ranks, request.out_path);
+  std::ostream& out = output.stream();
   std::vector<std::string> header{"row", "sample"};
   header.insert(header.end(), model.target_names.begin(), model.target_names.end());
-  write_header(out, header);
-  Progress progress_line("sample", x.rows, request.quiet);
+  if (output.header_here()) write_header(out, header);
+  Progress progress_line("sample", x.rows, quiet);
+  output.fill([&] {
   for (int begin = 0; begin < x.rows; begin += chunk) {
     const int rows = std::min(chunk, x.rows - begin);
-    const Matrix z = head_outputs(*backend, model, x, begin, rows);
-    backend->sample(z, model.stats, S, request.options, begin, draws.data());
+    const Matrix z = head_outputs(*backend, model, x, begin, rows, in.first_row);
+    // Draws are a function of (seed, row, sample): the global row index.
+    const long long row0 = in.first_row + begin;
+    backend->sample(z, model.stats, S, request.options, row0, draws.data());
     write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
       for (int s = 0; s < S; ++s) {
-        append_integer(text, begin + r);
+        append_integer(text, row0 + r);
         text += ',';
         append_integer(text, s);
         const float* t = draws.data() + (std::size_t(r) * S + s) * T;
@@ -238,9 +311,10 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
     });
     progress_line.update(begin + rows);
   }
+  });
   progress_line.finish();
-  file.commit();
-  return x.rows;
+  output.finish();
+  return in.total_rows;
 }
 
 }  // namespace mdn::cli

@@ -77,7 +77,8 @@ void Program::parse(int argc, char** argv) {
 int Program::run() {
   if (version_) {
     // What this build can do: what a user (or a cluster's admin) checks first.
-    std::printf("mdn %s\n%s\n%s\n", MDN_VERSION, cuda_description().c_str(), distributed_description().c_str());
+    if (world().root())
+      std::printf("mdn %s\n%s\n%s\n", MDN_VERSION, cuda_description().c_str(), distributed_description().c_str());
     return 0;
   }
   if (chosen_ == nullptr) throw UsageError("no command given (see mdn --help)");

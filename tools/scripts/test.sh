@@ -10,6 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD_DIR:-build}
+# As root (CI, a fresh machine) the packages are installed first, optional
+# ones included (MPI: the multi-process tests); install-deps.sh is quick when
+# everything is there.
+if [ "$(id -u)" -eq 0 ]; then
+  tools/scripts/install-deps.sh
+fi
 configure() {
   # shellcheck disable=SC2086  # CMAKE_ARGS is a list of words
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-}

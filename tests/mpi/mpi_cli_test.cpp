@@ -1,0 +1,231 @@
+// `mpirun --oversubscribe -np N mdn ...` end to end (docs/DISTRIBUTED.md):
+// data-parallel training equals one process to float tolerance and repeats
+// bit for bit; ensemble members over ranks, sharded predict, sample and eval
+// equal the single-process outputs byte for byte; a bad row in one rank's
+// part, a killed rank and a usage error each end every rank with one message
+// and no output; an interrupted run resumes with the same number of ranks.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "cli/cli_harness.hpp"
+#include "mdn/model_io.hpp"
+
+namespace {
+
+using mdn::test::run_mdn;
+using mdn::test::RunResult;
+using mdn::test::TempDir;
+
+// mpirun as root (CI) needs these two; one thread per rank keeps the 2-core
+// machine responsive and the bits a function of the seed and rank count.
+const std::string kEnv =
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
+    "OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive ";
+
+RunResult run_ranks(const TempDir& dir, int ranks, const std::string& args) {
+  const std::string out = dir.file(".stdout"), err = dir.file(".stderr");
+  const std::string command = "cd '" + dir.path() + "' && " + kEnv + "'" MDN_MPIEXEC "' --oversubscribe -np " +
+                              std::to_string(ranks) + " '" MDN_EXE "' " + args + " > '" + out + "' 2> '" + err + "'";
+  const int raw = std::system(command.c_str());
+  RunResult r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  r.out = dir.read(".stdout");
+  r.err = dir.read(".stderr");
+  return r;
+}
+
+RunResult run_one(const TempDir& dir, const std::string& args) {
+  ::setenv("OMP_NUM_THREADS", "1", 1);
+  ::setenv("OMP_WAIT_POLICY", "passive", 1);
+  return run_mdn(dir, args);
+}
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+class MpiCli : public testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(run_one(dir_, "data bishop --rows 3000 --seed 4 --out b.csv").status, 0);
+  }
+  TempDir dir_;
+};
+
+constexpr const char* kTrain = "train --data b.csv --target y --epochs 4 --batch-size 64 --seed 7 --device cpu --quiet";
+
+TEST_F(MpiCli, DataParallelTwoRanksMatchOneRankAndRepeat) {
+  ASSERT_EQ(run_one(dir_, std::string(kTrain) + " --model one.safetensors").status, 0);
+  const RunResult two = run_ranks(dir_, 2, std::string(kTrain) + " --model two.safetensors");
+  ASSERT_EQ(two.status, 0) << two.err;
+  ASSERT_EQ(run_ranks(dir_, 2, std::string(kTrain) + " --model again.safetensors").status, 0);
+  // The same seed and number of ranks: the same bits.
+  EXPECT_EQ(dir_.read("two.safetensors"), dir_.read("again.safetensors"));
+  // One rank vs two: the same batches and standardisation; the sums differ
+  // only in the order of their terms.
+  const mdn::Model one = mdn::load_model(dir_.file("one.safetensors"));
+  const mdn::Model dp = mdn::load_model(dir_.file("two.safetensors"));
+  ASSERT_EQ(one.params.size(), dp.params.size());
+  EXPECT_NE(dir_.read("one.safetensors"), dir_.read("two.safetensors"));  // really computed apart
+  for (std::size_t i = 0; i < one.params.size(); ++i)
+    ASSERT_NEAR(one.params[i], dp.params[i], 1e-4f * (1.0f + std::fabs(one.params[i]))) << "parameter " << i;
+  for (std::size_t d = 0; d < one.stats.t_mean.size(); ++d) {
+    EXPECT_FLOAT_EQ(one.stats.t_mean[d], dp.stats.t_mean[d]);
+    EXPECT_FLOAT_EQ(one.stats.t_scale[d], dp.stats.t_scale[d]);
+  }
+  ASSERT_EQ(one.history.val_nll.size(), dp.history.val_nll.size());
+  for (std::size_t e = 0; e < one.history.val_nll.size(); ++e)
+    EXPECT_NEAR(one.history.val_nll[e], dp.history.val_nll[e], 1e-4);
+}
+
+TEST_F(MpiCli, EnsembleMembersOverRanksEqualTheSequentialEnsemble) {
+  const std::string train = std::string(kTrain) + " --ensemble 3";
+  ASSERT_EQ(run_one(dir_, train + " --model seq.safetensors").status, 0);
+  const RunResult two = run_ranks(dir_, 2, train + " --model ranks.safetensors");
+  ASSERT_EQ(two.status, 0) << two.err;
+  EXPECT_EQ(mdn::load_model(dir_.file("ranks.safetensors")).members, 3);
+  EXPECT_EQ(dir_.read("seq.safetensors"), dir_.read("ranks.safetensors"));
+}
+
+TEST_F(MpiCli, ShardedPredictSampleAndEvalEqualOneProcess) {
+  ASSERT_EQ(run_one(dir_, std::string(kTrain) + " --model m.safetensors").status, 0);
+  // 9,000 rows: the ranks' parts start inside the 4,096-row forward blocks.
+  ASSERT_EQ(run_one(dir_, "data bishop --rows 9000 --seed 5 --out big.csv").status, 0);
+  const std::string predict = "predict --model m.safetensors --data big.csv --params --modes --quiet --out ";
+  ASSERT_EQ(run_one(dir_, predict + "p1.csv").status, 0);
+  for (int ranks : {2, 3}) {
+    const RunResult r = run_ranks(dir_, ranks, predict + "p" + std::to_string(ranks) + "0.csv");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(dir_.read("p1.csv"), dir_.read("p" + std::to_string(ranks) + "0.csv")) << ranks << " ranks";
+  }
+  const std::string sample = "sample --model m.safetensors --data big.csv --samples 5 --seed 9 --quiet --out ";
+  ASSERT_EQ(run_one(dir_, sample + "s1.csv").status, 0);
+  ASSERT_EQ(run_ranks(dir_, 3, sample + "s3.csv").status, 0);
+  EXPECT_EQ(dir_.read("s1.csv"), dir_.read("s3.csv"));
+  EXPECT_GT(dir_.read("s1.csv").size(), 9000u * 5u * 10u);
+  const std::string eval = "eval --model m.safetensors --data big.csv --json ";
+  const RunResult e1 = run_one(dir_, eval + "e1.json");
+  ASSERT_EQ(e1.status, 0) << e1.err;
+  const RunResult e2 = run_ranks(dir_, 2, eval + "e2.json");
+  ASSERT_EQ(e2.status, 0) << e2.err;
+  EXPECT_EQ(dir_.read("e1.json"), dir_.read("e2.json"));
+  EXPECT_EQ(e1.out, e2.out);  // the table, printed once
+}
+
+TEST_F(MpiCli, ABadRowInOneRanksPartStopsEveryRankWithOneMessage) {
+  // Line 2,900 of 3,001 lies in rank 1's part; its number is the file's line.
+  std::string text = dir_.read("b.csv");
+  std::size_t at = 0;
+  for (int line = 1; line < 2900; ++line) at = text.find('\n', at) + 1;
+  text.replace(at, text.find('\n', at) - at, "0.5,abc");
+  dir_.write("bad.csv", text);
+  const RunResult r =
+      run_ranks(dir_, 2, "train --data bad.csv --target y --epochs 2 --device cpu --model bad.safetensors");
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(count(r.err, "error:"), 1) << r.err;
+  EXPECT_NE(r.err.find("rank 1: bad.csv: line 2900, column 'y': 'abc' is not a number"), std::string::npos) << r.err;
+  EXPECT_FALSE(dir_.exists("bad.safetensors"));
+}
+
+TEST_F(MpiCli, AUsageErrorIsShownOnceAndEndsEveryRank) {
+  const RunResult r = run_ranks(dir_, 2, "train --data b.csv --target y --model u.safetensors --ensemble 0");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(count(r.err, "--ensemble"), 1) << r.err;
+  const RunResult v = run_ranks(dir_, 2, "--version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(count(v.out, "MPI: compiled in"), 1) << v.out;
+  EXPECT_NE(run_one(dir_, "--version").out.find("MPI: compiled in"), std::string::npos);
+}
+
+// The rank processes of a run: the `mdn` processes whose command line names
+// `model` and whose environment says which rank they are.
+std::vector<std::pair<pid_t, int>> rank_processes(const std::string& model) {
+  std::vector<std::pair<pid_t, int>> found;
+  FILE* list = ::popen(("pgrep -f -- '" MDN_EXE " train.*" + model + "'").c_str(), "r");
+  for (int pid = 0; list && std::fscanf(list, "%d", &pid) == 1;) {
+    std::ifstream env("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+    std::stringstream ss;
+    ss << env.rdbuf();
+    const std::string all = ss.str();
+    const std::size_t at = all.find("OMPI_COMM_WORLD_RANK=");
+    if (at != std::string::npos) found.emplace_back(pid, std::atoi(all.c_str() + at + 21));
+  }
+  if (list) ::pclose(list);
+  return found;
+}
+
+// Starts a 2-rank training in the background; returns once rank 0 has
+// reported epoch `epoch` (progress lines in NAME.err).
+pid_t start_training(const TempDir& dir, const std::string& model, int epoch) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string command = "cd '" + dir.path() + "' && " + kEnv + "exec '" MDN_MPIEXEC "' --oversubscribe -np 2 '" +
+                                MDN_EXE + "' train --data b.csv --target y --epochs 400 --seed 2 --device cpu " +
+                                "--progress lines --model '" + dir.file(model) + "' > run.out 2> run.err";
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const std::string mark = "epoch " + std::to_string(epoch) + "/";
+  for (int i = 0; i < 1200 && dir.read("run.err").find(mark) == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return pid;
+}
+
+int wait_status(pid_t pid) {
+  int raw = 0;
+  ::waitpid(pid, &raw, 0);
+  return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+}
+
+TEST_F(MpiCli, AKilledRankEndsEveryRankAndLeavesNoModel) {
+  const pid_t run = start_training(dir_, "k.safetensors", 2);
+  int killed = 0;
+  for (const auto& [pid, rank] : rank_processes(dir_.file("k.safetensors")))
+    if (rank == 1) killed += ::kill(pid, SIGKILL) == 0;
+  ASSERT_EQ(killed, 1) << dir_.read("run.err");
+  EXPECT_NE(wait_status(run), 0);
+  EXPECT_TRUE(rank_processes(dir_.file("k.safetensors")).empty());
+  EXPECT_FALSE(dir_.exists("k.safetensors"));
+}
+
+TEST_F(MpiCli, AnInterruptedRunResumesWithTheSameRanksToTheSameModel) {
+  const std::string args = "train --data b.csv --target y --epochs 30 --seed 2 --device cpu";
+  ASSERT_EQ(run_ranks(dir_, 2, args + " --quiet --model full.safetensors").status, 0);
+  // SIGINT to both ranks once rank 0 has reported epoch 3 (their signal
+  // handlers are in place): they agree to stop after the same epoch, and
+  // rank 0 writes the checkpoint.
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string command = "cd '" + dir_.path() + "' && " + kEnv + "exec '" MDN_MPIEXEC
+                                "' --oversubscribe -np 2 '" MDN_EXE "' " + args +
+                                " --progress lines --model '" + dir_.file("r.safetensors") + "' 2> run.err";
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 1200 && dir_.read("run.err").find("epoch 3/") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto ranks = rank_processes(dir_.file("r.safetensors"));
+  ASSERT_EQ(ranks.size(), 2u) << dir_.read("run.err");
+  for (const auto& [p, rank] : ranks) ::kill(p, SIGINT);
+  wait_status(pid);
+  ASSERT_TRUE(dir_.exists("r.safetensors.ckpt")) << dir_.read("run.err");
+  EXPECT_NE(dir_.read("run.err").find("interrupted after epoch"), std::string::npos);
+  EXPECT_FALSE(dir_.exists("r.safetensors"));
+  const RunResult resumed =
+      run_ranks(dir_, 2, "train --data b.csv --target y --device cpu --quiet --resume r.safetensors.ckpt --model '" +
+                             dir_.file("r.safetensors") + "'");
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_EQ(dir_.read("r.safetensors"), dir_.read("full.safetensors"));
+}
+
+}  // namespace
