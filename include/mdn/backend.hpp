@@ -5,7 +5,9 @@
 // (detail/*.hpp). make_backend chooses the device once, at run time, so no
 // caller needs to know whether CUDA was compiled in.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +53,26 @@ class Backend {
   // Training data held by the backend (on the device for CUDA).
   virtual void set_training_data(const Matrix& x, const Matrix& t) = 0;
   virtual EpochStats train_epoch(const EpochConfig& config) = 0;
+
+  // ---- data-parallel training over ranks (docs/DISTRIBUTED.md) -------------
+  // The ranks' element-wise sum of a host buffer (Communicator::sum).
+  using HostSum = std::function<void(float* values, std::size_t n)>;
+  // A collective on the device for the gradient sums (NCCL on CUDA): rank 0
+  // asks for an id, the caller shares it with every rank (over MPI), and each
+  // rank joins with its rank. An empty id / false: this backend has none, and
+  // data_parallel_step sums on the host. The default has none.
+  virtual std::string new_collective_id() { return {}; }
+  virtual bool join_collective(const std::string& id, int rank, int ranks);
+  // One step of data-parallel training. The global minibatch has batch_rows
+  // rows over all ranks; x, t are this rank's (possibly none). The gradient
+  // of the batch's mean loss is this rank's rows' share, summed over the
+  // ranks (on the device when a collective was joined, else by host_sum),
+  // then every rank takes the same Adam step. Returns the batch's mean loss
+  // over all ranks and sets grad_norm (the norm before clipping); either is
+  // NaN/Inf on every rank when it is on any. The host default is
+  // loss_and_gradient + host_sum + adam_step.
+  virtual double data_parallel_step(const Matrix& x, const Matrix& t, int batch_rows, const AdamConfig& adam,
+                                    const HostSum& host_sum, double& grad_norm);
 
   // ---- what a trained model is asked (original units) ----------------------
   // Marginal mean, standard deviation and quantiles of every row of `mix`, in

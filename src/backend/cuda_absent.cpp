@@ -8,6 +8,8 @@ namespace mdn::cuda {
 
 bool compiled_in() { return false; }
 
+std::string nccl_status() { return "NCCL: not compiled in (it comes with the CUDA backend)"; }
+
 DeviceProbe probe_devices() { return {}; }
 
 int device_count() { return 0; }

@@ -13,8 +13,9 @@ bool cuda_available() { return cuda::probe_devices().count > 0; }
 std::string cuda_problem() { return cuda::probe_devices().problem; }
 
 std::string cuda_description() {
-  return cuda::compiled_in() ? "CUDA backend: compiled in (cuBLAS, cuRAND; used with --device cuda or auto)"
-                             : "CUDA backend: not compiled in (the build found no CUDA toolkit)";
+  return (cuda::compiled_in() ? "CUDA backend: compiled in (cuBLAS, cuRAND; used with --device cuda or auto)\n"
+                              : "CUDA backend: not compiled in (the build found no CUDA toolkit)\n") +
+         cuda::nccl_status();
 }
 
 std::unique_ptr<Backend> make_cuda_backend(const ModelSpec& spec, const CudaOptions& options) {

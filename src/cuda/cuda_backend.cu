@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@
 #include "cuda/dense_gemm.cuh"
 #include "cuda/device_buffer.cuh"
 #include "cuda/handles.cuh"
+#include "cuda/nccl_library.hpp"
 #include "gather.cuh"
 #include "mdn/error.hpp"
 #include "mdn_head.cuh"
@@ -234,14 +236,55 @@ class CudaBackendImpl final : public BackendWithTestHooks {
     if (grad.size() != layout_.total) throw Error("gradient size does not match the model");
     activate();
     dL_dparams_.upload(grad.data(), grad.size(), stream());
-    set_hyper(adam);
-    launch_reset_epoch(state_.data(), stream());
-    launch_partial_sums(dL_dparams_.data(), layout_.total, SumOf::Square, sq_partials_.data(), stream());
-    launch_finish_step(nullptr, 0, 0, sq_partials_.data(), partial_sum_count(layout_.total), hyper_.data(),
-                       state_.data(), stream());
-    launch_adam_update(params_.data(), adam_m_.data(), adam_v_.data(), dL_dparams_.data(), layout_.total, hyper_.data(),
-                       state_.data(), stream());
-    return read_state().grad_norm;
+    return adam_step_on_device_gradient(adam);
+  }
+
+  // ---- data-parallel over GPU ranks: NCCL (docs/DISTRIBUTED.md) -------------
+  std::string new_collective_id() override {
+    if (!NcclGroup::available()) return {};  // the ranks sum on the host (MPI)
+    activate();
+    return NcclGroup::new_id();
+  }
+
+  bool join_collective(const std::string& id, int rank, int ranks) override {
+    activate();
+    nccl_ = std::make_unique<NcclGroup>(id, rank, ranks);
+    return true;
+  }
+
+  // The gradient stays on the device: this rank's rows' share of the batch
+  // mean (head gradient scaled by 1 / batch_rows), summed in place by
+  // ncclAllReduce, then the Adam step of adam_step. The loss (one float)
+  // is summed on the host.
+  double data_parallel_step(const Matrix& x, const Matrix& t, int batch_rows, const AdamConfig& adam,
+                            const HostSum& host_sum, double& grad_norm) override {
+    if (!nccl_) return Backend::data_parallel_step(x, t, batch_rows, adam, host_sum, grad_norm);
+    if (x.rows > 0) check_xt(x, t);
+    activate();
+    const int n = x.rows;
+    double loss_sum = 0.0;
+    if (n > 0) {
+      ensure_capacity(n);
+      x_.upload(x.data.data(), x.size(), stream());
+      t_.upload(t.data.data(), t.size(), stream());
+      enqueue_forward(n);
+      launch_mixture_loss_and_grad(z_.data(), t_.data(), n, head_shape(spec_), 1.0f / float(batch_rows),
+                                   losses_.data(), dL_dz_.data(), stream());
+      enqueue_backward(n);
+      launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
+      loss_sum = download_partials(loss_partials_, partial_sum_count(std::size_t(n)));
+    } else {
+      MDN_CUDA_CHECK(cudaMemsetAsync(dL_dparams_.data(), 0, layout_.total * sizeof(float), stream()));
+    }
+    nccl_->sum(dL_dparams_.data(), layout_.total, stream());
+    float loss = float(loss_sum / double(batch_rows));
+    host_sum(&loss, 1);  // the same value on every rank: they all skip or all step
+    if (!std::isfinite(loss)) {
+      grad_norm = loss;
+      return loss;
+    }
+    grad_norm = adam_step_on_device_gradient(adam);
+    return loss;
   }
 
   void set_training_data(const Matrix& x, const Matrix& t) override {
@@ -365,6 +408,19 @@ class CudaBackendImpl final : public BackendWithTestHooks {
 
   void check_x(const Matrix& x) const { check_batch(spec_, x); }
   void check_xt(const Matrix& x, const Matrix& t) const { check_batch(spec_, x, t); }
+
+  // Clipping and Adam with the gradient already in dL_dparams_; returns the
+  // norm before clipping (synchronises the stream).
+  double adam_step_on_device_gradient(const AdamConfig& adam) {
+    set_hyper(adam);
+    launch_reset_epoch(state_.data(), stream());
+    launch_partial_sums(dL_dparams_.data(), layout_.total, SumOf::Square, sq_partials_.data(), stream());
+    launch_finish_step(nullptr, 0, 0, sq_partials_.data(), partial_sum_count(layout_.total), hyper_.data(),
+                       state_.data(), stream());
+    launch_adam_update(params_.data(), adam_m_.data(), adam_v_.data(), dL_dparams_.data(), layout_.total, hyper_.data(),
+                       state_.data(), stream());
+    return read_state().grad_norm;
+  }
 
   StepState read_state() const {
     StepState state;
@@ -521,6 +577,7 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   int max_hidden_ = 1;
   int max_out_ = 1;
   Stream stream_;
+  std::unique_ptr<NcclGroup> nccl_;  // data-parallel ranks on GPUs (join_collective)
   DeviceBuffer<unsigned char> cublas_workspace_;
   CublasHandle cublas_;
   CurandGenerator curand_;

@@ -23,6 +23,8 @@ DeviceProbe probe_devices();
 
 // True in builds with the CUDA backend.
 bool compiled_in();
+// Whether NCCL (loaded at run time) can be used, in words, for `mdn --version`.
+std::string nccl_status();
 
 // Number of CUDA devices; 0 when there is no driver, no device or an error. Never throws.
 int device_count();

@@ -13,10 +13,7 @@ EpochStats data_parallel_epoch(Backend& backend, Communicator& comm, const Matri
   if (config.batch_size < 1) throw UsageError("batch size must be at least 1");
   const int rows = int(local_row.size());
   const std::vector<int> order = random_permutation(rows, config.shuffle_seed);
-  const std::size_t params = backend.parameters().size();
-  // The gradient with the batch's loss appended: one exchange per step.
-  std::vector<float> grad(params + 1);
-  std::vector<float> local_grad;
+  const Backend::HostSum host_sum = [&](float* v, std::size_t n) { comm.sum(v, n); };
   Matrix xb(0, x.cols), tb(0, t.cols);
 
   EpochStats stats;
@@ -35,25 +32,9 @@ EpochStats data_parallel_epoch(Backend& backend, Communicator& comm, const Matri
       ++xb.rows;
       ++tb.rows;
     }
-    std::fill(grad.begin(), grad.end(), 0.0f);
-    if (xb.rows > 0) {
-      // The backend gives the mean over this rank's rows; weighted by their
-      // share of the batch, the ranks' terms add up to the batch mean.
-      const double loss = backend.loss_and_gradient(xb, tb, local_grad);
-      const float share = float(xb.rows) / float(n);
-      for (std::size_t i = 0; i < params; ++i) grad[i] = local_grad[i] * share;
-      grad[params] = float(loss * share);
-    }
-    comm.sum(grad.data(), grad.size());
-    const float loss = grad[params];
-    if (!std::isfinite(loss)) {
-      stats.finite = false;
-      break;
-    }
-    grad.resize(params);
-    const double norm = backend.adam_step(grad, config.adam);
-    grad.resize(params + 1);
-    if (!std::isfinite(norm)) {
+    double norm = 0.0;
+    const double loss = backend.data_parallel_step(xb, tb, n, config.adam, host_sum, norm);
+    if (!std::isfinite(loss) || !std::isfinite(norm)) {
       stats.finite = false;
       break;
     }

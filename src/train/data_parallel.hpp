@@ -4,8 +4,10 @@
 // process would use (random_permutation(G, shuffle_seed)), so minibatch b is
 // the same set of rows whatever the number of ranks. Each rank computes the
 // gradient of its rows of the batch, weighted by their share of the batch;
-// the ranks add them (in rank order: a given N gives the same bits) and all
-// take the same Adam step, so every rank keeps the same weights.
+// the ranks add them (in rank order on the host, a given N giving the same
+// bits; or with the backend's device collective, NCCL) and all take the same
+// Adam step (Backend::data_parallel_step), so every rank keeps the same
+// weights.
 #pragma once
 #include <vector>
 

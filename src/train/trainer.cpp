@@ -301,6 +301,14 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   config.adam.clip_norm = options.clip_norm;
   config.adam.weight_decay = options.weight_decay;
 
+  // Data-parallel on a backend with a device collective (NCCL on CUDA): rank
+  // 0's id is shared over the communicator and every rank joins; otherwise
+  // the gradients are summed on the host (Communicator::sum).
+  if (data_parallel) {
+    const std::string id = comm.broadcast(comm.root() ? backend.new_collective_id() : std::string());
+    if (!id.empty() && comm.sum((long long)backend.join_collective(id, comm.rank(), comm.size())) != comm.size())
+      throw RankError("not every rank could join the device collective (NCCL)", comm.root(), false);
+  }
   // Mean NLL of all validation rows: each rank's sum, added over the ranks.
   auto validation_nll = [&] {
     if (!data_parallel) return backend.mean_nll(x_val, t_val);

@@ -31,6 +31,7 @@ int exit_status_of(const Program& program, const std::function<int()>& body, std
     if (ranks->size() == 1) return fail(message, status);
     err << program.name() << ": error: rank " << ranks->rank() << ": " << message << std::endl;
     ranks->abort(status);
+    return status;  // not reached: abort ends the process
   };
   try {
     return body();
