@@ -216,6 +216,12 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     throw UsageError("an ensemble trained over several ranks keeps no checkpoints: drop --checkpoint-every and "
                      "--resume, or train it with one rank");
   if (all_rows < 2) throw Error("training needs at least 2 rows of data (got " + std::to_string(all_rows) + ")");
+  // An error every data-parallel rank meets at the same point (they hold the
+  // same weights and scores): shown once, by rank 0 (RankError).
+  auto fail_on_every_rank = [&](const std::string& message) {
+    if (data_parallel) throw RankError(message, comm.root(), false);
+    throw Error(message);
+  };
 
   // Split: a seeded permutation of all rows; the last val_fraction of it is
   // validation. Each rank keeps the training and validation rows it holds,
@@ -263,11 +269,12 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     const Standardizer& saved = hooks.resume_model->stats;
     if (saved.x_mean != model.stats.x_mean || saved.t_mean != model.stats.t_mean ||
         saved.x_scale != model.stats.x_scale || saved.t_scale != model.stats.t_scale)
-      throw Error(
-          "cannot resume: the checkpoint was made on different data or with another seed or validation fraction");
+      fail_on_every_rank(
+          "cannot resume: the checkpoint was made on different data or with another seed or validation fraction"
+          " (or with another number of ranks)");
     state = *hooks.resume_state;
     if (state.member >= members || state.finished_members.size() != std::size_t(state.member) * layout.total)
-      throw Error("cannot resume: the checkpoint's ensemble members do not match the ensemble size");
+      fail_on_every_rank("cannot resume: the checkpoint's ensemble members do not match the ensemble size");
     model.history = hooks.resume_model->history;
     resuming = true;
   }
@@ -367,7 +374,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       if (!std::isfinite(val)) {
         // Roll back to the last good epoch with half the learning rate.
         if (state.rollbacks >= options.max_rollbacks)
-          throw Error(
+          fail_on_every_rank(
               "training diverged in epoch " + std::to_string(epoch) +
               ": the loss or its gradient became NaN/Inf again after " + std::to_string(state.rollbacks) +
               " rollbacks with a halved learning rate (try a lower learning rate or a smaller gradient clipping norm); "

@@ -125,3 +125,25 @@ TEST(HeadOutputsRowOffset, APartGivesTheBitsOfTheWholeRun) {
 }
 
 }  // namespace
+
+// How many processes a launcher says it started: what decides whether a run
+// initialises MPI (and whether a build without MPI must refuse to run).
+#include "dist/launcher_env.hpp"
+
+namespace {
+
+TEST(LauncherEnvironment, ReadsOpenMpiPmiAndSlurmSizes) {
+  const char* names[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS", "PMIX_RANK"};
+  for (const char* n : names) ::unsetenv(n);
+  EXPECT_EQ(mdn::detail::launcher_world_size(), 1);
+  for (const char* n : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS"}) {
+    ::setenv(n, "3", 1);
+    EXPECT_EQ(mdn::detail::launcher_world_size(), 3) << n;
+    ::unsetenv(n);
+  }
+  ::setenv("PMIX_RANK", "0", 1);  // PMIx without a size: taken as several
+  EXPECT_GT(mdn::detail::launcher_world_size(), 1);
+  ::unsetenv("PMIX_RANK");
+}
+
+}  // namespace
