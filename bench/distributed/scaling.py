@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Data-parallel training over MPI ranks: samples/s for 1 and N ranks, side by
-side in alternating rounds, and the bytes each step exchanges
-(docs/DISTRIBUTED.md, BENCHMARKS.md).
+"""Training over MPI ranks, side by side in alternating rounds
+(docs/DISTRIBUTED.md, BENCHMARKS.md): data-parallel samples/s for 1 and N
+ranks and the bytes each step exchanges; and (--ensemble M) the wall time of
+an M-member ensemble on 1 rank and with its members shared out over N ranks.
 
   python3 bench/distributed/scaling.py --mdn build/mdn [--ranks 2] [--rows 200000]
       [--epochs 3] [--batch-size 4096] [--rounds 3] [--threads 1] [--json OUT.json]
@@ -21,6 +22,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def train(mdn, ranks, data, target, args, model):
@@ -38,6 +40,21 @@ def train(mdn, ranks, data, target, args, model):
     if not rates:
         sys.exit(f"no 'samples/s' in the output of {' '.join(command)}:\n{run.stderr}")
     return float(rates[-1])
+
+
+def ensemble_seconds(mdn, ranks, data, target, args, model):
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_WAIT_POLICY="passive",
+               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    command = [mdn, "train", "--data", data, "--target", target, "--model", model, "--device", "cpu",
+               "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--seed", "1",
+               "--ensemble", str(args.ensemble), "--quiet"]
+    if ranks > 1:
+        command = ["mpirun", "--oversubscribe", "-np", str(ranks)] + command
+    start = time.perf_counter()
+    run = subprocess.run(command, env=env, capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{run.stderr}")
+    return time.perf_counter() - start
 
 
 def parameter_count(model):
@@ -66,6 +83,8 @@ def main():
     p.add_argument("--batch-size", type=int, default=4096)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--ensemble", type=int, default=0,
+                   help="also time an ensemble of this many members on 1 rank and on --ranks ranks")
     p.add_argument("--json", help="write the figures as JSON")
     args = p.parse_args()
 
@@ -83,6 +102,10 @@ def main():
             for ranks in (1, args.ranks):
                 rates[ranks].append(train(args.mdn, ranks, data, args.target, args, model))
         params = parameter_count(model)
+        seconds = {1: [], args.ranks: []}
+        for r in range(args.rounds if args.ensemble > 0 else 0):
+            for ranks in (1, args.ranks):
+                seconds[ranks].append(ensemble_seconds(args.mdn, ranks, data, args.target, args, model))
 
     one, many = statistics.median(rates[1]), statistics.median(rates[args.ranks])
     n = args.ranks
@@ -102,6 +125,12 @@ def main():
     print(f"  ratio {n} ranks / 1 rank: {many / one:.2f}")
     print(f"  parameters {params}: each step each rank sends {payload} bytes (gradient + loss) and receives "
           f"{(n - 1) * payload} (all-gather, then the sum in rank order)")
+    if args.ensemble > 0:
+        s1, sn = statistics.median(seconds[1]), statistics.median(seconds[args.ranks])
+        result["ensemble"] = {"members": args.ensemble, "seconds": {"1": seconds[1], str(n): seconds[args.ranks]},
+                              "speedup": s1 / sn}
+        print(f"ensemble of {args.ensemble} members, wall time (medians): 1 rank {s1:.2f} s, {n} ranks {sn:.2f} s, "
+              f"speed-up {s1 / sn:.2f} (M/N sequential members would be {min(n, args.ensemble):.0f}x)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
