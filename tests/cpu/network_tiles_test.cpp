@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -147,6 +148,38 @@ TEST(NetworkTiles, AnyBatchSizeAgreesWithTheDoubleNetwork) {
     for (std::size_t i = 0; i < ws.z.size(); ++i)
       ASSERT_NEAR(r.z[i], ws.z[i], 1e-4 * (1.0 + std::fabs(ws.z[i]))) << "n = " << n;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// A batch with fewer tiles than threads right after one that gave every
+// thread rows, in the same workspace: a thread without rows this time must
+// not add its partial gradient of the last call (the partials are written,
+// not zeroed and added). Checked against the double network.
+TEST(NetworkTiles, ThreadsWithoutRowsAddNothing) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(3);
+  const Problem big = make_problem(3000, 4, 1, 3, {32, 32}, 21);
+  Problem small = big;
+  small.n = 20;  // one or two tiles of 16 rows: at least one of 3 threads has none
+  mdn::cpu::NetworkWorkspace<float> ws;
+  std::vector<float> grad(big.layout.total);
+  mdn::cpu::loss_and_gradient(big.spec, big.layout, big.params.data(), big.x.data(), big.t.data(), big.n, grad.data(),
+                              ws);
+  const double loss = mdn::cpu::loss_and_gradient(small.spec, small.layout, small.params.data(), small.x.data(),
+                                                  small.t.data(), small.n, grad.data(), ws);
+  omp_set_num_threads(saved);
+  std::vector<double> pd(small.params.begin(), small.params.end()), xd(small.x.begin(), small.x.end()),
+      td(small.t.begin(), small.t.end()), gd(small.layout.total);
+  mdn::cpu::NetworkWorkspace<double> wsd;
+  const double want =
+      mdn::cpu::loss_and_gradient(small.spec, small.layout, pd.data(), xd.data(), td.data(), small.n, gd.data(), wsd);
+  EXPECT_NEAR(loss, want, 1e-5 * (1.0 + std::fabs(want)));
+  double scale = 0.0;
+  for (double g : gd) scale = std::max(scale, std::fabs(g));
+  for (std::size_t i = 0; i < gd.size(); ++i) ASSERT_NEAR(grad[i], gd[i], 1e-4 * scale) << "parameter " << i;
 }
 
 }  // namespace
