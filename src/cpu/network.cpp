@@ -47,9 +47,19 @@ void bias_tanh(double* y, const double* b, int rows, int cols) {
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < cols; ++j) y[std::size_t(i) * cols + j] = std::tanh(y[std::size_t(i) * cols + j] + b[j]);
 }
-void tanh_backward(float* d, const float* h, std::size_t count) { simd::kernels().tanh_backward(d, h, count); }
-void tanh_backward(double* d, const double* h, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) d[i] = d[i] * (1.0 - h[i] * h[i]);
+// d (rows x cols) *= 1 - h^2, and sums (cols) = (accumulate: +=) the column
+// sums of the new d, rows in order.
+void tanh_backward_sums(float* d, const float* h, int rows, int cols, float* sums, bool accumulate) {
+  simd::kernels().tanh_backward_sums(d, h, rows, cols, sums, accumulate);
+}
+void tanh_backward_sums(double* d, const double* h, int rows, int cols, double* sums, bool accumulate) {
+  if (!accumulate) std::fill_n(sums, cols, 0.0);
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) {
+      const std::size_t e = std::size_t(i) * cols + j;
+      d[e] = d[e] * (1.0 - h[e] * h[e]);
+      sums[j] += d[e];
+    }
 }
 // sums (cols) = (accumulate: +=) the column sums of x (rows x cols), rows in order.
 void column_sums(float* sums, const float* x, int rows, int cols, bool accumulate) {
@@ -162,19 +172,27 @@ void backward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R
   const int L = int(spec.hidden.size());
   R* buffers[2] = {s.delta_a.data(), s.delta_b.data()};
   const R* delta = s.dz.data();  // dL/d(pre-activation), rows x out
+  const LayerSlice& head = layout.head();
+  column_sums(s.grad.data() + head.bias_offset, delta, rows, head.out, accumulate);  // db of the head
   for (int l = L; l >= 0; --l) {
     const LayerSlice& layer = layout.layers[l];
     const R* input = l == 0 ? x : hidden_of(layout, s, l - 1, tile);
-    // dW += delta^T input (out x in); db += column sums of delta.
+    // dW += delta^T input (out x in).
     gemm(Transpose::Yes, Transpose::No, layer.out, layer.in, rows, R(1), delta, layer.out, input, layer.in,
          accumulate ? R(1) : R(0), s.grad.data() + layer.weight_offset, layer.in);
-    column_sums(s.grad.data() + layer.bias_offset, delta, rows, layer.out, accumulate);
     if (l == 0) break;
-    // dL/d(input) = delta W, then back through tanh: * (1 - h^2).
+    // By blocks of kBlockRows rows, while each is in L1: dL/d(input) =
+    // delta W, back through tanh (* (1 - h^2)), and its column sums into
+    // the layer below's db (rows in order, as one pass over the tile).
     R* next = buffers[l % 2];
-    gemm(Transpose::No, Transpose::No, rows, layer.in, layer.out, R(1), delta, layer.out, params + layer.weight_offset,
-         layer.in, R(0), next, layer.in);
-    tanh_backward(next, input, std::size_t(rows) * layer.in);
+    R* bias_grad = s.grad.data() + layout.layers[l - 1].bias_offset;
+    for (int b = 0; b < rows; b += kBlockRows) {
+      const int block = std::min(kBlockRows, rows - b);
+      R* d = next + std::size_t(b) * layer.in;
+      gemm(Transpose::No, Transpose::No, block, layer.in, layer.out, R(1), delta + std::size_t(b) * layer.out,
+           layer.out, params + layer.weight_offset, layer.in, R(0), d, layer.in);
+      tanh_backward_sums(d, input + std::size_t(b) * layer.in, block, layer.in, bias_grad, accumulate || b > 0);
+    }
     delta = next;
   }
 }

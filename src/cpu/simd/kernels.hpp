@@ -30,6 +30,9 @@ struct Kernels {
   void (*bias_tanh)(float* y, const float* b, int rows, int cols);
   // d[i] *= 1 - h[i]^2 (back through tanh, h = tanh's output).
   void (*tanh_backward)(float* d, const float* h, std::size_t count);
+  // d (rows x cols) *= 1 - h^2 (as tanh_backward), then sums (cols) += the
+  // column sums of the new d, rows in order (= instead when accumulate is 0).
+  void (*tanh_backward_sums)(float* d, const float* h, int rows, int cols, float* sums, bool accumulate);
   // sums[j] += sum over rows of x[i][j], rows added in order (x rows x cols).
   void (*add_column_sums)(float* sums, const float* x, int rows, int cols);
   // sums[j] = sum over rows of x[i][j], rows added in order (=; 0 for no rows).
