@@ -183,3 +183,34 @@ TEST(NetworkTiles, ThreadsWithoutRowsAddNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+// The training path as train_epoch drives it (rows gathered inside the
+// region, a workspace reused across calls, batches that end inside a tile
+// and inside a 32-row block): the same bits for a fresh workspace and a
+// reused one, call after call, for each thread count.
+TEST(NetworkTiles, GatheredBatchesRepeatToTheBitInAReusedWorkspace) {
+  const Problem all = make_problem(3000, 8, 2, 5, {64, 48}, 31);
+  std::vector<int> rows(3000);
+  std::mt19937 rng(5);
+  for (int& r : rows) r = int(rng() % 3000u);
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    mdn::cpu::NetworkWorkspace<float> reused;
+    for (int n : {1000, 77, 1000, 513}) {
+      std::vector<float> fresh_grad(all.layout.total), reused_grad(all.layout.total);
+      mdn::cpu::NetworkWorkspace<float> fresh;
+      const double fresh_loss = mdn::cpu::loss_and_gradient(all.spec, all.layout, all.params.data(), all.x.data(),
+                                                            all.t.data(), n, fresh_grad.data(), fresh, rows.data());
+      const double reused_loss = mdn::cpu::loss_and_gradient(all.spec, all.layout, all.params.data(), all.x.data(),
+                                                             all.t.data(), n, reused_grad.data(), reused, rows.data());
+      EXPECT_EQ(fresh_loss, reused_loss) << threads << " threads, n = " << n;
+      EXPECT_EQ(fresh_grad, reused_grad) << threads << " threads, n = " << n;
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+}  // namespace
