@@ -30,7 +30,7 @@
 // O(1) log-weights are not rounded away against a -3e7 density.
 //
 // Exponentials: K(2 + T) and two logs per sample (15 and 2 at K = 5, T = 1;
-// 6K + KT before they were kept): e^(a_k - max a) (K, kept: the softmax's sum
+// 4K + 2KT before they were kept): e^(a_k - max a) (K, kept: the softmax's sum
 // and alpha_k = e^(a_k - max a) / sum), 1/sigma_kd = e^(-s_kd) (KT, kept for
 // the gradient), e_k (K, kept: S and gamma_k = e_k / S). The kept values
 // live in the output row dz until their entries are written (see
