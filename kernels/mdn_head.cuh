@@ -7,7 +7,7 @@
 //   dL_dz[i, :] = grad_scale * d loss[i] / d z_i         (= mixture_nll_and_grad)
 // straight from include/mdn/detail/mixture_math.hpp, the header the CPU
 // backend uses: log-softmax of the logits, the clamp and exp of the
-// log-sigmas, the component log-densities, the online log-sum-exp, the
+// log-sigmas, the component log-densities, their log-sum-exp, the
 // responsibilities and the gradient, all fused in registers. No alpha,
 // sigma or log-probability tensor is ever written to device memory.
 //
@@ -19,8 +19,10 @@
 // mdn::Error. Each component's log-density is evaluated once and kept in the
 // thread's own dz row (entries [0, K), overwritten by dL/da later in the same
 // thread), so gamma_k never comes from a second evaluation that could differ
-// by an ulp (see mixture_math.hpp); registers do not grow with K, and the
-// K scratch stores/loads stay in L1/L2 (the row is written anyway).
+// by an ulp (see mixture_math.hpp); so are e^(a_k - max a) and 1/sigma, which
+// the gradient reuses (entries of the s and m blocks, each read before it is
+// overwritten). Registers do not grow with K, and the scratch stores/loads
+// stay in L1/L2 (the row is written anyway).
 // Semantics: loss and dL_dz are written with `=` (not accumulated);
 // grad_scale = 1/n makes dL_dz the gradient of the batch mean.
 // Determinism: no reductions across threads; the batch loss is summed later

@@ -1,5 +1,7 @@
-// Row-major GEMM through OpenBLAS for float and double (the double instance
-// serves the finite-difference gradient checks of the same network code).
+// Row-major GEMM for float and double (the double instance serves the
+// finite-difference gradient checks of the same network code): libxsmm's JIT
+// kernels where it has one (small_gemm.hpp: no transposed B, alpha 1, beta 0
+// or 1), OpenBLAS otherwise.
 #pragma once
 
 namespace mdn::cpu {

@@ -42,20 +42,67 @@ void fill_rows(float* y, const float* b, int rows, int cols) { simd::kernels().f
 void fill_rows(double* y, const double* b, int rows, int cols) {
   for (int i = 0; i < rows; ++i) std::copy_n(b, cols, y + std::size_t(i) * cols);
 }
-void tanh_inplace(float* y, std::size_t count) { simd::kernels().tanh_inplace(y, count); }
-void tanh_inplace(double* y, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) y[i] = std::tanh(y[i]);
+void bias_tanh(float* y, const float* b, int rows, int cols) { simd::kernels().bias_tanh(y, b, rows, cols); }
+void bias_tanh(double* y, const double* b, int rows, int cols) {
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) y[std::size_t(i) * cols + j] = std::tanh(y[std::size_t(i) * cols + j] + b[j]);
 }
-void tanh_backward(float* d, const float* h, std::size_t count) { simd::kernels().tanh_backward(d, h, count); }
-void tanh_backward(double* d, const double* h, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) d[i] = d[i] * (1.0 - h[i] * h[i]);
+// d (rows x cols) *= 1 - h^2, and sums (cols) = (accumulate: +=) the column
+// sums of the new d, rows in order.
+void tanh_backward_sums(float* d, const float* h, int rows, int cols, float* sums, bool accumulate) {
+  simd::kernels().tanh_backward_sums(d, h, rows, cols, sums, accumulate);
 }
-void add_column_sums(float* sums, const float* x, int rows, int cols) {
-  simd::kernels().add_column_sums(sums, x, rows, cols);
+void tanh_backward_sums(double* d, const double* h, int rows, int cols, double* sums, bool accumulate) {
+  if (!accumulate) std::fill_n(sums, cols, 0.0);
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) {
+      const std::size_t e = std::size_t(i) * cols + j;
+      d[e] = d[e] * (1.0 - h[e] * h[e]);
+      sums[j] += d[e];
+    }
 }
-void add_column_sums(double* sums, const double* x, int rows, int cols) {
+// sums (cols) = (accumulate: +=) the column sums of x (rows x cols), rows in order.
+void column_sums(float* sums, const float* x, int rows, int cols, bool accumulate) {
+  (accumulate ? simd::kernels().add_column_sums : simd::kernels().column_sums)(sums, x, rows, cols);
+}
+void column_sums(double* sums, const double* x, int rows, int cols, bool accumulate) {
+  if (!accumulate) std::fill_n(sums, cols, 0.0);
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < cols; ++j) sums[j] += x[std::size_t(i) * cols + j];
+}
+
+// The head of `rows` samples: float 16 at a time across vector lanes (the
+// same detail::mixture_nll_and_grad, instantiated on the lane type in
+// src/cpu/simd), double one row at a time.
+void head_rows(const ModelSpec& spec, const float* z, const float* t, int rows, float grad_scale, float* losses,
+               float* dz) {
+  simd::kernels().mixture_head(z, t, rows, spec.components, spec.target_dim, float(spec.log_sigma_min),
+                               float(spec.log_sigma_max), grad_scale, losses, dz);
+}
+void head_rows(const ModelSpec& spec, const double* z, const double* t, int rows, double grad_scale, double* losses,
+               double* dz) {
+  const int K = spec.components, T = spec.target_dim, width = spec.head_width();
+  const double lo = spec.log_sigma_min, hi = spec.log_sigma_max;
+  for (int i = 0; i < rows; ++i) {
+    const double* zi = z + std::size_t(i) * width;
+    const double* ti = t + std::size_t(i) * T;
+    losses[i] = dz ? detail::mixture_nll_and_grad(zi, ti, K, T, lo, hi, grad_scale, dz + std::size_t(i) * width)
+                   : detail::mixture_nll(zi, ti, K, T, lo, hi);
+  }
+}
+
+// Each layer's W^T (in x out, row-major) at the layer's weight offset: the
+// forward GEMMs read it so that they are no-transpose products, which
+// small_gemm (libxsmm) takes.
+template <class R>
+void transpose_weights(const ParameterLayout& layout, const R* params, std::vector<R>& weights_t) {
+  weights_t.resize(layout.total);
+  for (const LayerSlice& layer : layout.layers) {
+    const R* w = params + layer.weight_offset;
+    R* wt = weights_t.data() + layer.weight_offset;
+    for (int o = 0; o < layer.out; ++o)
+      for (int i = 0; i < layer.in; ++i) wt[std::size_t(i) * layer.out + o] = w[std::size_t(o) * layer.in + i];
+  }
 }
 
 // The calling thread's tile buffers, sized for `tile` rows.
@@ -86,82 +133,99 @@ R* hidden_of(const ParameterLayout& layout, TileScratch<R>& s, int l, int tile) 
   return s.hidden.data() + offset;
 }
 
-// y (rows x out) = x W^T + b: the bias written first, the GEMM adds to it.
-template <class R>
-void dense(const LayerSlice& layer, const R* params, const R* x, int rows, R* y) {
-  fill_rows(y, params + layer.bias_offset, rows, layer.out);
-  gemm(Transpose::No, Transpose::Yes, rows, layer.out, layer.in, R(1), x, layer.in, params + layer.weight_offset,
-       layer.in, R(1), y, layer.out);
-}
+// Rows of a hidden layer's GEMM whose bias + tanh pass follows at once, while
+// its output (kBlockRows x H floats: 8 KiB at H = 64) is still in L1.
+constexpr int kBlockRows = 32;
 
 // Forward pass of `rows` rows of x (row stride D) through the hidden layers
-// into s.hidden, and the head into z (rows x head width).
+// into s.hidden, and the head into z (rows x head width). weights_t: the
+// transposed weights (transpose_weights). Hidden layers, block of kBlockRows
+// rows by block: y = x W^T (GEMM, beta = 0), then one pass y = tanh(y + b)
+// over the block; the head: z = b, then the GEMM adds x W^T (beta = 1).
 template <class R>
-void forward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int rows, int tile,
-                  TileScratch<R>& s, R* z) {
+void forward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* weights_t, const R* x,
+                  int rows, int tile, TileScratch<R>& s, R* z) {
   const R* input = x;
   for (std::size_t l = 0; l < spec.hidden.size(); ++l) {
     const LayerSlice& layer = layout.layers[l];
     R* out = hidden_of(layout, s, int(l), tile);
-    dense(layer, params, input, rows, out);
-    tanh_inplace(out, std::size_t(rows) * layer.out);
+    for (int b = 0; b < rows; b += kBlockRows) {
+      const int block = std::min(kBlockRows, rows - b);
+      R* y = out + std::size_t(b) * layer.out;
+      gemm(Transpose::No, Transpose::No, block, layer.out, layer.in, R(1), input + std::size_t(b) * layer.in, layer.in,
+           weights_t + layer.weight_offset, layer.out, R(0), y, layer.out);
+      bias_tanh(y, params + layer.bias_offset, block, layer.out);
+    }
     input = out;
   }
-  dense(layout.head(), params, input, rows, z);
+  const LayerSlice& head = layout.head();
+  fill_rows(z, params + head.bias_offset, rows, head.out);
+  gemm(Transpose::No, Transpose::No, rows, head.out, head.in, R(1), input, head.in, weights_t + head.weight_offset,
+       head.out, R(1), z, head.out);
 }
 
-// Per-sample losses (and dz, scaled by grad_scale, when dz is not null) of
-// rows head pre-activations z and targets t.
-template <class R>
-void head_rows(const ModelSpec& spec, const R* z, const R* t, int rows, R grad_scale, R* losses, R* dz) {
-  const int K = spec.components, T = spec.target_dim, width = spec.head_width();
-  const R lo = R(spec.log_sigma_min), hi = R(spec.log_sigma_max);
-  for (int i = 0; i < rows; ++i) {
-    const R* zi = z + std::size_t(i) * width;
-    const R* ti = t + std::size_t(i) * T;
-    losses[i] = dz ? detail::mixture_nll_and_grad(zi, ti, K, T, lo, hi, grad_scale, dz + std::size_t(i) * width)
-                   : detail::mixture_nll(zi, ti, K, T, lo, hi);
-  }
-}
-
-// Backward pass of one tile: adds (+=) its parameter gradients into s.grad.
+// Backward pass of one tile: writes (= for the thread's first tile, when
+// accumulate is false) or adds (+=) its parameter gradients into s.grad.
 template <class R>
 void backward_tile(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, int rows,
-                   int tile, TileScratch<R>& s) {
+                   int tile, bool accumulate, TileScratch<R>& s) {
   const int L = int(spec.hidden.size());
   R* buffers[2] = {s.delta_a.data(), s.delta_b.data()};
   const R* delta = s.dz.data();  // dL/d(pre-activation), rows x out
+  const LayerSlice& head = layout.head();
+  column_sums(s.grad.data() + head.bias_offset, delta, rows, head.out, accumulate);  // db of the head
   for (int l = L; l >= 0; --l) {
     const LayerSlice& layer = layout.layers[l];
     const R* input = l == 0 ? x : hidden_of(layout, s, l - 1, tile);
-    // dW += delta^T input (out x in); db += column sums of delta.
-    gemm(Transpose::Yes, Transpose::No, layer.out, layer.in, rows, R(1), delta, layer.out, input, layer.in, R(1),
-         s.grad.data() + layer.weight_offset, layer.in);
-    add_column_sums(s.grad.data() + layer.bias_offset, delta, rows, layer.out);
+    // dW += delta^T input (out x in).
+    gemm(Transpose::Yes, Transpose::No, layer.out, layer.in, rows, R(1), delta, layer.out, input, layer.in,
+         accumulate ? R(1) : R(0), s.grad.data() + layer.weight_offset, layer.in);
     if (l == 0) break;
-    // dL/d(input) = delta W, then back through tanh: * (1 - h^2).
+    // By blocks of kBlockRows rows, while each is in L1: dL/d(input) =
+    // delta W, back through tanh (* (1 - h^2)), and its column sums into
+    // the layer below's db (rows in order, as one pass over the tile).
     R* next = buffers[l % 2];
-    gemm(Transpose::No, Transpose::No, rows, layer.in, layer.out, R(1), delta, layer.out, params + layer.weight_offset,
-         layer.in, R(0), next, layer.in);
-    tanh_backward(next, input, std::size_t(rows) * layer.in);
+    R* bias_grad = s.grad.data() + layout.layers[l - 1].bias_offset;
+    for (int b = 0; b < rows; b += kBlockRows) {
+      const int block = std::min(kBlockRows, rows - b);
+      R* d = next + std::size_t(b) * layer.in;
+      gemm(Transpose::No, Transpose::No, block, layer.in, layer.out, R(1), delta + std::size_t(b) * layer.out,
+           layer.out, params + layer.weight_offset, layer.in, R(0), d, layer.in);
+      tanh_backward_sums(d, input + std::size_t(b) * layer.in, block, layer.in, bias_grad, accumulate || b > 0);
+    }
     delta = next;
   }
 }
 
-// out (count x cols) = rows index[0..count) of m (row stride cols). Plain
-// loops: rows are a few floats, and a memcpy call per row cost more than the
-// copy (6% of the training step).
+// The minibatch rows index[0..count) of x (row stride D) and t (row stride T)
+// into xo (count x D) and to (count x T). Plain loops: rows are a few floats,
+// and a memcpy call per row cost more than the copy (6% of the training step).
+// The rows are scattered over the training set (beyond L2 for a large one):
+// each is prefetched kAhead rows before it is copied.
 #if defined(__GNUC__) && !defined(__clang__)
 #define MDN_NO_MEMCPY_CALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #else
 #define MDN_NO_MEMCPY_CALLS
 #endif
 template <class R>
-MDN_NO_MEMCPY_CALLS void gather_rows(const R* m, int cols, const int* index, int count, R* out) {
+MDN_NO_MEMCPY_CALLS void gather_minibatch(const R* x, int D, const R* t, int T, const int* index, int count, R* xo,
+                                          R* to) {
+  constexpr int kAhead = 16;
+  for (int i = 0; i < std::min(kAhead, count); ++i) {
+    __builtin_prefetch(x + std::size_t(index[i]) * D);
+    __builtin_prefetch(t + std::size_t(index[i]) * T);
+  }
   for (int i = 0; i < count; ++i) {
-    const R* src = m + std::size_t(index[i]) * cols;
-    R* dst = out + std::size_t(i) * cols;
-    for (int j = 0; j < cols; ++j) dst[j] = src[j];
+    if (i + kAhead < count) {
+      __builtin_prefetch(x + std::size_t(index[i + kAhead]) * D);
+      __builtin_prefetch(t + std::size_t(index[i + kAhead]) * T);
+    }
+    const R* xs = x + std::size_t(index[i]) * D;
+    const R* ts = t + std::size_t(index[i]) * T;
+    R* xd = xo + std::size_t(i) * D;
+    R* td = to + std::size_t(i) * T;
+    for (int j = 0; j < D; ++j) xd[j] = xs[j];
+    for (int j = 0; j < T; ++j) td[j] = ts[j];
   }
 }
 
@@ -194,13 +258,15 @@ void forward(const ModelSpec& spec, const ParameterLayout& layout, const R* para
     z = ws.z.data();
   }
   ws.threads.resize(std::size_t(omp_get_max_threads()));
+  transpose_weights(layout, params, ws.weights_t);
+  const R* weights_t = ws.weights_t.data();
 #pragma omp parallel
   {
     const RowSlice slice = my_tiles(n, tile);
     TileScratch<R>& s = my_scratch(spec, layout, tile, false, ws);
     for (int begin = slice.begin; begin < slice.end; begin += tile) {
       const int rows = std::min(tile, slice.end - begin);
-      forward_tile(spec, layout, params, x + std::size_t(begin) * spec.input_dim, rows, tile, s,
+      forward_tile(spec, layout, params, weights_t, x + std::size_t(begin) * spec.input_dim, rows, tile, s,
                    z + std::size_t(begin) * width);
     }
   }
@@ -232,6 +298,8 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
   const int tile = std::max(16, std::min(tile_rows(layout), (share + 15) / 16 * 16));
   ws.losses.resize(n);
   ws.threads.resize(std::size_t(threads));
+  transpose_weights(layout, params, ws.weights_t);
+  const R* weights_t = ws.weights_t.data();
   int used = threads;  // the team OpenMP actually gave us (at most `threads`)
 
 #pragma omp parallel num_threads(threads)
@@ -240,27 +308,37 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
     used = omp_get_num_threads();
     const RowSlice slice = my_tiles(n, tile);
     TileScratch<R>& s = my_scratch(spec, layout, tile, true, ws);
-    std::fill(s.grad.begin(), s.grad.end(), R(0));
+    // The first tile writes the thread's partial gradient (=), the others add
+    // to it; a thread without rows leaves it unwritten and out of the sum.
+    s.has_grad = slice.size() > 0;
     for (int begin = slice.begin; begin < slice.end; begin += tile) {
       const int count = std::min(tile, slice.end - begin);
       const R* xt = x + std::size_t(begin) * D;
       const R* tt = t + std::size_t(begin) * T;
       if (rows) {  // gather the tile's minibatch rows
-        gather_rows(x, D, rows + begin, count, s.x.data());
-        gather_rows(t, T, rows + begin, count, s.t.data());
+        gather_minibatch(x, D, t, T, rows + begin, count, s.x.data(), s.t.data());
         xt = s.x.data();
         tt = s.t.data();
       }
-      forward_tile(spec, layout, params, xt, count, tile, s, s.z.data());
+      forward_tile(spec, layout, params, weights_t, xt, count, tile, s, s.z.data());
       head_rows(spec, s.z.data(), tt, count, R(1) / R(n), ws.losses.data() + begin, s.dz.data());
-      backward_tile(spec, layout, params, xt, count, tile, s);
+      backward_tile(spec, layout, params, xt, count, tile, begin != slice.begin, s);
     }
   }
-  // Sum the per-thread partials in thread order (deterministic).
+  // Sum the partials of the threads that had rows, in thread order
+  // (deterministic).
+  std::vector<const R*> partials;
+  for (int th = 0; th < used; ++th)
+    if (ws.threads[std::size_t(th)].has_grad) partials.push_back(ws.threads[std::size_t(th)].grad.data());
+  if (partials.empty()) {
+    std::fill_n(grad, layout.total, R(0));
+    return mean_of(ws.losses, n);
+  }
+  const int count = int(partials.size());
 #pragma omp parallel for schedule(static) if (layout.total >= (1 << 16))
   for (std::size_t p = 0; p < layout.total; ++p) {
-    R sum = ws.threads[0].grad[p];
-    for (int th = 1; th < used; ++th) sum += ws.threads[std::size_t(th)].grad[p];
+    R sum = partials[0][p];
+    for (int th = 1; th < count; ++th) sum += partials[std::size_t(th)][p];
     grad[p] = sum;
   }
   return mean_of(ws.losses, n);

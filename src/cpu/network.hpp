@@ -29,6 +29,7 @@ struct TileScratch {
   std::vector<R> delta_a, delta_b;  // tile x max_width, backprop scratch
   std::vector<R> x, t;              // tile x D, tile x T: the gathered minibatch rows
   std::vector<R> grad;              // layout.total: this thread's partial gradient
+  bool has_grad = false;            // whether grad was written by the last loss_and_gradient
 };
 
 template <class R>
@@ -36,6 +37,7 @@ struct NetworkWorkspace {
   std::vector<R> z;                     // n x head_width (forward's output)
   std::vector<R> dz;                    // n x head_width, d(mean loss)/dz (head_loss with the gradient)
   std::vector<R> losses;                // n per-sample losses
+  std::vector<R> weights_t;             // layout.total: each layer's W^T (in x out) at its weight offset
   std::vector<TileScratch<R>> threads;  // one per OpenMP thread
 };
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -147,6 +148,69 @@ TEST(NetworkTiles, AnyBatchSizeAgreesWithTheDoubleNetwork) {
     for (std::size_t i = 0; i < ws.z.size(); ++i)
       ASSERT_NEAR(r.z[i], ws.z[i], 1e-4 * (1.0 + std::fabs(ws.z[i]))) << "n = " << n;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// A batch with fewer tiles than threads right after one that gave every
+// thread rows, in the same workspace: a thread without rows this time must
+// not add its partial gradient of the last call (the partials are written,
+// not zeroed and added). Checked against the double network.
+TEST(NetworkTiles, ThreadsWithoutRowsAddNothing) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(3);
+  const Problem big = make_problem(3000, 4, 1, 3, {32, 32}, 21);
+  Problem small = big;
+  small.n = 20;  // one or two tiles of 16 rows: at least one of 3 threads has none
+  mdn::cpu::NetworkWorkspace<float> ws;
+  std::vector<float> grad(big.layout.total);
+  mdn::cpu::loss_and_gradient(big.spec, big.layout, big.params.data(), big.x.data(), big.t.data(), big.n, grad.data(),
+                              ws);
+  const double loss = mdn::cpu::loss_and_gradient(small.spec, small.layout, small.params.data(), small.x.data(),
+                                                  small.t.data(), small.n, grad.data(), ws);
+  omp_set_num_threads(saved);
+  std::vector<double> pd(small.params.begin(), small.params.end()), xd(small.x.begin(), small.x.end()),
+      td(small.t.begin(), small.t.end()), gd(small.layout.total);
+  mdn::cpu::NetworkWorkspace<double> wsd;
+  const double want =
+      mdn::cpu::loss_and_gradient(small.spec, small.layout, pd.data(), xd.data(), td.data(), small.n, gd.data(), wsd);
+  EXPECT_NEAR(loss, want, 1e-5 * (1.0 + std::fabs(want)));
+  double scale = 0.0;
+  for (double g : gd) scale = std::max(scale, std::fabs(g));
+  for (std::size_t i = 0; i < gd.size(); ++i) ASSERT_NEAR(grad[i], gd[i], 1e-4 * scale) << "parameter " << i;
+}
+
+}  // namespace
+
+namespace {
+
+// The training path as train_epoch drives it (rows gathered inside the
+// region, a workspace reused across calls, batches that end inside a tile
+// and inside a 32-row block): the same bits for a fresh workspace and a
+// reused one, call after call, for each thread count.
+TEST(NetworkTiles, GatheredBatchesRepeatToTheBitInAReusedWorkspace) {
+  const Problem all = make_problem(3000, 8, 2, 5, {64, 48}, 31);
+  std::vector<int> rows(3000);
+  std::mt19937 rng(5);
+  for (int& r : rows) r = int(rng() % 3000u);
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    mdn::cpu::NetworkWorkspace<float> reused;
+    for (int n : {1000, 77, 1000, 513}) {
+      std::vector<float> fresh_grad(all.layout.total), reused_grad(all.layout.total);
+      mdn::cpu::NetworkWorkspace<float> fresh;
+      const double fresh_loss = mdn::cpu::loss_and_gradient(all.spec, all.layout, all.params.data(), all.x.data(),
+                                                            all.t.data(), n, fresh_grad.data(), fresh, rows.data());
+      const double reused_loss = mdn::cpu::loss_and_gradient(all.spec, all.layout, all.params.data(), all.x.data(),
+                                                             all.t.data(), n, reused_grad.data(), reused, rows.data());
+      EXPECT_EQ(fresh_loss, reused_loss) << threads << " threads, n = " << n;
+      EXPECT_EQ(fresh_grad, reused_grad) << threads << " threads, n = " << n;
+    }
+  }
+  omp_set_num_threads(saved);
 }
 
 }  // namespace

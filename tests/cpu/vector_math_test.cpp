@@ -209,6 +209,41 @@ TEST_P(VectorMath, RowKernels) {
   EXPECT_EQ(0, std::memcmp(want_sums.data(), sums.data(), sums.size() * sizeof(float)));
 }
 
+// The fused kernels of the tiles (bias + tanh; tanh backward + the column
+// sums, whose sums are kept in registers by groups of 16 columns) against
+// plain loops doing the same operations in the same order: the same bits, for
+// widths below, at and between multiples of 16, sums written (=) or added to.
+TEST_P(VectorMath, FusedRowKernelsEqualPlainLoops) {
+  for (int cols : {1, 15, 16, 17, 40, 64, 70, 130}) {
+    for (bool accumulate : {false, true}) {
+      const int rows = 33;
+      std::vector<float> h(std::size_t(rows) * cols), d(h.size()), sums(cols), b(cols);
+      for (std::size_t i = 0; i < h.size(); ++i) {
+        h[i] = std::sin(0.7f * float(i));
+        d[i] = std::cos(1.3f * float(i));
+      }
+      for (int j = 0; j < cols; ++j) sums[j] = b[j] = 0.1f * float(j) - 1.0f;
+      std::vector<float> want_d = d, want_sums = sums;
+      for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j) {
+          const std::size_t e = std::size_t(i) * cols + j;
+          want_d[e] = want_d[e] * (1.0f - h[e] * h[e]);
+          want_sums[j] = (i == 0 && !accumulate) ? want_d[e] : want_sums[j] + want_d[e];
+        }
+      k_->tanh_backward_sums(d.data(), h.data(), rows, cols, sums.data(), accumulate);
+      EXPECT_EQ(0, std::memcmp(want_d.data(), d.data(), d.size() * sizeof(float))) << cols;
+      EXPECT_EQ(0, std::memcmp(want_sums.data(), sums.data(), sums.size() * sizeof(float)))
+          << cols << (accumulate ? " +=" : " =");
+      std::vector<float> y = d, want_y = d;
+      for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j) want_y[std::size_t(i) * cols + j] += b[j];
+      k_->tanh_inplace(want_y.data(), want_y.size());
+      k_->bias_tanh(y.data(), b.data(), rows, cols);
+      EXPECT_EQ(0, std::memcmp(want_y.data(), y.data(), y.size() * sizeof(float))) << cols;
+    }
+  }
+}
+
 // The figures quoted in BENCHMARKS.md: every float of each range (minutes;
 // run with --gtest_also_run_disabled_tests --gtest_filter='*Exhaustive*').
 TEST_P(VectorMath, DISABLED_ExhaustiveUlp) {

@@ -3,6 +3,7 @@
 # apt-get; otherwise it prints the apt-get line to run and stops.
 #   cmake g++          the build
 #   libopenblas-dev    sgemm/dgemm for the CPU backend (a real BLAS, threaded)
+#   libxsmm-dev        JIT small GEMMs for the CPU backend's row tiles (optional: without it OpenBLAS runs them)
 #   libgtest-dev       GoogleTest (unit and command-line tests)
 #   libbenchmark-dev   Google Benchmark (mdn_bench)
 #   libcli11-dev       CLI11, the command-line parser of the mdn program
@@ -12,8 +13,8 @@
 #   libopenmpi-dev openmpi-bin  MPI: `mpirun -np N mdn ...` (optional for the build; the tests run 2 ranks)
 # The CUDA toolkit is optional: found by CMake when installed.
 set -euo pipefail
-packages=(cmake g++ make libopenblas-dev libgtest-dev libbenchmark-dev gnuplot-nox nlohmann-json3-dev libcli11-dev
-          python3-dev python3-venv libopenmpi-dev openmpi-bin)
+packages=(cmake g++ make libopenblas-dev libxsmm-dev libgtest-dev libbenchmark-dev gnuplot-nox nlohmann-json3-dev
+          libcli11-dev python3-dev python3-venv libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

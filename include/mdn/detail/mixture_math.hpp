@@ -23,12 +23,28 @@
 // kept in the output row (dz[k] is scratch until its gradient overwrites it),
 // and everything after works from those stored values. The log-densities are
 // also shifted by their maximum c before the log-weights are added:
-//   l'_k = log_alpha_k + (dens_k - c),  loss = -(c + logsumexp_k(l'_k)),
-//   gamma_k = exp(l'_k - logsumexp_k(l'_k)),
+//   l'_k = log_alpha_k + (dens_k - c),  M = max_k l'_k,
+//   e_k = exp(l'_k - M),  S = sum_k e_k,
+//   loss = -(c + M + log S),  gamma_k = e_k / S,
 // so the responsibilities depend on differences of densities only and the
-// O(1) log-weights are not rounded away against a -3e7 density. mixture_nll
-// (no gradient, no scratch) uses the online log-sum-exp of l_k; it agrees
-// with the loss of mixture_nll_and_grad to float rounding of |loss|.
+// O(1) log-weights are not rounded away against a -3e7 density.
+//
+// Exponentials: K(2 + T) and two logs per sample (15 and 2 at K = 5, T = 1;
+// 4K + 2KT before they were kept): e^(a_k - max a) (K, kept: the softmax's sum
+// and alpha_k = e^(a_k - max a) / sum), 1/sigma_kd = e^(-s_kd) (KT, kept for
+// the gradient), e_k (K, kept: S and gamma_k = e_k / S). The kept values
+// live in the output row dz until their entries are written (see
+// mixture_nll_and_grad). mixture_nll (no gradient, no scratch) uses the online
+// log-sum-exp of l_k; it agrees with the loss of mixture_nll_and_grad to float
+// rounding of |loss|.
+//
+// Written once for two kinds of R: a scalar (float or double; one sample; the
+// CUDA kernels, the double network of the finite-difference checks) and the
+// CPU backend's lane type (src/cpu/simd/lanes.hpp: 16 samples side by side,
+// one per SIMD lane, z and dz stored as arrays of lanes). So every branch is a
+// select(), every comparison yields what select() takes, and the lane type
+// brings its own select, max_of, fexp and flog (found by argument-dependent
+// lookup).
 #pragma once
 #include <cmath>
 
@@ -48,14 +64,24 @@ MDN_HD R neg_infinity() {
   return -R(INFINITY);
 }
 
+// Branch-free choices on scalars (the lane type has its own overloads).
+template <class R>
+MDN_HD R select(bool c, R a, R b) {
+  return c ? a : b;
+}
+template <class R>
+MDN_HD R max_of(R a, R b) {
+  return a > b ? a : b;
+}
+
 // Clamp on log-sigma; the gradient passes only strictly inside the bounds.
 template <class R>
 MDN_HD R clamp_log_sigma(R s, R lo, R hi) {
-  return s < lo ? lo : (s > hi ? hi : s);
+  return select(s < lo, lo, select(s > hi, hi, s));
 }
 template <class R>
-MDN_HD bool log_sigma_passes_gradient(R s, R lo, R hi) {
-  return s > lo && s < hi;
+MDN_HD auto log_sigma_passes_gradient(R s, R lo, R hi) {
+  return (s > lo) & (s < hi);
 }
 
 // Online log-sum-exp accumulator: after adding x_1..x_n, value() is
@@ -116,41 +142,68 @@ MDN_HD R mixture_nll(const R* z, const R* t, int K, int T, R lo, R hi) {
 
 // The per-sample loss, and dz = grad_scale * dloss/dz written (=, not +=) into
 // all K*(1+2T) entries of dz. grad_scale is 1/N for a batch mean. Each
-// component's log-density is evaluated once (see the top of this file); dz[0,
-// K) holds the densities, then the shifted l'_k, until the gradient loop
-// overwrites entry k with dloss/da_k.
+// component's log-density is evaluated once (see the top of this file). dz is
+// the scratch for what is computed once and used twice, until the last pass
+// overwrites each entry with its gradient:
+//   dz[k]          dens_k, then l'_k, then e_k          (then dloss/da_k)
+//   dz[K + k*T]    e^(a_k - max a)                      (then dloss/ds_k0)
+//   dz[K + KT + i] 1/sigma_i = e^(-clamp(s_i))          (then dloss/dm_i)
 template <class R>
 MDN_HD R mixture_nll_and_grad(const R* z, const R* t, int K, int T, R lo, R hi, R grad_scale, R* dz) {
-  const R lse_a = logits_logsumexp(z, K);
-  // Pass 1: dens_k (evaluated once, stored) and c = max_k dens_k.
+  R* const dz_s = dz + K;
+  R* const dz_m = dz + K + K * T;
+  // Softmax of the logits: e^(a_k - max a) kept, their sum, log-sum-exp.
+  R a_max = z[0];
+  for (int k = 1; k < K; ++k) a_max = max_of(a_max, z[k]);
+  R a_sum = R(0);
+  for (int k = 0; k < K; ++k) {
+    const R e = fexp(z[k] - a_max);
+    dz_s[k * T] = e;
+    a_sum += e;
+  }
+  const R lse_a = a_max + flog(a_sum);
+  // Pass 1: dens_k (evaluated once, stored), 1/sigma kept, c = max_k dens_k.
   R c = neg_infinity<R>();
   for (int k = 0; k < K; ++k) {
-    const R dens = component_log_density(z, t, k, K, T, lo, hi);
+    R dens = R(0);
+    for (int d = 0; d < T; ++d) {
+      const int i = k * T + d;
+      const R sc = clamp_log_sigma(z[K + i], lo, hi);
+      const R inv_sigma = fexp(-sc);
+      dz_m[i] = inv_sigma;
+      const R u = (t[d] - z[K + K * T + i]) * inv_sigma;
+      dens += R(-0.5) * u * u - sc - R(kHalfLog2Pi);
+    }
     dz[k] = dens;
-    c = dens > c ? dens : c;
+    c = max_of(c, dens);
   }
-  // Pass 2: l'_k = log_alpha_k + (dens_k - c), stored; their log-sum-exp.
-  LogSumExp<R> acc;
+  // Pass 2: l'_k = log_alpha_k + (dens_k - c), stored, and M = max_k l'_k;
+  // then e_k = e^(l'_k - M), stored, and S = sum_k e_k.
+  R l_max = neg_infinity<R>();
   for (int k = 0; k < K; ++k) {
     const R shifted = (z[k] - lse_a) + (dz[k] - c);
     dz[k] = shifted;
-    acc.add(shifted);
+    l_max = max_of(l_max, shifted);
   }
-  const R lse_shifted = acc.value();
-  const R loss = -(c + lse_shifted);
-  // Pass 3: gamma_k from the stored l'_k, then every gradient entry.
+  R l_sum = R(0);
   for (int k = 0; k < K; ++k) {
-    const R gamma = fexp(dz[k] - lse_shifted);
-    const R alpha = fexp(z[k] - lse_a);
+    const R e = fexp(dz[k] - l_max);
+    dz[k] = e;
+    l_sum += e;
+  }
+  const R loss = -(c + (l_max + flog(l_sum)));
+  // Pass 3: gamma_k = e_k / S, alpha_k, then every gradient entry.
+  for (int k = 0; k < K; ++k) {
+    const R gamma = dz[k] / l_sum;
+    const R alpha = dz_s[k * T] / a_sum;
     dz[k] = grad_scale * (alpha - gamma);
     for (int d = 0; d < T; ++d) {
       const int i = k * T + d;
       const R s = z[K + i];
-      const R sc = clamp_log_sigma(s, lo, hi);
-      const R inv_sigma = fexp(-sc);
+      const R inv_sigma = dz_m[i];
       const R u = (t[d] - z[K + K * T + i]) * inv_sigma;
-      dz[K + K * T + i] = grad_scale * (-gamma * u * inv_sigma);
-      dz[K + i] = log_sigma_passes_gradient(s, lo, hi) ? grad_scale * gamma * (R(1) - u * u) : R(0);
+      dz_m[i] = grad_scale * (-gamma * u * inv_sigma);
+      dz_s[i] = select(log_sigma_passes_gradient(s, lo, hi), grad_scale * gamma * (R(1) - u * u), R(0));
     }
   }
   return loss;

@@ -26,10 +26,24 @@ struct Kernels {
   void (*fill_rows)(float* y, const float* b, int rows, int cols);
   // y[i] = tanh(y[i]) in place.
   void (*tanh_inplace)(float* y, std::size_t count);
+  // y (rows x cols) = tanh(y + b) with the bias b (cols) added to every row.
+  void (*bias_tanh)(float* y, const float* b, int rows, int cols);
   // d[i] *= 1 - h[i]^2 (back through tanh, h = tanh's output).
   void (*tanh_backward)(float* d, const float* h, std::size_t count);
+  // d (rows x cols) *= 1 - h^2 (as tanh_backward), then sums (cols) += the
+  // column sums of the new d, rows in order (= instead when accumulate is 0).
+  void (*tanh_backward_sums)(float* d, const float* h, int rows, int cols, float* sums, bool accumulate);
   // sums[j] += sum over rows of x[i][j], rows added in order (x rows x cols).
   void (*add_column_sums)(float* sums, const float* x, int rows, int cols);
+  // sums[j] = sum over rows of x[i][j], rows added in order (=; 0 for no rows).
+  void (*column_sums)(float* sums, const float* x, int rows, int cols);
+  // The mixture head (detail::mixture_nll_and_grad) of `rows` samples, 16 at
+  // a time, one per vector lane: z (rows x K(1+2T)) and t (rows x T) in;
+  // losses (rows) =; dz (rows x K(1+2T)) = grad_scale * dloss/dz when dz is
+  // not null (otherwise only the losses are written). lo, hi: the log-sigma
+  // clamp.
+  void (*mixture_head)(const float* z, const float* t, int rows, int K, int T, float lo, float hi, float grad_scale,
+                       float* losses, float* dz);
   // y[i] = f(x[i]) over arrays.
   void (*tanh)(const float* x, float* y, std::size_t count);
   void (*exp)(const float* x, float* y, std::size_t count);

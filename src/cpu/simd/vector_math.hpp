@@ -5,9 +5,13 @@
 // functions live in an anonymous namespace (internal linkage) and never meet
 // their other-ISA twins at link time.
 //
-// No fma: the kernel files are compiled with -ffp-contract=off, so the
+// No implicit fma: the kernel files are compiled with -ffp-contract=off, so the
 // portable, AVX2 and AVX-512 copies perform the same IEEE operations in the
 // same order and give the same bits (tests/cpu/vector_math_test.cpp checks).
+// tanh (the hottest: 128 per sample at the reference shape) uses explicit
+// fused multiply-adds (madd<true>, one rounding each): a vfmadd instruction on
+// the AVX2 and AVX-512 paths, the C library's correctly rounded fmaf on the
+// portable path (slower, the same bits). exp and log have none.
 //
 // Algorithms (Cephes single-precision, made branch-free):
 //   exp(x): n = round(x / ln2), r = x - n ln2 (ln2 in two parts), degree-7
@@ -44,23 +48,34 @@ inline float float_of(std::int32_t i) {
 // overflow.
 inline float pow2i(std::int32_t n) { return float_of(std::int32_t(std::uint32_t(n + 127) << 23)); }
 
+// a * b + c: rounded twice (kFused false) or once (a fused multiply-add).
+template <bool kFused>
+inline float madd(float a, float b, float c) {
+  if constexpr (kFused)
+    return __builtin_fmaf(a, b, c);
+  else
+    return a * b + c;
+}
+
 // e^r for r = x - n ln2 in [-ln2/2, ln2/2] (n = round(x / ln2), also
 // returned as an integer), before the scaling by 2^n.
+template <bool kFused>
 inline float exp_reduced(float x, std::int32_t& ni) {
   // n = round(x log2(e)) by the 1.5 * 2^23 trick; its integer from the bits.
   const float magic = 12582912.0f;
-  const float shifted = x * 1.44269504088896341f + magic;
+  const float shifted = madd<kFused>(x, 1.44269504088896341f, magic);
   const float n = shifted - magic;
   ni = bits_of(shifted) - bits_of(magic);
-  const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+  const float r = kFused ? madd<true>(n, 2.12194440e-4f, madd<true>(n, -0.693359375f, x))
+                         : (x - n * 0.693359375f) - n * -2.12194440e-4f;
   const float r2 = r * r;
   float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  return p * r2 + r + 1.0f;
+  p = madd<kFused>(p, r, 1.3981999507e-3f);
+  p = madd<kFused>(p, r, 8.3334519073e-3f);
+  p = madd<kFused>(p, r, 4.1665795894e-2f);
+  p = madd<kFused>(p, r, 1.6666665459e-1f);
+  p = madd<kFused>(p, r, 5.0000001201e-1f);
+  return madd<kFused>(p, r2, r) + 1.0f;
 }
 
 inline float vexp(float x) {
@@ -69,7 +84,7 @@ inline float vexp(float x) {
   x = x < -104.0f ? -104.0f : x;
   x = x > 89.0f ? 89.0f : x;
   std::int32_t ni;
-  const float er = exp_reduced(x, ni);
+  const float er = exp_reduced<false>(x, ni);
   const std::int32_t n1 = ni >> 1;
   return er * pow2i(n1) * pow2i(ni - n1);
 }
@@ -82,17 +97,17 @@ inline float vtanh(float x) {
   // Small |x|: odd polynomial a + a^3 P(a^2).
   const float z = a * a;
   float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  const float small = p * z * a + a;
+  p = madd<true>(p, z, 2.06390887954e-2f);
+  p = madd<true>(p, z, -5.37397155531e-2f);
+  p = madd<true>(p, z, 1.33314422036e-1f);
+  p = madd<true>(p, z, -3.33332819422e-1f);
+  const float small = madd<true>(p * z, a, a);
   // Large |x|: 1 - 2 / (e^{2|x|} + 1).
   // e^{2|x|} with 2|x| in [1.25, 40]: n <= 58, one exact scaling by 2^n
   // gives the same bits as vexp's two.
   const float ac = a > 20.0f ? 20.0f : a;  // NaN passes
   std::int32_t ni;
-  const float e = exp_reduced(ac + ac, ni) * pow2i(ni);
+  const float e = exp_reduced<true>(ac + ac, ni) * pow2i(ni);
   const float large = 1.0f - 2.0f / (e + 1.0f);
   const float magnitude = a < 0.625f ? small : large;  // NaN: large, which is NaN
   return float_of(bits_of(magnitude) | sign);
