@@ -553,8 +553,6 @@ class CudaBackendImpl final : public BackendWithTestHooks {
 
 }  // namespace
 
-bool compiled_in() { return true; }
-
 DeviceProbe probe_devices() {
   DeviceProbe probe;
   int count = 0;

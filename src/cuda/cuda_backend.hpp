@@ -1,6 +1,6 @@
-// The CUDA backend's entry points for the factory. Plain C++: no CUDA header
-// is included, so this compiles with g++ (src/backend/select_backend.cpp).
-// Builds without the toolkit link src/backend/cuda_absent.cpp instead.
+// The CUDA backend's entry points inside its module (cuda_module.cpp exports
+// them to the library; the GPU tests and benchmarks call them directly).
+// Plain C++: no CUDA header is included, so this compiles with g++.
 #pragma once
 #include <memory>
 #include <string>
@@ -20,9 +20,6 @@ struct DeviceProbe {
   std::string problem;    // the runtime's status when it is something else
 };
 DeviceProbe probe_devices();
-
-// True in builds with the CUDA backend.
-bool compiled_in();
 
 // Number of CUDA devices; 0 when there is no driver, no device or an error. Never throws.
 int device_count();
