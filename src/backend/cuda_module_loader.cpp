@@ -5,7 +5,8 @@
 //                               program in a build tree, the Python extension
 //                               in its package folder
 //   <install libdir>/libmdn_cuda.so
-//                               where `cmake --install` puts it
+//                               where `cmake --install` puts it (not in a
+//                               `pip install .` build)
 //   the dynamic loader's search LD_LIBRARY_PATH and the program's RUNPATH (the
 //                               test and benchmark programs of the build tree
 //                               name the module's folder there)
@@ -26,7 +27,7 @@ namespace mdn::cuda_module {
 namespace {
 
 // Both defined by CMake (src/CMakeLists.txt): whether the module is built,
-// and the folder `cmake --install` puts it in.
+// and the folder `cmake --install` puts it in ("" for none).
 constexpr bool kBuilt = MDN_CUDA_MODULE_BUILT != 0;
 constexpr const char* kInstallDir = MDN_CUDA_MODULE_INSTALL_DIR;
 
@@ -94,7 +95,7 @@ Loaded load_once() {
     const std::string here = folder_of_this_binary();
     if (!here.empty()) paths.push_back(here + "/" + name);
     const std::string installed = std::string(kInstallDir) + "/" + name;
-    if (paths.empty() || paths.front() != installed) paths.push_back(installed);
+    if (*kInstallDir != '\0' && (paths.empty() || paths.front() != installed)) paths.push_back(installed);
     search = true;
   }
 

@@ -6,13 +6,13 @@
 
 namespace {
 
-std::unique_ptr<mdn::Backend> make_backend(const mdn::ModelSpec& spec, const mdn::CudaOptions& options) {
-  return mdn::cuda::make_backend(spec, options);
-}
-
 const mdn::cuda::ModuleV1 kModule = {
-    mdn::cuda::kModuleAbi,    sizeof(mdn::cuda::ModuleV1), MDN_VERSION,
-    mdn::cuda::kModuleLayout, &mdn::cuda::probe_devices,   &make_backend,
+    mdn::cuda::kModuleAbi,        // abi
+    sizeof(mdn::cuda::ModuleV1),  // size
+    MDN_VERSION,                  // version
+    mdn::cuda::kModuleLayout,     // layout
+    &mdn::cuda::probe_devices,    // probe
+    &mdn::cuda::make_backend,     // make_backend
 };
 
 }  // namespace
