@@ -96,7 +96,10 @@ TEST_F(Startup, AutoWithoutADriverLoadsNoCudaLibrary) {
   if (driver_present()) GTEST_SKIP() << "NVIDIA's driver is installed here: auto loads the module to ask it";
   const auto r = run_with_env(dir(), "LD_DEBUG=files", predict("auto", "auto.csv"));
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_TRUE(contains(r.err, "libcuda.so.1")) << "auto did not look for the driver";
+  // A build with CUDA looks for the driver first (a build without it does not look at all).
+  if (!kModule.empty()) {
+    EXPECT_TRUE(contains(r.err, "libcuda.so.1")) << "auto did not look for the driver";
+  }
   EXPECT_FALSE(contains(r.err, "libmdn_cuda"));
   EXPECT_FALSE(contains(r.err, "libcublas"));
   EXPECT_TRUE(contains(r.err, "--device auto chose cpu")) << r.err;
