@@ -1,30 +1,53 @@
-// Picks a backend at run time. The CUDA entry points (cuda/cuda_backend.hpp)
-// come from src/cuda/ in builds with the toolkit and from cuda_absent.cpp in
-// builds without it; CMake links one or the other, so no code here depends on
-// how the library was configured.
-#include "cuda/cuda_backend.hpp"
+// Picks a backend at run time. The CUDA backend lives in a module loaded on
+// first use (cuda_module_loader.hpp): asking for the CPU never loads it, and
+// DeviceKind::Auto loads it only where NVIDIA's driver is installed.
+#include "backend/cuda_module_loader.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
+namespace {
 
-bool cuda_available() { return cuda::probe_devices().count > 0; }
+// The module when a GPU could be there (a build with CUDA and a driver), else null.
+const cuda::ModuleV1* module_if_driver(std::string* why) {
+  if (!cuda_module::built() || !cuda_module::driver_present()) return nullptr;
+  return cuda_module::load(why);
+}
 
-std::string cuda_problem() { return cuda::probe_devices().problem; }
+}  // namespace
+
+bool cuda_available() {
+  const cuda::ModuleV1* module = module_if_driver(nullptr);
+  return module != nullptr && module->probe().count > 0;
+}
+
+std::string cuda_problem() {
+  std::string why;
+  const cuda::ModuleV1* module = module_if_driver(&why);
+  return module != nullptr ? module->probe().problem : why;
+}
 
 std::string cuda_description() {
-  return (cuda::compiled_in() ? "CUDA backend: compiled in (cuBLAS, cuRAND; used with --device cuda or auto)\n"
-                              : "CUDA backend: not compiled in (the build found no CUDA toolkit)\n") +
-         cuda::nccl_status();
+  if (!cuda_module::built())
+    return "CUDA backend: not built (the build found no CUDA toolkit)\nNCCL: not built (it comes with the CUDA backend)";
+  // Loads the module (and its CUDA libraries): only `mdn --version` asks.
+  std::string why;
+  const cuda::ModuleV1* module = cuda_module::load(&why);
+  if (module == nullptr)
+    return "CUDA backend: built, but its module cannot be loaded (" + why + ")\nNCCL: unknown (it comes with the module)";
+  return "CUDA backend: built (module libmdn_cuda.so, loaded on first use; cuBLAS, cuRAND; used with --device cuda "
+         "or auto)\n" +
+         module->nccl_status();
 }
 
 std::unique_ptr<Backend> make_cuda_backend(const ModelSpec& spec, const CudaOptions& options) {
-  if (!cuda::compiled_in())
-    throw Error("this build of mdn has no CUDA backend (it was configured without the CUDA toolkit)");
-  const cuda::DeviceProbe probe = cuda::probe_devices();
+  std::string why;
+  const cuda::ModuleV1* module = cuda_module::load(&why);
+  if (module == nullptr) throw Error(why);
+  const cuda::DeviceProbe probe = module->probe();
   if (!probe.problem.empty()) throw Error("the CUDA runtime cannot use the GPU (" + probe.problem + ")");
   if (probe.count == 0) throw Error("no CUDA device is present (use the CPU backend)");
-  return cuda::make_backend(spec, options);
+  return module->make_backend(spec, options);
 }
 
 std::unique_ptr<Backend> make_backend(DeviceKind kind, const ModelSpec& spec, const CudaOptions& options) {
@@ -38,7 +61,8 @@ std::unique_ptr<Backend> make_backend(DeviceKind kind, const ModelSpec& spec, co
   }
   // Auto: the GPU when one is usable, else the CPU. Callers tell the user
   // which (Backend::name) and why not the GPU (cuda_problem).
-  if (cuda::probe_devices().count > 0) return cuda::make_backend(spec, options);
+  const cuda::ModuleV1* module = module_if_driver(nullptr);
+  if (module != nullptr && module->probe().count > 0) return module->make_backend(spec, options);
   return make_cpu_backend(spec);
 }
 

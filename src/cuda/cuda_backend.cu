@@ -610,8 +610,6 @@ class CudaBackendImpl final : public BackendWithTestHooks {
 
 }  // namespace
 
-bool compiled_in() { return true; }
-
 DeviceProbe probe_devices() {
   DeviceProbe probe;
   int count = 0;

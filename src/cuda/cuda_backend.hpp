@@ -1,6 +1,6 @@
-// The CUDA backend's entry points for the factory. Plain C++: no CUDA header
-// is included, so this compiles with g++ (src/backend/select_backend.cpp).
-// Builds without the toolkit link src/backend/cuda_absent.cpp instead.
+// The CUDA backend's entry points inside its module (cuda_module.cpp exports
+// them to the library; the GPU tests and benchmarks call them directly).
+// Plain C++: no CUDA header is included, so this compiles with g++.
 #pragma once
 #include <memory>
 #include <string>
@@ -21,8 +21,6 @@ struct DeviceProbe {
 };
 DeviceProbe probe_devices();
 
-// True in builds with the CUDA backend.
-bool compiled_in();
 // Whether NCCL (loaded at run time) can be used, in words, for `mdn --version`.
 std::string nccl_status();
 

@@ -27,7 +27,8 @@
 #   prefix     dpkg -x of .gpu-check/debs/*.deb into build-gpucheck/prefix (Python fallback without dpkg)
 #   configure  Release, Ninja, CMAKE_CUDA_ARCHITECTURES=90, CMAKE_PREFIX_PATH=prefix
 #   build      all targets, nproc jobs
-#   prefix-proof  ninja -t deps / ldd: our dependencies' headers and libraries come from the prefix
+#   prefix-proof  ninja -t deps / ldd: our dependencies' headers and libraries come from the prefix;
+#              mdn needs no CUDA library; libmdn_cuda.so exports one symbol
 #   ctest      the whole suite (gpu label included; fuzz_smoke excluded), JUnit XML
 #   memcheck racecheck initcheck synccheck   compute-sanitizer over mdn_tests_gpu, filters below
 #   bench      mdn_bench, CUDA rows at the headline shapes (+ the CPU training step for the ratio)
@@ -280,12 +281,19 @@ step_prefix_proof() {
   echo "header uses from the prefix: $used_prefix"
   if [ -n "$used_system" ]; then echo "HEADERS FROM THE SYSTEM:"; echo "$used_system"; bad=1; fi
   [ "$used_prefix" -gt 0 ] || { echo "no header came from the prefix"; bad=1; }
-  for exe in "$BUILD/b/mdn" "$BUILD/b/tests/mdn_tests_cpu" "$BUILD/b/bench/mdn_bench"; do
+  for exe in "$BUILD/b/mdn" "$BUILD/b/libmdn_cuda.so" "$BUILD/b/tests/mdn_tests_cpu" "$BUILD/b/bench/mdn_bench"; do
     echo "--- ldd $(basename "$exe")"
-    ldd "$exe" | grep -E 'openblas|gfortran|quadmath|benchmark|gtest|not found' | tee "$WORK/ldd.txt"
+    ldd "$exe" | grep -E 'openblas|gfortran|quadmath|benchmark|gtest|libcu|not found' | tee "$WORK/ldd.txt"
     if grep -q 'not found' "$WORK/ldd.txt"; then bad=1; fi
     if grep -E 'openblas|gfortran|benchmark' "$WORK/ldd.txt" | grep -vq "$PREFIX"; then echo "LIBRARY FROM THE SYSTEM"; bad=1; fi
   done
+  # The CUDA libraries come with the CUDA backend module, loaded on first use,
+  # never with the program itself (docs/CUDA.md, "The module").
+  if ldd "$BUILD/b/mdn" | grep -q 'libcu'; then echo "mdn LINKS CUDA LIBRARIES"; bad=1; fi
+  echo "--- the module exports: $(nm -D --defined-only "$BUILD/b/libmdn_cuda.so" | awk '{print $3}' | tr '\n' ' ')"
+  if [ "$(nm -D --defined-only "$BUILD/b/libmdn_cuda.so" | awk '{print $3}')" != mdn_cuda_module_v1 ]; then
+    echo "the module should export mdn_cuda_module_v1 alone"; bad=1
+  fi
   echo "--- link lines name the prefix"
   grep -o "$PREFIX/usr/lib/[^ ]*\.\(so\|a\)[^ ]*" "$BUILD/b/build.ninja" | sort -u
   exit $bad
