@@ -250,6 +250,8 @@ step_prefix() {
 }
 
 step_configure() {
+  # MPI is not carried to the GPU machine (one GPU, no mpirun there); the NCCL
+  # path runs with one rank in tests/gpu/nccl_gpu_test.cpp all the same.
   local hide=()
   # Dry run: hide the system's copies, so the build can only succeed from the prefix.
   [ "$MODE" = dry-run ] && hide=(-DCMAKE_IGNORE_PREFIX_PATH=/usr)
@@ -260,7 +262,7 @@ step_configure() {
     -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCH" \
     -DCMAKE_PREFIX_PATH="$PREFIX/usr" \
     -DOpenBLAS_DIR="$PREFIX/usr/lib/$MULTIARCH/openblas-pthread/cmake/openblas" \
-    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "${hide[@]}"
+    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DMDN_ENABLE_MPI=OFF "${hide[@]}"
   grep -E '^(OpenBLAS_DIR|GTest_DIR|benchmark_DIR|nlohmann_json_DIR|CLI11_DIR|CMAKE_CUDA_COMPILER|CMAKE_IGNORE_PREFIX_PATH)[:=]' "$BUILD/b/CMakeCache.txt"
   grep -q '^CMAKE_CUDA_COMPILER:.*nvcc' "$BUILD/b/CMakeCache.txt" || die "CMake found no CUDA compiler: the CUDA backend would not be built"
 }
