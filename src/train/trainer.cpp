@@ -65,12 +65,16 @@ int auto_batch_size(long long train_rows) {
 }
 
 long long auto_step_budget(long long train_rows) {
-  // Small data: 10,000 steps (more overfits 300 rows even with early
-  // stopping); from about 2,500 rows 20,000 (the best validation epoch of a
-  // 10,000-step run came at its end: under-trained); large data half a step
-  // per row, at most 100,000 (10^7 rows: 10 epochs of 1024).
-  const long long small = std::clamp<long long>(train_rows * 8, 10000, 20000);
-  return std::clamp<long long>(train_rows / 2, small, 100000);
+  // Half a step per training row, at most 100,000 (10^7 rows: 10 epochs of
+  // 1024), and at least `floor`: 10,000 for small data (more overfits 300
+  // rows even with early stopping), 20,000 between 2,500 and 5,000 rows
+  // (3,000-row sets: the best validation epoch of a 10,000-step run was its
+  // last, under-trained), back to 10,000 from 10,000 rows (at 27,000 rows a
+  // 20,000-step cosine run was stopped early while its rate was still high,
+  // and lost to the 13,500-step one). docs/TRAINING.md has the numbers.
+  const long long rows = std::max(1LL, train_rows);
+  const long long floor = std::clamp<long long>(std::min(rows * 8, 100000000LL / rows), 10000, 20000);
+  return std::clamp<long long>(rows / 2, floor, 100000);
 }
 
 float auto_input_noise(long long train_rows) {
