@@ -57,7 +57,7 @@ struct TrainHooks {
 //   epochs 0      -> ceil(steps / steps_per_epoch), at least kMinAutoEpochs and
 //                    at most kMaxAutoEpochs; steps 0 -> auto_step_budget(rows):
 //                    rows / 2, clamped to [10,000, 100,000]
-//   patience -1   -> max(10, epochs / 4)
+//   patience -1   -> max(10, epochs / 2); epochs / 4 below 1,000 training rows
 //   input_noise / target_noise -1 -> auto_input_noise(rows) / auto_target_noise(rows)
 struct TrainPlan {
   int batch_size = 0;

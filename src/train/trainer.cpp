@@ -134,7 +134,11 @@ TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
   }
   plan.total_steps = (long long)plan.epochs * plan.steps_per_epoch;
   plan.warmup_steps = std::llround(double(o.warmup_fraction) * double(plan.total_steps));
-  plan.patience = o.patience >= 0 ? o.patience : std::max(10, plan.epochs / 4);
+  // Automatic patience: half the planned epochs (a cosine run improves most
+  // once its rate has come down; a quarter stopped 3,000-row runs while the
+  // rate was still high), a quarter below 1,000 rows, where the model overfits
+  // early and a longer search over a small validation set picks noise.
+  plan.patience = o.patience >= 0 ? o.patience : std::max(10, plan.epochs / (rows < 1000 ? 4 : 2));
   plan.input_noise = o.input_noise >= 0.0f ? o.input_noise : auto_input_noise(rows);
   plan.target_noise = o.target_noise >= 0.0f ? o.target_noise : auto_target_noise(rows);
   return plan;

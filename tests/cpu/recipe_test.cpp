@@ -43,6 +43,9 @@ TEST(Recipe, PlanGivesSmallDataEnoughStepsAndLargeDataAtLeastTenEpochs) {
   EXPECT_GE(small.total_steps, 10000);
   EXPECT_EQ(small.patience, small.epochs / 4);
 
+  const mdn::TrainPlan mid_small = mdn::plan_training(o, 2700);
+  EXPECT_EQ(mid_small.patience, mid_small.epochs / 2);
+
   EXPECT_EQ(mdn::auto_step_budget(270), 10000);
   EXPECT_EQ(mdn::auto_step_budget(69000), 34500);
   EXPECT_EQ(mdn::auto_step_budget(10000000), 100000);
