@@ -55,7 +55,7 @@ struct TrainOptions {
   float lr = 2e-3f;     // peak learning rate
   LrSchedule schedule = LrSchedule::Cosine;
   float warmup_fraction = 0.02f;  // of all steps, in [0, 0.5]
-  float min_lr_fraction = 0.01f;  // the last step's rate / lr, in [0, 1]
+  float min_lr_fraction = 0.0f;   // the last step's rate / lr, in [0, 1] (0.01 before the issue-14 round 2)
   float weight_decay = 0.0f;      // decoupled weight decay (AdamW); 0 = off
   // Noise regularisation (docs/TRAINING.md): each epoch every standardised
   // training feature (input_noise) and target (target_noise) gets fresh
