@@ -63,10 +63,10 @@ struct TrainOptions {
   // -1 = auto: chosen from the number of training rows (plan_training); 0 = off.
   float input_noise = -1.0f;
   float target_noise = -1.0f;
-  float val_fraction = 0.1f;      // 0 = no validation split (no early stopping)
-  int patience = -1;              // epochs without a better validation NLL before stopping; 0 = never;
-                                  // -1 = auto: half the planned epochs (a quarter below 1,000
-                                  // training rows), at least 10
+  float val_fraction = 0.1f;  // 0 = no validation split (no early stopping)
+  int patience = -1;          // epochs without a better validation NLL before stopping; 0 = never;
+                              // -1 = auto: half the planned epochs (a quarter below 1,000
+                              // training rows), at least 10
   float clip_norm = 10.0f;
   // After training, fit a per-target scale of the sigmas on the validation
   // rows by NLL and fold it into the model (Model::calibration). Without

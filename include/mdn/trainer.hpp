@@ -65,7 +65,7 @@ struct TrainPlan {
   int epochs = 0;
   long long total_steps = 0;  // epochs * steps_per_epoch: the schedule's length
   long long warmup_steps = 0;
-  int patience = 0;  // 0 = never stop early
+  int patience = 0;           // 0 = never stop early
   float input_noise = 0.0f;   // noise std on standardised features; 0 = none
   float target_noise = 0.0f;  // noise std on standardised targets; 0 = none
 };

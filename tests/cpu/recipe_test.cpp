@@ -203,7 +203,6 @@ TEST(Recipe, AutomaticNoiseIsForSmallDataOnlyAndExplicitNoiseIsHonoured) {
   EXPECT_THROW(mdn::plan_training(o, 270), mdn::UsageError);
 }
 
-
 mdn::ModelSpec small_spec() {
   mdn::ModelSpec spec;
   spec.input_dim = 1;

@@ -111,7 +111,8 @@ void add_optimiser_options(CLI::App& app, TrainOptions& options) {
       ->check(fraction_below_one())
       ->capture_default_str();
   app.add_option("--patience", options.patience,
-                 "stop after N epochs without a better validation NLL (0 = never, -1 = auto: epochs/2, epochs/4 below 1,000 rows, at least 10)")
+                 "stop after N epochs without a better validation NLL (0 = never, -1 = auto: epochs/2, epochs/4 below "
+                 "1,000 rows, at least 10)")
       ->type_name("N")
       ->check(at_least(-1))
       ->capture_default_str();
