@@ -67,15 +67,19 @@ def prepare_sets(args, work):
         if not name:
             continue
         for rows in [int(r) for r in args.rows.split(",")]:
-            d = os.path.join(work, f"{name}_{rows}")
-            os.makedirs(d, exist_ok=True)
-            train, test = os.path.join(d, "train.csv"), os.path.join(d, "test.csv")
-            run([args.mdn, "data", name, "--rows", str(rows), "--seed", "1", "--out", train], os.path.join(d, "log"))
-            run([args.mdn, "data", name, "--rows", str(args.test_rows), "--seed", "777", "--log-density", "--out", test],
-                os.path.join(d, "log"))
-            targets = {"bishop": "y", "hetero": "y", "ring2d": "y1,y2"}[name]
-            sets.append(dict(name=f"{name} {rows}", dir=d, train=train, test=test, target=targets, features="x",
-                             flags=[], truth="true_log_density"))
+            for seed in [int(v) for v in args.data_seeds.split(",")]:
+                # Data seed 1 keeps the names (and folders) of the single-seed table.
+                suffix = "" if seed == 1 else f" s{seed}"
+                d = os.path.join(work, f"{name}_{rows}" + ("" if seed == 1 else f"_s{seed}"))
+                os.makedirs(d, exist_ok=True)
+                train, test = os.path.join(d, "train.csv"), os.path.join(d, "test.csv")
+                run([args.mdn, "data", name, "--rows", str(rows), "--seed", str(seed), "--out", train],
+                    os.path.join(d, "log"))
+                run([args.mdn, "data", name, "--rows", str(args.test_rows), "--seed", "777", "--log-density", "--out",
+                     test], os.path.join(d, "log"))
+                targets = {"bishop": "y", "hetero": "y", "ring2d": "y1,y2"}[name]
+                sets.append(dict(name=f"{name} {rows}{suffix}", dir=d, train=train, test=test, target=targets,
+                                 features="x", flags=[], truth="true_log_density"))
     if args.weather:
         for split in ["year", "random"]:
             d = os.path.join(work, f"weather_{split}")
@@ -169,6 +173,9 @@ def main():
     p.add_argument("--synthetic", default="hetero,bishop,ring2d")
     p.add_argument("--rows", default="300,3000,30000")
     p.add_argument("--test-rows", type=int, default=20000)
+    p.add_argument("--data-seeds", default="1",
+                   help="seeds of the synthetic training sets (`mdn data --seed`); more than one shows how much of a "
+                        "difference is the draw of a small training set (the test set is always seed 777)")
     p.add_argument("--recipes", default="old,new,ens5")
     p.add_argument("--only", default="", help="comma-separated substrings: run only sets whose name contains one")
     p.add_argument("--device", default="cpu")

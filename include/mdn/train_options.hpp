@@ -55,11 +55,18 @@ struct TrainOptions {
   float lr = 2e-3f;     // peak learning rate
   LrSchedule schedule = LrSchedule::Cosine;
   float warmup_fraction = 0.02f;  // of all steps, in [0, 0.5]
-  float min_lr_fraction = 0.01f;  // the last step's rate / lr, in [0, 1]
+  float min_lr_fraction = 0.0f;   // the last step's rate / lr, in [0, 1] (0.01 before the issue-14 round 2)
   float weight_decay = 0.0f;      // decoupled weight decay (AdamW); 0 = off
-  float val_fraction = 0.1f;      // 0 = no validation split (no early stopping)
-  int patience = -1;              // epochs without a better validation NLL before stopping; 0 = never;
-                                  // -1 = auto: a quarter of the planned epochs, at least 10
+  // Noise regularisation (docs/TRAINING.md): each epoch every standardised
+  // training feature (input_noise) and target (target_noise) gets fresh
+  // Gaussian noise of this standard deviation (a function of seed and epoch).
+  // -1 = auto: chosen from the number of training rows (plan_training); 0 = off.
+  float input_noise = -1.0f;
+  float target_noise = -1.0f;
+  float val_fraction = 0.1f;  // 0 = no validation split (no early stopping)
+  int patience = -1;          // epochs without a better validation NLL before stopping; 0 = never;
+                              // -1 = auto: half the planned epochs (a quarter below 1,000
+                              // training rows), at least 10
   float clip_norm = 10.0f;
   // After training, fit a per-target scale of the sigmas on the validation
   // rows by NLL and fold it into the model (Model::calibration). Without
@@ -71,6 +78,11 @@ struct TrainOptions {
   // `seed`), trained one after another on the same split; the model is their
   // equal-weight mixture (Model::members).
   int ensemble = 1;
+  // Ensembles: every member but the first trains on its own bootstrap
+  // resample of the training rows (n draws with replacement, a function of
+  // the member's seed), for diversity; member 0 keeps all rows, so it is still
+  // the single model. Validation rows and statistics are shared.
+  bool bootstrap = false;
   // Targets on a grid (mdn/grid.hpp): one step per target (0 = continuous),
   // or empty. Each epoch every gridded training target is spread uniformly
   // over its cell (t + U(-h/2, h/2), a function of seed and epoch), so the

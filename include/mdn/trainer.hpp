@@ -67,14 +67,17 @@ struct TrainHooks {
 //   epochs 0      -> ceil(steps / steps_per_epoch), at least kMinAutoEpochs and
 //                    at most kMaxAutoEpochs; steps 0 -> auto_step_budget(rows):
 //                    rows / 2, clamped to [10,000, 100,000]
-//   patience -1   -> max(10, epochs / 4)
+//   patience -1   -> max(10, epochs / 2); epochs / 4 below 1,000 training rows
+//   input_noise / target_noise -1 -> auto_input_noise(rows) / auto_target_noise(rows)
 struct TrainPlan {
   int batch_size = 0;
   int steps_per_epoch = 0;
   int epochs = 0;
   long long total_steps = 0;  // epochs * steps_per_epoch: the schedule's length
   long long warmup_steps = 0;
-  int patience = 0;  // 0 = never stop early
+  int patience = 0;           // 0 = never stop early
+  float input_noise = 0.0f;   // noise std on standardised features; 0 = none
+  float target_noise = 0.0f;  // noise std on standardised targets; 0 = none
 };
 inline constexpr int kMinAutoEpochs = 10;
 inline constexpr int kMaxAutoEpochs = 2000;
@@ -82,6 +85,10 @@ int auto_batch_size(long long train_rows);
 // The seed of ensemble member `member` (0-based): member 0 uses `seed` itself.
 std::uint64_t member_seed(std::uint64_t seed, int member);
 long long auto_step_budget(long long train_rows);
+// Noise regularisation strength (standard deviation in standardised units)
+// for a number of training rows: large for small data, 0 for large data.
+float auto_input_noise(long long train_rows);
+float auto_target_noise(long long train_rows);
 // Throws UsageError (naming the field) for options out of range.
 TrainPlan plan_training(const TrainOptions& options, long long train_rows);
 // The learning rate at optimizer step `step` (0-based) of a plan, for peak

@@ -36,8 +36,11 @@ Json options_json(const TrainOptions& o) {
   j["warmup_fraction"] = io::json_float(o.warmup_fraction);
   j["min_lr_fraction"] = io::json_float(o.min_lr_fraction);
   j["weight_decay"] = io::json_float(o.weight_decay);
+  j["input_noise"] = io::json_float(o.input_noise);
+  j["target_noise"] = io::json_float(o.target_noise);
   j["calibrate"] = o.calibrate;
   j["ensemble"] = o.ensemble;
+  j["bootstrap"] = o.bootstrap;
   Json steps = Json::array();
   for (float h : o.grid_steps) steps.push_back(io::json_float(h));
   j["grid_steps"] = std::move(steps);
@@ -179,11 +182,18 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.options.warmup_fraction = has("warmup_fraction") ? float(r.number(o, "warmup_fraction")) : 0.0f;
   c.options.min_lr_fraction = has("min_lr_fraction") ? float(r.number(o, "min_lr_fraction")) : 1.0f;
   c.options.weight_decay = has("weight_decay") ? float(r.number(o, "weight_decay")) : 0.0f;
+  // Noise regularisation: absent in checkpoints written before it (trained without).
+  c.options.input_noise = has("input_noise") ? float(r.number(o, "input_noise")) : 0.0f;
+  c.options.target_noise = has("target_noise") ? float(r.number(o, "target_noise")) : 0.0f;
   if (const Json* cal = io::find_member(o, "calibrate")) {
     if (!cal->is_boolean()) r.fail("\"calibrate\" is not true or false");
     c.options.calibrate = cal->get<bool>();
   }
   c.options.ensemble = has("ensemble") ? r.integer(o, "ensemble") : 1;
+  if (const Json* boot = io::find_member(o, "bootstrap")) {
+    if (!boot->is_boolean()) r.fail("\"bootstrap\" is not true or false");
+    c.options.bootstrap = boot->get<bool>();
+  }
   if (const Json* steps = io::find_member(o, "grid_steps")) {
     if (!steps->is_array()) r.fail("\"grid_steps\" is not an array");
     for (const Json& h : *steps) {

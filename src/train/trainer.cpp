@@ -22,6 +22,14 @@ namespace {
 // Uniform in [0, 1) from the top 53 bits: portable across standard libraries.
 double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * (1.0 / 9007199254740992.0); }
 
+// Standard normal by Box-Muller from two uniforms (portable, unlike
+// std::normal_distribution); 1 - u is in (0, 1], so the log is finite.
+double standard_normal(std::mt19937_64& rng) {
+  const double u1 = 1.0 - uniform01(rng);
+  const double u2 = uniform01(rng);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
 Matrix take_rows(const Matrix& m, const std::vector<int>& rows) {
   Matrix out(int(rows.size()), m.cols);
   for (std::size_t i = 0; i < rows.size(); ++i) std::copy_n(m.row(rows[i]), m.cols, out.row(int(i)));
@@ -101,9 +109,35 @@ int auto_batch_size(long long train_rows) {
 }
 
 long long auto_step_budget(long long train_rows) {
-  // Half a step per training row, at least 10,000 (small data needs steps, not
-  // epochs) and at most 100,000 (10^7 rows: 10 epochs of 1024).
-  return std::clamp<long long>(train_rows / 2, 10000, 100000);
+  // Half a step per training row, at most 100,000 (10^7 rows: 10 epochs of
+  // 1024), and at least `floor`: 10,000 for small data (more overfits 300
+  // rows even with early stopping), 20,000 between 2,500 and 5,000 rows
+  // (3,000-row sets: the best validation epoch of a 10,000-step run was its
+  // last, under-trained), back to 10,000 from 10,000 rows (at 27,000 rows a
+  // 20,000-step cosine run was stopped early while its rate was still high,
+  // and lost to the 13,500-step one). docs/TRAINING.md has the numbers.
+  const long long rows = std::max(1LL, train_rows);
+  const long long floor = std::clamp<long long>(std::min(rows * 8, 100000000LL / rows), 10000, 20000);
+  return std::clamp<long long>(rows / 2, floor, 100000);
+}
+
+float auto_input_noise(long long train_rows) {
+  // Noise on the features smooths over x, which blurs targets that move fast
+  // with x (ring2d 300: excess NLL 0.34 -> 0.47 at 0.1): off.
+  (void)train_rows;
+  return 0.0f;
+}
+
+float auto_target_noise(long long train_rows) {
+  // 0.05 target standard deviations up to 500 training rows, falling
+  // linearly in log(rows) to 0 at 2,000 rows and above: on 300-row sets it
+  // cut the excess NLL (mean of 3 data seeds, docs/TRAINING.md), on 3,000
+  // rows it hurt (ring2d 0.040 -> 0.065 at 0.01), and large data needs
+  // sharp densities (the weather target equals a feature in most rows).
+  const double kFull = 500.0, kNone = 2000.0, kLevel = 0.05;
+  const double rows = double(std::max(1LL, train_rows));
+  const double w = std::clamp(std::log(kNone / rows) / std::log(kNone / kFull), 0.0, 1.0);
+  return float(kLevel * w);
 }
 
 TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
@@ -124,6 +158,9 @@ TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
   if (!(o.val_fraction >= 0.0f && o.val_fraction < 1.0f))
     throw UsageError("the validation fraction must be in [0, 1) (got " + number_text(o.val_fraction) + ")");
   if (o.patience < -1) throw UsageError("patience must be >= 0, or -1 for automatic");
+  for (const float noise : {o.input_noise, o.target_noise})
+    if (!(noise >= 0.0f || noise == -1.0f) || !std::isfinite(noise))
+      throw UsageError("the noise level must be >= 0, or -1 for automatic (got " + number_text(noise) + ")");
   if (!(o.clip_norm >= 0.0f)) throw UsageError("gradient clipping norm must be >= 0");
   if (o.checkpoint_every < 0) throw UsageError("checkpoint_every must be >= 0");
   TrainPlan plan;
@@ -141,7 +178,13 @@ TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
   }
   plan.total_steps = (long long)plan.epochs * plan.steps_per_epoch;
   plan.warmup_steps = std::llround(double(o.warmup_fraction) * double(plan.total_steps));
-  plan.patience = o.patience >= 0 ? o.patience : std::max(10, plan.epochs / 4);
+  // Automatic patience: half the planned epochs (a cosine run improves most
+  // once its rate has come down; a quarter stopped 3,000-row runs while the
+  // rate was still high), a quarter below 1,000 rows, where the model overfits
+  // early and a longer search over a small validation set picks noise.
+  plan.patience = o.patience >= 0 ? o.patience : std::max(10, plan.epochs / (rows < 1000 ? 4 : 2));
+  plan.input_noise = o.input_noise >= 0.0f ? o.input_noise : auto_input_noise(rows);
+  plan.target_noise = o.target_noise >= 0.0f ? o.target_noise : auto_target_noise(rows);
   return plan;
 }
 
@@ -286,23 +329,51 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       if (!(h >= 0.0f) || !std::isfinite(h)) throw UsageError("a grid step must be >= 0");
     model.grid_step = options.grid_steps;
   }
-  const bool dequantize = !options.grid_steps.empty();
-  // Targets spread over their grid cells, redrawn each epoch (standardised units).
-  // The draws run over all training rows, so every rank draws the same ones.
-  auto dequantized = [&](std::uint64_t seed) {
-    Matrix t = t_train;
-    std::mt19937_64 rng(seed);
-    for (std::size_t i = 0; i < local_row.size(); ++i)
-      for (int d = 0; d < t.cols; ++d)
-        if (options.grid_steps[d] > 0.0f) {
-          const float noise = float((uniform01(rng) - 0.5) * options.grid_steps[d] / model.stats.t_scale[d]);
-          if (local_row[i] >= 0) t(local_row[i], d) += noise;
-        }
-    return t;
-  };
-  Matrix t_epoch = t_train;  // the targets of the current epoch (dequantised or not)
-  if (!dequantize && !data_parallel) backend.set_training_data(x_train, t_train);
+  // The plan follows all training rows (local_row has one entry per row).
   const TrainPlan plan = plan_training(options, (long long)local_row.size());
+  const bool dequantize = !options.grid_steps.empty();
+  const bool jitter = plan.input_noise > 0.0f || plan.target_noise > 0.0f || (options.bootstrap && members > 1);
+  // The epoch's training data when it changes every epoch (a function of the
+  // seed alone): gridded targets spread over their cells, and Gaussian noise
+  // on the standardised features and targets (noise regularisation). The
+  // draws run over all training rows in order and each rank applies those of
+  // its own rows, so every number of ranks draws the same noise per row.
+  Matrix x_epoch = x_train, t_epoch = t_train;
+  auto perturb_data = [&](int member, std::uint64_t seed) {
+    x_epoch = x_train;
+    t_epoch = t_train;
+    std::vector<int> where = local_row;  // training row i -> its row of (x_epoch, t_epoch), or -1
+    if (options.bootstrap && member > 0) {
+      // The member's resample, the same every epoch. (Ensembles never run
+      // data-parallel, so every row is local here.)
+      std::mt19937_64 pick(member_seed(options.seed, member) ^ 0xB0075742Aull);
+      std::vector<int> rows(std::size_t(x_train.rows));
+      for (int& r : rows) r = std::min(x_train.rows - 1, int(uniform01(pick) * x_train.rows));
+      x_epoch = take_rows(x_train, rows);
+      t_epoch = take_rows(t_train, rows);
+      std::iota(where.begin(), where.end(), 0);
+    }
+    std::mt19937_64 rng(seed);
+    if (dequantize)
+      for (int w : where)
+        for (int d = 0; d < t_epoch.cols; ++d)
+          if (options.grid_steps[d] > 0.0f) {
+            const float cell = float((uniform01(rng) - 0.5) * options.grid_steps[d] / model.stats.t_scale[d]);
+            if (w >= 0) t_epoch(w, d) += cell;
+          }
+    const auto add_noise = [&](Matrix& m, float sd) {
+      if (!(sd > 0.0f)) return;
+      for (int w : where)
+        for (int c = 0; c < m.cols; ++c) {
+          const float noise = float(sd * standard_normal(rng));
+          if (w >= 0) m(w, c) += noise;
+        }
+    };
+    add_noise(x_epoch, plan.input_noise);
+    add_noise(t_epoch, plan.target_noise);
+    if (!data_parallel) backend.set_training_data(x_epoch, t_epoch);
+  };
+  if (!dequantize && !jitter && !data_parallel) backend.set_training_data(x_train, t_train);
   EpochConfig config;
   config.batch_size = plan.batch_size;
   config.adam.clip_norm = options.clip_norm;
@@ -358,15 +429,12 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       // The permutation depends on (seed, epoch) alone, so a resumed run sees the
       // same batches as an uninterrupted one.
       config.shuffle_seed = seed * 1000003ull + std::uint64_t(epoch);
-      if (dequantize) {
-        t_epoch = dequantized(config.shuffle_seed ^ 0xD0E5ull);
-        if (!data_parallel) backend.set_training_data(x_train, t_epoch);
-      }
+      if (dequantize || jitter) perturb_data(member, config.shuffle_seed ^ 0xD0E5ull);
       // state.lr is the peak rate (halved by rollbacks); the schedule's position
       // is the epoch, so a resumed run continues on the same curve.
       config.adam.lr = scheduled_lr(options, plan, state.lr, (long long)(epoch - 1) * plan.steps_per_epoch);
       const EpochStats stats = data_parallel
-                                   ? detail::data_parallel_epoch(backend, comm, x_train, t_epoch, local_row, config)
+                                   ? detail::data_parallel_epoch(backend, comm, x_epoch, t_epoch, local_row, config)
                                    : backend.train_epoch(config);
       const double val = !stats.finite || !std::isfinite(stats.mean_loss) ? std::nan("")
                          : val_rows > 0                                   ? validation_nll()

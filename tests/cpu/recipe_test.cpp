@@ -3,6 +3,7 @@
 // scheduled run, and the exact log-densities of the built-in data sets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -41,6 +42,9 @@ TEST(Recipe, PlanGivesSmallDataEnoughStepsAndLargeDataAtLeastTenEpochs) {
   EXPECT_EQ(small.epochs, (10000 + 8) / 9);
   EXPECT_GE(small.total_steps, 10000);
   EXPECT_EQ(small.patience, small.epochs / 4);
+
+  const mdn::TrainPlan mid_small = mdn::plan_training(o, 2700);
+  EXPECT_EQ(mid_small.patience, mid_small.epochs / 2);
 
   EXPECT_EQ(mdn::auto_step_budget(270), 10000);
   EXPECT_EQ(mdn::auto_step_budget(69000), 34500);
@@ -157,6 +161,98 @@ TEST(Recipe, ResumingAScheduledRunGivesTheUninterruptedModel) {
   const mdn::Model resumed = mdn::train(*second, spec, data, o, resume);
   EXPECT_EQ(resumed.params, full.params);
   EXPECT_EQ(resumed.history.val_nll, full.history.val_nll);
+}
+
+TEST(Recipe, StepBudgetHasAMidSizeBumpAndHalfAStepPerRowForLargeData) {
+  EXPECT_EQ(mdn::auto_step_budget(1), 10000);
+  EXPECT_EQ(mdn::auto_step_budget(270), 10000);
+  EXPECT_EQ(mdn::auto_step_budget(1250), 10000);
+  EXPECT_EQ(mdn::auto_step_budget(2700), 20000);
+  EXPECT_EQ(mdn::auto_step_budget(5000), 20000);
+  EXPECT_EQ(mdn::auto_step_budget(10000), 10000);
+  EXPECT_EQ(mdn::auto_step_budget(27000), 13500);
+  for (long long rows = 1; rows < 100000000; rows = rows * 5 / 4 + 1) {
+    const long long b = mdn::auto_step_budget(rows);
+    EXPECT_GE(b, 10000);
+    EXPECT_LE(b, 100000);
+    if (rows >= 40000) EXPECT_EQ(b, std::min(100000LL, rows / 2)) << rows;
+  }
+}
+
+TEST(Recipe, AutomaticNoiseIsForSmallDataOnlyAndExplicitNoiseIsHonoured) {
+  EXPECT_EQ(mdn::auto_input_noise(100), 0.0f);
+  EXPECT_FLOAT_EQ(mdn::auto_target_noise(100), 0.05f);
+  EXPECT_FLOAT_EQ(mdn::auto_target_noise(500), 0.05f);
+  EXPECT_EQ(mdn::auto_target_noise(2000), 0.0f);
+  EXPECT_EQ(mdn::auto_target_noise(69000), 0.0f);
+  float last = 1.0f;
+  for (long long rows = 1; rows < 10000; rows += 37) {
+    const float h = mdn::auto_target_noise(rows);
+    EXPECT_LE(h, last) << rows;
+    EXPECT_GE(h, 0.0f);
+    last = h;
+  }
+  mdn::TrainOptions o;
+  EXPECT_FLOAT_EQ(mdn::plan_training(o, 270).target_noise, mdn::auto_target_noise(270));
+  EXPECT_EQ(mdn::plan_training(o, 69000).target_noise, 0.0f);
+  o.input_noise = 0.2f;
+  o.target_noise = 0.0f;
+  EXPECT_EQ(mdn::plan_training(o, 270).input_noise, 0.2f);
+  EXPECT_EQ(mdn::plan_training(o, 270).target_noise, 0.0f);
+  o.target_noise = -0.5f;
+  EXPECT_THROW(mdn::plan_training(o, 270), mdn::UsageError);
+}
+
+mdn::ModelSpec small_spec() {
+  mdn::ModelSpec spec;
+  spec.input_dim = 1;
+  spec.target_dim = 1;
+  spec.components = 2;
+  spec.hidden = {8};
+  return spec;
+}
+
+TEST(Recipe, NoiseRegularisationIsDeterministicAndChangesTheModel) {
+  const mdn::ModelSpec spec = small_spec();
+  const mdn::Dataset data = hetero(300);
+  mdn::TrainOptions o;
+  o.steps = 90;
+  o.seed = 5;
+  o.target_noise = 0.05f;
+  o.input_noise = 0.05f;
+  auto b1 = mdn::make_cpu_backend(spec);
+  auto b2 = mdn::make_cpu_backend(spec);
+  const mdn::Model a = mdn::train(*b1, spec, data, o);
+  const mdn::Model b = mdn::train(*b2, spec, data, o);
+  EXPECT_EQ(a.params, b.params);
+  o.target_noise = 0.0f;
+  o.input_noise = 0.0f;
+  auto b3 = mdn::make_cpu_backend(spec);
+  const mdn::Model plain = mdn::train(*b3, spec, data, o);
+  EXPECT_NE(a.params, plain.params);
+  for (float v : a.params) ASSERT_TRUE(std::isfinite(v));
+}
+
+TEST(Recipe, BootstrapKeepsMemberZeroAndResamplesTheOthers) {
+  const mdn::ModelSpec spec = small_spec();
+  const mdn::Dataset data = hetero(300);
+  mdn::TrainOptions o;
+  o.steps = 60;
+  o.seed = 6;
+  o.ensemble = 2;
+  o.target_noise = 0.0f;
+  auto b1 = mdn::make_cpu_backend(spec);
+  const mdn::Model plain = mdn::train(*b1, spec, data, o);
+  o.bootstrap = true;
+  auto b2 = mdn::make_cpu_backend(spec);
+  const mdn::Model boot = mdn::train(*b2, spec, data, o);
+  auto b3 = mdn::make_cpu_backend(spec);
+  const mdn::Model boot_again = mdn::train(*b3, spec, data, o);
+  const std::size_t n = mdn::ParameterLayout(spec).total;
+  ASSERT_EQ(boot.params.size(), 2 * n);
+  EXPECT_TRUE(std::equal(boot.params.begin(), boot.params.begin() + n, plain.params.begin()));
+  EXPECT_FALSE(std::equal(boot.params.begin() + n, boot.params.end(), plain.params.begin() + n));
+  EXPECT_EQ(boot.params, boot_again.params);
 }
 
 // Each built-in set's exact conditional density integrates to 1 over t.

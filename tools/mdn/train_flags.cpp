@@ -91,13 +91,28 @@ void add_optimiser_options(CLI::App& app, TrainOptions& options) {
       ->type_name("X")
       ->check(non_negative_number())
       ->capture_default_str();
+  app.add_option("--input-noise", options.input_noise,
+                 "std of the Gaussian noise added to the standardised features each epoch (0 = off, -1 = auto: "
+                 "by training rows)")
+      ->type_name("X")
+      ->check(CLI::Range(-1.0f, 100.0f))
+      ->capture_default_str();
+  app.add_option("--target-noise", options.target_noise,
+                 "std of the Gaussian noise added to the standardised targets each epoch (0 = off, -1 = auto: "
+                 "by training rows)")
+      ->type_name("X")
+      ->check(CLI::Range(-1.0f, 100.0f))
+      ->capture_default_str();
+  app.add_flag("--bootstrap", options.bootstrap,
+               "ensembles: members after the first train on bootstrap resamples of the training rows");
   app.add_option("--val-fraction", options.val_fraction,
                  "fraction of rows held out for validation / early stopping (0 = none)")
       ->type_name("F")
       ->check(fraction_below_one())
       ->capture_default_str();
   app.add_option("--patience", options.patience,
-                 "stop after N epochs without a better validation NLL (0 = never, -1 = auto: epochs/4, at least 10)")
+                 "stop after N epochs without a better validation NLL (0 = never, -1 = auto: epochs/2, epochs/4 below "
+                 "1,000 rows, at least 10)")
       ->type_name("N")
       ->check(at_least(-1))
       ->capture_default_str();

@@ -109,7 +109,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         0 trains on every row for ``epochs`` epochs.
     patience : int, default=-1
         Stop after this many epochs without a better validation NLL (0: never;
-        -1: automatic, a quarter of the planned epochs and at least 10).
+        -1: automatic, half the planned epochs, a quarter below 1,000 training
+        rows, and at least 10).
     clip_norm : float, default=10.0
         Clip the global gradient norm to this value (0: off).
     ensemble : int, default=1
