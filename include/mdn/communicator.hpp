@@ -105,36 +105,35 @@ class RankError : public Error {
 // rank the error is thrown as it was (Error, or UsageError when `usage`).
 void agree_or_throw(Communicator& comm, const std::string& error, bool usage = false);
 
+namespace detail {
+// What `work` threw, as agree_or_throw takes it ("" when it succeeded).
+template <typename Work>
+std::string error_of(Work&& work, bool& usage) {
+  try {
+    work();
+  } catch (const UsageError& e) {
+    usage = true;
+    return e.what();
+  } catch (const Error& e) {
+    return e.what();
+  } catch (const std::bad_alloc&) {
+    return "out of memory";
+  }
+  return {};
+}
+}  // namespace detail
+
 // Runs `work` on every rank; if it throws mdn::Error or bad_alloc on any
 // rank, every rank throws (agree_or_throw). Returns what `work` returns.
 template <typename Work>
 auto collectively(Communicator& comm, Work&& work) -> decltype(work()) {
-  std::string error;
   bool usage = false;
   if constexpr (std::is_void_v<decltype(work())>) {
-    try {
-      work();
-    } catch (const UsageError& e) {
-      error = e.what();
-      usage = true;
-    } catch (const Error& e) {
-      error = e.what();
-    } catch (const std::bad_alloc&) {
-      error = "out of memory";
-    }
+    const std::string error = detail::error_of(work, usage);
     agree_or_throw(comm, error, usage);
   } else {
     decltype(work()) result{};
-    try {
-      result = work();
-    } catch (const UsageError& e) {
-      error = e.what();
-      usage = true;
-    } catch (const Error& e) {
-      error = e.what();
-    } catch (const std::bad_alloc&) {
-      error = "out of memory";
-    }
+    const std::string error = detail::error_of([&] { result = work(); }, usage);
     agree_or_throw(comm, error, usage);
     return result;
   }

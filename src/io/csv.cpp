@@ -78,18 +78,33 @@ std::string invalid_cell_reason(std::string_view cell) {
 
 // ---- reading -------------------------------------------------------------------
 
-// The whole file in one string. Errors carry strerror so "permission denied"
-// and "no such file" are told apart.
-std::string read_whole_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+// A file opened for reading, closed on scope exit, with its fstat. Errors
+// carry strerror so "permission denied" and "no such file" are told apart.
+struct InputFile {
+  explicit InputFile(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+    if (::fstat(fd, &st) != 0) {
+      const int err = errno;
+      ::close(fd);
+      throw Error(path + ": cannot read (" + std::strerror(err) + ")");
+    }
+    if (S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      throw Error(path + ": is a directory, not a CSV file");
+    }
+  }
+  ~InputFile() { ::close(fd); }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  int fd;
   struct stat st {};
-  if (::fstat(fd, &st) != 0) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not a CSV file");
+};
+
+// The whole file in one string.
+std::string read_whole_file(const std::string& path) {
+  const InputFile file(path);
+  const int fd = file.fd;
+  const struct stat& st = file.st;
 
   // Sized from fstat for regular files; grows for pipes and /proc-like files.
   std::string data(std::max<std::size_t>(std::size_t(st.st_size) + 1, 1 << 16), '\0');
@@ -354,15 +369,9 @@ long long next_line_start(int fd, const std::string& path, long long from, long 
 CsvPart read_csv_part(const std::string& path, int part, int parts) {
   if (parts < 1 || part < 0 || part >= parts) throw Error("read_csv_part: part " + std::to_string(part) + " of " +
                                                           std::to_string(parts));
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not a CSV file");
+  const InputFile file(path);
+  const int fd = file.fd;
+  const struct stat& st = file.st;
   if (!S_ISREG(st.st_mode))
     throw Error(path + ": reading a file in parts (mpirun) needs a regular file, not a pipe or device");
   const long long size = (long long)st.st_size;

@@ -65,6 +65,14 @@ Input read_features(Communicator& ranks, const Model& model, const std::string& 
   return in;
 }
 
+// The backend of this rank: its GPU is its index on its machine; the ranks
+// agree on errors.
+std::unique_ptr<Backend> open_rank_backend(Communicator& ranks, DeviceKind device, const Model& model, bool quiet) {
+  CudaOptions cuda;
+  cuda.device = ranks.local_rank();
+  return collectively(ranks, [&] { return open_backend(device, model, quiet, cuda); });
+}
+
 // Where the CSV text goes. One process: straight into the AtomicFile, chunk
 // by chunk. Several ranks: each rank keeps its rows' text; once every rank
 // has succeeded (finish), rank 0 writes its text and then each other rank's,
@@ -189,9 +197,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   const bool quiet = request.quiet || !ranks.root();
   const Input in = read_features(ranks, model, request.data_path);
   const Matrix& x = in.x;
-  CudaOptions cuda;
-  cuda.device = ranks.local_rank();
-  auto backend = collectively(ranks, [&] { return open_backend(request.device, model, quiet, cuda); });
+  auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
   Output output(ranks, request.out_path);
   std::ostream& out = output.stream();
@@ -274,9 +280,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   const bool quiet = request.quiet || !ranks.root();
   const Input in = read_features(ranks, model, request.data_path);
   const Matrix& x = in.x;
-  CudaOptions cuda;
-  cuda.device = ranks.local_rank();
-  auto backend = collectively(ranks, [&] { return open_backend(request.device, model, quiet, cuda); });
+  auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
   // A chunk's samples stay within 2^24 floats (64 MiB) whatever S is.
   const std::int64_t per_row = std::int64_t(S) * T;
