@@ -175,7 +175,9 @@ TEST(Recipe, StepBudgetHasAMidSizeBumpAndHalfAStepPerRowForLargeData) {
     const long long b = mdn::auto_step_budget(rows);
     EXPECT_GE(b, 10000);
     EXPECT_LE(b, 100000);
-    if (rows >= 40000) EXPECT_EQ(b, std::min(100000LL, rows / 2)) << rows;
+    if (rows >= 40000) {
+      EXPECT_EQ(b, std::min(100000LL, rows / 2)) << rows;
+    }
   }
 }
 
