@@ -29,7 +29,8 @@ std::string cuda_problem() {
 
 std::string cuda_description() {
   if (!cuda_module::built())
-    return "CUDA backend: not built (the build found no CUDA toolkit)\nNCCL: not built (it comes with the CUDA backend)";
+    return "CUDA backend: not built (no CUDA toolkit found, or -DMDN_ENABLE_CUDA=OFF)\nNCCL: not built (it comes with the "
+           "CUDA backend)";
   // Loads the module (and its CUDA libraries): only `mdn --version` asks.
   std::string why;
   const cuda::ModuleV1* module = cuda_module::load(&why);

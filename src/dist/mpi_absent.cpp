@@ -19,7 +19,8 @@ Communicator& world() {
 void finalize_world() {}
 
 std::string distributed_description() {
-  return "MPI: not compiled in (the build found no MPI; mpirun -np N needs a build with libopenmpi-dev)";
+  return "MPI: not compiled in (no MPI found, or -DMDN_ENABLE_MPI=OFF; mpirun -np N needs a build with "
+         "libopenmpi-dev)";
 }
 
 }  // namespace mdn
