@@ -87,6 +87,103 @@ void gather_members(Communicator& comm, int members, std::size_t per_member, con
   }
 }
 
+// The train/validation split: a seeded permutation of all rows; the last
+// val_fraction of it is validation. A rank holding rows first_row ..
+// first_row + local_rows - 1 keeps the training and validation rows it holds,
+// in the permutation's order (indices into its rows); local_row maps a
+// training row (0 .. G-1 of all of them) to this rank's training row, or -1
+// (the identity for one rank).
+struct Split {
+  std::vector<int> train_idx, val_idx, local_row;
+  int val_rows = 0;  // of all rows
+};
+
+Split split_rows(long long all_rows, long long first_row, int local_rows, const TrainOptions& options) {
+  const int rows = int(all_rows);
+  Split s;
+  s.val_rows = int(std::lround(double(options.val_fraction) * rows));
+  if (options.val_fraction > 0.0f) s.val_rows = std::clamp(s.val_rows, 1, rows - 1);
+  const std::vector<int> order = detail::random_permutation(rows, options.seed ^ 0x5A17u);
+  s.local_row.assign(std::size_t(rows - s.val_rows), -1);
+  for (int i = 0; i < rows; ++i) {
+    const long long g = order[i] - first_row;
+    if (g < 0 || g >= local_rows) continue;
+    if (i < rows - s.val_rows) {
+      s.local_row[i] = int(s.train_idx.size());
+      s.train_idx.push_back(int(g));
+    } else {
+      s.val_idx.push_back(int(g));
+    }
+  }
+  return s;
+}
+
+// The training data of an epoch when it changes every epoch (a function of
+// the seed alone): gridded targets spread over their cells, Gaussian noise on
+// the standardised features and targets (noise regularisation), and an
+// ensemble member's bootstrap resample. The draws run over all training rows
+// in order and each rank applies those of its own rows, so every number of
+// ranks draws the same noise per row.
+class EpochData {
+ public:
+  EpochData(const Matrix& x_train, const Matrix& t_train, const std::vector<int>& local_row,
+            const TrainOptions& options, const TrainPlan& plan, const Standardizer& stats)
+      : x_train_(x_train), t_train_(t_train), local_row_(local_row), options_(options), plan_(plan),
+        stats_(stats), x_(x_train), t_(t_train) {}
+
+  // Whether the data change from epoch to epoch at all.
+  bool varies() const {
+    return !options_.grid_steps.empty() || plan_.input_noise > 0.0f || plan_.target_noise > 0.0f ||
+           (options_.bootstrap && options_.ensemble > 1);
+  }
+  const Matrix& x() const { return x_; }
+  const Matrix& t() const { return t_; }
+
+  // Draws the data of an epoch of `member` from `seed`.
+  void draw(int member, std::uint64_t seed) {
+    x_ = x_train_;
+    t_ = t_train_;
+    std::vector<int> where = local_row_;  // training row i -> its row of (x_, t_), or -1
+    if (options_.bootstrap && member > 0) {
+      // The member's resample, the same every epoch. (Ensembles never run
+      // data-parallel, so every row is local here.)
+      std::mt19937_64 pick(member_seed(options_.seed, member) ^ 0xB0075742Aull);
+      std::vector<int> rows(std::size_t(x_train_.rows));
+      for (int& r : rows) r = std::min(x_train_.rows - 1, int(uniform01(pick) * x_train_.rows));
+      x_ = take_rows(x_train_, rows);
+      t_ = take_rows(t_train_, rows);
+      std::iota(where.begin(), where.end(), 0);
+    }
+    std::mt19937_64 rng(seed);
+    if (!options_.grid_steps.empty())
+      for (int w : where)
+        for (int d = 0; d < t_.cols; ++d)
+          if (options_.grid_steps[d] > 0.0f) {
+            const float cell = float((uniform01(rng) - 0.5) * options_.grid_steps[d] / stats_.t_scale[d]);
+            if (w >= 0) t_(w, d) += cell;
+          }
+    const auto add_noise = [&](Matrix& m, float sd) {
+      if (!(sd > 0.0f)) return;
+      for (int w : where)
+        for (int c = 0; c < m.cols; ++c) {
+          const float noise = float(sd * standard_normal(rng));
+          if (w >= 0) m(w, c) += noise;
+        }
+    };
+    add_noise(x_, plan_.input_noise);
+    add_noise(t_, plan_.target_noise);
+  }
+
+ private:
+  const Matrix& x_train_;
+  const Matrix& t_train_;
+  const std::vector<int>& local_row_;
+  const TrainOptions& options_;
+  const TrainPlan& plan_;
+  const Standardizer& stats_;
+  Matrix x_, t_;
+};
+
 std::string number_text(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g", v);
@@ -266,25 +363,12 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     throw Error(message);
   };
 
-  // Split: a seeded permutation of all rows; the last val_fraction of it is
-  // validation. Each rank keeps the training and validation rows it holds,
-  // in the permutation's order; local_row maps a training row (0 .. G-1) to
-  // this rank's row of x_train, or -1 (the identity for one rank).
+  const Split split = split_rows(all_rows, first_row, data.x.rows, options);
+  const std::vector<int>& train_idx = split.train_idx;
+  const std::vector<int>& val_idx = split.val_idx;
+  const std::vector<int>& local_row = split.local_row;
   const int rows = int(all_rows);
-  int val_rows = int(std::lround(double(options.val_fraction) * rows));
-  if (options.val_fraction > 0.0f) val_rows = std::clamp(val_rows, 1, rows - 1);
-  const std::vector<int> order = detail::random_permutation(rows, options.seed ^ 0x5A17u);
-  std::vector<int> train_idx, val_idx, local_row(std::size_t(rows - val_rows), -1);
-  for (int i = 0; i < rows; ++i) {
-    const long long g = order[i] - first_row;
-    if (g < 0 || g >= data.x.rows) continue;
-    if (i < rows - val_rows) {
-      local_row[i] = int(train_idx.size());
-      train_idx.push_back(int(g));
-    } else {
-      val_idx.push_back(int(g));
-    }
-  }
+  const int val_rows = split.val_rows;
 
   Model model;
   model.spec = spec;
@@ -331,49 +415,10 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   }
   // The plan follows all training rows (local_row has one entry per row).
   const TrainPlan plan = plan_training(options, (long long)local_row.size());
-  const bool dequantize = !options.grid_steps.empty();
-  const bool jitter = plan.input_noise > 0.0f || plan.target_noise > 0.0f || (options.bootstrap && members > 1);
-  // The epoch's training data when it changes every epoch (a function of the
-  // seed alone): gridded targets spread over their cells, and Gaussian noise
-  // on the standardised features and targets (noise regularisation). The
-  // draws run over all training rows in order and each rank applies those of
-  // its own rows, so every number of ranks draws the same noise per row.
-  Matrix x_epoch = x_train, t_epoch = t_train;
-  auto perturb_data = [&](int member, std::uint64_t seed) {
-    x_epoch = x_train;
-    t_epoch = t_train;
-    std::vector<int> where = local_row;  // training row i -> its row of (x_epoch, t_epoch), or -1
-    if (options.bootstrap && member > 0) {
-      // The member's resample, the same every epoch. (Ensembles never run
-      // data-parallel, so every row is local here.)
-      std::mt19937_64 pick(member_seed(options.seed, member) ^ 0xB0075742Aull);
-      std::vector<int> rows(std::size_t(x_train.rows));
-      for (int& r : rows) r = std::min(x_train.rows - 1, int(uniform01(pick) * x_train.rows));
-      x_epoch = take_rows(x_train, rows);
-      t_epoch = take_rows(t_train, rows);
-      std::iota(where.begin(), where.end(), 0);
-    }
-    std::mt19937_64 rng(seed);
-    if (dequantize)
-      for (int w : where)
-        for (int d = 0; d < t_epoch.cols; ++d)
-          if (options.grid_steps[d] > 0.0f) {
-            const float cell = float((uniform01(rng) - 0.5) * options.grid_steps[d] / model.stats.t_scale[d]);
-            if (w >= 0) t_epoch(w, d) += cell;
-          }
-    const auto add_noise = [&](Matrix& m, float sd) {
-      if (!(sd > 0.0f)) return;
-      for (int w : where)
-        for (int c = 0; c < m.cols; ++c) {
-          const float noise = float(sd * standard_normal(rng));
-          if (w >= 0) m(w, c) += noise;
-        }
-    };
-    add_noise(x_epoch, plan.input_noise);
-    add_noise(t_epoch, plan.target_noise);
-    if (!data_parallel) backend.set_training_data(x_epoch, t_epoch);
-  };
-  if (!dequantize && !jitter && !data_parallel) backend.set_training_data(x_train, t_train);
+  EpochData epoch_data(x_train, t_train, local_row, options, plan, model.stats);
+  // Data-parallel epochs read the rows from epoch_data; the others hand them
+  // to the backend (once, or every epoch when they vary).
+  if (!epoch_data.varies() && !data_parallel) backend.set_training_data(x_train, t_train);
   EpochConfig config;
   config.batch_size = plan.batch_size;
   config.adam.clip_norm = options.clip_norm;
@@ -429,12 +474,15 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       // The permutation depends on (seed, epoch) alone, so a resumed run sees the
       // same batches as an uninterrupted one.
       config.shuffle_seed = seed * 1000003ull + std::uint64_t(epoch);
-      if (dequantize || jitter) perturb_data(member, config.shuffle_seed ^ 0xD0E5ull);
+      if (epoch_data.varies()) {
+        epoch_data.draw(member, config.shuffle_seed ^ 0xD0E5ull);
+        if (!data_parallel) backend.set_training_data(epoch_data.x(), epoch_data.t());
+      }
       // state.lr is the peak rate (halved by rollbacks); the schedule's position
       // is the epoch, so a resumed run continues on the same curve.
       config.adam.lr = scheduled_lr(options, plan, state.lr, (long long)(epoch - 1) * plan.steps_per_epoch);
       const EpochStats stats = data_parallel
-                                   ? detail::data_parallel_epoch(backend, comm, x_epoch, t_epoch, local_row, config)
+                                   ? detail::data_parallel_epoch(backend, comm, epoch_data.x(), epoch_data.t(), local_row, config)
                                    : backend.train_epoch(config);
       const double val = !stats.finite || !std::isfinite(stats.mean_loss) ? std::nan("")
                          : val_rows > 0                                   ? validation_nll()
