@@ -90,8 +90,7 @@ Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, i
   for (long long first = aligned - row_offset; first < begin + count; first += kForwardBlock) {
     const long long from = std::max(0LL, first), to = std::min<long long>(x_raw.rows, first + kForwardBlock);
     std::fill(block.data.begin(), block.data.end(), 0.0f);
-    std::copy(x_raw.row(int(from)), x_raw.row(int(from)) + std::size_t(to - from) * D,
-              block.row(int(from - first)));
+    std::copy(x_raw.row(int(from)), x_raw.row(int(from)) + std::size_t(to - from) * D, block.row(int(from - first)));
     const Matrix zb = backend.forward(model.stats.standardize_x(block));
     const long long lo = std::max<long long>(begin, first), hi = std::min<long long>(begin + count, to);
     std::copy(zb.row(int(lo - first)), zb.row(int(hi - first)), z.row(int(lo - begin)));

@@ -29,13 +29,14 @@ std::string cuda_problem() {
 
 std::string cuda_description() {
   if (!cuda_module::built())
-    return "CUDA backend: not built (no CUDA toolkit found, or -DMDN_ENABLE_CUDA=OFF)\nNCCL: not built (it comes with the "
-           "CUDA backend)";
+    return "CUDA backend: not built (no CUDA toolkit found, or -DMDN_ENABLE_CUDA=OFF)\n"
+           "NCCL: not built (it comes with the CUDA backend)";
   // Loads the module (and its CUDA libraries): only `mdn --version` asks.
   std::string why;
   const cuda::ModuleV1* module = cuda_module::load(&why);
   if (module == nullptr)
-    return "CUDA backend: built, but its module cannot be loaded (" + why + ")\nNCCL: unknown (it comes with the module)";
+    return "CUDA backend: built, but its module cannot be loaded (" + why +
+           ")\nNCCL: unknown (it comes with the module)";
   return "CUDA backend: built (module libmdn_cuda.so, loaded on first use; cuBLAS, cuRAND; used with --device cuda "
          "or auto)\n" +
          module->nccl_status();

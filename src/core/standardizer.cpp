@@ -38,7 +38,8 @@ Matrix apply(const Matrix& m, const std::vector<float>& mean, const std::vector<
 }  // namespace
 
 Standardizer Standardizer::fit(const Matrix& x, const Matrix& t) {
-  return fit(x, t, [](double v) { return v; }, x.rows);
+  return fit(
+      x, t, [](double v) { return v; }, x.rows);
 }
 
 Standardizer Standardizer::fit(const Matrix& x, const Matrix& t, const std::function<double(double)>& sum,

@@ -268,8 +268,8 @@ class CudaBackendImpl final : public BackendWithTestHooks {
       x_.upload(x.data.data(), x.size(), stream());
       t_.upload(t.data.data(), t.size(), stream());
       enqueue_forward(n);
-      launch_mixture_loss_and_grad(z_.data(), t_.data(), n, head_shape(spec_), 1.0f / float(batch_rows),
-                                   losses_.data(), dL_dz_.data(), stream());
+      launch_mixture_loss_and_grad(z_.data(), t_.data(), n, head_shape(spec_), 1.0f / float(batch_rows), losses_.data(),
+                                   dL_dz_.data(), stream());
       enqueue_backward(n);
       launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
       loss_sum = download_partials(loss_partials_, partial_sum_count(std::size_t(n)));

@@ -65,9 +65,9 @@ const Nccl& require() {
 bool NcclGroup::available() { return nccl().problem.empty(); }
 
 std::string nccl_status() {
-  return NcclGroup::available() ? "NCCL: found (data-parallel GPU ranks sum gradients with ncclAllReduce)"
-                                : "NCCL: not found at run time (" + nccl().problem +
-                                      "); GPU ranks sum gradients over MPI on the host";
+  return NcclGroup::available()
+             ? "NCCL: found (data-parallel GPU ranks sum gradients with ncclAllReduce)"
+             : "NCCL: not found at run time (" + nccl().problem + "); GPU ranks sum gradients over MPI on the host";
 }
 
 std::string NcclGroup::new_id() {

@@ -14,8 +14,7 @@ namespace mdn {
 template <typename T>
 void Communicator::sum_in_rank_order(T* values, std::size_t n) {
   if (size_ == 1 || n == 0) return;
-  const std::vector<std::string> parts =
-      all_gather(std::string(reinterpret_cast<const char*>(values), n * sizeof(T)));
+  const std::vector<std::string> parts = all_gather(std::string(reinterpret_cast<const char*>(values), n * sizeof(T)));
   std::memcpy(values, parts[0].data(), n * sizeof(T));
   for (std::size_t r = 1; r < parts.size(); ++r) {
     if (parts[r].size() != n * sizeof(T)) throw Error("internal error: ranks summed vectors of different lengths");
@@ -30,8 +29,7 @@ void Communicator::sum(long long* values, std::size_t n) { sum_in_rank_order(val
 
 long long Communicator::exclusive_prefix(long long value) {
   if (size_ == 1) return 0;
-  const std::vector<std::string> parts =
-      all_gather(std::string(reinterpret_cast<const char*>(&value), sizeof value));
+  const std::vector<std::string> parts = all_gather(std::string(reinterpret_cast<const char*>(&value), sizeof value));
   long long before = 0;
   for (int r = 0; r < rank_; ++r) {
     long long v = 0;

@@ -367,8 +367,8 @@ long long next_line_start(int fd, const std::string& path, long long from, long 
 }  // namespace
 
 CsvPart read_csv_part(const std::string& path, int part, int parts) {
-  if (parts < 1 || part < 0 || part >= parts) throw Error("read_csv_part: part " + std::to_string(part) + " of " +
-                                                          std::to_string(parts));
+  if (parts < 1 || part < 0 || part >= parts)
+    throw Error("read_csv_part: part " + std::to_string(part) + " of " + std::to_string(parts));
   const InputFile file(path);
   const int fd = file.fd;
   const struct stat& st = file.st;

@@ -128,8 +128,14 @@ class EpochData {
  public:
   EpochData(const Matrix& x_train, const Matrix& t_train, const std::vector<int>& local_row,
             const TrainOptions& options, const TrainPlan& plan, const Standardizer& stats)
-      : x_train_(x_train), t_train_(t_train), local_row_(local_row), options_(options), plan_(plan),
-        stats_(stats), x_(x_train), t_(t_train) {}
+      : x_train_(x_train),
+        t_train_(t_train),
+        local_row_(local_row),
+        options_(options),
+        plan_(plan),
+        stats_(stats),
+        x_(x_train),
+        t_(t_train) {}
 
   // Whether the data change from epoch to epoch at all.
   bool varies() const {
@@ -353,8 +359,9 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   if (data_parallel && (first_row < 0 || first_row + data.x.rows > all_rows))
     throw Error("internal error: this rank's rows do not lie within the data set's rows");
   if (members_over_ranks && (options.checkpoint_every > 0 || hooks.resume_state != nullptr))
-    throw UsageError("an ensemble trained over several ranks keeps no checkpoints: drop --checkpoint-every and "
-                     "--resume, or train it with one rank");
+    throw UsageError(
+        "an ensemble trained over several ranks keeps no checkpoints: drop --checkpoint-every and "
+        "--resume, or train it with one rank");
   if (all_rows < 2) throw Error("training needs at least 2 rows of data (got " + std::to_string(all_rows) + ")");
   // An error every data-parallel rank meets at the same point (they hold the
   // same weights and scores): shown once, by rank 0 (RankError).
@@ -481,9 +488,9 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       // state.lr is the peak rate (halved by rollbacks); the schedule's position
       // is the epoch, so a resumed run continues on the same curve.
       config.adam.lr = scheduled_lr(options, plan, state.lr, (long long)(epoch - 1) * plan.steps_per_epoch);
-      const EpochStats stats = data_parallel
-                                   ? detail::data_parallel_epoch(backend, comm, epoch_data.x(), epoch_data.t(), local_row, config)
-                                   : backend.train_epoch(config);
+      const EpochStats stats =
+          data_parallel ? detail::data_parallel_epoch(backend, comm, epoch_data.x(), epoch_data.t(), local_row, config)
+                        : backend.train_epoch(config);
       const double val = !stats.finite || !std::isfinite(stats.mean_loss) ? std::nan("")
                          : val_rows > 0                                   ? validation_nll()
                                                                           : stats.mean_loss;

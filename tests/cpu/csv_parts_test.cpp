@@ -57,7 +57,9 @@ std::vector<std::string> rows_whole(const std::string& path) {
 TEST(CsvParts, EveryRowOnceInOrderWithItsLineForAnyNumberOfParts) {
   std::string lf = "a,\"b\"\n";
   for (int i = 0; i < 97; ++i) lf += std::to_string(i) + "," + std::string(std::size_t(i % 7), 'x') + "\n";
-  std::string crlf = "\xEF\xBB\xBF" "a,b\r\n";
+  std::string crlf =
+      "\xEF\xBB\xBF"
+      "a,b\r\n";
   for (int i = 0; i < 53; ++i) crlf += "\"" + std::to_string(i) + "\",\"q\"\"" + std::to_string(i * i) + "\"\r\n";
   crlf += "\r\n\r\n";  // a blank tail is ignored, as in a whole read
   const std::string no_final_break = "a,b\n1,2\n3,4";

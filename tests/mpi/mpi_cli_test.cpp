@@ -56,9 +56,7 @@ int count(const std::string& text, const std::string& what) {
 
 class MpiCli : public testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(run_one(dir_, "data bishop --rows 3000 --seed 4 --out b.csv").status, 0);
-  }
+  void SetUp() override { ASSERT_EQ(run_one(dir_, "data bishop --rows 3000 --seed 4 --out b.csv").status, 0); }
   TempDir dir_;
 };
 
@@ -169,8 +167,9 @@ std::vector<std::pair<pid_t, int>> rank_processes(const std::string& model) {
 pid_t start_training(const TempDir& dir, const std::string& model, int epoch) {
   const pid_t pid = ::fork();
   if (pid == 0) {
-    const std::string command = "cd '" + dir.path() + "' && " + kEnv + "exec '" MDN_MPIEXEC "' --oversubscribe -np 2 '" +
-                                MDN_EXE + "' train --data b.csv --target y --epochs 400 --seed 2 --device cpu " +
+    const std::string command = "cd '" + dir.path() + "' && " + kEnv +
+                                "exec '" MDN_MPIEXEC "' --oversubscribe -np 2 '" + MDN_EXE +
+                                "' train --data b.csv --target y --epochs 400 --seed 2 --device cpu " +
                                 "--progress lines --model '" + dir.file(model) + "' > run.out 2> run.err";
     ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
@@ -206,8 +205,8 @@ TEST_F(MpiCli, AnInterruptedRunResumesWithTheSameRanksToTheSameModel) {
   // rank 0 writes the checkpoint.
   const pid_t pid = ::fork();
   if (pid == 0) {
-    const std::string command = "cd '" + dir_.path() + "' && " + kEnv + "exec '" MDN_MPIEXEC
-                                "' --oversubscribe -np 2 '" MDN_EXE "' " + args +
+    const std::string command = "cd '" + dir_.path() + "' && " + kEnv +
+                                "exec '" MDN_MPIEXEC "' --oversubscribe -np 2 '" MDN_EXE "' " + args +
                                 " --progress lines --model '" + dir_.file("r.safetensors") + "' 2> run.err";
     ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
@@ -222,8 +221,9 @@ TEST_F(MpiCli, AnInterruptedRunResumesWithTheSameRanksToTheSameModel) {
   EXPECT_NE(dir_.read("run.err").find("interrupted after epoch"), std::string::npos);
   EXPECT_FALSE(dir_.exists("r.safetensors"));
   const RunResult resumed =
-      run_ranks(dir_, 2, "train --data b.csv --target y --device cpu --quiet --resume r.safetensors.ckpt --model '" +
-                             dir_.file("r.safetensors") + "'");
+      run_ranks(dir_, 2,
+                "train --data b.csv --target y --device cpu --quiet --resume r.safetensors.ckpt --model '" +
+                    dir_.file("r.safetensors") + "'");
   ASSERT_EQ(resumed.status, 0) << resumed.err;
   EXPECT_EQ(dir_.read("r.safetensors"), dir_.read("full.safetensors"));
 }

@@ -133,16 +133,16 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   // the report are rank 0's alone).
   Communicator& ranks = world();
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
-  DataShard shard =
-      ranks.size() > 1 ? load_dataset_shard(ranks, data_path, model.target_names, model.feature_names, invalid)
-                       : DataShard{load_dataset(data_path, model.target_names, model.feature_names, invalid)};
+  DataShard shard = ranks.size() > 1
+                        ? load_dataset_shard(ranks, data_path, model.target_names, model.feature_names, invalid)
+                        : DataShard{load_dataset(data_path, model.target_names, model.feature_names, invalid)};
   Dataset& data = shard.data;
   if (ranks.size() == 1) shard.dropped_rows = (long long)data.dropped_rows;
   CudaOptions cuda;
   cuda.device = ranks.local_rank();
   auto backend = collectively(ranks, [&] { return open_backend(request.device, model, !ranks.root(), cuda); });
-  Matrix z = collectively(
-      ranks, [&] { return head_outputs(*backend, model, data.x, 0, data.x.rows, shard.first_row); });
+  Matrix z =
+      collectively(ranks, [&] { return head_outputs(*backend, model, data.x, 0, data.x.rows, shard.first_row); });
   if (ranks.size() > 1) {
     z = gather_rows_at_root(ranks, z);
     data.x = gather_rows_at_root(ranks, data.x);

@@ -54,7 +54,8 @@ class PredictCommand : public Command {
     Communicator& ranks = world();  // several under mpirun: each does its part of the rows
     const Model model = collectively(ranks, [&] { return load_model(model_path_); });
     const long long rows = write_predictions(model, r_);
-    if (!r_.quiet && ranks.root()) std::fprintf(stderr, "wrote predictions for %lld rows to %s\n", rows, r_.out_path.c_str());
+    if (!r_.quiet && ranks.root())
+      std::fprintf(stderr, "wrote predictions for %lld rows to %s\n", rows, r_.out_path.c_str());
     return 0;
   }
 

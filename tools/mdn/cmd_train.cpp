@@ -154,15 +154,14 @@ Model train_and_save(const TrainRequest& request_in) {
   }
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const bool in_parts = ranks.size() > 1 && options.ensemble == 1;
-  const DataShard shard =
-      in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid)
-               : collectively(ranks, [&] {
-                   DataShard all;
-                   all.data = load_dataset(request.data_path, request.targets, features, invalid);
-                   all.total_rows = all.data.x.rows;
-                   all.dropped_rows = (long long)all.data.dropped_rows;
-                   return all;
-                 });
+  const DataShard shard = in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid)
+                                   : collectively(ranks, [&] {
+                                       DataShard all;
+                                       all.data = load_dataset(request.data_path, request.targets, features, invalid);
+                                       all.total_rows = all.data.x.rows;
+                                       all.dropped_rows = (long long)all.data.dropped_rows;
+                                       return all;
+                                     });
   const Dataset& data = shard.data;
   if (shard.dropped_rows > 0 && !request.quiet)
     std::fprintf(stderr, "%s: dropped %lld rows with missing or invalid cells\n", request.data_path.c_str(),

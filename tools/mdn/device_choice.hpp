@@ -11,7 +11,6 @@ namespace mdn::cli {
 
 std::unique_ptr<Backend> open_backend(DeviceKind device, const ModelSpec& spec, const CudaOptions& cuda, bool quiet);
 // The same, holding a trained model's parameters.
-std::unique_ptr<Backend> open_backend(DeviceKind device, const Model& model, bool quiet,
-                                      const CudaOptions& cuda = {});
+std::unique_ptr<Backend> open_backend(DeviceKind device, const Model& model, bool quiet, const CudaOptions& cuda = {});
 
 }  // namespace mdn::cli

@@ -98,9 +98,8 @@ class Output {
     if (file_) return file_->commit();
     std::unique_ptr<AtomicFile> file;
     if (ranks_.root()) file = std::make_unique<AtomicFile>(path_);
-    ranks_.gather_at_root(part_.str(), [&](const std::string& text) {
-      file->stream().write(text.data(), std::streamsize(text.size()));
-    });
+    ranks_.gather_at_root(
+        part_.str(), [&](const std::string& text) { file->stream().write(text.data(), std::streamsize(text.size())); });
     if (file) file->commit();
   }
 
@@ -204,67 +203,66 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   if (output.header_here()) write_header(out, prediction_header(model, request));
   Progress progress_line("predict", x.rows, quiet);
   output.fill([&] {
-  for (int begin = 0; begin < x.rows; begin += request.chunk_rows) {
-    const int rows = std::min(request.chunk_rows, x.rows - begin);
-    const MixtureBatch mix =
-        mixtures_from_head(model, head_outputs(*backend, model, x, begin, rows, in.first_row));
-    const PredictiveStatistics stats = backend->statistics(mix, request.quantiles);
-    const PredictiveMoments& moments = stats.moments;
-    const std::vector<double>& q = stats.quantiles;
-    std::vector<std::vector<Mode>> modes;
-    if (request.modes) modes = backend->modes(mix);
-    std::vector<DensityRegion> hdr;
-    if (request.hdi > 0.0) hdr = backend->density_regions(mix, 0, request.hdi);
-    for (const auto& region : hdr)
-      if (int(region.intervals.size()) > K)
-        throw Error("highest-density region with more than K = " + std::to_string(K) + " intervals");
+    for (int begin = 0; begin < x.rows; begin += request.chunk_rows) {
+      const int rows = std::min(request.chunk_rows, x.rows - begin);
+      const MixtureBatch mix = mixtures_from_head(model, head_outputs(*backend, model, x, begin, rows, in.first_row));
+      const PredictiveStatistics stats = backend->statistics(mix, request.quantiles);
+      const PredictiveMoments& moments = stats.moments;
+      const std::vector<double>& q = stats.quantiles;
+      std::vector<std::vector<Mode>> modes;
+      if (request.modes) modes = backend->modes(mix);
+      std::vector<DensityRegion> hdr;
+      if (request.hdi > 0.0) hdr = backend->density_regions(mix, 0, request.hdi);
+      for (const auto& region : hdr)
+        if (int(region.intervals.size()) > K)
+          throw Error("highest-density region with more than K = " + std::to_string(K) + " intervals");
 
-    write_rows_in_order(out, rows, 256, [&](int r, std::string& line) {
-      for (int d = 0; d < T; ++d) {
-        append_number(line, moments.mean[std::size_t(r) * T + d]);
-        line += ',';
-        append_number(line, moments.stddev[std::size_t(r) * T + d]);
-        for (int j = 0; j < L; ++j) {
+      write_rows_in_order(out, rows, 256, [&](int r, std::string& line) {
+        for (int d = 0; d < T; ++d) {
+          append_number(line, moments.mean[std::size_t(r) * T + d]);
           line += ',';
-          append_number(line, q[(std::size_t(r) * T + d) * L + j]);
-        }
-        if (d + 1 < T) line += ',';
-      }
-      if (request.modes)
-        for (int i = 0; i < K; ++i) {
-          const bool has = i < int(modes[r].size());
-          for (int d = 0; d < T; ++d) {
+          append_number(line, moments.stddev[std::size_t(r) * T + d]);
+          for (int j = 0; j < L; ++j) {
             line += ',';
-            if (has) append_number(line, modes[r][i].location[d]);
+            append_number(line, q[(std::size_t(r) * T + d) * L + j]);
           }
-          line += ',';
-          if (has) append_number(line, modes[r][i].density);
+          if (d + 1 < T) line += ',';
         }
-      if (request.params)
-        for (int k = 0; k < K; ++k) {
-          line += ',';
-          append_number(line, mix.weight(r, k));
-          for (int d = 0; d < T; ++d) {
+        if (request.modes)
+          for (int i = 0; i < K; ++i) {
+            const bool has = i < int(modes[r].size());
+            for (int d = 0; d < T; ++d) {
+              line += ',';
+              if (has) append_number(line, modes[r][i].location[d]);
+            }
             line += ',';
-            append_number(line, mix.mean(r, k, d));
+            if (has) append_number(line, modes[r][i].density);
           }
-          for (int d = 0; d < T; ++d) {
+        if (request.params)
+          for (int k = 0; k < K; ++k) {
             line += ',';
-            append_number(line, mix.stddev(r, k, d));
+            append_number(line, mix.weight(r, k));
+            for (int d = 0; d < T; ++d) {
+              line += ',';
+              append_number(line, mix.mean(r, k, d));
+            }
+            for (int d = 0; d < T; ++d) {
+              line += ',';
+              append_number(line, mix.stddev(r, k, d));
+            }
           }
-        }
-      if (request.hdi > 0.0)
-        for (int i = 0; i < K; ++i) {
-          const bool has = i < int(hdr[r].intervals.size());
-          line += ',';
-          if (has) append_number(line, hdr[r].intervals[i].lo);
-          line += ',';
-          if (has) append_number(line, hdr[r].intervals[i].hi);
-        }
-      line += '\n';
-    });
-    progress_line.update(begin + rows);
-  }
+        if (request.hdi > 0.0)
+          for (int i = 0; i < K; ++i) {
+            const bool has = i < int(hdr[r].intervals.size());
+            line += ',';
+            if (has) append_number(line, hdr[r].intervals[i].lo);
+            line += ',';
+            if (has) append_number(line, hdr[r].intervals[i].hi);
+          }
+        line += '\n';
+      });
+      progress_line.update(begin + rows);
+    }
   });
   progress_line.finish();
   output.finish();
@@ -294,27 +292,27 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   if (output.header_here()) write_header(out, header);
   Progress progress_line("sample", x.rows, quiet);
   output.fill([&] {
-  for (int begin = 0; begin < x.rows; begin += chunk) {
-    const int rows = std::min(chunk, x.rows - begin);
-    const Matrix z = head_outputs(*backend, model, x, begin, rows, in.first_row);
-    // Draws are a function of (seed, row, sample): the global row index.
-    const long long row0 = in.first_row + begin;
-    backend->sample(z, model.stats, S, request.options, row0, draws.data());
-    write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
-      for (int s = 0; s < S; ++s) {
-        append_integer(text, row0 + r);
-        text += ',';
-        append_integer(text, s);
-        const float* t = draws.data() + (std::size_t(r) * S + s) * T;
-        for (int d = 0; d < T; ++d) {
+    for (int begin = 0; begin < x.rows; begin += chunk) {
+      const int rows = std::min(chunk, x.rows - begin);
+      const Matrix z = head_outputs(*backend, model, x, begin, rows, in.first_row);
+      // Draws are a function of (seed, row, sample): the global row index.
+      const long long row0 = in.first_row + begin;
+      backend->sample(z, model.stats, S, request.options, row0, draws.data());
+      write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
+        for (int s = 0; s < S; ++s) {
+          append_integer(text, row0 + r);
           text += ',';
-          append_number(text, t[d]);
+          append_integer(text, s);
+          const float* t = draws.data() + (std::size_t(r) * S + s) * T;
+          for (int d = 0; d < T; ++d) {
+            text += ',';
+            append_number(text, t[d]);
+          }
+          text += '\n';
         }
-        text += '\n';
-      }
-    });
-    progress_line.update(begin + rows);
-  }
+      });
+      progress_line.update(begin + rows);
+    }
   });
   progress_line.finish();
   output.finish();
