@@ -15,6 +15,8 @@
 #include "mdn/synthetic.hpp"
 #include "mdn/trainer.hpp"
 
+#include "common/synthetic_dataset.hpp"
+
 namespace {
 
 mdn::ModelSpec spec(int T, int K) {
@@ -132,16 +134,7 @@ TEST(Calibration, FoldingScalesEverySigmaAndCanBeUndone) {
 }
 
 TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutThem) {
-  const mdn::SyntheticSet set = mdn::make_synthetic("hetero", 400, 2);
-  mdn::Dataset data;
-  data.x = mdn::Matrix(400, 1);
-  data.t = mdn::Matrix(400, 1);
-  for (int r = 0; r < 400; ++r) {
-    data.x(r, 0) = set.values(r, 0);
-    data.t(r, 0) = set.values(r, 1);
-  }
-  data.feature_names = {"x"};
-  data.target_names = {"y"};
+  const mdn::Dataset data = mdn::test::synthetic_dataset("hetero", 400, 2);
   const mdn::ModelSpec s = spec(1, 2);
   mdn::TrainOptions o;
   o.epochs = 5;

@@ -98,6 +98,59 @@ TEST(CsvParts, ABlankLineInsideThePartsIsStillAnError) {
   std::remove(path.c_str());
 }
 
+// A backend whose head output for a row is the row's position in the
+// forward block (column 0) and its first feature (column 1): it shows where
+// head_outputs put each row, which a real backend's bits may not (their rows
+// can come out the same at any position).
+class BlockPositionBackend final : public Backend {
+ public:
+  explicit BlockPositionBackend(const ModelSpec& spec) : spec_(spec) {}
+  std::string name() const override { return "block positions"; }
+  const ModelSpec& spec() const override { return spec_; }
+  void set_parameters(const std::vector<float>&) override {}
+  std::vector<float> parameters() const override { return {}; }
+  void set_optimizer_state(const OptimizerState&) override {}
+  OptimizerState optimizer_state() const override { return {}; }
+  Matrix forward(const Matrix& x) override {
+    Matrix z(x.rows, spec_.head_width());
+    for (int r = 0; r < x.rows; ++r) {
+      z(r, 0) = float(r);
+      z(r, 1) = x(r, 0);
+    }
+    return z;
+  }
+  double loss_and_gradient(const Matrix&, const Matrix&, std::vector<float>&) override { return 0.0; }
+  double mean_nll(const Matrix&, const Matrix&) override { return 0.0; }
+  double adam_step(const std::vector<float>&, const AdamConfig&) override { return 0.0; }
+  void set_training_data(const Matrix&, const Matrix&) override {}
+  EpochStats train_epoch(const EpochConfig&) override { return {}; }
+
+ private:
+  ModelSpec spec_;
+};
+
+TEST(HeadOutputsRowOffset, EachRowMeetsTheForwardBlockAtItsGlobalPosition) {
+  Model model;
+  model.spec.input_dim = 1;
+  model.spec.hidden = {4};
+  model.spec.components = 2;
+  model.spec.target_dim = 1;
+  model.stats.x_mean = {0.0f};
+  model.stats.x_scale = {1.0f};
+  model.stats.t_mean = {0.0f};
+  model.stats.t_scale = {1.0f};
+  BlockPositionBackend backend(model.spec);
+  for (const long long first : {0LL, 1LL, 3000LL, 4095LL, 4096LL, 10000LL}) {
+    Matrix part(5000, 1);
+    for (int r = 0; r < part.rows; ++r) part(r, 0) = float(r);
+    const Matrix z = head_outputs(backend, model, part, 7, 4500, first);
+    for (int r = 0; r < z.rows; ++r) {
+      ASSERT_EQ(z(r, 0), float((first + 7 + r) % kForwardBlock)) << "first " << first << ", row " << r;
+      ASSERT_EQ(z(r, 1), float(7 + r)) << "first " << first << ", row " << r;  // its own input
+    }
+  }
+}
+
 TEST(HeadOutputsRowOffset, APartGivesTheBitsOfTheWholeRun) {
   Model model;
   model.spec.input_dim = 3;

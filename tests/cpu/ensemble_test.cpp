@@ -17,21 +17,11 @@
 #include "mdn/synthetic.hpp"
 #include "mdn/trainer.hpp"
 
+#include "common/synthetic_dataset.hpp"
+
 namespace {
 
-mdn::Dataset bishop(int rows) {
-  const mdn::SyntheticSet set = mdn::make_synthetic("bishop", rows, 8);
-  mdn::Dataset d;
-  d.x = mdn::Matrix(rows, 1);
-  d.t = mdn::Matrix(rows, 1);
-  for (int r = 0; r < rows; ++r) {
-    d.x(r, 0) = set.values(r, 0);
-    d.t(r, 0) = set.values(r, 1);
-  }
-  d.feature_names = {"x"};
-  d.target_names = {"y"};
-  return d;
-}
+mdn::Dataset bishop(int rows) { return mdn::test::synthetic_dataset("bishop", rows, 8); }
 
 mdn::ModelSpec spec() {
   mdn::ModelSpec s;

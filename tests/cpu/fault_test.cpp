@@ -18,6 +18,8 @@
 #include "mdn/synthetic.hpp"
 #include "mdn/trainer.hpp"
 
+#include "common/synthetic_dataset.hpp"
+
 namespace {
 
 // The CPU backend, except that chosen calls of train_epoch report a
@@ -64,19 +66,7 @@ class FaultyBackend : public mdn::Backend {
   std::vector<float> lrs_;
 };
 
-mdn::Dataset hetero(int rows) {
-  const mdn::SyntheticSet set = mdn::make_synthetic("hetero", rows, 4);
-  mdn::Dataset d;
-  d.x = mdn::Matrix(rows, 1);
-  d.t = mdn::Matrix(rows, 1);
-  for (int r = 0; r < rows; ++r) {
-    d.x(r, 0) = set.values(r, 0);
-    d.t(r, 0) = set.values(r, 1);
-  }
-  d.feature_names = {"x"};
-  d.target_names = {"y"};
-  return d;
-}
+mdn::Dataset hetero(int rows) { return mdn::test::synthetic_dataset("hetero", rows, 4); }
 
 mdn::ModelSpec small_spec() {
   mdn::ModelSpec spec;

@@ -14,6 +14,8 @@
 #include "mdn/trainer.hpp"
 #include "numeric_integration.hpp"
 
+#include "common/synthetic_dataset.hpp"
+
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -113,19 +115,7 @@ TEST(Recipe, WeightDecayIsDecoupledAndZeroDecayIsPlainAdam) {
   EXPECT_NEAR(p3, p1 - 0.01f * 0.1f * 0.5f, 1e-7);
 }
 
-mdn::Dataset hetero(int rows) {
-  const mdn::SyntheticSet set = mdn::make_synthetic("hetero", rows, 4);
-  mdn::Dataset d;
-  d.x = mdn::Matrix(rows, 1);
-  d.t = mdn::Matrix(rows, 1);
-  for (int r = 0; r < rows; ++r) {
-    d.x(r, 0) = set.values(r, 0);
-    d.t(r, 0) = set.values(r, 1);
-  }
-  d.feature_names = {"x"};
-  d.target_names = {"y"};
-  return d;
-}
+mdn::Dataset hetero(int rows) { return mdn::test::synthetic_dataset("hetero", rows, 4); }
 
 TEST(Recipe, ResumingAScheduledRunGivesTheUninterruptedModel) {
   mdn::ModelSpec spec;
