@@ -18,7 +18,7 @@ bool Backend::join_collective(const std::string&, int, int) { return false; }
 
 double Backend::data_parallel_step(const Matrix& x, const Matrix& t, int batch_rows, const AdamConfig& adam,
                                    const HostSum& host_sum, double& grad_norm) {
-  const std::size_t params = parameters().size();
+  const std::size_t params = ParameterLayout(spec()).total;  // not parameters(): a copy (a download on a GPU)
   // The gradient with the loss appended: one exchange per step.
   std::vector<float> grad(params + 1, 0.0f);
   if (x.rows > 0) {
