@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 
 #include "mdn/error.hpp"
 
