@@ -22,6 +22,7 @@ import gzip
 import json
 import os
 import random
+import shlex
 import subprocess
 import sys
 import time
@@ -63,7 +64,7 @@ def split_rows(rows, seed, test_fraction=0.2):
 def prepare_sets(args, work):
     """Returns a list of dicts: name, train, test, target, features (or None), extra train/eval flags, truth column."""
     sets = []
-    for name in args.synthetic.split(","):
+    for name in [n for n in args.synthetic.split(",") if n]:
         if not name:
             continue
         for rows in [int(r) for r in args.rows.split(",")]:
@@ -170,17 +171,28 @@ def main():
     p.add_argument("--work", default="/tmp/mdn-quality")
     p.add_argument("--weather", default="", help="weatherHistory.csv (skipped when empty)")
     p.add_argument("--sklearn-data", default="", help="scikit-learn's datasets/data folder (skipped when empty)")
-    p.add_argument("--synthetic", default="hetero,bishop,ring2d")
+    p.add_argument("--synthetic", default="hetero,bishop,ring2d", help="built-in sets to run (empty: none)")
     p.add_argument("--rows", default="300,3000,30000")
     p.add_argument("--test-rows", type=int, default=20000)
     p.add_argument("--data-seeds", default="1",
                    help="seeds of the synthetic training sets (`mdn data --seed`); more than one shows how much of a "
                         "difference is the draw of a small training set (the test set is always seed 777)")
     p.add_argument("--recipes", default="old,new,ens5")
+    p.add_argument("--recipe", action="append", default=[], metavar="NAME=FLAGS",
+                   help='define (or redefine) a recipe as flags added to `mdn train`, e.g. '
+                        'ema0=\"--weight-average 0\"; name it in --recipes too. Repeatable.')
     p.add_argument("--only", default="", help="comma-separated substrings: run only sets whose name contains one")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", default="", help="also write all rows as JSON here")
     args = p.parse_args()
+    for r in args.recipe:
+        name, sep, flags = r.partition("=")
+        if not sep or not name:
+            p.error(f"--recipe {r!r}: expected NAME=FLAGS")
+        RECIPES[name] = shlex.split(flags)
+    unknown = [r for r in args.recipes.split(",") if r not in RECIPES]
+    if unknown:
+        p.error(f"unknown recipe(s) {', '.join(unknown)} (known: {', '.join(RECIPES)}; define more with --recipe)")
     os.makedirs(args.work, exist_ok=True)
     sets = prepare_sets(args, args.work)
     if args.only:
@@ -207,6 +219,16 @@ def main():
             print(f"| {row['set']} | {recipe} | {row['nll']:.4f} | {ex} | {row['crps']:.4g} | {row['rmse']:.4g} | {r2} | "
                   f"{row['cal']:.4f} | {row['cov90']:.3f} | {unc} | {row['epochs']} | {row['seconds']:.1f} |",
                   flush=True)
+    # Several data seeds: the mean excess NLL per set and size, recipe by recipe.
+    means = {}
+    for row in rows:
+        if "excess" in row:
+            key = (row["set"].split(" s")[0], row["recipe"])
+            means.setdefault(key, []).append(row["excess"])
+    if any(len(v) > 1 for v in means.values()):
+        print("\n| set | recipe | mean excess NLL | data seeds |\n|---|---|---|---|")
+        for (name, recipe), v in means.items():
+            print(f"| {name} | {recipe} | {sum(v) / len(v):.4f} | {len(v)} |")
     print(f"total wall time {time.time() - t0:.0f} s; load average at the end {os.getloadavg()}")
     if args.json:
         with open(args.json, "w") as f:

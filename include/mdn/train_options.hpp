@@ -63,6 +63,11 @@ struct TrainOptions {
   // -1 = auto: chosen from the number of training rows (plan_training); 0 = off.
   float input_noise = -1.0f;
   float target_noise = -1.0f;
+  // Weight averaging (docs/TRAINING.md): after every epoch an exponential
+  // moving average of the weights, over this fraction of the planned epochs,
+  // is updated; validation scores the average, and the average is what is
+  // kept. -1 = auto (plan_training); 0 = off (the raw weights, as before).
+  float weight_average = -1.0f;
   float val_fraction = 0.1f;  // 0 = no validation split (no early stopping)
   int patience = -1;          // epochs without a better validation NLL before stopping; 0 = never;
                               // -1 = auto: half the planned epochs (a quarter below 1,000
@@ -105,6 +110,9 @@ struct TrainingState {
   std::vector<float> params;  // after `epoch` epochs
   OptimizerState optimizer;
   std::vector<float> best_params;
+  // The moving average of the weights (TrainPlan::average_epochs > 1; else
+  // empty): what validation scores and what is kept.
+  std::vector<float> averaged_params;
   double best_val = std::numeric_limits<double>::infinity();
   int since_best = 0;
   // Ensembles: the member being trained (0-based) and the kept parameters of

@@ -69,6 +69,8 @@ struct TrainHooks {
 //                    rows / 2, clamped to [10,000, 100,000]
 //   patience -1   -> max(10, epochs / 2); epochs / 4 below 1,000 training rows
 //   input_noise / target_noise -1 -> auto_input_noise(rows) / auto_target_noise(rows)
+//   weight_average -1 -> auto_weight_average(rows); average_epochs is that
+//                    fraction of the epochs, rounded (at most 1: no averaging)
 struct TrainPlan {
   int batch_size = 0;
   int steps_per_epoch = 0;
@@ -78,6 +80,7 @@ struct TrainPlan {
   int patience = 0;           // 0 = never stop early
   float input_noise = 0.0f;   // noise std on standardised features; 0 = none
   float target_noise = 0.0f;  // noise std on standardised targets; 0 = none
+  int average_epochs = 0;     // horizon of the weights' moving average in epochs; <= 1 = none
 };
 inline constexpr int kMinAutoEpochs = 10;
 inline constexpr int kMaxAutoEpochs = 2000;
@@ -89,6 +92,14 @@ long long auto_step_budget(long long train_rows);
 // for a number of training rows: large for small data, 0 for large data.
 float auto_input_noise(long long train_rows);
 float auto_target_noise(long long train_rows);
+// The weights' moving-average horizon, as a fraction of the planned epochs.
+float auto_weight_average(long long train_rows);
+// One epoch's update of the weights' moving average over `horizon_epochs`
+// epochs: `averaged` becomes params at the first epoch (epoch 1), then
+// averaged + (params - averaged) * max(1 / horizon, 1 / epoch) (the running
+// mean until the horizon is reached, so early epochs are not over-weighted).
+void update_weight_average(std::vector<float>& averaged, const std::vector<float>& params, int epoch,
+                           int horizon_epochs);
 // Throws UsageError (naming the field) for options out of range.
 TrainPlan plan_training(const TrainOptions& options, long long train_rows);
 // The learning rate at optimizer step `step` (0-based) of a plan, for peak

@@ -17,6 +17,8 @@ constexpr const char* kCheckpointKey = "mdn.checkpoint";
 constexpr int kCheckpointVersion = 1;
 const std::vector<std::string> kExtraNames = {"mdn.checkpoint.best_params", "mdn.checkpoint.adam_m",
                                               "mdn.checkpoint.adam_v"};
+// Written when the weights are averaged (absent before weight averaging existed).
+const std::vector<std::string> kOptionalNames = {"mdn.checkpoint.averaged_params"};
 
 // 64-bit seeds travel as decimal strings: a JSON number holds only 53 bits.
 Json options_json(const TrainOptions& o) {
@@ -38,6 +40,7 @@ Json options_json(const TrainOptions& o) {
   j["weight_decay"] = io::json_float(o.weight_decay);
   j["input_noise"] = io::json_float(o.input_noise);
   j["target_noise"] = io::json_float(o.target_noise);
+  j["weight_average"] = io::json_float(o.weight_average);
   j["calibrate"] = o.calibrate;
   j["ensemble"] = o.ensemble;
   j["bootstrap"] = o.bootstrap;
@@ -103,11 +106,11 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
   model.params.insert(model.params.end(), c.state.params.begin(), c.state.params.end());
   model.members = c.state.member + 1;
   model.calibration = Calibration{};
-  io::save_model_file(model, path,
-                      {{kExtraNames[0], c.state.best_params},
-                       {kExtraNames[1], c.state.optimizer.m},
-                       {kExtraNames[2], c.state.optimizer.v}},
-                      {{kCheckpointKey, io::dump_json(state)}});
+  std::vector<io::ExtraTensor> extra = {{kExtraNames[0], c.state.best_params},
+                                        {kExtraNames[1], c.state.optimizer.m},
+                                        {kExtraNames[2], c.state.optimizer.v}};
+  if (!c.state.averaged_params.empty()) extra.push_back({kOptionalNames[0], c.state.averaged_params});
+  io::save_model_file(model, path, extra, {{kCheckpointKey, io::dump_json(state)}});
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
@@ -115,7 +118,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   std::map<std::string, std::string> metadata;
   Checkpoint c;
   try {
-    c.model = io::load_model_file(path, kExtraNames, &extra, &metadata);
+    c.model = io::load_model_file(path, kExtraNames, &extra, &metadata, kOptionalNames);
   } catch (const Error& e) {
     // A plain model file lacks the checkpoint tensors: say so in plain words.
     if (std::string(e.what()).find("is missing (is this a training checkpoint?)") != std::string::npos)
@@ -138,7 +141,7 @@ Checkpoint load_checkpoint(const std::string& path) {
 
   const std::size_t total = c.model.params.size() / std::size_t(c.model.members);
   for (std::size_t i = 0; i < extra.size(); ++i)
-    if (extra[i].size() != total)
+    if (extra[i].size() != total && !(i >= kExtraNames.size() && extra[i].empty()))
       r.fail("tensor '" + kExtraNames[i] + "' has " + std::to_string(extra[i].size()) + " values, the model " +
              std::to_string(total));
   c.state.epoch = r.integer(state, "epoch");
@@ -156,6 +159,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.state.best_params = std::move(extra[0]);
   c.state.optimizer.m = std::move(extra[1]);
   c.state.optimizer.v = std::move(extra[2]);
+  c.state.averaged_params = std::move(extra[3]);
   if (c.state.epoch < 0 || !(c.state.lr > 0.0f)) r.fail("epoch or learning rate out of range");
 
   const Json& o = r.field(state, "options");
@@ -185,6 +189,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   // Noise regularisation: absent in checkpoints written before it (trained without).
   c.options.input_noise = has("input_noise") ? float(r.number(o, "input_noise")) : 0.0f;
   c.options.target_noise = has("target_noise") ? float(r.number(o, "target_noise")) : 0.0f;
+  // Weight averaging: absent in checkpoints written before it (trained without).
+  c.options.weight_average = has("weight_average") ? float(r.number(o, "weight_average")) : 0.0f;
   if (const Json* cal = io::find_member(o, "calibrate")) {
     if (!cal->is_boolean()) r.fail("\"calibrate\" is not true or false");
     c.options.calibrate = cal->get<bool>();

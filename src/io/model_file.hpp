@@ -19,9 +19,11 @@ void save_model_file(const Model& model, const std::string& path, const std::vec
                      const std::map<std::string, std::string>& extra_metadata);
 
 // Loads the model; each name in `extra_names` must be a 1-D F32 tensor of the
-// file and is returned (in order) in `extra_values`; `metadata` receives the
+// file and is returned (in order) in `extra_values`, followed by those of
+// `optional_names` (empty where the file lacks one); `metadata` receives the
 // file's whole metadata. Any other unexpected tensor is refused.
 Model load_model_file(const std::string& path, const std::vector<std::string>& extra_names,
-                      std::vector<std::vector<float>>* extra_values, std::map<std::string, std::string>* metadata);
+                      std::vector<std::vector<float>>* extra_values, std::map<std::string, std::string>* metadata,
+                      const std::vector<std::string>& optional_names = {});
 
 }  // namespace mdn::io

@@ -242,8 +242,9 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
 // Every load error goes through here, so each message starts with the path.
 class Loader {
  public:
-  explicit Loader(const std::string& path, std::vector<std::string> extra_names = {})
-      : path_(path), reader_(path), extra_names_(std::move(extra_names)) {}
+  explicit Loader(const std::string& path, std::vector<std::string> extra_names = {},
+                  std::vector<std::string> optional_names = {})
+      : path_(path), reader_(path), extra_names_(std::move(extra_names)), optional_names_(std::move(optional_names)) {}
 
   Model load() {
     check_format();
@@ -495,6 +496,7 @@ class Loader {
       bool expected = false;
       for (const TensorSlot& slot : slots) expected = expected || slot.name == info.name;
       for (const std::string& name : extra_names_) expected = expected || name == info.name;
+      for (const std::string& name : optional_names_) expected = expected || name == info.name;
       if (expected) continue;
       if (meta(kCheckpointKey))
         fail("this is a training checkpoint, not a model file (resume training from it to get a model)");
@@ -503,10 +505,16 @@ class Loader {
     for (const std::string& name : extra_names_) {
       const io::TensorInfo* info = reader_.find(name);
       if (!info) fail("tensor '" + name + "' is missing (is this a training checkpoint?)");
-      if (info->dtype != "F32" || info->shape.size() != 1)
-        fail("tensor '" + name + "' must be a 1-D F32 tensor, has dtype " + info->dtype + " and shape " +
-             shape_text(info->shape));
+      check_extra(name, *info);
     }
+    for (const std::string& name : optional_names_)
+      if (const io::TensorInfo* info = reader_.find(name)) check_extra(name, *info);
+  }
+
+  void check_extra(const std::string& name, const io::TensorInfo& info) const {
+    if (info.dtype != "F32" || info.shape.size() != 1)
+      fail("tensor '" + name + "' must be a 1-D F32 tensor, has dtype " + info.dtype + " and shape " +
+           shape_text(info.shape));
   }
 
   void read_params(Model& model) {
@@ -515,11 +523,13 @@ class Loader {
     // computed below can overflow or exceed what the file holds.
     const ParameterLayout layout(model.spec);
     const std::string buffer = reader_.read_buffer();
-    for (const std::string& name : extra_names_) {
-      const io::TensorInfo& info = *reader_.find(name);
-      extra_values_.push_back(io::f32_from_le_bytes(
-          std::string_view(buffer).substr(std::size_t(info.begin), std::size_t(info.end - info.begin))));
-    }
+    for (const std::vector<std::string>* names : {&extra_names_, &optional_names_})
+      for (const std::string& name : *names) {
+        const io::TensorInfo* info = reader_.find(name);
+        extra_values_.push_back(info ? io::f32_from_le_bytes(std::string_view(buffer).substr(
+                                           std::size_t(info->begin), std::size_t(info->end - info->begin)))
+                                     : std::vector<float>{});
+      }
     model.params.assign(layout.total * std::size_t(model.members), 0.0f);
     for (const TensorSlot& slot : tensor_slots(model.spec, model.members)) {
       const io::TensorInfo& info = *reader_.find(slot.name);
@@ -537,6 +547,7 @@ class Loader {
   std::string path_;
   io::SafetensorsReader reader_;
   std::vector<std::string> extra_names_;
+  std::vector<std::string> optional_names_;
   std::vector<std::vector<float>> extra_values_;
   int members_ = 1;
 };
@@ -580,8 +591,9 @@ void save_model(const Model& model, const std::string& path) { io::save_model_fi
 Model load_model(const std::string& path) { return Loader(path).load(); }
 
 Model io::load_model_file(const std::string& path, const std::vector<std::string>& extra_names,
-                          std::vector<std::vector<float>>* extra_values, std::map<std::string, std::string>* metadata) {
-  Loader loader(path, extra_names);
+                          std::vector<std::vector<float>>* extra_values, std::map<std::string, std::string>* metadata,
+                          const std::vector<std::string>& optional_names) {
+  Loader loader(path, extra_names, optional_names);
   Model model = loader.load();
   if (extra_values) *extra_values = loader.take_extra();
   if (metadata) *metadata = loader.metadata();

@@ -243,6 +243,29 @@ float auto_target_noise(long long train_rows) {
   return float(kLevel * w);
 }
 
+float auto_weight_average(long long train_rows) {
+  // 5 % of the planned epochs up to 30,000 training rows, falling linearly in
+  // log(rows) to 0 at 60,000 rows and above. On the synthetic sets (300 to
+  // 30,000 rows) it lowered the excess NLL or left it unchanged (ring2d 300,
+  // 5 data seeds: 0.266 -> 0.181; 3,000: 0.036 -> 0.021); on the weather data
+  // (62,000 rows, sharp densities, best epoch the last) it cost NLL and
+  // calibration (random split: NLL -3.312 -> -3.297, gap 0.013 -> 0.019).
+  const double kFull = 30000.0, kNone = 60000.0, kLevel = 0.05;
+  const double rows = double(std::max(1LL, train_rows));
+  const double w = std::clamp(std::log(kNone / rows) / std::log(kNone / kFull), 0.0, 1.0);
+  return float(kLevel * w);
+}
+
+void update_weight_average(std::vector<float>& averaged, const std::vector<float>& params, int epoch,
+                           int horizon_epochs) {
+  if (epoch <= 1 || averaged.size() != params.size()) {
+    averaged = params;
+    return;
+  }
+  const float w = 1.0f / float(std::min(epoch, std::max(1, horizon_epochs)));
+  for (std::size_t i = 0; i < params.size(); ++i) averaged[i] += (params[i] - averaged[i]) * w;
+}
+
 TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
   if (o.epochs < 0)
     throw UsageError("epochs must be at least 1, or 0 for automatic (got " + std::to_string(o.epochs) + ")");
@@ -264,6 +287,9 @@ TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
   for (const float noise : {o.input_noise, o.target_noise})
     if (!(noise >= 0.0f || noise == -1.0f) || !std::isfinite(noise))
       throw UsageError("the noise level must be >= 0, or -1 for automatic (got " + number_text(noise) + ")");
+  if (!((o.weight_average >= 0.0f && o.weight_average <= 1.0f) || o.weight_average == -1.0f))
+    throw UsageError("the weight-average fraction must be in [0, 1], or -1 for automatic (got " +
+                     number_text(o.weight_average) + ")");
   if (!(o.clip_norm >= 0.0f)) throw UsageError("gradient clipping norm must be >= 0");
   if (o.checkpoint_every < 0) throw UsageError("checkpoint_every must be >= 0");
   TrainPlan plan;
@@ -288,6 +314,8 @@ TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
   plan.patience = o.patience >= 0 ? o.patience : std::max(10, plan.epochs / (rows < 1000 ? 4 : 2));
   plan.input_noise = o.input_noise >= 0.0f ? o.input_noise : auto_input_noise(rows);
   plan.target_noise = o.target_noise >= 0.0f ? o.target_noise : auto_target_noise(rows);
+  const float average = o.weight_average >= 0.0f ? o.weight_average : auto_weight_average(rows);
+  plan.average_epochs = int(std::lround(double(average) * plan.epochs));
   return plan;
 }
 
@@ -477,6 +505,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     };
 
     const int first_epoch = state.epoch + 1;
+    const bool averaging = plan.average_epochs > 1;
     for (int epoch = first_epoch; epoch <= plan.epochs; ++epoch) {
       // The permutation depends on (seed, epoch) alone, so a resumed run sees the
       // same batches as an uninterrupted one.
@@ -491,9 +520,18 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       const EpochStats stats =
           data_parallel ? detail::data_parallel_epoch(backend, comm, epoch_data.x(), epoch_data.t(), local_row, config)
                         : backend.train_epoch(config);
-      const double val = !stats.finite || !std::isfinite(stats.mean_loss) ? std::nan("")
-                         : val_rows > 0                                   ? validation_nll()
-                                                                          : stats.mean_loss;
+      // Weight averaging: validation scores the moving average of the
+      // weights (the backend holds it only for that), and the average is kept.
+      const bool finite = stats.finite && std::isfinite(stats.mean_loss);
+      std::vector<float> params, averaged;
+      if (finite && averaging) {
+        params = backend.parameters();
+        averaged = state.averaged_params;
+        update_weight_average(averaged, params, epoch, plan.average_epochs);
+        if (val_rows > 0) backend.set_parameters(averaged);
+      }
+      const double val = !finite ? std::nan("") : val_rows > 0 ? validation_nll() : stats.mean_loss;
+      if (finite && averaging && val_rows > 0) backend.set_parameters(params);
       if (!std::isfinite(val)) {
         // Roll back to the last good epoch with half the learning rate.
         if (state.rollbacks >= options.max_rollbacks)
@@ -510,7 +548,8 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
         continue;
       }
       state.epoch = epoch;
-      state.params = backend.parameters();
+      state.params = averaging ? std::move(params) : backend.parameters();
+      if (averaging) state.averaged_params = std::move(averaged);
       state.optimizer = backend.optimizer_state();
 
       model.history.train_nll.push_back(float(stats.mean_loss));
@@ -519,7 +558,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       if (improved) {
         state.best_val = val;
         state.since_best = 0;
-        state.best_params = state.params;
+        state.best_params = averaging ? state.averaged_params : state.params;
         model.history.best_epoch = epoch;
       } else {
         ++state.since_best;

@@ -106,7 +106,8 @@ TEST(Ensemble, MixtureIsTheAverageOfTheMembersMixtures) {
 
 TEST(Ensemble, ResumingMidEnsembleGivesTheUninterruptedModel) {
   const mdn::Dataset data = bishop(300);
-  const mdn::TrainOptions o = options(2);
+  mdn::TrainOptions o = options(2);
+  o.weight_average = 0.5f;  // 12 epochs: a 6-epoch average, which the checkpoint file must carry
   auto full_backend = mdn::make_cpu_backend(spec());
   const mdn::Model full = mdn::train(*full_backend, spec(), data, o);
 
@@ -128,6 +129,8 @@ TEST(Ensemble, ResumingMidEnsembleGivesTheUninterruptedModel) {
   const mdn::Checkpoint c = mdn::load_checkpoint(path);
   EXPECT_EQ(c.state.member, 1);
   EXPECT_EQ(c.options.ensemble, 2);
+  EXPECT_EQ(c.options.weight_average, 0.5f);
+  EXPECT_EQ(c.state.averaged_params.size(), mdn::ParameterLayout(spec()).total);
   mdn::TrainHooks resume;
   resume.resume_model = &c.model;
   resume.resume_state = &c.state;

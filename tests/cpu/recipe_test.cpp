@@ -1,6 +1,7 @@
 // The training recipe of issue 14: the automatic batch size and step budget,
-// the learning-rate schedule in closed form, AdamW's decay, resuming a
-// scheduled run, and the exact log-densities of the built-in data sets.
+// the learning-rate schedule in closed form, AdamW's decay, weight averaging,
+// resuming a scheduled run, and the exact log-densities of the built-in data
+// sets.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -127,6 +128,7 @@ TEST(Recipe, ResumingAScheduledRunGivesTheUninterruptedModel) {
   mdn::TrainOptions o;
   o.steps = 120;  // 270 training rows, batch 32: 9 steps per epoch, 14 epochs
   o.weight_decay = 1e-3f;
+  o.weight_average = 0.5f;  // a 7-epoch average, carried over the interruption
   o.seed = 3;
   auto full_backend = mdn::make_cpu_backend(spec);
   const mdn::Model full = mdn::train(*full_backend, spec, data, o);
@@ -195,6 +197,54 @@ TEST(Recipe, AutomaticNoiseIsForSmallDataOnlyAndExplicitNoiseIsHonoured) {
   EXPECT_THROW(mdn::plan_training(o, 270), mdn::UsageError);
 }
 
+TEST(Recipe, AutomaticWeightAverageIsForUpToMidSizeDataAndOptionsAreChecked) {
+  EXPECT_FLOAT_EQ(mdn::auto_weight_average(270), 0.05f);
+  EXPECT_FLOAT_EQ(mdn::auto_weight_average(30000), 0.05f);
+  EXPECT_EQ(mdn::auto_weight_average(60000), 0.0f);
+  EXPECT_EQ(mdn::auto_weight_average(10000000), 0.0f);
+  float last = 1.0f;
+  for (long long rows = 1; rows < 100000; rows = rows * 9 / 8 + 1) {
+    const float a = mdn::auto_weight_average(rows);
+    EXPECT_LE(a, last) << rows;
+    EXPECT_GE(a, 0.0f);
+    last = a;
+  }
+  mdn::TrainOptions o;
+  const mdn::TrainPlan small = mdn::plan_training(o, 270);  // 1,112 epochs: a 56-epoch average
+  EXPECT_EQ(small.average_epochs, int(std::lround(0.05 * small.epochs)));
+  EXPECT_LE(mdn::plan_training(o, 62000).average_epochs, 1);
+  o.weight_average = 0.0f;
+  EXPECT_EQ(mdn::plan_training(o, 270).average_epochs, 0);
+  o.weight_average = 0.25f;
+  o.epochs = 40;
+  EXPECT_EQ(mdn::plan_training(o, 62000).average_epochs, 10);
+  for (float bad : {-0.5f, 1.5f, NAN}) {
+    o.weight_average = bad;
+    EXPECT_THROW(mdn::plan_training(o, 270), mdn::UsageError) << bad;
+  }
+}
+
+// The running mean up to the horizon, then an exponential average with
+// weight 1 / horizon, written out separately.
+TEST(Recipe, WeightAverageUpdateIsTheRunningMeanThenAnExponentialAverage) {
+  const std::vector<double> p = {1.0, 4.0, -2.0, 8.0, 0.5, 3.0};
+  std::vector<float> averaged;
+  double expected = 0.0;
+  for (int epoch = 1; epoch <= int(p.size()); ++epoch) {
+    mdn::update_weight_average(averaged, {float(p[epoch - 1]), 2.0f}, epoch, 3);
+    if (epoch <= 3) {
+      double sum = 0.0;
+      for (int i = 0; i < epoch; ++i) sum += p[i];
+      expected = sum / epoch;
+    } else {
+      expected = (2.0 / 3.0) * expected + (1.0 / 3.0) * p[epoch - 1];
+    }
+    ASSERT_EQ(averaged.size(), 2u);
+    EXPECT_NEAR(averaged[0], expected, 1e-6) << "epoch " << epoch;
+    EXPECT_EQ(averaged[1], 2.0f);
+  }
+}
+
 mdn::ModelSpec small_spec() {
   mdn::ModelSpec spec;
   spec.input_dim = 1;
@@ -223,6 +273,37 @@ TEST(Recipe, NoiseRegularisationIsDeterministicAndChangesTheModel) {
   const mdn::Model plain = mdn::train(*b3, spec, data, o);
   EXPECT_NE(a.params, plain.params);
   for (float v : a.params) ASSERT_TRUE(std::isfinite(v));
+}
+
+// Training keeps the average: every epoch's average follows the update from
+// that epoch's raw weights, and the model is the average of the best epoch.
+TEST(Recipe, TrainingKeepsTheAveragedWeightsOfTheBestEpoch) {
+  const mdn::ModelSpec spec = small_spec();
+  const mdn::Dataset data = hetero(300);
+  mdn::TrainOptions o;
+  o.epochs = 12;
+  o.patience = 0;
+  o.seed = 8;
+  o.weight_average = 0.25f;  // a 3-epoch average
+  o.checkpoint_every = 1;
+  std::vector<std::vector<float>> raw, averaged;
+  mdn::TrainHooks hooks;
+  hooks.on_checkpoint = [&](const mdn::Model&, const mdn::TrainingState& s) {
+    raw.push_back(s.params);
+    averaged.push_back(s.averaged_params);
+  };
+  auto backend = mdn::make_cpu_backend(spec);
+  const mdn::Model model = mdn::train(*backend, spec, data, o, hooks);
+  ASSERT_EQ(raw.size(), 12u);
+  std::vector<float> expected;
+  for (int e = 1; e <= 12; ++e) {
+    mdn::update_weight_average(expected, raw[e - 1], e, 3);
+    EXPECT_EQ(averaged[e - 1], expected) << "epoch " << e;
+  }
+  EXPECT_NE(averaged.back(), raw.back());
+  const int best = model.history.best_epoch;
+  ASSERT_GE(best, 1);
+  EXPECT_EQ(model.params, averaged[best - 1]);
 }
 
 TEST(Recipe, BootstrapKeepsMemberZeroAndResamplesTheOthers) {

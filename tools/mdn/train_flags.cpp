@@ -103,6 +103,13 @@ void add_optimiser_options(CLI::App& app, TrainOptions& options) {
       ->type_name("X")
       ->check(CLI::Range(-1.0f, 100.0f))
       ->capture_default_str();
+  app.add_option("--weight-average", options.weight_average,
+                 "keep a moving average of the weights over this fraction of the planned epochs; validation "
+                 "scores it and it is the model (0 = off, -1 = auto: 0.05 up to 30,000 training rows, 0 from "
+                 "60,000)")
+      ->type_name("F")
+      ->check(CLI::Range(-1.0f, 1.0f))
+      ->capture_default_str();
   app.add_flag("--bootstrap", options.bootstrap,
                "ensembles: members after the first train on bootstrap resamples of the training rows");
   app.add_option("--val-fraction", options.val_fraction,
