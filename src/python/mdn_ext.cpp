@@ -209,6 +209,7 @@ struct FitArgs {
   double val_fraction = mdn::TrainOptions{}.val_fraction;
   int patience = mdn::TrainOptions{}.patience;
   double clip_norm = mdn::TrainOptions{}.clip_norm;
+  int ensemble = mdn::TrainOptions{}.ensemble;
   std::uint64_t seed = 0;
   std::string device = "auto";
   bool tf32 = false;
@@ -250,6 +251,7 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
     options.val_fraction = float(args.val_fraction);
     options.patience = args.patience;
     options.clip_norm = float(args.clip_norm);
+    options.ensemble = args.ensemble;
     options.seed = args.seed;
 
     mdn::CudaOptions cuda;
@@ -309,12 +311,20 @@ nb::tuple model_state(const PyModel& self) {
                                    floats_to_bytes(m.stats.t_mean), floats_to_bytes(m.stats.t_scale));
   nb::tuple history =
       nb::make_tuple(floats_to_bytes(m.history.train_nll), floats_to_bytes(m.history.val_nll), m.history.best_epoch);
-  return nb::make_tuple(1, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
-                        self.device(), self.tf32(), self.trained_on());
+  const mdn::Calibration& c = m.calibration;
+  nb::tuple calibration =
+      nb::make_tuple(floats_to_bytes(c.log_sigma_shift), c.val_nll_before, c.val_nll_after, c.rows);
+  return nb::make_tuple(2, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
+                        self.device(), self.tf32(), self.trained_on(), m.members, calibration,
+                        floats_to_bytes(m.grid_step));
 }
 
 mdn::Model model_from_state(const nb::tuple& state) {
-  if (state.size() != 10 || nb::cast<int>(state[0]) != 1) throw mdn::UsageError("invalid model state");
+  // Version 1 (10 fields): one network, no calibration or grid; version 2
+  // (13 fields) adds the ensemble size, the calibration and the grid steps.
+  const int version = state.size() > 0 ? nb::cast<int>(state[0]) : 0;
+  if (!((version == 1 && state.size() == 10) || (version == 2 && state.size() == 13)))
+    throw mdn::UsageError("invalid model state");
   mdn::Model m;
   nb::tuple spec = nb::cast<nb::tuple>(state[1]);
   m.spec.input_dim = nb::cast<int>(spec[0]);
@@ -337,10 +347,23 @@ mdn::Model model_from_state(const nb::tuple& state) {
   m.history.train_nll = bytes_to_floats(nb::cast<nb::bytes>(history[0]));
   m.history.val_nll = bytes_to_floats(nb::cast<nb::bytes>(history[1]));
   m.history.best_epoch = nb::cast<int>(history[2]);
+  if (version == 2) {
+    m.members = nb::cast<int>(state[10]);
+    nb::tuple calibration = nb::cast<nb::tuple>(state[11]);
+    m.calibration.log_sigma_shift = bytes_to_floats(nb::cast<nb::bytes>(calibration[0]));
+    m.calibration.val_nll_before = nb::cast<double>(calibration[1]);
+    m.calibration.val_nll_after = nb::cast<double>(calibration[2]);
+    m.calibration.rows = nb::cast<long long>(calibration[3]);
+    m.grid_step = bytes_to_floats(nb::cast<nb::bytes>(state[12]));
+  }
+  if (m.members < 1 || m.members > mdn::kMaxMembers) throw mdn::UsageError("invalid model state: ensemble size");
   const std::size_t D = std::size_t(m.spec.input_dim), T = std::size_t(m.spec.target_dim);
-  if (m.params.size() != mdn::ParameterLayout(m.spec).total || m.stats.x_mean.size() != D ||
+  if (m.params.size() != mdn::ParameterLayout(m.spec).total * std::size_t(m.members) ||
+      m.stats.x_mean.size() != D ||
       m.stats.x_scale.size() != D || m.stats.t_mean.size() != T || m.stats.t_scale.size() != T ||
-      m.feature_names.size() != D || m.target_names.size() != T)
+      m.feature_names.size() != D || m.target_names.size() != T ||
+      !(m.calibration.log_sigma_shift.empty() || m.calibration.log_sigma_shift.size() == T) ||
+      !(m.grid_step.empty() || m.grid_step.size() == T))
     throw mdn::UsageError("invalid model state: sizes do not match the spec");
   return m;
 }
@@ -393,6 +416,7 @@ NB_MODULE(_core, m) {
       .def_rw("val_fraction", &FitArgs::val_fraction)
       .def_rw("patience", &FitArgs::patience)
       .def_rw("clip_norm", &FitArgs::clip_norm)
+      .def_rw("ensemble", &FitArgs::ensemble)
       .def_rw("seed", &FitArgs::seed)
       .def_rw("device", &FitArgs::device)
       .def_rw("tf32", &FitArgs::tf32);
@@ -401,6 +425,7 @@ NB_MODULE(_core, m) {
       .def_prop_ro("n_features", [](const PyModel& s) { return s.model().spec.input_dim; })
       .def_prop_ro("n_targets", [](const PyModel& s) { return s.model().spec.target_dim; })
       .def_prop_ro("components", [](const PyModel& s) { return s.model().spec.components; })
+      .def_prop_ro("members", [](const PyModel& s) { return s.model().members; })
       .def_prop_ro("hidden", [](const PyModel& s) { return s.model().spec.hidden; })
       .def_prop_ro("feature_names", [](const PyModel& s) { return s.model().feature_names; })
       .def_prop_ro("target_names", [](const PyModel& s) { return s.model().target_names; })
@@ -480,7 +505,7 @@ NB_MODULE(_core, m) {
           "modes",
           [](PyModel& self, const InArray& x_in) {
             const std::size_t T = std::size_t(self.model().spec.target_dim),
-                              K = std::size_t(self.model().spec.components);
+                              K = std::size_t(self.model().mixture_spec().components);
             std::vector<double> location, density;
             std::size_t n = 0;
             {
@@ -508,7 +533,7 @@ NB_MODULE(_core, m) {
           [](PyModel& self, const InArray& x_in, double coverage) {
             mdn::validate_coverage(coverage);
             const std::size_t T = std::size_t(self.model().spec.target_dim),
-                              K = std::size_t(self.model().spec.components);
+                              K = std::size_t(self.model().mixture_spec().components);
             std::vector<double> ends;
             std::size_t n = 0;
             {

@@ -80,6 +80,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"WarmupTooLong", kGood, kTrain + "--warmup 0.7", 2, {"--warmup"}},
         BadCase{"MinLrAboveOne", kGood, kTrain + "--min-lr 2", 2, {"--min-lr"}},
         BadCase{"NegativeWeightDecay", kGood, kTrain + "--weight-decay -1", 2, {"--weight-decay"}},
+        BadCase{"WeightAverageAboveOne", kGood, kTrain + "--weight-average 2", 2, {"--weight-average"}},
         BadCase{"NegativeLr", kGood, kTrain + "--lr -1", 2, {"--lr"}},
         BadCase{"ValFractionOne", kGood, kTrain + "--val-fraction 1", 2, {"--val-fraction"}},
         BadCase{"NotANumber", kGood, kTrain + "--lr fast", 2, {"--lr", "fast"}},

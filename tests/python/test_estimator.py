@@ -205,6 +205,36 @@ def test_save_load_and_pickle(tmp_path, fitted, bishop_data):
     np.testing.assert_array_equal(again.sample(X[:5], 3, random_state=1), fitted.sample(X[:5], 3, random_state=1))
 
 
+def test_ensemble_is_the_equal_weight_mixture_of_its_members(tmp_path, bishop_data):
+    X, y = bishop_data
+    X, y = X[:400], y[:400]
+    kw = dict(components=2, hidden=(8,), epochs=4, device="cpu", random_state=3)
+    single = mdn.MDNRegressor(**kw).fit(X, y)
+    ens = mdn.MDNRegressor(ensemble=3, **kw).fit(X, y)
+    alpha, mu, sigma = ens.predict_mixture(X[:20])
+    assert alpha.shape == (20, 6) and mu.shape == (20, 6, 1) and sigma.shape == (20, 6, 1)
+    np.testing.assert_allclose(alpha.sum(axis=1), 1.0, rtol=1e-5)
+    # Member 0 is the single model (same seed), at weight alpha / 3.
+    a1, mu1, sigma1 = single.predict_mixture(X[:20])
+    np.testing.assert_allclose(3 * alpha[:, :2], a1, rtol=1e-5)
+    np.testing.assert_allclose(mu[:, :2], mu1, rtol=1e-6)
+    np.testing.assert_allclose(sigma[:, :2], sigma1, rtol=1e-6)
+    # The other members differ, and the mean is the mixture's.
+    assert not np.allclose(mu[:, 2:4], mu1)
+    mean, _ = mixture_mean_std(alpha, mu, sigma)
+    np.testing.assert_allclose(ens.predict(X[:20]), mean[:, 0], rtol=1e-4, atol=1e-6)
+    assert ens.predict_modes(X[:20])[0].shape == (20, 6)
+    # Files and pickles keep every member.
+    path = tmp_path / "ens.safetensors"
+    ens.save(path)
+    loaded = mdn.load(path, device="cpu")
+    assert loaded.ensemble == 3 and loaded.model_.members == 3
+    again = pickle.loads(pickle.dumps(ens))
+    for other in (loaded, again):
+        np.testing.assert_array_equal(other.predict_mixture(X[:20])[0], alpha)
+        assert other.score(X, y) == ens.score(X, y)
+
+
 def test_file_errors(tmp_path, fitted):
     missing = tmp_path / "none.safetensors"
     with pytest.raises(FileNotFoundError, match="none.safetensors"):
@@ -233,7 +263,8 @@ def test_bad_parameters_are_value_errors(bishop_data):
     X, y = bishop_data
     X, y = X[:100], y[:100]
     cases = [
-        (dict(ensemble=3), "ensemble=3 is not supported yet"),
+        (dict(ensemble=0), "ensemble size"),
+        (dict(ensemble=2.5), "ensemble must be an integer"),
         (dict(components=0), "components"),
         (dict(components=33), "components"),
         (dict(components=2.5), "components must be an integer"),

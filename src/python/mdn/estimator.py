@@ -114,9 +114,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     clip_norm : float, default=10.0
         Clip the global gradient norm to this value (0: off).
     ensemble : int, default=1
-        Number of independently trained networks averaged as one mixture.
-        Only 1 is supported for now (ensembles are coming to the library);
-        any other value raises ValueError at ``fit``.
+        Number M of networks trained from different seeds (a deep ensemble,
+        ``mdn train --ensemble``); the model is the equal-weight mixture of
+        their mixtures, M * ``components`` components, which every method
+        below reads (so ``predict_mixture`` and the mode and region arrays
+        have M * ``components`` entries per row).
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where the library computes: "auto" is the GPU when one is usable,
         otherwise the CPU. "cuda" without a GPU raises RuntimeError.
@@ -220,12 +222,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         return hasattr(self, "model_")
 
     def _fit_args(self):
-        if self.ensemble is None or _integer("ensemble", self.ensemble) != 1:
-            raise ValueError(
-                f"ensemble={self.ensemble!r} is not supported yet: the library trains one network per model "
-                "(ensembles of M networks are planned); use ensemble=1"
-            )
         args = _core.FitArgs()
+        args.ensemble = _integer("ensemble", self.ensemble)
         args.components = _integer("components", self.components)
         hidden = self.hidden
         if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
@@ -576,7 +574,8 @@ def load(path, device="auto"):
             missing.errno = errno.ENOENT
             raise missing from None
         raise
-    est = MDNRegressor(components=model.components, hidden=tuple(model.hidden), device=device)
+    est = MDNRegressor(components=model.components, hidden=tuple(model.hidden), ensemble=model.members,
+                       device=device)
     names = list(model.feature_names)
     fitted = dict(
         model_=model,
