@@ -74,6 +74,24 @@ class Backend {
   virtual double data_parallel_step(const Matrix& x, const Matrix& t, int batch_rows, const AdamConfig& adam,
                                     const HostSum& host_sum, double& grad_norm);
 
+  // ---- ensemble members trained side by side (docs/TRAINING.md) -------------
+  // How many ensemble members this backend's device gains from training at
+  // once with minibatches of batch_size rows, at most `members`. The default,
+  // 1, trains them one after another.
+  virtual int member_concurrency(int batch_size, int members) const {
+    (void)batch_size;
+    (void)members;
+    return 1;
+  }
+  // A new backend of the same kind, spec and options for one of
+  // `concurrency` members trained at once, each used by a thread of its own
+  // (on the CPU with its share of the threads). It computes bit for bit what
+  // this backend would for that member. Null where member_concurrency is 1.
+  virtual std::unique_ptr<Backend> concurrent_member_backend(int concurrency) const {
+    (void)concurrency;
+    return nullptr;
+  }
+
   // ---- what a trained model is asked (original units) ----------------------
   // Marginal mean, standard deviation and quantiles of every row of `mix`, in
   // the layouts of predictive_moments / predictive_quantiles. The host

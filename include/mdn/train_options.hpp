@@ -83,6 +83,11 @@ struct TrainOptions {
   // `seed`), trained one after another on the same split; the model is their
   // equal-weight mixture (Model::members).
   int ensemble = 1;
+  // Train several members at once where the backend gains from it
+  // (Backend::member_concurrency: small minibatches on a multi-core CPU,
+  // and the GPU); the model is the same bits either way. Periodic
+  // checkpoints (checkpoint_every) keep them one after another.
+  bool concurrent_members = true;
   // Ensembles: every member but the first trains on its own bootstrap
   // resample of the training rows (n draws with replacement, a function of
   // the member's seed), for diversity; member 0 keeps all rows, so it is still

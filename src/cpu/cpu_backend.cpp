@@ -48,6 +48,7 @@ class CpuBackend final : public Backend {
   OptimizerState optimizer_state() const override { return adam_; }
 
   Matrix forward(const Matrix& x) override {
+    use_thread_budget();
     check_x(x);
     Matrix z(x.rows, spec_.head_width());
     cpu::forward(spec_, layout_, params_.data(), x.data.data(), x.rows, ws_, z.data.data());
@@ -55,6 +56,7 @@ class CpuBackend final : public Backend {
   }
 
   double loss_and_gradient(const Matrix& x, const Matrix& t, std::vector<float>& grad) override {
+    use_thread_budget();
     check_xt(x, t);
     grad.resize(layout_.total);
     return cpu::loss_and_gradient(spec_, layout_, params_.data(), x.data.data(), t.data.data(), x.rows, grad.data(),
@@ -62,6 +64,7 @@ class CpuBackend final : public Backend {
   }
 
   double mean_nll(const Matrix& x, const Matrix& t) override {
+    use_thread_budget();
     check_xt(x, t);
     double sum = 0.0;
     for (int begin = 0; begin < x.rows; begin += kEvalChunk) {
@@ -73,6 +76,7 @@ class CpuBackend final : public Backend {
   }
 
   double adam_step(const std::vector<float>& grad, const AdamConfig& adam) override {
+    use_thread_budget();
     if (grad.size() != layout_.total) throw Error("gradient size does not match the model");
     double sq = 0.0;
     for (float g : grad) sq += double(g) * double(g);
@@ -99,6 +103,7 @@ class CpuBackend final : public Backend {
   }
 
   EpochStats train_epoch(const EpochConfig& config) override {
+    use_thread_budget();
     const int rows = train_x_.rows;
     if (rows == 0) throw Error("train_epoch: no training data was set");
     if (config.batch_size < 1) throw UsageError("batch size must be at least 1");
@@ -132,10 +137,30 @@ class CpuBackend final : public Backend {
     return stats;
   }
 
+  // Members side by side when a member's minibatch needs fewer threads than
+  // there are (threads_for_rows): each gets its share of the threads, and
+  // since every pass of a member then uses as many threads as it would alone
+  // (and forward passes do not depend on the count), the bits are the same.
+  int member_concurrency(int batch_size, int members) const override {
+    const int all = std::max(1, omp_get_max_threads());
+    return std::clamp(all / cpu::threads_for_rows(batch_size), 1, std::max(1, members));
+  }
+  std::unique_ptr<Backend> concurrent_member_backend(int concurrency) const override {
+    auto member = std::make_unique<CpuBackend>(spec_);
+    member->thread_budget_ = std::max(1, omp_get_max_threads() / std::max(1, concurrency));
+    return member;
+  }
+
   // TEST HOOK (Backend::last_epoch_order): the order the last epoch read.
   std::vector<int> last_epoch_order() const override { return order_; }
 
  private:
+  // A concurrent member's backend runs on a thread of its own: OpenMP's
+  // thread count is a per-thread setting, so it is set on each call.
+  void use_thread_budget() const {
+    if (thread_budget_ > 0) omp_set_num_threads(thread_budget_);
+  }
+
   void reset_optimizer() {
     adam_.m.assign(layout_.total, 0.0f);
     adam_.v.assign(layout_.total, 0.0f);
@@ -153,6 +178,7 @@ class CpuBackend final : public Backend {
   Matrix train_x_, train_t_;
   std::vector<int> order_;  // the last epoch's row order (test hook)
   std::vector<float> grad_;
+  int thread_budget_ = 0;  // > 0: a concurrent member's share of the threads (concurrent_member_backend)
 };
 
 }  // namespace

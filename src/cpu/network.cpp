@@ -12,6 +12,9 @@
 #include "mdn/detail/mixture_math.hpp"
 
 namespace mdn::cpu {
+
+int threads_for_rows(int n) { return std::clamp(n / kRowsPerThread, 1, std::max(1, omp_get_max_threads())); }
+
 namespace {
 
 struct RowSlice {
@@ -257,10 +260,11 @@ void forward(const ModelSpec& spec, const ParameterLayout& layout, const R* para
     ws.z.resize(std::size_t(n) * width);
     z = ws.z.data();
   }
-  ws.threads.resize(std::size_t(omp_get_max_threads()));
+  // Grow only: a smaller pass keeps the other threads' scratch for the next.
+  ws.threads.resize(std::max(ws.threads.size(), std::size_t(threads_for_rows(n))));
   transpose_weights(layout, params, ws.weights_t);
   const R* weights_t = ws.weights_t.data();
-#pragma omp parallel
+#pragma omp parallel num_threads(threads_for_rows(n))
   {
     const RowSlice slice = my_tiles(n, tile);
     TileScratch<R>& s = my_scratch(spec, layout, tile, false, ws);
@@ -277,7 +281,7 @@ double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& 
   const int width = spec.head_width();
   ws.losses.resize(n);
   if (with_gradient) ws.dz.resize(std::size_t(n) * width);
-#pragma omp parallel
+#pragma omp parallel num_threads(threads_for_rows(n))
   {
     const RowSlice s = my_rows(n);
     head_rows(spec, ws.z.data() + std::size_t(s.begin) * width, t + std::size_t(s.begin) * spec.target_dim, s.size(),
@@ -291,13 +295,12 @@ template <class R>
 double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, const R* t,
                          int n, R* grad, NetworkWorkspace<R>& ws, const int* rows) {
   const int D = spec.input_dim, T = spec.target_dim;
-  const int threads = omp_get_max_threads();
-  // Small batches (the default is 256 rows) still use every thread: tiles
-  // shrink to a thread's share, in multiples of 16 rows.
+  const int threads = threads_for_rows(n);
+  // Tiles shrink to a thread's share, in multiples of 16 rows.
   const int share = (n + threads - 1) / std::max(1, threads);
   const int tile = std::max(16, std::min(tile_rows(layout), (share + 15) / 16 * 16));
   ws.losses.resize(n);
-  ws.threads.resize(std::size_t(threads));
+  ws.threads.resize(std::max(ws.threads.size(), std::size_t(threads)));
   transpose_weights(layout, params, ws.weights_t);
   const R* weights_t = ws.weights_t.data();
   int used = threads;  // the team OpenMP actually gave us (at most `threads`)

@@ -6,7 +6,7 @@
 // tanh(pre-activation).
 //
 // Threading and tiles: the batch is cut into one contiguous row slice per
-// OpenMP thread, and each thread walks its slice in tiles of a few hundred
+// thread (threads_for_rows: one per 256 rows, at most OpenMP's count), and each thread walks its slice in tiles of a few hundred
 // rows, taking each tile through the whole network (forward, head loss,
 // backward) while its activations and the weights stay in cache. Per layer:
 // the bias is written into the tile's output, one single-threaded GEMM with
@@ -40,6 +40,14 @@ struct NetworkWorkspace {
   std::vector<R> weights_t;             // layout.total: each layer's W^T (in x out) at its weight offset
   std::vector<TileScratch<R>> threads;  // one per OpenMP thread
 };
+
+// Threads a pass over n rows uses: one per kRowsPerThread rows, at least 1,
+// at most omp_get_max_threads(). Waking a sleeping OpenMP thread costs more
+// than a small batch's work (the program lets idle threads sleep,
+// tools/mdn/openmp_wait_policy.c): on 2 cores, default training at batch 32
+// ran faster on one thread than on two (docs/MATH.md).
+inline constexpr int kRowsPerThread = 256;
+int threads_for_rows(int n);
 
 // Rows per tile for a layout (a multiple of 16; a few hundred for the
 // reference shape), chosen so a tile's activations fit in L2.

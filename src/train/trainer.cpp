@@ -2,14 +2,19 @@
 #include "mdn/trainer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <limits>
-#include <numeric>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <numeric>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "mdn/calibration.hpp"
 #include "mdn/error.hpp"
@@ -454,10 +459,6 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   // Data-parallel epochs read the rows from epoch_data; the others hand them
   // to the backend (once, or every epoch when they vary).
   if (!epoch_data.varies() && !data_parallel) backend.set_training_data(x_train, t_train);
-  EpochConfig config;
-  config.batch_size = plan.batch_size;
-  config.adam.clip_norm = options.clip_norm;
-  config.adam.weight_decay = options.weight_decay;
 
   // Data-parallel on a backend with a device collective (NCCL on CUDA): rank
   // 0's id is shared over the communicator and every rank joins; otherwise
@@ -468,106 +469,120 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       throw RankError("not every rank could join the device collective (NCCL)", comm.root(), false);
   }
   // Mean NLL of all validation rows: each rank's sum, added over the ranks.
-  auto validation_nll = [&] {
-    if (!data_parallel) return backend.mean_nll(x_val, t_val);
-    const double local = x_val.rows > 0 ? backend.mean_nll(x_val, t_val) * x_val.rows : 0.0;
+  // Mean NLL of all validation rows on `b`: each rank's sum, added over the ranks.
+  auto validation_nll = [&](Backend& b) {
+    if (!data_parallel) return b.mean_nll(x_val, t_val);
+    const double local = x_val.rows > 0 ? b.mean_nll(x_val, t_val) * x_val.rows : 0.0;
     return comm.sum(local) / val_rows;
   };
-  std::vector<float> ensemble_params = state.finished_members;
-  std::string my_members;  // members over ranks: (index, best weights) of the members this rank trained
+  // A member's state before its first epoch.
+  auto fresh_state = [&](int member, const std::vector<float>& finished) {
+    TrainingState s;
+    s.member = member;
+    s.finished_members = finished;
+    s.lr = options.lr;
+    s.params = initial_parameters(spec, t_train_all, member_seed(options.seed, member));
+    s.optimizer = OptimizerState{std::vector<float>(layout.total, 0.0f), std::vector<float>(layout.total, 0.0f), 0};
+    s.best_params = s.params;
+    return s;
+  };
   const auto start = std::chrono::steady_clock::now();
-  for (int member = state.member; member < members; ++member) {
-    if (members_over_ranks && member % comm.size() != comm.rank()) continue;
+  std::mutex report_mutex;            // members side by side report from their own threads
+  std::atomic<bool> abandon{false};  // a concurrent member failed: the others stop too
+
+  // One member's epochs on backend `b` from `st` (fresh or resumed), with its
+  // own copy of the epoch data. Returns false when it stopped early on a stop
+  // request or `abandon` (`st` then holds its last finished epoch) while
+  // `concurrent`; otherwise a stop request writes a checkpoint and throws
+  // Interrupted.
+  auto train_member = [&](Backend& b, EpochData& member_data, TrainingState& st, TrainingHistory& history,
+                          bool concurrent) -> bool {
+    const int member = st.member;
     // Member 0 uses the seed itself (a one-member run is the plain model); the
     // others a seed derived from it. All share the split and statistics.
     const std::uint64_t seed = member_seed(options.seed, member);
-    if (!resuming) {
-      const std::vector<float> finished = state.finished_members;
-      state = TrainingState{};
-      state.member = member;
-      state.finished_members = finished;
-      state.lr = options.lr;
-      state.params = initial_parameters(spec, t_train_all, seed);
-      state.optimizer =
-          OptimizerState{std::vector<float>(layout.total, 0.0f), std::vector<float>(layout.total, 0.0f), 0};
-      state.best_params = state.params;
-      model.history = TrainingHistory{};
-    }
-    resuming = false;
-    backend.set_parameters(state.params);
-    backend.set_optimizer_state(state.optimizer);
-
+    EpochConfig config;
+    config.batch_size = plan.batch_size;
+    config.adam.clip_norm = options.clip_norm;
+    config.adam.weight_decay = options.weight_decay;
+    b.set_parameters(st.params);
+    b.set_optimizer_state(st.optimizer);
     auto checkpoint = [&] {
       if (!hooks.on_checkpoint) return;
       Model snapshot = model;
-      snapshot.params = state.params;
-      hooks.on_checkpoint(snapshot, state);
+      snapshot.params = st.params;
+      snapshot.history = history;
+      hooks.on_checkpoint(snapshot, st);
     };
-
-    const int first_epoch = state.epoch + 1;
+    const int first_epoch = st.epoch + 1;
     const bool averaging = plan.average_epochs > 1;
+    const auto member_start = std::chrono::steady_clock::now();
     for (int epoch = first_epoch; epoch <= plan.epochs; ++epoch) {
       // The permutation depends on (seed, epoch) alone, so a resumed run sees the
       // same batches as an uninterrupted one.
       config.shuffle_seed = seed * 1000003ull + std::uint64_t(epoch);
-      if (epoch_data.varies()) {
-        epoch_data.draw(member, config.shuffle_seed ^ 0xD0E5ull);
-        if (!data_parallel) backend.set_training_data(epoch_data.x(), epoch_data.t());
+      if (member_data.varies()) {
+        member_data.draw(member, config.shuffle_seed ^ 0xD0E5ull);
+        if (!data_parallel) b.set_training_data(member_data.x(), member_data.t());
       }
-      // state.lr is the peak rate (halved by rollbacks); the schedule's position
+      // st.lr is the peak rate (halved by rollbacks); the schedule's position
       // is the epoch, so a resumed run continues on the same curve.
-      config.adam.lr = scheduled_lr(options, plan, state.lr, (long long)(epoch - 1) * plan.steps_per_epoch);
+      config.adam.lr = scheduled_lr(options, plan, st.lr, (long long)(epoch - 1) * plan.steps_per_epoch);
       const EpochStats stats =
-          data_parallel ? detail::data_parallel_epoch(backend, comm, epoch_data.x(), epoch_data.t(), local_row, config)
-                        : backend.train_epoch(config);
+          data_parallel ? detail::data_parallel_epoch(b, comm, member_data.x(), member_data.t(), local_row, config)
+                        : b.train_epoch(config);
       // Weight averaging: validation scores the moving average of the
       // weights (the backend holds it only for that), and the average is kept.
       const bool finite = stats.finite && std::isfinite(stats.mean_loss);
       std::vector<float> params, averaged;
       if (finite && averaging) {
-        params = backend.parameters();
-        averaged = state.averaged_params;
+        params = b.parameters();
+        averaged = st.averaged_params;
         update_weight_average(averaged, params, epoch, plan.average_epochs);
-        if (val_rows > 0) backend.set_parameters(averaged);
+        if (val_rows > 0) b.set_parameters(averaged);
       }
-      const double val = !finite ? std::nan("") : val_rows > 0 ? validation_nll() : stats.mean_loss;
-      if (finite && averaging && val_rows > 0) backend.set_parameters(params);
+      const double val = !finite ? std::nan("") : val_rows > 0 ? validation_nll(b) : stats.mean_loss;
+      if (finite && averaging && val_rows > 0) b.set_parameters(params);
       if (!std::isfinite(val)) {
         // Roll back to the last good epoch with half the learning rate.
-        if (state.rollbacks >= options.max_rollbacks)
+        if (st.rollbacks >= options.max_rollbacks)
           fail_on_every_rank(
               "training diverged in epoch " + std::to_string(epoch) +
-              ": the loss or its gradient became NaN/Inf again after " + std::to_string(state.rollbacks) +
+              (members > 1 ? " of member " + std::to_string(member + 1) : std::string()) +
+              ": the loss or its gradient became NaN/Inf again after " + std::to_string(st.rollbacks) +
               " rollbacks with a halved learning rate (try a lower learning rate or a smaller gradient clipping norm); "
               "no model file was written");
-        state.rollbacks += 1;
-        state.lr *= 0.5f;
-        backend.set_parameters(state.params);
-        backend.set_optimizer_state(state.optimizer);
+        st.rollbacks += 1;
+        st.lr *= 0.5f;
+        b.set_parameters(st.params);
+        b.set_optimizer_state(st.optimizer);
         --epoch;  // repeat this epoch
         continue;
       }
-      state.epoch = epoch;
-      state.params = averaging ? std::move(params) : backend.parameters();
-      if (averaging) state.averaged_params = std::move(averaged);
-      state.optimizer = backend.optimizer_state();
+      st.epoch = epoch;
+      st.params = averaging ? std::move(params) : b.parameters();
+      if (averaging) st.averaged_params = std::move(averaged);
+      st.optimizer = b.optimizer_state();
 
-      model.history.train_nll.push_back(float(stats.mean_loss));
-      if (val_rows > 0) model.history.val_nll.push_back(float(val));
-      const bool improved = val < state.best_val;
+      history.train_nll.push_back(float(stats.mean_loss));
+      if (val_rows > 0) history.val_nll.push_back(float(val));
+      const bool improved = val < st.best_val;
       if (improved) {
-        state.best_val = val;
-        state.since_best = 0;
-        state.best_params = averaging ? state.averaged_params : state.params;
-        model.history.best_epoch = epoch;
+        st.best_val = val;
+        st.since_best = 0;
+        st.best_params = averaging ? st.averaged_params : st.params;
+        history.best_epoch = epoch;
       } else {
-        ++state.since_best;
+        ++st.since_best;
       }
 
       if (hooks.on_epoch) {
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const std::lock_guard<std::mutex> lock(report_mutex);
+        const auto now = std::chrono::steady_clock::now();
+        const double elapsed = std::chrono::duration<double>(now - start).count();
+        const double member_elapsed = std::chrono::duration<double>(now - member_start).count();
         // Progress over the whole run (every member), for the time estimate.
-        const long long done = (long long)(member - 0) * plan.epochs + epoch;
+        const long long done = (long long)member * plan.epochs + epoch;
         const long long all = (long long)members * plan.epochs;
         EpochReport report;
         report.epoch = epoch;
@@ -579,33 +594,115 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
         report.improved = improved;
         report.seconds_elapsed = elapsed;
         const int run_epochs = epoch - first_epoch + 1;
-        report.samples_per_second = elapsed > 0 ? double(stats.samples) * run_epochs / elapsed : 0.0;
+        report.samples_per_second = member_elapsed > 0 ? double(stats.samples) * run_epochs / member_elapsed : 0.0;
         report.seconds_left = run_epochs > 0 ? elapsed / double(run_epochs) * double(all - done) : 0.0;
         report.log_jacobian = model.stats.log_jacobian();
         report.lr = config.adam.lr;
-        report.rollbacks = state.rollbacks;
+        report.rollbacks = st.rollbacks;
         hooks.on_epoch(report);
       }
       bool stop = hooks.stop_requested != nullptr && hooks.stop_requested->load();
-      if (data_parallel) stop = comm.sum((long long)stop) > 0;  // all ranks stop after the same epoch
-      if (stop && members_over_ranks)
-        throw Interrupted("interrupted after epoch " + std::to_string(epoch) + " of member " +
-                          std::to_string(member + 1) + " (an ensemble over several ranks keeps no checkpoint)");
-      if (stop || (options.checkpoint_every > 0 && epoch % options.checkpoint_every == 0)) checkpoint();
-      if (stop) throw Interrupted("interrupted after epoch " + std::to_string(epoch));
+      if (concurrent) {
+        if (stop || abandon.load()) return false;
+      } else {
+        if (data_parallel) stop = comm.sum((long long)stop) > 0;  // all ranks stop after the same epoch
+        if (stop && members_over_ranks)
+          throw Interrupted("interrupted after epoch " + std::to_string(epoch) + " of member " +
+                            std::to_string(member + 1) + " (an ensemble over several ranks keeps no checkpoint)");
+        if (stop || (options.checkpoint_every > 0 && epoch % options.checkpoint_every == 0)) checkpoint();
+        if (stop) throw Interrupted("interrupted after epoch " + std::to_string(epoch));
+      }
       // Early stopping on the validation NLL; the best weights are kept.
-      if (val_rows > 0 && plan.patience > 0 && state.since_best >= plan.patience) break;
+      if (val_rows > 0 && plan.patience > 0 && st.since_best >= plan.patience) break;
     }
-    if (members_over_ranks) {
-      my_members += std::string(reinterpret_cast<const char*>(&member), sizeof member);
-      my_members += std::string(reinterpret_cast<const char*>(state.best_params.data()),
-                                state.best_params.size() * sizeof(float));
+    return true;
+  };
+
+  std::vector<float> ensemble_params = state.finished_members;
+  std::string my_members;  // members over ranks: (index, best weights) of the members this rank trained
+  // Members one after another on `backend`, or, where the backend gains from
+  // it (Backend::member_concurrency), several at once, each on a backend of
+  // its own in a thread of its own; either way the same bits. Periodic
+  // checkpoints and ranks keep them one after another.
+  const int concurrency = !data_parallel && !members_over_ranks && options.checkpoint_every == 0 &&
+                                  options.concurrent_members
+                              ? backend.member_concurrency(plan.batch_size, members)
+                              : 1;
+  int member = state.member;
+  while (member < members) {
+    const int wave = resuming ? 1 : std::min(concurrency, members - member);
+    if (wave <= 1) {
+      if (!members_over_ranks || member % comm.size() == comm.rank()) {
+        if (!resuming) {
+          state = fresh_state(member, state.finished_members);
+          model.history = TrainingHistory{};
+        }
+        resuming = false;
+        (void)train_member(backend, epoch_data, state, model.history, false);
+        if (members_over_ranks) {
+          my_members += std::string(reinterpret_cast<const char*>(&member), sizeof member);
+          my_members += std::string(reinterpret_cast<const char*>(state.best_params.data()),
+                                    state.best_params.size() * sizeof(float));
+        } else {
+          ensemble_params.insert(ensemble_params.end(), state.best_params.begin(), state.best_params.end());
+          state.finished_members = ensemble_params;
+          state.member = member + 1;
+          state.epoch = 0;
+        }
+      }
+      ++member;
       continue;
     }
-    ensemble_params.insert(ensemble_params.end(), state.best_params.begin(), state.best_params.end());
-    state.finished_members = ensemble_params;
-    state.member = member + 1;
-    state.epoch = 0;
+    // A wave of members side by side.
+    const std::size_t n = std::size_t(wave);
+    std::vector<TrainingState> states;
+    std::vector<TrainingHistory> histories(n);
+    std::vector<std::unique_ptr<Backend>> backends;
+    for (int i = 0; i < wave; ++i) {
+      states.push_back(fresh_state(member + i, ensemble_params));
+      backends.push_back(backend.concurrent_member_backend(wave));
+      if (!backends.back()) throw Error("internal error: the backend offered concurrent members but made none");
+      if (!epoch_data.varies()) backends.back()->set_training_data(x_train, t_train);
+    }
+    std::vector<char> finished(n, 0);
+    std::vector<std::exception_ptr> errors(n);
+    {
+      std::vector<std::thread> threads;
+      for (int i = 0; i < wave; ++i)
+        threads.emplace_back([&, i] {
+          try {
+            EpochData member_data = epoch_data;
+            finished[std::size_t(i)] = train_member(*backends[std::size_t(i)], member_data, states[std::size_t(i)],
+                                                    histories[std::size_t(i)], true);
+          } catch (...) {
+            errors[std::size_t(i)] = std::current_exception();
+            abandon.store(true);
+          }
+        });
+      for (std::thread& t : threads) t.join();
+    }
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
+    // The finished members in order; a stop keeps those before the first
+    // unfinished one, and the checkpoint restarts that one from its start.
+    int done = 0;
+    while (done < wave && finished[std::size_t(done)]) {
+      const std::vector<float>& best = states[std::size_t(done)].best_params;
+      ensemble_params.insert(ensemble_params.end(), best.begin(), best.end());
+      model.history = histories[std::size_t(done)];
+      ++done;
+    }
+    member += done;
+    state = fresh_state(member, ensemble_params);
+    if (done < wave) {
+      if (hooks.on_checkpoint) {
+        Model snapshot = model;
+        snapshot.params = state.params;
+        hooks.on_checkpoint(snapshot, state);
+      }
+      throw Interrupted("interrupted while training members " + std::to_string(member + 1) + " to " +
+                        std::to_string(member + wave - done) + " side by side (a resumed run trains them again)");
+    }
   }
   if (members_over_ranks) gather_members(comm, members, layout.total, my_members, ensemble_params, model.history);
   model.members = members;

@@ -1,9 +1,12 @@
 // Deep ensembles: the combined head is the equal-weight mixture of the
 // members' mixtures, an ensemble model round-trips through its file, member 0
-// is the single model of the same seed, and resuming mid-ensemble gives the
-// uninterrupted model.
+// is the single model of the same seed, resuming mid-ensemble gives the
+// uninterrupted model, and members trained side by side give the same bits.
 #include <gtest/gtest.h>
+#include <omp.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -139,6 +142,90 @@ TEST(Ensemble, ResumingMidEnsembleGivesTheUninterruptedModel) {
   EXPECT_EQ(resumed.members, 2);
   EXPECT_EQ(resumed.params, full.params);
   std::remove(path.c_str());
+}
+
+// Side by side on the CPU: with 2 threads and minibatches of 32 rows (one
+// thread's work) the members train two at a time, each on its own backend and
+// thread, and the model is bit for bit the one of members one after another.
+class ConcurrentMembers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    saved_ = omp_get_max_threads();
+    omp_set_num_threads(2);
+  }
+  void TearDown() override { omp_set_num_threads(saved_); }
+  static mdn::TrainOptions side_by_side(int members) {
+    mdn::TrainOptions o = options(members);
+    o.batch_size = 32;
+    o.weight_average = 0.3f;
+    return o;
+  }
+  int saved_ = 1;
+};
+
+TEST_F(ConcurrentMembers, GiveTheBitsOfMembersOneAfterAnother) {
+  const mdn::Dataset data = bishop(300);
+  mdn::TrainOptions o = side_by_side(3);  // members 1 and 2 together, then 3 alone
+  auto backend = mdn::make_cpu_backend(spec());
+  ASSERT_EQ(backend->member_concurrency(32, 3), 2);
+  EXPECT_EQ(backend->member_concurrency(1024, 3), 1);  // a large minibatch wants both threads
+  std::atomic<int> reports{0};
+  mdn::TrainHooks hooks;
+  hooks.on_epoch = [&](const mdn::EpochReport& r) {
+    EXPECT_GE(r.member, 1);
+    EXPECT_LE(r.member, 3);
+    ++reports;
+  };
+  const mdn::Model side_by_side = mdn::train(*backend, spec(), data, o, hooks);
+  o.concurrent_members = false;
+  auto one_by_one = mdn::make_cpu_backend(spec());
+  const mdn::Model sequential = mdn::train(*one_by_one, spec(), data, o);
+  ASSERT_EQ(side_by_side.members, 3);
+  EXPECT_EQ(side_by_side.params, sequential.params);
+  EXPECT_EQ(side_by_side.history.val_nll, sequential.history.val_nll);  // the last member's
+  EXPECT_EQ(reports.load(), 3 * int(sequential.history.train_nll.size()));
+}
+
+// A stop while members train side by side: the checkpoint keeps the members
+// finished before the first unfinished one, and resuming gives the model of
+// an uninterrupted run.
+TEST_F(ConcurrentMembers, AStopKeepsTheFinishedMembersAndResumesToTheSameModel) {
+  const mdn::Dataset data = bishop(300);
+  const mdn::TrainOptions o = side_by_side(4);  // two waves of two
+  auto full_backend = mdn::make_cpu_backend(spec());
+  const mdn::Model full = mdn::train(*full_backend, spec(), data, o);
+
+  std::atomic<bool> stop{false};
+  mdn::Model saved_model;
+  mdn::TrainingState saved_state;
+  int checkpoints = 0;
+  mdn::TrainHooks hooks;
+  hooks.stop_requested = &stop;
+  hooks.on_epoch = [&](const mdn::EpochReport& r) {
+    if (r.member == 4 && r.epoch == 2) stop.store(true);  // in the second wave
+  };
+  hooks.on_checkpoint = [&](const mdn::Model& m, const mdn::TrainingState& s) {
+    saved_model = m;
+    saved_state = s;
+    ++checkpoints;
+  };
+  auto first = mdn::make_cpu_backend(spec());
+  EXPECT_THROW(mdn::train(*first, spec(), data, o, hooks), mdn::Interrupted);
+  ASSERT_EQ(checkpoints, 1);
+  // Member 3 may have finished before it saw the stop (the threads race);
+  // member 4 cannot have.
+  EXPECT_TRUE(saved_state.member == 2 || saved_state.member == 3) << saved_state.member;
+  EXPECT_EQ(saved_state.epoch, 0);
+  const std::size_t n = mdn::ParameterLayout(spec()).total;
+  ASSERT_EQ(saved_state.finished_members.size(), std::size_t(saved_state.member) * n);
+  EXPECT_TRUE(std::equal(saved_state.finished_members.begin(), saved_state.finished_members.end(), full.params.begin()));
+
+  mdn::TrainHooks resume;
+  resume.resume_model = &saved_model;
+  resume.resume_state = &saved_state;
+  auto second = mdn::make_cpu_backend(spec());
+  const mdn::Model resumed = mdn::train(*second, spec(), data, o, resume);
+  EXPECT_EQ(resumed.params, full.params);
 }
 
 TEST(Ensemble, SizeOutOfRangeIsAUsageError) {

@@ -107,6 +107,21 @@ TEST(NetworkTiles, GatherInsideTheRegionEqualsAGatheredBatch) {
   EXPECT_EQ(grad, want.grad);
 }
 
+// One thread per 256 rows, at least one, at most OpenMP's count.
+TEST(NetworkTiles, ThreadsFollowTheRows) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(4);
+  EXPECT_EQ(mdn::cpu::threads_for_rows(0), 1);
+  EXPECT_EQ(mdn::cpu::threads_for_rows(32), 1);
+  EXPECT_EQ(mdn::cpu::threads_for_rows(511), 1);
+  EXPECT_EQ(mdn::cpu::threads_for_rows(512), 2);
+  EXPECT_EQ(mdn::cpu::threads_for_rows(800), 3);
+  EXPECT_EQ(mdn::cpu::threads_for_rows(1 << 20), 4);
+  omp_set_num_threads(1);
+  EXPECT_EQ(mdn::cpu::threads_for_rows(1 << 20), 1);
+  omp_set_num_threads(saved);
+}
+
 TEST(NetworkTiles, RepeatsToTheBitForAThreadCount) {
   const Problem p = make_problem(4097, 8, 1, 5, {64, 64}, 4);
   const int saved = omp_get_max_threads();
