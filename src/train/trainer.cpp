@@ -252,7 +252,7 @@ float auto_weight_average(long long train_rows) {
   // 5 % of the planned epochs up to 30,000 training rows, falling linearly in
   // log(rows) to 0 at 60,000 rows and above. On the synthetic sets (300 to
   // 30,000 rows) it lowered the excess NLL or left it unchanged (ring2d 300,
-  // 5 data seeds: 0.266 -> 0.181; 3,000: 0.036 -> 0.021); on the weather data
+  // 5 data seeds: 0.265 -> 0.181; 3,000: 0.033 -> 0.021); on the weather data
   // (62,000 rows, sharp densities, best epoch the last) it cost NLL and
   // calibration (random split: NLL -3.312 -> -3.297, gap 0.013 -> 0.019).
   const double kFull = 30000.0, kNone = 60000.0, kLevel = 0.05;
@@ -468,7 +468,6 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     if (!id.empty() && comm.sum((long long)backend.join_collective(id, comm.rank(), comm.size())) != comm.size())
       throw RankError("not every rank could join the device collective (NCCL)", comm.root(), false);
   }
-  // Mean NLL of all validation rows: each rank's sum, added over the ranks.
   // Mean NLL of all validation rows on `b`: each rank's sum, added over the ranks.
   auto validation_nll = [&](Backend& b) {
     if (!data_parallel) return b.mean_nll(x_val, t_val);
