@@ -444,6 +444,31 @@ TEST_F(CudaTraining, EpochsAreDeterministicForASeed) {
   EXPECT_EQ(first.second, second.second);
 }
 
+// Ensemble members side by side on the GPU (each on a backend with its own
+// stream and handles, in a thread of its own) give the bits of members one
+// after another.
+TEST_F(CudaTraining, EnsembleMembersSideBySideGiveTheSequentialModel) {
+  const mdn::ModelSpec spec = make_spec(2, 1, 3, {16, 16});
+  std::mt19937_64 rng(31);
+  mdn::Dataset data;
+  data.x = normal_matrix(600, 2, 1.0, rng);
+  data.t = normal_matrix(600, 1, 1.0, rng);
+  data.feature_names = {"a", "b"};
+  data.target_names = {"y"};
+  mdn::TrainOptions o;
+  o.steps = 150;
+  o.ensemble = 3;
+  o.seed = 12;
+  auto gpu = make_gpu(spec);
+  ASSERT_GT(gpu->member_concurrency(o.batch_size, o.ensemble), 1);
+  const mdn::Model side_by_side = mdn::train(*gpu, spec, data, o);
+  o.concurrent_members = false;
+  auto one_by_one = make_gpu(spec);
+  const mdn::Model sequential = mdn::train(*one_by_one, spec, data, o);
+  ASSERT_EQ(side_by_side.members, 3);
+  EXPECT_EQ(side_by_side.params, sequential.params);
+}
+
 TEST_F(CudaTraining, TrainingLowersTheLoss) {
   // t = sin(3x) + noise, a smooth target a small network fits quickly.
   const mdn::ModelSpec spec = make_spec(1, 1, 3, {32, 32});
