@@ -252,6 +252,10 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
     options.patience = args.patience;
     options.clip_norm = float(args.clip_norm);
     options.ensemble = args.ensemble;
+    // Members one after another: Ctrl-C is seen by the epoch callback through
+    // PyErr_CheckSignals, and Python runs signal handlers only on its main
+    // thread, which members side by side would not report from.
+    options.concurrent_members = false;
     options.seed = args.seed;
 
     mdn::CudaOptions cuda;
