@@ -80,8 +80,9 @@ struct TrainOptions {
   // consistently (docs/TRAINING.md).
   bool calibrate = false;
   // Deep ensemble: this many networks from different seeds (member 0 uses
-  // `seed`), trained one after another on the same split; the model is their
-  // equal-weight mixture (Model::members).
+  // `seed`), trained on the same split (several at once where
+  // concurrent_members allows); the model is their equal-weight mixture
+  // (Model::members).
   int ensemble = 1;
   // Train several members at once where the backend gains from it
   // (Backend::member_concurrency: small minibatches on a multi-core CPU,

@@ -6,9 +6,10 @@
 // tanh(pre-activation).
 //
 // Threading and tiles: the batch is cut into one contiguous row slice per
-// thread (threads_for_rows: one per 256 rows, at most OpenMP's count), and each thread walks its slice in tiles of a few hundred
-// rows, taking each tile through the whole network (forward, head loss,
-// backward) while its activations and the weights stay in cache. Per layer:
+// thread (threads_for_rows: one per 256 rows, at most OpenMP's count), and
+// each thread walks its slice in tiles of a few hundred rows, taking each
+// tile through the whole network (forward, head loss, backward) while its
+// activations and the weights stay in cache. Per layer:
 // the bias is written into the tile's output, one single-threaded GEMM with
 // beta = 1 adds x W^T to it (so no pass only zeroes memory), then tanh runs
 // in place on the tile (vectorised, src/cpu/simd). Weight gradients are
