@@ -486,6 +486,13 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
     return s;
   };
   const auto start = std::chrono::steady_clock::now();
+  // The time estimate: epochs this call has run (over every member, side by
+  // side or not) against the planned epochs it had left when it started
+  // (members over ranks: this rank's members, rank, rank + N, ...).
+  const int my_members_left = members_over_ranks ? (members - comm.rank() + comm.size() - 1) / comm.size()
+                                                 : members - state.member;
+  const long long epochs_left_at_start = (long long)my_members_left * plan.epochs - state.epoch;
+  long long epochs_run = 0;           // guarded by report_mutex
   std::mutex report_mutex;            // members side by side report from their own threads
   std::atomic<bool> abandon{false};  // a concurrent member failed: the others stop too
 
@@ -580,9 +587,7 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
         const auto now = std::chrono::steady_clock::now();
         const double elapsed = std::chrono::duration<double>(now - start).count();
         const double member_elapsed = std::chrono::duration<double>(now - member_start).count();
-        // Progress over the whole run (every member), for the time estimate.
-        const long long done = (long long)member * plan.epochs + epoch;
-        const long long all = (long long)members * plan.epochs;
+        ++epochs_run;
         EpochReport report;
         report.epoch = epoch;
         report.epochs = plan.epochs;
@@ -594,7 +599,8 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
         report.seconds_elapsed = elapsed;
         const int run_epochs = epoch - first_epoch + 1;
         report.samples_per_second = member_elapsed > 0 ? double(stats.samples) * run_epochs / member_elapsed : 0.0;
-        report.seconds_left = run_epochs > 0 ? elapsed / double(run_epochs) * double(all - done) : 0.0;
+        report.seconds_left =
+            elapsed / double(epochs_run) * double(std::max(0LL, epochs_left_at_start - epochs_run));
         report.log_jacobian = model.stats.log_jacobian();
         report.lr = config.adam.lr;
         report.rollbacks = st.rollbacks;
@@ -692,8 +698,10 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       ++done;
     }
     member += done;
-    state = fresh_state(member, ensemble_params);
+    state.member = member;
+    state.finished_members = ensemble_params;
     if (done < wave) {
+      state = fresh_state(member, ensemble_params);
       if (hooks.on_checkpoint) {
         Model snapshot = model;
         snapshot.params = state.params;
