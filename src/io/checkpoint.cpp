@@ -139,11 +139,15 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (version > kCheckpointVersion)
     throw Error(path + ": written by a newer mdn (checkpoint version " + std::to_string(version) + ")");
 
+  // extra: the tensors of kExtraNames, then those of kOptionalNames (empty
+  // when absent).
   const std::size_t total = c.model.params.size() / std::size_t(c.model.members);
-  for (std::size_t i = 0; i < extra.size(); ++i)
-    if (extra[i].size() != total && !(i >= kExtraNames.size() && extra[i].empty()))
-      r.fail("tensor '" + kExtraNames[i] + "' has " + std::to_string(extra[i].size()) + " values, the model " +
-             std::to_string(total));
+  for (std::size_t i = 0; i < extra.size(); ++i) {
+    const bool optional = i >= kExtraNames.size();
+    if (extra[i].size() != total && !(optional && extra[i].empty()))
+      r.fail("tensor '" + (optional ? kOptionalNames[i - kExtraNames.size()] : kExtraNames[i]) + "' has " +
+             std::to_string(extra[i].size()) + " values, the model " + std::to_string(total));
+  }
   c.state.epoch = r.integer(state, "epoch");
   c.state.lr = float(r.number(state, "lr"));
   c.state.rollbacks = r.integer(state, "rollbacks");

@@ -228,6 +228,36 @@ TEST_F(ConcurrentMembers, AStopKeepsTheFinishedMembersAndResumesToTheSameModel) 
   EXPECT_EQ(resumed.params, full.params);
 }
 
+// A checkpoint whose averaged weights do not match the model is refused,
+// naming the tensor (the averaged weights are optional, so this is the only
+// check that reads them).
+TEST(Ensemble, CheckpointWithAveragedWeightsOfTheWrongSizeIsRefused) {
+  const mdn::Dataset data = bishop(300);
+  mdn::TrainOptions o = options(1);
+  o.weight_average = 0.5f;
+  o.checkpoint_every = 2;
+  mdn::Model model;
+  mdn::TrainingState state;
+  mdn::TrainHooks hooks;
+  hooks.on_checkpoint = [&](const mdn::Model& m, const mdn::TrainingState& s) {
+    model = m;
+    state = s;
+  };
+  auto backend = mdn::make_cpu_backend(spec());
+  (void)mdn::train(*backend, spec(), data, o, hooks);
+  ASSERT_FALSE(state.averaged_params.empty());
+  state.averaged_params.pop_back();
+  const std::string path = ::testing::TempDir() + "bad_average.ckpt";
+  mdn::save_checkpoint(mdn::Checkpoint{model, state, o}, path);
+  try {
+    (void)mdn::load_checkpoint(path);
+    ADD_FAILURE() << "a short averaged-weights tensor was accepted";
+  } catch (const mdn::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("mdn.checkpoint.averaged_params"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
 TEST(Ensemble, SizeOutOfRangeIsAUsageError) {
   const mdn::Dataset data = bishop(100);
   auto backend = mdn::make_cpu_backend(spec());
