@@ -235,6 +235,17 @@ def test_ensemble_is_the_equal_weight_mixture_of_its_members(tmp_path, bishop_da
         assert other.score(X, y) == ens.score(X, y)
 
 
+def test_version_1_pickled_state_still_loads(fitted, bishop_data):
+    X, _ = bishop_data
+    state = fitted.model_.__getstate__()
+    assert state[0] == 2 and len(state) == 13
+    old = pickle.loads(pickle.dumps(fitted))
+    old.model_.__setstate__((1,) + tuple(state[1:10]))  # what the package wrote before ensembles
+    np.testing.assert_array_equal(old.predict_mixture(X[:20])[0], fitted.predict_mixture(X[:20])[0])
+    with pytest.raises(ValueError, match="invalid model state"):
+        old.model_.__setstate__((1,) + tuple(state[1:]))  # version 1 with version 2's fields
+
+
 def test_file_errors(tmp_path, fitted):
     missing = tmp_path / "none.safetensors"
     with pytest.raises(FileNotFoundError, match="none.safetensors"):

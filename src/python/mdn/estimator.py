@@ -118,7 +118,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         ``mdn train --ensemble``); the model is the equal-weight mixture of
         their mixtures, M * ``components`` components, which every method
         below reads (so ``predict_mixture`` and the mode and region arrays
-        have M * ``components`` entries per row).
+        have M * ``components`` entries per row). Members train one after
+        another here (Ctrl-C is checked after every epoch on Python's main
+        thread); ``mdn train`` trains them side by side where cores allow.
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where the library computes: "auto" is the GPU when one is usable,
         otherwise the CPU. "cuda" without a GPU raises RuntimeError.
