@@ -239,11 +239,14 @@ def test_version_1_pickled_state_still_loads(fitted, bishop_data):
     X, _ = bishop_data
     state = fitted.model_.__getstate__()
     assert state[0] == 2 and len(state) == 13
+    Model = type(fitted.model_)
+    model = Model.__new__(Model)
+    model.__setstate__((1,) + tuple(state[1:10]))  # what the package wrote before ensembles
     old = pickle.loads(pickle.dumps(fitted))
-    old.model_.__setstate__((1,) + tuple(state[1:10]))  # what the package wrote before ensembles
+    old.model_ = model
     np.testing.assert_array_equal(old.predict_mixture(X[:20])[0], fitted.predict_mixture(X[:20])[0])
     with pytest.raises(ValueError, match="invalid model state"):
-        old.model_.__setstate__((1,) + tuple(state[1:]))  # version 1 with version 2's fields
+        Model.__new__(Model).__setstate__((1,) + tuple(state[1:]))  # version 1 with version 2's fields
 
 
 def test_file_errors(tmp_path, fitted):
