@@ -82,11 +82,11 @@ void sample(benchmark::State& state, Device device, const Shape& shape) {
   const mdn::Model model = mixture_model(shape);
   const mdn::Matrix z = uniform_matrix(rows, shape.head_width(), -1.0f, 1.0f, 5);
   const double draws = double(rows) * kSamplesPerRow;
-  const double bytes = 4.0 * (draws * shape.T + double(z.size()));  // draws written, z read
+  const double bytes = 8.0 * draws * shape.T + 4.0 * double(z.size());  // draws written (double), z read
   mdn::SampleOptions options{1};
   ManualClock clock(state);
   if (device == Device::Cpu) {
-    std::vector<float> out(std::size_t(draws) * std::size_t(shape.T));
+    std::vector<double> out(std::size_t(draws) * std::size_t(shape.T));
     for (auto _ : state) {
       ++options.seed;
       clock.record(wall_seconds([&] {
@@ -112,7 +112,7 @@ void sample_with_transfers(benchmark::State& state) {
     const int rows = int(state.range(0));
     const Shape shape = kReference;
     const mdn::Matrix z = uniform_matrix(rows, shape.head_width(), -1.0f, 1.0f, 6);
-    std::vector<float> out(std::size_t(rows) * kSamplesPerRow);
+    std::vector<double> out(std::size_t(rows) * kSamplesPerRow);
     const mdn::Model model = mixture_model(shape);
     auto backend = mdn::make_cuda_backend(model.spec);
     const auto run = [&] { backend->sample(z, model.stats, kSamplesPerRow, mdn::SampleOptions{1}, 0, out.data()); };

@@ -12,7 +12,8 @@
 //
 // Launch shape: 1-D grid, kPredictiveThreads threads per block, one thread
 // per (row, dimension) item r * T + d; the thread reads its row's mixture
-// (alpha K floats, mu / sigma K strided floats) straight from global memory.
+// (alpha K doubles, mu / sigma K strided doubles: original units, where a
+// target mean of 1e9 needs double) straight from global memory.
 // The work per thread is an iterative solve (tens of CDF evaluations of K
 // erfc each per level), so the kernel is compute-bound on double-precision
 // erfc/exp; no shared memory.
@@ -42,9 +43,9 @@ __global__ void __launch_bounds__(kPredictiveThreads) predictive_kernel(const Pr
   if (item >= a.rows * a.T) return;
   const std::int64_t r = item / a.T;
   const int d = int(item - r * a.T);
-  const float* alpha = a.alpha + r * a.K;
-  const float* mu = a.mu + r * a.K * a.T;
-  const float* sigma = a.sigma + r * a.K * a.T;
+  const double* alpha = a.alpha + r * a.K;
+  const double* mu = a.mu + r * a.K * a.T;
+  const double* sigma = a.sigma + r * a.K * a.T;
 
   double mean = 0.0, variance = 0.0;
   detail::marginal_moments(alpha, mu, sigma, a.K, a.T, d, mean, variance);

@@ -14,9 +14,9 @@ namespace mdn::cuda {
 // (index (r * K + k) * T + d). levels_sorted[0..L) are the levels in
 // increasing order and level_slot[j] the output column of levels_sorted[j].
 struct PredictiveLaunch {
-  const float* alpha = nullptr;
-  const float* mu = nullptr;
-  const float* sigma = nullptr;
+  const double* alpha = nullptr;
+  const double* mu = nullptr;
+  const double* sigma = nullptr;
   const double* levels_sorted = nullptr;
   const int* level_slot = nullptr;
   double* mean = nullptr;       // rows x T

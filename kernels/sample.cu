@@ -4,7 +4,9 @@
 // What it computes: the recipe of mdn/detail/sample_math.hpp, the same as the
 // CPU sampler: the component by inverse CDF over the tempered cumulative
 // weights softmax(a / tau), then
-//   t_d = (m_kd * t_scale_d + t_mean_d) + exp(clamp(s_kd)) * t_scale_d * sigma_scale * n_d
+//   t_d = t_mean_d + t_scale_d * (m_kd + exp(clamp(s_kd)) * sigma_scale * n_d)
+// (the draw in standardised units in float, its map to original units in
+// double: a target mean of 1e9 keeps a spread of 0.05)
 // with the Philox words from cuRAND's curand_Philox4x32_10 (counter-based
 // Philox4x32-10: counter (c, row, block), key the seed). Nothing else is
 // materialised: no alpha / mu / sigma tensors in device memory.
@@ -19,7 +21,7 @@
 //      a row's draws are spread over the block so that stores coalesce);
 //   3. the block's draws in output order (an item is a pair of draws for
 //      T = 1, one draw for T >= 2), so a warp's stores cover consecutive
-//      floats of out (rows x S x T).
+//      doubles of out (rows x S x T).
 // Limits: K <= 32, T <= 8 (kMaxComponents, kMaxTargetDim); shared memory
 // R * K(1+2T) floats <= 32 KiB; fewer than 2^31 blocks per launch.
 // Determinism: a draw is a pure function of (seed, first_row + row, sample)

@@ -8,11 +8,15 @@
 // K(1+2T) floats:
 //   stage_tile    copies the R head rows (contiguous in z) into the tile;
 //   prepare_rows  one thread per row turns its head row, in place, into
-//                 [cum (K) | sigma (K*T) | mu (K*T)] in original units;
+//                 [cum (K) | sigma (K*T) | mu (K*T)] in standardised units
+//                 (float keeps the spread there);
 //   draw_items    takes the block's draws in output order: item p is the pair
 //                 of draws (2j, 2j+1) of row r for T = 1 (p = r*ceil(S/2) + j)
 //                 and draw s of row r for T >= 2 (p = r*S + s); thread tid
-//                 takes items tid, tid + nthreads, ...
+//                 takes items tid, tid + nthreads, ...; each draw is mapped
+//                 to original units in double as it is stored
+//                 (t = t_mean + t_scale * t_std: in float, a target mean of
+//                 1e9 would leave a resolution of 64).
 #pragma once
 #include <cstdint>
 
@@ -25,15 +29,15 @@ namespace mdn::cuda {
 
 struct SampleLaunch {
   const float* z = nullptr;    // rows x K(1+2T): [a (K) | s (K*T) | m (K*T)], standardised units
-  float* out = nullptr;        // rows x samples x T, original units, written (=)
+  double* out = nullptr;       // rows x samples x T, original units, written (=)
   int* components = nullptr;   // rows x samples component indices (=), or nullptr
   std::int64_t rows = 0;       // rows of z in this launch
   std::int64_t first_row = 0;  // global index of z's row 0: the draws are keyed on it
   int samples = 1;             // S >= 1
   int K = 1, T = 1;            // K <= kMaxComponents, T <= kMaxTargetDim
   float log_sigma_min = kDefaultLogSigmaMin, log_sigma_max = kDefaultLogSigmaMax;  // the model's clamp on s
-  float t_mean[kMaxTargetDim] = {};  // target standardisation: t = t_std * t_scale + t_mean
-  float t_scale[kMaxTargetDim] = {};
+  double t_mean[kMaxTargetDim] = {};  // target standardisation: t = t_std * t_scale + t_mean
+  double t_scale[kMaxTargetDim] = {};
   float inverse_temperature = 1.0f;  // 1 / tau, at most detail::kMaxInverseTemperature
   float sigma_scale = 1.0f;          // >= 0
   std::uint64_t seed = 0;
@@ -66,10 +70,8 @@ MDN_HD void prepare_rows(const SampleLaunch& a, float* tile, int R, int tid, int
     // Tempered weights from the logits: alpha_k^(1/tau) ~ exp(a_k / tau).
     detail::tempered_cumulative(row, K, a.inverse_temperature, row);
     for (int i = 0; i < K * T; ++i) {
-      const int d = i % T;
       const float s = detail::clamp_log_sigma(row[K + i], a.log_sigma_min, a.log_sigma_max);
-      row[K + i] = expf(s) * a.t_scale[d] * a.sigma_scale;
-      row[K + K * T + i] = row[K + K * T + i] * a.t_scale[d] + a.t_mean[d];
+      row[K + i] = expf(s) * a.sigma_scale;
     }
   }
 }
@@ -89,7 +91,7 @@ MDN_HD void draw_items(const SampleLaunch& a, const float* tile, std::int64_t fi
   // (r, c) of item p kept incrementally: no division in the loop.
   const int step_r = nthreads / per_row, step_c = nthreads % per_row;
   int r = tid / per_row, c = tid % per_row;
-  float* out = a.out + first * S * T;
+  double* out = a.out + first * S * T;
   int* components = a.components ? a.components + first * S : nullptr;
   for (int p = tid; p < items; p += nthreads) {
     const float* row = tile + r * W;
@@ -101,15 +103,17 @@ MDN_HD void draw_items(const SampleLaunch& a, const float* tile, std::int64_t fi
       int k[2];
       detail::draw_pair_1d(words, row, row + 2 * K, row + K, K, both, x, k);
       const std::int64_t draw = std::int64_t(r) * S + s;
-      out[draw] = x[0];
-      if (both) out[draw + 1] = x[1];
+      out[draw] = double(x[0]) * a.t_scale[0] + a.t_mean[0];
+      if (both) out[draw + 1] = double(x[1]) * a.t_scale[0] + a.t_mean[0];
       if (components) {
         components[draw] = k[0];
         if (both) components[draw + 1] = k[1];
       }
     } else {
       const std::int64_t draw = std::int64_t(r) * S + c;
-      const int k = detail::draw_sample(words, row, row + K + K * T, row + K, K, T, out + draw * T);
+      float x[kMaxTargetDim];
+      const int k = detail::draw_sample(words, row, row + K + K * T, row + K, K, T, x);
+      for (int d = 0; d < T; ++d) out[draw * T + d] = double(x[d]) * a.t_scale[d] + a.t_mean[d];
       if (components) components[draw] = k;
     }
     c += step_c;

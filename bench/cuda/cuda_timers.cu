@@ -128,7 +128,8 @@ struct SamplingKernelTimer::Impl {
   std::int64_t rows;
   int samples;
   Stream stream;
-  DeviceBuffer<float> z, out;
+  DeviceBuffer<float> z;
+  DeviceBuffer<double> out;
 };
 
 SamplingKernelTimer::SamplingKernelTimer(const Model& model, const Matrix& z, int samples)

@@ -103,11 +103,11 @@ class Backend {
   // `samples` draws per row from the mixtures of head outputs z (rows x
   // head_width, standardised units, what forward returns) of data rows
   // first_row .. first_row + z.rows - 1, in the target units of `stats`.
-  // out: z.rows x samples x T floats, index (r * samples + s) * T + d;
+  // out: z.rows x samples x T doubles, index (r * samples + s) * T + d;
   // components (optional): z.rows x samples. The recipe and the counter-based
   // draws of mdn/sampling.hpp; the host by default, kernels/sample.cu on CUDA.
   virtual void sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
-                      std::int64_t first_row, float* out, int* components = nullptr);
+                      std::int64_t first_row, double* out, int* components = nullptr);
 
   // Modes and highest-density regions: the host algorithms of
   // mdn/predictive.hpp on every backend (they have no GPU kernels).

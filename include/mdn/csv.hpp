@@ -69,7 +69,7 @@ class CsvFile {
 
 // Numeric columns picked by name, ready for the model.
 struct NumericColumns {
-  Matrix values;  // rows x names.size()
+  MatrixD values;  // rows x names.size(), as read (double)
   std::vector<std::string> names;
   std::vector<int> lines;        // file line of each kept row
   std::size_t dropped_rows = 0;  // with InvalidCells::DropRow
@@ -83,9 +83,11 @@ NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>
 std::vector<std::string> numeric_columns(const std::vector<std::string>& header,
                                          const std::vector<unsigned char>& flags);
 
-// Parses a cell as a finite float. Returns false for empty, non-numeric,
-// NaN, Inf or out-of-range text.
-bool parse_finite_float(std::string_view cell, float& out);
+// Parses a cell as a finite number, in double (data stays double until it is
+// standardised: mdn/standardizer.hpp). Returns false for empty, non-numeric,
+// NaN, Inf or out-of-range text (|x| beyond the float range, 3.4e38);
+// magnitudes below the double range read as 0.
+bool parse_finite_number(std::string_view cell, double& out);
 
 // Loads `targets` and `features` from a CSV. Empty `features` means every
 // numeric column that is not a target. Throws mdn::Error / mdn::UsageError.

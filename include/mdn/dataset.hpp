@@ -11,8 +11,8 @@ namespace mdn {
 
 // A data set for training / evaluation: features and targets of the same rows.
 struct Dataset {
-  Matrix x;                                // rows x D
-  Matrix t;                                // rows x T (may have 0 cols for prediction-only data)
+  MatrixD x;                               // rows x D, original units
+  MatrixD t;                               // rows x T, original units (may have 0 cols for prediction-only data)
   std::vector<std::string> feature_names;  // D
   std::vector<std::string> target_names;   // T
   std::vector<int> lines;                  // file line of each row

@@ -16,13 +16,13 @@ namespace mdn {
 // at least 2 distinct values; 0 when it does not sit on a grid, or when t has
 // fewer than kMinGridRows rows (a handful of values always looks like a grid).
 inline constexpr int kMinGridRows = 20;
-double detect_grid_step(const Matrix& t, int col);
+double detect_grid_step(const MatrixD& t, int col);
 
 // log of the mixture's probability of the cell around t (T values): per
 // target d with steps[d] > 0 the interval [t_d - h_d/2, t_d + h_d/2]; a
 // target with steps[d] == 0 contributes its density (the mixed case). For T
 // = 1 and h > 0 this is log(F(t + h/2) - F(t - h/2)); -infinity when the
 // mass underflows.
-double cell_log_mass(const MixtureBatch& mix, int row, const float* t, const std::vector<float>& steps);
+double cell_log_mass(const MixtureBatch& mix, int row, const double* t, const std::vector<float>& steps);
 
 }  // namespace mdn

@@ -17,7 +17,8 @@ namespace mdn {
 std::unique_ptr<Backend> make_backend(DeviceKind device, const Model& model, const CudaOptions& options = {});
 
 // The network's head outputs z (count x head_width, standardised units) for
-// rows [begin, begin + count) of the raw (original-unit) inputs x_raw.
+// rows [begin, begin + count) of the raw (original-unit, double) inputs x_raw,
+// standardised in double before they are rounded to float.
 //
 // The invariant every prediction relies on: a row's output depends only on
 // the row and its index in x_raw, never on how the caller splits the rows.
@@ -33,11 +34,11 @@ inline constexpr int kForwardBlock = 4096;
 // `row_offset`, the index of x_raw's first row among all rows: the blocks are
 // aligned to multiples of kForwardBlock of that global index, so a rank's
 // rows give the bits the single-process run gives.
-Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, int begin, int count,
+Matrix head_outputs(Backend& backend, const Model& model, const MatrixD& x_raw, int begin, int count,
                     long long row_offset = 0);
 
 // The mixtures of every row of x_raw (head_outputs over all rows, mapped to
 // original units). The backend must hold model.params (make_backend above).
-MixtureBatch predict_mixtures(Backend& backend, const Model& model, const Matrix& x_raw);
+MixtureBatch predict_mixtures(Backend& backend, const Model& model, const MatrixD& x_raw);
 
 }  // namespace mdn

@@ -18,7 +18,7 @@ namespace mdn {
 // -log p(t | x) of row `row`'s joint mixture at t (T values), computed in log
 // space: -logsumexp_k(log alpha_k + sum_d log N(t_d | mu_kd, sigma_kd)). In the
 // units of t, i.e. the NLL on standardised data plus Standardizer::log_jacobian().
-double mixture_nll(const MixtureBatch& mix, int row, const float* t);
+double mixture_nll(const MixtureBatch& mix, int row, const double* t);
 
 // CRPS of the 1-D marginal of dimension d at the observation y (closed form,
 // detail/crps_math.hpp). In the units of the target; 0 is a perfect point mass.
@@ -33,7 +33,7 @@ double mixture_pit(const MixtureBatch& mix, int row, int d, double y);
 //   ES = 1/S sum_i |X_i - y| - 1/(S (S-1)) sum_{i<j} |X_i - X_j|
 // (Euclidean norms; the unbiased pair estimator, S >= 2). For T = 1 it
 // estimates the CRPS.
-double energy_score(const float* draws, int S, int T, const float* y);
+double energy_score(const double* draws, int S, int T, const double* y);
 
 // ---- a whole data set ----------------------------------------------------------
 
@@ -81,8 +81,8 @@ struct EvalMetrics {
 // Per-row predictive statistics the metrics were computed from; the report
 // draws its pictures from these.
 struct RowStatistics {
-  Matrix mean, stddev, median, pit;  // rows x T each
-  std::vector<Matrix> lower, upper;  // one rows x T matrix per interval level
+  MatrixD mean, stddev, median, pit;  // rows x T each
+  std::vector<MatrixD> lower, upper;  // one rows x T matrix per interval level
 };
 
 struct Evaluation {
@@ -92,7 +92,7 @@ struct Evaluation {
 
 // Scores `mix` (rows mixtures) against the observed targets t (rows x T).
 // Throws mdn::Error when the shapes disagree or there are no rows.
-Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options = {});
+Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options = {});
 
 // The quantile levels evaluate() needs, in its order: the median, then the
 // (lower, upper) ends of each central interval of options.interval_levels.
@@ -100,7 +100,7 @@ std::vector<double> evaluation_quantile_levels(const EvalOptions& options);
 
 // evaluate() with the predictive statistics already computed, for example on
 // the GPU: stats = Backend::statistics(mix, evaluation_quantile_levels(options)).
-Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options,
+Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
                     const PredictiveStatistics& stats);
 
 }  // namespace mdn

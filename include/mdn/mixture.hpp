@@ -10,20 +10,24 @@
 
 namespace mdn {
 
-// rows mixtures of K diagonal Gaussians over T dimensions.
+// rows mixtures of K diagonal Gaussians over T dimensions, in double: a
+// target far from 0 (mean 1e9, spread 0.05) keeps its spread. The weights of
+// a row sum to 1 only up to the float rounding of the network's softmax;
+// every consumer normalises them (detail/marginal_math.hpp).
 struct MixtureBatch {
   int rows = 0, K = 0, T = 0;
-  std::vector<float> alpha;  // rows x K, each row sums to 1
-  std::vector<float> mu;     // rows x K x T  (index (r*K + k)*T + d)
-  std::vector<float> sigma;  // rows x K x T, > 0
+  std::vector<double> alpha;  // rows x K, each row sums to 1 (up to float rounding)
+  std::vector<double> mu;     // rows x K x T  (index (r*K + k)*T + d)
+  std::vector<double> sigma;  // rows x K x T, > 0
 
-  float weight(int r, int k) const { return alpha[std::size_t(r) * K + k]; }
-  float mean(int r, int k, int d) const { return mu[(std::size_t(r) * K + k) * T + d]; }
-  float stddev(int r, int k, int d) const { return sigma[(std::size_t(r) * K + k) * T + d]; }
+  double weight(int r, int k) const { return alpha[std::size_t(r) * K + k]; }
+  double mean(int r, int k, int d) const { return mu[(std::size_t(r) * K + k) * T + d]; }
+  double stddev(int r, int k, int d) const { return sigma[(std::size_t(r) * K + k) * T + d]; }
 };
 
 // Mixtures from head pre-activations z (rows x K(1+2T), standardised units),
-// mapped to original units with the model's target statistics. For a Model,
+// mapped to original units with the model's target statistics (in double:
+// mu = t_mean + t_scale * m, sigma = t_scale * exp(s)). For a Model,
 // z is read with model.mixture_spec() (an ensemble's combined head).
 MixtureBatch mixtures_from_head(const ModelSpec& spec, const Standardizer& stats, const Matrix& z);
 inline MixtureBatch mixtures_from_head(const Model& model, const Matrix& z) {

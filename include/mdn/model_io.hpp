@@ -9,7 +9,9 @@
 
 namespace mdn {
 
-inline constexpr int kModelFormatVersion = 1;
+// 2: the standardisation statistics are doubles (1: floats; still read, as
+// the floats they were).
+inline constexpr int kModelFormatVersion = 2;
 
 // Writes atomically (temporary file in the same directory, then rename): a
 // failure leaves any previous file at `path` intact. Throws mdn::Error.

@@ -1,6 +1,6 @@
 // Summaries of each row's predictive mixture p(t | x), in original units:
 // moments, marginal quantiles, modes and highest-density intervals. All run
-// on the host in double precision from a MixtureBatch (float parameters);
+// on the host in double precision from a MixtureBatch;
 // batch versions thread over rows. docs/PREDICT.md gives the definitions
 // and algorithms.
 #pragma once
@@ -13,7 +13,8 @@ namespace mdn {
 
 // ---- moments ------------------------------------------------------------------
 // Marginal mean and standard deviation: rows x T each, index r * T + d.
-// mean = sum_k alpha_k mu_kd; var = sum_k alpha_k (sigma_kd^2 + mu_kd^2) - mean^2.
+// With the weights normalised (W = sum_k alpha_k): mean = sum_k alpha_k mu_kd / W,
+// var = sum_k alpha_k (sigma_kd^2 + (mu_kd - mean)^2) / W (centred: exact far from 0).
 struct PredictiveMoments {
   int rows = 0, T = 0;
   std::vector<double> mean;

@@ -32,16 +32,17 @@ struct SampleOptions {
   void validate() const;
 };
 
-// Draws `samples` values per row of `mix` into out: rows x samples x T floats,
+// Draws `samples` values per row of `mix` into out: rows x samples x T doubles
+// (original units),
 // index (r * samples + s) * T + d. Row r of the batch has global index
 // first_row + r (what the draws are keyed on, so chunks of a larger data set
 // keep their draws). When `components` is not null it receives the component
 // of each draw: rows x samples ints, index r * samples + s. Threads over rows.
 void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options, std::int64_t first_row,
-                     float* out, int* components = nullptr);
+                     double* out, int* components = nullptr);
 
 // The same, returning the rows x samples x T values.
-std::vector<float> sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options,
-                                   std::int64_t first_row = 0);
+std::vector<double> sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options,
+                                    std::int64_t first_row = 0);
 
 }  // namespace mdn

@@ -28,7 +28,9 @@ DataShard load_dataset_shard(Communicator& comm, const std::string& path, const 
 // Every rank's rows of a row-major float matrix with `cols` columns, in rank
 // order, on rank 0 (empty elsewhere); collective.
 Matrix gather_rows_at_root(Communicator& comm, const Matrix& rows);
+MatrixD gather_rows_at_root(Communicator& comm, const MatrixD& rows);
 // The same on every rank.
 Matrix all_gather_rows(Communicator& comm, const Matrix& rows);
+MatrixD all_gather_rows(Communicator& comm, const MatrixD& rows);
 
 }  // namespace mdn

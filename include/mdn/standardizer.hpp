@@ -1,5 +1,11 @@
 // z-score statistics from the training split. The model works in standardised
 // units; every user-facing number is mapped back to original units.
+//
+// Everything here is double: data arrives in original units as MatrixD, is
+// centred and scaled in double, and only the standardised values are rounded
+// to float (Matrix) for the network. A feature such as a Unix timestamp
+// (1.7e9 + a few hundred seconds) keeps its resolution that way; rounded to
+// float first, it would keep two distinct values.
 #pragma once
 #include <functional>
 #include <vector>
@@ -9,19 +15,20 @@
 namespace mdn {
 
 struct Standardizer {
-  std::vector<float> x_mean, x_scale;  // D each
-  std::vector<float> t_mean, t_scale;  // T each
+  std::vector<double> x_mean, x_scale;  // D each
+  std::vector<double> t_mean, t_scale;  // T each
 
-  // Statistics of x and t (population std; a constant column gets scale 1 so
-  // it standardises to 0 instead of dividing by zero).
-  static Standardizer fit(const Matrix& x, const Matrix& t);
+  // Statistics of x and t (population std, two passes in double; a constant
+  // column gets scale 1 so it standardises to 0 instead of dividing by zero).
+  static Standardizer fit(const MatrixD& x, const MatrixD& t);
   // The same statistics of a data set held in parts by several processes:
   // x and t are this part, `rows` counts the rows of all parts, and `sum`
   // returns the sum over the parts of a partial sum (collective).
-  static Standardizer fit(const Matrix& x, const Matrix& t, const std::function<double(double)>& sum, long long rows);
-  Matrix standardize_x(const Matrix& x) const;
-  Matrix standardize_t(const Matrix& t) const;
-  Matrix unstandardize_t(const Matrix& t) const;
+  static Standardizer fit(const MatrixD& x, const MatrixD& t, const std::function<double(double)>& sum,
+                          long long rows);
+  Matrix standardize_x(const MatrixD& x) const;
+  Matrix standardize_t(const MatrixD& t) const;
+  MatrixD unstandardize_t(const Matrix& t) const;
   // sum_d log(t_scale[d]): NLL in original units = NLL standardised + this.
   double log_jacobian() const;
 };

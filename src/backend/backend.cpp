@@ -38,7 +38,7 @@ double Backend::data_parallel_step(const Matrix& x, const Matrix& t, int batch_r
 }
 
 void Backend::sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
-                     std::int64_t first_row, float* out, int* components) {
+                     std::int64_t first_row, double* out, int* components) {
   sample_mixtures(mixtures_from_head(spec(), stats, z), samples, options, first_row, out, components);
 }
 

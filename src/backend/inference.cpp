@@ -72,7 +72,7 @@ std::unique_ptr<Backend> make_backend(DeviceKind device, const Model& model, con
   return backend;
 }
 
-Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, int begin, int count,
+Matrix head_outputs(Backend& backend, const Model& model, const MatrixD& x_raw, int begin, int count,
                     long long row_offset) {
   const int D = x_raw.cols, W = model.mixture_spec().head_width();
   if (D != model.spec.input_dim)
@@ -83,13 +83,13 @@ Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, i
                 std::to_string(x_raw.rows) + " rows of the data");
   if (row_offset < 0) throw Error("head_outputs: negative row offset");
   Matrix z(count, W);
-  Matrix block(kForwardBlock, D);
+  MatrixD block(kForwardBlock, D);
   // first: x_raw's row at the block's first position (negative when the
   // block starts on an earlier part's rows, which stay zero here).
   const long long aligned = (row_offset + begin) / kForwardBlock * kForwardBlock;
   for (long long first = aligned - row_offset; first < begin + count; first += kForwardBlock) {
     const long long from = std::max(0LL, first), to = std::min<long long>(x_raw.rows, first + kForwardBlock);
-    std::fill(block.data.begin(), block.data.end(), 0.0f);
+    std::fill(block.data.begin(), block.data.end(), 0.0);
     std::copy(x_raw.row(int(from)), x_raw.row(int(from)) + std::size_t(to - from) * D, block.row(int(from - first)));
     const Matrix zb = backend.forward(model.stats.standardize_x(block));
     const long long lo = std::max<long long>(begin, first), hi = std::min<long long>(begin + count, to);
@@ -98,7 +98,7 @@ Matrix head_outputs(Backend& backend, const Model& model, const Matrix& x_raw, i
   return z;
 }
 
-MixtureBatch predict_mixtures(Backend& backend, const Model& model, const Matrix& x_raw) {
+MixtureBatch predict_mixtures(Backend& backend, const Model& model, const MatrixD& x_raw) {
   return mixtures_from_head(model, head_outputs(backend, model, x_raw, 0, x_raw.rows));
 }
 

@@ -7,42 +7,59 @@
 namespace mdn {
 namespace {
 
-// Column means and population standard deviations, accumulated in double.
-// `sum` adds a partial sum over the parts of a data set held by several
-// processes (identity for one); `rows` counts the rows of all parts.
-void column_stats(const Matrix& m, std::vector<float>& mean, std::vector<float>& scale,
+// A sum in double with Neumaier's compensation: 10^6 values near 1e9 keep
+// the digits a plain running sum would lose (the mean of a column far from 0
+// is what everything is centred on).
+class CompensatedSum {
+ public:
+  void add(double v) {
+    const double t = sum_ + v;
+    carry_ += std::fabs(sum_) >= std::fabs(v) ? (sum_ - t) + v : (v - t) + sum_;
+    sum_ = t;
+  }
+  double value() const { return sum_ + carry_; }
+
+ private:
+  double sum_ = 0.0, carry_ = 0.0;
+};
+
+// Column means and population standard deviations (two passes, compensated
+// sums in double). `sum` adds a partial sum over the parts of a data set held
+// by several processes (identity for one); `rows` counts the rows of all parts.
+void column_stats(const MatrixD& m, std::vector<double>& mean, std::vector<double>& scale,
                   const std::function<double(double)>& sum, long long rows) {
-  mean.assign(m.cols, 0.0f);
-  scale.assign(m.cols, 1.0f);
+  mean.assign(m.cols, 0.0);
+  scale.assign(m.cols, 1.0);
   for (int c = 0; c < m.cols; ++c) {
-    double s = 0.0;
-    for (int r = 0; r < m.rows; ++r) s += m(r, c);
-    const double mu = rows > 0 ? sum(s) / double(rows) : 0.0;
-    double ss = 0.0;
-    for (int r = 0; r < m.rows; ++r) ss += (m(r, c) - mu) * (m(r, c) - mu);
+    CompensatedSum s;
+    for (int r = 0; r < m.rows; ++r) s.add(m(r, c));
+    const double mu = rows > 0 ? sum(s.value()) / double(rows) : 0.0;
+    CompensatedSum squares;
+    for (int r = 0; r < m.rows; ++r) squares.add((m(r, c) - mu) * (m(r, c) - mu));
+    const double ss = squares.value();
     const double sd = rows > 0 ? std::sqrt(sum(ss) / double(rows)) : 0.0;
-    mean[c] = float(mu);
+    mean[c] = mu;
     // A constant column (sd ~ 0 relative to its magnitude) keeps scale 1.
-    scale[c] = (sd > 1e-12 * std::max(1.0, std::fabs(mu))) ? float(sd) : 1.0f;
+    scale[c] = (sd > 1e-12 * std::max(1.0, std::fabs(mu))) ? sd : 1.0;
   }
 }
 
-Matrix apply(const Matrix& m, const std::vector<float>& mean, const std::vector<float>& scale, bool forward) {
+// (m - mean) / scale in double, rounded to float once at the end.
+Matrix standardize(const MatrixD& m, const std::vector<double>& mean, const std::vector<double>& scale) {
   Matrix out(m.rows, m.cols);
   for (int r = 0; r < m.rows; ++r)
-    for (int c = 0; c < m.cols; ++c)
-      out(r, c) = forward ? (m(r, c) - mean[c]) / scale[c] : m(r, c) * scale[c] + mean[c];
+    for (int c = 0; c < m.cols; ++c) out(r, c) = float((m(r, c) - mean[c]) / scale[c]);
   return out;
 }
 
 }  // namespace
 
-Standardizer Standardizer::fit(const Matrix& x, const Matrix& t) {
+Standardizer Standardizer::fit(const MatrixD& x, const MatrixD& t) {
   return fit(
       x, t, [](double v) { return v; }, x.rows);
 }
 
-Standardizer Standardizer::fit(const Matrix& x, const Matrix& t, const std::function<double(double)>& sum,
+Standardizer Standardizer::fit(const MatrixD& x, const MatrixD& t, const std::function<double(double)>& sum,
                                long long rows) {
   Standardizer s;
   column_stats(x, s.x_mean, s.x_scale, sum, rows);
@@ -50,13 +67,18 @@ Standardizer Standardizer::fit(const Matrix& x, const Matrix& t, const std::func
   return s;
 }
 
-Matrix Standardizer::standardize_x(const Matrix& x) const { return apply(x, x_mean, x_scale, true); }
-Matrix Standardizer::standardize_t(const Matrix& t) const { return apply(t, t_mean, t_scale, true); }
-Matrix Standardizer::unstandardize_t(const Matrix& t) const { return apply(t, t_mean, t_scale, false); }
+Matrix Standardizer::standardize_x(const MatrixD& x) const { return standardize(x, x_mean, x_scale); }
+Matrix Standardizer::standardize_t(const MatrixD& t) const { return standardize(t, t_mean, t_scale); }
+MatrixD Standardizer::unstandardize_t(const Matrix& t) const {
+  MatrixD out(t.rows, t.cols);
+  for (int r = 0; r < t.rows; ++r)
+    for (int c = 0; c < t.cols; ++c) out(r, c) = double(t(r, c)) * t_scale[c] + t_mean[c];
+  return out;
+}
 
 double Standardizer::log_jacobian() const {
   double s = 0.0;
-  for (float v : t_scale) s += std::log(double(v));
+  for (double v : t_scale) s += std::log(v);
   return s;
 }
 

@@ -364,7 +364,7 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   }
 
   void sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
-              std::int64_t first_row, float* out, int* components) override {
+              std::int64_t first_row, double* out, int* components) override {
     if (!sampler_) sampler_ = std::make_unique<CudaSampler>(spec_, device_);
     sampler_->sample(z, stats, samples, options, first_row, out, components);
   }

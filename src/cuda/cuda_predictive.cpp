@@ -19,7 +19,7 @@ namespace mdn {
 namespace {
 
 // At most this many rows per launch: bounds the device buffers at
-// ~(4 (K + 2KT) + 8 T (2 + L) + 4 T) bytes x 2^20 (about 2.2 GiB at K = 32,
+// ~(8 (K + 2KT) + 8 T (2 + L) + 4 T) bytes x 2^20 (about 4.4 GiB at K = 32,
 // T = 8 without levels; a few hundred MiB for common models).
 constexpr std::int64_t kMaxRowsPerLaunch = std::int64_t(1) << 20;
 constexpr const char kAdvice[] = "try fewer rows per chunk";
@@ -30,8 +30,7 @@ struct CudaPredictive::Impl {
   explicit Impl(int device_id) : device(device_id) {}  // the device is current: the stream is created on it
   int device;
   cuda::Stream stream;
-  cuda::DeviceBuffer<float> alpha, mu, sigma;
-  cuda::DeviceBuffer<double> levels, mean, stddev, quantiles;
+  cuda::DeviceBuffer<double> alpha, mu, sigma, levels, mean, stddev, quantiles;
   cuda::DeviceBuffer<int> slots, status;
 };
 

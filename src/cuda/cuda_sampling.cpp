@@ -15,7 +15,7 @@ namespace mdn {
 namespace cuda {
 
 namespace {
-// At most this many output floats (256 MiB) per launch.
+// At most this many output values (512 MiB of doubles) per launch.
 constexpr std::size_t kMaxLaunchOutputFloats = std::size_t(1) << 26;
 
 // What the sampler's out-of-memory errors suggest: the device buffers hold
@@ -57,7 +57,8 @@ struct CudaSampler::Impl {
   int device;
   ModelSpec spec;
   cuda::Stream stream;
-  cuda::DeviceBuffer<float> z, out;  // grown on demand, reused across calls
+  cuda::DeviceBuffer<float> z;  // grown on demand, reused across calls
+  cuda::DeviceBuffer<double> out;
   cuda::DeviceBuffer<int> components;
 };
 
@@ -71,7 +72,7 @@ CudaSampler::CudaSampler(const ModelSpec& spec, int device) {
 CudaSampler::~CudaSampler() = default;
 
 void CudaSampler::sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
-                         std::int64_t first_row, float* out, int* components) {
+                         std::int64_t first_row, double* out, int* components) {
   Impl& s = *impl_;
   cuda::SampleLaunch a = cuda::make_sample_launch(s.spec, stats, samples, options);
   const int W = s.spec.head_width(), T = s.spec.target_dim;

@@ -29,11 +29,11 @@ class CudaSampler {
   CudaSampler& operator=(const CudaSampler&) = delete;
 
   // Backend::sample: z (host, rows x head_width) of the data rows first_row ..
-  // first_row + z.rows - 1; out (host) z.rows x samples x T floats in the
+  // first_row + z.rows - 1; out (host) z.rows x samples x T doubles in the
   // units of `stats`; components optional. Large requests run in several
   // launches of bounded device memory. Throws mdn::Error / UsageError.
   void sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
-              std::int64_t first_row, float* out, int* components = nullptr);
+              std::int64_t first_row, double* out, int* components = nullptr);
 
  private:
   struct Impl;

@@ -7,20 +7,35 @@
 namespace mdn {
 namespace {
 
-std::string matrix_bytes(const Matrix& m) {
-  return std::string(reinterpret_cast<const char*>(m.data.data()), m.data.size() * sizeof(float));
+template <class M>
+std::string matrix_bytes(const M& m) {
+  return std::string(reinterpret_cast<const char*>(m.data.data()), m.data.size() * sizeof(typename M::value_type));
 }
 
-Matrix stack_rows(const std::vector<std::string>& parts, int cols) {
-  std::size_t floats = 0;
-  for (const std::string& p : parts) floats += p.size() / sizeof(float);
-  Matrix out(cols > 0 ? int(floats / std::size_t(cols)) : 0, cols);
+template <class M>
+M stack_rows(const std::vector<std::string>& parts, int cols) {
+  constexpr std::size_t kSize = sizeof(typename M::value_type);
+  std::size_t values = 0;
+  for (const std::string& p : parts) values += p.size() / kSize;
+  M out(cols > 0 ? int(values / std::size_t(cols)) : 0, cols);
   std::size_t at = 0;
   for (const std::string& p : parts) {
     if (!p.empty()) std::memcpy(out.data.data() + at, p.data(), p.size());
-    at += p.size() / sizeof(float);
+    at += p.size() / kSize;
   }
   return out;
+}
+
+template <class M>
+M gather_at_root(Communicator& comm, const M& rows) {
+  if (comm.size() == 1) return rows;
+  return stack_rows<M>(comm.gather_at_root(matrix_bytes(rows)), rows.cols);
+}
+
+template <class M>
+M gather_everywhere(Communicator& comm, const M& rows) {
+  if (comm.size() == 1) return rows;
+  return stack_rows<M>(comm.all_gather(matrix_bytes(rows)), rows.cols);
 }
 
 }  // namespace
@@ -67,14 +82,9 @@ DataShard load_dataset_shard(Communicator& comm, const std::string& path, const 
   return shard;
 }
 
-Matrix gather_rows_at_root(Communicator& comm, const Matrix& rows) {
-  if (comm.size() == 1) return rows;
-  return stack_rows(comm.gather_at_root(matrix_bytes(rows)), rows.cols);
-}
-
-Matrix all_gather_rows(Communicator& comm, const Matrix& rows) {
-  if (comm.size() == 1) return rows;
-  return stack_rows(comm.all_gather(matrix_bytes(rows)), rows.cols);
-}
+Matrix gather_rows_at_root(Communicator& comm, const Matrix& rows) { return gather_at_root(comm, rows); }
+MatrixD gather_rows_at_root(Communicator& comm, const MatrixD& rows) { return gather_at_root(comm, rows); }
+Matrix all_gather_rows(Communicator& comm, const Matrix& rows) { return gather_everywhere(comm, rows); }
+MatrixD all_gather_rows(Communicator& comm, const MatrixD& rows) { return gather_everywhere(comm, rows); }
 
 }  // namespace mdn

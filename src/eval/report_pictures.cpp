@@ -106,7 +106,7 @@ std::vector<Picture> history_picture(const std::string& dir, const ReportInput& 
 
 Picture scatter_picture(const std::string& dir, const ReportInput& in, int d) {
   const Evaluation& e = *in.evaluation;
-  const Matrix& t = in.data->t;
+  const MatrixD& t = in.data->t;
   // The 90 % interval when it was computed, else the widest one there is.
   int level = -1;
   for (std::size_t i = 0; i < in.options.interval_levels.size(); ++i)
@@ -162,13 +162,13 @@ Picture scatter_picture(const std::string& dir, const ReportInput& in, int d) {
 }
 
 Picture histogram_picture(const std::string& dir, const ReportInput& in, int d) {
-  const Matrix& t = in.data->t;
+  const MatrixD& t = in.data->t;
   const MixtureBatch& mix = *in.mix;
   // At least kMinHistogramDraws draws in all, one or more per row.
   const int per_row = std::max(1, (kMinHistogramDraws + t.rows - 1) / t.rows);
   SampleOptions sampling;
   sampling.seed = in.seed;
-  const std::vector<float> draws = sample_mixtures(mix, per_row, sampling);  // (r * per_row + s) * T + d
+  const std::vector<double> draws = sample_mixtures(mix, per_row, sampling);  // (r * per_row + s) * T + d
   const long long n_draws = (long long)t.rows * per_row;
   double lo = 1e300, hi = -1e300;
   for (int r = 0; r < t.rows; ++r) lo = std::min(lo, double(t(r, d))), hi = std::max(hi, double(t(r, d)));
@@ -298,8 +298,8 @@ Picture reliability_picture(const std::string& dir, const ReportInput& in, int d
 std::vector<Picture> density_picture(const std::string& dir, const ReportInput& in, int d) {
   const Model& model = *in.context.model;
   if (model.spec.input_dim != 1) return {};
-  const Matrix& x = in.data->x;
-  const Matrix& t = in.data->t;
+  const MatrixD& x = in.data->x;
+  const MatrixD& t = in.data->t;
   double xlo = 1e300, xhi = -1e300, tlo = 1e300, thi = -1e300;
   for (int r = 0; r < x.rows; ++r) {
     xlo = std::min(xlo, double(x(r, 0))), xhi = std::max(xhi, double(x(r, 0)));
@@ -310,8 +310,8 @@ std::vector<Picture> density_picture(const std::string& dir, const ReportInput& 
   thi += tpad;
   if (!(xhi > xlo)) xhi = xlo + 1.0;  // a single input value: still a (thin) picture
 
-  Matrix grid(kDensityGrid, 1);
-  for (int i = 0; i < kDensityGrid; ++i) grid(i, 0) = float(xlo + (xhi - xlo) * i / (kDensityGrid - 1));
+  MatrixD grid(kDensityGrid, 1);
+  for (int i = 0; i < kDensityGrid; ++i) grid(i, 0) = xlo + (xhi - xlo) * i / (kDensityGrid - 1);
   const MixtureBatch gm = predict_mixtures(*in.backend, model, grid);
 
   std::string density = "# x  t  p(t | x)   (" + std::to_string(kDensityGrid) + " x " + std::to_string(kDensityGrid) +
@@ -319,9 +319,9 @@ std::vector<Picture> density_picture(const std::string& dir, const ReportInput& 
   std::vector<double> values;
   std::string curves = "# x  mixture_mean\n", modes = "# x  mode   (every local maximum of p(t | x))\n";
   for (int i = 0; i < kDensityGrid; ++i) {
-    const float* a = gm.alpha.data() + std::size_t(i) * gm.K;
-    const float* mu = gm.mu.data() + std::size_t(i) * gm.K * gm.T;
-    const float* sg = gm.sigma.data() + std::size_t(i) * gm.K * gm.T;
+    const double* a = gm.alpha.data() + std::size_t(i) * gm.K;
+    const double* mu = gm.mu.data() + std::size_t(i) * gm.K * gm.T;
+    const double* sg = gm.sigma.data() + std::size_t(i) * gm.K * gm.T;
     for (int j = 0; j < kDensityGrid; ++j) {
       const double tv = tlo + (thi - tlo) * j / (kDensityGrid - 1);
       const double p = detail::marginal_pdf(a, mu, sg, gm.K, gm.T, d, tv);

@@ -61,16 +61,21 @@ bool is_missing_marker(std::string_view cell) {
   return cell.empty() || iequals(cell, "na") || iequals(cell, "null") || iequals(cell, "nan");
 }
 
+// The largest magnitude a cell may hold: the float range, so that a column's
+// sums of squares (its standardisation, in double) cannot overflow.
+constexpr double kLargestCell = 3.4028234663852886e38;
+
 // Why a cell is not a usable number, completing "line L, column 'C': ...".
 std::string invalid_cell_reason(std::string_view cell) {
   const std::string_view t = trim_blanks(cell);
   if (t.empty()) return "the cell is empty";
-  float v = 0.0f;
+  double v = 0.0;
   const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ptr == t.data() + t.size()) {
     if (ec == std::errc() && std::isnan(v)) return quote_cell(cell) + " is NaN";
     if (ec == std::errc() && std::isinf(v)) return quote_cell(cell) + " is infinite";
-    if (ec == std::errc::result_out_of_range) return quote_cell(cell) + " is out of range for a 32-bit float";
+    if (ec == std::errc::result_out_of_range || (ec == std::errc() && std::fabs(v) > kLargestCell))
+      return quote_cell(cell) + " is out of range (beyond +-3.4e38)";
   }
   if (is_missing_marker(t)) return quote_cell(cell) + " marks a missing value";
   return quote_cell(cell) + " is not a number";
@@ -448,8 +453,8 @@ std::vector<unsigned char> CsvFile::column_flags() const {
   for (int c = 0; c < int(header_.size()); ++c) {
     for (std::size_t r = 0; r < rows() && !(flags[c] & kNotNumeric); ++r) {
       const std::string_view cell = field(r, c);
-      float v;
-      if (parse_finite_float(cell, v))
+      double v;
+      if (parse_finite_number(cell, v))
         flags[c] |= kHasNumber;
       else if (!is_missing_marker(cell))
         flags[c] |= kNotNumeric;
@@ -470,7 +475,7 @@ std::vector<std::string> CsvFile::numeric_columns() const { return mdn::numeric_
 
 // ---- numbers -------------------------------------------------------------------
 
-bool parse_finite_float(std::string_view cell, float& out) {
+bool parse_finite_number(std::string_view cell, double& out) {
   cell = trim_blanks(cell);
   if (cell.empty()) return false;
   // from_chars takes no leading '+', which some writers emit for exponents-only
@@ -480,17 +485,18 @@ bool parse_finite_float(std::string_view cell, float& out) {
     if (cell.empty() || cell.front() == '+' || cell.front() == '-') return false;
   }
   const char* end = cell.data() + cell.size();
-  float v = 0.0f;
+  double v = 0.0;
   const auto [ptr, ec] = std::from_chars(cell.data(), end, v);
   if (ptr != end) return false;
   if (ec == std::errc::result_out_of_range) {
-    // Too small for a float (|x| < ~1e-38) is not an error worth failing a
-    // file over: it rounds to a subnormal or zero. Too large is.
-    double d = 0.0;
-    const auto r = std::from_chars(cell.data(), end, d);
-    if (r.ec != std::errc() || r.ptr != end || std::fabs(d) >= 1.0) return false;
-    v = float(d);
-  } else if (ec != std::errc() || !std::isfinite(v)) {
+    // Too small for a double (|x| < ~1e-308) is not an error worth failing a
+    // file over: it is 0 for every purpose here. Too large is. long double's
+    // wider exponent range tells the two apart.
+    long double wide = 0.0L;
+    const auto r = std::from_chars(cell.data(), end, wide);
+    if (r.ec != std::errc() || r.ptr != end || std::fabs(wide) >= 1.0L) return false;
+    v = double(wide);
+  } else if (ec != std::errc() || !std::isfinite(v) || std::fabs(v) > kLargestCell) {
     return false;
   }
   out = v;
@@ -506,15 +512,15 @@ NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>
 
   NumericColumns out;
   out.names = names;
-  out.values = Matrix(int(csv.rows()), int(cols.size()));
+  out.values = MatrixD(int(csv.rows()), int(cols.size()));
   out.lines.reserve(csv.rows());
   int kept = 0;
   for (std::size_t r = 0; r < csv.rows(); ++r) {
-    float* dst = out.values.row(kept);
+    double* dst = out.values.row(kept);
     bool valid = true;
     for (std::size_t j = 0; j < cols.size() && valid; ++j) {
       const std::string_view cell = csv.field(r, cols[j]);
-      valid = parse_finite_float(cell, dst[j]);
+      valid = parse_finite_number(cell, dst[j]);
       if (!valid && policy == InvalidCells::Fail) {
         throw Error(csv.path() + ": line " + std::to_string(csv.line_of_row(r)) + ", column '" + names[j] +
                     "': " + invalid_cell_reason(cell));
@@ -576,10 +582,10 @@ Dataset dataset_from_csv(const CsvFile& csv, const std::vector<std::string>& tar
   const int rows = sel.values.rows;
   const int d = int(feature_names.size());
   const int t = int(targets.size());
-  ds.x = Matrix(rows, d);
-  ds.t = Matrix(rows, t);
+  ds.x = MatrixD(rows, d);
+  ds.t = MatrixD(rows, t);
   for (int r = 0; r < rows; ++r) {
-    const float* src = sel.values.row(r);
+    const double* src = sel.values.row(r);
     std::copy(src, src + d, ds.x.row(r));
     std::copy(src + d, src + d + t, ds.t.row(r));
   }

@@ -126,11 +126,23 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
   return s + "]";
 }
 
+// The largest standardizer value a file may hold: the data's own limit
+// (mdn/csv.hpp), so no statistic of valid data is larger.
+constexpr double kLargestStatistic = 3.4028234663852886e38;
+
 // ---- save ------------------------------------------------------------------
 
 Json float_array(const std::vector<float>& v) {
   Json a = Json::array();
   for (const float x : v) a.push_back(io::json_float(x));
+  return a;
+}
+
+// Doubles as JSON numbers: nlohmann writes the shortest decimal that reads
+// back as the same double (at most 17 significant digits).
+Json double_array(const std::vector<double>& v) {
+  Json a = Json::array();
+  for (const double x : v) a.push_back(x);
   return a;
 }
 
@@ -153,15 +165,16 @@ void check_names(const std::string& path, const char* what, const std::vector<st
                   "' is not valid UTF-8 (the file format stores names as UTF-8 text)");
 }
 
-void check_stats(const std::string& path, const char* name, const std::vector<float>& v, std::size_t expected,
+void check_stats(const std::string& path, const char* name, const std::vector<double>& v, std::size_t expected,
                  bool is_scale) {
   if (v.size() != expected)
     throw Error(path + ": cannot save the model: standardizer " + name + " has " + std::to_string(v.size()) +
                 " values, expected " + std::to_string(expected));
   for (std::size_t i = 0; i < v.size(); ++i)
-    if (!std::isfinite(v[i]) || (is_scale && !(v[i] > 0.0f)))
+    if (!(std::fabs(v[i]) <= kLargestStatistic) || (is_scale && !(v[i] > 0.0)))
       throw Error(path + ": cannot save the model: standardizer " + name + "[" + std::to_string(i) +
-                  "] = " + std::to_string(v[i]) + (is_scale ? " (must be finite and > 0)" : " (must be finite)"));
+                  "] = " + std::to_string(v[i]) +
+                  (is_scale ? " (must be finite, at most 3.4e38, and > 0)" : " (must be finite and at most 3.4e38)"));
 }
 
 // Everything save_model promises to check before it touches the file system.
@@ -204,10 +217,10 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
   spec_json["log_sigma_max"] = io::json_float(spec.log_sigma_max);
 
   Json stats = Json::object();
-  stats["x_mean"] = float_array(model.stats.x_mean);
-  stats["x_scale"] = float_array(model.stats.x_scale);
-  stats["t_mean"] = float_array(model.stats.t_mean);
-  stats["t_scale"] = float_array(model.stats.t_scale);
+  stats["x_mean"] = double_array(model.stats.x_mean);
+  stats["x_scale"] = double_array(model.stats.x_scale);
+  stats["t_mean"] = double_array(model.stats.t_mean);
+  stats["t_scale"] = double_array(model.stats.t_scale);
 
   Json history = Json::object();
   history["train_nll"] = history_array(model.history.train_nll);
@@ -295,7 +308,7 @@ class Loader {
     }
   }
 
-  void check_format() const {
+  void check_format() {
     const std::string* format = meta(kFormatKey);
     if (!format)
       fail(
@@ -311,6 +324,7 @@ class Loader {
         !version->empty() && version->size() <= 9 && version->find_first_not_of("0123456789") == std::string::npos;
     if (!numeric) fail(std::string("corrupt mdn model file: format version \"") + *version + "\" is not a number");
     const int v = std::stoi(*version);
+    format_version_ = v;
     if (v > kModelFormatVersion)
       fail("written by a newer mdn (format version " + std::to_string(v) + "; this build reads up to " +
            std::to_string(kModelFormatVersion) + ")");
@@ -351,6 +365,24 @@ class Loader {
     constexpr double kFloatOverflow = 0x1.ffffffp127;
     if (!(std::fabs(d) < kFloatOverflow)) fail("corrupt mdn model file: " + where + " is out of float range");
     return float(d);
+  }
+
+  // A finite number, as the double it is.
+  double to_double(const Json& value, const std::string& where) const {
+    if (!value.is_number())
+      fail("corrupt mdn model file: " + where + " is " + io::json_type_name(value) + ", not a number");
+    const double d = value.get<double>();
+    if (!(std::fabs(d) <= kLargestStatistic)) fail("corrupt mdn model file: " + where + " is out of range (beyond +-3.4e38)");
+    return d;
+  }
+
+  std::vector<double> double_list(const Json& obj, const char* what, const char* key) const {
+    const Json& arr = field(obj, what, key);
+    if (!arr.is_array()) fail(std::string("corrupt mdn model file: ") + what + " \"" + key + "\" is not an array");
+    std::vector<double> out;
+    for (std::size_t i = 0; i < arr.size(); ++i)
+      out.push_back(to_double(arr[i], std::string(what) + " " + key + "[" + std::to_string(i) + "]"));
+    return out;
   }
 
   std::vector<float> float_list(const Json& obj, const char* what, const char* key, bool null_is_nan) const {
@@ -421,13 +453,21 @@ class Loader {
     check_keys(stats, what, {"x_mean", "x_scale", "t_mean", "t_scale"});
     const std::size_t d = std::size_t(model.spec.input_dim), t = std::size_t(model.spec.target_dim);
     const auto get = [&](const char* key, std::size_t expected, const char* dim, bool is_scale) {
-      std::vector<float> v = float_list(stats, what, key, false);
+      // Version 1 held float statistics: they are read as the floats they
+      // were, so an older model predicts exactly what it did. Version 2
+      // holds doubles.
+      std::vector<double> v;
+      if (format_version_ < 2) {
+        for (const float f : float_list(stats, what, key, false)) v.push_back(double(f));
+      } else {
+        v = double_list(stats, what, key);
+      }
       if (v.size() != expected)
         fail(std::string("corrupt mdn model file: standardizer \"") + key + "\" has " + std::to_string(v.size()) +
              " values but the spec has " + dim + " = " + std::to_string(expected));
       if (is_scale)
         for (std::size_t i = 0; i < v.size(); ++i)
-          if (!(v[i] > 0.0f))
+          if (!(v[i] > 0.0))
             fail(std::string("corrupt mdn model file: standardizer ") + key + "[" + std::to_string(i) +
                  "] = " + std::to_string(v[i]) + " (a scale must be > 0)");
       return v;
@@ -549,6 +589,7 @@ class Loader {
   std::vector<std::string> extra_names_;
   std::vector<std::string> optional_names_;
   std::vector<std::vector<float>> extra_values_;
+  int format_version_ = 0;  // the file's, after check_format()
   int members_ = 1;
 };
 

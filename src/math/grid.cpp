@@ -8,7 +8,7 @@
 
 namespace mdn {
 
-double detect_grid_step(const Matrix& t, int col) {
+double detect_grid_step(const MatrixD& t, int col) {
   if (col < 0 || col >= t.cols) throw Error("detect_grid_step: no such column");
   if (t.rows < kMinGridRows) return 0.0;  // a handful of values always looks like a grid
   std::vector<double> v(t.rows);
@@ -37,7 +37,7 @@ double detect_grid_step(const Matrix& t, int col) {
   return std::round(h / p) * p;
 }
 
-double cell_log_mass(const MixtureBatch& mix, int row, const float* t, const std::vector<float>& steps) {
+double cell_log_mass(const MixtureBatch& mix, int row, const double* t, const std::vector<float>& steps) {
   if (int(steps.size()) != mix.T) throw Error("cell_log_mass: one step per target is needed");
   const double half_log_2pi = 0.5 * std::log(2.0 * 3.14159265358979323846);
   std::vector<double> l(mix.K);
@@ -47,13 +47,13 @@ double cell_log_mass(const MixtureBatch& mix, int row, const float* t, const std
     for (int d = 0; d < mix.T; ++d) {
       const double mu = mix.mean(row, k, d), s = mix.stddev(row, k, d);
       if (steps[d] > 0.0f) {
-        const double a = (double(t[d]) - 0.5 * steps[d] - mu) / s, b = (double(t[d]) + 0.5 * steps[d] - mu) / s;
+        const double a = (t[d] - 0.5 * steps[d] - mu) / s, b = (t[d] + 0.5 * steps[d] - mu) / s;
         // Phi(b) - Phi(a) from the tail nearer the cell, so it does not cancel.
         const double mass = a > 0.0 ? detail::standard_normal_cdf(-a) - detail::standard_normal_cdf(-b)
                                     : detail::standard_normal_cdf(b) - detail::standard_normal_cdf(a);
         lk += mass > 0.0 ? std::log(mass) : -INFINITY;
       } else {
-        const double u = (double(t[d]) - mu) / s;
+        const double u = (t[d] - mu) / s;
         lk += -0.5 * u * u - std::log(s) - half_log_2pi;
       }
     }

@@ -16,9 +16,16 @@
 namespace mdn {
 namespace {
 
-const float* alpha_row(const MixtureBatch& mix, int row) { return mix.alpha.data() + std::size_t(row) * mix.K; }
-const float* mu_row(const MixtureBatch& mix, int row) { return mix.mu.data() + std::size_t(row) * mix.K * mix.T; }
-const float* sigma_row(const MixtureBatch& mix, int row) { return mix.sigma.data() + std::size_t(row) * mix.K * mix.T; }
+const double* alpha_row(const MixtureBatch& mix, int row) { return mix.alpha.data() + std::size_t(row) * mix.K; }
+const double* mu_row(const MixtureBatch& mix, int row) { return mix.mu.data() + std::size_t(row) * mix.K * mix.T; }
+const double* sigma_row(const MixtureBatch& mix, int row) {
+  return mix.sigma.data() + std::size_t(row) * mix.K * mix.T;
+}
+double weight_sum(const MixtureBatch& mix, int row) {
+  double total = 0.0;
+  for (int k = 0; k < mix.K; ++k) total += alpha_row(mix, row)[k];
+  return total;
+}
 
 // Rows [begin, end) of a batch, so that draws for the energy score are made a
 // chunk at a time instead of rows x S x T floats at once.
@@ -50,7 +57,7 @@ void check_options(const EvalOptions& o) {
 }
 
 // Per-target summaries from the per-row statistics.
-TargetMetrics summarize_target(const Evaluation& e, const Matrix& t, int d, const std::vector<double>& crps,
+TargetMetrics summarize_target(const Evaluation& e, const MatrixD& t, int d, const std::vector<double>& crps,
                                const EvalOptions& options) {
   const RowStatistics& s = e.rows;
   const int n = t.rows;
@@ -101,7 +108,7 @@ TargetMetrics summarize_target(const Evaluation& e, const Matrix& t, int d, cons
     for (int r = 0; r < n; ++r) {
       const double u = s.pit(r, d);
       inside += (u >= lo && u <= hi);
-      width += double(s.upper[i](r, d)) - double(s.lower[i](r, d));
+      width += s.upper[i](r, d) - s.lower[i](r, d);
     }
     m.intervals.push_back({c, double(inside) / n, width / n});
   }
@@ -118,7 +125,7 @@ TargetMetrics summarize_target(const Evaluation& e, const Matrix& t, int d, cons
 // Mean energy score over rows, drawing options.energy_samples per row a chunk
 // of rows at a time (not rows x S x T floats at once). The draws are keyed on
 // (seed, global row, sample), so chunking does not change them.
-double mean_energy_score(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options) {
+double mean_energy_score(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options) {
   constexpr int kChunkRows = 2048;
   const int S = options.energy_samples, T = mix.T;
   SampleOptions sampling;
@@ -126,7 +133,7 @@ double mean_energy_score(const MixtureBatch& mix, const Matrix& t, const EvalOpt
   std::vector<double> per_row(mix.rows);
   for (int begin = 0; begin < mix.rows; begin += kChunkRows) {
     const int end = std::min(mix.rows, begin + kChunkRows);
-    const std::vector<float> draws = sample_mixtures(slice_rows(mix, begin, end), S, sampling, begin);
+    const std::vector<double> draws = sample_mixtures(slice_rows(mix, begin, end), S, sampling, begin);
 #pragma omp parallel for schedule(static)
     for (int r = begin; r < end; ++r)
       per_row[r] = energy_score(draws.data() + std::size_t(r - begin) * S * T, S, T, t.row(r));
@@ -136,24 +143,25 @@ double mean_energy_score(const MixtureBatch& mix, const Matrix& t, const EvalOpt
 
 }  // namespace
 
-double mixture_nll(const MixtureBatch& mix, int row, const float* t) {
-  const float* a = alpha_row(mix, row);
-  const float* mu = mu_row(mix, row);
-  const float* sigma = sigma_row(mix, row);
+double mixture_nll(const MixtureBatch& mix, int row, const double* t) {
+  const double* a = alpha_row(mix, row);
+  const double* mu = mu_row(mix, row);
+  const double* sigma = sigma_row(mix, row);
   detail::LogSumExp<double> lse;
   for (int k = 0; k < mix.K; ++k) {
     // alpha comes from a softmax in float; a weight that underflowed to 0
     // contributes exp(-inf) = 0, which is what it is worth.
-    if (!(a[k] > 0.0f)) continue;
-    double l = std::log(double(a[k]));
+    if (!(a[k] > 0.0)) continue;
+    double l = std::log(a[k]);
     for (int d = 0; d < mix.T; ++d) {
       const double s = sigma[k * mix.T + d];
-      const double u = (double(t[d]) - double(mu[k * mix.T + d])) / s;
+      const double u = (t[d] - mu[k * mix.T + d]) / s;
       l += -0.5 * u * u - std::log(s) - detail::kHalfLog2Pi;
     }
     lse.add(l);
   }
-  return -lse.value();
+  // The weights, normalised (they sum to 1 only up to float rounding).
+  return std::log(weight_sum(mix, row)) - lse.value();
 }
 
 double mixture_crps(const MixtureBatch& mix, int row, int d, double y) {
@@ -161,13 +169,14 @@ double mixture_crps(const MixtureBatch& mix, int row, int d, double y) {
 }
 
 double mixture_pit(const MixtureBatch& mix, int row, int d, double y) {
-  return detail::marginal_cdf(alpha_row(mix, row), mu_row(mix, row), sigma_row(mix, row), mix.K, mix.T, d, y);
+  return detail::marginal_cdf(alpha_row(mix, row), mu_row(mix, row), sigma_row(mix, row), mix.K, mix.T, d, y) /
+         weight_sum(mix, row);
 }
 
-double energy_score(const float* draws, int S, int T, const float* y) {
-  auto distance = [T](const float* a, const float* b) {
+double energy_score(const double* draws, int S, int T, const double* y) {
+  auto distance = [T](const double* a, const double* b) {
     double s = 0.0;
-    for (int d = 0; d < T; ++d) s += (double(a[d]) - double(b[d])) * (double(a[d]) - double(b[d]));
+    for (int d = 0; d < T; ++d) s += (a[d] - b[d]) * (a[d] - b[d]);
     return std::sqrt(s);
   };
   double to_observation = 0.0, between = 0.0;
@@ -189,7 +198,7 @@ std::vector<double> evaluation_quantile_levels(const EvalOptions& options) {
   return q_levels;
 }
 
-Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options) {
+Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options) {
   check_options(options);
   PredictiveStatistics stats;
   stats.quantiles = predictive_quantiles(mix, evaluation_quantile_levels(options));
@@ -197,7 +206,7 @@ Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions&
   return evaluate(mix, t, options, stats);
 }
 
-Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions& options,
+Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
                     const PredictiveStatistics& stats) {
   check_options(options);
   if (t.rows != mix.rows || t.cols != mix.T)
@@ -209,9 +218,9 @@ Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions&
 
   Evaluation e;
   RowStatistics& s = e.rows;
-  s.mean = s.stddev = s.median = s.pit = Matrix(n, T);
-  s.lower.assign(levels, Matrix(n, T));
-  s.upper.assign(levels, Matrix(n, T));
+  s.mean = s.stddev = s.median = s.pit = MatrixD(n, T);
+  s.lower.assign(levels, MatrixD(n, T));
+  s.upper.assign(levels, MatrixD(n, T));
   std::vector<double> nll(n), crps(std::size_t(n) * T);
 
   const std::size_t L = 1 + 2 * levels;
@@ -228,14 +237,14 @@ Evaluation evaluate(const MixtureBatch& mix, const Matrix& t, const EvalOptions&
     for (int d = 0; d < T; ++d) {
       const double y = t(r, d);
       const std::size_t rd = std::size_t(r) * T + d;
-      s.mean(r, d) = float(moments.mean[rd]);
-      s.stddev(r, d) = float(moments.stddev[rd]);
-      s.median(r, d) = float(q[rd * L]);
-      s.pit(r, d) = float(mixture_pit(mix, r, d, y));
+      s.mean(r, d) = moments.mean[rd];
+      s.stddev(r, d) = moments.stddev[rd];
+      s.median(r, d) = q[rd * L];
+      s.pit(r, d) = mixture_pit(mix, r, d, y);
       crps[rd] = mixture_crps(mix, r, d, y);
       for (std::size_t i = 0; i < levels; ++i) {
-        s.lower[i](r, d) = float(q[rd * L + 1 + 2 * i]);
-        s.upper[i](r, d) = float(q[rd * L + 2 + 2 * i]);
+        s.lower[i](r, d) = q[rd * L + 1 + 2 * i];
+        s.upper[i](r, d) = q[rd * L + 2 + 2 * i];
       }
     }
   });

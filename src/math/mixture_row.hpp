@@ -8,9 +8,9 @@
 namespace mdn::detail {
 
 struct MixtureRow {
-  const float* alpha;
-  const float* mu;
-  const float* sigma;
+  const double* alpha;
+  const double* mu;
+  const double* sigma;
   int K, T;
 };
 

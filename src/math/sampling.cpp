@@ -21,26 +21,27 @@ void SampleOptions::validate() const {
 }
 
 void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options, std::int64_t first_row,
-                     float* out, int* components) {
+                     double* out, int* components) {
   options.validate();
   if (samples < 1) throw UsageError("samples per row must be at least 1");
   if (first_row < 0) throw Error("sample_mixtures: first_row must be >= 0");
   const int K = mix.K, T = mix.T;
   const float inv_tau = float(std::fmin(1.0 / options.temperature, double(detail::kMaxInverseTemperature)));
-  const float scale = float(options.sigma_scale);
+  const double scale = options.sigma_scale;
 
 #pragma omp parallel
   {
     // One row's tempered cumulative weights and scaled sigmas, reused for all
     // of its samples.
-    std::vector<float> cum(K), sigma(std::size_t(K) * T);
+    std::vector<float> cum(K);
+    std::vector<double> sigma(std::size_t(K) * T);
 #pragma omp for schedule(static)
     for (int r = 0; r < mix.rows; ++r) {
-      const float* alpha = mix.alpha.data() + std::size_t(r) * K;
-      for (int k = 0; k < K; ++k) cum[k] = alpha[k] > 0.0f ? std::log(alpha[k]) : -INFINITY;
+      const double* alpha = mix.alpha.data() + std::size_t(r) * K;
+      for (int k = 0; k < K; ++k) cum[k] = alpha[k] > 0.0 ? float(std::log(alpha[k])) : -INFINITY;
       detail::tempered_cumulative(cum.data(), K, inv_tau, cum.data());
-      const float* mu = mix.mu.data() + std::size_t(r) * K * T;
-      const float* sig = mix.sigma.data() + std::size_t(r) * K * T;
+      const double* mu = mix.mu.data() + std::size_t(r) * K * T;
+      const double* sig = mix.sigma.data() + std::size_t(r) * K * T;
       for (int i = 0; i < K * T; ++i) sigma[i] = sig[i] * scale;
 
       detail::HostDrawWords words{options.seed, std::uint64_t(first_row + r), 0u};
@@ -68,10 +69,10 @@ void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& 
   }
 }
 
-std::vector<float> sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options,
-                                   std::int64_t first_row) {
+std::vector<double> sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options,
+                                    std::int64_t first_row) {
   if (samples < 1) throw UsageError("samples per row must be at least 1");
-  std::vector<float> out(std::size_t(mix.rows) * samples * mix.T);
+  std::vector<double> out(std::size_t(mix.rows) * samples * mix.T);
   sample_mixtures(mix, samples, options, first_row, out.data());
   return out;
 }

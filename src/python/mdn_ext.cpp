@@ -69,6 +69,9 @@ using InArray = nb::ndarray<nb::ro, nb::ndim<2>, nb::device::cpu>;
 // Rows per chunk of prediction work: the same as `mdn predict`'s default
 // --chunk-rows, so memory stays bounded and the work is the CLI's.
 constexpr int kChunkRows = 65536;
+// The largest magnitude an input may hold (the CSV reader's limit too: a
+// column's sums of squares must not overflow).
+constexpr double kLargestValue = 3.4028234663852886e38;
 
 // numpy array that owns `values` (moved, not copied).
 template <class T>
@@ -78,10 +81,12 @@ nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_lis
   return nb::ndarray<nb::numpy, T>(owned->data(), shape, owner);
 }
 
-// Copies a float32 or float64 array (any strides) into a row-major float
-// Matrix: the one conversion the library needs. Refuses NaN/Inf (naming the
-// first bad cell) and a wrong column count. Call without the GIL.
-mdn::Matrix to_matrix(const InArray& a, const char* what, int expected_cols = -1) {
+// Copies a float32 or float64 array (any strides) into a row-major double
+// MatrixD (original units; the library standardises in double before it
+// rounds to float). Refuses NaN/Inf and magnitudes beyond 3.4e38 (as the CSV
+// reader does), naming the first bad cell, and a wrong column count. Call
+// without the GIL.
+mdn::MatrixD to_matrix(const InArray& a, const char* what, int expected_cols = -1) {
   const std::size_t rows = a.shape(0), cols = a.shape(1);
   if (rows > std::size_t(INT_MAX) || cols > std::size_t(INT_MAX) || (cols > 0 && rows > std::size_t(INT_MAX) / cols))
     throw mdn::UsageError(std::string(what) + " has " + std::to_string(rows) + " x " + std::to_string(cols) +
@@ -92,7 +97,7 @@ mdn::Matrix to_matrix(const InArray& a, const char* what, int expected_cols = -1
   const bool f32 = a.dtype() == nb::dtype<float>();
   const bool f64 = a.dtype() == nb::dtype<double>();
   if (!f32 && !f64) throw mdn::UsageError(std::string(what) + " must be float32 or float64");
-  mdn::Matrix m{int(rows), int(cols)};
+  mdn::MatrixD m{int(rows), int(cols)};
   const std::int64_t rs = a.stride(0), cs = a.stride(1);  // in elements
   const int n = int(rows), c = int(cols);
   long long first_bad = LLONG_MAX;
@@ -100,11 +105,11 @@ mdn::Matrix to_matrix(const InArray& a, const char* what, int expected_cols = -1
     long long bad = LLONG_MAX;
 #pragma omp parallel for schedule(static) reduction(min : bad) if (std::size_t(n) * c > 65536)
     for (int r = 0; r < n; ++r) {
-      float* out = m.row(r);
+      double* out = m.row(r);
       const auto* in = src + std::int64_t(r) * rs;
-      for (int j = 0; j < c; ++j) out[j] = float(in[std::int64_t(j) * cs]);
+      for (int j = 0; j < c; ++j) out[j] = double(in[std::int64_t(j) * cs]);
       for (int j = 0; j < c; ++j)
-        if (!std::isfinite(out[j])) {
+        if (!(std::fabs(out[j]) <= kLargestValue)) {  // also NaN
           bad = std::min(bad, (long long)r * c + j);
           break;
         }
@@ -116,7 +121,7 @@ mdn::Matrix to_matrix(const InArray& a, const char* what, int expected_cols = -1
   else
     copy(static_cast<const double*>(a.data()));
   if (first_bad != LLONG_MAX)
-    throw mdn::UsageError(std::string(what) + " contains NaN or infinity (or a float64 value too large for float32)" +
+    throw mdn::UsageError(std::string(what) + " contains NaN, infinity or a value beyond +-3.4e38" +
                           " at row " + std::to_string(first_bad / c) + ", column " + std::to_string(first_bad % c));
   return m;
 }
@@ -175,16 +180,16 @@ class PyModel {
 // Calls chunk(backend, mixtures, begin, rows) for consecutive chunks of x.
 // X and y of the same rows, for the scores (nll, crps): UsageError naming
 // both counts when they differ.
-std::pair<mdn::Matrix, mdn::Matrix> labelled_rows(PyModel& self, const InArray& x_in, const InArray& t_in) {
-  mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
-  mdn::Matrix t = to_matrix(t_in, "y", self.model().spec.target_dim);
+std::pair<mdn::MatrixD, mdn::MatrixD> labelled_rows(PyModel& self, const InArray& x_in, const InArray& t_in) {
+  mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
+  mdn::MatrixD t = to_matrix(t_in, "y", self.model().spec.target_dim);
   if (t.rows != x.rows)
     throw mdn::UsageError("X has " + std::to_string(x.rows) + " rows but y has " + std::to_string(t.rows));
   return {std::move(x), std::move(t)};
 }
 
 template <class F>
-void for_each_chunk(PyModel& self, const mdn::Matrix& x, F&& chunk) {
+void for_each_chunk(PyModel& self, const mdn::MatrixD& x, F&& chunk) {
   self.with_backend([&](mdn::Backend& backend) {
     for (int begin = 0; begin < x.rows; begin += kChunkRows) {
       const int rows = std::min(kChunkRows, x.rows - begin);
@@ -299,6 +304,15 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
 nb::bytes floats_to_bytes(const std::vector<float>& v) {
   return nb::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
 }
+nb::bytes doubles_to_bytes(const std::vector<double>& v) {
+  return nb::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+}
+std::vector<double> bytes_to_doubles(const nb::bytes& b) {
+  if (b.size() % sizeof(double) != 0) throw mdn::UsageError("invalid model state: double buffer size");
+  std::vector<double> v(b.size() / sizeof(double));
+  if (!v.empty()) std::memcpy(v.data(), b.c_str(), b.size());
+  return v;
+}
 std::vector<float> bytes_to_floats(const nb::bytes& b) {
   if (b.size() % sizeof(float) != 0) throw mdn::UsageError("invalid model state: float buffer size");
   std::vector<float> v(b.size() / sizeof(float));
@@ -311,23 +325,25 @@ nb::tuple model_state(const PyModel& self) {
   const mdn::ModelSpec& s = m.spec;
   nb::tuple spec =
       nb::make_tuple(s.input_dim, s.target_dim, s.components, s.hidden, s.activation, s.log_sigma_min, s.log_sigma_max);
-  nb::tuple stats = nb::make_tuple(floats_to_bytes(m.stats.x_mean), floats_to_bytes(m.stats.x_scale),
-                                   floats_to_bytes(m.stats.t_mean), floats_to_bytes(m.stats.t_scale));
+  nb::tuple stats = nb::make_tuple(doubles_to_bytes(m.stats.x_mean), doubles_to_bytes(m.stats.x_scale),
+                                   doubles_to_bytes(m.stats.t_mean), doubles_to_bytes(m.stats.t_scale));
   nb::tuple history =
       nb::make_tuple(floats_to_bytes(m.history.train_nll), floats_to_bytes(m.history.val_nll), m.history.best_epoch);
   const mdn::Calibration& c = m.calibration;
   nb::tuple calibration =
       nb::make_tuple(floats_to_bytes(c.log_sigma_shift), c.val_nll_before, c.val_nll_after, c.rows);
-  return nb::make_tuple(2, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
+  return nb::make_tuple(3, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
                         self.device(), self.tf32(), self.trained_on(), m.members, calibration,
                         floats_to_bytes(m.grid_step));
 }
 
 mdn::Model model_from_state(const nb::tuple& state) {
   // Version 1 (10 fields): one network, no calibration or grid; version 2
-  // (13 fields) adds the ensemble size, the calibration and the grid steps.
+  // (13 fields) adds the ensemble size, the calibration and the grid steps;
+  // version 3 (13 fields) holds the standardisation statistics as doubles
+  // (1 and 2: floats, read as the floats they were).
   const int version = state.size() > 0 ? nb::cast<int>(state[0]) : 0;
-  if (!((version == 1 && state.size() == 10) || (version == 2 && state.size() == 13)))
+  if (!((version == 1 && state.size() == 10) || (version >= 2 && version <= 3 && state.size() == 13)))
     throw mdn::UsageError("invalid model state");
   mdn::Model m;
   nb::tuple spec = nb::cast<nb::tuple>(state[1]);
@@ -340,10 +356,16 @@ mdn::Model model_from_state(const nb::tuple& state) {
   m.spec.log_sigma_max = nb::cast<float>(spec[6]);
   m.spec.validate();
   nb::tuple stats = nb::cast<nb::tuple>(state[2]);
-  m.stats.x_mean = bytes_to_floats(nb::cast<nb::bytes>(stats[0]));
-  m.stats.x_scale = bytes_to_floats(nb::cast<nb::bytes>(stats[1]));
-  m.stats.t_mean = bytes_to_floats(nb::cast<nb::bytes>(stats[2]));
-  m.stats.t_scale = bytes_to_floats(nb::cast<nb::bytes>(stats[3]));
+  const auto statistics = [&](int i) {
+    const nb::bytes b = nb::cast<nb::bytes>(stats[i]);
+    if (version >= 3) return bytes_to_doubles(b);
+    const std::vector<float> f = bytes_to_floats(b);
+    return std::vector<double>(f.begin(), f.end());
+  };
+  m.stats.x_mean = statistics(0);
+  m.stats.x_scale = statistics(1);
+  m.stats.t_mean = statistics(2);
+  m.stats.t_scale = statistics(3);
   m.params = bytes_to_floats(nb::cast<nb::bytes>(state[3]));
   m.feature_names = nb::cast<std::vector<std::string>>(state[4]);
   m.target_names = nb::cast<std::vector<std::string>>(state[5]);
@@ -351,7 +373,7 @@ mdn::Model model_from_state(const nb::tuple& state) {
   m.history.train_nll = bytes_to_floats(nb::cast<nb::bytes>(history[0]));
   m.history.val_nll = bytes_to_floats(nb::cast<nb::bytes>(history[1]));
   m.history.best_epoch = nb::cast<int>(history[2]);
-  if (version == 2) {
+  if (version >= 2) {
     m.members = nb::cast<int>(state[10]);
     nb::tuple calibration = nb::cast<nb::tuple>(state[11]);
     m.calibration.log_sigma_shift = bytes_to_floats(nb::cast<nb::bytes>(calibration[0]));
@@ -472,14 +494,14 @@ NB_MODULE(_core, m) {
             mdn::MixtureBatch mix;
             {
               nb::gil_scoped_release release;
-              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
               mix = self.with_backend([&](mdn::Backend& b) { return mdn::predict_mixtures(b, self.model(), x); });
             }
             const std::size_t n = std::size_t(mix.rows), K = std::size_t(mix.K), T = std::size_t(mix.T);
             return nb::make_tuple(to_numpy(std::move(mix.alpha), {n, K}), to_numpy(std::move(mix.mu), {n, K, T}),
                                   to_numpy(std::move(mix.sigma), {n, K, T}));
           },
-          nb::arg("x"), "alpha (n, K), mu (n, K, T), sigma (n, K, T), float32, original units.")
+          nb::arg("x"), "alpha (n, K), mu (n, K, T), sigma (n, K, T), float64, original units.")
       .def(
           "statistics",
           [](PyModel& self, const InArray& x_in, const std::vector<double>& levels) {
@@ -489,7 +511,7 @@ NB_MODULE(_core, m) {
             std::size_t n = 0;
             {
               nb::gil_scoped_release release;
-              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
               n = std::size_t(x.rows);
               mean.resize(n * T);
               stddev.resize(n * T);
@@ -514,7 +536,7 @@ NB_MODULE(_core, m) {
             std::size_t n = 0;
             {
               nb::gil_scoped_release release;
-              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
               n = std::size_t(x.rows);
               location.assign(n * K * T, std::numeric_limits<double>::quiet_NaN());
               density.assign(n * K, std::numeric_limits<double>::quiet_NaN());
@@ -542,7 +564,7 @@ NB_MODULE(_core, m) {
             std::size_t n = 0;
             {
               nb::gil_scoped_release release;
-              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
               n = std::size_t(x.rows);
               ends.assign(n * T * K * 2, std::numeric_limits<double>::quiet_NaN());
               for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int rows) {
@@ -568,11 +590,11 @@ NB_MODULE(_core, m) {
             if (samples < 1)
               throw mdn::UsageError("n_samples must be at least 1 (got " + std::to_string(samples) + ")");
             const std::size_t T = std::size_t(self.model().spec.target_dim), S = std::size_t(samples);
-            std::vector<float> out;
+            std::vector<double> out;
             std::size_t n = 0;
             {
               nb::gil_scoped_release release;
-              const mdn::Matrix x = to_matrix(x_in, "X", self.model().spec.input_dim);
+              const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
               n = std::size_t(x.rows);
               out.resize(n * S * T);
               mdn::SampleOptions options;
@@ -591,7 +613,7 @@ NB_MODULE(_core, m) {
             }
             return to_numpy(std::move(out), {n, S, T});
           },
-          nb::arg("x"), nb::arg("samples"), nb::arg("seed"), "draws (n, samples, T), float32.")
+          nb::arg("x"), nb::arg("samples"), nb::arg("seed"), "draws (n, samples, T), float64.")
       .def(
           "nll",
           [](PyModel& self, const InArray& x_in, const InArray& t_in) {
@@ -600,7 +622,7 @@ NB_MODULE(_core, m) {
             {
               nb::gil_scoped_release release;
               const auto rows_xy = labelled_rows(self, x_in, t_in);
-              const mdn::Matrix &x = rows_xy.first, &t = rows_xy.second;
+              const mdn::MatrixD &x = rows_xy.first, &t = rows_xy.second;
               n = std::size_t(x.rows);
               nll.resize(n);
               for_each_chunk(self, x, [&](mdn::Backend&, const mdn::MixtureBatch& mix, int begin, int rows) {
@@ -620,7 +642,7 @@ NB_MODULE(_core, m) {
             {
               nb::gil_scoped_release release;
               const auto rows_xy = labelled_rows(self, x_in, t_in);
-              const mdn::Matrix &x = rows_xy.first, &t = rows_xy.second;
+              const mdn::MatrixD &x = rows_xy.first, &t = rows_xy.second;
               n = std::size_t(x.rows);
               crps.resize(n * T);
               for_each_chunk(self, x, [&](mdn::Backend&, const mdn::MixtureBatch& mix, int begin, int rows) {

@@ -35,8 +35,9 @@ double standard_normal(std::mt19937_64& rng) {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 
-Matrix take_rows(const Matrix& m, const std::vector<int>& rows) {
-  Matrix out(int(rows.size()), m.cols);
+template <class M>
+M take_rows(const M& m, const std::vector<int>& rows) {
+  M out(int(rows.size()), m.cols);
   for (std::size_t i = 0; i < rows.size(); ++i) std::copy_n(m.row(rows[i]), m.cols, out.row(int(i)));
   return out;
 }
@@ -414,8 +415,8 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   model.spec = spec;
   model.feature_names = data.feature_names;
   model.target_names = data.target_names;
-  const Matrix x_train_raw = take_rows(data.x, train_idx);
-  const Matrix t_train_raw = take_rows(data.t, train_idx);
+  const MatrixD x_train_raw = take_rows(data.x, train_idx);
+  const MatrixD t_train_raw = take_rows(data.t, train_idx);
   model.stats = data_parallel ? Standardizer::fit(
                                     x_train_raw, t_train_raw, [&](double v) { return comm.sum(v); }, rows - val_rows)
                               : Standardizer::fit(x_train_raw, t_train_raw);

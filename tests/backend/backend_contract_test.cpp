@@ -353,7 +353,7 @@ TYPED_TEST(BackendContract, SamplesFollowTheMixtureAndDependOnlyOnSeedRowAndInde
   const int S = 4000, T = p.spec.target_dim;
   SampleOptions options;
   options.seed = 5;
-  std::vector<float> all(std::size_t(z.rows) * S * T);
+  std::vector<double> all(std::size_t(z.rows) * S * T);
   backend->sample(z, stats, S, options, 100, all.data());
 
   // Moments of each row's draws against the row's mixture (the host
@@ -377,7 +377,7 @@ TYPED_TEST(BackendContract, SamplesFollowTheMixtureAndDependOnlyOnSeedRowAndInde
   // Rows 10..19 sampled alone, keyed by their global index, give the same draws.
   Matrix part(10, z.cols);
   std::copy(z.row(10), z.row(20), part.data.begin());
-  std::vector<float> some(std::size_t(10) * S * T);
+  std::vector<double> some(std::size_t(10) * S * T);
   backend->sample(part, stats, S, options, 110, some.data());
   EXPECT_TRUE(std::equal(some.begin(), some.end(), all.begin() + std::size_t(10) * S * T));
 

@@ -12,8 +12,8 @@ namespace mdn::test {
 inline Dataset synthetic_dataset(const std::string& name, int rows, std::uint64_t seed) {
   const SyntheticSet set = make_synthetic(name, rows, seed);
   Dataset d;
-  d.x = Matrix(rows, 1);
-  d.t = Matrix(rows, 1);
+  d.x = MatrixD(rows, 1);
+  d.t = MatrixD(rows, 1);
   for (int r = 0; r < rows; ++r) {
     d.x(r, 0) = set.values(r, 0);
     d.t(r, 0) = set.values(r, 1);

@@ -141,8 +141,8 @@ TEST(HeadOutputsRowOffset, EachRowMeetsTheForwardBlockAtItsGlobalPosition) {
   model.stats.t_scale = {1.0f};
   BlockPositionBackend backend(model.spec);
   for (const long long first : {0LL, 1LL, 3000LL, 4095LL, 4096LL, 10000LL}) {
-    Matrix part(5000, 1);
-    for (int r = 0; r < part.rows; ++r) part(r, 0) = float(r);
+    MatrixD part(5000, 1);
+    for (int r = 0; r < part.rows; ++r) part(r, 0) = r;
     const Matrix z = head_outputs(backend, model, part, 7, 4500, first);
     for (int r = 0; r < z.rows; ++r) {
       ASSERT_EQ(z(r, 0), float((first + 7 + r) % kForwardBlock)) << "first " << first << ", row " << r;
@@ -165,13 +165,13 @@ TEST(HeadOutputsRowOffset, APartGivesTheBitsOfTheWholeRun) {
   model.stats.t_mean = {0.0f};
   model.stats.t_scale = {1.0f};
   const int rows = 2 * kForwardBlock + 1234;
-  Matrix x(rows, 3);
-  for (int i = 0; i < rows * 3; ++i) x.data[std::size_t(i)] = float(std::cos(0.011 * i));
+  MatrixD x(rows, 3);
+  for (int i = 0; i < rows * 3; ++i) x.data[std::size_t(i)] = std::cos(0.011 * i);
   auto backend = make_backend(DeviceKind::Cpu, model);
   const Matrix whole = head_outputs(*backend, model, x, 0, rows);
   // Parts that start and end inside forward blocks, as ranks' parts do.
   for (const auto& [first, count] : std::vector<std::pair<int, int>>{{0, 3000}, {3000, 4000}, {7000, rows - 7000}}) {
-    Matrix part(count, 3);
+    MatrixD part(count, 3);
     std::copy(x.row(first), x.row(first + count), part.data.begin());
     const Matrix z = head_outputs(*backend, model, part, 0, count, first);
     for (int r = 0; r < count; ++r)

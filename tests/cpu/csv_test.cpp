@@ -251,22 +251,26 @@ TEST_F(CsvTest, NumericColumnsAcceptMissingMarkers) {
   EXPECT_EQ(csv.numeric_columns(), (std::vector<std::string>{"num", "with_na", "spaced"}));
 }
 
-TEST(ParseFiniteFloat, AcceptsNumbers) {
-  const std::pair<const char*, float> cases[] = {{"1.5", 1.5f}, {"-2e3", -2000.0f}, {" 3 ", 3.0f}, {"+4", 4.0f},
-                                                 {".5", 0.5f},  {"1e-50", 0.0f},    {"7\t", 7.0f}};
+TEST(ParseFiniteNumber, AcceptsNumbers) {
+  // Cells are read in double: a Unix timestamp keeps its last digit, which
+  // float (24-bit mantissa) would round away.
+  const std::pair<const char*, double> cases[] = {
+      {"1.5", 1.5},     {"-2e3", -2000.0}, {" 3 ", 3.0},   {"+4", 4.0},
+      {".5", 0.5},      {"1e-50", 1e-50},  {"1e-400", 0.0}, {"7\t", 7.0},
+      {"1700000001.25", 1700000001.25},    {"3.4e38", 3.4e38}};
   for (const auto& [text, want] : cases) {
-    float v = -99.0f;
-    EXPECT_TRUE(parse_finite_float(text, v)) << text;
+    double v = -99.0;
+    EXPECT_TRUE(parse_finite_number(text, v)) << text;
     EXPECT_EQ(v, want) << text;
   }
 }
 
-TEST(ParseFiniteFloat, RejectsNonFiniteAndJunk) {
-  for (const char* text :
-       {"", "  ", "abc", "nan", "NaN", "-nan", "inf", "-Infinity", "1e39", "1.5x", "1,5", "+-1", "++1", "0x10", "NA"}) {
-    float v = -99.0f;
-    EXPECT_FALSE(parse_finite_float(text, v)) << text;
-    EXPECT_EQ(v, -99.0f) << "output written for rejected '" << text << "'";
+TEST(ParseFiniteNumber, RejectsNonFiniteOutOfRangeAndJunk) {
+  for (const char* text : {"", "  ", "abc", "nan", "NaN", "-nan", "inf", "-Infinity", "1e39", "-1e39", "1e400",
+                           "1.5x", "1,5", "+-1", "++1", "0x10", "NA"}) {
+    double v = -99.0;
+    EXPECT_FALSE(parse_finite_number(text, v)) << text;
+    EXPECT_EQ(v, -99.0) << "output written for rejected '" << text << "'";
   }
 }
 
@@ -277,7 +281,7 @@ TEST_F(CsvTest, SelectNumericPicksColumnsInRequestedOrder) {
   const NumericColumns sel = select_numeric(csv, {"c", "a"}, InvalidCells::Fail);
   ASSERT_EQ(sel.values.rows, 2);
   ASSERT_EQ(sel.values.cols, 2);
-  EXPECT_EQ(sel.values.data, (std::vector<float>{3, 1, 6, 4}));
+  EXPECT_EQ(sel.values.data, (std::vector<double>{3, 1, 6, 4}));
   EXPECT_EQ(sel.names, (std::vector<std::string>{"c", "a"}));
   EXPECT_EQ(sel.lines, (std::vector<int>{2, 3}));
   EXPECT_EQ(sel.dropped_rows, 0u);
@@ -306,7 +310,7 @@ TEST_F(CsvTest, DropRowSkipsAndCountsInvalidRows) {
   const NumericColumns sel = select_numeric(csv, {"a", "b"}, InvalidCells::DropRow);
   EXPECT_EQ(sel.dropped_rows, 3u);
   ASSERT_EQ(sel.values.rows, 3);
-  EXPECT_EQ(sel.values.data, (std::vector<float>{1, 2, 5, 6, 7, 8}));
+  EXPECT_EQ(sel.values.data, (std::vector<double>{1, 2, 5, 6, 7, 8}));
   EXPECT_EQ(sel.lines, (std::vector<int>{2, 5, 6}));
   // Column c (text) was not chosen, so it drops nothing.
   EXPECT_EQ(select_numeric(csv, {"a"}, InvalidCells::DropRow).dropped_rows, 1u);
@@ -337,8 +341,8 @@ TEST_F(CsvTest, LoadDatasetExplicitFeatures) {
   const Dataset ds = load_dataset(path, {"t"}, {"f2", "f1"}, InvalidCells::Fail);
   EXPECT_EQ(ds.feature_names, (std::vector<std::string>{"f2", "f1"}));
   EXPECT_EQ(ds.target_names, (std::vector<std::string>{"t"}));
-  EXPECT_EQ(ds.x.data, (std::vector<float>{3, 2, 6, 5}));
-  EXPECT_EQ(ds.t.data, (std::vector<float>{1, 4}));
+  EXPECT_EQ(ds.x.data, (std::vector<double>{3, 2, 6, 5}));
+  EXPECT_EQ(ds.t.data, (std::vector<double>{1, 4}));
   EXPECT_EQ(ds.lines, (std::vector<int>{2, 3}));
 }
 
@@ -350,8 +354,8 @@ TEST_F(CsvTest, LoadDatasetInfersNumericFeaturesInFileOrder) {
   // Row 2's 'a' is NA: with DropRow it goes from features and targets alike.
   EXPECT_EQ(ds.dropped_rows, 1u);
   ASSERT_EQ(ds.x.rows, 1);
-  EXPECT_EQ(ds.x.data, (std::vector<float>{1, 3}));
-  EXPECT_EQ(ds.t.data, (std::vector<float>{4, 2}));
+  EXPECT_EQ(ds.x.data, (std::vector<double>{1, 3}));
+  EXPECT_EQ(ds.t.data, (std::vector<double>{4, 2}));
   EXPECT_EQ(ds.lines, (std::vector<int>{2}));
 }
 
@@ -360,7 +364,7 @@ TEST_F(CsvTest, LoadDatasetWithoutTargetsForPrediction) {
   const Dataset ds = load_dataset(path, {}, {"b"}, InvalidCells::Fail);
   EXPECT_EQ(ds.t.cols, 0);
   EXPECT_EQ(ds.t.rows, 1);
-  EXPECT_EQ(ds.x.data, (std::vector<float>{2}));
+  EXPECT_EQ(ds.x.data, (std::vector<double>{2}));
 }
 
 TEST_F(CsvTest, LoadDatasetUsageErrors) {
@@ -417,7 +421,10 @@ TEST_F(CsvTest, WriteCsvRoundTripsFloatsExactly) {
   const NumericColumns back = select_numeric(csv, header, InvalidCells::Fail);
   ASSERT_EQ(back.values.rows, m.rows);
   for (std::size_t i = 0; i < m.data.size(); ++i) {
-    EXPECT_EQ(std::memcmp(&back.values.data[i], &m.data[i], 4), 0)
+    // Read as a double, the text rounds to the float that was written
+    // (-0.0 keeps its sign bit).
+    const float read = float(back.values.data[i]);
+    EXPECT_EQ(std::memcmp(&read, &m.data[i], 4), 0)
         << "index " << i << ": wrote " << m.data[i] << ", read " << back.values.data[i];
   }
 }

@@ -62,7 +62,7 @@ TEST(Ensemble, MixtureIsTheAverageOfTheMembersMixtures) {
   const std::size_t total = mdn::ParameterLayout(spec()).total;
   ASSERT_EQ(ens.params.size(), 3 * total);
 
-  mdn::Matrix x(4, 1);
+  mdn::MatrixD x(4, 1);
   for (int r = 0; r < 4; ++r) x(r, 0) = -0.1f + 0.35f * r;
   auto eb = mdn::make_backend(mdn::DeviceKind::Cpu, ens);
   const mdn::MixtureBatch mix = mdn::predict_mixtures(*eb, ens, x);

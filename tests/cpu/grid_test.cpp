@@ -32,23 +32,23 @@ TEST(Grid, CellMassIsTheDifferenceOfTheCdf) {
   const mdn::MixtureBatch mix = two_components();
   for (double h : {0.001, 0.1, 1.0, 3.0})
     for (double t : {-3.0, -1.0, 0.0, 0.5, 2.0, 6.0}) {
-      const float tf[1] = {float(t)};
+      const double tf[1] = {t};
       const double expected = mixture_cdf(mix, tf[0] + h / 2) - mixture_cdf(mix, tf[0] - h / 2);
       EXPECT_NEAR(std::exp(mdn::cell_log_mass(mix, 0, tf, {float(h)})), expected, 1e-7 * (1 + expected) + 1e-12)
           << "t = " << t << ", h = " << h;
     }
   // Far in a tail the mass is still a finite log (no cancellation to 0).
-  const float far[1] = {40.0f};
+  const double far[1] = {40.0};
   EXPECT_TRUE(std::isfinite(mdn::cell_log_mass(mix, 0, far, {1.0f})));
   // Step 0: the density.
-  const float t0[1] = {0.25f};
+  const double t0[1] = {0.25};
   const double pdf = 0.3 * std::exp(-0.5 * std::pow((0.25 + 1) / 0.5, 2)) / (0.5 * std::sqrt(2 * M_PI)) +
                      0.7 * std::exp(-0.5 * std::pow((0.25 - 2) / 1.5, 2)) / (1.5 * std::sqrt(2 * M_PI));
   EXPECT_NEAR(mdn::cell_log_mass(mix, 0, t0, {0.0f}), std::log(pdf), 1e-6);
 }
 
 TEST(Grid, DetectsIntegersRoundedValuesAndNotContinuousData) {
-  mdn::Matrix t(200, 3);
+  mdn::MatrixD t(200, 3);
   for (int r = 0; r < 200; ++r) {
     t(r, 0) = float(r % 7 - 3);                                    // integers
     t(r, 1) = float(std::round(std::sin(r * 1.3) * 1000) / 1000);  // rounded to 0.001
@@ -57,7 +57,7 @@ TEST(Grid, DetectsIntegersRoundedValuesAndNotContinuousData) {
   EXPECT_DOUBLE_EQ(mdn::detect_grid_step(t, 0), 1.0);
   EXPECT_NEAR(mdn::detect_grid_step(t, 1), 0.001, 1e-12);
   EXPECT_EQ(mdn::detect_grid_step(t, 2), 0.0);
-  mdn::Matrix constant(10, 1);
+  mdn::MatrixD constant(10, 1);
   EXPECT_EQ(mdn::detect_grid_step(constant, 0), 0.0);
 }
 

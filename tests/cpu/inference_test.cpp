@@ -22,29 +22,32 @@ Model random_model(int D, int K, int T, std::uint64_t seed) {
   model.spec.hidden = {24, 16};
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> n(0.0f, 1.0f);
-  Matrix x(200, D), t(200, T);
-  for (float& v : x.data) v = 3.0f * n(rng) + 1.0f;
-  for (float& v : t.data) v = 2.0f * n(rng) - 5.0f;
+  MatrixD x(200, D), t(200, T);
+  for (double& v : x.data) v = 3.0f * n(rng) + 1.0f;
+  for (double& v : t.data) v = 2.0f * n(rng) - 5.0f;
   model.stats = Standardizer::fit(x, t);
   model.params = initial_parameters(model.spec, model.stats.standardize_t(t), seed);
   return model;
 }
 
-Matrix random_inputs(int rows, int D, std::uint64_t seed) {
+MatrixD random_inputs(int rows, int D, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> n(1.0f, 3.0f);
-  Matrix x(rows, D);
-  for (float& v : x.data) v = n(rng);
+  MatrixD x(rows, D);
+  for (double& v : x.data) v = n(rng);
   return x;
 }
 
-bool same_bits(const float* a, const float* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
+template <class V>
+bool same_bits(const V* a, const V* b, std::size_t n) {
+  return std::memcmp(a, b, n * sizeof(V)) == 0;
+}
 
 TEST(Inference, HeadOutputsDoNotDependOnTheSplit) {
   const Model model = random_model(5, 4, 2, 1);
   auto backend = make_backend(DeviceKind::Cpu, model);
   // More than two forward blocks, with a ragged end.
-  const Matrix x = random_inputs(2 * kForwardBlock + 777, 5, 2);
+  const MatrixD x = random_inputs(2 * kForwardBlock + 777, 5, 2);
   const Matrix whole = head_outputs(*backend, model, x, 0, x.rows);
   for (int chunk : {333, 4095, 4097, 10000}) {
     for (int begin = 0; begin < x.rows; begin += chunk) {
@@ -59,7 +62,7 @@ TEST(Inference, HeadOutputsDoNotDependOnTheSplit) {
 TEST(Inference, PredictMixturesIsTheChunkedPathBitForBit) {
   const Model model = random_model(3, 5, 1, 3);
   auto backend = make_backend(DeviceKind::Cpu, model);
-  const Matrix x = random_inputs(kForwardBlock + 300, 3, 4);
+  const MatrixD x = random_inputs(kForwardBlock + 300, 3, 4);
   const MixtureBatch all = predict_mixtures(*backend, model, x);  // what mdn eval uses
   const int chunk = 1000;                                         // mdn predict --chunk-rows 1000
   for (int begin = 0; begin < x.rows; begin += chunk) {
@@ -75,7 +78,7 @@ TEST(Inference, RefusesWrongShapesAndRanges) {
   const Model model = random_model(3, 2, 1, 5);
   auto backend = make_backend(DeviceKind::Cpu, model);
   EXPECT_THROW(head_outputs(*backend, model, random_inputs(10, 4, 1), 0, 10), Error);
-  const Matrix x = random_inputs(10, 3, 1);
+  const MatrixD x = random_inputs(10, 3, 1);
   EXPECT_THROW(head_outputs(*backend, model, x, 5, 6), Error);
   EXPECT_THROW(head_outputs(*backend, model, x, -1, 2), Error);
   EXPECT_EQ(head_outputs(*backend, model, x, 10, 0).rows, 0);

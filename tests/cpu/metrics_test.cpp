@@ -66,7 +66,7 @@ using mdn::test::simpson;
 
 // One draw from row r's mixture: the test's own sampler (categorical, then
 // Gaussian), independent of the library's.
-std::vector<float> draw(const mdn::MixtureBatch& mix, int r, std::mt19937_64& rng) {
+std::vector<double> draw(const mdn::MixtureBatch& mix, int r, std::mt19937_64& rng) {
   double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng), acc = 0.0;
   int k = mix.K - 1;
   for (int j = 0; j < mix.K; ++j)
@@ -75,7 +75,7 @@ std::vector<float> draw(const mdn::MixtureBatch& mix, int r, std::mt19937_64& rn
       break;
     }
   std::normal_distribution<double> normal;
-  std::vector<float> t(mix.T);
+  std::vector<double> t(mix.T);
   for (int d = 0; d < mix.T; ++d) t[d] = float(mix.mean(r, k, d) + mix.stddev(r, k, d) * normal(rng));
   return t;
 }
@@ -134,9 +134,9 @@ TEST(EnergyScore, EstimatesTheCrpsInOneDimension) {
   std::mt19937_64 rng(3);
   const mdn::MixtureBatch mix = random_batch(rng, 1, 3, 1);
   const int S = 4000;
-  std::vector<float> draws;
+  std::vector<double> draws;
   for (int s = 0; s < S; ++s) draws.push_back(draw(mix, 0, rng)[0]);
-  for (float y : {-2.0f, 0.3f, 2.5f}) {
+  for (double y : {-2.0, 0.3, 2.5}) {
     // Both terms are means of |differences| of order the mixture's spread
     // (< 7 here); their estimator's standard deviation is about 3/sqrt(S) ~ 0.05
     // at worst, so 0.15 is three of them.
@@ -147,8 +147,8 @@ TEST(EnergyScore, EstimatesTheCrpsInOneDimension) {
 TEST(EnergyScore, PairEstimatorOnAKnownSet) {
   // Draws (0,0), (3,4): mean distance to y = (0,0) is (0 + 5)/2; the one pair
   // is 5 apart, so the second term is 5 / (2 * 1) = 2.5.
-  const std::vector<float> draws{0.0f, 0.0f, 3.0f, 4.0f};
-  const std::vector<float> y{0.0f, 0.0f};
+  const std::vector<double> draws{0.0f, 0.0f, 3.0f, 4.0f};
+  const std::vector<double> y{0.0f, 0.0f};
   EXPECT_DOUBLE_EQ(mdn::energy_score(draws.data(), 2, 2, y.data()), 2.5 - 2.5);
 }
 
@@ -156,15 +156,18 @@ TEST(Nll, MatchesTheDensityProduct) {
   std::mt19937_64 rng(5);
   const mdn::MixtureBatch mix = random_batch(rng, 20, 3, 2);
   for (int r = 0; r < mix.rows; ++r) {
-    const std::vector<float> t = draw(mix, r, rng);
-    double p = 0.0;
+    const std::vector<double> t = draw(mix, r, rng);
+    // The weights are float-rounded (their sum is 1 only to ~1e-7): the
+    // density is that of the normalised mixture.
+    double p = 0.0, w = 0.0;
     for (int k = 0; k < mix.K; ++k) {
       double component = mix.weight(r, k);
+      w += mix.weight(r, k);
       for (int d = 0; d < mix.T; ++d)
-        component *= normal_pdf((double(t[d]) - mix.mean(r, k, d)) / mix.stddev(r, k, d)) / mix.stddev(r, k, d);
+        component *= normal_pdf((t[d] - mix.mean(r, k, d)) / mix.stddev(r, k, d)) / mix.stddev(r, k, d);
       p += component;
     }
-    EXPECT_NEAR(mdn::mixture_nll(mix, r, t.data()), -std::log(p), 1e-10);
+    EXPECT_NEAR(mdn::mixture_nll(mix, r, t.data()), -std::log(p / w), 1e-10);
   }
 }
 
@@ -177,7 +180,7 @@ TEST(Nll, FarTailStaysFiniteInLogSpace) {
   mix.mu = {0.0f, 1.0f};
   mix.sigma = {0.01f, 0.01f};
   // 100 sigma away, every density underflows in linear space (exp(-5000)).
-  const float t = 2.0f;
+  const double t = 2.0;
   const double nll = mdn::mixture_nll(mix, 0, &t);
   EXPECT_TRUE(std::isfinite(nll));
   EXPECT_NEAR(nll,
@@ -198,7 +201,7 @@ TEST(Nll, OriginalUnitsEqualStandardisedPlusLogJacobian) {
   std::mt19937_64 rng(9);
   std::normal_distribution<double> normal;
   const int n = 500;
-  mdn::Matrix x(n, 2), t(n, 2);
+  mdn::MatrixD x(n, 2), t(n, 2);
   for (int r = 0; r < n; ++r) {
     x(r, 0) = float(normal(rng));
     x(r, 1) = float(10.0 + 4.0 * normal(rng));
@@ -237,7 +240,7 @@ class KnownModel : public ::testing::Test {
     mix.rows = kRows;
     mix.K = base.K;
     mix.T = 1;
-    t = mdn::Matrix(kRows, 1);
+    t = mdn::MatrixD(kRows, 1);
     for (int r = 0; r < kRows; ++r) {
       const int b = r % kDistinct;
       for (int k = 0; k < base.K; ++k) {
@@ -257,7 +260,7 @@ class KnownModel : public ::testing::Test {
   }
 
   mdn::MixtureBatch mix;
-  mdn::Matrix t;
+  mdn::MatrixD t;
   std::vector<double> entropy;  // per distinct mixture
 };
 
@@ -306,7 +309,7 @@ TEST_F(KnownModel, NllIsCloseToTheEntropy) {
 TEST_F(KnownModel, TheTrueModelScoresBetterThanAShiftedOne) {
   // Proper scores: the true distribution has the lowest expected NLL and CRPS.
   mdn::MixtureBatch shifted = mix;
-  for (float& m : shifted.mu) m += 0.5f;
+  for (double& m : shifted.mu) m += 0.5;
   const mdn::EvalMetrics truth = mdn::evaluate(mix, t).metrics;
   const mdn::EvalMetrics wrong = mdn::evaluate(shifted, t).metrics;
   EXPECT_LT(truth.nll, wrong.nll);
@@ -321,7 +324,7 @@ TEST(Evaluate, PointErrorsOfNearlyDeterministicPredictions) {
   mix.rows = n;
   mix.K = 1;
   mix.T = 1;
-  mdn::Matrix t(n, 1);
+  mdn::MatrixD t(n, 1);
   const float values[n] = {1.0f, 2.0f, 3.0f, 6.0f};
   const float offsets[n] = {0.5f, -0.5f, 1.0f, -1.0f};
   for (int r = 0; r < n; ++r) {
@@ -346,7 +349,7 @@ TEST(Evaluate, EnergyScoreOnlyForSeveralTargets) {
   std::mt19937_64 rng(2);
   const mdn::MixtureBatch one = random_batch(rng, 50, 2, 1);
   const mdn::MixtureBatch two = random_batch(rng, 50, 2, 2);
-  mdn::Matrix t1(50, 1), t2(50, 2);
+  mdn::MatrixD t1(50, 1), t2(50, 2);
   for (int r = 0; r < 50; ++r) {
     t1(r, 0) = draw(one, r, rng)[0];
     const auto y = draw(two, r, rng);
@@ -370,11 +373,11 @@ TEST(Evaluate, EnergyScoreOnlyForSeveralTargets) {
 TEST(Evaluate, RejectsMismatchedShapes) {
   std::mt19937_64 rng(1);
   const mdn::MixtureBatch mix = random_batch(rng, 5, 2, 1);
-  EXPECT_THROW(mdn::evaluate(mix, mdn::Matrix(4, 1)), mdn::Error);
-  EXPECT_THROW(mdn::evaluate(mix, mdn::Matrix(5, 2)), mdn::Error);
+  EXPECT_THROW(mdn::evaluate(mix, mdn::MatrixD(4, 1)), mdn::Error);
+  EXPECT_THROW(mdn::evaluate(mix, mdn::MatrixD(5, 2)), mdn::Error);
   mdn::EvalOptions bad;
   bad.interval_levels = {1.2};
-  EXPECT_THROW(mdn::evaluate(mix, mdn::Matrix(5, 1), bad), mdn::UsageError);
+  EXPECT_THROW(mdn::evaluate(mix, mdn::MatrixD(5, 1), bad), mdn::UsageError);
 }
 
 }  // namespace

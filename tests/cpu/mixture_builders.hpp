@@ -10,7 +10,7 @@
 namespace mdn::testing {
 
 // A one-row batch; mu and sigma are K x T, index k*T + d.
-inline MixtureBatch one_row(std::vector<float> alpha, std::vector<float> mu, std::vector<float> sigma, int T = 1) {
+inline MixtureBatch one_row(std::vector<double> alpha, std::vector<double> mu, std::vector<double> sigma, int T = 1) {
   MixtureBatch m;
   m.rows = 1;
   m.K = int(alpha.size());
@@ -35,10 +35,12 @@ inline MixtureBatch random_mixtures(std::mt19937_64& rng, int rows, int K, int T
     std::vector<double> w(K);
     double total = 0.0;
     for (auto& x : w) total += (x = gamma1(rng) + 1e-3);
-    for (auto x : w) m.alpha.push_back(float(x / total));
+    // Weights rounded to float, as the network's softmax gives them (their
+    // sum is 1 only up to that rounding).
+    for (auto x : w) m.alpha.push_back(double(float(x / total)));
     for (int i = 0; i < K * T; ++i) {
-      m.mu.push_back(float(spread * uniform(rng)));
-      m.sigma.push_back(float(sigma_lo * std::pow(sigma_hi / sigma_lo, unit(rng))));
+      m.mu.push_back(spread * uniform(rng));
+      m.sigma.push_back(sigma_lo * std::pow(sigma_hi / sigma_lo, unit(rng)));
     }
   }
   return m;

@@ -132,10 +132,17 @@ std::vector<std::uint64_t> shape_of(const Json& entry) { return entry.at("shape"
 
 std::string float_bytes(const float* p, std::size_t n) { return std::string(reinterpret_cast<const char*>(p), n * 4); }
 
-void expect_same_floats(const std::vector<float>& a, const std::vector<float>& b, const char* what) {
+template <class V>
+void expect_same_bits(const std::vector<V>& a, const std::vector<V>& b, const char* what) {
   ASSERT_EQ(a.size(), b.size()) << what;
   if (a.empty()) return;  // memcmp must not see the null data() of an empty vector
-  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << what << " differ bitwise";
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(V))) << what << " differ bitwise";
+}
+void expect_same_floats(const std::vector<float>& a, const std::vector<float>& b, const char* what) {
+  expect_same_bits(a, b, what);
+}
+void expect_same_doubles(const std::vector<double>& a, const std::vector<double>& b, const char* what) {
+  expect_same_bits(a, b, what);
 }
 
 class ModelIoTest : public ::testing::Test {
@@ -229,10 +236,10 @@ TEST_P(ModelIoRoundTrip, IsBitwiseExact) {
   expect_same_floats({r.spec.log_sigma_min, r.spec.log_sigma_max}, {m.spec.log_sigma_min, m.spec.log_sigma_max},
                      "sigma bounds");
   expect_same_floats(r.params, m.params, "params");
-  expect_same_floats(r.stats.x_mean, m.stats.x_mean, "x_mean");
-  expect_same_floats(r.stats.x_scale, m.stats.x_scale, "x_scale");
-  expect_same_floats(r.stats.t_mean, m.stats.t_mean, "t_mean");
-  expect_same_floats(r.stats.t_scale, m.stats.t_scale, "t_scale");
+  expect_same_doubles(r.stats.x_mean, m.stats.x_mean, "x_mean");
+  expect_same_doubles(r.stats.x_scale, m.stats.x_scale, "x_scale");
+  expect_same_doubles(r.stats.t_mean, m.stats.t_mean, "t_mean");
+  expect_same_doubles(r.stats.t_scale, m.stats.t_scale, "t_scale");
   EXPECT_EQ(r.feature_names, m.feature_names);
   EXPECT_EQ(r.target_names, m.target_names);
   expect_same_floats(r.history.train_nll, m.history.train_nll, "train_nll");
@@ -259,14 +266,14 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ModelIoRoundTrip,
 TEST_F(ModelIoTest, KeepsTheSignOfZeroAndExtremeFloats) {
   Model m = small_model();
   m.stats.x_mean = {-0.0f, std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::max()};
-  m.stats.x_scale = {std::numeric_limits<float>::min(), std::numeric_limits<float>::max(), 1e-30f};
+  m.stats.x_scale = {std::numeric_limits<double>::min(), 3.4028234663852886e38, 1e-300};
   m.params[0] = -0.0f;
   m.params[1] = std::numeric_limits<float>::denorm_min();
   const std::string p = path("m.safetensors");
   save_model(m, p);
   const Model r = load_model(p);
-  expect_same_floats(r.stats.x_mean, m.stats.x_mean, "x_mean");
-  expect_same_floats(r.stats.x_scale, m.stats.x_scale, "x_scale");
+  expect_same_doubles(r.stats.x_mean, m.stats.x_mean, "x_mean");
+  expect_same_doubles(r.stats.x_scale, m.stats.x_scale, "x_scale");
   expect_same_floats(r.params, m.params, "params");
 }
 
@@ -356,10 +363,10 @@ TEST_F(ModelIoTest, LoadsAFileOfThePreviousWriter) {
   EXPECT_EQ(m.spec.log_sigma_max, 6.907755f);
   EXPECT_EQ(m.feature_names, std::vector<std::string>{"x"});
   EXPECT_EQ(m.target_names, std::vector<std::string>{"y"});
-  EXPECT_EQ(m.stats.x_mean, std::vector<float>{0.5159258f});
-  EXPECT_EQ(m.stats.x_scale, std::vector<float>{0.19873914f});
-  EXPECT_EQ(m.stats.t_mean, std::vector<float>{0.5006067f});
-  EXPECT_EQ(m.stats.t_scale, std::vector<float>{0.29472572f});
+  EXPECT_EQ(m.stats.x_mean, std::vector<double>{double(0.5159258f)});  // version 1: the floats it held
+  EXPECT_EQ(m.stats.x_scale, std::vector<double>{double(0.19873914f)});  // version 1: the floats it held
+  EXPECT_EQ(m.stats.t_mean, std::vector<double>{double(0.5006067f)});  // version 1: the floats it held
+  EXPECT_EQ(m.stats.t_scale, std::vector<double>{double(0.29472572f)});  // version 1: the floats it held
   EXPECT_EQ(m.history.train_nll, std::vector<float>{1.2959017f});
   EXPECT_EQ(m.history.val_nll, std::vector<float>{1.4446706f});
   EXPECT_EQ(m.history.best_epoch, 1);
@@ -372,7 +379,7 @@ TEST_F(ModelIoTest, LoadsAFileOfThePreviousWriter) {
   save_model(m, again);
   const Model r = load_model(again);
   expect_same_floats(r.params, m.params, "params");
-  expect_same_floats(r.stats.x_scale, m.stats.x_scale, "x_scale");
+  expect_same_doubles(r.stats.x_scale, m.stats.x_scale, "x_scale");
   expect_same_floats({r.spec.log_sigma_min}, {m.spec.log_sigma_min}, "log_sigma_min");
   expect_same_floats(r.history.val_nll, m.history.val_nll, "val_nll");
 }
@@ -388,10 +395,11 @@ TEST_F(ModelIoTest, ReadsNumbersWrittenEitherWay) {
   const std::string p = path("digits.safetensors");
   write_bytes(p, join(parts.header, parts.buffer));
   const Model r = load_model(p);
-  EXPECT_EQ(r.stats.x_mean, (std::vector<float>{3.0f, 0.0f, 1e8f}));
-  EXPECT_EQ(r.stats.x_scale, (std::vector<float>{1.0f, 2.5e-5f, 16777216.0f}));
-  EXPECT_EQ(r.stats.t_mean, (std::vector<float>{-2.0f, 3.0f}));
-  EXPECT_EQ(r.stats.t_scale, (std::vector<float>{4.0f, 0.1f}));
+  // good_bytes() is a version-2 file: the statistics read as doubles.
+  EXPECT_EQ(r.stats.x_mean, (std::vector<double>{3.0, 0.0, 1e8}));
+  EXPECT_EQ(r.stats.x_scale, (std::vector<double>{1.0, 2.5e-5, 16777216.0}));
+  EXPECT_EQ(r.stats.t_mean, (std::vector<double>{-2.0, 3.0}));
+  EXPECT_EQ(r.stats.t_scale, (std::vector<double>{4.0, 0.1}));
 }
 
 // ---- the byte layout, read without the library's reader ---------------------------
@@ -452,7 +460,7 @@ TEST_F(ModelIoTest, ByteLayoutMatchesTheFormatDocument) {
   const Json& meta = header.at("__metadata__");
   for (const auto& item : meta.items()) EXPECT_TRUE(item.value().is_string()) << item.key();
   EXPECT_EQ(meta.at("format"), "mdn");
-  EXPECT_EQ(meta.at("mdn.format_version"), "1");
+  EXPECT_EQ(meta.at("mdn.format_version"), "2");
   // The spec's keys in the documented order (docs/MODEL_FORMAT.md), compact.
   const std::string spec_text = meta.at("mdn.spec").get<std::string>();
   EXPECT_EQ(spec_text.rfind("{\"input_dim\":3,\"target_dim\":2,\"components\":4,\"hidden\":[5,6],"
@@ -468,10 +476,10 @@ TEST_F(ModelIoTest, ByteLayoutMatchesTheFormatDocument) {
   EXPECT_EQ(meta.at("mdn.targets"), "[\"target 0\",\"target 1\"]");
   const Json stats = io::parse_json(meta.at("mdn.standardizer").get<std::string>());
   EXPECT_EQ(stats.begin().key(), "x_mean");
-  EXPECT_EQ(stats.at("x_mean").get<std::vector<float>>(), m.stats.x_mean);
-  EXPECT_EQ(stats.at("x_scale").get<std::vector<float>>(), m.stats.x_scale);
-  EXPECT_EQ(stats.at("t_mean").get<std::vector<float>>(), m.stats.t_mean);
-  EXPECT_EQ(stats.at("t_scale").get<std::vector<float>>(), m.stats.t_scale);
+  EXPECT_EQ(stats.at("x_mean").get<std::vector<double>>(), m.stats.x_mean);
+  EXPECT_EQ(stats.at("x_scale").get<std::vector<double>>(), m.stats.x_scale);
+  EXPECT_EQ(stats.at("t_mean").get<std::vector<double>>(), m.stats.t_mean);
+  EXPECT_EQ(stats.at("t_scale").get<std::vector<double>>(), m.stats.t_scale);
   const Json history = io::parse_json(meta.at("mdn.history").get<std::string>());
   EXPECT_EQ(history.at("best_epoch"), m.history.best_epoch);
   EXPECT_EQ(history.at("train_nll").get<std::vector<float>>(), m.history.train_nll);
@@ -626,16 +634,16 @@ TEST_F(ModelIoTest, RefusesAFileWithoutTheFormatKey) {
 }
 
 TEST_F(ModelIoTest, RefusesANewerFormatVersion) {
-  expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "2"); },
-                      "written by a newer mdn (format version 2; this build reads up to 1)");
+  expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "3"); },
+                      "written by a newer mdn (format version 3; this build reads up to 2)");
   expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "7"); },
-                      "written by a newer mdn (format version 7; this build reads up to 1)");
+                      "written by a newer mdn (format version 7; this build reads up to 2)");
   // And by editing the bytes in place, as a corrupting tool would.
   std::string bytes = good_bytes();
-  const std::size_t at = bytes.find("\"mdn.format_version\":\"1\"");
+  const std::size_t at = bytes.find("\"mdn.format_version\":\"2\"");
   ASSERT_NE(at, std::string::npos);
-  bytes[at + std::strlen("\"mdn.format_version\":\"")] = '2';
-  expect_refused_bytes(bytes, "format version 2; this build reads up to 1");
+  bytes[at + std::strlen("\"mdn.format_version\":\"")] = '3';
+  expect_refused_bytes(bytes, "format version 3; this build reads up to 2");
 }
 
 TEST_F(ModelIoTest, RefusesAMissingOrNonNumericVersion) {
@@ -722,12 +730,12 @@ TEST_F(ModelIoTest, RefusesABrokenStandardizer) {
                         s["t_mean"] = Json::array({1, nullptr});
                       }),
                       "t_mean[1] is null, not a number");
-  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, 1e39}); }), "out of float range");
-  // The first double that rounds to infinity as a float (2^128 - 2^103).
+  // Version 2 statistics are doubles within the data's range (|x| <= 3.4e38).
+  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, 1e39}); }), "t_mean[1] is out of range");
   expect_refused_edit(with_stats([](Json& s) {
                         s["t_mean"] = Json::array({1, 0x1.ffffffp127});
                       }),
-                      "out of float range");
+                      "out of range");
   expect_refused_edit(with_stats([](Json& s) { drop_key(s, "x_scale"); }), "has no \"x_scale\"");
   expect_refused_edit(with_stats([](Json& s) { s["log_transform"] = true; }), "unknown key \"log_transform\"");
 }
@@ -870,7 +878,7 @@ TEST_F(ModelIoTest, AFailedSaveLeavesThePreviousFileByteIdentical) {
       {"not valid UTF-8", [](Model& m) { m.feature_names[1] = "caf\xE9"; }},
       {"x_mean has 2 values", [](Model& m) { m.stats.x_mean.pop_back(); }},
       {"t_scale has 0 values", [](Model& m) { m.stats.t_scale.clear(); }},
-      {"must be finite and > 0", [](Model& m) { m.stats.x_scale[2] = 0.0f; }},
+      {"at most 3.4e38, and > 0", [](Model& m) { m.stats.x_scale[2] = 0.0; }},
       {"must be finite", [](Model& m) { m.stats.t_mean[0] = std::numeric_limits<float>::infinity(); }},
   };
   for (const auto& [says, breaker] : breakers) {

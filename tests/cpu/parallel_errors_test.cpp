@@ -32,7 +32,7 @@ TEST(ParallelRowErrors, DensityRegionsThrowInsteadOfAborting) {
 
 TEST(ParallelRowErrors, EvaluateThrowsInsteadOfAborting) {
   const MixtureBatch mix = batch_with_a_weightless_row();
-  EXPECT_THROW(evaluate(mix, Matrix(mix.rows, 1, 0.5f)), Error);
+  EXPECT_THROW(evaluate(mix, MatrixD(mix.rows, 1, 0.5)), Error);
 }
 
 TEST(ParallelRowErrors, TheLibraryMessageReachesTheCaller) {

@@ -203,9 +203,9 @@ TEST(MixtureModes, MatchBruteForceGridIn1D) {
   std::mt19937_64 rng(5);
   const MixtureBatch batch = random_mixtures(rng, 60, 4, 1, 4.0, 0.3, 1.5);
   for (int r = 0; r < batch.rows; ++r) {
-    const MixtureBatch m = one_row(std::vector<float>(batch.alpha.begin() + r * 4, batch.alpha.begin() + r * 4 + 4),
-                                   std::vector<float>(batch.mu.begin() + r * 4, batch.mu.begin() + r * 4 + 4),
-                                   std::vector<float>(batch.sigma.begin() + r * 4, batch.sigma.begin() + r * 4 + 4));
+    const MixtureBatch m = one_row(std::vector<double>(batch.alpha.begin() + r * 4, batch.alpha.begin() + r * 4 + 4),
+                                   std::vector<double>(batch.mu.begin() + r * 4, batch.mu.begin() + r * 4 + 4),
+                                   std::vector<double>(batch.sigma.begin() + r * 4, batch.sigma.begin() + r * 4 + 4));
     // Local maxima of p on a fine grid.
     const double h = 1e-3;
     std::vector<double> grid_modes;
@@ -282,9 +282,9 @@ TEST(HighestDensityRegion, RandomMixturesAndShortest) {
   std::mt19937_64 rng(21);
   const MixtureBatch batch = random_mixtures(rng, 40, 3, 1, 3.0, 0.2, 2.0);
   for (int r = 0; r < batch.rows; ++r) {
-    const MixtureBatch m = one_row(std::vector<float>(batch.alpha.begin() + r * 3, batch.alpha.begin() + r * 3 + 3),
-                                   std::vector<float>(batch.mu.begin() + r * 3, batch.mu.begin() + r * 3 + 3),
-                                   std::vector<float>(batch.sigma.begin() + r * 3, batch.sigma.begin() + r * 3 + 3));
+    const MixtureBatch m = one_row(std::vector<double>(batch.alpha.begin() + r * 3, batch.alpha.begin() + r * 3 + 3),
+                                   std::vector<double>(batch.mu.begin() + r * 3, batch.mu.begin() + r * 3 + 3),
+                                   std::vector<double>(batch.sigma.begin() + r * 3, batch.sigma.begin() + r * 3 + 3));
     const DensityRegion region = highest_density_region(m, 0, 0, 0.8);
     expect_valid_region(m, region, 0.8);
     // No interval of mass 0.8 is shorter: in particular not the equal-tailed one.

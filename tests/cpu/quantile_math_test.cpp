@@ -99,9 +99,9 @@ TEST(QuantileMath, RandomMixturesMatchLevelAndCpuBatch) {
     const std::vector<double> batch = predictive_quantiles(mix, levels);
     const std::vector<int> order{1, 2, 3, 0, 4};  // levels ascending
     for (int r = 0; r < mix.rows; ++r) {
-      const float* a = mix.alpha.data() + r * mix.K;
-      const float* m = mix.mu.data() + r * mix.K * mix.T;
-      const float* s = mix.sigma.data() + r * mix.K * mix.T;
+      const double* a = mix.alpha.data() + r * mix.K;
+      const double* m = mix.mu.data() + r * mix.K * mix.T;
+      const double* s = mix.sigma.data() + r * mix.K * mix.T;
       double total = 0.0;
       for (int k = 0; k < mix.K; ++k) total += a[k];
       for (int d = 0; d < mix.T; ++d) {

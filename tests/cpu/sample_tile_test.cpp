@@ -60,7 +60,7 @@ Case random_case(int rows, int K, int T, std::uint64_t seed) {
   return c;
 }
 
-cuda::SampleLaunch launch_for(const Case& c, int S, const SampleOptions& o, float* out, int* comps) {
+cuda::SampleLaunch launch_for(const Case& c, int S, const SampleOptions& o, double* out, int* comps) {
   cuda::SampleLaunch a;
   a.z = c.z.data.data();
   a.out = out;
@@ -93,7 +93,7 @@ TEST(SampleKernelBody, ReproducesTheCpuSamplerForEveryShape) {
     o.sigma_scale = 1.25;
     // Sentinels after the end catch a write past the last draw.
     const std::size_t n = std::size_t(rows) * S;
-    std::vector<float> out(n * T + 64, NAN), cpu(n * T);
+    std::vector<double> out(n * T + 64, NAN), cpu(n * T);
     std::vector<int> comps(n + 64, -1), cpu_comps(n);
     emulate_launch(launch_for(c, S, o, out.data(), comps.data()));
     for (std::size_t i = n * T; i < out.size(); ++i) ASSERT_TRUE(std::isnan(out[i])) << "wrote past the end";
@@ -111,9 +111,9 @@ TEST(SampleKernelBody, ReproducesTheCpuSamplerForEveryShape) {
         continue;
       }
       for (int d = 0; d < T; ++d) {
-        const float g = out[i * T + d], h = cpu[i * T + d];
+        const double g = out[i * T + d], h = cpu[i * T + d];
         ASSERT_TRUE(std::isfinite(g)) << "draw " << i;
-        ASSERT_NEAR(g, h, 1e-5f * (1.0f + std::fabs(h)))
+        ASSERT_NEAR(g, h, 1e-5 * (1.0 + std::fabs(h)))
             << "shape " << rows << "," << K << "," << T << "," << S << " draw " << i << " dim " << d;
       }
     }
@@ -125,15 +125,15 @@ TEST(SampleKernelBody, IndependentOfRowsPerBlockThreadsAndLaunchSplits) {
   const Case c = random_case(97, 4, 1, 5);
   const int S = 11;
   const SampleOptions o{3};
-  std::vector<float> reference(std::size_t(c.z.rows) * S);
+  std::vector<double> reference(std::size_t(c.z.rows) * S);
   emulate_launch(launch_for(c, S, o, reference.data(), nullptr));
   for (const auto& [R, threads] : {std::pair{1, 256}, std::pair{7, 32}, std::pair{64, 100}, std::pair{97, 1}}) {
-    std::vector<float> out(reference.size(), NAN);
+    std::vector<double> out(reference.size(), NAN);
     emulate_launch(launch_for(c, S, o, out.data(), nullptr), R, threads);
     EXPECT_EQ(out, reference) << "rows per block " << R << ", threads " << threads;
   }
   // Rows split into launches of 10 with first_row offsets, as CudaSampler does.
-  std::vector<float> split(reference.size(), NAN);
+  std::vector<double> split(reference.size(), NAN);
   for (int begin = 0; begin < c.z.rows; begin += 10) {
     Case part;
     part.model = c.model;
@@ -145,6 +145,33 @@ TEST(SampleKernelBody, IndependentOfRowsPerBlockThreadsAndLaunchSplits) {
     emulate_launch(a);
   }
   EXPECT_EQ(split, reference);
+}
+
+// The kernel draws in standardised units and maps each draw to original
+// units in double: at a target mean of 1e9 with a scale of 0.05 the draws
+// keep their spread (in float, 1e9 resolves 64) and match the CPU sampler's
+// to float rounding in standardised units.
+TEST(SampleKernelBody, DrawsKeepTheirSpreadAtLargeOffsets) {
+  Case c = random_case(50, 3, 2, 23);
+  c.model.stats.t_mean = {1e9, -1e6};
+  c.model.stats.t_scale = {0.05, 0.05};
+  const int S = 40, T = 2;
+  const SampleOptions o{9};
+  const std::size_t n = std::size_t(c.z.rows) * S;
+  std::vector<double> out(n * T), cpu(n * T);
+  std::vector<int> comps(n), cpu_comps(n);
+  emulate_launch(launch_for(c, S, o, out.data(), comps.data()));
+  sample_mixtures(mixtures_from_head(c.model, c.z), S, o, 0, cpu.data(), cpu_comps.data());
+  int compared = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (comps[i] != cpu_comps[i]) continue;
+    ++compared;
+    for (int d = 0; d < T; ++d) {
+      const double mean = c.model.stats.t_mean[d], scale = c.model.stats.t_scale[d];
+      ASSERT_NEAR((out[i * T + d] - mean) / scale, (cpu[i * T + d] - mean) / scale, 1e-4) << "draw " << i;
+    }
+  }
+  EXPECT_GT(compared, int(n) * 9 / 10);
 }
 
 TEST(SampleKernelBody, RowsPerBlockRespectsSharedMemoryAndThreads) {

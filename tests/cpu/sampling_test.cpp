@@ -91,7 +91,7 @@ TEST(Sampling, MeanAndCovarianceMatchClosedForm) {
   // T = 2, three components.
   const MixtureBatch m = one_row({0.2f, 0.5f, 0.3f}, {-2, 1, 0.5f, -1, 3, 2}, {0.5f, 1, 1.5f, 0.3f, 0.8f, 2}, 2);
   const int N = 200000;
-  const std::vector<float> x = sample_mixtures(m, N, SampleOptions{7});
+  const std::vector<double> x = sample_mixtures(m, N, SampleOptions{7});
   double mean[2] = {0, 0}, second[2][2] = {{0, 0}, {0, 0}};
   for (int k = 0; k < 3; ++k)
     for (int d = 0; d < 2; ++d) {
@@ -136,7 +136,7 @@ TEST(Sampling, KolmogorovSmirnovAgainstTheExactCdf) {
   const int N = 100000;  // D_crit = 0.0062: sees a 3% error in one sigma
   for (std::size_t c = 0; c < cases.size(); ++c) {
     const MixtureBatch& m = cases[c];
-    const std::vector<float> x = sample_mixtures(m, N, SampleOptions{100 + c});
+    const std::vector<double> x = sample_mixtures(m, N, SampleOptions{100 + c});
     const double D =
         ks_statistic(std::vector<double>(x.begin(), x.end()), [&](double y) { return mixture_cdf(m, 0, 0, y); });
     EXPECT_LT(D, ks_critical(N)) << "case " << c;
@@ -148,7 +148,7 @@ TEST(Sampling, KolmogorovSmirnovOfEveryDimensionUpToEight) {
   std::mt19937_64 rng(9);
   const MixtureBatch m = random_mixtures(rng, 1, 3, 8, 2.0, 0.3, 2.0);
   const int N = 20000;
-  const std::vector<float> x = sample_mixtures(m, N, SampleOptions{42});
+  const std::vector<double> x = sample_mixtures(m, N, SampleOptions{42});
   for (int d = 0; d < 8; ++d) {
     std::vector<double> xd(N);
     for (int i = 0; i < N; ++i) xd[i] = x[i * 8 + d];
@@ -158,9 +158,9 @@ TEST(Sampling, KolmogorovSmirnovOfEveryDimensionUpToEight) {
 
 TEST(Sampling, DimensionsAreIndependentWithinAComponent) {
   // One component: every pair of dimensions uncorrelated (Box-Muller pairs and blocks).
-  const MixtureBatch m = one_row({1.0f}, std::vector<float>(8, 0.0f), std::vector<float>(8, 1.0f), 8);
+  const MixtureBatch m = one_row({1.0f}, std::vector<double>(8, 0.0f), std::vector<double>(8, 1.0f), 8);
   const int N = 100000;
-  const std::vector<float> x = sample_mixtures(m, N, SampleOptions{5});
+  const std::vector<double> x = sample_mixtures(m, N, SampleOptions{5});
   for (int d = 0; d < 8; ++d)
     for (int e = d + 1; e < 8; ++e) {
       double c = 0.0;
@@ -175,7 +175,7 @@ TEST(Sampling, PairedDrawsAreIndependent) {
   // neighbouring draws are uncorrelated, in value and in component.
   const int N = 200000;
   const MixtureBatch normal = one_row({1.0f}, {0}, {1});
-  const std::vector<float> x = sample_mixtures(normal, N, SampleOptions{31});
+  const std::vector<double> x = sample_mixtures(normal, N, SampleOptions{31});
   for (int offset : {0, 1}) {  // within a pair, across pairs
     double c = 0.0;
     int n = 0;
@@ -183,7 +183,7 @@ TEST(Sampling, PairedDrawsAreIndependent) {
     EXPECT_LT(std::fabs(c / n), 5.0 / std::sqrt(double(n))) << "offset " << offset;
   }
   const MixtureBatch two = one_row({0.5f, 0.5f}, {0, 10}, {1, 1});
-  std::vector<float> y(N);
+  std::vector<double> y(N);
   std::vector<int> picks(N);
   sample_mixtures(two, N, SampleOptions{32}, 0, y.data(), picks.data());
   std::vector<long> cells(4, 0);
@@ -195,7 +195,7 @@ TEST(Sampling, PitValuesAcrossManyRowsAreUniform) {
   std::mt19937_64 rng(17);
   const MixtureBatch m = random_mixtures(rng, 500, 4, 1, 5.0, 0.05, 4.0);
   const int S = 40;
-  const std::vector<float> x = sample_mixtures(m, S, SampleOptions{1234});
+  const std::vector<double> x = sample_mixtures(m, S, SampleOptions{1234});
   std::vector<double> pit;
   for (int r = 0; r < m.rows; ++r)
     for (int s = 0; s < S; ++s) pit.push_back(mixture_cdf(m, r, 0, x[r * S + s]));
@@ -209,7 +209,7 @@ TEST(Sampling, ComponentFrequenciesMatchTheWeights) {
   for (double tau : {1.0, 0.5, 2.0}) {
     SampleOptions options{77};
     options.temperature = tau;
-    std::vector<float> x(N);
+    std::vector<double> x(N);
     std::vector<int> picks(N);
     sample_mixtures(m, N, options, 0, x.data(), picks.data());
     std::vector<long> counts(5, 0);
@@ -227,7 +227,7 @@ TEST(Sampling, SigmaScaleZeroReturnsTheComponentMeans) {
   SampleOptions options{3};
   options.sigma_scale = 0.0;
   const int N = 1000;
-  std::vector<float> x(N * 2);
+  std::vector<double> x(N * 2);
   std::vector<int> picks(N);
   sample_mixtures(m, N, options, 0, x.data(), picks.data());
   int ones = 0;
@@ -247,7 +247,7 @@ TEST(Sampling, SigmaScaleWidensEveryComponent) {
   SampleOptions options{8};
   options.sigma_scale = 2.0;
   const int N = 20000;
-  const std::vector<float> x = sample_mixtures(m, N, options);
+  const std::vector<double> x = sample_mixtures(m, N, options);
   EXPECT_LT(ks_statistic(std::vector<double>(x.begin(), x.end()), [&](double y) { return mixture_cdf(wide, 0, 0, y); }),
             ks_critical(N));
 }
@@ -258,7 +258,7 @@ TEST(Sampling, TemperatureTowardsZeroPicksTheArgmax) {
     SampleOptions options{1};
     options.temperature = tau;
     const int N = 20000;
-    std::vector<float> x(N);
+    std::vector<double> x(N);
     std::vector<int> picks(N);
     sample_mixtures(m, N, options, 0, x.data(), picks.data());
     EXPECT_EQ(std::count(picks.begin(), picks.end(), 1), N) << tau;
@@ -269,7 +269,7 @@ TEST(Sampling, ZeroWeightComponentsAreNeverDrawn) {
   const int N = 200000;
   for (const MixtureBatch& m : {one_row({0.5f, 0.0f, 0.5f}, {0, 1, 2}, {1, 1, 1}),
                                 one_row({0.9999999f, 0.0f}, {0, 1}, {1, 1}), one_row({0.0f, 1.0f}, {0, 1}, {1, 1})}) {
-    std::vector<float> x(N);
+    std::vector<double> x(N);
     std::vector<int> picks(N);
     sample_mixtures(m, N, SampleOptions{2}, 0, x.data(), picks.data());
     for (int k = 0; k < m.K; ++k)
@@ -284,38 +284,38 @@ TEST(Sampling, ReproducibleAcrossChunksAndThreads) {
   const MixtureBatch m = random_mixtures(rng, 1000, 5, 3, 2.0, 0.5, 1.5);
   const int S = 13;
   const SampleOptions options{99};
-  const std::vector<float> whole = sample_mixtures(m, S, options);
+  const std::vector<double> whole = sample_mixtures(m, S, options);
   for (int chunk : {1, 7, 1000}) {
-    std::vector<float> pieces;
+    std::vector<double> pieces;
     const int rows = chunk == 1 ? 50 : m.rows;  // row by row: a prefix is enough
     for (int first = 0; first < rows; first += chunk) {
       const int count = std::min(chunk, rows - first);
-      const std::vector<float> part = sample_mixtures(slice_rows(m, first, count), S, options, first);
+      const std::vector<double> part = sample_mixtures(slice_rows(m, first, count), S, options, first);
       pieces.insert(pieces.end(), part.begin(), part.end());
     }
-    EXPECT_EQ(pieces, std::vector<float>(whole.begin(), whole.begin() + pieces.size())) << "chunk " << chunk;
+    EXPECT_EQ(pieces, std::vector<double>(whole.begin(), whole.begin() + pieces.size())) << "chunk " << chunk;
     EXPECT_EQ(pieces.size(), std::size_t(rows) * S * 3);
   }
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
-  const std::vector<float> single = sample_mixtures(m, S, options);
+  const std::vector<double> single = sample_mixtures(m, S, options);
   omp_set_num_threads(threads);
   EXPECT_EQ(single, whole);
   // Draws are keyed on the sample index too: more samples extend, not
   // reshuffle (T = 3, and T = 1 with an odd S: the last draw is half a pair).
-  const std::vector<float> more = sample_mixtures(slice_rows(m, 0, 1), 2 * S, options);
+  const std::vector<double> more = sample_mixtures(slice_rows(m, 0, 1), 2 * S, options);
   EXPECT_TRUE(std::equal(whole.begin(), whole.begin() + S * 3, more.begin()));
   const MixtureBatch m1 = random_mixtures(rng, 20, 3, 1, 2.0, 0.5, 1.5);
-  const std::vector<float> odd = sample_mixtures(m1, S, options), even = sample_mixtures(m1, 2 * S, options);
+  const std::vector<double> odd = sample_mixtures(m1, S, options), even = sample_mixtures(m1, 2 * S, options);
   for (int r = 0; r < m1.rows; ++r)
     EXPECT_TRUE(std::equal(odd.begin() + r * S, odd.begin() + (r + 1) * S, even.begin() + r * 2 * S)) << r;
 }
 
 TEST(Sampling, SeedsGiveDifferentStreams) {
   const MixtureBatch m = one_row({1.0f}, {0}, {1});
-  const std::vector<float> a = sample_mixtures(m, 100, SampleOptions{1});
-  const std::vector<float> b = sample_mixtures(m, 100, SampleOptions{2});
-  const std::vector<float> c = sample_mixtures(m, 100, SampleOptions{std::uint64_t(1) << 32 | 1});
+  const std::vector<double> a = sample_mixtures(m, 100, SampleOptions{1});
+  const std::vector<double> b = sample_mixtures(m, 100, SampleOptions{2});
+  const std::vector<double> c = sample_mixtures(m, 100, SampleOptions{std::uint64_t(1) << 32 | 1});
   EXPECT_NE(a, b);
   EXPECT_NE(a, c);  // the seed's high word is part of the key
   EXPECT_EQ(a, sample_mixtures(m, 100, SampleOptions{1}));

@@ -19,8 +19,8 @@ namespace {
 mdn::Dataset bishop(int rows, std::uint64_t seed) {
   const mdn::SyntheticSet set = mdn::make_synthetic("bishop", rows, seed);
   mdn::Dataset data;
-  data.x = mdn::Matrix(set.values.rows, 1);
-  data.t = mdn::Matrix(set.values.rows, 1);
+  data.x = mdn::MatrixD(set.values.rows, 1);
+  data.t = mdn::MatrixD(set.values.rows, 1);
   for (int r = 0; r < set.values.rows; ++r) {
     data.x(r, 0) = set.values(r, 0);  // column "x"
     data.t(r, 0) = set.values(r, 1);  // column "y"
@@ -88,8 +88,8 @@ TEST(Training, BishopMixtureBeatsSingleGaussianAndFindsThreeBranches) {
   // (solved by hand; the data's x noise is +-0.1, so each branch spans roughly
   // +-0.05 in y there). Each must hold a real share of the mass, and the gaps
   // between them little.
-  mdn::Matrix x(1, 1);
-  x(0, 0) = 0.5f;
+  mdn::MatrixD x(1, 1);
+  x(0, 0) = 0.5;
   auto predictor = mdn::make_backend(mdn::DeviceKind::Cpu, mixture);
   const mdn::MixtureBatch mix = mdn::predict_mixtures(*predictor, mixture, x);
   for (double branch : {0.21, 0.5, 0.79}) {

@@ -61,6 +61,13 @@ std::unique_ptr<mdn::cuda::BackendWithTestHooks> make_gpu(const mdn::ModelSpec& 
 #endif
 }
 
+// Float values as the double matrix of original-unit data.
+mdn::MatrixD widened(const mdn::Matrix& m) {
+  mdn::MatrixD out(m.rows, m.cols);
+  std::copy(m.data.begin(), m.data.end(), out.data.begin());
+  return out;
+}
+
 mdn::Matrix normal_matrix(int rows, int cols, double scale, std::mt19937_64& rng) {
   std::normal_distribution<double> normal(0.0, 1.0);
   mdn::Matrix m(rows, cols);
@@ -451,8 +458,8 @@ TEST_F(CudaTraining, EnsembleMembersSideBySideGiveTheSequentialModel) {
   const mdn::ModelSpec spec = make_spec(2, 1, 3, {16, 16});
   std::mt19937_64 rng(31);
   mdn::Dataset data;
-  data.x = normal_matrix(600, 2, 1.0, rng);
-  data.t = normal_matrix(600, 1, 1.0, rng);
+  data.x = widened(normal_matrix(600, 2, 1.0, rng));
+  data.t = widened(normal_matrix(600, 1, 1.0, rng));
   data.feature_names = {"a", "b"};
   data.target_names = {"y"};
   mdn::TrainOptions o;

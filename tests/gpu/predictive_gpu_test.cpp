@@ -15,12 +15,14 @@
 #include <random>
 #include <vector>
 
+#include "common/standardised_reference.hpp"
 #include "cpu/mixture_builders.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/detail/marginal_math.hpp"
 #include "mdn/error.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
+#include "mdn/standardizer.hpp"
 
 namespace mdn {
 namespace {
@@ -36,9 +38,9 @@ struct GpuStatistics {
 };
 
 double row_cdf(const MixtureBatch& mix, int r, int d, double y) {
-  const float* a = mix.alpha.data() + std::size_t(r) * mix.K;
-  const float* m = mix.mu.data() + std::size_t(r) * mix.K * mix.T;
-  const float* s = mix.sigma.data() + std::size_t(r) * mix.K * mix.T;
+  const double* a = mix.alpha.data() + std::size_t(r) * mix.K;
+  const double* m = mix.mu.data() + std::size_t(r) * mix.K * mix.T;
+  const double* s = mix.sigma.data() + std::size_t(r) * mix.K * mix.T;
   double total = 0.0;
   for (int k = 0; k < mix.K; ++k) total += a[k];
   return detail::marginal_cdf(a, m, s, mix.K, mix.T, d, y) / total;
@@ -83,6 +85,35 @@ TEST_F(GpuPredictive, MatchesCpuWithFarApartComponents) {
   expect_matches_cpu(testing::random_mixtures(rng, 2000, 3, 2, 2000.0, 1e-3, 100.0), {0.01, 0.3, 0.5, 0.7, 0.99});
   // Levels exactly at the mass left of a gap (a flat stretch of F).
   expect_matches_cpu(testing::one_row({0.3f, 0.7f}, {-1000.0f, 1000.0f}, {1.0f, 2.0f}), {0.1, 0.3, 0.5});
+}
+
+// Targets far from 0 (means up to 1e9, spread 0.05): the GPU's moments and
+// quantiles against test::StandardisedRow, an independent reference in
+// standardised units (not the shared formula both backends use).
+TEST_F(GpuPredictive, LargeOffsetsMatchTheStandardisedReference) {
+  ModelSpec spec{1, 1, 4, {1}};
+  std::mt19937_64 rng(19);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  Matrix z(500, spec.head_width());
+  for (float& v : z.data) v = u(rng);
+  const std::vector<double> levels{0.05, 0.5, 0.95};
+  for (const double offset : {0.0, 1e4, 1e6, 1e9}) {
+    Standardizer stats;
+    stats.t_mean = {offset};
+    stats.t_scale = {0.05};
+    const MixtureBatch mix = mixtures_from_head(spec, stats, z);
+    GpuStatistics gpu;
+    const PredictiveStatistics got = gpu.compute(mix, levels);
+    for (int r = 0; r < z.rows; ++r) {
+      const test::StandardisedRow ref = test::StandardisedRow::from_head(spec, z.row(r), 0);
+      const double sd = 0.05 * ref.stddev();
+      EXPECT_NEAR(got.moments.stddev[r], sd, 1e-3 * sd) << "offset " << offset << " row " << r;
+      EXPECT_NEAR(got.moments.mean[r], offset + 0.05 * ref.mean(), 1e-3 * sd) << "offset " << offset;
+      for (std::size_t j = 0; j < levels.size(); ++j)
+        EXPECT_NEAR(got.quantiles[r * levels.size() + j], offset + 0.05 * ref.quantile(levels[j]), 1e-3 * sd)
+            << "offset " << offset << " row " << r << " level " << levels[j];
+    }
+  }
 }
 
 TEST_F(GpuPredictive, NoLevelsGivesMomentsOnly) {

@@ -25,7 +25,7 @@ class GpuSampling : public test::GpuTest {};
 // The CUDA backend's sampler for one model's spec and target statistics.
 struct GpuSampler {
   explicit GpuSampler(const Model& m) : model(m), backend(make_cuda_backend(m.spec)) {}
-  void sample(const Matrix& z, int samples, const SampleOptions& options, std::int64_t first_row, float* out,
+  void sample(const Matrix& z, int samples, const SampleOptions& options, std::int64_t first_row, double* out,
               int* components = nullptr) {
     backend->sample(z, model.stats, samples, options, first_row, out, components);
   }
@@ -86,7 +86,7 @@ TEST_F(GpuSampling, KolmogorovSmirnovAgainstTheExactCdf) {
     // c = 0..1: overlapping; c = 2..3: means 30 sigma apart (well separated).
     const HeadCase h = random_heads(1, 4, 2, 10 + c, 2.0, c < 2 ? 0.5 : 30.0);
     GpuSampler gpu(h.model);
-    std::vector<float> x(std::size_t(N) * 2);
+    std::vector<double> x(std::size_t(N) * 2);
     gpu.sample(h.z, N, SampleOptions{std::uint64_t(c)}, 0, x.data());
     for (int d = 0; d < 2; ++d) {
       std::vector<double> xd(N);
@@ -103,7 +103,7 @@ TEST_F(GpuSampling, ComponentFrequenciesMatchTemperedWeights) {
   for (double tau : {1.0, 0.5}) {
     SampleOptions options{5};
     options.temperature = tau;
-    std::vector<float> x(N);
+    std::vector<double> x(N);
     std::vector<int> picks(N);
     gpu.sample(h.z, N, options, 0, x.data(), picks.data());
     std::vector<double> p(5);
@@ -127,7 +127,7 @@ TEST_F(GpuSampling, AgreesWithTheCpuSamplerDrawForDraw) {
   SampleOptions options{2024};
   options.temperature = 0.8;
   options.sigma_scale = 1.3;
-  std::vector<float> gpu_x(std::size_t(h.z.rows) * S * 3), cpu_x(gpu_x.size());
+  std::vector<double> gpu_x(std::size_t(h.z.rows) * S * 3), cpu_x(gpu_x.size());
   std::vector<int> gpu_k(std::size_t(h.z.rows) * S), cpu_k(gpu_k.size());
   GpuSampler gpu(h.model);
   gpu.sample(h.z, S, options, 1000, gpu_x.data(), gpu_k.data());
@@ -151,10 +151,10 @@ TEST_F(GpuSampling, ReproducibleAcrossChunksAndLaunchShapes) {
   const int S = 13;
   const SampleOptions options{7};
   GpuSampler gpu(h.model);
-  std::vector<float> whole(std::size_t(h.z.rows) * S * 2);
+  std::vector<double> whole(std::size_t(h.z.rows) * S * 2);
   gpu.sample(h.z, S, options, 0, whole.data());
   for (int chunk : {7, 1000}) {
-    std::vector<float> pieces(whole.size());
+    std::vector<double> pieces(whole.size());
     for (int first = 0; first < h.z.rows; first += chunk) {
       const int rows = std::min(chunk, h.z.rows - first);
       Matrix zc(rows, h.z.cols);
@@ -164,14 +164,14 @@ TEST_F(GpuSampling, ReproducibleAcrossChunksAndLaunchShapes) {
     EXPECT_EQ(pieces, whole) << "chunk " << chunk;
   }
   // More samples per row changes the rows per block: the first S draws stay.
-  std::vector<float> more(std::size_t(h.z.rows) * 4 * S * 2);
+  std::vector<double> more(std::size_t(h.z.rows) * 4 * S * 2);
   gpu.sample(h.z, 4 * S, options, 0, more.data());
   for (int r = 0; r < h.z.rows; ++r)
     ASSERT_TRUE(std::equal(whole.begin() + std::size_t(r) * S * 2, whole.begin() + std::size_t(r + 1) * S * 2,
                            more.begin() + std::size_t(r) * 4 * S * 2))
         << "row " << r;
   // Same call twice: same samples.
-  std::vector<float> again(whole.size());
+  std::vector<double> again(whole.size());
   gpu.sample(h.z, S, options, 0, again.data());
   EXPECT_EQ(again, whole);
 }
@@ -182,7 +182,7 @@ TEST_F(GpuSampling, TemperatureTowardsZeroPicksTheArgmaxAndSigmaScaleZeroTheMean
   options.temperature = 1e-30;
   options.sigma_scale = 0.0;
   const int S = 20;
-  std::vector<float> x(std::size_t(50) * S);
+  std::vector<double> x(std::size_t(50) * S);
   std::vector<int> picks(x.size());
   GpuSampler gpu(h.model);
   gpu.sample(h.z, S, options, 0, x.data(), picks.data());
@@ -198,7 +198,7 @@ TEST_F(GpuSampling, TemperatureTowardsZeroPicksTheArgmaxAndSigmaScaleZeroTheMean
 TEST_F(GpuSampling, RefusesBadInput) {
   const HeadCase h = random_heads(4, 2, 1, 1);
   GpuSampler gpu(h.model);
-  std::vector<float> x(400);
+  std::vector<double> x(400);
   EXPECT_THROW(gpu.sample(Matrix(4, h.z.cols + 1), 10, SampleOptions{}, 0, x.data()), Error);
   SampleOptions bad;
   bad.temperature = 0.0;

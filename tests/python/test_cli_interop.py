@@ -28,13 +28,14 @@ def run(exe, *args):
 
 
 def write_csv(path, columns):
-    """float32 values as %.9g, which reads back to the same float32."""
+    """float32 values written as the exact double each one is (repr), so that
+    mdn, which reads cells in double, sees the very values numpy holds."""
     names = list(columns)
     values = np.column_stack([np.asarray(columns[n], dtype=np.float32) for n in names])
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(names)
-        w.writerows([[f"{v:.9g}" for v in row] for row in values])
+        w.writerows([[repr(float(v)) for v in row] for row in values])
 
 
 def read_csv(path):
@@ -54,10 +55,12 @@ def compare_predictions(est, X, table, K, target_names, levels):
         for j, level in enumerate(levels):
             np.testing.assert_array_equal(table[f"{name}_q{level:g}"].to_numpy(), q[:, d, j])
     for k in range(K):
-        np.testing.assert_array_equal(table[f"alpha_{k + 1}"].to_numpy(np.float32), alpha[:, k])
+        # Weights are the network's float32 softmax, written as floats;
+        # means and sigmas are doubles in original units.
+        np.testing.assert_array_equal(table[f"alpha_{k + 1}"].to_numpy(np.float32), alpha[:, k].astype(np.float32))
         for d, name in enumerate(target_names):
-            np.testing.assert_array_equal(table[f"mu_{k + 1}_{name}"].to_numpy(np.float32), mu[:, k, d])
-            np.testing.assert_array_equal(table[f"sigma_{k + 1}_{name}"].to_numpy(np.float32), sigma[:, k, d])
+            np.testing.assert_array_equal(table[f"mu_{k + 1}_{name}"].to_numpy(), mu[:, k, d])
+            np.testing.assert_array_equal(table[f"sigma_{k + 1}_{name}"].to_numpy(), sigma[:, k, d])
 
 
 def test_python_model_predicts_the_same_through_the_cli(tmp_path, mdn_exe):
@@ -84,7 +87,7 @@ def test_python_model_predicts_the_same_through_the_cli(tmp_path, mdn_exe):
     table = read_csv(out)
     draws = est.sample(frame, 4, random_state=7)
     np.testing.assert_array_equal(table["row"].to_numpy(), np.repeat(np.arange(len(X)), 4))
-    np.testing.assert_array_equal(table[["u", "v"]].to_numpy(np.float32), draws.reshape(-1, 2))
+    np.testing.assert_array_equal(table[["u", "v"]].to_numpy(), draws.reshape(-1, 2))
 
 
 def test_cli_model_predicts_the_same_through_python(tmp_path, mdn_exe):
@@ -106,8 +109,8 @@ def test_cli_model_predicts_the_same_through_python(tmp_path, mdn_exe):
 
     # The same data, seed and settings train the same model in Python.
     again = mdn.MDNRegressor(components=4, hidden=(12, 12), epochs=8, device="cpu", random_state=5)
-    again.fit(X.to_numpy(np.float32), table["y"].to_numpy(np.float32))
-    x = X.to_numpy(np.float32)
+    again.fit(X.to_numpy(), table["y"].to_numpy())  # the doubles mdn read from the same text
+    x = X.to_numpy()
     np.testing.assert_array_equal(again.predict_mixture(x)[0], est.predict_mixture(X)[0])
     np.testing.assert_array_equal(again.history_["val_nll"], est.history_["val_nll"])
 

@@ -17,10 +17,13 @@ from conftest import bishop, two_targets
 
 
 def mixture_mean_std(alpha, mu, sigma):
+    """Moments of the mixture, centred and with normalised weights (never
+    E[x^2] - m^2, which cancels every digit far from 0)."""
     a = alpha.astype(np.float64)[:, :, None]
+    a = a / a.sum(axis=1, keepdims=True)
     mean = (a * mu).sum(axis=1)
-    var = (a * (sigma.astype(np.float64) ** 2 + mu.astype(np.float64) ** 2)).sum(axis=1) - mean**2
-    return mean, np.sqrt(np.maximum(var, 0))
+    var = (a * (sigma.astype(np.float64) ** 2 + (mu - mean[:, None, :]) ** 2)).sum(axis=1)
+    return mean, np.sqrt(var)
 
 
 def test_parameters_are_stored_unchanged():
@@ -51,7 +54,7 @@ def test_fit_predict_shapes_one_target(fitted, bishop_data):
     alpha, mu, sigma = fitted.predict_mixture(X[:n])
     assert alpha.shape == (n, K) and mu.shape == (n, K, 1) and sigma.shape == (n, K, 1)
     draws = fitted.sample(X[:n], 7, random_state=0)
-    assert draws.shape == (n, 7, 1) and draws.dtype == np.float32
+    assert draws.shape == (n, 7, 1) and draws.dtype == np.float64
     assert np.isfinite(fitted.score(X, y)) and fitted.crps(X, y) > 0
 
 
@@ -235,18 +238,30 @@ def test_ensemble_is_the_equal_weight_mixture_of_its_members(tmp_path, bishop_da
         assert other.score(X, y) == ens.score(X, y)
 
 
-def test_version_1_pickled_state_still_loads(fitted, bishop_data):
+def test_older_pickled_states_still_load(fitted, bishop_data):
     X, _ = bishop_data
     state = fitted.model_.__getstate__()
-    assert state[0] == 2 and len(state) == 13
+    assert state[0] == 3 and len(state) == 13
     Model = type(fitted.model_)
-    model = Model.__new__(Model)
-    model.__setstate__((1,) + tuple(state[1:10]))  # what the package wrote before ensembles
-    old = pickle.loads(pickle.dumps(fitted))
-    old.model_ = model
-    np.testing.assert_array_equal(old.predict_mixture(X[:20])[0], fitted.predict_mixture(X[:20])[0])
+
+    def model_of(s):
+        m = Model.__new__(Model)
+        m.__setstate__(s)
+        est = pickle.loads(pickle.dumps(fitted))
+        est.model_ = m
+        return est
+
+    # Versions 1 and 2 held the standardisation statistics as float32; they
+    # load as those floats, i.e. as version 3 with the statistics rounded.
+    as_floats = tuple(np.frombuffer(b, np.float64).astype(np.float32).tobytes() for b in state[2])
+    rounded = tuple(np.frombuffer(b, np.float32).astype(np.float64).tobytes() for b in as_floats)
+    want = model_of((3, state[1], rounded) + tuple(state[3:])).predict_mixture(X[:20])[1]
+    v2 = (2, state[1], as_floats) + tuple(state[3:])
+    v1 = (1, state[1], as_floats) + tuple(state[3:10])  # before ensembles
+    for old in (v1, v2):
+        np.testing.assert_array_equal(model_of(old).predict_mixture(X[:20])[1], want)
     with pytest.raises(ValueError, match="invalid model state"):
-        Model.__new__(Model).__setstate__((1,) + tuple(state[1:]))  # version 1 with version 2's fields
+        Model.__new__(Model).__setstate__((1,) + tuple(v2[1:]))  # version 1 with version 2's fields
 
 
 def test_file_errors(tmp_path, fitted):
@@ -350,3 +365,30 @@ def test_pipeline_and_cross_val_score():
     pipe.fit(X, y[:, 0])
     assert pipe.predict(X[:5]).shape == (5,)
     assert pipe.score(X, y[:, 0]) == pytest.approx(pipe[-1].score(pipe[0].transform(X), y[:, 0]))
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4, 1e6, 1e9])
+def test_large_target_offsets_and_timestamp_features(offset):
+    # y = offset + sin(6 u) + 0.05 N(0, 1), the feature a Unix timestamp
+    # 1.7e9 + 100 u: the std is the noise at every offset, equal to the
+    # std of the returned mixture (computed here in float64, centred), and
+    # the timestamp keeps its information.
+    rng = np.random.default_rng(4)
+    u = rng.uniform(0, 1, 1500)
+    X = (1.7e9 + 100 * u).reshape(-1, 1)
+    truth = offset + np.sin(6 * u)
+    y = truth + 0.05 * rng.standard_normal(u.size)
+    est = mdn.MDNRegressor(device="cpu", random_state=0).fit(X, y)
+    std = est.predict_std(X)
+    mean, want = mixture_mean_std(*est.predict_mixture(X))
+    np.testing.assert_allclose(std, want[:, 0], rtol=1e-3)
+    np.testing.assert_allclose(est.predict(X), mean[:, 0], rtol=0, atol=1e-3 * want.min())
+    assert 0.035 < std.mean() < 0.07
+    assert np.sqrt(np.mean((est.predict(X) - truth) ** 2)) < 0.025
+    q = est.predict_quantiles(X, [0.05, 0.95])
+    np.testing.assert_allclose((q[:, 1] - q[:, 0]).mean() / 3.29, 0.05, rtol=0.3)
+    assert est.score(X, y) > 1.0  # log N(0 | 0, 0.05^2) = 1.38 nats
+    assert est.crps(X, y) < 0.05
+    draws = est.sample(X[:200], 50, random_state=1)
+    assert draws.dtype == np.float64
+    assert 0.035 < np.std(draws[:, :, 0] - truth[:200, None]) < 0.08

@@ -105,7 +105,7 @@ def test_nan_and_inf_name_the_cell():
     for bad in (np.nan, np.inf, -np.inf):
         Xb = X.copy()
         Xb[17, 0] = bad
-        with pytest.raises(ValueError, match=r"X contains NaN or infinity .* at row 17, column 0"):
+        with pytest.raises(ValueError, match=r"X contains NaN, infinity or a value beyond .* at row 17, column 0"):
             est.fit(Xb, y)
         yb = y.copy()
         yb[5] = bad

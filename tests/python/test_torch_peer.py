@@ -72,7 +72,10 @@ def test_predict_mixture_matches_the_seed_module(tmp_path, targets):
     D, T, K = spec["input_dim"], spec["target_dim"], spec["components"]
     module = SeedMDN(D, T, spec["hidden"], K)
     module.load_state_dict(tensors, strict=True)
-    x = (torch.tensor(X, dtype=torch.float32) - torch.tensor(stats["x_mean"])) / torch.tensor(stats["x_scale"])
+    # Standardised in double, then float32, as mdn does.
+    x64 = torch.tensor(np.asarray(X, dtype=np.float64))
+    x = ((x64 - torch.tensor(stats["x_mean"], dtype=torch.float64)) /
+         torch.tensor(stats["x_scale"], dtype=torch.float64)).float()
     with torch.no_grad():
         alpha, sigma, mu = module(x)
     sigma = sigma.clamp(math.exp(spec["log_sigma_min"]), math.exp(spec["log_sigma_max"]))

@@ -69,10 +69,10 @@ class DemoCommand : public Command {
     const Model model = train_and_save(r);
 
     // The learned mixture where the inverse problem is multi-valued.
-    Matrix x(3, 1);
-    x(0, 0) = 0.2f;
-    x(1, 0) = 0.5f;
-    x(2, 0) = 0.8f;
+    MatrixD x(3, 1);
+    x(0, 0) = 0.2;
+    x(1, 0) = 0.5;
+    x(2, 0) = 0.8;
     auto backend = make_backend(DeviceKind::Cpu, model);
     const MixtureBatch mix = predict_mixtures(*backend, model, x);
     std::printf("learned p(y | x) at three inputs (components with weight > 1%%):\n");

@@ -23,8 +23,10 @@
 namespace mdn::cli {
 namespace {
 
-// Shortest text that reads back to the same value (doubles for the
-// statistics, floats for the mixture parameters and samples).
+// Shortest text that reads back to the same value: doubles for everything in
+// original units (statistics, component means and sigmas, samples), floats
+// for the weights (the network's softmax is float; its double would print 17
+// digits of rounding).
 template <class V>
 void append_number(std::string& s, V v) {
   char buf[40];
@@ -46,7 +48,7 @@ std::string level_label(double level) {
 // an invalid cell is an error naming the file, line and column. Several
 // ranks: this rank's part of the rows (first_row: the index of its first).
 struct Input {
-  Matrix x;
+  MatrixD x;
   long long first_row = 0;
   long long total_rows = 0;
 };
@@ -195,7 +197,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
   const Input in = read_features(ranks, model, request.data_path);
-  const Matrix& x = in.x;
+  const MatrixD& x = in.x;
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
   Output output(ranks, request.out_path);
@@ -241,7 +243,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
         if (request.params)
           for (int k = 0; k < K; ++k) {
             line += ',';
-            append_number(line, mix.weight(r, k));
+            append_number(line, float(mix.weight(r, k)));
             for (int d = 0; d < T; ++d) {
               line += ',';
               append_number(line, mix.mean(r, k, d));
@@ -277,13 +279,13 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
   const Input in = read_features(ranks, model, request.data_path);
-  const Matrix& x = in.x;
+  const MatrixD& x = in.x;
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
-  // A chunk's samples stay within 2^24 floats (64 MiB) whatever S is.
+  // A chunk's samples stay within 2^24 doubles (128 MiB) whatever S is.
   const std::int64_t per_row = std::int64_t(S) * T;
   const int chunk = int(std::max<std::int64_t>(1, std::min<std::int64_t>(request.chunk_rows, (1 << 24) / per_row)));
-  std::vector<float> draws(std::size_t(std::min(chunk, x.rows)) * per_row);
+  std::vector<double> draws(std::size_t(std::min(chunk, x.rows)) * per_row);
 
   Output output(ranks, request.out_path);
   std::ostream& out = output.stream();
@@ -303,7 +305,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
           append_integer(text, row0 + r);
           text += ',';
           append_integer(text, s);
-          const float* t = draws.data() + (std::size_t(r) * S + s) * T;
+          const double* t = draws.data() + (std::size_t(r) * S + s) * T;
           for (int d = 0; d < T; ++d) {
             text += ',';
             append_number(text, t[d]);

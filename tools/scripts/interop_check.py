@@ -75,15 +75,19 @@ def main():
 
     with open(args.data, newline="") as f:
         rows = list(csv.DictReader(f))
-    x = torch.tensor([[float(r[c]) for c in features] for r in rows], dtype=torch.float32)
-    x = (x - torch.tensor(stats["x_mean"])) / torch.tensor(stats["x_scale"])
+    # Standardised in double, then float32 (as mdn does: a timestamp column
+    # rounded to float32 first keeps a handful of values).
+    x = torch.tensor([[float(r[c]) for c in features] for r in rows], dtype=torch.float64)
+    x = ((x - torch.tensor(stats["x_mean"], dtype=torch.float64)) /
+         torch.tensor(stats["x_scale"], dtype=torch.float64)).float()
     with torch.no_grad():
         alpha, sigma, mu = module(x)
     # mdn clamps log-sigma to [log_sigma_min, log_sigma_max]; then original units.
     sigma = sigma.clamp(math.exp(spec["log_sigma_min"]), math.exp(spec["log_sigma_max"]))
-    t_mean, t_scale = torch.tensor(stats["t_mean"]), torch.tensor(stats["t_scale"])
-    mu = mu * t_scale + t_mean
-    sigma = sigma * t_scale
+    t_mean = torch.tensor(stats["t_mean"], dtype=torch.float64)
+    t_scale = torch.tensor(stats["t_scale"], dtype=torch.float64)
+    mu = mu.double() * t_scale + t_mean
+    sigma = sigma.double() * t_scale
 
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "params.csv")

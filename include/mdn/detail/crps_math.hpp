@@ -26,16 +26,22 @@ MDN_HD double expected_abs_normal(double m, double v) {
   return 2.0 * s * standard_normal_pdf(z) + m * (2.0 * standard_normal_cdf(z) - 1.0);
 }
 
+// The weights are normalised by their sum (1 only up to float rounding).
+// Only differences y - mu_j and mu_j - mu_k enter, so a large common offset
+// of y and the means costs no precision.
 template <class R>
 MDN_HD double marginal_crps(const R* alpha, const R* mu, const R* sigma, int K, int T, int d, double y) {
+  double total = 0.0;
+  for (int k = 0; k < K; ++k) total += double(alpha[k]);
+  const double inv_total = total > 0.0 ? 1.0 / total : 0.0;
   double to_observation = 0.0, spread = 0.0;
   for (int j = 0; j < K; ++j) {
-    const double aj = double(alpha[j]), mj = double(mu[j * T + d]), sj = double(sigma[j * T + d]);
+    const double aj = double(alpha[j]) * inv_total, mj = double(mu[j * T + d]), sj = double(sigma[j * T + d]);
     to_observation += aj * expected_abs_normal(y - mj, sj * sj);
     // The double sum is symmetric: the diagonal once, each off-diagonal pair twice.
     spread += aj * aj * expected_abs_normal(0.0, 2.0 * sj * sj);
     for (int k = j + 1; k < K; ++k) {
-      const double ak = double(alpha[k]), mk = double(mu[k * T + d]), sk = double(sigma[k * T + d]);
+      const double ak = double(alpha[k]) * inv_total, mk = double(mu[k * T + d]), sk = double(sigma[k * T + d]);
       spread += 2.0 * aj * ak * expected_abs_normal(mj - mk, sj * sj + sk * sk);
     }
   }

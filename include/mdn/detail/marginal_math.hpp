@@ -36,19 +36,28 @@ MDN_HD double marginal_pdf(const R* alpha, const R* mu, const R* sigma, int K, i
   return p;
 }
 
-// Mean and variance of the marginal: mean = sum a mu,
-// var = sum a (sigma^2 + mu^2) - mean^2 (clamped at 0 against rounding).
+// Mean and variance of the marginal, centred and with the weights
+// normalised (they sum to 1 only up to the softmax's float rounding):
+//   W = sum a,  mean = sum a mu / W,  var = sum a (sigma^2 + (mu - mean)^2) / W.
+// Never sum a (sigma^2 + mu^2) - mean^2: with mu ~ 1e6 and sigma ~ 0.05 that
+// difference cancels every digit of the variance (and a weight sum of
+// 1 - 6e-8 alone adds 6e-8 mu^2 to it).
 template <class R>
 MDN_HD void marginal_moments(const R* alpha, const R* mu, const R* sigma, int K, int T, int d, double& mean,
                              double& variance) {
-  double m = 0.0, second = 0.0;
+  double w = 0.0, m = 0.0;
   for (int k = 0; k < K; ++k) {
-    const double a = double(alpha[k]), u = double(mu[k * T + d]), s = double(sigma[k * T + d]);
-    m += a * u;
-    second += a * (s * s + u * u);
+    w += double(alpha[k]);
+    m += double(alpha[k]) * double(mu[k * T + d]);
+  }
+  m = w > 0.0 ? m / w : 0.0;
+  double v = 0.0;
+  for (int k = 0; k < K; ++k) {
+    const double a = double(alpha[k]), dev = double(mu[k * T + d]) - m, s = double(sigma[k * T + d]);
+    v += a * (s * s + dev * dev);
   }
   mean = m;
-  variance = second - m * m > 0.0 ? second - m * m : 0.0;
+  variance = w > 0.0 ? v / w : 0.0;
 }
 
 }  // namespace mdn::detail

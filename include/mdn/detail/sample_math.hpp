@@ -93,20 +93,22 @@ MDN_HD int pick_component(const float* cum, int K, float u) {
 // T = 1: draws 2c and 2c+1 (the second only when `both`) from one Philox
 // call; words(0) is block 0 of counter c. cum (K), mu (K), sigma (K, scaled)
 // describe the row. Writes out[0], out[1] (=) and the components k[0], k[1].
+// R: float for the device's standardised tile, double for the host's
+// original-unit mixtures (mu ~ 1e9 with sigma ~ 0.05 needs double).
 #if defined(__CUDACC__)
 #pragma nv_exec_check_disable  // Words is host-only on the CPU path, device-only in the kernel
 #endif
-template <class Words>
-MDN_HD void draw_pair_1d(const Words& words, const float* cum, const float* mu, const float* sigma, int K, bool both,
-                         float* out, int* k) {
+template <class Words, class R>
+MDN_HD void draw_pair_1d(const Words& words, const float* cum, const R* mu, const R* sigma, int K, bool both, R* out,
+                         int* k) {
   const Philox4x32 w = words(0u);
   float n0, n1;
   box_muller(w.v[1], w.v[2], n0, n1);
   k[0] = pick_component(cum, K, pick_uniform(w.v[0]));
-  out[0] = mu[k[0]] + sigma[k[0]] * n0;
+  out[0] = mu[k[0]] + sigma[k[0]] * R(n0);
   if (both) {
     k[1] = pick_component(cum, K, pick_uniform(w.v[3]));
-    out[1] = mu[k[1]] + sigma[k[1]] * n1;
+    out[1] = mu[k[1]] + sigma[k[1]] * R(n1);
   }
 }
 
@@ -116,27 +118,26 @@ MDN_HD void draw_pair_1d(const Words& words, const float* cum, const float* mu, 
 #if defined(__CUDACC__)
 #pragma nv_exec_check_disable  // Words is host-only on the CPU path, device-only in the kernel
 #endif
-template <class Words>
-MDN_HD int draw_sample(const Words& words, const float* cum, const float* mu, const float* sigma, int K, int T,
-                       float* out) {
+template <class Words, class R>
+MDN_HD int draw_sample(const Words& words, const float* cum, const R* mu, const R* sigma, int K, int T, R* out) {
   Philox4x32 w = words(0u);
   const int k = pick_component(cum, K, pick_uniform(w.v[0]));
-  const float* m = mu + k * T;
-  const float* s = sigma + k * T;
+  const R* m = mu + k * T;
+  const R* s = sigma + k * T;
   float n0, n1;
   box_muller(w.v[1], w.v[2], n0, n1);
-  out[0] = m[0] + s[0] * n0;
-  if (T > 1) out[1] = m[1] + s[1] * n1;
+  out[0] = m[0] + s[0] * R(n0);
+  if (T > 1) out[1] = m[1] + s[1] * R(n1);
   std::uint32_t block = 1;
   for (int d = 2; d < T; d += 4, ++block) {
     w = words(block);
     box_muller(w.v[0], w.v[1], n0, n1);
-    out[d] = m[d] + s[d] * n0;
-    if (d + 1 < T) out[d + 1] = m[d + 1] + s[d + 1] * n1;
+    out[d] = m[d] + s[d] * R(n0);
+    if (d + 1 < T) out[d + 1] = m[d + 1] + s[d + 1] * R(n1);
     if (d + 2 < T) {
       box_muller(w.v[2], w.v[3], n0, n1);
-      out[d + 2] = m[d + 2] + s[d + 2] * n0;
-      if (d + 3 < T) out[d + 3] = m[d + 3] + s[d + 3] * n1;
+      out[d + 2] = m[d + 2] + s[d + 2] * R(n0);
+      if (d + 3 < T) out[d + 3] = m[d + 3] + s[d + 3] * R(n1);
     }
   }
   return k;

@@ -16,7 +16,7 @@ from . import _core
 
 __all__ = ["MDNRegressor", "load"]
 
-# The dtypes the library reads directly (one conversion into its float32
+# The dtypes the library reads directly (one conversion into its float64
 # row-major buffer, done in C++); anything else is converted by numpy first.
 _DTYPES = (np.float32, np.float64)
 
@@ -50,8 +50,9 @@ def _seed(random_state):
 
 
 def _as_float(a):
-    """float32/float64 arrays pass unchanged (no copy); others become float32."""
-    return a if a.dtype in _DTYPES else np.asarray(a, dtype=np.float32)
+    """float32/float64 arrays pass unchanged (no copy); others become float64
+    (an int64 timestamp keeps its last digits, which float32 would round away)."""
+    return a if a.dtype in _DTYPES else np.asarray(a, dtype=np.float64)
 
 
 def _target_names(y, n_targets):
@@ -156,10 +157,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     Notes
     -----
     Inputs: float32 and float64 arrays (C or Fortran order, or strided) are
-    read once by the library into its own float32 row-major buffer (the one
-    copy it needs); other dtypes are converted to float32 by numpy first. X and
-    y are standardised inside ``fit`` with the training split's statistics,
-    which are stored in the model; every output is in original units.
+    read once by the library into its own float64 row-major buffer (the one
+    copy it needs); other dtypes are converted to float64 by numpy first. X and
+    y are standardised in double precision inside ``fit`` with the training
+    split's statistics, which are stored in the model, and only then rounded
+    to float32 for the network; every output is in original units, float64.
 
     Interrupting ``fit`` (Ctrl-C) stops training at the end of the current
     epoch and raises KeyboardInterrupt; the estimator is left exactly as it
@@ -448,11 +450,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        alpha : ndarray of shape (n_samples, components), float32
-            Component weights; each row sums to 1.
-        mu : ndarray of shape (n_samples, components, n_targets), float32
+        alpha : ndarray of shape (n_samples, components), float64
+            Component weights; each row sums to 1 (up to the float32 rounding
+            of the network's softmax).
+        mu : ndarray of shape (n_samples, components, n_targets), float64
             Component means.
-        sigma : ndarray of shape (n_samples, components, n_targets), float32
+        sigma : ndarray of shape (n_samples, components, n_targets), float64
             Component standard deviations (diagonal covariance).
         """
         return self._model().mixture(self._check_X(X))
@@ -471,7 +474,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        draws : ndarray of shape (n_samples_X, n_samples, n_targets), float32
+        draws : ndarray of shape (n_samples_X, n_samples, n_targets), float64
         """
         model = self._model()
         X = self._check_X(X)
