@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   }
   try {
     const mdn::Model model = mdn::load_model(argv[1]);
-    const mdn::Matrix x =
+    const mdn::MatrixD x =
         mdn::select_numeric(mdn::CsvFile::read(argv[2]), model.feature_names, mdn::InvalidCells::Fail).values;
     const mdn::DeviceKind device = mdn::parse_device(argc > 3 ? argv[3] : "cpu");
     const auto backend = mdn::make_backend(device, model);
