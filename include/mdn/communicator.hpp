@@ -1,6 +1,6 @@
 // The processes of one run and what they exchange. A plain run is one
 // process (single_process()); `mpirun -np N mdn ...` makes N ranks that talk
-// over MPI (src/dist/, docs/DISTRIBUTED.md). Training, the sharded readers
+// over MPI (src/distributed/, docs/DISTRIBUTED.md). Training, the sharded readers
 // and the CLI ask this interface, never MPI itself, so a build without MPI
 // behaves exactly as a one-rank run.
 //

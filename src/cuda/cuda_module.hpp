@@ -2,7 +2,7 @@
 // (libmdn_cuda.so, built from src/cuda/ and kernels/; src/CMakeLists.txt).
 //
 // The module is loaded with dlopen only when a GPU is asked for or probed
-// (src/backend/cuda_module_loader.cpp), so a CPU-only run never maps the CUDA
+// (src/inference/cuda_module_loader.cpp), so a CPU-only run never maps the CUDA
 // libraries. It exports one C symbol, mdn_cuda_module_v1, which returns a
 // table of entry points. Everything else goes through the Backend the table
 // makes: the virtual functions of mdn::Backend are the only way in.

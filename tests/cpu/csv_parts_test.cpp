@@ -183,7 +183,7 @@ TEST(HeadOutputsRowOffset, APartGivesTheBitsOfTheWholeRun) {
 
 // How many processes a launcher says it started: what decides whether a run
 // initialises MPI (and whether a build without MPI must refuse to run).
-#include "dist/launcher_env.hpp"
+#include "distributed/launcher_env.hpp"
 
 namespace {
 

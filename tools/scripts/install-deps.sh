@@ -11,10 +11,11 @@
 #   nlohmann-json3-dev nlohmann-json: the model file's JSON header and the eval metrics JSON
 #   python3-dev python3-venv   the Python package (pip install . in a virtual environment)
 #   libopenmpi-dev openmpi-bin  MPI: `mpirun -np N mdn ...` (optional for the build; the tests run 2 ranks)
+#   clang-tidy         the function_size test (no function over 150 lines)
 # The CUDA toolkit is optional: found by CMake when installed.
 set -euo pipefail
 packages=(cmake g++ make libopenblas-dev libxsmm-dev libgtest-dev libbenchmark-dev gnuplot-nox nlohmann-json3-dev
-          libcli11-dev python3-dev python3-venv libopenmpi-dev openmpi-bin)
+          libcli11-dev python3-dev python3-venv libopenmpi-dev openmpi-bin clang-tidy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,4 +14,5 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # -LE mpi: the multi-process tests run in the plain build (test.sh); Open MPI's
 # own allocations are not what this build is for.
-ctest --output-on-failure --no-tests=error -L cpu -LE mpi -E fuzz_smoke "$@"
+# function_size reads the code, not the build: the plain run (test.sh) has it.
+ctest --output-on-failure --no-tests=error -L cpu -LE mpi -E "fuzz_smoke|function_size" "$@"

@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "dist/launcher_env.hpp"
+#include "distributed/launcher_env.hpp"
 #include "mdn/communicator.hpp"
 #include "mdn/error.hpp"
 

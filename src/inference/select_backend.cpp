@@ -1,7 +1,7 @@
 // Picks a backend at run time. The CUDA backend lives in a module loaded on
 // first use (cuda_module_loader.hpp): asking for the CPU never loads it, and
 // DeviceKind::Auto loads it only where NVIDIA's driver is installed.
-#include "backend/cuda_module_loader.hpp"
+#include "inference/cuda_module_loader.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/error.hpp"
 

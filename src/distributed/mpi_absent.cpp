@@ -1,7 +1,7 @@
 // world() in a build without MPI: always one process. A launcher that started
 // several copies of this program gets an error instead of N runs that each
 // train alone and overwrite each other's files.
-#include "dist/launcher_env.hpp"
+#include "distributed/launcher_env.hpp"
 #include "mdn/communicator.hpp"
 #include "mdn/error.hpp"
 

@@ -12,7 +12,7 @@
 //                               name the module's folder there)
 // A file that is found but cannot be loaded, or comes from another build, is
 // an error that names it; the search does not go on past it.
-#include "backend/cuda_module_loader.hpp"
+#include "inference/cuda_module_loader.hpp"
 
 #include <dlfcn.h>
 #include <link.h>
