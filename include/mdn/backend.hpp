@@ -5,6 +5,8 @@
 // (detail/*.hpp). make_backend chooses the device once, at run time, so no
 // caller needs to know whether CUDA was compiled in.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "mdn/device.hpp"
+#include "mdn/error.hpp"
 #include "mdn/matrix.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
@@ -22,6 +25,35 @@
 #include "mdn/train_options.hpp"
 
 namespace mdn {
+
+// The minibatch loop every training epoch shares (the CPU backend's epochs,
+// data-parallel epochs over ranks): batches [begin, begin + n) of `rows` rows
+// in steps of batch_size; step(begin, n, grad_norm) trains one and returns
+// its mean loss (and sets grad_norm, left 0 when it stops before the
+// optimiser). The epoch stops at the first loss or gradient norm that is not
+// finite (EpochStats::finite false); mean_loss is the mean of the batches'
+// losses before it, samples their rows.
+template <class Step>
+EpochStats run_epoch_batches(int rows, int batch_size, Step&& step) {
+  if (batch_size < 1) throw UsageError("EpochConfig::batch_size must be at least 1");
+  EpochStats stats;
+  double loss_sum = 0.0;
+  int batches = 0;
+  for (int begin = 0; begin < rows; begin += batch_size) {
+    const int n = std::min(batch_size, rows - begin);
+    double grad_norm = 0.0;
+    const double loss = step(begin, n, grad_norm);
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+      stats.finite = false;
+      break;
+    }
+    loss_sum += loss;
+    stats.samples += n;
+    ++batches;
+  }
+  stats.mean_loss = batches > 0 ? loss_sum / batches : 0.0;
+  return stats;
+}
 
 class Backend {
  public:

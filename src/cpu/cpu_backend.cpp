@@ -106,35 +106,18 @@ class CpuBackend final : public Backend {
     use_thread_budget();
     const int rows = train_x_.rows;
     if (rows == 0) throw Error("train_epoch: no training data was set");
-    if (config.batch_size < 1) throw UsageError("batch size must be at least 1");
+    if (config.batch_size < 1) throw UsageError("EpochConfig::batch_size must be at least 1");
     order_ = detail::random_permutation(rows, config.shuffle_seed);
     const std::vector<int>& order = order_;
-
-    EpochStats stats;
-    double loss_sum = 0.0;
-    int batches = 0;
-    for (int begin = 0; begin < rows; begin += config.batch_size) {
-      const int n = std::min(config.batch_size, rows - begin);
+    return run_epoch_batches(rows, config.batch_size, [&](int begin, int n, double& grad_norm) {
       // The minibatch is rows order[begin, begin + n); the network gathers
       // them tile by tile inside its parallel region.
       grad_.resize(layout_.total);
       const double loss = cpu::loss_and_gradient(spec_, layout_, params_.data(), train_x_.data.data(),
                                                  train_t_.data.data(), n, grad_.data(), ws_, order.data() + begin);
-      if (!std::isfinite(loss)) {
-        stats.finite = false;
-        break;
-      }
-      const double norm = adam_step(grad_, config.adam);
-      if (!std::isfinite(norm)) {
-        stats.finite = false;
-        break;
-      }
-      loss_sum += loss;
-      stats.samples += n;
-      ++batches;
-    }
-    stats.mean_loss = batches > 0 ? loss_sum / batches : 0.0;
-    return stats;
+      if (std::isfinite(loss)) grad_norm = adam_step(grad_, config.adam);
+      return loss;
+    });
   }
 
   // Members side by side when a member's minibatch needs fewer threads than

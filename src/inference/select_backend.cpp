@@ -37,8 +37,8 @@ std::string cuda_description() {
   if (module == nullptr)
     return "CUDA backend: built, but its module cannot be loaded (" + why +
            ")\nNCCL: unknown (it comes with the module)";
-  return "CUDA backend: built (module libmdn_cuda.so, loaded on first use; cuBLAS, cuRAND; used with --device cuda "
-         "or auto)\n" +
+  return "CUDA backend: built (module libmdn_cuda.so, loaded on first use; cuBLAS, cuRAND; used for the devices cuda "
+         "and auto)\n" +
          module->nccl_status();
 }
 

@@ -20,6 +20,7 @@
 
 namespace {
 
+using mdn::test::run_mdn;
 using mdn::test::RunResult;
 using mdn::test::TempDir;
 
@@ -29,20 +30,6 @@ const std::string kModule = MDN_CUDA_MODULE_PATH;
 const std::string kStaleModule = MDN_STALE_CUDA_MODULE;
 
 // Runs `env ENV mdn ARGS` in `dir` (ENV: `env` arguments, e.g. "-u X A=B").
-RunResult run_with_env(const TempDir& dir, const std::string& env, const std::string& args) {
-  const std::string out = dir.file(".stdout"), err = dir.file(".stderr");
-  const std::string command =
-      "cd '" + dir.path() + "' && env " + env + " '" MDN_EXE "' " + args + " > '" + out + "' 2> '" + err + "'";
-  const int raw = std::system(command.c_str());
-  RunResult r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  r.out = dir.read(".stdout");
-  r.err = dir.read(".stderr");
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return r;
-}
-
 bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
 
 // Whether NVIDIA's driver library can be loaded here (where it can,
@@ -74,7 +61,7 @@ TempDir* Startup::dir_ = nullptr;
 
 TEST_F(Startup, CpuRunsLoadNoCudaLibrary) {
   for (const std::string& args : {std::string("--help"), predict("cpu", "cpu.csv"), std::string("data --help")}) {
-    const auto r = run_with_env(dir(), "LD_DEBUG=files", args);
+    const auto r = run_mdn(dir(), args, "LD_DEBUG=files");
     ASSERT_EQ(r.status, 0) << args << "\n" << r.err;
     ASSERT_TRUE(contains(r.err, "file=libc.so.6")) << "LD_DEBUG gave no report: " << r.err.substr(0, 2000);
     EXPECT_FALSE(contains(r.err, "libmdn_cuda")) << args;
@@ -87,14 +74,14 @@ TEST_F(Startup, AskingForCudaLoadsTheModule) {
   // The other side of CpuRunsLoadNoCudaLibrary: the same report does show the
   // module when the GPU is asked for (whether or not a GPU is there).
   if (kModule.empty()) GTEST_SKIP() << "built without the CUDA backend";
-  const auto r = run_with_env(dir(), "LD_DEBUG=files", predict("cuda", "cuda.csv"));
+  const auto r = run_mdn(dir(), predict("cuda", "cuda.csv"), "LD_DEBUG=files");
   EXPECT_TRUE(contains(r.err, "file=" + kModule)) << r.err.substr(0, 4000);
   EXPECT_TRUE(contains(r.err, "libcublas")) << r.err.substr(0, 4000);
 }
 
 TEST_F(Startup, AutoWithoutADriverLoadsNoCudaLibrary) {
   if (driver_present()) GTEST_SKIP() << "NVIDIA's driver is installed here: auto loads the module to ask it";
-  const auto r = run_with_env(dir(), "LD_DEBUG=files", predict("auto", "auto.csv"));
+  const auto r = run_mdn(dir(), predict("auto", "auto.csv"), "LD_DEBUG=files");
   ASSERT_EQ(r.status, 0) << r.err;
   // A build with CUDA looks for the driver first (a build without it does not look at all).
   if (!kModule.empty()) {
@@ -107,7 +94,7 @@ TEST_F(Startup, AutoWithoutADriverLoadsNoCudaLibrary) {
 
 TEST_F(Startup, MissingModuleIsOneErrorNamingThePath) {
   const std::string missing = dir().file("nowhere/libmdn_cuda.so");
-  const auto r = run_with_env(dir(), "MDN_CUDA_MODULE=" + missing, predict("cuda", "m.csv"));
+  const auto r = run_mdn(dir(), predict("cuda", "m.csv"), "MDN_CUDA_MODULE=" + missing);
   EXPECT_EQ(r.status, 1) << r.err;
   if (kModule.empty()) {
     EXPECT_TRUE(contains(r.err, "this build of mdn has no CUDA backend")) << r.err;
@@ -122,7 +109,7 @@ TEST_F(Startup, ModuleFoundNextToTheProgramByDefault) {
   // Without MDN_CUDA_MODULE the program finds the module beside itself and
   // goes on to ask the CUDA runtime (which, without a GPU, finds no device).
   if (kModule.empty()) GTEST_SKIP() << "built without the CUDA backend";
-  const auto r = run_with_env(dir(), "-u MDN_CUDA_MODULE", predict("cuda", "c.csv"));
+  const auto r = run_mdn(dir(), predict("cuda", "c.csv"), "-u MDN_CUDA_MODULE");
   EXPECT_FALSE(contains(r.err, "CUDA backend module")) << r.err;
   if (r.status != 0) {
     EXPECT_TRUE(contains(r.err, "CUDA")) << r.err;
@@ -132,14 +119,14 @@ TEST_F(Startup, ModuleFoundNextToTheProgramByDefault) {
 TEST_F(Startup, BrokenModuleIsOneErrorNamingThePath) {
   if (kModule.empty()) GTEST_SKIP() << "built without the CUDA backend";
   const std::string broken = dir().file("broken.so");
-  const auto r = run_with_env(dir(), "MDN_CUDA_MODULE=" + broken, predict("cuda", "m.csv"));
+  const auto r = run_mdn(dir(), predict("cuda", "m.csv"), "MDN_CUDA_MODULE=" + broken);
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "error: cannot load the CUDA backend module " + broken + ": ")) << r.err;
 }
 
 TEST_F(Startup, StaleModuleIsRefusedBeforeItIsUsed) {
   if (kModule.empty()) GTEST_SKIP() << "built without the CUDA backend";
-  const auto r = run_with_env(dir(), "MDN_CUDA_MODULE=" + kStaleModule, predict("cuda", "m.csv"));
+  const auto r = run_mdn(dir(), predict("cuda", "m.csv"), "MDN_CUDA_MODULE=" + kStaleModule);
   EXPECT_EQ(r.status, 1) << r.err;  // the stale module aborts (134) if it is called
   EXPECT_TRUE(contains(r.err, "error: the CUDA backend module " + kStaleModule +
                                   " was built for another version of mdn (module: mdn 0.0.1-stale"))
@@ -150,7 +137,7 @@ TEST_F(Startup, AutoFallsBackToTheCpuWithAMissingOrStaleModule) {
   const auto cpu = mdn::test::run_mdn(dir(), predict("cpu", "ref.csv"));
   ASSERT_EQ(cpu.status, 0) << cpu.err;
   for (const std::string& module : {dir().file("nowhere/libmdn_cuda.so"), kStaleModule, dir().file("broken.so")}) {
-    const auto r = run_with_env(dir(), "MDN_CUDA_MODULE=" + module, predict("auto", "auto.csv"));
+    const auto r = run_mdn(dir(), predict("auto", "auto.csv"), "MDN_CUDA_MODULE=" + module);
     ASSERT_EQ(r.status, 0) << module << "\n" << r.err;
     EXPECT_TRUE(contains(r.err, "--device auto chose cpu")) << r.err;
     EXPECT_EQ(dir().read("auto.csv"), dir().read("ref.csv"));
@@ -167,13 +154,13 @@ TEST(OpenMpWaitPolicy, IdleThreadsSleepUnlessTheUserSaysOtherwise) {
   TempDir dir;
   // libgomp's report of what it read at start-up: a spin count of 0 is the
   // passive policy; 300000 is libgomp's default when nothing is set.
-  const auto passive = run_with_env(dir, "-u OMP_WAIT_POLICY -u GOMP_SPINCOUNT OMP_DISPLAY_ENV=verbose", "--help");
+  const auto passive = run_mdn(dir, "--help", "-u OMP_WAIT_POLICY -u GOMP_SPINCOUNT OMP_DISPLAY_ENV=verbose");
   ASSERT_EQ(passive.status, 0) << passive.err;
   if (!contains(passive.err, "GOMP_SPINCOUNT")) GTEST_SKIP() << "not libgomp: " << passive.err.substr(0, 500);
   EXPECT_TRUE(contains(passive.err, "OMP_WAIT_POLICY = 'PASSIVE'")) << passive.err;
   EXPECT_TRUE(contains(passive.err, "GOMP_SPINCOUNT = '0'")) << passive.err;
 
-  const auto active = run_with_env(dir, "-u GOMP_SPINCOUNT OMP_WAIT_POLICY=active OMP_DISPLAY_ENV=verbose", "--help");
+  const auto active = run_mdn(dir, "--help", "-u GOMP_SPINCOUNT OMP_WAIT_POLICY=active OMP_DISPLAY_ENV=verbose");
   ASSERT_EQ(active.status, 0) << active.err;
   EXPECT_TRUE(contains(active.err, "OMP_WAIT_POLICY = 'ACTIVE'")) << active.err;
   EXPECT_FALSE(contains(active.err, "GOMP_SPINCOUNT = '0'")) << active.err;

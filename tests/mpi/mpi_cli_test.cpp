@@ -145,6 +145,16 @@ TEST_F(MpiCli, AUsageErrorIsShownOnceAndEndsEveryRank) {
   EXPECT_NE(run_one(dir_, "--version").out.find("MPI: compiled in"), std::string::npos);
 }
 
+// The library says TrainOptions::checkpoint_every; the program shows its flag.
+TEST_F(MpiCli, ALibraryErrorNamesTheFlagNotTheField) {
+  const RunResult r =
+      run_ranks(dir_, 2, std::string(kTrain) + " --model e.safetensors --ensemble 2 --checkpoint-every 1");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(count(r.err, "--checkpoint-every"), 1) << r.err;
+  EXPECT_EQ(r.err.find("TrainOptions::"), std::string::npos) << r.err;
+  EXPECT_FALSE(dir_.exists("e.safetensors"));
+}
+
 // The rank processes of a run: the `mdn` processes whose command line names
 // `model` and whose environment says which rank they are.
 std::vector<std::pair<pid_t, int>> rank_processes(const std::string& model) {

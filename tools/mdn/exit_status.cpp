@@ -5,6 +5,7 @@
 
 #include "mdn/communicator.hpp"
 #include "mdn/error.hpp"
+#include "flag_words.hpp"
 #include "mdn/trainer.hpp"
 
 namespace mdn::cli {
@@ -23,13 +24,15 @@ int exit_status_of(const Program& program, const std::function<int()>& body, std
     return 2;
   }
   const bool root = ranks->root();
+  // The library's messages name its fields (TrainOptions::batch_size): shown
+  // with the program's flags (--batch-size).
   const auto fail = [&](const std::string& message, int status) {
-    if (root) err << program.name() << ": error: " << message << std::endl;
+    if (root) err << program.name() << ": error: " << in_flag_words(message) << std::endl;
     return status;
   };
   const auto fail_here = [&](const std::string& message, int status) {
     if (ranks->size() == 1) return fail(message, status);
-    err << program.name() << ": error: rank " << ranks->rank() << ": " << message << std::endl;
+    err << program.name() << ": error: rank " << ranks->rank() << ": " << in_flag_words(message) << std::endl;
     ranks->abort(status);
     return status;  // not reached: abort ends the process
   };
@@ -44,7 +47,7 @@ int exit_status_of(const Program& program, const std::function<int()>& body, std
     if (root) err << program.name() << ": " << e.what() << std::endl;
     return 130;  // the shell's convention for "stopped by SIGINT"
   } catch (const RankError& e) {
-    if (e.show()) err << program.name() << ": error: " << e.what() << std::endl;
+    if (e.show()) err << program.name() << ": error: " << in_flag_words(e.what()) << std::endl;
     return e.usage() ? 2 : 1;
   } catch (const UsageError& e) {
     return fail(e.what(), 2);
