@@ -12,7 +12,7 @@ namespace mdn {
 // Default clamp on the head's log-sigma s (standardised target units):
 // sigma in [1e-4, 1e3]. Outside the range the forward pass uses the bound and
 // the gradient w.r.t. s is zero. See docs/MATH.md.
-inline constexpr float kDefaultLogSigmaMin = -9.2103404f;  // log(1e-4); log(1e-3) before issue 14
+inline constexpr float kDefaultLogSigmaMin = -9.2103404f;  // log(1e-4); each model file carries its own
 inline constexpr float kDefaultLogSigmaMax = 6.907755f;    // log(1e3)
 
 // Largest K and T the fused GPU head kernel supports (the CPU has no limit

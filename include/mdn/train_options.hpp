@@ -39,7 +39,7 @@ struct OptimizerState {
 };
 
 // The learning rate over training (docs/TRAINING.md). Constant: lr throughout
-// (the recipe before issue 14). Cosine: linear warm-up from 0 over the first
+// (no schedule). Cosine: linear warm-up from 0 over the first
 // warmup_fraction of the steps, then half a cosine down to min_lr_fraction * lr
 // at the last step. The rate is evaluated once per epoch, at the epoch's first
 // step, so both backends run an epoch at one rate.
@@ -55,7 +55,7 @@ struct TrainOptions {
   float lr = 2e-3f;     // peak learning rate
   LrSchedule schedule = LrSchedule::Cosine;
   float warmup_fraction = 0.02f;  // of all steps, in [0, 0.5]
-  float min_lr_fraction = 0.0f;   // the last step's rate / lr, in [0, 1] (0.01 before the issue-14 round 2)
+  float min_lr_fraction = 0.0f;   // the last step's rate / lr, in [0, 1]
   float weight_decay = 0.0f;      // decoupled weight decay (AdamW); 0 = off
   // Noise regularisation (docs/TRAINING.md): each epoch every standardised
   // training feature (input_noise) and target (target_noise) gets fresh
@@ -66,7 +66,7 @@ struct TrainOptions {
   // Weight averaging (docs/TRAINING.md): after every epoch an exponential
   // moving average of the weights, over this fraction of the planned epochs,
   // is updated; validation scores the average, and the average is what is
-  // kept. -1 = auto (plan_training); 0 = off (the raw weights, as before).
+  // kept. -1 = auto (plan_training); 0 = off (the raw weights are kept).
   float weight_average = -1.0f;
   float val_fraction = 0.1f;  // 0 = no validation split (no early stopping)
   int patience = -1;          // epochs without a better validation NLL before stopping; 0 = never;

@@ -32,7 +32,8 @@ Json options_json(const TrainOptions& o) {
   j["seed"] = std::to_string(o.seed);
   j["max_rollbacks"] = o.max_rollbacks;
   j["checkpoint_every"] = o.checkpoint_every;
-  // Since issue 14 (a checkpoint without them was trained at a constant rate).
+  // The schedule's settings; a checkpoint without them was trained at a
+  // constant rate (read back as LrSchedule::Constant).
   j["steps"] = std::int64_t(o.steps);
   j["schedule"] = o.schedule == LrSchedule::Cosine ? "cosine" : "constant";
   j["warmup_fraction"] = io::json_float(o.warmup_fraction);

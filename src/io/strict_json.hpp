@@ -12,8 +12,9 @@
 //   stable and readable.
 // - Numbers: integers stay integers; json_float writes a float as the
 //   shortest decimal that reads back to the same float, so statistics
-//   round-trip bitwise. get_uint64 / get_int accept what the previous reader
-//   (which held every number as a double) accepted.
+//   round-trip bitwise. get_uint64 / get_int accept an integer written as an
+//   integral float too ("4.0", up to 2^53), as files written through a
+//   double may hold it.
 #pragma once
 #include <cstdint>
 #include <string>

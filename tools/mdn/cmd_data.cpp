@@ -23,7 +23,7 @@ class DataCommand : public Command {
         ->check(between(1, 100000000))
         ->capture_default_str();
     add_seed_option(*app, seed_, "random seed (same seed, same file)");
-    app->add_option("--out", out_, "output CSV file (written atomically)")->type_name("FILE.csv")->required();
+    add_out_option(*app, out_);
     app->add_flag("--log-density", log_density_,
                   "add a last column 'true_log_density': the exact log p(targets | features) of each row (for "
                   "scoring a model against the truth; train with --features to leave it out)");

@@ -271,12 +271,8 @@ class EvalCommand : public Command {
         "error, central-interval coverage and width (50/80/90/95 %), and for several targets the\n"
         "energy score. A table goes to stdout; --json writes every number; --report writes pictures\n"
         "(gnuplot, PNG) and an index.html. Poor scores do not change the exit status; errors do.");
-    app->add_option("--model", r_.model_path, "model file (.safetensors) written by mdn train")
-        ->type_name("M")
-        ->required();
-    app->add_option("--data", r_.data_path, "labelled data with the model's feature and target columns")
-        ->type_name("FILE.csv")
-        ->required();
+    add_model_input_option(*app, r_.model_path);
+    add_data_option(*app, r_.data_path, "labelled data with the model's feature and target columns");
     app->add_option("--json", r_.json_path, "write every metric as JSON (atomically)")->type_name("OUT.json");
     app->add_option("--report", r_.report_dir,
                     "write a report directory: pictures, data files, metrics.json, index.html")

@@ -24,11 +24,9 @@ class PredictCommand : public Command {
         "NAME_q<level> per quantile level; then the optional groups below. The feature columns are found\n"
         "by the names stored in the model; a missing column or invalid cell is an error naming the file,\n"
         "line and column. See docs/PREDICT.md.");
-    app->add_option("--model", model_path_, "trained model (mdn train)")->type_name("M.safetensors")->required();
-    app->add_option("--data", r_.data_path, "rows to predict: CSV with the model's feature columns")
-        ->type_name("FILE.csv")
-        ->required();
-    app->add_option("--out", r_.out_path, "output CSV (written atomically)")->type_name("OUT.csv")->required();
+    add_model_input_option(*app, model_path_);
+    add_data_option(*app, r_.data_path, "rows to predict: CSV with the model's feature columns");
+    add_out_option(*app, r_.out_path);
     add_list_option(*app, "--quantiles", r_.quantiles, "P,P,...",
                     "marginal quantile levels, each in (0, 1); '' for none", validate_quantile_levels);
     app->add_flag("--modes", r_.modes, "add every mode: mode<i>_NAME.., mode<i>_density, i = 1..K (empty when fewer)");

@@ -23,15 +23,13 @@ class SampleCommand : public Command {
         "format: columns row (0-based data row), sample (0..S-1), then one per target. Draws depend only\n"
         "on (seed, row, sample): the same seed gives the same file whatever --chunk-rows is. Rows stream\n"
         "through in chunks, so memory stays bounded for any number of rows. See docs/PREDICT.md.");
-    app->add_option("--model", model_path_, "trained model (mdn train)")->type_name("M.safetensors")->required();
-    app->add_option("--data", r_.data_path, "rows to sample for: CSV with the model's feature columns")
-        ->type_name("FILE.csv")
-        ->required();
+    add_model_input_option(*app, model_path_);
+    add_data_option(*app, r_.data_path, "rows to sample for: CSV with the model's feature columns");
     app->add_option("--samples", r_.samples, "draws per row, 1 to 10000000")
         ->type_name("S")
         ->check(between(1, 10000000))
         ->required();
-    app->add_option("--out", r_.out_path, "output CSV (written atomically)")->type_name("OUT.csv")->required();
+    add_out_option(*app, r_.out_path);
     add_seed_option(*app, r_.options.seed, "random seed");
     // Each of the two is checked by SampleOptions::validate on its own.
     app->add_option("--temperature", r_.options.temperature,

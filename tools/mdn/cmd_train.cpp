@@ -62,7 +62,7 @@ class TrainCommand : public Command {
         "train a model on a CSV file\n\n"
         "Trains a Mixture Density Network p(target | features) and writes it as one .safetensors file.\n"
         "Progress (NLL per row in original units) goes to stderr; the model file is written only on success.");
-    app->add_option("--data", r_.data_path, "training data: CSV with a header row")->type_name("FILE.csv")->required();
+    add_data_option(*app, r_.data_path, "training data: CSV with a header row");
     add_target_option(*app, r_.targets);
     add_list_option(*app, "--features", r_.features, "COL,...",
                     "feature columns (default: every other numeric column)");

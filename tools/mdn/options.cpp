@@ -176,4 +176,16 @@ CLI::Option* add_seed_option(CLI::App& app, std::uint64_t& field, const std::str
   return app.add_option("--seed", field, help)->type_name("S")->check(non_negative_integer())->capture_default_str();
 }
 
+CLI::Option* add_model_input_option(CLI::App& app, std::string& field) {
+  return app.add_option("--model", field, "trained model (mdn train)")->type_name("M.safetensors")->required();
+}
+
+CLI::Option* add_data_option(CLI::App& app, std::string& field, const std::string& help) {
+  return app.add_option("--data", field, help)->type_name("FILE.csv")->required();
+}
+
+CLI::Option* add_out_option(CLI::App& app, std::string& field) {
+  return app.add_option("--out", field, "output CSV (written atomically)")->type_name("OUT.csv")->required();
+}
+
 }  // namespace mdn::cli

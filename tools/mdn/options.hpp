@@ -73,4 +73,12 @@ CLI::Option* add_device_option(CLI::App& app, DeviceKind& field, const std::stri
 // --seed S bound to `field`: a non-negative integer.
 CLI::Option* add_seed_option(CLI::App& app, std::uint64_t& field, const std::string& help);
 
+// The file options the commands share, each required:
+//   --model M.safetensors  a model written by mdn train, to read;
+//   --data FILE.csv        the rows to work on (`help` says which columns);
+//   --out OUT.csv          the output CSV, written atomically.
+CLI::Option* add_model_input_option(CLI::App& app, std::string& field);
+CLI::Option* add_data_option(CLI::App& app, std::string& field, const std::string& help);
+CLI::Option* add_out_option(CLI::App& app, std::string& field);
+
 }  // namespace mdn::cli

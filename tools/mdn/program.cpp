@@ -51,8 +51,8 @@ void Program::parse(int argc, char** argv) {
   for (const auto& c : commands_)
     if (c.first->get_name() == first) command = c.first;
   if (command == nullptr) throw UsageError("unknown command '" + first + "' (see mdn --help)");
-  // --help anywhere wins over the other options, as before: CLI11 would
-  // check their values first.
+  // --help anywhere wins over the other options (CLI11 would check their
+  // values first).
   for (int i = 2; i < argc; ++i)
     if (is_help(argv[i])) {
       help_for_ = command;
