@@ -22,8 +22,7 @@ struct BasicMatrix {
   std::vector<Scalar> data;  // rows * cols, row-major
 
   BasicMatrix() = default;
-  BasicMatrix(int r, int c, Scalar fill = Scalar(0))
-      : rows(r), cols(c), data(std::size_t(r) * std::size_t(c), fill) {}
+  BasicMatrix(int r, int c, Scalar fill = Scalar(0)) : rows(r), cols(c), data(std::size_t(r) * std::size_t(c), fill) {}
 
   Scalar* row(int r) { return data.data() + std::size_t(r) * std::size_t(cols); }
   const Scalar* row(int r) const { return data.data() + std::size_t(r) * std::size_t(cols); }

@@ -24,8 +24,7 @@ struct Standardizer {
   // The same statistics of a data set held in parts by several processes:
   // x and t are this part, `rows` counts the rows of all parts, and `sum`
   // returns the sum over the parts of a partial sum (collective).
-  static Standardizer fit(const MatrixD& x, const MatrixD& t, const std::function<double(double)>& sum,
-                          long long rows);
+  static Standardizer fit(const MatrixD& x, const MatrixD& t, const std::function<double(double)>& sum, long long rows);
   Matrix standardize_x(const MatrixD& x) const;
   Matrix standardize_t(const MatrixD& t) const;
   MatrixD unstandardize_t(const Matrix& t) const;

@@ -29,8 +29,8 @@ MixtureBatch mixtures_from_head(const ModelSpec& spec, const Standardizer& stats
         // Original units, in double: t = t_std * scale + mean, so mu maps the
         // same way and sigma scales by the target's scale.
         out.mu[i] = double(detail::component_mean(zr, k, d, K, T)) * stats.t_scale[d] + stats.t_mean[d];
-        out.sigma[i] = double(detail::component_sigma(zr, k, d, K, T, spec.log_sigma_min, spec.log_sigma_max)) *
-                       stats.t_scale[d];
+        out.sigma[i] =
+            double(detail::component_sigma(zr, k, d, K, T, spec.log_sigma_min, spec.log_sigma_max)) * stats.t_scale[d];
       }
     }
   }

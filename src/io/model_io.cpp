@@ -372,7 +372,8 @@ class Loader {
     if (!value.is_number())
       fail("corrupt mdn model file: " + where + " is " + io::json_type_name(value) + ", not a number");
     const double d = value.get<double>();
-    if (!(std::fabs(d) <= kLargestStatistic)) fail("corrupt mdn model file: " + where + " is out of range (beyond +-3.4e38)");
+    if (!(std::fabs(d) <= kLargestStatistic))
+      fail("corrupt mdn model file: " + where + " is out of range (beyond +-3.4e38)");
     return d;
   }
 

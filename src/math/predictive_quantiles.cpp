@@ -13,17 +13,12 @@
 #include "math/parallel_rows.hpp"
 #include "math/mixture_row.hpp"
 #include "mdn/detail/quantile_math.hpp"
+#include "math/format_number.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
 
 namespace mdn {
 namespace {
-
-std::string level_text(double p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", p);
-  return buf;
-}
 
 double solve_quantile(const detail::MixtureRow& m, int d, double level, double lower) {
   double q = 0.0;
@@ -37,9 +32,10 @@ double solve_quantile(const detail::MixtureRow& m, int d, double level, double l
 void validate_quantile_levels(const std::vector<double>& levels) {
   for (std::size_t i = 0; i < levels.size(); ++i) {
     const double p = levels[i];
-    if (!(p > 0.0 && p < 1.0)) throw UsageError("quantile level " + level_text(p) + " is not strictly between 0 and 1");
+    if (!(p > 0.0 && p < 1.0))
+      throw UsageError("quantile level " + detail::format_number(p) + " is not strictly between 0 and 1");
     for (std::size_t j = 0; j < i; ++j)
-      if (levels[j] == p) throw UsageError("quantile level " + level_text(p) + " is given twice");
+      if (levels[j] == p) throw UsageError("quantile level " + detail::format_number(p) + " is given twice");
   }
 }
 
@@ -47,7 +43,7 @@ double marginal_quantile(const MixtureBatch& mix, int row, int d, double level, 
   if (row < 0 || row >= mix.rows || d < 0 || d >= mix.T)
     throw Error("marginal_quantile: row or dimension out of range");
   if (!(level > 0.0 && level < 1.0))
-    throw UsageError("quantile level must be strictly between 0 and 1, got " + level_text(level));
+    throw UsageError("quantile level must be strictly between 0 and 1, got " + detail::format_number(level));
   return solve_quantile(detail::mixture_row(mix, row), d, level, lower);
 }
 

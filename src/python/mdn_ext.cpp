@@ -121,8 +121,8 @@ mdn::MatrixD to_matrix(const InArray& a, const char* what, int expected_cols = -
   else
     copy(static_cast<const double*>(a.data()));
   if (first_bad != LLONG_MAX)
-    throw mdn::UsageError(std::string(what) + " contains NaN, infinity or a value beyond +-3.4e38" +
-                          " at row " + std::to_string(first_bad / c) + ", column " + std::to_string(first_bad % c));
+    throw mdn::UsageError(std::string(what) + " contains NaN, infinity or a value beyond +-3.4e38" + " at row " +
+                          std::to_string(first_bad / c) + ", column " + std::to_string(first_bad % c));
   return m;
 }
 
@@ -330,8 +330,7 @@ nb::tuple model_state(const PyModel& self) {
   nb::tuple history =
       nb::make_tuple(floats_to_bytes(m.history.train_nll), floats_to_bytes(m.history.val_nll), m.history.best_epoch);
   const mdn::Calibration& c = m.calibration;
-  nb::tuple calibration =
-      nb::make_tuple(floats_to_bytes(c.log_sigma_shift), c.val_nll_before, c.val_nll_after, c.rows);
+  nb::tuple calibration = nb::make_tuple(floats_to_bytes(c.log_sigma_shift), c.val_nll_before, c.val_nll_after, c.rows);
   return nb::make_tuple(3, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
                         self.device(), self.tf32(), self.trained_on(), m.members, calibration,
                         floats_to_bytes(m.grid_step));
@@ -384,8 +383,7 @@ mdn::Model model_from_state(const nb::tuple& state) {
   }
   if (m.members < 1 || m.members > mdn::kMaxMembers) throw mdn::UsageError("invalid model state: ensemble size");
   const std::size_t D = std::size_t(m.spec.input_dim), T = std::size_t(m.spec.target_dim);
-  if (m.params.size() != mdn::ParameterLayout(m.spec).total * std::size_t(m.members) ||
-      m.stats.x_mean.size() != D ||
+  if (m.params.size() != mdn::ParameterLayout(m.spec).total * std::size_t(m.members) || m.stats.x_mean.size() != D ||
       m.stats.x_scale.size() != D || m.stats.t_mean.size() != T || m.stats.t_scale.size() != T ||
       m.feature_names.size() != D || m.target_names.size() != T ||
       !(m.calibration.log_sigma_shift.empty() || m.calibration.log_sigma_shift.size() == T) ||

@@ -9,20 +9,12 @@
 #include <random>
 #include <string>
 
+#include "math/format_number.hpp"
 #include "mdn/error.hpp"
 #include "train/training_data.hpp"
 #include "train/training_run.hpp"
 
 namespace mdn {
-namespace {
-
-std::string number_text(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
-}  // namespace
 
 std::uint64_t member_seed(std::uint64_t seed, int member) {
   return member == 0 ? seed : seed + 0x9E3779B97F4A7C15ull * std::uint64_t(member);
@@ -94,28 +86,36 @@ void update_weight_average(std::vector<float>& averaged, const std::vector<float
 
 TrainPlan plan_training(const TrainOptions& o, long long train_rows) {
   if (o.epochs < 0)
-    throw UsageError("TrainOptions::epochs must be at least 1, or 0 for automatic (got " + std::to_string(o.epochs) + ")");
-  if (o.steps < 0)
-    throw UsageError("TrainOptions::steps must be at least 1, or 0 for automatic (got " + std::to_string(o.steps) + ")");
-  if (o.batch_size < 0)
-    throw UsageError("TrainOptions::batch_size must be at least 1, or 0 for automatic (got " + std::to_string(o.batch_size) +
+    throw UsageError("TrainOptions::epochs must be at least 1, or 0 for automatic (got " + std::to_string(o.epochs) +
                      ")");
-  if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw UsageError("TrainOptions::lr (the learning rate) must be a positive number");
+  if (o.steps < 0)
+    throw UsageError("TrainOptions::steps must be at least 1, or 0 for automatic (got " + std::to_string(o.steps) +
+                     ")");
+  if (o.batch_size < 0)
+    throw UsageError("TrainOptions::batch_size must be at least 1, or 0 for automatic (got " +
+                     std::to_string(o.batch_size) + ")");
+  if (!(o.lr > 0.0f) || !std::isfinite(o.lr))
+    throw UsageError("TrainOptions::lr (the learning rate) must be a positive number");
   if (!(o.warmup_fraction >= 0.0f && o.warmup_fraction <= 0.5f))
-    throw UsageError("TrainOptions::warmup_fraction must be in [0, 0.5] (got " + number_text(o.warmup_fraction) + ")");
+    throw UsageError("TrainOptions::warmup_fraction must be in [0, 0.5] (got " +
+                     detail::format_number(o.warmup_fraction) + ")");
   if (!(o.min_lr_fraction >= 0.0f && o.min_lr_fraction <= 1.0f))
-    throw UsageError("TrainOptions::min_lr_fraction must be in [0, 1] (got " + number_text(o.min_lr_fraction) + ")");
+    throw UsageError("TrainOptions::min_lr_fraction must be in [0, 1] (got " +
+                     detail::format_number(o.min_lr_fraction) + ")");
   if (!(o.weight_decay >= 0.0f) || !std::isfinite(o.weight_decay))
-    throw UsageError("TrainOptions::weight_decay must be >= 0 (got " + number_text(o.weight_decay) + ")");
+    throw UsageError("TrainOptions::weight_decay must be >= 0 (got " + detail::format_number(o.weight_decay) + ")");
   if (!(o.val_fraction >= 0.0f && o.val_fraction < 1.0f))
-    throw UsageError("TrainOptions::val_fraction must be in [0, 1) (got " + number_text(o.val_fraction) + ")");
+    throw UsageError("TrainOptions::val_fraction must be in [0, 1) (got " + detail::format_number(o.val_fraction) +
+                     ")");
   if (o.patience < -1) throw UsageError("TrainOptions::patience must be >= 0, or -1 for automatic");
   for (const float noise : {o.input_noise, o.target_noise})
     if (!(noise >= 0.0f || noise == -1.0f) || !std::isfinite(noise))
-      throw UsageError("TrainOptions::input_noise and TrainOptions::target_noise must be >= 0, or -1 for automatic (got " + number_text(noise) + ")");
+      throw UsageError(
+          "TrainOptions::input_noise and TrainOptions::target_noise must be >= 0, or -1 for automatic (got " +
+          detail::format_number(noise) + ")");
   if (!((o.weight_average >= 0.0f && o.weight_average <= 1.0f) || o.weight_average == -1.0f))
     throw UsageError("TrainOptions::weight_average must be in [0, 1], or -1 for automatic (got " +
-                     number_text(o.weight_average) + ")");
+                     detail::format_number(o.weight_average) + ")");
   if (!(o.clip_norm >= 0.0f)) throw UsageError("TrainOptions::clip_norm must be >= 0");
   if (o.checkpoint_every < 0) throw UsageError("TrainOptions::checkpoint_every must be >= 0");
   TrainPlan plan;

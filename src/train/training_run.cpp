@@ -182,11 +182,12 @@ void TrainingRun::fail_on_every_rank(const std::string& message) const {
 Model TrainingRun::run() {
   start_ = std::chrono::steady_clock::now();
   // Members over ranks: this rank's members are rank, rank + N, ...
-  const int my_members_left = members_over_ranks_ ? (members_ - comm_.rank() + comm_.size() - 1) / comm_.size()
-                                                  : members_ - state_.member;
+  const int my_members_left =
+      members_over_ranks_ ? (members_ - comm_.rank() + comm_.size() - 1) / comm_.size() : members_ - state_.member;
   epochs_left_at_start_ = (long long)my_members_left * plan_.epochs - state_.epoch;
   train_members();
-  if (members_over_ranks_) gather_members(comm_, members_, layout_.total, my_members_, ensemble_params_, model_.history);
+  if (members_over_ranks_)
+    gather_members(comm_, members_, layout_.total, my_members_, ensemble_params_, model_.history);
   model_.members = members_;
   model_.params = std::move(ensemble_params_);
   if (options_.calibrate && split_.val_rows > 0) calibrate();
@@ -420,8 +421,7 @@ void TrainingRun::report_epoch(const TrainingState& st, int epoch, int first_epo
   report.improved = improved;
   report.seconds_elapsed = elapsed;
   const int run_epochs = epoch - first_epoch + 1;
-  report.samples_per_second =
-      member_elapsed > 0 ? double(outcome.stats.samples) * run_epochs / member_elapsed : 0.0;
+  report.samples_per_second = member_elapsed > 0 ? double(outcome.stats.samples) * run_epochs / member_elapsed : 0.0;
   report.seconds_left = elapsed / double(epochs_run_) * double(std::max(0LL, epochs_left_at_start_ - epochs_run_));
   report.log_jacobian = model_.stats.log_jacobian();
   report.lr = lr;

@@ -59,8 +59,8 @@ class TempDir {
 // variables of `env` ("NAME=value ...", shell text) added when given.
 inline RunResult run_mdn(const TempDir& dir, const std::string& args, const std::string& env = "") {
   const std::string out = dir.file(".stdout"), err = dir.file(".stderr");
-  const std::string command = "cd '" + dir.path() + "' && " + (env.empty() ? "" : "env " + env + " ") + "'" MDN_EXE
-                              "' " + args + " > '" + out + "' 2> '" + err + "'";
+  const std::string command = "cd '" + dir.path() + "' && " + (env.empty() ? "" : "env " + env + " ") +
+                              "'" MDN_EXE "' " + args + " > '" + out + "' 2> '" + err + "'";
   const int raw = std::system(command.c_str());
   RunResult r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);

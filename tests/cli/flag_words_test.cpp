@@ -17,7 +17,8 @@ TEST(FlagWords, FieldsBecomeTheirFlags) {
   EXPECT_EQ(in_flag_words("TrainOptions::batch_size must be at least 1"), "--batch-size must be at least 1");
   EXPECT_EQ(in_flag_words("TrainOptions::checkpoint_every must be 0 and there must be no TrainHooks::resume_state"),
             "--checkpoint-every must be 0 and there must be no --resume");
-  EXPECT_EQ(in_flag_words("TrainOptions::warmup_fraction and TrainOptions::min_lr_fraction."), "--warmup and --min-lr.");
+  EXPECT_EQ(in_flag_words("TrainOptions::warmup_fraction and TrainOptions::min_lr_fraction."),
+            "--warmup and --min-lr.");
   EXPECT_EQ(in_flag_words("(TrainOptions::grid_steps)"), "(--quantised)");
   // Nothing else changes.
   EXPECT_EQ(in_flag_words("a plain message: 3 < 4, TrainOptions: none"), "a plain message: 3 < 4, TrainOptions: none");

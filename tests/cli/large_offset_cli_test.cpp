@@ -58,11 +58,13 @@ class LargeOffsetCli : public ::testing::Test {
     for (int r = 0; r < 2000; ++r) {
       const double u = unit(rng);
       u_.push_back(u);
-      std::snprintf(line, sizeof line, "%.17g,%.17g\n", kTimestamp + 100.0 * u, kOffset + std::sin(6.0 * u) + noise(rng));
+      std::snprintf(line, sizeof line, "%.17g,%.17g\n", kTimestamp + 100.0 * u,
+                    kOffset + std::sin(6.0 * u) + noise(rng));
       csv += line;
     }
     dir_->write("off.csv", csv);
-    const auto r = run_mdn(*dir_, "train --data off.csv --target y --model m.safetensors --seed 1 --device cpu --quiet");
+    const auto r =
+        run_mdn(*dir_, "train --data off.csv --target y --model m.safetensors --seed 1 --device cpu --quiet");
     ASSERT_EQ(r.status, 0) << r.err;
   }
   static void TearDownTestSuite() {
@@ -76,7 +78,8 @@ TempDir* LargeOffsetCli::dir_ = nullptr;
 std::vector<double> LargeOffsetCli::u_;
 
 TEST_F(LargeOffsetCli, PredictiveStdIsTheNoiseAndTheMixturesStd) {
-  const auto r = run_mdn(*dir_, "predict --model m.safetensors --data off.csv --out p.csv --params --device cpu --quiet");
+  const auto r =
+      run_mdn(*dir_, "predict --model m.safetensors --data off.csv --out p.csv --params --device cpu --quiet");
   ASSERT_EQ(r.status, 0) << r.err;
   std::vector<std::string> header;
   const auto rows = read_numbers(dir_->read("p.csv"), header);
@@ -119,7 +122,8 @@ TEST_F(LargeOffsetCli, PredictiveStdIsTheNoiseAndTheMixturesStd) {
 }
 
 TEST_F(LargeOffsetCli, SamplesAndEvalKeepTheSpread) {
-  auto r = run_mdn(*dir_, "sample --model m.safetensors --data off.csv --samples 20 --seed 3 --out s.csv --device cpu --quiet");
+  auto r = run_mdn(
+      *dir_, "sample --model m.safetensors --data off.csv --samples 20 --seed 3 --out s.csv --device cpu --quiet");
   ASSERT_EQ(r.status, 0) << r.err;
   std::vector<std::string> header;
   const auto draws = read_numbers(dir_->read("s.csv"), header);

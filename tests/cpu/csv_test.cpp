@@ -255,9 +255,10 @@ TEST(ParseFiniteNumber, AcceptsNumbers) {
   // Cells are read in double: a Unix timestamp keeps its last digit, which
   // float (24-bit mantissa) would round away.
   const std::pair<const char*, double> cases[] = {
-      {"1.5", 1.5},     {"-2e3", -2000.0}, {" 3 ", 3.0},   {"+4", 4.0},
-      {".5", 0.5},      {"1e-50", 1e-50},  {"1e-400", 0.0}, {"7\t", 7.0},
-      {"1700000001.25", 1700000001.25},    {"3.4e38", 3.4e38}};
+      {"1.5", 1.5},      {"-2e3", -2000.0}, {" 3 ", 3.0},
+      {"+4", 4.0},       {".5", 0.5},       {"1e-50", 1e-50},
+      {"1e-400", 0.0},   {"7\t", 7.0},      {"1700000001.25", 1700000001.25},
+      {"3.4e38", 3.4e38}};
   for (const auto& [text, want] : cases) {
     double v = -99.0;
     EXPECT_TRUE(parse_finite_number(text, v)) << text;
@@ -266,8 +267,8 @@ TEST(ParseFiniteNumber, AcceptsNumbers) {
 }
 
 TEST(ParseFiniteNumber, RejectsNonFiniteOutOfRangeAndJunk) {
-  for (const char* text : {"", "  ", "abc", "nan", "NaN", "-nan", "inf", "-Infinity", "1e39", "-1e39", "1e400",
-                           "1.5x", "1,5", "+-1", "++1", "0x10", "NA"}) {
+  for (const char* text : {"", "  ", "abc", "nan", "NaN", "-nan", "inf", "-Infinity", "1e39", "-1e39", "1e400", "1.5x",
+                           "1,5", "+-1", "++1", "0x10", "NA"}) {
     double v = -99.0;
     EXPECT_FALSE(parse_finite_number(text, v)) << text;
     EXPECT_EQ(v, -99.0) << "output written for rejected '" << text << "'";

@@ -218,7 +218,8 @@ TEST_F(ConcurrentMembers, AStopKeepsTheFinishedMembersAndResumesToTheSameModel) 
   EXPECT_EQ(saved_state.epoch, 0);
   const std::size_t n = mdn::ParameterLayout(spec()).total;
   ASSERT_EQ(saved_state.finished_members.size(), std::size_t(saved_state.member) * n);
-  EXPECT_TRUE(std::equal(saved_state.finished_members.begin(), saved_state.finished_members.end(), full.params.begin()));
+  EXPECT_TRUE(
+      std::equal(saved_state.finished_members.begin(), saved_state.finished_members.end(), full.params.begin()));
 
   mdn::TrainHooks resume;
   resume.resume_model = &saved_model;

@@ -45,7 +45,7 @@ Model offset_model(double offset) {
   const int K = model.spec.components;
   const std::size_t bias = layout.head().bias_offset;
   for (int k = 0; k < K; ++k) {
-    model.params[bias + std::size_t(K + k)] = -1.4f;                    // log sigma
+    model.params[bias + std::size_t(K + k)] = -1.4f;                 // log sigma
     model.params[bias + std::size_t(2 * K + k)] = float(2 * k - 2);  // mean
   }
   model.stats.x_mean = {kTimestamp + 50.0, 0.0};
@@ -159,7 +159,8 @@ TEST(StandardizerOffsets, StatisticsAndValuesKeepTheirDigits) {
     t(r, 0) = 1e9 + noise(rng);
   }
   const Standardizer s = Standardizer::fit(x, t);
-  for (const auto& [m, mean, scale] : {std::tuple{&x, s.x_mean[0], s.x_scale[0]}, std::tuple{&t, s.t_mean[0], s.t_scale[0]}}) {
+  for (const auto& [m, mean, scale] :
+       {std::tuple{&x, s.x_mean[0], s.x_scale[0]}, std::tuple{&t, s.t_mean[0], s.t_scale[0]}}) {
     long double sum = 0.0L;
     for (int r = 0; r < n; ++r) sum += (*m)(r, 0);
     const long double mu = sum / n;

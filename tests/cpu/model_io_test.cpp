@@ -363,9 +363,9 @@ TEST_F(ModelIoTest, LoadsAFileOfThePreviousWriter) {
   EXPECT_EQ(m.spec.log_sigma_max, 6.907755f);
   EXPECT_EQ(m.feature_names, std::vector<std::string>{"x"});
   EXPECT_EQ(m.target_names, std::vector<std::string>{"y"});
-  EXPECT_EQ(m.stats.x_mean, std::vector<double>{double(0.5159258f)});  // version 1: the floats it held
+  EXPECT_EQ(m.stats.x_mean, std::vector<double>{double(0.5159258f)});    // version 1: the floats it held
   EXPECT_EQ(m.stats.x_scale, std::vector<double>{double(0.19873914f)});  // version 1: the floats it held
-  EXPECT_EQ(m.stats.t_mean, std::vector<double>{double(0.5006067f)});  // version 1: the floats it held
+  EXPECT_EQ(m.stats.t_mean, std::vector<double>{double(0.5006067f)});    // version 1: the floats it held
   EXPECT_EQ(m.stats.t_scale, std::vector<double>{double(0.29472572f)});  // version 1: the floats it held
   EXPECT_EQ(m.history.train_nll, std::vector<float>{1.2959017f});
   EXPECT_EQ(m.history.val_nll, std::vector<float>{1.4446706f});
@@ -732,10 +732,7 @@ TEST_F(ModelIoTest, RefusesABrokenStandardizer) {
                       "t_mean[1] is null, not a number");
   // Version 2 statistics are doubles within the data's range (|x| <= 3.4e38).
   expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, 1e39}); }), "t_mean[1] is out of range");
-  expect_refused_edit(with_stats([](Json& s) {
-                        s["t_mean"] = Json::array({1, 0x1.ffffffp127});
-                      }),
-                      "out of range");
+  expect_refused_edit(with_stats([](Json& s) { s["t_mean"] = Json::array({1, 0x1.ffffffp127}); }), "out of range");
   expect_refused_edit(with_stats([](Json& s) { drop_key(s, "x_scale"); }), "has no \"x_scale\"");
   expect_refused_edit(with_stats([](Json& s) { s["log_transform"] = true; }), "unknown key \"log_transform\"");
 }

@@ -21,7 +21,9 @@ constexpr Rename kRenames[] = {
 };
 constexpr std::string_view kTrainOptions = "TrainOptions::";
 
-bool field_char(char c) { return std::islower(static_cast<unsigned char>(c)) || c == '_' || std::isdigit(static_cast<unsigned char>(c)); }
+bool field_char(char c) {
+  return std::islower(static_cast<unsigned char>(c)) || c == '_' || std::isdigit(static_cast<unsigned char>(c));
+}
 
 }  // namespace
 
