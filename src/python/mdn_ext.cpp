@@ -4,8 +4,8 @@
 // here. It converts numpy arrays to the library's matrices (ext/arrays: the
 // one copy the library needs) and the library's results back to numpy arrays
 // without copying them, releases the GIL while the library works, and turns
-// the library's exceptions into Python's (ext/errors). One file of ext/ per
-// group of bindings:
+// the library's exceptions into Python's, in the package's words
+// (ext/errors). One file of ext/ per group of bindings:
 //   ext/errors        exception translation
 //   ext/training      FitArgs, fit
 //   ext/model         Model: properties, device; with ext/predictions,
