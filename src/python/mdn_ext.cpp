@@ -11,8 +11,8 @@
 //   ext/model         Model: properties, device; with ext/predictions,
 //                     ext/scores, ext/model_state (pickling), ext/files
 //                     (save, load_model)
-// This file defines the module: the library's limits and devices, then each
-// group.
+// This file defines the module: the library's limits, version and devices,
+// then each group.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 
@@ -27,11 +27,16 @@
 #include "mdn/model_io.hpp"
 #include "mdn/spec.hpp"
 
+#ifndef MDN_VERSION
+#error "MDN_VERSION (the CMake project's version) must be defined by the build"
+#endif
+
 namespace nb = nanobind;
 
 namespace {
 
 void bind_library_info(nb::module_& m) {
+  m.attr("__version__") = MDN_VERSION;
   m.attr("max_components") = mdn::kMaxComponents;
   m.attr("max_targets") = mdn::kMaxTargetDim;
   m.attr("model_format_version") = mdn::kModelFormatVersion;

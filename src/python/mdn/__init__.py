@@ -17,7 +17,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 from . import _core  # noqa: E402
 from .estimator import MDNRegressor, load  # noqa: E402
 
-__version__ = "0.1.0"
+#: The CMake project's version, compiled into the extension.
+__version__ = _core.__version__
 __all__ = ["MDNRegressor", "load", "cuda_available"]
 
 
