@@ -17,7 +17,6 @@ ratio, and writes it as JSON (--json).
   python3 bench/peer_pytorch.py --device cpu --threads 2 --ours bench_cpu.json
 """
 import argparse
-import itertools
 import json
 import os
 import statistics
@@ -25,51 +24,10 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 
-# ---- the seed's code (../shared/seed), unchanged apart from formatting ----------
-def mdn_loss(alpha, sigma, mu, target, eps=1e-8):
-    target = target.unsqueeze(1).expand_as(mu)
-    m = torch.distributions.Normal(loc=mu, scale=sigma)
-    log_prob = m.log_prob(target).sum(dim=2)
-    log_alpha = torch.log(alpha + eps)
-    loss = -torch.logsumexp(log_alpha + log_prob, dim=1)
-    return loss.mean()
-
-
-class MDN(nn.Module):
-    def __init__(self, in_dim, out_dim, hidden, K):
-        super().__init__()
-        self.backbone = nn.Sequential(
-            nn.Linear(in_dim, hidden), nn.Tanh(),
-            nn.Linear(hidden, hidden), nn.Tanh(),
-        )
-        self.z_alpha = nn.Linear(hidden, K)
-        self.z_sigma = nn.Linear(hidden, K * out_dim)
-        self.z_mu = nn.Linear(hidden, K * out_dim)
-        self.K = K
-        self.out_dim = out_dim
-
-    def forward(self, x):
-        h = self.backbone(x)
-        alpha = F.softmax(self.z_alpha(h), dim=-1)
-        sigma = torch.exp(self.z_sigma(h)).view(-1, self.K, self.out_dim)
-        mu = self.z_mu(h).view(-1, self.K, self.out_dim)
-        return alpha, sigma, mu
-
-
-def sample_mdn(alpha, sigma, mu, samples=10):
-    N, K, T = mu.shape
-    preds = torch.zeros(N, samples, T)
-    u = torch.rand(N, samples)
-    csum = alpha.cumsum(dim=1)
-    for i, j in itertools.product(range(N), range(samples)):
-        k = torch.searchsorted(csum[i], u[i, j]).item()
-        preds[i, j] = torch.normal(mu[i, k], sigma[i, k])
-    return preds
-# ----------------------------------------------------------------------------------
+# The seed's mdn_loss, MDN and sample_mdn: bench/seed_mdn.py, beside this script.
+from seed_mdn import MDN, mdn_loss, sample_mdn
 
 
 def sample_vectorised(alpha, sigma, mu, samples):

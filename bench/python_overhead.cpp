@@ -83,7 +83,7 @@ int run_predict(char** argv) {
   t = std::chrono::steady_clock::now();
   double c = cpu_seconds();
   const mdn::CsvFile csv = mdn::CsvFile::read(argv[3]);
-  const mdn::Matrix x = mdn::select_numeric(csv, model.feature_names, mdn::InvalidCells::Fail).values;
+  const mdn::MatrixD x = mdn::select_numeric(csv, model.feature_names, mdn::InvalidCells::Fail).values;
   const double csv_s = seconds_since(t);
   const double csv_cpu = cpu_seconds() - c;
 

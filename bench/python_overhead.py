@@ -3,8 +3,9 @@
 
   tools/scripts/bench-python.sh [--rows 100000] [--repeats 5]
 
-Writes one data set (D features, one target, float32 values as %.9g so the
-CSV and the arrays hold the same numbers), then for each repeat times, on the
+Writes one data set (D features, one target, float32 values written as the
+exact doubles they are, %.17g, so the CSV, which mdn reads in double, and the
+arrays hold the same numbers), then for each repeat times, on the
 same device and thread count:
 
   - `mdn train` and `mdn predict --quantiles 0.05,0.5,0.95` end to end (wall);
@@ -81,8 +82,8 @@ def main():
         data = os.path.join(tmp, "data.csv")
         with open(data, "w") as f:
             f.write(",".join(names + ["y"]) + "\n")
-            np.savetxt(f, np.column_stack([X, y]), fmt="%.9g", delimiter=",")
-        assert np.array_equal(np.loadtxt(data, delimiter=",", skiprows=1, dtype=np.float32), np.column_stack([X, y]))
+            np.savetxt(f, np.column_stack([X, y]).astype(np.float64), fmt="%.17g", delimiter=",")
+        assert np.array_equal(np.loadtxt(data, delimiter=",", skiprows=1, dtype=np.float64), np.column_stack([X, y]))
         cli_model, harness_model = os.path.join(tmp, "cli.safetensors"), os.path.join(tmp, "h.safetensors")
         out = os.path.join(tmp, "pred.csv")
         K, H, E, dev = str(args.components), str(args.hidden), str(args.epochs), args.device

@@ -257,7 +257,7 @@ def test_older_pickled_states_still_load(fitted, bishop_data):
     rounded = tuple(np.frombuffer(b, np.float32).astype(np.float64).tobytes() for b in as_floats)
     want = model_of((3, state[1], rounded) + tuple(state[3:])).predict_mixture(X[:20])[1]
     v2 = (2, state[1], as_floats) + tuple(state[3:])
-    v1 = (1, state[1], as_floats) + tuple(state[3:10])  # before ensembles
+    v1 = (1, state[1], as_floats) + tuple(state[3:10])  # 10 fields: no ensemble, calibration or grid
     for old in (v1, v2):
         np.testing.assert_array_equal(model_of(old).predict_mixture(X[:20])[1], want)
     with pytest.raises(ValueError, match="invalid model state"):

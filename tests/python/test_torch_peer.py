@@ -1,47 +1,25 @@
 """predict_mixture agrees with the seed's PyTorch module loaded from the saved file.
 
-The seed article's module (backbone of Linear + Tanh, heads z_alpha, z_sigma,
-z_mu) is rebuilt here with torch and given the file's tensors by name; inputs
-are standardised with the statistics in the file's metadata. Skipped when
-torch is not installed (it is not a test requirement: it is large).
+The seed article's module is bench/seed_mdn.py (shared with the peer
+benchmark and tools/scripts/interop_check.py); the file's tensors load into it
+by name, and its inputs are standardised with the statistics in the file's
+metadata. Skipped when torch is not installed (it is not a test requirement:
+it is large).
 """
 
 import json
-import math
 import struct
+import sys
 
 import numpy as np
 import pytest
 
 import mdn
-from conftest import two_targets
+from conftest import REPO, two_targets
 
 torch = pytest.importorskip("torch")
-nn = torch.nn
-F = torch.nn.functional
-
-
-class SeedMDN(nn.Module):
-    """The seed's module, generalised only in the number of hidden layers."""
-
-    def __init__(self, in_dim, out_dim, hidden, K):
-        super().__init__()
-        layers, width = [], in_dim
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.Tanh()]
-            width = h
-        self.backbone = nn.Sequential(*layers)
-        self.z_alpha = nn.Linear(width, K)
-        self.z_sigma = nn.Linear(width, K * out_dim)
-        self.z_mu = nn.Linear(width, K * out_dim)
-        self.K, self.out_dim = K, out_dim
-
-    def forward(self, x):
-        h = self.backbone(x)
-        alpha = F.softmax(self.z_alpha(h), dim=-1)
-        sigma = torch.exp(self.z_sigma(h)).view(-1, self.K, self.out_dim)
-        mu = self.z_mu(h).view(-1, self.K, self.out_dim)
-        return alpha, sigma, mu
+sys.path.insert(0, str(REPO / "bench"))
+import seed_mdn  # noqa: E402
 
 
 def read_safetensors(path):
@@ -67,18 +45,8 @@ def test_predict_mixture_matches_the_seed_module(tmp_path, targets):
     path = tmp_path / "m.safetensors"
     est.save(path)
 
-    tensors, meta = read_safetensors(path)
-    spec, stats = json.loads(meta["mdn.spec"]), json.loads(meta["mdn.standardizer"])
-    D, T, K = spec["input_dim"], spec["target_dim"], spec["components"]
-    module = SeedMDN(D, T, spec["hidden"], K)
-    module.load_state_dict(tensors, strict=True)
-    # Standardised in double, then float32, as mdn does.
-    x64 = torch.tensor(np.asarray(X, dtype=np.float64))
-    x = ((x64 - torch.tensor(stats["x_mean"], dtype=torch.float64)) /
-         torch.tensor(stats["x_scale"], dtype=torch.float64)).float()
-    with torch.no_grad():
-        alpha, sigma, mu = module(x)
-    sigma = sigma.clamp(math.exp(spec["log_sigma_min"]), math.exp(spec["log_sigma_max"]))
+    module, spec, stats = seed_mdn.from_model_file(*read_safetensors(path))
+    alpha, mu, sigma = seed_mdn.standardised_mixture(module, spec, stats, np.asarray(X, dtype=np.float64))
     t_mean, t_scale = np.asarray(stats["t_mean"]), np.asarray(stats["t_scale"])
 
     ours_alpha, ours_mu, ours_sigma = est.predict_mixture(X)

@@ -14,44 +14,23 @@ torch or safetensors is not installed (skip).
 import argparse
 import csv
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 
+# The seed's module and its loading (bench/seed_mdn.py, shared with the peer
+# benchmark and the Python tests).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 try:
     import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
     from safetensors import safe_open
     from safetensors.torch import load_file
+
+    import seed_mdn
 except ImportError as e:  # pragma: no cover
     print(f"interop_check: {e}; skipping", file=sys.stderr)
     sys.exit(77)
-
-
-class MDN(nn.Module):
-    """The seed's module, generalised only in the number of hidden layers."""
-
-    def __init__(self, in_dim, out_dim, hidden, K):
-        super().__init__()
-        layers, width = [], in_dim
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.Tanh()]
-            width = h
-        self.backbone = nn.Sequential(*layers)
-        self.z_alpha = nn.Linear(width, K)
-        self.z_sigma = nn.Linear(width, K * out_dim)
-        self.z_mu = nn.Linear(width, K * out_dim)
-        self.K, self.out_dim = K, out_dim
-
-    def forward(self, x):
-        h = self.backbone(x)
-        alpha = F.softmax(self.z_alpha(h), dim=-1)
-        sigma = torch.exp(self.z_sigma(h)).view(-1, self.K, self.out_dim)
-        mu = self.z_mu(h).view(-1, self.K, self.out_dim)
-        return alpha, sigma, mu
 
 
 def main():
@@ -65,29 +44,14 @@ def main():
 
     with safe_open(args.model, framework="pt") as f:
         meta = f.metadata()
-    spec = json.loads(meta["mdn.spec"])
-    stats = json.loads(meta["mdn.standardizer"])
+    module, spec, stats = seed_mdn.from_model_file(load_file(args.model), meta)
     features, targets = json.loads(meta["mdn.features"]), json.loads(meta["mdn.targets"])
-    D, T, K = spec["input_dim"], spec["target_dim"], spec["components"]
-
-    module = MDN(D, T, spec["hidden"], K)
-    module.load_state_dict(load_file(args.model), strict=True)
+    T, K = spec["target_dim"], spec["components"]
 
     with open(args.data, newline="") as f:
         rows = list(csv.DictReader(f))
-    # Standardised in double, then float32 (as mdn does: a timestamp column
-    # rounded to float32 first keeps a handful of values).
     x = torch.tensor([[float(r[c]) for c in features] for r in rows], dtype=torch.float64)
-    x = ((x - torch.tensor(stats["x_mean"], dtype=torch.float64)) /
-         torch.tensor(stats["x_scale"], dtype=torch.float64)).float()
-    with torch.no_grad():
-        alpha, sigma, mu = module(x)
-    # mdn clamps log-sigma to [log_sigma_min, log_sigma_max]; then original units.
-    sigma = sigma.clamp(math.exp(spec["log_sigma_min"]), math.exp(spec["log_sigma_max"]))
-    t_mean = torch.tensor(stats["t_mean"], dtype=torch.float64)
-    t_scale = torch.tensor(stats["t_scale"], dtype=torch.float64)
-    mu = mu.double() * t_scale + t_mean
-    sigma = sigma.double() * t_scale
+    alpha, mu, sigma = seed_mdn.standardised_mixture(module, spec, stats, x)
 
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "params.csv")
@@ -96,14 +60,15 @@ def main():
         with open(out, newline="") as f:
             ours = list(csv.DictReader(f))
 
+    # Both sides in standardised target units (mdn's mixture is in original units).
     worst, where = 0.0, None
     for i, row in enumerate(ours):
         for k in range(K):
             pairs = [(float(row[f"alpha_{k + 1}"]), alpha[i, k].item())]
             for d, name in enumerate(targets):
                 m, s = stats["t_mean"][d], stats["t_scale"][d]
-                pairs.append(((float(row[f"mu_{k + 1}_{name}"]) - m) / s, (mu[i, k, d].item() - m) / s))
-                pairs.append((float(row[f"sigma_{k + 1}_{name}"]) / s, sigma[i, k, d].item() / s))
+                pairs.append(((float(row[f"mu_{k + 1}_{name}"]) - m) / s, mu[i, k, d].item()))
+                pairs.append((float(row[f"sigma_{k + 1}_{name}"]) / s, sigma[i, k, d].item()))
             for j, (a, b) in enumerate(pairs):
                 err = abs(a - b) / (args.atol + args.rtol * abs(b))
                 if err > worst:

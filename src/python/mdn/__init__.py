@@ -7,17 +7,14 @@ runs in the project's C++ library (CPU, or CUDA when built with it and a GPU
 is present), through the extension module ``mdn._core``.
 """
 
-import os
+from ._openmp import load_core as _load_core
 
-# As the mdn program does: idle OpenMP threads sleep instead of spinning
-# (spinning made training up to 10x slower on a busy 2-core machine). libgomp
-# reads this once, when _core loads it; a value set by the user is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+_core = _load_core()
 
-from . import _core  # noqa: E402
 from .estimator import MDNRegressor, load  # noqa: E402
 
-__version__ = "0.1.0"
+#: The CMake project's version, compiled into the extension.
+__version__ = _core.__version__
 __all__ = ["MDNRegressor", "load", "cuda_available"]
 
 

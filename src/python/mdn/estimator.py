@@ -90,7 +90,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     Parameter names follow the CLI's options (``--batch-size`` is
     ``batch_size``); the library checks the values at ``fit`` time and its
-    messages name the option.
+    messages name the parameter (``batch_size=``, ``random_state=`` for the
+    library's seed).
 
     Parameters
     ----------

@@ -1,0 +1,103 @@
+#include "errors.hpp"
+
+#include <nanobind/stl/string.h>
+
+#include <cctype>
+#include <cstring>
+#include <exception>
+
+namespace mdn_python {
+
+namespace {
+
+// Every field of mdn::TrainOptions (include/mdn/train_options.hpp) and the
+// MDNRegressor parameter that sets it; nullptr where the estimator has none.
+// tests/python/test_errors.py checks this list against the header and the
+// estimator's parameters.
+struct FieldParameter {
+  const char* field;
+  const char* parameter;
+};
+constexpr FieldParameter kTrainOptionsParameters[] = {
+    {"epochs", "epochs"},
+    {"steps", nullptr},
+    {"batch_size", "batch_size"},
+    {"lr", "lr"},
+    {"schedule", nullptr},
+    {"warmup_fraction", nullptr},
+    {"min_lr_fraction", nullptr},
+    {"weight_decay", nullptr},
+    {"input_noise", nullptr},
+    {"target_noise", nullptr},
+    {"weight_average", nullptr},
+    {"val_fraction", "val_fraction"},
+    {"patience", "patience"},
+    {"clip_norm", "clip_norm"},
+    {"calibrate", nullptr},
+    {"ensemble", "ensemble"},
+    {"concurrent_members", nullptr},
+    {"bootstrap", nullptr},
+    {"grid_steps", nullptr},
+    {"seed", "random_state"},
+    {"max_rollbacks", nullptr},
+    {"checkpoint_every", nullptr},
+};
+
+constexpr char kPrefix[] = "TrainOptions::";
+
+bool identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+
+// The words for one field: "PARAMETER=" or the plain field name.
+std::string field_words(const std::string& field) {
+  for (const FieldParameter& entry : kTrainOptionsParameters)
+    if (field == entry.field) return entry.parameter ? std::string(entry.parameter) + "=" : field;
+  return field;
+}
+
+void translate(const std::exception_ptr& p, void*) {
+  try {
+    std::rethrow_exception(p);
+  } catch (const FileError& e) {
+    PyErr_SetString(PyExc_OSError, python_words(e.what()).c_str());
+  } catch (const mdn::UsageError& e) {
+    PyErr_SetString(PyExc_ValueError, python_words(e.what()).c_str());
+  } catch (const mdn::Error& e) {
+    PyErr_SetString(PyExc_RuntimeError, python_words(e.what()).c_str());
+  }
+}
+
+nb::dict train_options_parameters() {
+  nb::dict table;
+  for (const FieldParameter& entry : kTrainOptionsParameters)
+    table[entry.field] = entry.parameter ? nb::object(nb::str(entry.parameter)) : nb::none();
+  return table;
+}
+
+}  // namespace
+
+std::string python_words(const std::string& message) {
+  const std::size_t prefix = std::strlen(kPrefix);
+  std::string out;
+  std::size_t at = 0;
+  for (std::size_t hit; (hit = message.find(kPrefix, at)) != std::string::npos;) {
+    std::size_t end = hit + prefix;
+    while (end < message.size() && identifier_char(message[end])) ++end;
+    // A prefix inside a longer name (MyTrainOptions::) or with no field after it stays as it is.
+    const bool whole = (hit == 0 || !identifier_char(message[hit - 1])) && end > hit + prefix;
+    out.append(message, at, hit - at);
+    out += whole ? field_words(message.substr(hit + prefix, end - hit - prefix)) : message.substr(hit, end - hit);
+    at = end;
+  }
+  out.append(message, at, std::string::npos);
+  return out;
+}
+
+void bind_errors(nb::module_& m) {
+  nb::register_exception_translator(&translate);
+  m.def("_python_words", &python_words, nb::arg("message"),
+        "A library message in the package's words (TrainOptions::batch_size -> batch_size=).");
+  m.def("_train_options_parameters", &train_options_parameters,
+        "{TrainOptions field: MDNRegressor parameter or None}, the table behind _python_words.");
+}
+
+}  // namespace mdn_python

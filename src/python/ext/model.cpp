@@ -1,0 +1,52 @@
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <utility>
+#include <vector>
+
+#include "arrays.hpp"
+#include "model_bindings.hpp"
+
+namespace mdn_python {
+
+namespace {
+
+nb::ndarray<nb::numpy, float> history_array(const std::vector<float>& nll) {
+  std::vector<float> copy = nll;
+  return to_numpy(std::move(copy), {nll.size()});
+}
+
+void bind_properties(ModelClass& cls) {
+  cls.def_prop_ro("n_features", [](const PyModel& s) { return s.model().spec.input_dim; })
+      .def_prop_ro("n_targets", [](const PyModel& s) { return s.model().spec.target_dim; })
+      .def_prop_ro("components", [](const PyModel& s) { return s.model().spec.components; })
+      .def_prop_ro("members", [](const PyModel& s) { return s.model().members; })
+      .def_prop_ro("hidden", [](const PyModel& s) { return s.model().spec.hidden; })
+      .def_prop_ro("feature_names", [](const PyModel& s) { return s.model().feature_names; })
+      .def_prop_ro("target_names", [](const PyModel& s) { return s.model().target_names; })
+      .def_prop_ro("log_jacobian", [](const PyModel& s) { return s.model().stats.log_jacobian(); })
+      .def_prop_ro(
+          "train_nll", [](const PyModel& s) { return history_array(s.model().history.train_nll); },
+          nb::rv_policy::automatic)
+      .def_prop_ro(
+          "val_nll", [](const PyModel& s) { return history_array(s.model().history.val_nll); },
+          nb::rv_policy::automatic)
+      .def_prop_ro("best_epoch", [](const PyModel& s) { return s.model().history.best_epoch; })
+      .def_prop_ro("device", &PyModel::device)
+      .def_prop_ro("trained_on", &PyModel::trained_on);
+}
+
+}  // namespace
+
+void bind_model(nb::module_& m) {
+  ModelClass cls(m, "Model", "A trained model (mdn::Model) and the backend that runs it.");
+  bind_properties(cls);
+  cls.def("set_device", &PyModel::set_device, nb::arg("device"), nb::arg("tf32") = false)
+      .def("backend_name", &PyModel::backend_name);
+  bind_files(m, cls);
+  bind_predictions(cls);
+  bind_scores(cls);
+  bind_model_state(cls);
+}
+
+}  // namespace mdn_python

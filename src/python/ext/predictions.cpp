@@ -1,0 +1,153 @@
+// What a model says about each row of X: its mixture, moments and
+// quantiles, modes, highest-density regions, and draws. Every array is
+// float64 in original units; the GIL is released while the library works.
+#include <nanobind/stl/vector.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "arrays.hpp"
+#include "mdn/error.hpp"
+#include "mdn/predictive.hpp"
+#include "mdn/sampling.hpp"
+#include "model_bindings.hpp"
+
+namespace mdn_python {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+nb::tuple mixture(PyModel& self, const InArray& x_in) {
+  mdn::MixtureBatch mix;
+  {
+    nb::gil_scoped_release release;
+    const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
+    mix = self.with_backend([&](mdn::Backend& b) { return mdn::predict_mixtures(b, self.model(), x); });
+  }
+  const std::size_t n = std::size_t(mix.rows), K = std::size_t(mix.K), T = std::size_t(mix.T);
+  return nb::make_tuple(to_numpy(std::move(mix.alpha), {n, K}), to_numpy(std::move(mix.mu), {n, K, T}),
+                        to_numpy(std::move(mix.sigma), {n, K, T}));
+}
+
+nb::tuple statistics(PyModel& self, const InArray& x_in, const std::vector<double>& levels) {
+  mdn::validate_quantile_levels(levels);
+  const std::size_t T = std::size_t(self.model().spec.target_dim), L = levels.size();
+  std::vector<double> mean, stddev, quantiles;
+  std::size_t n = 0;
+  {
+    nb::gil_scoped_release release;
+    const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
+    n = std::size_t(x.rows);
+    mean.resize(n * T);
+    stddev.resize(n * T);
+    quantiles.resize(n * T * L);
+    for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int) {
+      const mdn::PredictiveStatistics s = b.statistics(mix, levels);
+      std::copy(s.moments.mean.begin(), s.moments.mean.end(), mean.begin() + std::size_t(begin) * T);
+      std::copy(s.moments.stddev.begin(), s.moments.stddev.end(), stddev.begin() + std::size_t(begin) * T);
+      std::copy(s.quantiles.begin(), s.quantiles.end(), quantiles.begin() + std::size_t(begin) * T * L);
+    });
+  }
+  return nb::make_tuple(to_numpy(std::move(mean), {n, T}), to_numpy(std::move(stddev), {n, T}),
+                        to_numpy(std::move(quantiles), {n, T, L}));
+}
+
+nb::tuple modes(PyModel& self, const InArray& x_in) {
+  const std::size_t T = std::size_t(self.model().spec.target_dim),
+                    K = std::size_t(self.model().mixture_spec().components);
+  std::vector<double> location, density;
+  std::size_t n = 0;
+  {
+    nb::gil_scoped_release release;
+    const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
+    n = std::size_t(x.rows);
+    location.assign(n * K * T, kNaN);
+    density.assign(n * K, kNaN);
+    for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int rows) {
+      const auto found = b.modes(mix);
+      for (int r = 0; r < rows; ++r) {
+        const std::size_t row = std::size_t(begin) + std::size_t(r);
+        for (std::size_t i = 0; i < std::min(K, found[r].size()); ++i) {
+          density[row * K + i] = found[r][i].density;
+          for (std::size_t d = 0; d < T; ++d) location[(row * K + i) * T + d] = found[r][i].location[d];
+        }
+      }
+    });
+  }
+  return nb::make_tuple(to_numpy(std::move(location), {n, K, T}), to_numpy(std::move(density), {n, K}));
+}
+
+nb::ndarray<nb::numpy, double> density_regions(PyModel& self, const InArray& x_in, double coverage) {
+  mdn::validate_coverage(coverage);
+  const std::size_t T = std::size_t(self.model().spec.target_dim),
+                    K = std::size_t(self.model().mixture_spec().components);
+  std::vector<double> ends;
+  std::size_t n = 0;
+  {
+    nb::gil_scoped_release release;
+    const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
+    n = std::size_t(x.rows);
+    ends.assign(n * T * K * 2, kNaN);
+    for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int rows) {
+      for (std::size_t d = 0; d < T; ++d) {
+        const auto regions = b.density_regions(mix, int(d), coverage);
+        for (int r = 0; r < rows; ++r) {
+          const std::size_t row = std::size_t(begin) + std::size_t(r);
+          const auto& iv = regions[r].intervals;
+          for (std::size_t i = 0; i < std::min(K, iv.size()); ++i) {
+            ends[((row * T + d) * K + i) * 2] = iv[i].lo;
+            ends[((row * T + d) * K + i) * 2 + 1] = iv[i].hi;
+          }
+        }
+      }
+    });
+  }
+  return to_numpy(std::move(ends), {n, T, K, 2});
+}
+
+nb::ndarray<nb::numpy, double> sample(PyModel& self, const InArray& x_in, int samples, std::uint64_t seed) {
+  if (samples < 1) throw mdn::UsageError("n_samples must be at least 1 (got " + std::to_string(samples) + ")");
+  const std::size_t T = std::size_t(self.model().spec.target_dim), S = std::size_t(samples);
+  std::vector<double> out;
+  std::size_t n = 0;
+  {
+    nb::gil_scoped_release release;
+    const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
+    n = std::size_t(x.rows);
+    out.resize(n * S * T);
+    mdn::SampleOptions options;
+    options.seed = seed;
+    // A chunk's head outputs and draws stay bounded, as in `mdn sample`.
+    const std::size_t per_row = S * T;
+    const int chunk = int(std::max<std::size_t>(1, std::min<std::size_t>(kChunkRows, (1u << 24) / per_row)));
+    self.with_backend([&](mdn::Backend& b) {
+      for (int begin = 0; begin < x.rows; begin += chunk) {
+        const int rows = std::min(chunk, x.rows - begin);
+        const mdn::Matrix z = mdn::head_outputs(b, self.model(), x, begin, rows);
+        b.sample(z, self.model().stats, samples, options, begin, out.data() + std::size_t(begin) * per_row);
+      }
+      return 0;
+    });
+  }
+  return to_numpy(std::move(out), {n, S, T});
+}
+
+}  // namespace
+
+void bind_predictions(ModelClass& cls) {
+  cls.def("mixture", &mixture, nb::arg("x"), "alpha (n, K), mu (n, K, T), sigma (n, K, T), float64, original units.")
+      .def("statistics", &statistics, nb::arg("x"), nb::arg("levels"),
+           "mean (n, T), std (n, T), quantiles (n, T, L), float64.")
+      .def("modes", &modes, nb::arg("x"), "mode locations (n, K, T) and densities (n, K), NaN past the last mode.")
+      .def("density_regions", &density_regions, nb::arg("x"), nb::arg("coverage"),
+           "HDR intervals (n, T, K, 2), NaN past the last interval.")
+      .def("sample", &sample, nb::arg("x"), nb::arg("samples"), nb::arg("seed"), "draws (n, samples, T), float64.");
+}
+
+}  // namespace mdn_python
