@@ -11,6 +11,7 @@
 //   ext/model         Model: properties, device; with ext/predictions,
 //                     ext/scores, ext/model_state (pickling), ext/files
 //                     (save, load_model)
+//   ext/mixtures      mixture_*: mixtures given as arrays (MixtureDistribution)
 // This file defines the module: the library's limits, version and devices,
 // then each group.
 #include <nanobind/nanobind.h>
@@ -19,6 +20,7 @@
 #include <string>
 
 #include "ext/errors.hpp"
+#include "ext/mixtures.hpp"
 #include "ext/model_bindings.hpp"
 #include "ext/training.hpp"
 #include "mdn/backend.hpp"
@@ -71,4 +73,5 @@ NB_MODULE(_core, m) {
   bind_devices(m);
   mdn_python::bind_model(m);
   mdn_python::bind_training(m);
+  mdn_python::bind_mixtures(m);
 }

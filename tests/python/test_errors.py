@@ -23,7 +23,11 @@ from conftest import REPO, bishop
         ("TrainOptions::ensemble must be 1 to 64 (got 0)", "ensemble= must be 1 to 64 (got 0)"),
         # Fields the estimator does not expose keep their plain name.
         ("TrainOptions::checkpoint_every must be >= 0", "checkpoint_every must be >= 0"),
-        ("TrainOptions::warmup_fraction must be in [0, 0.5]", "warmup_fraction must be in [0, 0.5]"),
+        ("TrainOptions::max_rollbacks must be >= 0", "max_rollbacks must be >= 0"),
+        # Fields set by a parameter of another name (the CLI flag's).
+        ("TrainOptions::warmup_fraction must be in [0, 0.5]", "warmup= must be in [0, 0.5]"),
+        ("TrainOptions::min_lr_fraction must be in [0, 1]", "min_lr= must be in [0, 1]"),
+        ("a grid step (TrainOptions::grid_steps) must be >= 0", "a grid step (quantised=) must be >= 0"),
         # A field the table does not know (yet): its plain name.
         ("TrainOptions::new_field is bad", "new_field is bad"),
         # Several in one message, at its start, middle and end.

@@ -11,7 +11,10 @@ namespace mdn_python {
 namespace {
 
 // Every field of mdn::TrainOptions (include/mdn/train_options.hpp) and the
-// MDNRegressor parameter that sets it; nullptr where the estimator has none.
+// MDNRegressor parameter that sets it (the `mdn train` flag's name: --warmup
+// is warmup=, --quantised sets grid_steps); nullptr where the estimator has
+// none (the extension decides concurrent_members, and checkpoints and
+// rollbacks are the CLI's).
 // tests/python/test_errors.py checks this list against the header and the
 // estimator's parameters.
 struct FieldParameter {
@@ -20,24 +23,24 @@ struct FieldParameter {
 };
 constexpr FieldParameter kTrainOptionsParameters[] = {
     {"epochs", "epochs"},
-    {"steps", nullptr},
+    {"steps", "steps"},
     {"batch_size", "batch_size"},
     {"lr", "lr"},
-    {"schedule", nullptr},
-    {"warmup_fraction", nullptr},
-    {"min_lr_fraction", nullptr},
-    {"weight_decay", nullptr},
-    {"input_noise", nullptr},
-    {"target_noise", nullptr},
-    {"weight_average", nullptr},
+    {"schedule", "schedule"},
+    {"warmup_fraction", "warmup"},
+    {"min_lr_fraction", "min_lr"},
+    {"weight_decay", "weight_decay"},
+    {"input_noise", "input_noise"},
+    {"target_noise", "target_noise"},
+    {"weight_average", "weight_average"},
     {"val_fraction", "val_fraction"},
     {"patience", "patience"},
     {"clip_norm", "clip_norm"},
-    {"calibrate", nullptr},
+    {"calibrate", "calibrate"},
     {"ensemble", "ensemble"},
     {"concurrent_members", nullptr},
-    {"bootstrap", nullptr},
-    {"grid_steps", nullptr},
+    {"bootstrap", "bootstrap"},
+    {"grid_steps", "quantised"},
     {"seed", "random_state"},
     {"max_rollbacks", nullptr},
     {"checkpoint_every", nullptr},

@@ -32,6 +32,7 @@ void bind_properties(ModelClass& cls) {
           "val_nll", [](const PyModel& s) { return history_array(s.model().history.val_nll); },
           nb::rv_policy::automatic)
       .def_prop_ro("best_epoch", [](const PyModel& s) { return s.model().history.best_epoch; })
+      .def_prop_ro("grid_step", [](const PyModel& s) { return s.model().grid_step; })
       .def_prop_ro("device", &PyModel::device)
       .def_prop_ro("trained_on", &PyModel::trained_on);
 }

@@ -15,6 +15,7 @@
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
 #include "mdn/sampling.hpp"
+#include "mixture_outputs.hpp"
 #include "model_bindings.hpp"
 
 namespace mdn_python {
@@ -71,13 +72,8 @@ nb::tuple modes(PyModel& self, const InArray& x_in) {
     density.assign(n * K, kNaN);
     for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int rows) {
       const auto found = b.modes(mix);
-      for (int r = 0; r < rows; ++r) {
-        const std::size_t row = std::size_t(begin) + std::size_t(r);
-        for (std::size_t i = 0; i < std::min(K, found[r].size()); ++i) {
-          density[row * K + i] = found[r][i].density;
-          for (std::size_t d = 0; d < T; ++d) location[(row * K + i) * T + d] = found[r][i].location[d];
-        }
-      }
+      for (int r = 0; r < rows; ++r)
+        put_modes(found[r], std::size_t(begin) + std::size_t(r), K, T, location.data(), density.data());
     });
   }
   return nb::make_tuple(to_numpy(std::move(location), {n, K, T}), to_numpy(std::move(density), {n, K}));
@@ -97,14 +93,8 @@ nb::ndarray<nb::numpy, double> density_regions(PyModel& self, const InArray& x_i
     for_each_chunk(self, x, [&](mdn::Backend& b, const mdn::MixtureBatch& mix, int begin, int rows) {
       for (std::size_t d = 0; d < T; ++d) {
         const auto regions = b.density_regions(mix, int(d), coverage);
-        for (int r = 0; r < rows; ++r) {
-          const std::size_t row = std::size_t(begin) + std::size_t(r);
-          const auto& iv = regions[r].intervals;
-          for (std::size_t i = 0; i < std::min(K, iv.size()); ++i) {
-            ends[((row * T + d) * K + i) * 2] = iv[i].lo;
-            ends[((row * T + d) * K + i) * 2 + 1] = iv[i].hi;
-          }
-        }
+        for (int r = 0; r < rows; ++r)
+          put_region(regions[r], std::size_t(begin) + std::size_t(r), d, T, K, ends.data());
       }
     });
   }

@@ -13,7 +13,11 @@
 #include <nanobind/stl/vector.h>
 
 #include <atomic>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +29,7 @@
 #include "mdn/dataset.hpp"
 #include "mdn/device.hpp"
 #include "mdn/error.hpp"
+#include "mdn/grid.hpp"
 #include "mdn/spec.hpp"
 #include "mdn/trainer.hpp"
 #include "py_model.hpp"
@@ -33,19 +38,71 @@ namespace mdn_python {
 
 namespace {
 
-// What fit() takes; every default is the library's own (ModelSpec,
-// TrainOptions), so the estimator trains what `mdn train` trains.
+// A float default of the library as the double of its shortest decimal: the
+// header's 2e-3f is 0.0020000000949949026 as a double, which is what Python
+// would show; this gives 0.002, whose float is the header's float again, so
+// the estimator trains with exactly the library's value (docs/PYTHON.md).
+double decimal(float v) {
+  char text[32];
+  const auto written = std::to_chars(text, text + sizeof text, v);  // shortest round-trip form
+  double out = 0.0;
+  std::from_chars(text, written.ptr, out);
+  return out;
+}
+
+// The default sigma floor as `mdn train --help` shows it ("%g" of the
+// sigma the default log-sigma bound gives): 0.0001. Its log rounds to the
+// bound itself; model_spec() keeps the bound untouched for it anyway, so a
+// default fit is bit for bit the CLI's default.
+double default_sigma_floor() {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", std::exp(double(mdn::kDefaultLogSigmaMin)));
+  double out = 0.0;
+  std::from_chars(text, text + std::strlen(text), out);
+  return out;
+}
+
+const char* schedule_name(mdn::LrSchedule s) { return s == mdn::LrSchedule::Cosine ? "cosine" : "constant"; }
+
+mdn::LrSchedule parse_schedule(const std::string& name) {
+  if (name == "cosine") return mdn::LrSchedule::Cosine;
+  if (name == "constant") return mdn::LrSchedule::Constant;
+  throw mdn::UsageError("TrainOptions::schedule must be 'cosine' or 'constant' (got '" + name + "')");
+}
+
+std::string format_g(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+// What fit() takes: every `mdn train` option, under the estimator's names.
+// Every default is the library's own (ModelSpec, TrainOptions), floats as
+// their shortest decimal (decimal() above), so the estimator trains what
+// `mdn train` trains and get_params() shows the numbers the header writes.
 struct FitArgs {
   int components = mdn::ModelSpec{}.components;
   std::vector<int> hidden = mdn::ModelSpec{}.hidden;
   int epochs = mdn::TrainOptions{}.epochs;
+  long long steps = mdn::TrainOptions{}.steps;
   int batch_size = mdn::TrainOptions{}.batch_size;
-  double lr = mdn::TrainOptions{}.lr;
-  double val_fraction = mdn::TrainOptions{}.val_fraction;
+  double lr = decimal(mdn::TrainOptions{}.lr);
+  std::string schedule = schedule_name(mdn::TrainOptions{}.schedule);
+  double warmup = decimal(mdn::TrainOptions{}.warmup_fraction);
+  double min_lr = decimal(mdn::TrainOptions{}.min_lr_fraction);
+  double weight_decay = decimal(mdn::TrainOptions{}.weight_decay);
+  double input_noise = decimal(mdn::TrainOptions{}.input_noise);
+  double target_noise = decimal(mdn::TrainOptions{}.target_noise);
+  double weight_average = decimal(mdn::TrainOptions{}.weight_average);
+  double val_fraction = decimal(mdn::TrainOptions{}.val_fraction);
   int patience = mdn::TrainOptions{}.patience;
-  double clip_norm = mdn::TrainOptions{}.clip_norm;
+  double clip_norm = decimal(mdn::TrainOptions{}.clip_norm);
+  bool calibrate = mdn::TrainOptions{}.calibrate;
   int ensemble = mdn::TrainOptions{}.ensemble;
-  std::uint64_t seed = 0;
+  bool bootstrap = mdn::TrainOptions{}.bootstrap;
+  bool quantised = false;  // `mdn train --quantised`: grid_steps detected from y
+  double sigma_floor = default_sigma_floor();
+  std::uint64_t seed = mdn::TrainOptions{}.seed;
   std::string device = "auto";
   bool tf32 = false;
 };
@@ -56,19 +113,52 @@ mdn::ModelSpec model_spec(const FitArgs& args, const mdn::Dataset& data) {
   spec.target_dim = data.t.cols;
   spec.components = args.components;
   spec.hidden = args.hidden;
+  // `mdn train --sigma-floor`: the smallest sigma, in target standard deviations.
+  const float floor = float(args.sigma_floor);
+  if (!(floor > 0.0f && floor < 1.0f))
+    throw mdn::UsageError("sigma_floor= must be in (0, 1) (got " + format_g(args.sigma_floor) + ")");
+  if (floor != float(default_sigma_floor())) spec.log_sigma_min = std::log(floor);
   spec.validate();
   return spec;
 }
 
+// `mdn train --quantised`: the grid step of every target column that sits on
+// a grid (0 for the others), detected on all rows as the CLI does; empty when
+// none does (training as usual).
+std::vector<float> detected_grid_steps(const mdn::MatrixD& t) {
+  std::vector<float> steps(std::size_t(t.cols), 0.0f);
+  bool any = false;
+  for (int d = 0; d < t.cols; ++d) {
+    const double h = mdn::detect_grid_step(t, d);
+    if (h > 0.0) {
+      steps[std::size_t(d)] = float(h);
+      any = true;
+    }
+  }
+  return any ? steps : std::vector<float>{};
+}
+
+// The library's options from the estimator's: doubles become the library's
+// floats here, and only here.
 mdn::TrainOptions train_options(const FitArgs& args) {
   mdn::TrainOptions options;
   options.epochs = args.epochs;
+  options.steps = args.steps;
   options.batch_size = args.batch_size;
   options.lr = float(args.lr);
+  options.schedule = parse_schedule(args.schedule);
+  options.warmup_fraction = float(args.warmup);
+  options.min_lr_fraction = float(args.min_lr);
+  options.weight_decay = float(args.weight_decay);
+  options.input_noise = float(args.input_noise);
+  options.target_noise = float(args.target_noise);
+  options.weight_average = float(args.weight_average);
   options.val_fraction = float(args.val_fraction);
   options.patience = args.patience;
   options.clip_norm = float(args.clip_norm);
+  options.calibrate = args.calibrate;
   options.ensemble = args.ensemble;
+  options.bootstrap = args.bootstrap;
   // Members one after another: Ctrl-C is seen by the epoch callback through
   // PyErr_CheckSignals, and Python runs signal handlers only on its main
   // thread, which members side by side would not report from.
@@ -130,11 +220,13 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
     data.feature_names = std::move(feature_names);
     data.target_names = std::move(target_names);
     const mdn::ModelSpec spec = model_spec(args, data);
+    mdn::TrainOptions options = train_options(args);
+    if (args.quantised) options.grid_steps = detected_grid_steps(data.t);
     mdn::CudaOptions cuda;
     cuda.tf32 = args.tf32;
     backend = mdn::make_backend(device, spec, cuda);
     try {
-      model = mdn::train(*backend, spec, data, train_options(args), python_hooks(stop, pending, on_epoch));
+      model = mdn::train(*backend, spec, data, options, python_hooks(stop, pending, on_epoch));
     } catch (const mdn::Interrupted&) {
       interrupted = true;
     }
@@ -154,12 +246,24 @@ void bind_training(nb::module_& m) {
       .def_rw("components", &FitArgs::components)
       .def_rw("hidden", &FitArgs::hidden)
       .def_rw("epochs", &FitArgs::epochs)
+      .def_rw("steps", &FitArgs::steps)
       .def_rw("batch_size", &FitArgs::batch_size)
       .def_rw("lr", &FitArgs::lr)
+      .def_rw("schedule", &FitArgs::schedule)
+      .def_rw("warmup", &FitArgs::warmup)
+      .def_rw("min_lr", &FitArgs::min_lr)
+      .def_rw("weight_decay", &FitArgs::weight_decay)
+      .def_rw("input_noise", &FitArgs::input_noise)
+      .def_rw("target_noise", &FitArgs::target_noise)
+      .def_rw("weight_average", &FitArgs::weight_average)
       .def_rw("val_fraction", &FitArgs::val_fraction)
       .def_rw("patience", &FitArgs::patience)
       .def_rw("clip_norm", &FitArgs::clip_norm)
+      .def_rw("calibrate", &FitArgs::calibrate)
       .def_rw("ensemble", &FitArgs::ensemble)
+      .def_rw("bootstrap", &FitArgs::bootstrap)
+      .def_rw("quantised", &FitArgs::quantised)
+      .def_rw("sigma_floor", &FitArgs::sigma_floor)
       .def_rw("seed", &FitArgs::seed)
       .def_rw("device", &FitArgs::device)
       .def_rw("tf32", &FitArgs::tf32);

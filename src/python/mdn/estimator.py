@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import errno
-import numbers
 import os
 import sys
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _core
+from . import _core, _params
+from .distribution import MixtureDistribution
 
 __all__ = ["MDNRegressor", "load"]
 
@@ -21,32 +20,14 @@ __all__ = ["MDNRegressor", "load"]
 _DTYPES = (np.float32, np.float64)
 
 
-# The library's defaults (mdn::TrainOptions), the single source of every
-# training default: the estimator trains what `mdn train` trains.
+# The library's defaults (mdn::ModelSpec, mdn::TrainOptions), the single
+# source of every training default: the estimator trains what `mdn train`
+# trains. Float defaults arrive as the shortest decimal of the library's
+# float (0.002, not 0.0020000000949949026; docs/PYTHON.md).
 _DEFAULTS = _core.FitArgs()
 
-
-def _integer(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer (got {value!r})")
-    return int(value)
-
-
-def _number(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number (got {value!r})")
-    return float(value)
-
-
-def _seed(random_state):
-    """The library's 64-bit seed: an int is used as it is (so random_state=S
-    matches the CLI's --seed S); None or a RandomState draws one."""
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
-        if random_state < 0 or random_state >= 2**64:
-            raise ValueError(f"random_state must be in [0, 2**64) (got {random_state})")
-        return int(random_state)
-    rng = check_random_state(random_state)
-    return int(rng.randint(0, np.iinfo(np.int32).max))
+# Learning-rate schedules (`mdn train --schedule`).
+_SCHEDULES = ("cosine", "constant")
 
 
 def _as_float(a):
@@ -83,38 +64,63 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     A tanh MLP maps x to a mixture of ``components`` Gaussians over y (diagonal
     covariance for several targets). ``predict`` gives the predictive mean;
-    the other ``predict_*`` methods, ``sample``, ``score`` and ``crps`` use the
-    whole distribution. Everything runs in the C++ library that the ``mdn``
-    command-line program runs (CPU, or CUDA when available), with the GIL
-    released; model files are the CLI's ``.safetensors`` files.
-
-    Parameter names follow the CLI's options (``--batch-size`` is
-    ``batch_size``); the library checks the values at ``fit`` time and its
-    messages name the parameter (``batch_size=``, ``random_state=`` for the
-    library's seed).
+    the other ``predict_*`` methods, ``sample``, ``score``, ``score_samples``,
+    ``cdf`` and ``crps`` use the whole distribution, and ``predict_dist``
+    returns it as an object (:class:`MixtureDistribution`). Everything runs in
+    the C++ library that the ``mdn`` command-line program runs (CPU, or CUDA
+    when available), with the GIL released; model files are the CLI's
+    ``.safetensors`` files.
 
     Parameters
     ----------
     components : int, default=5
-        Number K of mixture components, 1 to 32.
+        Number K of mixture components, 1 to 32 (``--components``).
     hidden : tuple of int, default=(50, 50)
-        Widths of the hidden tanh layers.
+        Widths of the hidden tanh layers (``--hidden``).
     epochs : int, default=0
-        Number of passes over the training rows; 0 = from the library's
-        step budget (small data gets enough optimizer steps; docs/TRAINING.md).
+        Number of passes over the training rows; 0 = from the step budget
+        ``steps`` (small data gets enough optimizer steps; docs/TRAINING.md).
+    steps : int, default=0
+        Optimizer-step budget when ``epochs`` is 0; 0 = automatic (training
+        rows / 2, within 10,000 to 100,000, and at least 10 epochs).
     batch_size : int, default=0
-        Minibatch size; 0 = automatic (grows with the number of rows).
-    lr : float, default=2e-3
-        Peak Adam learning rate (warm-up, then cosine decay).
+        Minibatch size; 0 = automatic (training rows / 256 as a power of two,
+        32 to 1024).
+    lr : float, default=0.002
+        Peak Adam learning rate.
+    schedule : {"cosine", "constant"}, default="cosine"
+        Learning-rate schedule: linear warm-up then cosine decay, or ``lr``
+        throughout.
+    warmup : float, default=0.02
+        Fraction of the steps spent warming the rate up from 0 (cosine), 0
+        to 0.5 (``--warmup``).
+    min_lr : float, default=0.0
+        The last step's rate as a fraction of ``lr`` (cosine), 0 to 1
+        (``--min-lr``).
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW); 0 = off.
+    input_noise : float, default=-1.0
+        Standard deviation of the Gaussian noise added to the standardised
+        features every epoch; 0 = off, -1 = automatic (by training rows).
+    target_noise : float, default=-1.0
+        The same for the standardised targets.
+    weight_average : float, default=-1.0
+        Keep a moving average of the weights over this fraction of the
+        planned epochs, 0 to 1; validation scores it and it is the model. 0 =
+        off, -1 = automatic (0.05 up to 30,000 training rows, 0 from 60,000).
     val_fraction : float, default=0.1
-        Fraction of the rows held out to pick the best epoch and stop early;
-        0 trains on every row for ``epochs`` epochs.
+        Fraction of the rows held out to pick the best epoch and stop early,
+        in [0, 1); 0 trains on every row for the planned epochs.
     patience : int, default=-1
         Stop after this many epochs without a better validation NLL (0: never;
         -1: automatic, half the planned epochs, a quarter below 1,000 training
         rows, and at least 10).
     clip_norm : float, default=10.0
         Clip the global gradient norm to this value (0: off).
+    calibrate : bool, default=False
+        After training, fit a per-target scale of the sigmas on the
+        validation rows by NLL and fold it into the model (nothing to fit
+        without validation rows: the model stays as trained).
     ensemble : int, default=1
         Number M of networks trained from different seeds (a deep ensemble,
         ``mdn train --ensemble``); the model is the equal-weight mixture of
@@ -123,6 +129,17 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         have M * ``components`` entries per row). Members train one after
         another here (Ctrl-C is checked after every epoch on Python's main
         thread); ``mdn train`` trains them side by side where cores allow.
+    bootstrap : bool, default=False
+        Ensembles: every member after the first trains on its own bootstrap
+        resample of the training rows.
+    quantised : bool, default=False
+        Targets on a grid (integers, rounded values): train on the grid
+        cells' probability, not the density at the points. The grid of each
+        target is detected from y as ``mdn train --quantised`` does; a target
+        that sits on no grid trains as usual.
+    sigma_floor : float, default=0.0001
+        Smallest component sigma, in target standard deviations, in (0, 1)
+        (the model's lower sigma bound, ``--sigma-floor``).
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where the library computes: "auto" is the GPU when one is usable,
         otherwise the CPU. "cuda" without a GPU raises RuntimeError.
@@ -135,6 +152,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     verbose : bool, default=False
         Print one progress line per epoch on stderr, as ``mdn train`` does
         (NLL per row in original target units).
+
+    Every parameter but ``verbose`` is the ``mdn train`` option of the same
+    name (``--batch-size`` is ``batch_size``), with the library's default.
+    Parameters are stored as given (``get_params`` returns them unchanged)
+    and checked in ``fit``: their kind here, their range by the library,
+    whose messages name the parameter (``warmup= must be in [0, 0.5]``).
 
     Attributes
     ----------
@@ -182,30 +205,54 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        components=5,
-        hidden=(50, 50),
+        components=_DEFAULTS.components,
+        hidden=tuple(_DEFAULTS.hidden),
         *,
         epochs=_DEFAULTS.epochs,
+        steps=_DEFAULTS.steps,
         batch_size=_DEFAULTS.batch_size,
         lr=_DEFAULTS.lr,
+        schedule=_DEFAULTS.schedule,
+        warmup=_DEFAULTS.warmup,
+        min_lr=_DEFAULTS.min_lr,
+        weight_decay=_DEFAULTS.weight_decay,
+        input_noise=_DEFAULTS.input_noise,
+        target_noise=_DEFAULTS.target_noise,
+        weight_average=_DEFAULTS.weight_average,
         val_fraction=_DEFAULTS.val_fraction,
         patience=_DEFAULTS.patience,
         clip_norm=_DEFAULTS.clip_norm,
-        ensemble=1,
-        device="auto",
-        tf32=False,
+        calibrate=_DEFAULTS.calibrate,
+        ensemble=_DEFAULTS.ensemble,
+        bootstrap=_DEFAULTS.bootstrap,
+        quantised=_DEFAULTS.quantised,
+        sigma_floor=_DEFAULTS.sigma_floor,
+        device=_DEFAULTS.device,
+        tf32=_DEFAULTS.tf32,
         random_state=None,
         verbose=False,
     ):
         self.components = components
         self.hidden = hidden
         self.epochs = epochs
+        self.steps = steps
         self.batch_size = batch_size
         self.lr = lr
+        self.schedule = schedule
+        self.warmup = warmup
+        self.min_lr = min_lr
+        self.weight_decay = weight_decay
+        self.input_noise = input_noise
+        self.target_noise = target_noise
+        self.weight_average = weight_average
         self.val_fraction = val_fraction
         self.patience = patience
         self.clip_norm = clip_norm
+        self.calibrate = calibrate
         self.ensemble = ensemble
+        self.bootstrap = bootstrap
+        self.quantised = quantised
+        self.sigma_floor = sigma_floor
         self.device = device
         self.tf32 = tf32
         self.random_state = random_state
@@ -227,37 +274,36 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         return hasattr(self, "model_")
 
     def _fit_args(self):
+        """The parameters checked and converted for the library (_core.FitArgs)."""
+        p = _params
         args = _core.FitArgs()
-        args.ensemble = _integer("ensemble", self.ensemble)
-        args.components = _integer("components", self.components)
+        args.components = p.integer("components", self.components)
         hidden = self.hidden
-        if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, (bool, np.bool_)):
             hidden = (hidden,)
+        if isinstance(hidden, str):
+            raise ValueError(f"hidden must be a sequence of layer widths (got {self.hidden!r})")
         try:
-            args.hidden = [_integer("hidden", w) for w in hidden]
+            args.hidden = [p.integer("hidden", w) for w in hidden]
         except TypeError:
             raise ValueError(f"hidden must be a sequence of layer widths (got {self.hidden!r})") from None
-        args.epochs = _integer("epochs", self.epochs)
-        args.batch_size = _integer("batch_size", self.batch_size)
-        args.lr = _number("lr", self.lr)
-        args.val_fraction = _number("val_fraction", self.val_fraction)
-        args.patience = _integer("patience", self.patience)
-        args.clip_norm = _number("clip_norm", self.clip_norm)
-        args.device = self._device_name()
-        args.tf32 = bool(self.tf32)
-        args.seed = _seed(self.random_state)
+        for name in ("epochs", "batch_size", "patience", "ensemble"):
+            setattr(args, name, p.integer(name, getattr(self, name)))
+        args.steps = p.integer("steps", self.steps, bits=64)
+        for name in ("lr", "warmup", "min_lr", "weight_decay", "input_noise", "target_noise", "weight_average",
+                     "val_fraction", "clip_norm", "sigma_floor"):
+            setattr(args, name, p.number(name, getattr(self, name)))
+        args.schedule = p.choice("schedule", self.schedule, _SCHEDULES)
+        for name in ("calibrate", "bootstrap", "quantised", "tf32"):
+            setattr(args, name, p.flag(name, getattr(self, name)))
+        args.device = p.device(self.device)
+        args.seed = p.seed(self.random_state)
         return args
-
-    def _device_name(self):
-        if not isinstance(self.device, str):
-            raise ValueError(f"device must be 'cpu', 'cuda' or 'auto' (got {self.device!r})")
-        _core.parse_device(self.device)
-        return self.device
 
     def _model(self):
         """The fitted model, set to run on the current ``device``."""
         check_is_fitted(self)
-        self.model_.set_device(self._device_name(), bool(self.tf32))
+        self.model_.set_device(_params.device(self.device), _params.flag("tf32", self.tf32))
         return self.model_
 
     def _check_X(self, X):
@@ -439,7 +485,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             n_targets, components, 2) for a 2-D y: [lower, upper] ends of
             the intervals, sorted, NaN past the last one.
         """
-        ends = self._model().density_regions(self._check_X(X), _number("level", level))
+        ends = self._model().density_regions(self._check_X(X), _params.number("level", level))
         return self._shape(ends)
 
     def predict_mixture(self, X):
@@ -479,16 +525,100 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         """
         model = self._model()
         X = self._check_X(X)
-        return model.sample(X, _integer("n_samples", n_samples), _seed(random_state))
+        return model.sample(X, _params.integer("n_samples", n_samples), _params.seed(random_state))
+
+    def predict_dist(self, X):
+        """The predictive distribution of every row, as one object.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        dist : MixtureDistribution
+            The rows' mixtures (``predict_mixture``) with ``mean()``,
+            ``std()``, ``var()``, ``ppf(q)``, ``cdf(y)``, ``logpdf(y)``,
+            ``pdf(y)``, ``sample(n, random_state)``, ``interval(level)``,
+            ``modes()``, ``marginal(d)``, and indexing by row
+            (``dist[0]``, ``dist[10:20]``). Each method gives what the
+            estimator's method of the same meaning gives on the same X; for a
+            model fitted on a 1-D y it returns the same 1-D shapes.
+        """
+        alpha, mu, sigma = self._model().mixture(self._check_X(X))
+        if self._y_ndim == 1:
+            mu, sigma = mu[:, :, 0], sigma[:, :, 0]
+        return MixtureDistribution(alpha, mu, sigma)
 
     # ---- scores -----------------------------------------------------------------
+
+    def score_samples(self, X, y):
+        """Log-likelihood of each row, log p(y | x), in original units.
+
+        The joint density of all targets at the row's y (the same as
+        ``predict_dist(X).logpdf(y)``); ``score`` is its mean.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,), float64
+            Higher is better; -inf where a row's density underflows to 0.
+        """
+        model = self._model()
+        X = self._check_X(X)
+        return -model.nll(X, self._check_y(y, X.shape[0]))
+
+    def logpdf(self, X, y):
+        """log p(y | x) of each row: the same as :meth:`score_samples`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        logpdf : ndarray of shape (n_samples,), float64
+        """
+        return self.score_samples(X, y)
+
+    def cdf(self, X, y, joint=False):
+        """The predictive CDF at y: each target's marginal, or the joint one.
+
+        The marginal CDF is the probability integral transform (PIT), uniform
+        on (0, 1) for a calibrated model; it inverts ``predict_quantiles``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        joint : bool, default=False
+            False: F_d(y_d | x) of every target. True: the joint
+            P(t_1 <= y_1, ..., t_T <= y_T | x).
+
+        Returns
+        -------
+        cdf : ndarray, float64
+            joint=False: the shape of y given to ``fit`` ((n_samples,) or
+            (n_samples, n_targets)); joint=True: (n_samples,).
+        """
+        joint = _params.flag("joint", joint)
+        model = self._model()
+        X = self._check_X(X)
+        out = model.cdf(X, self._check_y(y, X.shape[0]), joint)
+        return out if joint else self._shape(out)
 
     def score(self, X, y):
         """Mean log-likelihood per row, log p(y | x), in original units.
 
         Higher is better (it is minus the mean NLL that ``mdn eval`` reports).
         This is not the R^2 of other scikit-learn regressors; it is what
-        ``cross_val_score`` and ``GridSearchCV`` maximise by default.
+        ``cross_val_score`` and ``GridSearchCV`` maximise by default. It is
+        ``score_samples(X, y).mean()``.
 
         Parameters
         ----------
@@ -500,9 +630,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         score : float
             -inf when a row's density underflows to 0.
         """
-        model = self._model()
-        X = self._check_X(X)
-        return float(-np.mean(model.nll(X, self._check_y(y, X.shape[0]))))
+        return float(np.mean(self.score_samples(X, y)))
 
     def crps(self, X, y, multioutput="uniform_average"):
         """Mean continuous ranked probability score (closed form), lower is better.
@@ -572,6 +700,7 @@ def load(path, device="auto"):
         format (the library's message names the file and the problem).
     """
     path = os.fspath(path)
+    device = _params.device(device)
     try:
         model = _core.load_model(path, device)
     except OSError as e:

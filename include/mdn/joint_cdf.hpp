@@ -1,0 +1,32 @@
+// The joint CDF of one row's predictive mixture, F(y) = P(t_1 <= y_1, ...,
+// t_T <= y_T | x): what the per-target marginal CDF (mixture_pit in
+// mdn/metrics.hpp) does not give for T > 1. Read-only math on a MixtureBatch,
+// header-only.
+#pragma once
+#include <cstddef>
+#include <limits>
+
+#include "mdn/detail/marginal_math.hpp"
+#include "mdn/mixture.hpp"
+
+namespace mdn {
+
+// With diagonal components the joint CDF factorises inside each component:
+//   F(y) = sum_k alpha_k prod_d Phi((y_d - mu_kd) / sigma_kd) / sum_k alpha_k
+// (weights normalised, as every consumer of a MixtureBatch does). For T = 1
+// it is mixture_pit(mix, row, 0, y[0]), term for term. y holds T values;
+// +-infinity gives the limits, NaN gives NaN.
+inline double mixture_joint_cdf(const MixtureBatch& mix, int row, const double* y) {
+  double f = 0.0, w = 0.0;
+  for (int k = 0; k < mix.K; ++k) {
+    const double a = mix.weight(row, k);
+    w += a;
+    double p = 1.0;
+    for (int d = 0; d < mix.T; ++d)
+      p *= detail::standard_normal_cdf((y[d] - mix.mean(row, k, d)) / mix.stddev(row, k, d));
+    f += a * p;
+  }
+  return w > 0.0 ? f / w : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace mdn
