@@ -1,11 +1,15 @@
 """The package as installed: its version is the CMake project's, `import mdn`
 leaves the environment alone while its OpenMP runtime sleeps when idle, and
-the package's build makes the extension only."""
+the package's build makes the extension and the `mdn` program, which it
+installs (tools/scripts/test-wheel.sh checks the wheel in a fresh
+environment)."""
 
 import importlib.metadata
 import json
 import os
+import pathlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -83,13 +87,32 @@ def test_idle_openmp_threads_sleep_unless_the_user_chose_a_policy():
     assert "OMP_WAIT_POLICY = 'ACTIVE'" in active, active
 
 
-def test_the_package_build_makes_only_the_extension():
+def test_the_package_build_makes_the_extension_and_the_program_only():
     tomllib = pytest.importorskip("tomllib")
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     build = config["tool"]["scikit-build"]
-    assert build["build"]["targets"] == ["_core"]
+    assert build["build"]["targets"] == ["_core", "mdn_cli"]
     assert build["cmake"]["define"]["MDN_BUILD_TESTS"] == "OFF"
     assert build["cmake"]["define"]["MDN_BUILD_BENCH"] == "OFF"
     assert "version" in config["project"]["dynamic"] and "version" not in config["project"]
     package_cmake = (REPO / "src" / "python" / "CMakeLists.txt").read_text()
-    assert "add_executable" not in package_cmake
+    assert "add_executable" not in package_cmake  # the program is the project's own mdn_cli
+
+
+def test_the_package_installs_the_mdn_program():
+    """`pip install .` alone gives the CLI: bin/mdn of the environment runs the
+    program shipped in the package (mdn/bin/mdn), of the package's version."""
+    package = pathlib.Path(mdn.__file__).parent
+    program = package / "bin" / "mdn"
+    assert program.is_file() and os.access(program, os.X_OK)
+    launcher = pathlib.Path(sys.executable).parent / "mdn"
+    assert launcher.is_file(), "no mdn in the environment's bin/"
+    for exe in (launcher, program):
+        done = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"mdn {mdn.__version__}\n"), done.stdout
+    # The program finds the library it needs beside the extension, not in the build tree.
+    if shutil.which("ldd"):
+        libraries = subprocess.run(["ldd", str(program)], capture_output=True, text=True).stdout
+        line = next(line for line in libraries.splitlines() if "libmdn_openmp_wait_policy" in line)
+        assert str(package.resolve()) in str(pathlib.Path(line.split("=>")[1].split("(")[0].strip()).resolve())

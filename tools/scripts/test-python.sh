@@ -10,6 +10,9 @@
 # (default build/mdn, which tools/scripts/test.sh builds first) and skip
 # without it.
 #
+# After the suite, tools/scripts/test-wheel.sh checks the wheel of
+# `pip wheel .` in a fresh environment (MDN_TEST_WHEEL=0 skips it).
+#
 # MDN_PYTHON_CUDA=auto|on|off (default auto): `auto` builds the CUDA backend
 # into the package only where a GPU is present (nvidia-smi lists one), since
 # only there can the tests run it; elsewhere (CI) it builds the CPU-only
@@ -43,3 +46,8 @@ CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
   -Cbuild-dir="$build" "${config[@]}" .
 echo "$build" > build-python/last-build  # for tools/scripts/bench-python.sh
 MDN_EXE="${MDN_EXE:-$PWD/build/mdn}" "$venv/bin/python" -m pytest -ra tests/python "$@"
+# Then the wheel of `pip wheel .` in a fresh environment (about a minute,
+# with the build above reused); MDN_TEST_WHEEL=0 skips it (e.g. with -k).
+if [ "${MDN_TEST_WHEEL:-1}" != 0 ]; then
+  tools/scripts/test-wheel.sh "$build" "${config[@]}"
+fi
