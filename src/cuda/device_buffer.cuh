@@ -12,7 +12,10 @@
 namespace mdn::cuda {
 
 // What an out-of-memory message suggests unless the allocation says otherwise.
-inline constexpr const char kSmallerBatchAdvice[] = "try a smaller batch size (or a smaller model)";
+// Library messages name option fields, never a program's flags (the program
+// and the Python package translate TrainOptions::<field> for their users).
+inline constexpr const char kSmallerBatchAdvice[] =
+    "try a smaller batch size (TrainOptions::batch_size) or a smaller model";
 
 // cudaMalloc with a clear out-of-memory message naming `what`, ending with `advice`.
 void* device_allocate(std::size_t bytes, const char* what, const char* advice = kSmallerBatchAdvice);
