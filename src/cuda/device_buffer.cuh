@@ -1,5 +1,6 @@
 // DeviceBuffer<T>: move-only owner of `count` T in device memory. The one
-// place device memory is allocated (device_allocate, in device_buffer.cu);
+// place device memory is allocated (device_allocate, in device_buffer.cu;
+// allocation and free hold the capture lock, capture_lock.hpp);
 // an allocation failure is an mdn::Error naming the buffer and its size and
 // ending with advice (a smaller batch size unless the caller says
 // otherwise). The destructor never throws.
