@@ -7,10 +7,11 @@
 // handles. Thread-local capture mode (CudaGraph::capture) only forbids unsafe
 // calls in the capturing thread; it does not make them safe in the others:
 //   * cudaFree "may perform implicit synchronization" for memory not from the
-//     stream-ordered allocator (cuMemFree's documentation), and a device-wide
-//     synchronisation while a stream is being captured invalidates that
-//     capture (the capturing thread then fails in cudaStreamEndCapture with
-//     cudaErrorStreamCaptureInvalidated);
+//     stream-ordered allocator (cuMemFree's documentation), and synchronising
+//     a device or context while one of its streams is capturing is among the
+//     operations the CUDA Programming Guide prohibits during capture (CUDA
+//     Graphs, "Prohibited and Unhandled Operations"): the capture is
+//     invalidated and the capturing thread fails in cudaStreamEndCapture;
 //   * cublasDestroy "will implicitly call cudaDeviceSynchronize()" (cuBLAS
 //     documentation, cublasCreate/cublasDestroy);
 //   * cudaMalloc is one of the calls the capture-mode documentation names as
