@@ -6,7 +6,9 @@
 namespace mdn::cuda {
 namespace {
 
-constexpr const char* kSmallerBatch = "; try a smaller --batch-size (or a smaller model)";
+// Library messages name option fields, never a program's flags: the mdn
+// program and the Python package translate TrainOptions::<field> for their users.
+constexpr const char* kSmallerBatch = "; try a smaller batch size (TrainOptions::batch_size) or a smaller model";
 
 std::string where(const char* call, const char* file, int line) {
   return std::string(call) + " at " + file + ":" + std::to_string(line);

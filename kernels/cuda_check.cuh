@@ -1,7 +1,8 @@
 // Checked calls for the CUDA runtime, cuBLAS and cuRAND. A failing status
 // becomes an mdn::Error that names the file, the line, the call's text and the
 // library's own error string; an out-of-memory status says so plainly and
-// suggests a smaller --batch-size. The library never calls exit().
+// suggests a smaller batch size (TrainOptions::batch_size: the library names
+// option fields, never command-line flags). The library never calls exit().
 //
 //   MDN_CUDA_CHECK(cudaMemcpyAsync(...));
 //   kernel<<<grid, block, 0, stream>>>(...);

@@ -47,6 +47,7 @@
 #include "adam.cuh"
 #include "bias_grad.cuh"
 #include "bias_tanh.cuh"
+#include "cuda/capture_lock.hpp"
 #include "cuda/cuda_backend.hpp"
 #include "cuda/cuda_backend_internal.hpp"
 #include "cuda/cuda_predictive.hpp"
@@ -141,8 +142,9 @@ class CudaBackendImpl final : public BackendWithTestHooks {
 
   // Ensemble members side by side, each on a backend of its own (its own
   // stream, cuBLAS and cuRAND handles), so small members' launch-bound steps
-  // overlap on the GPU. NOT RUN YET (no GPU was lent when this was written):
-  // the count of 4 is a guess, not a measurement.
+  // overlap on the GPU. Their captures, allocations and frees are kept apart
+  // by the capture lock (capture_lock.hpp). NOT RUN YET (no GPU was lent
+  // when this was written): the count of 4 is a guess, not a measurement.
   int member_concurrency(int batch_size, int members) const override {
     (void)batch_size;
     return std::clamp(members, 1, 4);
@@ -515,6 +517,14 @@ class CudaBackendImpl final : public BackendWithTestHooks {
     // Adam moments and the real state are left untouched.
     // The host source is a member: cudaMemcpyAsync may read it after this
     // function returns (nothing here synchronises the stream).
+    // The warm-up and the capture hold the capture lock (capture_lock.hpp):
+    // ensemble members capture in threads of their own, and nothing that
+    // could synchronise the device (another member growing its workspace for
+    // validation, creating or destroying its handles) may run meanwhile. The
+    // warm-up is inside it too, so that the kernels it may load lazily
+    // (CUDA_MODULE_LOADING=LAZY is the default) are loaded while no other
+    // member captures.
+    const CaptureExclusion no_concurrent_sync;
     warm_up_host_ = StepState{};
     warm_up_host_.failed = 1;
     warm_up_state_.upload(&warm_up_host_, 1, stream());

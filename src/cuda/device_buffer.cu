@@ -2,6 +2,7 @@
 #include <string>
 
 #include "cuda_check.cuh"
+#include "cuda/capture_lock.hpp"
 #include "cuda/device_buffer.cuh"
 #include "mdn/error.hpp"
 
@@ -17,6 +18,8 @@ std::string mebibytes(std::size_t bytes) {
 }  // namespace
 
 void* device_allocate(std::size_t bytes, const char* what, const char* advice) {
+  // Never while another thread captures a graph (capture_lock.hpp).
+  const CaptureExclusion no_capture;
   void* ptr = nullptr;
   const cudaError_t status = cudaMalloc(&ptr, bytes);
   if (status == cudaErrorMemoryAllocation) {
@@ -34,7 +37,11 @@ void* device_allocate(std::size_t bytes, const char* what, const char* advice) {
 }
 
 void device_free(void* ptr) noexcept {
-  if (ptr != nullptr) (void)cudaFree(ptr);
+  if (ptr == nullptr) return;
+  // cudaFree may synchronise the device, which would invalidate another
+  // thread's capture: never while one is open (capture_lock.hpp).
+  const CaptureExclusion no_capture;
+  (void)cudaFree(ptr);
 }
 
 void copy_to_device(void* dst, const void* src, std::size_t bytes, cudaStream_t stream) {

@@ -1,5 +1,6 @@
 // DeviceBuffer<T>: move-only owner of `count` T in device memory. The one
-// place device memory is allocated (device_allocate, in device_buffer.cu);
+// place device memory is allocated (device_allocate, in device_buffer.cu;
+// allocation and free hold the capture lock, capture_lock.hpp);
 // an allocation failure is an mdn::Error naming the buffer and its size and
 // ending with advice (a smaller batch size unless the caller says
 // otherwise). The destructor never throws.
@@ -12,7 +13,10 @@
 namespace mdn::cuda {
 
 // What an out-of-memory message suggests unless the allocation says otherwise.
-inline constexpr const char kSmallerBatchAdvice[] = "try a smaller batch size (or a smaller model)";
+// Library messages name option fields, never a program's flags (the program
+// and the Python package translate TrainOptions::<field> for their users).
+inline constexpr const char kSmallerBatchAdvice[] =
+    "try a smaller batch size (TrainOptions::batch_size) or a smaller model";
 
 // cudaMalloc with a clear out-of-memory message naming `what`, ending with `advice`.
 void* device_allocate(std::size_t bytes, const char* what, const char* advice = kSmallerBatchAdvice);

@@ -1,5 +1,6 @@
 #include <string>
 
+#include "cuda/capture_lock.hpp"
 #include "cuda/cuda_backend.hpp"  // probe_devices
 #include "cuda_check.cuh"
 #include "cuda/handles.cuh"
@@ -19,9 +20,16 @@ int select_device(int device) {
   return device;
 }
 
-Stream::Stream() { MDN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+// Creating and destroying streams and handles (and their device memory) is
+// kept out of other threads' captures: see capture_lock.hpp.
+Stream::Stream() {
+  const CaptureExclusion no_capture;
+  MDN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+}
 Stream::~Stream() {
-  if (stream_ != nullptr) (void)cudaStreamDestroy(stream_);
+  if (stream_ == nullptr) return;
+  const CaptureExclusion no_capture;
+  (void)cudaStreamDestroy(stream_);
 }
 void Stream::synchronize() const { MDN_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
@@ -39,6 +47,7 @@ float Event::elapsed_ms_since(const Event& start) const {
 
 CublasHandle::CublasHandle(cudaStream_t stream, void* workspace, std::size_t workspace_bytes, MathMode mode)
     : stream_(stream) {
+  const CaptureExclusion no_capture;
   MDN_CUBLAS_CHECK(cublasCreate(&handle_));
   try {
     MDN_CUBLAS_CHECK(cublasSetStream(handle_, stream));
@@ -52,10 +61,13 @@ CublasHandle::CublasHandle(cudaStream_t stream, void* workspace, std::size_t wor
   }
 }
 CublasHandle::~CublasHandle() {
-  if (handle_ != nullptr) (void)cublasDestroy(handle_);
+  if (handle_ == nullptr) return;
+  const CaptureExclusion no_capture;  // cublasDestroy synchronises the device
+  (void)cublasDestroy(handle_);
 }
 
 CurandGenerator::CurandGenerator(cudaStream_t stream) {
+  const CaptureExclusion no_capture;
   MDN_CURAND_CHECK(curandCreateGenerator(&generator_, CURAND_RNG_PSEUDO_PHILOX4_32_10));
   try {
     MDN_CURAND_CHECK(curandSetStream(generator_, stream));
@@ -65,7 +77,9 @@ CurandGenerator::CurandGenerator(cudaStream_t stream) {
   }
 }
 CurandGenerator::~CurandGenerator() {
-  if (generator_ != nullptr) (void)curandDestroyGenerator(generator_);
+  if (generator_ == nullptr) return;
+  const CaptureExclusion no_capture;
+  (void)curandDestroyGenerator(generator_);
 }
 void CurandGenerator::generate_bits(std::uint64_t seed, unsigned int* out, std::size_t count) {
   MDN_CURAND_CHECK(curandSetPseudoRandomGeneratorSeed(generator_, static_cast<unsigned long long>(seed)));
@@ -73,18 +87,27 @@ void CurandGenerator::generate_bits(std::uint64_t seed, unsigned int* out, std::
   MDN_CURAND_CHECK(curandGenerate(generator_, out, count));
 }
 
-CudaGraph::~CudaGraph() {
-  if (exec_ != nullptr) (void)cudaGraphExecDestroy(exec_);
+namespace {
+void destroy_exec(cudaGraphExec_t exec) noexcept {
+  if (exec == nullptr) return;
+  const CaptureExclusion no_capture;
+  (void)cudaGraphExecDestroy(exec);
 }
+}  // namespace
+
+CudaGraph::~CudaGraph() { destroy_exec(exec_); }
 CudaGraph& CudaGraph::operator=(CudaGraph&& other) noexcept {
   if (this != &other) {
-    if (exec_ != nullptr) (void)cudaGraphExecDestroy(exec_);
+    destroy_exec(exec_);
     exec_ = std::exchange(other.exec_, nullptr);
   }
   return *this;
 }
 
 CudaGraph CudaGraph::capture(cudaStream_t stream, const std::function<void()>& enqueue) {
+  // No other thread may allocate, free or create/destroy handles from here
+  // until the graph is instantiated (capture_lock.hpp).
+  const CaptureExclusion no_concurrent_sync;
   MDN_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
   try {
     enqueue();

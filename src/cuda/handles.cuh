@@ -112,8 +112,9 @@ class CudaGraph {
   CudaGraph& operator=(CudaGraph&& other) noexcept;
 
   // Captures (thread-local capture mode) everything `enqueue` launches on
-  // `stream`. If enqueue throws, the capture is ended and discarded and the
-  // exception propagates.
+  // `stream`, holding the capture lock (capture_lock.hpp) from the start of
+  // the capture to the instantiated graph. If enqueue throws, the capture is
+  // ended and discarded and the exception propagates.
   static CudaGraph capture(cudaStream_t stream, const std::function<void()>& enqueue);
   void launch(cudaStream_t stream) const;
   bool valid() const { return exec_ != nullptr; }

@@ -10,7 +10,8 @@
 //     mixture CDF (std::erfc) at each returned quantile,
 //   * sample moments of many draws for the sampler.
 // The CPU instantiation runs everywhere; the CUDA one skips (GTEST_SKIP in
-// SetUp) without a usable device. Tolerances are those of float arithmetic
+// SetUp) without a usable device, and fails instead, with the reason, under
+// MDN_REQUIRE_GPU (tests/gpu/require_gpu.hpp, the GPU fixture's rule). Tolerances are those of float arithmetic
 // against a double reference: atol + rtol * |ref|.
 #include <gtest/gtest.h>
 
@@ -24,20 +25,20 @@
 
 #include "common/epoch_traversal.hpp"
 #include "cpu/numeric_integration.hpp"
+#include "gpu/require_gpu.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/error.hpp"
 
 // ---- the backends under test (global names: CTest shows them in the test names)
 // ---------------------------------------------------------
 struct CpuBackend {
-  static const char* skip_reason() { return nullptr; }
+  static std::string unavailable_reason() { return {}; }
   static std::unique_ptr<mdn::Backend> make(const mdn::ModelSpec& spec) { return mdn::make_cpu_backend(spec); }
 };
 
 struct CudaBackend {
-  static const char* skip_reason() {
-    return mdn::cuda_available() ? nullptr : "no usable CUDA device (or a build without the CUDA backend)";
-  }
+  // Empty when usable; else the module's, the runtime's and the driver's status.
+  static std::string unavailable_reason() { return mdn::test::gpu_unavailable_reason(); }
   static std::unique_ptr<mdn::Backend> make(const mdn::ModelSpec& spec) { return mdn::make_cuda_backend(spec); }
 };
 
@@ -137,7 +138,8 @@ template <class Kind>
 class BackendContract : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const char* reason = Kind::skip_reason()) GTEST_SKIP() << reason;
+    const std::string reason = Kind::unavailable_reason();
+    if (!reason.empty()) MDN_SKIP_OR_FAIL(reason);
     // The tolerances are FP32's: TF32 GEMMs must not enter through the
     // environment (cuBLAS honours NVIDIA_TF32_OVERRIDE), so refuse to run.
     const char* tf32 = std::getenv("NVIDIA_TF32_OVERRIDE");

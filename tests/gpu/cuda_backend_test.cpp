@@ -1,8 +1,13 @@
 // The CUDA backend against the CPU reference (mdn::make_cpu_backend), and the
 // CUDA training path's own guarantees: graph replay equals the un-captured
-// step, epochs are deterministic for a seed, non-finite losses are caught on
-// the device. Every suite derives from CudaTest, whose SetUp skips the test
-// (GTEST_SKIP) when no CUDA device is present. TF32 is off throughout.
+// step, epochs are deterministic for a seed, members side by side give the
+// sequential model, captures survive other threads allocating and freeing,
+// non-finite losses are caught on the device. Each guarantee that compares
+// the GPU with itself (which proves repeatability, not correctness) is also
+// checked against the CPU backend where the property allows it. Every suite
+// derives from CudaTest, whose SetUp skips the test (GTEST_SKIP) when no CUDA
+// device is present, or fails it under MDN_REQUIRE_GPU (require_gpu.hpp).
+// TF32 is off throughout.
 //
 // Tolerances are atol + rtol * |ref|, with atol a small fraction of the
 // largest |ref| of the block compared (so a gradient slice of scale 1e8 and
@@ -19,13 +24,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <ostream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "common/epoch_traversal.hpp"  // rows_of
 #include "cuda/cuda_backend_internal.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/error.hpp"
@@ -171,6 +179,17 @@ void expect_close_z_per_block(const mdn::ModelSpec& spec, const mdn::Matrix& got
 
 void expect_near_rel(double got, double ref, double rtol, double atol, const std::string& what) {
   EXPECT_LE(std::fabs(got - ref), atol + rtol * std::fabs(ref)) << what << ": got " << got << ", reference " << ref;
+}
+
+// Mean |a - b| over two parameter vectors. After several Adam steps from the
+// same start, GPU and CPU weights differ by float rounding except where a
+// gradient near 0 rounds to opposite signs (Adam's first steps move such a
+// weight by about lr either way), so trajectories are compared on the mean.
+double mean_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double sum = 0.0;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) sum += std::fabs(double(a[i]) - double(b[i]));
+  return a.empty() ? 0.0 : sum / double(a.size());
 }
 
 // ---------------------------------------------------------------------------
@@ -337,19 +356,29 @@ TEST_F(CudaTraining, GraphReplayEqualsTheUncapturedStep) {
 
   auto graph = make_gpu(spec);
   auto direct = make_gpu(spec);
+  auto cpu = mdn::make_cpu_backend(spec);  // the reference: replay == uncaptured proves repeatability only
   graph->set_parameters(init);
   direct->set_parameters(init);
+  cpu->set_parameters(init);
+  std::vector<float> grad;
   for (int step = 0; step < 5; ++step) {
     const double loss_graph = graph->train_step(batches.x[step], batches.t[step], adam, StepMode::Graph);
     const double loss_direct = direct->train_step(batches.x[step], batches.t[step], adam, StepMode::Direct);
     // The same kernels and GEMMs with the same arguments: bit-for-bit equal.
     EXPECT_EQ(loss_graph, loss_direct) << "step " << step;
+    // And the replayed step is the CPU's step on the same batch.
+    const double loss_cpu = cpu->loss_and_gradient(batches.x[step], batches.t[step], grad);
+    cpu->adam_step(grad, adam);
+    expect_near_rel(loss_graph, loss_cpu, 1e-4, 1e-5, "graph-replayed loss vs the CPU at step " + std::to_string(step));
   }
   EXPECT_EQ(graph->parameters(), direct->parameters());
   const mdn::OptimizerState a = graph->optimizer_state(), b = direct->optimizer_state();
   EXPECT_EQ(a.step, b.step);
   EXPECT_EQ(a.m, b.m);
   EXPECT_EQ(a.v, b.v);
+  EXPECT_EQ(a.step, cpu->optimizer_state().step);
+  EXPECT_LT(mean_abs_difference(graph->parameters(), cpu->parameters()), 1e-5)
+      << "mean |param difference| from the CPU after 5 graph-replayed steps";
 }
 
 TEST_F(CudaTraining, TrainStepEqualsLossAndGradientThenAdamStep) {
@@ -426,29 +455,95 @@ TEST_F(CudaTraining, OneFullBatchEpochMatchesTheCpu) {
   EXPECT_LT(mean_diff / double(p_cpu.size()), 1e-5);
 }
 
+// The epoch traversal (tests/common/epoch_traversal.hpp, run on the GPU by
+// the backend contract) compares the epoch's loss with the GPU's own
+// mean_nll; here the minibatches the epoch's reported order names are scored
+// by the CPU backend instead.
+TEST_F(CudaTraining, EpochLossIsTheCpuMeanOverTheMinibatchesOfTheReportedOrder) {
+  const mdn::ModelSpec spec = make_spec(3, 2, 4, {16, 16});
+  std::mt19937_64 rng(41);
+  constexpr int B = 64, R = 4 * B + 23;
+  const mdn::Matrix x = normal_matrix(R, 3, 1.0, rng);
+  mdn::Matrix t = normal_matrix(R, 2, 1.0, rng);
+  for (int i = 0; i < R; ++i) t(i, 0) *= float(std::pow(10.0, (i % 5) / 2.0 - 1.0));  // rows of very different loss
+  const std::vector<float> params = random_parameters(spec, rng);
+  auto gpu = make_gpu(spec);
+  auto cpu = mdn::make_cpu_backend(spec);
+  gpu->set_parameters(params);
+  cpu->set_parameters(params);
+  gpu->set_training_data(x, t);
+  mdn::EpochConfig config;
+  config.batch_size = B;
+  config.shuffle_seed = 5;
+  config.adam.lr = 0.0f;  // the weights stay: each minibatch's loss depends on its rows alone
+  const mdn::EpochStats stats = gpu->train_epoch(config);
+  ASSERT_TRUE(stats.finite);
+  const std::vector<int> order = gpu->last_epoch_order();
+  ASSERT_EQ(order.size(), std::size_t(R));
+  double sum = 0.0;
+  int batches = 0;
+  for (int begin = 0; begin < R; begin += B, ++batches) {
+    const int end = std::min(R, begin + B);
+    sum += cpu->mean_nll(mdn::test::rows_of(x, order, begin, end), mdn::test::rows_of(t, order, begin, end));
+  }
+  EXPECT_EQ(batches, 5);
+  expect_near_rel(stats.mean_loss, sum / batches, 1e-5, 1e-6, "the GPU epoch's loss vs the CPU over its minibatches");
+}
+
 TEST_F(CudaTraining, EpochsAreDeterministicForASeed) {
   const mdn::ModelSpec spec = make_spec(3, 2, 5, {32, 32});
   std::mt19937_64 rng(23);
   const mdn::Matrix x = normal_matrix(3001, 3, 1.0, rng);
   const mdn::Matrix t = normal_matrix(3001, 2, 1.0, rng);
   const std::vector<float> init = mdn::initial_parameters(spec, t, 4);
+  mdn::EpochConfig config;
+  config.batch_size = 256;
+  struct Run {
+    std::vector<double> losses;
+    std::vector<float> params;
+    std::vector<std::vector<int>> orders;  // each epoch's row order
+  };
   auto run = [&] {
     auto gpu = make_gpu(spec);
     gpu->set_parameters(init);
     gpu->set_training_data(x, t);
-    mdn::EpochConfig config;
-    config.batch_size = 256;
-    std::vector<double> losses;
+    Run r;
     for (int epoch = 0; epoch < 3; ++epoch) {
       config.shuffle_seed = 1000 + std::uint64_t(epoch);
-      losses.push_back(gpu->train_epoch(config).mean_loss);
+      r.losses.push_back(gpu->train_epoch(config).mean_loss);
+      r.orders.push_back(gpu->last_epoch_order());
     }
-    return std::make_pair(losses, gpu->parameters());
+    r.params = gpu->parameters();
+    return r;
   };
-  const auto first = run();
-  const auto second = run();
-  EXPECT_EQ(first.first, second.first);
-  EXPECT_EQ(first.second, second.second);
+  const Run first = run();
+  const Run second = run();
+  EXPECT_EQ(first.losses, second.losses);
+  EXPECT_EQ(first.params, second.params);
+
+  // Repeating itself proves nothing about being right: the CPU backend,
+  // stepping through the minibatches in the orders the GPU reported, takes
+  // the same steps (up to float rounding).
+  auto cpu = mdn::make_cpu_backend(spec);
+  cpu->set_parameters(init);
+  std::vector<float> grad;
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    const std::vector<int>& order = first.orders[std::size_t(epoch)];
+    ASSERT_EQ(order.size(), std::size_t(x.rows)) << "epoch " << epoch;
+    double loss_sum = 0.0;
+    int batches = 0;
+    for (int begin = 0; begin < x.rows; begin += config.batch_size, ++batches) {
+      const int end = std::min(x.rows, begin + config.batch_size);
+      loss_sum += cpu->loss_and_gradient(mdn::test::rows_of(x, order, begin, end),
+                                         mdn::test::rows_of(t, order, begin, end), grad);
+      cpu->adam_step(grad, config.adam);
+    }
+    expect_near_rel(first.losses[std::size_t(epoch)], loss_sum / batches, 1e-4, 1e-5,
+                    "GPU epoch " + std::to_string(epoch) + " loss vs the CPU replaying its order");
+  }
+  EXPECT_EQ(cpu->optimizer_state().step, 36);  // 3 epochs of 11 full minibatches and one partial
+  EXPECT_LT(mean_abs_difference(first.params, cpu->parameters()), 1e-4)
+      << "mean |param difference| from the CPU after 3 epochs";
 }
 
 // Ensemble members side by side on the GPU (each on a backend with its own
@@ -474,6 +569,131 @@ TEST_F(CudaTraining, EnsembleMembersSideBySideGiveTheSequentialModel) {
   const mdn::Model sequential = mdn::train(*one_by_one, spec, data, o);
   ASSERT_EQ(side_by_side.members, 3);
   EXPECT_EQ(side_by_side.params, sequential.params);
+}
+
+// Side by side == one after another proves the members do not disturb each
+// other, not that either is right. With every training row in one minibatch
+// the shuffle only reorders a sum, so the CPU trainer takes the same steps
+// (noise, splits and seeds are drawn on the host): the GPU ensemble trained
+// side by side follows it up to float rounding.
+TEST_F(CudaTraining, EnsembleMembersSideBySideFollowTheCpuTrainer) {
+  const mdn::ModelSpec spec = make_spec(2, 1, 3, {16, 16});
+  std::mt19937_64 rng(37);
+  mdn::Dataset data;
+  data.x = widened(normal_matrix(600, 2, 1.0, rng));
+  data.t = widened(normal_matrix(600, 1, 1.0, rng));
+  data.feature_names = {"a", "b"};
+  data.target_names = {"y"};
+  mdn::TrainOptions o;
+  o.epochs = 60;
+  o.batch_size = 1024;  // more than the 540 training rows: one full-batch step per epoch
+  o.patience = 0;       // no early stop: both run every epoch
+  o.ensemble = 3;
+  o.seed = 5;
+  auto gpu = make_gpu(spec);
+  ASSERT_GT(gpu->member_concurrency(o.batch_size, o.ensemble), 1);
+  const mdn::Model on_gpu = mdn::train(*gpu, spec, data, o);
+  auto cpu = mdn::make_cpu_backend(spec);
+  const mdn::Model on_cpu = mdn::train(*cpu, spec, data, o);
+  ASSERT_EQ(on_gpu.members, 3);
+  ASSERT_EQ(on_cpu.params.size(), on_gpu.params.size());
+  double scale = 0.0;
+  for (float p : on_cpu.params) scale += std::fabs(double(p));
+  scale /= double(on_cpu.params.size());
+  EXPECT_LT(mean_abs_difference(on_gpu.params, on_cpu.params), 2e-3 * std::max(1.0, scale))
+      << "mean |param difference| between the GPU ensemble (members side by side) and the CPU's";
+}
+
+// The capture/free race (issue 25): while one member captures its step into
+// a graph, another grows its workspace for validation (cudaFree synchronises
+// the device, which would invalidate the capture). Many members side by side,
+// with validation rows outnumbering the minibatch so each member's first
+// validation frees and reallocates, in several rounds: the models must be
+// those trained one member after another, bit for bit, and nothing may throw.
+TEST_F(CudaTraining, ManyMembersSideBySideWithValidationGiveTheSequentialModel) {
+  const mdn::ModelSpec spec = make_spec(3, 1, 3, {16, 16});
+  std::mt19937_64 rng(43);
+  mdn::Dataset data;
+  data.x = widened(normal_matrix(1200, 3, 1.0, rng));
+  data.t = widened(normal_matrix(1200, 1, 1.0, rng));
+  data.feature_names = {"a", "b", "c"};
+  data.target_names = {"y"};
+  for (int round = 0; round < 3; ++round) {
+    mdn::TrainOptions o;
+    o.epochs = 4;
+    o.batch_size = 24 + 8 * round;  // 360 validation rows: each member's first validation grows the workspace
+    o.val_fraction = 0.3f;
+    o.patience = 0;
+    o.ensemble = 8;  // two waves of members side by side
+    o.seed = 100 + std::uint64_t(round);
+    auto gpu = make_gpu(spec);
+    ASSERT_GT(gpu->member_concurrency(o.batch_size, o.ensemble), 1);
+    const mdn::Model side_by_side = mdn::train(*gpu, spec, data, o);
+    o.concurrent_members = false;
+    auto one_by_one = make_gpu(spec);
+    const mdn::Model sequential = mdn::train(*one_by_one, spec, data, o);
+    ASSERT_EQ(side_by_side.members, 8);
+    EXPECT_EQ(side_by_side.params, sequential.params) << "round " << round;
+  }
+}
+
+// The same race at the backend's level, harder: threads each train epochs
+// with a new minibatch size every round (a new capture), score more rows than
+// their workspace holds (a free and a reallocation), and make and drop a
+// whole backend (a stream, buffers, a cuBLAS handle whose destruction
+// synchronises the device) -- all at once. Each thread's results must be
+// those of the same work done alone.
+TEST_F(CudaTraining, CapturesSurviveOtherThreadsAllocatingFreeingAndDestroyingHandles) {
+  const mdn::ModelSpec spec = make_spec(3, 1, 3, {16, 16});
+  std::mt19937_64 rng(47);
+  const mdn::Matrix x = normal_matrix(1500, 3, 1.0, rng);
+  const mdn::Matrix t = normal_matrix(1500, 1, 1.0, rng);
+  const std::vector<float> init = mdn::initial_parameters(spec, t, 3);
+  constexpr int kThreads = 8, kRounds = 10;
+  struct Result {
+    std::vector<double> values;  // epoch losses and validation NLLs, in order
+    std::vector<float> params;
+    std::string error;
+  };
+  auto work = [&](int thread) {
+    Result r;
+    try {
+      auto gpu = make_gpu(spec);
+      gpu->set_parameters(init);
+      gpu->set_training_data(x, t);
+      mdn::EpochConfig config;
+      for (int round = 0; round < kRounds; ++round) {
+        config.batch_size = 16 + 8 * round + thread;  // never seen before by this backend: a capture
+        config.shuffle_seed = std::uint64_t(round);
+        r.values.push_back(gpu->train_epoch(config).mean_loss);
+        const int rows = 2 * config.batch_size + 8;  // more than the workspace holds: free + reallocate
+        mdn::Matrix xv(rows, x.cols), tv(rows, t.cols);
+        std::copy_n(x.data.begin(), xv.data.size(), xv.data.begin());
+        std::copy_n(t.data.begin(), tv.data.size(), tv.data.begin());
+        r.values.push_back(gpu->mean_nll(xv, tv));
+        auto scratch = make_gpu(spec);  // created and destroyed while the others capture
+        scratch->set_parameters(init);
+      }
+      r.params = gpu->parameters();
+    } catch (const std::exception& e) {
+      r.error = e.what();
+    }
+    return r;
+  };
+  std::vector<Result> together(kThreads);
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) threads.emplace_back([&, i] { together[std::size_t(i)] = work(i); });
+    for (std::thread& th : threads) th.join();
+  }
+  for (int i = 0; i < kThreads; ++i) {
+    const Result& got = together[std::size_t(i)];
+    ASSERT_EQ(got.error, "") << "thread " << i;
+    const Result alone = work(i);
+    ASSERT_EQ(alone.error, "") << "thread " << i << " alone";
+    EXPECT_EQ(got.values, alone.values) << "thread " << i;
+    EXPECT_EQ(got.params, alone.params) << "thread " << i;
+  }
 }
 
 TEST_F(CudaTraining, TrainingLowersTheLoss) {

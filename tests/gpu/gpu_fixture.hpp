@@ -1,6 +1,8 @@
 // The fixture every GPU suite derives from: SetUp() skips the test (shown as
 // skipped, never as passed) in a build without the CUDA backend or on a
-// machine without a device. It also pins the math mode: with
+// machine without a usable device, and fails it instead, with the reason,
+// when MDN_REQUIRE_GPU is set (require_gpu.hpp: the GPU check sets it on the
+// device, so a GPU run cannot pass by skipping). It also pins the math mode: with
 // NVIDIA_TF32_OVERRIDE set to anything but 0, cuBLAS could run the FP32
 // GEMMs on TF32 tensor cores behind the tests' back (the variable is read by
 // the libraries themselves, so clearing it from inside the process cannot be
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "gpu/require_gpu.hpp"
 #include "mdn/backend.hpp"
 
 namespace mdn::test {
@@ -20,9 +23,9 @@ class GpuTest : public ::testing::Test {
  protected:
   void SetUp() override {
 #if !defined(MDN_WITH_CUDA)
-    GTEST_SKIP() << "built without the CUDA backend";
+    MDN_SKIP_OR_FAIL("this test binary was built without the CUDA backend (no CUDA toolkit at configure time)");
 #else
-    if (!cuda_available()) GTEST_SKIP() << "no CUDA device present";
+    MDN_SKIP_OR_FAIL_WITHOUT_GPU();
     const char* tf32_override = std::getenv("NVIDIA_TF32_OVERRIDE");
     if (tf32_override != nullptr && std::string(tf32_override) != "0")
       GTEST_FAIL() << "NVIDIA_TF32_OVERRIDE=" << tf32_override

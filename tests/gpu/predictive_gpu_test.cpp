@@ -3,8 +3,9 @@
 // including components thousands of sigma apart: mean / std to 1e-12
 // relative, quantiles within 1e-6 in probability (|F(q_gpu) - F(q_cpu)|,
 // F the row's normalised marginal CDF), non-crossing, and the chunking of
-// rows into launches not changing any bit. Skipped (GTEST_SKIP in SetUp)
-// without a CUDA build or device.
+// rows into launches not changing any bit (and each launch's rows matching
+// the CPU). Skipped (GTEST_SKIP in SetUp) without a CUDA build or device;
+// failed instead under MDN_REQUIRE_GPU.
 #include <gtest/gtest.h>
 
 #include "gpu/gpu_fixture.hpp"
@@ -145,6 +146,9 @@ TEST_F(GpuPredictive, SameBitsWhateverTheBatching) {
     }
     for (std::size_t i = 0; i < got.quantiles.size(); ++i)
       EXPECT_EQ(got.quantiles[i], whole.quantiles[std::size_t(begin) * T * L + i]);
+    // The same bits whatever the batching is repeatability; each batch is
+    // also the CPU reference's answer for its rows.
+    expect_matches_cpu(part, levels);
   }
 }
 

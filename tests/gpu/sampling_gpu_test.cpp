@@ -1,6 +1,8 @@
 // The GPU sampler against the exact mixture (KS, chi-square) and against the
-// CPU sampler, and its reproducibility across chunking and launch shapes.
-// Skipped (GTEST_SKIP in SetUp) without a CUDA build or device.
+// CPU sampler, and its reproducibility across chunking and launch shapes
+// (checked against the CPU sampler's draws too, not only against itself).
+// Skipped (GTEST_SKIP in SetUp) without a CUDA build or device; failed
+// instead under MDN_REQUIRE_GPU.
 #include <gtest/gtest.h>
 
 #include "gpu/gpu_fixture.hpp"
@@ -118,10 +120,28 @@ TEST_F(GpuSampling, ComponentFrequenciesMatchTemperedWeights) {
   }
 }
 
+// Same recipe, same Philox words: GPU and CPU draws agree up to float
+// rounding of the parameters (a uniform within ~1e-7 of a cumulative weight
+// may pick the neighbouring component: allowed for a tiny fraction).
+void expect_same_draws(const std::vector<double>& gpu_x, const std::vector<int>& gpu_k,
+                       const std::vector<double>& cpu_x, const std::vector<int>& cpu_k, int T, const char* what) {
+  ASSERT_EQ(gpu_k.size(), cpu_k.size()) << what;
+  ASSERT_EQ(gpu_x.size(), cpu_x.size()) << what;
+  int mismatched = 0;
+  for (std::size_t i = 0; i < gpu_k.size(); ++i) {
+    if (gpu_k[i] != cpu_k[i]) {
+      ++mismatched;
+      continue;
+    }
+    for (int d = 0; d < T; ++d) {
+      const float a = gpu_x[i * T + d], b = cpu_x[i * T + d];
+      ASSERT_NEAR(a, b, 1e-4f * (1.0f + std::fabs(b))) << what << ": draw " << i << " dim " << d;
+    }
+  }
+  EXPECT_LE(mismatched, int(gpu_k.size() / 10000)) << what << ": " << mismatched << " component picks differ";
+}
+
 TEST_F(GpuSampling, AgreesWithTheCpuSamplerDrawForDraw) {
-  // Same recipe, same Philox words: the draws agree up to float rounding of
-  // the parameters (a uniform within ~1e-7 of a cumulative weight may pick
-  // the neighbouring component: allowed for a tiny fraction).
   const HeadCase h = random_heads(300, 5, 3, 8);
   const int S = 50;
   SampleOptions options{2024};
@@ -132,18 +152,7 @@ TEST_F(GpuSampling, AgreesWithTheCpuSamplerDrawForDraw) {
   GpuSampler gpu(h.model);
   gpu.sample(h.z, S, options, 1000, gpu_x.data(), gpu_k.data());
   sample_mixtures(h.mix, S, options, 1000, cpu_x.data(), cpu_k.data());
-  int mismatched = 0;
-  for (std::size_t i = 0; i < gpu_k.size(); ++i) {
-    if (gpu_k[i] != cpu_k[i]) {
-      ++mismatched;
-      continue;
-    }
-    for (int d = 0; d < 3; ++d) {
-      const float a = gpu_x[i * 3 + d], b = cpu_x[i * 3 + d];
-      ASSERT_NEAR(a, b, 1e-4f * (1.0f + std::fabs(b))) << "draw " << i << " dim " << d;
-    }
-  }
-  EXPECT_LE(mismatched, int(gpu_k.size() / 10000)) << mismatched << " component picks differ";
+  expect_same_draws(gpu_x, gpu_k, cpu_x, cpu_k, 3, "GPU vs CPU");
 }
 
 TEST_F(GpuSampling, ReproducibleAcrossChunksAndLaunchShapes) {
@@ -155,17 +164,32 @@ TEST_F(GpuSampling, ReproducibleAcrossChunksAndLaunchShapes) {
   gpu.sample(h.z, S, options, 0, whole.data());
   for (int chunk : {7, 1000}) {
     std::vector<double> pieces(whole.size());
+    std::vector<int> picks(std::size_t(h.z.rows) * S);
     for (int first = 0; first < h.z.rows; first += chunk) {
       const int rows = std::min(chunk, h.z.rows - first);
       Matrix zc(rows, h.z.cols);
       std::copy(h.z.row(first), h.z.row(first) + std::size_t(rows) * h.z.cols, zc.data.begin());
-      gpu.sample(zc, S, options, first, pieces.data() + std::size_t(first) * S * 2);
+      gpu.sample(zc, S, options, first, pieces.data() + std::size_t(first) * S * 2,
+                 picks.data() + std::size_t(first) * S);
     }
     EXPECT_EQ(pieces, whole) << "chunk " << chunk;
+    // Equal to itself is not yet right: the chunked draws are the CPU
+    // sampler's draws for those rows (a function of seed, row and index).
+    std::vector<double> cpu_x(whole.size());
+    std::vector<int> cpu_k(picks.size());
+    sample_mixtures(h.mix, S, options, 0, cpu_x.data(), cpu_k.data());
+    expect_same_draws(pieces, picks, cpu_x, cpu_k, 2, chunk == 7 ? "chunks of 7 rows vs CPU" : "chunks of 1000 vs CPU");
   }
   // More samples per row changes the rows per block: the first S draws stay.
   std::vector<double> more(std::size_t(h.z.rows) * 4 * S * 2);
-  gpu.sample(h.z, 4 * S, options, 0, more.data());
+  std::vector<int> more_picks(std::size_t(h.z.rows) * 4 * S);
+  gpu.sample(h.z, 4 * S, options, 0, more.data(), more_picks.data());
+  {
+    std::vector<double> cpu_x(more.size());
+    std::vector<int> cpu_k(more_picks.size());
+    sample_mixtures(h.mix, 4 * S, options, 0, cpu_x.data(), cpu_k.data());
+    expect_same_draws(more, more_picks, cpu_x, cpu_k, 2, "4S draws per row vs CPU");
+  }
   for (int r = 0; r < h.z.rows; ++r)
     ASSERT_TRUE(std::equal(whole.begin() + std::size_t(r) * S * 2, whole.begin() + std::size_t(r + 1) * S * 2,
                            more.begin() + std::size_t(r) * 4 * S * 2))
