@@ -46,23 +46,30 @@ int column(const std::vector<std::string>& header, const std::string& name) {
   return 0;
 }
 
+// Writes NAME.csv: time = 1.7e9 + 100 u, y = offset + sin(6 u) + 0.05 N(0, 1),
+// 2000 rows; returns the u of each row.
+std::vector<double> write_data(const TempDir& dir, const std::string& name, double offset) {
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::normal_distribution<double> noise(0.0, kNoise);
+  std::vector<double> u;
+  std::string csv = "time,y\n";
+  char line[96];
+  for (int r = 0; r < 2000; ++r) {
+    u.push_back(unit(rng));
+    std::snprintf(line, sizeof line, "%.17g,%.17g\n", kTimestamp + 100.0 * u.back(),
+                  offset + std::sin(6.0 * u.back()) + noise(rng));
+    csv += line;
+  }
+  dir.write(name + ".csv", csv);
+  return u;
+}
+
 class LargeOffsetCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir;
-    std::mt19937_64 rng(1);
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    std::normal_distribution<double> noise(0.0, kNoise);
-    std::string csv = "time,y\n";
-    char line[96];
-    for (int r = 0; r < 2000; ++r) {
-      const double u = unit(rng);
-      u_.push_back(u);
-      std::snprintf(line, sizeof line, "%.17g,%.17g\n", kTimestamp + 100.0 * u,
-                    kOffset + std::sin(6.0 * u) + noise(rng));
-      csv += line;
-    }
-    dir_->write("off.csv", csv);
+    u_ = write_data(*dir_, "off", kOffset);
     const auto r =
         run_mdn(*dir_, "train --data off.csv --target y --model m.safetensors --seed 1 --device cpu --quiet");
     ASSERT_EQ(r.status, 0) << r.err;
@@ -77,13 +84,19 @@ class LargeOffsetCli : public ::testing::Test {
 TempDir* LargeOffsetCli::dir_ = nullptr;
 std::vector<double> LargeOffsetCli::u_;
 
-TEST_F(LargeOffsetCli, PredictiveStdIsTheNoiseAndTheMixturesStd) {
-  const auto r =
-      run_mdn(*dir_, "predict --model m.safetensors --data off.csv --out p.csv --params --device cpu --quiet");
+class LargeOffsetCliPredict : public ::testing::TestWithParam<double> {};
+
+TEST_P(LargeOffsetCliPredict, PredictiveStdIsTheNoiseAndTheMixturesStd) {
+  const double offset = GetParam();
+  const TempDir dir;
+  const std::vector<double> u = write_data(dir, "off", offset);
+  auto r = run_mdn(dir, "train --data off.csv --target y --model m.safetensors --seed 1 --device cpu --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_mdn(dir, "predict --model m.safetensors --data off.csv --out p.csv --params --device cpu --quiet");
   ASSERT_EQ(r.status, 0) << r.err;
   std::vector<std::string> header;
-  const auto rows = read_numbers(dir_->read("p.csv"), header);
-  ASSERT_EQ(rows.size(), u_.size());
+  const auto rows = read_numbers(dir.read("p.csv"), header);
+  ASSERT_EQ(rows.size(), u.size());
   const int mean_col = column(header, "y_mean"), std_col = column(header, "y_std");
   int K = 0;
   for (const std::string& name : header) K += name.rfind("alpha_", 0) == 0;
@@ -107,19 +120,21 @@ TEST_F(LargeOffsetCli, PredictiveStdIsTheNoiseAndTheMixturesStd) {
       v += a * (s * s + (mu - m) * (mu - m));
     }
     const double want = std::sqrt(v / w);
-    ASSERT_NEAR(row[std_col], want, 1e-3 * want) << "row " << i;
-    ASSERT_NEAR(row[mean_col], m, 1e-3 * want) << "row " << i;
+    ASSERT_NEAR(row[std_col], want, 1e-3 * want) << "offset " << offset << " row " << i;
+    ASSERT_NEAR(row[mean_col], m, 1e-3 * want) << "offset " << offset << " row " << i;
     std_sum += row[std_col];
-    const double truth = kOffset + std::sin(6.0 * u_[i]);
+    const double truth = offset + std::sin(6.0 * u[i]);
     squared_error += (row[mean_col] - truth) * (row[mean_col] - truth);
   }
   // The noise is 0.05 everywhere; a collapsed timestamp leaves the sine's
   // spread (~0.7) in the std and in the error of the mean.
   const double mean_std = std_sum / double(rows.size());
-  EXPECT_GT(mean_std, 0.7 * kNoise);
-  EXPECT_LT(mean_std, 1.4 * kNoise);
-  EXPECT_LT(std::sqrt(squared_error / double(rows.size())), 0.5 * kNoise);
+  EXPECT_GT(mean_std, 0.7 * kNoise) << "offset " << offset;
+  EXPECT_LT(mean_std, 1.4 * kNoise) << "offset " << offset;
+  EXPECT_LT(std::sqrt(squared_error / double(rows.size())), 0.5 * kNoise) << "offset " << offset;
 }
+
+INSTANTIATE_TEST_SUITE_P(TargetMeans, LargeOffsetCliPredict, ::testing::Values(0.0, 1e4, 1e6, 1e9));
 
 TEST_F(LargeOffsetCli, SamplesAndEvalKeepTheSpread) {
   auto r = run_mdn(
