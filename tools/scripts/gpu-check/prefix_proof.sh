@@ -7,7 +7,9 @@ step_prefix_proof() {
   local bad=0 deps exe
   deps=$(cd "$BUILD/b" && ninja -t deps)
   local used_prefix used_system
-  used_prefix=$(grep -cE "^ +$PREFIX/usr/include/(gtest|gmock|benchmark|nlohmann|CLI|$MULTIARCH/openblas)" <<<"$deps" || true)
+  # Absolute, or relative to the build folder (ccache with CCACHE_BASEDIR
+  # writes the dependency paths relative).
+  used_prefix=$(grep -cE "^ +($PREFIX|(\.\./)+prefix)/usr/include/(gtest|gmock|benchmark|nlohmann|CLI|$MULTIARCH/openblas)" <<<"$deps" || true)
   used_system=$(grep -E '^ +/usr/include/(gtest|gmock|benchmark|nlohmann|CLI|[^ ]*openblas|cblas|x86_64-linux-gnu/cblas)' <<<"$deps" | sort -u || true)
   echo "header uses from the prefix: $used_prefix"
   if [ -n "$used_system" ]; then echo "HEADERS FROM THE SYSTEM:"; echo "$used_system"; bad=1; fi
