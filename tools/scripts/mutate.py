@@ -109,22 +109,23 @@ def build(build_dir, jobs, log):
     return status == 0, out
 
 
-def run_programs(build_dir, timeouts, log):
+def run_programs(build_dir, timeouts, log, gtest_filter=None):
     """('caught', program, first failed test) or ('survived', None, None)."""
+    extra = [f"--gtest_filter={gtest_filter}"] if gtest_filter else []
     for prog in PROGRAMS:
         exe = build_dir / "tests" / prog
-        status, out = run([str(exe), "--gtest_fail_fast", "--gtest_brief=1"], build_dir / "tests",
+        status, out = run([str(exe), "--gtest_fail_fast", "--gtest_brief=1", *extra], build_dir / "tests",
                           timeout=timeouts.get(prog), log=log)
         if status is None:
             return "caught", prog, f"(time limit {timeouts[prog]:.0f} s)"
         if status != 0:
-            failed = re.findall(r"^\[  FAILED  \] (\S+)", out, re.M)
+            failed = re.findall(r"^\[  FAILED  \] ([^\s,]+)", out, re.M)
             return "caught", prog, failed[0] if failed else f"(exit status {status})"
     return "survived", None, None
 
 
 def time_programs(build_dir, log):
-    """Runs the clean suite once; returns each program's time limit (5x its time + 60 s)."""
+    """Runs the clean suite once; returns each program's time limit (10x its time + 120 s)."""
     limits = {}
     for prog in PROGRAMS:
         start = time.monotonic()
@@ -132,19 +133,36 @@ def time_programs(build_dir, log):
         took = time.monotonic() - start
         if status != 0:
             sys.exit(f"mutate: the unmutated {prog} fails (status {status}); fix the suite first:\n{out[-3000:]}")
-        limits[prog] = 5.0 * took + 60.0
+        limits[prog] = 10.0 * took + 120.0
         print(f"  baseline {prog}: {took:.1f} s (limit {limits[prog]:.0f} s)", flush=True)
     return limits
 
 
-def markdown_table(results):
-    lines = ["| # | id | area | file | the bug | result | caught by |", "|---|---|---|---|---|---|---|"]
+def outcome(r):
+    if r is None:
+        return "(not run)"
+    return f"caught: `{r['test'].rstrip(',')}`" if r["result"] == "caught" else f"**{r['result']}**"
+
+
+def markdown_table(results, before=None):
+    """The results as a Markdown table; with `before` (an earlier run's results), both columns."""
+    if before is None:
+        lines = ["| # | id | area | file | the bug | result |", "|---|---|---|---|---|---|"]
+    else:
+        lines = ["| # | id | area | file | the bug | before | after |", "|---|---|---|---|---|---|---|"]
+    earlier = {r["id"]: r for r in before or []}
     for i, r in enumerate(results, 1):
-        by = f"`{r['test']}`" if r.get("test") else ""
-        lines.append(f"| {i} | `{r['id']}` | {r['area']} | `{r['file']}` | {r['what']} | {r['result']} | {by} |")
-    caught = sum(r["result"] == "caught" for r in results)
+        what = r["what"].replace("|", "\\|")
+        row = f"| {i} | `{r['id']}` | {r['area']} | `{r['file']}` | {what} | "
+        if before is not None:
+            row += outcome(earlier.get(r["id"])) + " | "
+        lines.append(row + outcome(r) + " |")
     lines.append("")
-    lines.append(f"Caught {caught} of {len(results)}.")
+    if before is not None:
+        caught = sum(r["result"] == "caught" for r in earlier.values() if r["id"] in {x["id"] for x in results})
+        lines.append(f"Before: caught {caught} of {len(results)}.")
+    caught = sum(r["result"] == "caught" for r in results)
+    lines.append(f"{'After: c' if before is not None else 'C'}aught {caught} of {len(results)}.")
     return "\n".join(lines) + "\n"
 
 
@@ -158,10 +176,18 @@ def main():
     ap.add_argument("--list", action="store_true", help="print the mutations and exit")
     ap.add_argument("--markdown", type=Path, help="write the table here")
     ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument("--before", type=Path, help="an earlier run's --json: the table shows both columns")
+    ap.add_argument("--table-only", type=Path, metavar="RESULTS_JSON",
+                    help="print the table of an earlier run's --json (with --before: both) and exit")
     ap.add_argument("--log", type=Path, help="build and test output (default: BUILD/mutation.log)")
+    ap.add_argument("--gtest-filter", help="run only these tests (to see what one test catches; not for the score)")
     ap.add_argument("--no-final-build", action="store_true", help="leave build/ as the last mutation left it")
     args = ap.parse_args()
 
+    before = json.loads(args.before.read_text()) if args.before else None
+    if args.table_only:
+        print(markdown_table(json.loads(args.table_only.read_text()), before), end="")
+        return 0
     mutations = load_mutations(args.list_file)
     if args.only:
         wanted = args.only.split(",")
@@ -205,7 +231,7 @@ def main():
                     path.write_bytes(original.replace(m["find"], m["replace"], 1).encode("utf-8"))
                     ok, out = build(build_dir, args.jobs, log)
                     if ok:
-                        result, prog, test = run_programs(build_dir, timeouts, log)
+                        result, prog, test = run_programs(build_dir, timeouts, log, args.gtest_filter)
                     else:
                         result, prog, test = "build-error", None, None
                 finally:
@@ -229,7 +255,7 @@ def main():
                 print("mutate: rebuilt the unmutated tree" + ("" if ok else " -- FAILED, see the log"), flush=True)
 
     if results:
-        table = markdown_table(results)
+        table = markdown_table(results, before)
         print("\n" + table)
         if args.markdown:
             args.markdown.write_text(table)
