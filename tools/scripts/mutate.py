@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Seeded-bug (mutation) testing: does the test suite catch small bugs in the
-core formulas? (docs/TESTING.md, "Seeded-bug testing".)
+core formulas? (docs/TESTING.md, "Seeded-bug (mutation) testing".)
 
 For every mutation of tools/scripts/mutations.toml, one at a time:
   1. the exact text `find` is replaced by `replace` in its one library file
@@ -25,6 +25,7 @@ Run it before resolving a change to the core formulas:
   tools/scripts/mutate.py --check             # every `find` matches once; nothing built
   tools/scripts/mutate.py --list
   tools/scripts/mutate.py --markdown out.md --json out.json -j 2
+  tools/scripts/mutate.py --json after.json --before before.json   # both columns
 
 The build folder must be configured already (docs/TESTING.md gives the
 command; CPU-only is enough). Needs Python 3.11 (tomllib).
@@ -32,7 +33,6 @@ command; CPU-only is enough). Needs Python 3.11 (tomllib).
 
 import argparse
 import json
-import os
 import re
 import signal
 import subprocess
