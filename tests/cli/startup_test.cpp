@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -107,12 +108,29 @@ TEST_F(Startup, MissingModuleIsOneErrorNamingThePath) {
 
 TEST_F(Startup, ModuleFoundNextToTheProgramByDefault) {
   // Without MDN_CUDA_MODULE the program finds the module beside itself and
-  // goes on to ask the CUDA runtime (which, without a GPU, finds no device).
+  // goes on to ask the CUDA runtime: with a GPU it predicts, without one it
+  // says there is no device. Either way the loader's report shows the module
+  // loaded from the program's folder, and the outcome is one of those two.
   if (kModule.empty()) GTEST_SKIP() << "built without the CUDA backend";
+  const std::string exe = MDN_EXE;
+  ASSERT_EQ(kModule.substr(0, kModule.rfind('/')), exe.substr(0, exe.rfind('/')))
+      << "the build no longer puts the module beside the program";
+  const auto loaded = run_mdn(dir(), predict("cuda", "loaded.csv"), "-u MDN_CUDA_MODULE LD_DEBUG=files");
+  EXPECT_TRUE(contains(loaded.err, "file=" + kModule)) << loaded.err.substr(0, 4000);
+
   const auto r = run_mdn(dir(), predict("cuda", "c.csv"), "-u MDN_CUDA_MODULE");
   EXPECT_FALSE(contains(r.err, "CUDA backend module")) << r.err;
-  if (r.status != 0) {
-    EXPECT_TRUE(contains(r.err, "CUDA")) << r.err;
+  if (r.status == 0) {
+    // A GPU: the same rows and columns as the CPU's predictions.
+    ASSERT_EQ(run_mdn(dir(), predict("cpu", "c_cpu.csv")).status, 0);
+    const std::string gpu = dir().read("c.csv"), cpu = dir().read("c_cpu.csv");
+    EXPECT_EQ(gpu.substr(0, gpu.find('\n')), cpu.substr(0, cpu.find('\n')));
+    EXPECT_EQ(std::count(gpu.begin(), gpu.end(), '\n'), std::count(cpu.begin(), cpu.end(), '\n'));
+  } else {
+    // No usable GPU: one error (status 1, not a crash), no output file.
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_TRUE(contains(r.err, "error: ") && contains(r.err, "CUDA")) << r.err;
+    EXPECT_FALSE(dir().exists("c.csv"));
   }
 }
 

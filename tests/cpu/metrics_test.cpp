@@ -266,7 +266,12 @@ class KnownModel : public ::testing::Test {
 
 TEST_F(KnownModel, CalibrationIsCloseToIdeal) {
   const mdn::EvalMetrics m = mdn::evaluate(mix, t).metrics;
+  ASSERT_EQ(m.targets.size(), 1u);
   const mdn::TargetMetrics& target = m.targets[0];
+  // The loops below check every level: there must be levels to check (the
+  // defaults: 19 calibration levels, intervals 0.5, 0.8, 0.9, 0.95).
+  ASSERT_EQ(target.calibration_observed.size(), mdn::EvalOptions{}.calibration_levels.size());
+  ASSERT_EQ(target.intervals.size(), 4u);
   // Under the true model PIT ~ U(0,1), so the fraction below tau is a
   // Binomial(n, tau)/n with standard deviation sqrt(tau (1 - tau) / n) <=
   // 0.5/sqrt(n) = 0.0035 at n = 20000. 4.5 of them (p ~ 7e-6 per level,
@@ -312,6 +317,8 @@ TEST_F(KnownModel, TheTrueModelScoresBetterThanAShiftedOne) {
   for (double& m : shifted.mu) m += 0.5;
   const mdn::EvalMetrics truth = mdn::evaluate(mix, t).metrics;
   const mdn::EvalMetrics wrong = mdn::evaluate(shifted, t).metrics;
+  ASSERT_EQ(truth.targets.size(), 1u);
+  ASSERT_EQ(wrong.targets.size(), 1u);
   EXPECT_LT(truth.nll, wrong.nll);
   EXPECT_LT(truth.targets[0].crps, wrong.targets[0].crps);
   EXPECT_GT(wrong.targets[0].calibration_error_max, truth.targets[0].calibration_error_max);
@@ -342,6 +349,7 @@ TEST(Evaluate, PointErrorsOfNearlyDeterministicPredictions) {
   // CRPS of a near point mass is the absolute error.
   EXPECT_NEAR(m.crps, 0.75, 1e-4);
   // Every PIT is 0 or 1: nothing is inside any central interval.
+  ASSERT_EQ(m.intervals.size(), 4u);  // the default intervals: 0.5, 0.8, 0.9, 0.95
   for (const auto& c : m.intervals) EXPECT_EQ(c.coverage, 0.0);
 }
 

@@ -3,8 +3,12 @@
 The seed article's module is bench/seed_mdn.py (shared with the peer
 benchmark and tools/scripts/interop_check.py); the file's tensors load into it
 by name, and its inputs are standardised with the statistics in the file's
-metadata. Skipped when torch is not installed (it is not a test requirement:
-it is large).
+metadata. Skipped when torch is not installed: it is not in
+requirements.txt (several GB), so CI's run of test-python.sh skips it. Run it
+where torch is (docs/TESTING.md, "The PyTorch peer test"):
+
+    build-python-venv/bin/pip install torch
+    build-python-venv/bin/python -m pytest tests/python/test_torch_peer.py
 """
 
 import json
