@@ -335,7 +335,7 @@ class CudaBackendImpl final : public BackendWithTestHooks {
 
   EpochStats train_epoch(const EpochConfig& config) override {
     if (train_rows_ == 0) throw Error("train_epoch: no training data was set");
-    if (config.batch_size < 1) throw UsageError("batch size must be at least 1");
+    if (config.batch_size < 1) throw UsageError("EpochConfig::batch_size must be at least 1");
     activate();
     const int batch = std::min(config.batch_size, train_rows_);
     ensure_capacity(batch);
