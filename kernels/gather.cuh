@@ -10,7 +10,8 @@
 // max(1, 2048 / (D + T))); thread e of a block handles element e of the
 // block's rows laid out as [x row | t row]. Reads of x_all/t_all are
 // row-scattered (a shuffled gather), writes contiguous.
-// Semantics: x, t written with `=`. The caller guarantees offset + n <= rows.
+// Sample weights (optional): w[i] = w_all[r] too, when w_all is not null.
+// Semantics: x, t (w) written with `=`. The caller guarantees offset + n <= rows.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -18,7 +19,7 @@
 
 namespace mdn::cuda {
 
-void launch_gather_rows(const float* x_all, const float* t_all, const int* order, const StepState* state, int n, int D,
-                        int T, float* x, float* t, cudaStream_t stream);
+void launch_gather_rows(const float* x_all, const float* t_all, const float* w_all, const int* order,
+                        const StepState* state, int n, int D, int T, float* x, float* t, float* w, cudaStream_t stream);
 
 }  // namespace mdn::cuda

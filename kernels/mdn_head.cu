@@ -14,14 +14,17 @@ namespace {
 constexpr int kThreads = 128;
 
 // z (n x width), t (n x T), loss (n), dL_dz (n x width); width = K(1+2T).
-__global__ void mixture_loss_and_grad_kernel(const float* __restrict__ z, const float* __restrict__ t, int n, int K,
-                                             int T, float lo, float hi, float grad_scale, float* __restrict__ loss,
-                                             float* __restrict__ dL_dz) {
+__global__ void mixture_loss_and_grad_kernel(const float* __restrict__ z, const float* __restrict__ t,
+                                             const float* __restrict__ weights, int n, int K, int T, float lo, float hi,
+                                             float grad_scale, float* __restrict__ loss, float* __restrict__ dL_dz) {
   const int i = blockIdx.x * kThreads + threadIdx.x;
   if (i >= n) return;
   const std::size_t width = std::size_t(K) * std::size_t(1 + 2 * T);
   const std::size_t row = std::size_t(i) * width;
-  loss[i] = detail::mixture_nll_and_grad(z + row, t + std::size_t(i) * T, K, T, lo, hi, grad_scale, dL_dz + row);
+  const float w = weights ? weights[i] : 1.0f;
+  const float nll =
+      detail::mixture_nll_and_grad(z + row, t + std::size_t(i) * T, K, T, lo, hi, grad_scale * w, dL_dz + row);
+  loss[i] = w == 0.0f ? 0.0f : w * nll;
 }
 
 __global__ void mixture_loss_kernel(const float* __restrict__ z, const float* __restrict__ t, int n, int K, int T,
@@ -40,12 +43,13 @@ int blocks_for(int n) { return ceil_div(n, kThreads); }
 
 }  // namespace
 
-void launch_mixture_loss_and_grad(const float* z, const float* t, int n, const HeadShape& shape, float grad_scale,
-                                  float* loss, float* dL_dz, cudaStream_t stream) {
+void launch_mixture_loss_and_grad(const float* z, const float* t, const float* weights, int n, const HeadShape& shape,
+                                  float grad_scale, float* loss, float* dL_dz, cudaStream_t stream) {
   check_shape(shape);
   if (n <= 0) return;
-  mixture_loss_and_grad_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
-      z, t, n, shape.components, shape.target_dim, shape.log_sigma_min, shape.log_sigma_max, grad_scale, loss, dL_dz);
+  mixture_loss_and_grad_kernel<<<blocks_for(n), kThreads, 0, stream>>>(z, t, weights, n, shape.components,
+                                                                       shape.target_dim, shape.log_sigma_min,
+                                                                       shape.log_sigma_max, grad_scale, loss, dL_dz);
   MDN_CUDA_CHECK(cudaGetLastError());
 }
 

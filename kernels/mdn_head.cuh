@@ -25,6 +25,9 @@
 // stay in L1/L2 (the row is written anyway).
 // Semantics: loss and dL_dz are written with `=` (not accumulated);
 // grad_scale = 1/n makes dL_dz the gradient of the batch mean.
+// Sample weights (optional, n floats): loss[i] = w_i * nll_i (0 where
+// w_i = 0, even if the density underflowed) and the gradient scale is
+// grad_scale * w_i, so dL_dz is the gradient of (1/n) sum_i w_i nll_i.
 // Determinism: no reductions across threads; the batch loss is summed later
 // by a fixed-order reduction (reduce.cuh).
 #pragma once
@@ -40,8 +43,9 @@ struct HeadShape {
 };
 
 // loss (n) =, dL_dz (n x K(1+2T), row-major) =.
-void launch_mixture_loss_and_grad(const float* z, const float* t, int n, const HeadShape& shape, float grad_scale,
-                                  float* loss, float* dL_dz, cudaStream_t stream);
+// weights: n per-sample weights, or null (every weight 1).
+void launch_mixture_loss_and_grad(const float* z, const float* t, const float* weights, int n, const HeadShape& shape,
+                                  float grad_scale, float* loss, float* dL_dz, cudaStream_t stream);
 
 // loss (n) = only (evaluation: no gradient is computed or written).
 void launch_mixture_loss(const float* z, const float* t, int n, const HeadShape& shape, float* loss,

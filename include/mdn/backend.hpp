@@ -82,9 +82,26 @@ class Backend {
   // Returns the gradient norm before clipping.
   virtual double adam_step(const std::vector<float>& grad, const AdamConfig& adam) = 0;
 
-  // Training data held by the backend (on the device for CUDA).
+  // Training data held by the backend (on the device for CUDA). Clears the
+  // sample weights.
   virtual void set_training_data(const Matrix& x, const Matrix& t) = 0;
   virtual EpochStats train_epoch(const EpochConfig& config) = 0;
+
+  // ---- sample weights (Dataset::weights; docs/TRAINING.md) ------------------
+  // Weights of the rows set_training_data gave (one per row; empty = every
+  // row weight 1): train_epoch's minibatch loss becomes (1/n) sum_i w_i nll_i
+  // and its gradient the gradient of that. The trainer scales them to mean 1
+  // over the training rows, so the learning rate means what it does without
+  // weights. The default refuses weights (a backend without them).
+  virtual void set_training_weights(const std::vector<float>& weights);
+  // loss_and_gradient with one weight per row of x: (1/n) sum_i w_i nll_i.
+  // The default refuses (as set_training_weights).
+  virtual double weighted_loss_and_gradient(const Matrix& x, const Matrix& t, const std::vector<float>& weights,
+                                            std::vector<float>& grad);
+  // sum_i w_i nll_i over the rows of x (standardised units; weights empty =
+  // every row 1): the weighted validation NLL is this over the sum of the
+  // weights. From forward() and the shared head math, on every backend.
+  double weighted_nll_sum(const Matrix& x, const Matrix& t, const std::vector<float>& weights);
 
   // ---- data-parallel training over ranks (docs/DISTRIBUTED.md) -------------
   // The ranks' element-wise sum of a host buffer (Communicator::sum).
@@ -103,8 +120,9 @@ class Backend {
   // over all ranks and sets grad_norm (the norm before clipping); either is
   // NaN/Inf on every rank when it is on any. The host default is
   // loss_and_gradient + host_sum + adam_step.
-  virtual double data_parallel_step(const Matrix& x, const Matrix& t, int batch_rows, const AdamConfig& adam,
-                                    const HostSum& host_sum, double& grad_norm);
+  // `weights`: this rank's rows' sample weights, or empty (every row 1).
+  virtual double data_parallel_step(const Matrix& x, const Matrix& t, const std::vector<float>& weights, int batch_rows,
+                                    const AdamConfig& adam, const HostSum& host_sum, double& grad_norm);
 
   // ---- ensemble members trained side by side (docs/TRAINING.md) -------------
   // How many ensemble members this backend's device gains from training at

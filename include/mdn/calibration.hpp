@@ -10,16 +10,19 @@
 
 namespace mdn {
 
-// Mean NLL per row (standardised units) of head outputs z (rows x head_width)
+// Mean NLL per row (standardised units; weighted by `weights`, one per row,
+// when given) of head outputs z (rows x head_width)
 // at targets t (standardised), with shift[d] added to every log-sigma of
 // target d before the sigma bounds clamp. Empty shift = no shift.
-double shifted_nll(const ModelSpec& spec, const Matrix& z, const Matrix& t, const std::vector<float>& shift);
+double shifted_nll(const ModelSpec& spec, const Matrix& z, const Matrix& t, const std::vector<float>& shift,
+                   const std::vector<float>& weights = {});
 
 // The shifts (T values, each in [-kMaxLogSigmaShift, kMaxLogSigmaShift])
 // that minimise shifted_nll: golden-section search per target (coordinate
 // sweeps when T > 1).
 inline constexpr double kMaxLogSigmaShift = 3.0;
-std::vector<float> fit_log_sigma_shift(const ModelSpec& spec, const Matrix& z, const Matrix& t);
+std::vector<float> fit_log_sigma_shift(const ModelSpec& spec, const Matrix& z, const Matrix& t,
+                                       const std::vector<float>& weights = {});
 
 // Adds sign * shift[d] to the head's log-sigma bias of every component of target d
 // (of every member, when params holds several parameter sets).

@@ -47,6 +47,11 @@ struct EvalOptions {
   // Draws per row for the energy score (only for T > 1).
   int energy_samples = 100;
   std::uint64_t seed = 0;
+  // Sample weights, one per row (Dataset::weights; empty = every row 1):
+  // every mean, fraction and histogram is then weighted (a row of weight 0
+  // does not count, a row of weight 2 counts twice). EvalMetrics::rows still
+  // counts rows.
+  std::vector<double> weights;
 };
 
 struct IntervalCoverage {

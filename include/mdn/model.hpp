@@ -14,6 +14,10 @@ struct TrainingHistory {
   std::vector<float> train_nll;  // per epoch, standardised units
   std::vector<float> val_nll;    // per epoch, standardised units (empty without a validation split)
   int best_epoch = -1;           // the epoch whose weights were kept
+  // What went wrong in training, in words, for the user (divergence, a model
+  // worse than its baseline, a tiny split, the best epoch the first; the
+  // rules are in mdn/trainer.hpp). Empty when nothing did.
+  std::vector<std::string> warnings;
 };
 
 // Recalibration fitted after training (docs/TRAINING.md): per target d, the

@@ -39,6 +39,11 @@ struct ModelSpec {
   void validate() const;
 };
 
+// "" when `a` and `b` describe the same network; otherwise the first
+// difference in words, naming the field and both values ("components
+// (K): 5 vs 3", "hidden layers: 64,64 vs 32").
+std::string spec_difference(const ModelSpec& a, const ModelSpec& b);
+
 // One dense layer inside the flat parameter buffer: W is (out x in) row-major
 // (PyTorch's nn.Linear layout), then b (out).
 struct LayerSlice {

@@ -25,6 +25,12 @@ struct Standardizer {
   // x and t are this part, `rows` counts the rows of all parts, and `sum`
   // returns the sum over the parts of a partial sum (collective).
   static Standardizer fit(const MatrixD& x, const MatrixD& t, const std::function<double(double)>& sum, long long rows);
+  // Weighted statistics (sample weights, one per row of this part; empty =
+  // every row weight 1, the functions above): the weighted mean and the
+  // weighted population std, so a row of weight 2 counts as two copies.
+  // `sum` as above; the total weight is summed over the parts too.
+  static Standardizer fit(const MatrixD& x, const MatrixD& t, const std::vector<double>& weights,
+                          const std::function<double(double)>& sum, long long rows);
   Matrix standardize_x(const MatrixD& x) const;
   Matrix standardize_t(const MatrixD& t) const;
   MatrixD unstandardize_t(const Matrix& t) const;

@@ -59,7 +59,30 @@ struct TrainHooks {
   Communicator* ranks = nullptr;
   long long first_row = 0;
   long long total_rows = 0;
+  // Validation rows of your own (`mdn train --val-data`, `fit(eval_set=)`):
+  // early stopping, the calibration and the reported validation NLL use them
+  // instead of a random split (TrainOptions::val_fraction is then not used),
+  // so time series and grouped data need not leak into early stopping. Same
+  // features and targets as `data`, in the same order; its weights (if any)
+  // weight the validation NLL. Data-parallel ranks each pass every row.
+  const Dataset* validation = nullptr;
+  // Start from this model's weights and standardisation instead of fresh
+  // ones (fine-tuning on new data, warm starts): the same architecture,
+  // feature and target names and ensemble size, else a UsageError naming the
+  // difference. The run is otherwise a fresh one (its schedule, its early
+  // stopping); not together with resume_state.
+  const Model* init_model = nullptr;
 };
+
+// Training warnings (TrainingHistory::warnings, docs/TRAINING.md): below
+// these many training / validation rows a run says its split is tiny; a kept
+// model whose NLL (validation, else training; standardised units) is worse by
+// more than kWorseThanBaselineNats than the baseline, a Gaussian with the
+// training targets' mean and std for every row (T * (log(2 pi) + 1) / 2),
+// says training went wrong.
+inline constexpr long long kFewTrainingRows = 50;
+inline constexpr long long kFewValidationRows = 20;
+inline constexpr double kWorseThanBaselineNats = 0.1;
 
 // How a run is sized, resolved from TrainOptions and the number of training
 // rows (docs/TRAINING.md explains the rules):

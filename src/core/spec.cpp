@@ -69,4 +69,30 @@ void check_batch(const ModelSpec& spec, const Matrix& x, const Matrix& t) {
                 std::to_string(x.rows) + " x " + std::to_string(spec.target_dim));
 }
 
+namespace {
+std::string widths(const std::vector<int>& hidden) {
+  std::string out;
+  for (std::size_t i = 0; i < hidden.size(); ++i) out += (i ? "," : "") + std::to_string(hidden[i]);
+  return out.empty() ? "none" : out;
+}
+}  // namespace
+
+std::string spec_difference(const ModelSpec& a, const ModelSpec& b) {
+  const auto differ = [](const std::string& what, const std::string& x, const std::string& y) {
+    return what + ": " + x + " vs " + y;
+  };
+  if (a.input_dim != b.input_dim)
+    return differ("features (D)", std::to_string(a.input_dim), std::to_string(b.input_dim));
+  if (a.target_dim != b.target_dim)
+    return differ("targets (T)", std::to_string(a.target_dim), std::to_string(b.target_dim));
+  if (a.components != b.components)
+    return differ("components (K)", std::to_string(a.components), std::to_string(b.components));
+  if (a.hidden != b.hidden) return differ("hidden layers", widths(a.hidden), widths(b.hidden));
+  if (a.activation != b.activation) return differ("activation", a.activation, b.activation);
+  if (a.log_sigma_min != b.log_sigma_min || a.log_sigma_max != b.log_sigma_max)
+    return differ("log-sigma bounds", std::to_string(a.log_sigma_min) + ".." + std::to_string(a.log_sigma_max),
+                  std::to_string(b.log_sigma_min) + ".." + std::to_string(b.log_sigma_max));
+  return {};
+}
+
 }  // namespace mdn

@@ -24,20 +24,22 @@ class CompensatedSum {
 };
 
 // Column means and population standard deviations (two passes, compensated
-// sums in double). `sum` adds a partial sum over the parts of a data set held
-// by several processes (identity for one); `rows` counts the rows of all parts.
-void column_stats(const MatrixD& m, std::vector<double>& mean, std::vector<double>& scale,
-                  const std::function<double(double)>& sum, long long rows) {
+// sums in double), weighted when `w` is not empty. `sum` adds a partial sum
+// over the parts of a data set held by several processes (identity for one);
+// `total` is the total weight (the row count of all parts when unweighted).
+void column_stats(const MatrixD& m, const std::vector<double>& w, std::vector<double>& mean, std::vector<double>& scale,
+                  const std::function<double(double)>& sum, double total) {
   mean.assign(m.cols, 0.0);
   scale.assign(m.cols, 1.0);
+  const auto weight = [&](int r) { return w.empty() ? 1.0 : w[std::size_t(r)]; };
   for (int c = 0; c < m.cols; ++c) {
     CompensatedSum s;
-    for (int r = 0; r < m.rows; ++r) s.add(m(r, c));
-    const double mu = rows > 0 ? sum(s.value()) / double(rows) : 0.0;
+    for (int r = 0; r < m.rows; ++r) s.add(weight(r) * m(r, c));
+    const double mu = total > 0 ? sum(s.value()) / total : 0.0;
     CompensatedSum squares;
-    for (int r = 0; r < m.rows; ++r) squares.add((m(r, c) - mu) * (m(r, c) - mu));
+    for (int r = 0; r < m.rows; ++r) squares.add(weight(r) * (m(r, c) - mu) * (m(r, c) - mu));
     const double ss = squares.value();
-    const double sd = rows > 0 ? std::sqrt(sum(ss) / double(rows)) : 0.0;
+    const double sd = total > 0 ? std::sqrt(sum(ss) / total) : 0.0;
     mean[c] = mu;
     // A constant column (sd ~ 0 relative to its magnitude) keeps scale 1.
     scale[c] = (sd > 1e-12 * std::max(1.0, std::fabs(mu))) ? sd : 1.0;
@@ -61,9 +63,20 @@ Standardizer Standardizer::fit(const MatrixD& x, const MatrixD& t) {
 
 Standardizer Standardizer::fit(const MatrixD& x, const MatrixD& t, const std::function<double(double)>& sum,
                                long long rows) {
+  return fit(x, t, {}, sum, rows);
+}
+
+Standardizer Standardizer::fit(const MatrixD& x, const MatrixD& t, const std::vector<double>& weights,
+                               const std::function<double(double)>& sum, long long rows) {
+  double total = double(rows);
+  if (!weights.empty()) {
+    CompensatedSum w;
+    for (double v : weights) w.add(v);
+    total = sum(w.value());
+  }
   Standardizer s;
-  column_stats(x, s.x_mean, s.x_scale, sum, rows);
-  column_stats(t, s.t_mean, s.t_scale, sum, rows);
+  column_stats(x, weights, s.x_mean, s.x_scale, sum, total);
+  column_stats(t, weights, s.t_mean, s.t_scale, sum, total);
   return s;
 }
 

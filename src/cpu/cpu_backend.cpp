@@ -63,6 +63,16 @@ class CpuBackend final : public Backend {
                                   ws_);
   }
 
+  double weighted_loss_and_gradient(const Matrix& x, const Matrix& t, const std::vector<float>& weights,
+                                    std::vector<float>& grad) override {
+    use_thread_budget();
+    check_xt(x, t);
+    if (weights.size() != std::size_t(x.rows)) throw Error("weighted_loss_and_gradient: one weight per row is needed");
+    grad.resize(layout_.total);
+    return cpu::loss_and_gradient(spec_, layout_, params_.data(), x.data.data(), t.data.data(), x.rows, grad.data(),
+                                  ws_, nullptr, weights.data());
+  }
+
   double mean_nll(const Matrix& x, const Matrix& t) override {
     use_thread_budget();
     check_xt(x, t);
@@ -99,7 +109,15 @@ class CpuBackend final : public Backend {
     check_xt(x, t);
     train_x_ = x;
     train_t_ = t;
+    train_w_.clear();
     order_.clear();
+  }
+
+  void set_training_weights(const std::vector<float>& weights) override {
+    if (!weights.empty() && weights.size() != std::size_t(train_x_.rows))
+      throw Error("set_training_weights: " + std::to_string(weights.size()) + " weights for " +
+                  std::to_string(train_x_.rows) + " training rows");
+    train_w_ = weights;
   }
 
   EpochStats train_epoch(const EpochConfig& config) override {
@@ -113,8 +131,9 @@ class CpuBackend final : public Backend {
       // The minibatch is rows order[begin, begin + n); the network gathers
       // them tile by tile inside its parallel region.
       grad_.resize(layout_.total);
-      const double loss = cpu::loss_and_gradient(spec_, layout_, params_.data(), train_x_.data.data(),
-                                                 train_t_.data.data(), n, grad_.data(), ws_, order.data() + begin);
+      const double loss =
+          cpu::loss_and_gradient(spec_, layout_, params_.data(), train_x_.data.data(), train_t_.data.data(), n,
+                                 grad_.data(), ws_, order.data() + begin, train_w_.empty() ? nullptr : train_w_.data());
       if (std::isfinite(loss)) grad_norm = adam_step(grad_, config.adam);
       return loss;
     });
@@ -159,7 +178,8 @@ class CpuBackend final : public Backend {
   OptimizerState adam_;
   cpu::NetworkWorkspace<float> ws_;
   Matrix train_x_, train_t_;
-  std::vector<int> order_;  // the last epoch's row order (test hook)
+  std::vector<float> train_w_;  // sample weights of the training rows; empty = every row 1
+  std::vector<int> order_;      // the last epoch's row order (test hook)
   std::vector<float> grad_;
   int thread_budget_ = 0;  // > 0: a concurrent member's share of the threads (concurrent_member_backend)
 };

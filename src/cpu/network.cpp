@@ -94,6 +94,20 @@ void head_rows(const ModelSpec& spec, const double* z, const double* t, int rows
   }
 }
 
+// Sample weights: the losses and head-gradient rows of a tile's `count` rows
+// (batch rows begin .. begin + count - 1, data rows rows[...] or the same)
+// times their weights. The head kernel stays unweighted; this pass over a
+// tile already in cache costs little next to the GEMMs.
+template <class R>
+void scale_rows_by_weight(const R* weights, const int* rows, int begin, int count, int width, R* losses, R* dz) {
+  for (int i = 0; i < count; ++i) {
+    const R w = weights[rows ? rows[begin + i] : begin + i];
+    losses[i] = w == R(0) ? R(0) : losses[i] * w;  // no influence, even where the density underflows
+    R* row = dz + std::size_t(i) * width;
+    for (int j = 0; j < width; ++j) row[j] *= w;
+  }
+}
+
 // Each layer's W^T (in x out, row-major) at the layer's weight offset: the
 // forward GEMMs read it so that they are no-transpose products, which
 // small_gemm (libxsmm) takes.
@@ -293,7 +307,7 @@ double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& 
 
 template <class R>
 double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, const R* t,
-                         int n, R* grad, NetworkWorkspace<R>& ws, const int* rows) {
+                         int n, R* grad, NetworkWorkspace<R>& ws, const int* rows, const R* weights) {
   const int D = spec.input_dim, T = spec.target_dim;
   const int threads = threads_for_rows(n);
   // Tiles shrink to a thread's share, in multiples of 16 rows.
@@ -325,6 +339,8 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
       }
       forward_tile(spec, layout, params, weights_t, xt, count, tile, s, s.z.data());
       head_rows(spec, s.z.data(), tt, count, R(1) / R(n), ws.losses.data() + begin, s.dz.data());
+      if (weights)
+        scale_rows_by_weight(weights, rows, begin, count, spec.head_width(), ws.losses.data() + begin, s.dz.data());
       backward_tile(spec, layout, params, xt, count, tile, begin != slice.begin, s);
     }
   }
@@ -352,7 +368,7 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
                            R*);                                                                                     \
   template double head_loss<R>(const ModelSpec&, const R*, int, NetworkWorkspace<R>&, bool);                        \
   template double loss_and_gradient<R>(const ModelSpec&, const ParameterLayout&, const R*, const R*, const R*, int, \
-                                       R*, NetworkWorkspace<R>&, const int*);
+                                       R*, NetworkWorkspace<R>&, const int*, const R*);
 MDN_INSTANTIATE_NETWORK(float)
 MDN_INSTANTIATE_NETWORK(double)
 #undef MDN_INSTANTIATE_NETWORK

@@ -69,8 +69,12 @@ double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& 
 // (layout.total entries). Returns the mean loss. The batch is rows 0..n-1 of
 // x and t, or, when `rows` is not null, rows rows[0..n-1] of them: the
 // minibatch gather then happens tile by tile inside the parallel region.
+// `weights` (optional, indexed like the rows of x): the loss is then
+// (1/n) sum_i w_i nll_i, each row's loss and head gradient scaled by its
+// weight (ws.losses holds the weighted losses).
 template <class R>
 double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, const R* params, const R* x, const R* t,
-                         int n, R* grad, NetworkWorkspace<R>& ws, const int* rows = nullptr);
+                         int n, R* grad, NetworkWorkspace<R>& ws, const int* rows = nullptr,
+                         const R* weights = nullptr);
 
 }  // namespace mdn::cpu

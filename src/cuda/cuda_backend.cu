@@ -211,6 +211,17 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   }
 
   double loss_and_gradient(const Matrix& x, const Matrix& t, std::vector<float>& grad) override {
+    return loss_and_gradient(x, t, nullptr, grad);
+  }
+
+  double weighted_loss_and_gradient(const Matrix& x, const Matrix& t, const std::vector<float>& weights,
+                                    std::vector<float>& grad) override {
+    if (weights.size() != std::size_t(x.rows)) throw Error("weighted_loss_and_gradient: one weight per row is needed");
+    return loss_and_gradient(x, t, weights.data(), grad);
+  }
+
+  // The batch mean (weights null) or (1/n) sum_i w_i nll_i.
+  double loss_and_gradient(const Matrix& x, const Matrix& t, const float* weights, std::vector<float>& grad) {
     check_xt(x, t);
     if (x.rows == 0) throw Error("loss_and_gradient: the batch is empty");
     activate();
@@ -219,7 +230,12 @@ class CudaBackendImpl final : public BackendWithTestHooks {
     x_.upload(x.data.data(), x.size(), stream());
     t_.upload(t.data.data(), t.size(), stream());
     enqueue_forward(n);
-    launch_mixture_loss_and_grad(z_.data(), t_.data(), n, head_shape(spec_), 1.0f / float(n), losses_.data(),
+    const float* w = nullptr;
+    if (weights != nullptr) {
+      w_.upload(weights, std::size_t(n), stream());
+      w = w_.data();
+    }
+    launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head_shape(spec_), 1.0f / float(n), losses_.data(),
                                  dL_dz_.data(), stream());
     enqueue_backward(n);
     launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
@@ -271,9 +287,11 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   // mean (head gradient scaled by 1 / batch_rows), summed in place by
   // ncclAllReduce, then the Adam step of adam_step. The loss (one float)
   // is summed on the host.
-  double data_parallel_step(const Matrix& x, const Matrix& t, int batch_rows, const AdamConfig& adam,
-                            const HostSum& host_sum, double& grad_norm) override {
-    if (!nccl_) return Backend::data_parallel_step(x, t, batch_rows, adam, host_sum, grad_norm);
+  double data_parallel_step(const Matrix& x, const Matrix& t, const std::vector<float>& weights, int batch_rows,
+                            const AdamConfig& adam, const HostSum& host_sum, double& grad_norm) override {
+    if (!nccl_) return Backend::data_parallel_step(x, t, weights, batch_rows, adam, host_sum, grad_norm);
+    if (!weights.empty() && weights.size() != std::size_t(x.rows))
+      throw Error("data_parallel_step: one weight per row is needed");
     if (x.rows > 0) check_xt(x, t);
     activate();
     const int n = x.rows;
@@ -283,8 +301,13 @@ class CudaBackendImpl final : public BackendWithTestHooks {
       x_.upload(x.data.data(), x.size(), stream());
       t_.upload(t.data.data(), t.size(), stream());
       enqueue_forward(n);
-      launch_mixture_loss_and_grad(z_.data(), t_.data(), n, head_shape(spec_), 1.0f / float(batch_rows), losses_.data(),
-                                   dL_dz_.data(), stream());
+      const float* w = nullptr;
+      if (!weights.empty()) {
+        w_.upload(weights.data(), weights.size(), stream());
+        w = w_.data();
+      }
+      launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head_shape(spec_), 1.0f / float(batch_rows),
+                                   losses_.data(), dL_dz_.data(), stream());
       enqueue_backward(n);
       launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
       loss_sum = download_partials(loss_partials_, partial_sum_count(std::size_t(n)));
@@ -326,10 +349,33 @@ class CudaBackendImpl final : public BackendWithTestHooks {
       train_rows_ = rows;
     }
     epoch_ran_ = false;
+    drop_training_weights();
     train_x_.upload(x.data.data(), x.size(), stream());
     train_t_.upload(t.data.data(), t.size(), stream());
     // The identity order until the first epoch shuffles (train_step uses it).
     copy_device_to_device(order_.data(), iota_.data(), std::size_t(rows) * sizeof(int), stream());
+    stream_.synchronize();
+  }
+
+  // The weights live in train_w_ beside the rows; the captured step gathers
+  // them with the minibatch (a graph with weights differs from one without,
+  // so the graphs are recaptured when they come or go).
+  void set_training_weights(const std::vector<float>& weights) override {
+    if (weights.empty()) {
+      drop_training_weights();
+      return;
+    }
+    if (weights.size() != std::size_t(train_rows_))
+      throw Error("set_training_weights: " + std::to_string(weights.size()) + " weights for " +
+                  std::to_string(train_rows_) + " training rows");
+    activate();
+    if (!has_weights_) {
+      stream_.synchronize();
+      graphs_.clear();
+      train_w_.reallocate(weights.size(), "the training rows' weights", kTrainingSetAdvice);
+      has_weights_ = true;
+    }
+    train_w_.upload(weights.data(), weights.size(), stream());
     stream_.synchronize();
   }
 
@@ -418,6 +464,14 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   }
 
  private:
+  // Back to unweighted training (set_training_data, or empty weights).
+  void drop_training_weights() {
+    if (!has_weights_) return;
+    stream_.synchronize();
+    graphs_.clear();  // the captured steps gather the weights
+    has_weights_ = false;
+  }
+
   cudaStream_t stream() const { return stream_.get(); }
   void activate() const { MDN_CUDA_CHECK(cudaSetDevice(device_)); }
 
@@ -487,6 +541,7 @@ class CudaBackendImpl final : public BackendWithTestHooks {
     z_.reallocate(rows * width, "the head pre-activations");
     dL_dz_.reallocate(rows * width, "the head gradient");
     losses_.reallocate(rows, "per-sample losses");
+    w_.reallocate(rows, "a minibatch of sample weights");
     dL_dy_a_.reallocate(rows * std::size_t(max_hidden_), "backpropagation scratch");
     dL_dy_b_.reallocate(rows * std::size_t(max_hidden_), "backpropagation scratch");
     bias_partials_.reallocate(bias_grad_partials_count(n, max_out_), "bias-gradient partial sums");
@@ -575,11 +630,12 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   // the bookkeeping in `state` (state_, or the warm-up's scratch); see the
   // top of this file. Requires n <= capacity_ and offset + n <= rows.
   void enqueue_step(int n, StepState* state) {
-    launch_gather_rows(train_x_.data(), train_t_.data(), order_.data(), state, n, spec_.input_dim, spec_.target_dim,
-                       x_.data(), t_.data(), stream());
+    const float* w_all = has_weights_ ? train_w_.data() : nullptr;
+    launch_gather_rows(train_x_.data(), train_t_.data(), w_all, order_.data(), state, n, spec_.input_dim,
+                       spec_.target_dim, x_.data(), t_.data(), w_.data(), stream());
     enqueue_forward(n);
-    launch_mixture_loss_and_grad(z_.data(), t_.data(), n, head_shape(spec_), 1.0f / float(n), losses_.data(),
-                                 dL_dz_.data(), stream());
+    launch_mixture_loss_and_grad(z_.data(), t_.data(), has_weights_ ? w_.data() : nullptr, n, head_shape(spec_),
+                                 1.0f / float(n), losses_.data(), dL_dz_.data(), stream());
     enqueue_backward(n);
     launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
     launch_partial_sums(dL_dparams_.data(), layout_.total, SumOf::Square, sq_partials_.data(), stream());
@@ -614,13 +670,15 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   DeviceBuffer<double> loss_partials_, sq_partials_;
 
   int capacity_ = 0;
-  DeviceBuffer<float> x_, t_, z_, dL_dz_, losses_, dL_dy_a_, dL_dy_b_;
+  DeviceBuffer<float> x_, t_, w_, z_, dL_dz_, losses_, dL_dy_a_, dL_dy_b_;
   std::vector<DeviceBuffer<float>> hidden_;
   DeviceBuffer<double> bias_partials_;
 
   int train_rows_ = 0;
   bool epoch_ran_ = false;  // order_ holds an epoch's order (last_epoch_order)
   DeviceBuffer<float> train_x_, train_t_;
+  DeviceBuffer<float> train_w_;  // the training rows' sample weights, when has_weights_
+  bool has_weights_ = false;
   DeviceBuffer<int> iota_, order_;
   DeviceBuffer<std::uint64_t> keys_, sorted_keys_;
   DeviceBuffer<unsigned char> sort_temp_;

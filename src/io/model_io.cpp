@@ -226,6 +226,7 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
   history["train_nll"] = history_array(model.history.train_nll);
   history["val_nll"] = history_array(model.history.val_nll);
   history["best_epoch"] = model.history.best_epoch;
+  if (!model.history.warnings.empty()) history["warnings"] = Json(model.history.warnings);
 
   std::map<std::string, std::string> out = {
       {kFormatKey, kFormatValue},
@@ -490,6 +491,14 @@ class Loader {
     model.history.train_nll = float_list(history, what, "train_nll", true);
     model.history.val_nll = float_list(history, what, "val_nll", true);
     model.history.best_epoch = int_field(history, what, "best_epoch");
+    if (history.contains("warnings")) {  // optional: only runs that had something to say
+      const Json& list = history["warnings"];
+      if (!list.is_array()) fail(std::string("corrupt mdn model file: ") + what + " \"warnings\" is not an array");
+      for (const Json& w : list) {
+        if (!w.is_string()) fail(std::string("corrupt mdn model file: ") + what + " \"warnings\" holds a non-string");
+        model.history.warnings.push_back(w.get<std::string>());
+      }
+    }
   }
 
   // Optional: present in calibrated models. The shifts are already folded into

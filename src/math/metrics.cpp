@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "mdn/dataset.hpp"
 #include "mdn/detail/crps_math.hpp"
 #include "mdn/detail/marginal_math.hpp"
 #include "mdn/detail/mixture_math.hpp"
@@ -41,12 +42,6 @@ MixtureBatch slice_rows(const MixtureBatch& mix, int begin, int end) {
   return out;
 }
 
-double mean_of(const std::vector<double>& v) {
-  double s = 0.0;
-  for (double x : v) s += x;  // row order: the same sum for any thread count
-  return v.empty() ? 0.0 : s / double(v.size());
-}
-
 void check_options(const EvalOptions& o) {
   for (double tau : o.calibration_levels)
     if (!(tau > 0.0 && tau < 1.0)) throw UsageError("calibration levels must lie in (0, 1)");
@@ -56,40 +51,56 @@ void check_options(const EvalOptions& o) {
   if (o.energy_samples < 2) throw UsageError("the energy score needs at least 2 draws per row");
 }
 
-// Per-target summaries from the per-row statistics.
+// A row's sample weight (EvalOptions::weights; 1 when there are none).
+double row_weight(const EvalOptions& o, int r) { return o.weights.empty() ? 1.0 : o.weights[std::size_t(r)]; }
+
+// The weighted mean of per-row values (row order: the same sum for any
+// thread count); a row of weight 0 does not count, even where it is infinite.
+double weighted_mean(const std::vector<double>& v, const EvalOptions& o, double total_weight) {
+  double s = 0.0;
+  for (std::size_t r = 0; r < v.size(); ++r) {
+    const double w = row_weight(o, int(r));
+    if (w != 0.0) s += w * v[r];
+  }
+  return v.empty() ? 0.0 : s / total_weight;
+}
+
+// Per-target summaries from the per-row statistics; every mean and fraction
+// is weighted by the rows' sample weights (W is their sum; n without them).
 TargetMetrics summarize_target(const Evaluation& e, const MatrixD& t, int d, const std::vector<double>& crps,
-                               const EvalOptions& options) {
+                               const EvalOptions& options, double W) {
   const RowStatistics& s = e.rows;
   const int n = t.rows;
+  const auto w = [&](int r) { return row_weight(options, r); };
   TargetMetrics m;
   double t_sum = 0.0;
-  for (int r = 0; r < n; ++r) t_sum += t(r, d);
-  const double t_mean = t_sum / n;
+  for (int r = 0; r < n; ++r) t_sum += w(r) * t(r, d);
+  const double t_mean = t_sum / W;
   double se = 0.0, ae = 0.0, median_ae = 0.0, tot = 0.0, sd = 0.0, crps_sum = 0.0;
   for (int r = 0; r < n; ++r) {
     const double y = t(r, d);
     const double err = y - s.mean(r, d);
-    se += err * err;
-    ae += std::fabs(err);
-    median_ae += std::fabs(y - s.median(r, d));
-    tot += (y - t_mean) * (y - t_mean);
-    sd += s.stddev(r, d);
-    crps_sum += crps[std::size_t(r) * t.cols + d];
+    se += w(r) * err * err;
+    ae += w(r) * std::fabs(err);
+    median_ae += w(r) * std::fabs(y - s.median(r, d));
+    tot += w(r) * (y - t_mean) * (y - t_mean);
+    sd += w(r) * s.stddev(r, d);
+    crps_sum += w(r) * crps[std::size_t(r) * t.cols + d];
   }
-  m.rmse = std::sqrt(se / n);
-  m.mae = ae / n;
-  m.median_mae = median_ae / n;
+  m.rmse = std::sqrt(se / W);
+  m.mae = ae / W;
+  m.median_mae = median_ae / W;
   // A constant target has no variance to explain: R^2 is undefined (NaN).
   m.r2 = tot > 0.0 ? 1.0 - se / tot : std::numeric_limits<double>::quiet_NaN();
-  m.mean_std = sd / n;
-  m.crps = crps_sum / n;
+  m.mean_std = sd / W;
+  m.crps = crps_sum / W;
 
   // Reliability: the fraction of rows whose PIT is at most tau should be tau.
   m.calibration_levels = options.calibration_levels;
   for (double tau : options.calibration_levels) {
-    long long below = 0;
-    for (int r = 0; r < n; ++r) below += s.pit(r, d) <= tau;
-    const double observed = double(below) / n;
+    double below = 0.0;
+    for (int r = 0; r < n; ++r) below += s.pit(r, d) <= tau ? w(r) : 0.0;
+    const double observed = below / W;
     m.calibration_observed.push_back(observed);
     const double gap = std::fabs(observed - tau);
     m.calibration_error_mean += gap;
@@ -103,29 +114,28 @@ TargetMetrics summarize_target(const Evaluation& e, const MatrixD& t, int d, con
   for (std::size_t i = 0; i < options.interval_levels.size(); ++i) {
     const double c = options.interval_levels[i];
     const double lo = 0.5 * (1.0 - c), hi = 0.5 * (1.0 + c);
-    long long inside = 0;
-    double width = 0.0;
+    double inside = 0.0, width = 0.0;
     for (int r = 0; r < n; ++r) {
       const double u = s.pit(r, d);
-      inside += (u >= lo && u <= hi);
-      width += s.upper[i](r, d) - s.lower[i](r, d);
+      inside += (u >= lo && u <= hi) ? w(r) : 0.0;
+      width += w(r) * (s.upper[i](r, d) - s.lower[i](r, d));
     }
-    m.intervals.push_back({c, double(inside) / n, width / n});
+    m.intervals.push_back({c, inside / W, width / W});
   }
 
   m.pit_density.assign(options.pit_bins, 0.0);
   for (int r = 0; r < n; ++r) {
     const int b = std::min(options.pit_bins - 1, std::max(0, int(s.pit(r, d) * options.pit_bins)));
-    m.pit_density[b] += 1.0;
+    m.pit_density[b] += w(r);
   }
-  for (double& v : m.pit_density) v *= double(options.pit_bins) / n;  // density: 1 = uniform
+  for (double& v : m.pit_density) v *= double(options.pit_bins) / W;  // density: 1 = uniform
   return m;
 }
 
 // Mean energy score over rows, drawing options.energy_samples per row a chunk
 // of rows at a time (not rows x S x T floats at once). The draws are keyed on
 // (seed, global row, sample), so chunking does not change them.
-double mean_energy_score(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options) {
+double mean_energy_score(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options, double W) {
   constexpr int kChunkRows = 2048;
   const int S = options.energy_samples, T = mix.T;
   SampleOptions sampling;
@@ -138,7 +148,7 @@ double mean_energy_score(const MixtureBatch& mix, const MatrixD& t, const EvalOp
     for (int r = begin; r < end; ++r)
       per_row[r] = energy_score(draws.data() + std::size_t(r - begin) * S * T, S, T, t.row(r));
   }
-  return mean_of(per_row);
+  return weighted_mean(per_row, options, W);
 }
 
 }  // namespace
@@ -213,6 +223,7 @@ Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions
     throw Error("evaluate: " + std::to_string(t.rows) + " x " + std::to_string(t.cols) + " targets for " +
                 std::to_string(mix.rows) + " mixtures over " + std::to_string(mix.T) + " dimensions");
   if (t.rows == 0) throw Error("evaluate: no rows to score");
+  check_weights(options.weights, t.rows, "EvalOptions::weights");
   const int n = t.rows, T = t.cols;
   const std::size_t levels = options.interval_levels.size();
 
@@ -251,12 +262,14 @@ Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions
 
   EvalMetrics& m = e.metrics;
   m.rows = n;
-  m.nll = mean_of(nll);
-  for (double v : nll) m.nll_infinite += std::isinf(v) ? 1 : 0;
-  for (int d = 0; d < T; ++d) m.targets.push_back(summarize_target(e, t, d, crps, options));
+  double W = 0.0;
+  for (int r = 0; r < n; ++r) W += row_weight(options, r);
+  m.nll = weighted_mean(nll, options, W);
+  for (int r = 0; r < n; ++r) m.nll_infinite += std::isinf(nll[std::size_t(r)]) && row_weight(options, r) > 0 ? 1 : 0;
+  for (int d = 0; d < T; ++d) m.targets.push_back(summarize_target(e, t, d, crps, options, W));
   if (T > 1) {
     m.energy_samples = options.energy_samples;
-    m.energy_score = mean_energy_score(mix, t, options);
+    m.energy_score = mean_energy_score(mix, t, options, W);
   } else {
     m.energy_score = std::numeric_limits<double>::quiet_NaN();
   }

@@ -8,16 +8,22 @@
 
 namespace mdn {
 
-double shifted_nll(const ModelSpec& spec, const Matrix& z, const Matrix& t, const std::vector<float>& shift) {
+double shifted_nll(const ModelSpec& spec, const Matrix& z, const Matrix& t, const std::vector<float>& shift,
+                   const std::vector<float>& weights) {
   const int K = spec.components, T = spec.target_dim;
   if (z.cols != spec.head_width() || t.cols != T || z.rows != t.rows)
     throw Error("shifted_nll: head outputs and targets do not match the model");
   if (!shift.empty() && int(shift.size()) != T) throw Error("shifted_nll: one shift per target is needed");
+  if (!weights.empty() && weights.size() != std::size_t(z.rows))
+    throw Error("shifted_nll: one weight per row is needed");
   const double lo = spec.log_sigma_min, hi = spec.log_sigma_max;
   const double half_log_2pi = 0.5 * std::log(2.0 * 3.14159265358979323846);
-  double total = 0.0;
+  double total = 0.0, weight_sum = 0.0;
   std::vector<double> l(K);
   for (int r = 0; r < z.rows; ++r) {
+    const double w = weights.empty() ? 1.0 : double(weights[std::size_t(r)]);
+    weight_sum += w;
+    if (w == 0.0) continue;
     const float* a = z.row(r);
     const float* s = a + spec.log_sigma_offset();
     const float* m = a + spec.mean_offset();
@@ -39,12 +45,13 @@ double shifted_nll(const ModelSpec& spec, const Matrix& z, const Matrix& t, cons
     }
     double sum = 0.0;
     for (int k = 0; k < K; ++k) sum += std::exp(l[k] - lmax);
-    total -= lmax + std::log(sum);
+    total -= w * (lmax + std::log(sum));
   }
-  return z.rows > 0 ? total / z.rows : 0.0;
+  return weight_sum > 0 ? total / weight_sum : 0.0;
 }
 
-std::vector<float> fit_log_sigma_shift(const ModelSpec& spec, const Matrix& z, const Matrix& t) {
+std::vector<float> fit_log_sigma_shift(const ModelSpec& spec, const Matrix& z, const Matrix& t,
+                                       const std::vector<float>& weights) {
   const int T = spec.target_dim;
   std::vector<float> shift(T, 0.0f);
   if (z.rows == 0) return shift;
@@ -55,7 +62,7 @@ std::vector<float> fit_log_sigma_shift(const ModelSpec& spec, const Matrix& z, c
       auto f = [&](double v) {
         std::vector<float> trial = shift;
         trial[d] = float(v);
-        return shifted_nll(spec, z, t, trial);
+        return shifted_nll(spec, z, t, trial, weights);
       };
       double a = -kMaxLogSigmaShift, b = kMaxLogSigmaShift;
       double c = b - golden * (b - a), e = a + golden * (b - a);

@@ -18,7 +18,9 @@ namespace mdn::detail {
 
 // x, t: this rank's training rows (standardised); local_row[i]: the row of x
 // holding training row i of all G (G = local_row.size()), or -1.
+// w: the sample weights of this rank's rows of x, or empty (none).
 EpochStats data_parallel_epoch(Backend& backend, Communicator& comm, const Matrix& x, const Matrix& t,
-                               const std::vector<int>& local_row, const EpochConfig& config);
+                               const std::vector<float>& w, const std::vector<int>& local_row,
+                               const EpochConfig& config);
 
 }  // namespace mdn::detail

@@ -12,6 +12,7 @@
 #include "math/format_number.hpp"
 #include "mdn/error.hpp"
 #include "train/training_data.hpp"
+#include "train/sample_weights.hpp"
 #include "train/training_run.hpp"
 
 namespace mdn {
@@ -196,8 +197,13 @@ std::vector<float> initial_parameters(const ModelSpec& spec, const Matrix& t_sta
 
 Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const TrainOptions& options,
             const TrainHooks& hooks) {
-  // The phases (plan, members, finish) are src/train/training_run.hpp's.
-  detail::TrainingRun run(backend, spec, data, options, hooks);
+  // Sample weights first (src/train/sample_weights.hpp: rows of weight 0
+  // leave), then the phases (plan, members, finish) of
+  // src/train/training_run.hpp.
+  const bool data_parallel = hooks.ranks != nullptr && hooks.ranks->size() > 1 && options.ensemble == 1;
+  const detail::WeightedRows rows =
+      detail::prepare_weighted_rows(data, hooks, data_parallel, data_parallel ? *hooks.ranks : single_process());
+  detail::TrainingRun run(backend, spec, rows.rows(), options, rows.hooks);
   return run.run();
 }
 

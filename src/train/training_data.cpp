@@ -40,6 +40,7 @@ Split split_rows(long long all_rows, long long first_row, int local_rows, const 
 void EpochData::draw(int member, std::uint64_t seed) {
   x_ = x_train_;
   t_ = t_train_;
+  w_ = w_train_;
   std::vector<int> where = local_row_;  // training row i -> its row of (x_, t_), or -1
   if (options_.bootstrap && member > 0) {
     // The member's resample, the same every epoch. (Ensembles never run
@@ -49,6 +50,8 @@ void EpochData::draw(int member, std::uint64_t seed) {
     for (int& r : rows) r = std::min(x_train_.rows - 1, int(uniform01(pick) * x_train_.rows));
     x_ = take_rows(x_train_, rows);
     t_ = take_rows(t_train_, rows);
+    if (!w_train_.empty())
+      for (std::size_t i = 0; i < rows.size(); ++i) w_[i] = w_train_[std::size_t(rows[i])];
     std::iota(where.begin(), where.end(), 0);
   }
   std::mt19937_64 rng(seed);

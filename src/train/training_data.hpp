@@ -51,16 +51,20 @@ Split split_rows(long long all_rows, long long first_row, int local_rows, const 
 // ranks draws the same noise per row.
 class EpochData {
  public:
-  EpochData(const Matrix& x_train, const Matrix& t_train, const std::vector<int>& local_row,
-            const TrainOptions& options, const TrainPlan& plan, const Standardizer& stats)
+  // w_train: the training rows' sample weights (empty: none).
+  EpochData(const Matrix& x_train, const Matrix& t_train, const std::vector<float>& w_train,
+            const std::vector<int>& local_row, const TrainOptions& options, const TrainPlan& plan,
+            const Standardizer& stats)
       : x_train_(x_train),
         t_train_(t_train),
+        w_train_(w_train),
         local_row_(local_row),
         options_(options),
         plan_(plan),
         stats_(stats),
         x_(x_train),
-        t_(t_train) {}
+        t_(t_train),
+        w_(w_train) {}
 
   // Whether the data change from epoch to epoch at all.
   bool varies() const {
@@ -69,6 +73,7 @@ class EpochData {
   }
   const Matrix& x() const { return x_; }
   const Matrix& t() const { return t_; }
+  const std::vector<float>& w() const { return w_; }  // sample weights of the rows of x(), or empty
 
   // Draws the data of an epoch of `member` from `seed`.
   void draw(int member, std::uint64_t seed);
@@ -76,11 +81,13 @@ class EpochData {
  private:
   const Matrix& x_train_;
   const Matrix& t_train_;
+  const std::vector<float>& w_train_;
   const std::vector<int>& local_row_;
   const TrainOptions& options_;
   const TrainPlan& plan_;
   const Standardizer& stats_;
   Matrix x_, t_;
+  std::vector<float> w_;
 };
 
 }  // namespace mdn::detail

@@ -12,6 +12,8 @@
 #include "mdn/error.hpp"
 #include "mdn/sharded_data.hpp"
 #include "train/data_parallel.hpp"
+#include "train/sample_weights.hpp"
+#include "train/training_warnings.hpp"
 
 namespace mdn::detail {
 namespace {
@@ -24,6 +26,12 @@ std::vector<float> floats_of(const char* bytes, std::size_t count) {
   std::vector<float> v(count);
   std::memcpy(v.data(), bytes, count * sizeof(float));
   return v;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? "," : "") + names[i];
+  return out;
 }
 
 // An ensemble trained over ranks: `mine` holds (member index, best weights)
@@ -86,19 +94,24 @@ TrainingRun::TrainingRun(Backend& backend, const ModelSpec& spec, const Dataset&
       members_(options.ensemble) {
   check_options(spec, data, options);
   check_ranks(data);
-  split_ = split_rows(all_rows_, first_row_, data.x.rows, options);
+  check_init(data);
+  // Validation rows of the user's own replace the random split.
+  TrainOptions split_options = options;
+  if (hooks.validation != nullptr) split_options.val_fraction = 0.0f;
+  split_ = split_rows(all_rows_, first_row_, data.x.rows, split_options);
   model_.spec = spec;
   model_.feature_names = data.feature_names;
   model_.target_names = data.target_names;
   standardise(data);
+  take_validation(data);
   check_resume();
   take_grid_steps();
   // The plan follows all training rows (local_row has one entry per row).
   plan_ = plan_training(options, (long long)split_.local_row.size());
-  epoch_data_.emplace(x_train_, t_train_, split_.local_row, options, plan_, model_.stats);
+  epoch_data_.emplace(x_train_, t_train_, w_train_, split_.local_row, options, plan_, model_.stats);
   // Data-parallel epochs read the rows from epoch_data_; the others hand them
   // to the backend (once, or every epoch when they vary).
-  if (!epoch_data_->varies() && !data_parallel_) backend.set_training_data(x_train_, t_train_);
+  if (!epoch_data_->varies() && !data_parallel_) hand_rows(backend, x_train_, t_train_, w_train_);
   join_collective();
 }
 
@@ -119,20 +132,88 @@ void TrainingRun::check_ranks(const Dataset& data) {
   if (all_rows_ < 2) throw Error("training needs at least 2 rows of data (got " + std::to_string(all_rows_) + ")");
 }
 
-// The training split's statistics (over every rank's rows), then the
+// The training split's statistics (over every rank's rows; weighted by the
+// sample weights; an initial model's own when starting from one), then the
 // standardised rows; every training target for the initial component means.
 void TrainingRun::standardise(const Dataset& data) {
   const MatrixD x_train_raw = take_rows(data.x, split_.train_idx);
   const MatrixD t_train_raw = take_rows(data.t, split_.train_idx);
   const long long train_rows = all_rows_ - split_.val_rows;
-  model_.stats = data_parallel_ ? Standardizer::fit(
-                                      x_train_raw, t_train_raw, [&](double v) { return comm_.sum(v); }, train_rows)
-                                : Standardizer::fit(x_train_raw, t_train_raw);
+  const auto sum = [&](double v) { return data_parallel_ ? comm_.sum(v) : v; };
+  std::vector<double> w_raw;
+  if (!data.weights.empty())
+    for (int r : split_.train_idx) w_raw.push_back(data.weights[std::size_t(r)]);
+  if (hooks_.init_model != nullptr)
+    model_.stats = hooks_.init_model->stats;
+  else if (data_parallel_ || !w_raw.empty())
+    model_.stats = Standardizer::fit(x_train_raw, t_train_raw, w_raw, sum, train_rows);
+  else
+    model_.stats = Standardizer::fit(x_train_raw, t_train_raw);
+  if (!w_raw.empty()) {
+    double total = 0.0;
+    for (double w : w_raw) total += w;
+    w_train_ = unit_mean_weights(data.weights, split_.train_idx, sum(total) / double(train_rows));
+  }
   x_train_ = model_.stats.standardize_x(x_train_raw);
   t_train_ = model_.stats.standardize_t(t_train_raw);
   x_val_ = model_.stats.standardize_x(take_rows(data.x, split_.val_idx));
   t_val_ = model_.stats.standardize_t(take_rows(data.t, split_.val_idx));
+  if (!data.weights.empty()) {
+    w_val_ = unit_mean_weights(data.weights, split_.val_idx, 1.0);
+    double local = 0.0;
+    for (float w : w_val_) local += w;
+    val_weight_sum_ = sum(local);
+  }
   t_train_all_ = data_parallel_ ? all_gather_rows(comm_, t_train_) : t_train_;
+}
+
+// Validation rows of the user's own (TrainHooks::validation): the same
+// columns, standardised with the training statistics; data-parallel ranks
+// each keep every ranks-th row of them.
+void TrainingRun::take_validation(const Dataset& data) {
+  const Dataset* v = hooks_.validation;
+  if (v == nullptr) return;
+  if (v->feature_names != data.feature_names || v->target_names != data.target_names || v->x.cols != data.x.cols ||
+      v->t.cols != data.t.cols)
+    throw UsageError(
+        "the validation data (TrainHooks::validation) must have the training data's features and "
+        "targets, in the same order");
+  if (v->x.rows < 1) throw UsageError("the validation data (TrainHooks::validation) has no rows");
+  check_weights(v->weights, v->x.rows, "the validation data's weights");
+  std::vector<int> mine;
+  for (int r = 0; r < v->x.rows; ++r)
+    if (!data_parallel_ || r % comm_.size() == comm_.rank()) mine.push_back(r);
+  x_val_ = model_.stats.standardize_x(take_rows(v->x, mine));
+  t_val_ = model_.stats.standardize_t(take_rows(v->t, mine));
+  w_val_.clear();
+  val_weight_sum_ = 0.0;
+  if (!v->weights.empty()) {
+    w_val_ = unit_mean_weights(v->weights, mine, 1.0);
+    for (double w : v->weights) val_weight_sum_ += w;
+  }
+  split_.val_rows = v->x.rows;
+}
+
+// Starting from a model (TrainHooks::init_model): it must be the same
+// network for the same columns; its weights become each member's first.
+void TrainingRun::check_init(const Dataset& data) {
+  const Model* init = hooks_.init_model;
+  if (init == nullptr) return;
+  if (hooks_.resume_state != nullptr)
+    throw UsageError(
+        "TrainHooks::init_model and TrainHooks::resume_state cannot be given together: a checkpoint "
+        "already holds the weights to continue from");
+  const std::string diff = spec_difference(init->spec, spec_);
+  if (!diff.empty()) throw UsageError("the initial model's architecture differs from this run's: " + diff);
+  if (init->feature_names != data.feature_names || init->target_names != data.target_names)
+    throw UsageError("the initial model was trained on other columns (features " + join_names(init->feature_names) +
+                     "; targets " + join_names(init->target_names) + "), not on these (features " +
+                     join_names(data.feature_names) + "; targets " + join_names(data.target_names) + ")");
+  if (init->members != members_)
+    throw UsageError("the initial model has " + std::to_string(init->members) +
+                     " ensemble members; TrainOptions::ensemble is " + std::to_string(members_));
+  if (init->params.size() != std::size_t(members_) * layout_.total)
+    throw Error("the initial model's weights do not match its spec");
 }
 
 // A checkpoint to continue: the split and statistics are recomputed from
@@ -191,6 +272,7 @@ Model TrainingRun::run() {
   model_.members = members_;
   model_.params = std::move(ensemble_params_);
   if (options_.calibrate && split_.val_rows > 0) calibrate();
+  model_.history.warnings = warnings();
   return std::move(model_);
 }
 
@@ -249,7 +331,7 @@ int TrainingRun::train_wave(int member, int wave) {
     states.push_back(fresh_state(member + i, ensemble_params_));
     backends.push_back(backend_.concurrent_member_backend(wave));
     if (!backends.back()) throw Error("internal error: the backend offered concurrent members but made none");
-    if (!epoch_data_->varies()) backends.back()->set_training_data(x_train_, t_train_);
+    if (!epoch_data_->varies()) hand_rows(*backends.back(), x_train_, t_train_, w_train_);
   }
   std::vector<char> finished(n, 0);
   std::vector<std::exception_ptr> errors(n);
@@ -295,7 +377,11 @@ TrainingState TrainingRun::fresh_state(int member, const std::vector<float>& fin
   s.member = member;
   s.finished_members = finished;
   s.lr = options_.lr;
-  s.params = initial_parameters(spec_, t_train_all_, member_seed(options_.seed, member));
+  if (hooks_.init_model != nullptr)
+    s.params.assign(hooks_.init_model->params.begin() + std::ptrdiff_t(std::size_t(member) * layout_.total),
+                    hooks_.init_model->params.begin() + std::ptrdiff_t(std::size_t(member + 1) * layout_.total));
+  else
+    s.params = initial_parameters(spec_, t_train_all_, member_seed(options_.seed, member));
   s.optimizer = OptimizerState{std::vector<float>(layout_.total, 0.0f), std::vector<float>(layout_.total, 0.0f), 0};
   s.best_params = s.params;
   return s;
@@ -329,7 +415,16 @@ bool TrainingRun::train_member(Backend& b, EpochData& data, TrainingState& st, T
     // Early stopping on the validation NLL; the best weights are kept.
     if (split_.val_rows > 0 && plan_.patience > 0 && st.since_best >= plan_.patience) break;
   }
+  note_member(st, history);
   return true;
+}
+
+// A finished member's part of the run's warnings.
+void TrainingRun::note_member(const TrainingState& st, const TrainingHistory& history) {
+  const std::lock_guard<std::mutex> lock(report_mutex_);
+  rollbacks_ += st.rollbacks;
+  worst_kept_nll_ = std::max(worst_kept_nll_, st.best_val);
+  best_epoch_first_ = best_epoch_first_ || (split_.val_rows > 0 && history.best_epoch == 1 && st.epoch > 1);
 }
 
 // Draws the epoch's data, trains one epoch and validates. Member 0 uses the
@@ -342,13 +437,13 @@ TrainingRun::EpochOutcome TrainingRun::run_epoch(Backend& b, EpochData& data, co
   config.shuffle_seed = seed * 1000003ull + std::uint64_t(epoch);
   if (data.varies()) {
     data.draw(st.member, config.shuffle_seed ^ 0xD0E5ull);
-    if (!data_parallel_) b.set_training_data(data.x(), data.t());
+    if (!data_parallel_) hand_rows(b, data.x(), data.t(), data.w());
   }
   // st.lr is the peak rate (halved by rollbacks); the schedule's position is
   // the epoch, so a resumed run continues on the same curve.
   config.adam.lr = scheduled_lr(options_, plan_, st.lr, (long long)(epoch - 1) * plan_.steps_per_epoch);
   EpochOutcome out;
-  out.stats = data_parallel_ ? data_parallel_epoch(b, comm_, data.x(), data.t(), split_.local_row, config)
+  out.stats = data_parallel_ ? data_parallel_epoch(b, comm_, data.x(), data.t(), data.w(), split_.local_row, config)
                              : b.train_epoch(config);
   // Weight averaging: validation scores the moving average of the weights
   // (the backend holds it only for that), and the average is kept.
@@ -455,11 +550,22 @@ void TrainingRun::write_checkpoint(const std::vector<float>& params, const Train
   hooks_.on_checkpoint(snapshot, st);
 }
 
-// Mean NLL of all validation rows on `b`: each rank's sum, added over the ranks.
+// Mean NLL of all validation rows on `b` (weighted by their sample weights):
+// each rank's sum, added over the ranks.
 double TrainingRun::validation_nll(Backend& b) {
+  if (!w_val_.empty()) {
+    const double local = x_val_.rows > 0 ? b.weighted_nll_sum(x_val_, t_val_, w_val_) : 0.0;
+    return (data_parallel_ ? comm_.sum(local) : local) / val_weight_sum_;
+  }
   if (!data_parallel_) return b.mean_nll(x_val_, t_val_);
   const double local = x_val_.rows > 0 ? b.mean_nll(x_val_, t_val_) * x_val_.rows : 0.0;
   return comm_.sum(local) / split_.val_rows;
+}
+
+// The rows (and their weights, when there are any) an epoch trains on.
+void TrainingRun::hand_rows(Backend& b, const Matrix& x, const Matrix& t, const std::vector<float>& w) const {
+  b.set_training_data(x, t);
+  if (!w.empty()) b.set_training_weights(w);
 }
 
 // ---- finish --------------------------------------------------------------------
@@ -478,14 +584,45 @@ void TrainingRun::calibrate() {
   const Matrix local_z = combine_member_heads(spec_, heads);
   const Matrix z = data_parallel_ ? all_gather_rows(comm_, local_z) : local_z;
   const Matrix t_val_all = data_parallel_ ? all_gather_rows(comm_, t_val_) : t_val_;
+  std::vector<float> w_val_all = w_val_;
+  if (data_parallel_ && !w_val_.empty()) {
+    Matrix w(int(w_val_.size()), 1);
+    w.data = w_val_;
+    w_val_all = all_gather_rows(comm_, w).data;
+  }
   const ModelSpec mixture = model_.mixture_spec();
   Calibration c;
-  c.log_sigma_shift = fit_log_sigma_shift(mixture, z, t_val_all);
-  c.val_nll_before = shifted_nll(mixture, z, t_val_all, {});
-  c.val_nll_after = shifted_nll(mixture, z, t_val_all, c.log_sigma_shift);
+  c.log_sigma_shift = fit_log_sigma_shift(mixture, z, t_val_all, w_val_all);
+  c.val_nll_before = shifted_nll(mixture, z, t_val_all, {}, w_val_all);
+  c.val_nll_after = shifted_nll(mixture, z, t_val_all, c.log_sigma_shift, w_val_all);
   c.rows = split_.val_rows;
   shift_log_sigma_biases(spec_, model_.params, c.log_sigma_shift);
   model_.calibration = std::move(c);
+}
+
+// The run's warnings; members over ranks add up what each rank saw, so every
+// rank returns the same model.
+std::vector<std::string> TrainingRun::warnings() const {
+  RunFacts f;
+  f.train_rows = (long long)split_.local_row.size();
+  f.val_rows = split_.val_rows;
+  f.target_dim = spec_.target_dim;
+  f.rollbacks = rollbacks_;
+  f.worst_kept_nll = worst_kept_nll_;
+  f.best_epoch_first = best_epoch_first_;
+  f.log_jacobian = model_.stats.log_jacobian();
+  if (members_over_ranks_) {
+    const double mine[3] = {double(rollbacks_), worst_kept_nll_, best_epoch_first_ ? 1.0 : 0.0};
+    f.rollbacks = 0;
+    for (const std::string& part : comm_.all_gather(std::string(reinterpret_cast<const char*>(mine), sizeof mine))) {
+      double v[3];
+      std::memcpy(v, part.data(), sizeof v);
+      f.rollbacks += int(v[0]);
+      f.worst_kept_nll = std::max(f.worst_kept_nll, v[1]);
+      f.best_epoch_first = f.best_epoch_first || v[2] > 0.0;
+    }
+  }
+  return training_warnings(f);
 }
 
 }  // namespace mdn::detail

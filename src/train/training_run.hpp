@@ -15,6 +15,7 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -52,7 +53,9 @@ class TrainingRun {
 
   // ---- plan
   void check_ranks(const Dataset& data);
+  void check_init(const Dataset& data);
   void standardise(const Dataset& data);
+  void take_validation(const Dataset& data);
   void check_resume();
   void take_grid_steps();
   void join_collective();
@@ -71,9 +74,12 @@ class TrainingRun {
   bool stop_after(const TrainingState& st, const TrainingHistory& history, int epoch, bool concurrent);
   void write_checkpoint(const std::vector<float>& params, const TrainingHistory& history, const TrainingState& st);
   double validation_nll(Backend& b);
+  void hand_rows(Backend& b, const Matrix& x, const Matrix& t, const std::vector<float>& w) const;
+  void note_member(const TrainingState& st, const TrainingHistory& history);
 
   // ---- finish
   void calibrate();
+  std::vector<std::string> warnings() const;
 
   // An error every data-parallel rank meets at the same point (they hold the
   // same weights and scores): shown once, by rank 0 (RankError).
@@ -91,7 +97,12 @@ class TrainingRun {
   Split split_;
   Model model_;
   Matrix x_train_, t_train_, x_val_, t_val_;  // standardised
-  Matrix t_train_all_;                        // every rank's training targets (the initial means)
+  // Sample weights (empty: none): the training rows' scaled to mean 1 over
+  // every rank's training rows, the validation rows' as given, and the sum of
+  // those over every rank.
+  std::vector<float> w_train_, w_val_;
+  double val_weight_sum_ = 0.0;
+  Matrix t_train_all_;  // every rank's training targets (the initial means)
   ParameterLayout layout_;
   int members_ = 1;
   TrainingState state_;
@@ -106,6 +117,11 @@ class TrainingRun {
   long long epochs_run_ = 0;  // guarded by report_mutex_
   std::mutex report_mutex_;
   std::atomic<bool> abandon_{false};  // a member side by side failed: the others stop too
+
+  // What the warnings are made of, over every member (guarded by report_mutex_).
+  int rollbacks_ = 0;
+  double worst_kept_nll_ = -std::numeric_limits<double>::infinity();
+  bool best_epoch_first_ = false;
 
   std::vector<float> ensemble_params_;  // finished members' best weights, in member order
   std::string my_members_;              // members over ranks: (index, best weights) records of this rank's

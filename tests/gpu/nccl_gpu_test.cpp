@@ -53,13 +53,13 @@ TEST_F(NcclTest, AOneRankGroupStepsLikeTheHostPath) {
   const mdn::Backend::HostSum nothing_to_add = [](float*, std::size_t) {};
   for (int step = 0; step < 3; ++step) {
     double norm_device = 0.0, norm_host = 0.0;
-    const double loss_device = device_sum->data_parallel_step(x, t, 128, adam, nothing_to_add, norm_device);
+    const double loss_device = device_sum->data_parallel_step(x, t, {}, 128, adam, nothing_to_add, norm_device);
     // The Backend's host default, called on a backend that joined nothing.
-    const double loss_host = host_sum->data_parallel_step(x, t, 128, adam, nothing_to_add, norm_host);
+    const double loss_host = host_sum->data_parallel_step(x, t, {}, 128, adam, nothing_to_add, norm_host);
     EXPECT_NEAR(loss_device, loss_host, 1e-5 * (1.0 + std::fabs(loss_host))) << "step " << step;
     EXPECT_NEAR(norm_device, norm_host, 1e-4 * (1.0 + norm_host)) << "step " << step;
     double norm_cpu = 0.0;
-    const double loss_cpu = cpu->data_parallel_step(x, t, 128, adam, nothing_to_add, norm_cpu);
+    const double loss_cpu = cpu->data_parallel_step(x, t, {}, 128, adam, nothing_to_add, norm_cpu);
     EXPECT_NEAR(loss_device, loss_cpu, 1e-4 * (1.0 + std::fabs(loss_cpu))) << "vs the CPU, step " << step;
     EXPECT_NEAR(norm_device, norm_cpu, 1e-4 * (1.0 + norm_cpu)) << "vs the CPU, step " << step;
   }

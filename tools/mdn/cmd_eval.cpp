@@ -25,6 +25,7 @@
 #include "mdn/model_io.hpp"
 #include "mdn/sharded_data.hpp"
 #include "options.hpp"
+#include "weight_column.hpp"
 
 namespace mdn::cli {
 namespace {
@@ -126,17 +127,19 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   const std::string& data_path = request.data_path;
   const std::string& json_path = request.json_path;
   const std::string& report_dir = request.report_dir;
-  const EvalOptions& options = request.options;
+  EvalOptions options = request.options;
   // Several ranks (mpirun): each reads its part of the rows and runs the
   // network on it; rank 0 gathers the head outputs and the rows and scores
   // them exactly as one process would (the scores, the table, the JSON and
   // the report are rank 0's alone).
   Communicator& ranks = world();
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
-  DataShard shard = ranks.size() > 1
-                        ? load_dataset_shard(ranks, data_path, model.target_names, model.feature_names, invalid)
-                        : DataShard{load_dataset(data_path, model.target_names, model.feature_names, invalid)};
+  const std::vector<std::string> columns =
+      columns_to_read(model.target_names, request.weight_column, model.feature_names);
+  DataShard shard = ranks.size() > 1 ? load_dataset_shard(ranks, data_path, columns, model.feature_names, invalid)
+                                     : DataShard{load_dataset(data_path, columns, model.feature_names, invalid)};
   Dataset& data = shard.data;
+  take_weight_column(data, request.weight_column, data_path);
   if (ranks.size() == 1) shard.dropped_rows = (long long)data.dropped_rows;
   CudaOptions cuda;
   cuda.device = ranks.local_rank();
@@ -147,11 +150,22 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
     z = gather_rows_at_root(ranks, z);
     data.x = gather_rows_at_root(ranks, data.x);
     data.t = gather_rows_at_root(ranks, data.t);
+    if (!request.weight_column.empty()) {
+      MatrixD w(int(data.weights.size()), 1);
+      w.data = data.weights;
+      data.weights = gather_rows_at_root(ranks, w).data;
+    }
     data.dropped_rows = std::size_t(shard.dropped_rows);
     if (!ranks.root()) return 0;
   }
   if (data.dropped_rows > 0)
     std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", data_path.c_str(), data.dropped_rows);
+  if (!request.weight_column.empty()) {
+    check_weights(data.weights, data.x.rows,
+                  data_path + ": the weights (--weight column '" + request.weight_column + "')");
+    options.weights = data.weights;
+    std::fprintf(stderr, "scores weighted by column '%s'\n", request.weight_column.c_str());
+  }
   const MixtureBatch mix = mixtures_from_head(model, z);
   // Mean, std and the quantiles behind the intervals on the backend's device.
   const Evaluation evaluation =
@@ -189,9 +203,13 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   }
   double cell_nll = NAN;
   if (!model.grid_step.empty() || detected) {
-    double sum = 0.0;
-    for (int r = 0; r < data.t.rows; ++r) sum -= cell_log_mass(mix, r, data.t.row(r), steps);
-    cell_nll = sum / std::max(1, data.t.rows);
+    double sum = 0.0, weight = 0.0;
+    for (int r = 0; r < data.t.rows; ++r) {
+      const double w = data.weights.empty() ? 1.0 : data.weights[std::size_t(r)];
+      weight += w;
+      if (w > 0.0) sum -= w * cell_log_mass(mix, r, data.t.row(r), steps);
+    }
+    cell_nll = sum / std::max(1e-300, weight);
     std::string text;
     for (std::size_t d = 0; d < steps.size(); ++d) text += (d ? ", " : "") + format("%g", steps[d]);
     std::printf("\n%-34s  %s  (grid step %s%s)\n", "NLL of the grid cells (nats)", format("%.5f", cell_nll).c_str(),
@@ -280,6 +298,9 @@ class EvalCommand : public Command {
     add_device_option(*app, r_.device, "where to run the network");
     app->add_flag("--drop-invalid", r_.drop_invalid,
                   "drop rows with a missing/invalid cell instead of failing (count reported)");
+    app->add_option("--weight", r_.weight_column,
+                    "column of per-row sample weights (>= 0): every score is a weighted mean")
+        ->type_name("COL");
     app->add_option("--energy-samples", r_.options.energy_samples,
                     "draws per row for the energy score (several targets only)")
         ->type_name("S")

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "device_choice.hpp"
+#include "flag_words.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/checkpoint.hpp"
 #include "mdn/communicator.hpp"
@@ -19,6 +20,7 @@
 #include "mdn/sharded_data.hpp"
 #include "options.hpp"
 #include "train_flags.hpp"
+#include "weight_column.hpp"
 
 namespace mdn::cli {
 namespace {
@@ -107,12 +109,32 @@ class TrainCommand : public Command {
                                     "sigma bound)")
         ->type_name("X")
         ->default_str(format_sigma(std::exp(double(r_.spec.log_sigma_min))));
+    app->add_option("--weight", r_.weight_column,
+                    "column of per-row sample weights (>= 0): the loss, validation and calibration are weighted "
+                    "by them; a row of weight 0 has no influence, weight 2 counts as two copies")
+        ->type_name("COL");
+    app->add_option("--val-data", r_.val_data_path,
+                    "validation rows of your own (same columns, the --weight column too) for early stopping, "
+                    "calibration and the reported scores, instead of a random --val-fraction split")
+        ->type_name("FILE.csv");
+    app->add_option("--init", r_.init_path,
+                    "start from this model's weights and standardisation (fine-tuning on new data); its "
+                    "architecture, features and ensemble size are used unless given, and must match")
+        ->type_name("MODEL.safetensors");
     add_progress_options(*app, r_);
+    app_ = app;
     return app;
   }
 
   void prepare() override {
     r_.epochs_given = epochs_->count() > 0;
+    for (const char* flag : {"--components", "--hidden", "--sigma-floor"})
+      r_.spec_given = r_.spec_given || app_->get_option(flag)->count() > 0;
+    r_.ensemble_given = app_->get_option("--ensemble")->count() > 0;
+    if (!r_.init_path.empty() && !r_.resume_path.empty())
+      throw UsageError(
+          "--init and --resume cannot be used together: a checkpoint already holds the weights to "
+          "continue from");
     check_writable(r_.model_path);
     check_writable(r_.checkpoint_file());
   }
@@ -125,6 +147,7 @@ class TrainCommand : public Command {
  private:
   TrainRequest r_;
   CLI::Option* epochs_ = nullptr;
+  CLI::App* app_ = nullptr;
 };
 
 }  // namespace
@@ -152,20 +175,39 @@ Model train_and_save(const TrainRequest& request_in) {
     options = resume.options;
     if (request.epochs_given) options.epochs = epochs;
   }
+  // --init: the model to start from, whose features, ensemble size and (unless
+  // given) architecture the run takes.
+  Model init;
+  if (!request.init_path.empty()) {
+    init = collectively(ranks, [&] { return load_model(request.init_path); });
+    if (request.targets != init.target_names)
+      throw UsageError("--init: the model was trained for target(s) different from --target");
+    if (features.empty()) features = init.feature_names;
+    if (!request.ensemble_given) options.ensemble = init.members;
+  }
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const bool in_parts = ranks.size() > 1 && options.ensemble == 1;
-  const DataShard shard = in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid)
-                                   : collectively(ranks, [&] {
-                                       DataShard all;
-                                       all.data = load_dataset(request.data_path, request.targets, features, invalid);
-                                       all.total_rows = all.data.x.rows;
-                                       all.dropped_rows = (long long)all.data.dropped_rows;
-                                       return all;
-                                     });
+  const std::vector<std::string> columns = columns_to_read(request.targets, request.weight_column, features);
+  DataShard shard =
+      in_parts ? load_dataset_shard(ranks, request.data_path, columns, features, invalid) : collectively(ranks, [&] {
+        DataShard all;
+        all.data = load_dataset(request.data_path, columns, features, invalid);
+        all.total_rows = all.data.x.rows;
+        all.dropped_rows = (long long)all.data.dropped_rows;
+        return all;
+      });
+  take_weight_column(shard.data, request.weight_column, request.data_path);
   const Dataset& data = shard.data;
   if (shard.dropped_rows > 0 && !request.quiet)
     std::fprintf(stderr, "%s: dropped %lld rows with missing or invalid cells\n", request.data_path.c_str(),
                  shard.dropped_rows);
+  // --val-data: every rank reads every row of it (TrainHooks::validation).
+  Dataset validation;
+  if (!request.val_data_path.empty()) {
+    validation =
+        collectively(ranks, [&] { return load_dataset(request.val_data_path, columns, data.feature_names, invalid); });
+    take_weight_column(validation, request.weight_column, request.val_data_path);
+  }
 
   // Targets on a grid: say so (a density can spike on the grid points), and
   // with --quantised train on the cells (TrainOptions::grid_steps).
@@ -204,6 +246,8 @@ Model train_and_save(const TrainRequest& request_in) {
   ModelSpec spec = request.spec;
   if (resuming) {
     spec = resume.model.spec;
+  } else if (!request.init_path.empty() && !request.spec_given) {
+    spec = init.spec;
   } else {
     spec.input_dim = data.x.cols;
     spec.target_dim = data.t.cols;
@@ -243,6 +287,8 @@ Model train_and_save(const TrainRequest& request_in) {
     hooks.resume_model = &resume.model;
     hooks.resume_state = &resume.state;
   }
+  if (!request.val_data_path.empty()) hooks.validation = &validation;
+  if (!request.init_path.empty()) hooks.init_model = &init;
   Model model;
   try {
     model = train(*backend, spec, data, options, hooks);
@@ -260,7 +306,11 @@ Model train_and_save(const TrainRequest& request_in) {
     std::fprintf(stderr,
                  "mdn train: warning: --calibrate: no validation rows (--val-fraction 0): the model is not "
                  "recalibrated\n");
-  if (ranks.root()) save_model(model, request.model_path);
+  if (ranks.root()) {
+    for (const std::string& w : model.history.warnings)
+      std::fprintf(stderr, "mdn train: warning: %s\n", in_flag_words(w).c_str());
+    save_model(model, request.model_path);
+  }
   if (!request.quiet) {
     const auto& h = model.history;
     const double jac = model.stats.log_jacobian();

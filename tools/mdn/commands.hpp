@@ -56,6 +56,11 @@ struct TrainRequest {
   std::string resume_path;      // continue this checkpoint (its spec and options win)
   bool epochs_given = false;    // with resume_path: --epochs overrides the checkpoint's
   bool quantised = false;       // train on grid cells of targets detected on a grid (TrainOptions::grid_steps)
+  std::string weight_column;    // per-row sample weights (Dataset::weights); "" = none
+  std::string val_data_path;    // validation rows of the user's own (TrainHooks::validation); "" = random split
+  std::string init_path;        // start from this model's weights (TrainHooks::init_model); "" = fresh
+  bool spec_given = false;      // with init_path: --components/--hidden/--sigma-floor given (else the model's)
+  bool ensemble_given = false;  // with init_path: --ensemble given (else the model's member count)
 
   // Where checkpoints go: checkpoint_path, or MODEL.ckpt beside the model.
   std::string checkpoint_file() const { return checkpoint_path.empty() ? model_path + ".ckpt" : checkpoint_path; }
@@ -71,6 +76,7 @@ struct EvalRequest {
   std::string report_dir;  // empty = none
   DeviceKind device = DeviceKind::Auto;
   bool drop_invalid = false;
+  std::string weight_column;  // per-row sample weights for every score; "" = none
   EvalOptions options;
 };
 int evaluate_model(const Model& model, const EvalRequest& request);

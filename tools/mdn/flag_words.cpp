@@ -14,10 +14,9 @@ struct Rename {
   const char* flag;
 };
 constexpr Rename kRenames[] = {
-    {"TrainOptions::warmup_fraction", "--warmup"},
-    {"TrainOptions::min_lr_fraction", "--min-lr"},
-    {"TrainOptions::grid_steps", "--quantised"},
-    {"TrainHooks::resume_state", "--resume"},
+    {"TrainOptions::warmup_fraction", "--warmup"}, {"TrainOptions::min_lr_fraction", "--min-lr"},
+    {"TrainOptions::grid_steps", "--quantised"},   {"TrainHooks::resume_state", "--resume"},
+    {"TrainHooks::validation", "--val-data"},      {"TrainHooks::init_model", "--init"},
 };
 constexpr std::string_view kTrainOptions = "TrainOptions::";
 
