@@ -104,7 +104,23 @@ double reference_mean_loss(const ModelSpec& spec, const std::vector<double>& p, 
   return sum / x.rows;
 }
 
+// (1/n) sum_i w_i nll_i: the loss with sample weights.
+double reference_weighted_loss(const ModelSpec& spec, const std::vector<double>& p, const Matrix& x, const Matrix& t,
+                               const std::vector<float>& w) {
+  double sum = 0.0;
+  for (int r = 0; r < x.rows; ++r)
+    sum += w[std::size_t(r)] * reference_nll(spec, reference_head(spec, p, x.row(r)), t.row(r));
+  return sum / x.rows;
+}
+
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+// Weights with a zero, fractions and integers, mean about 1.
+std::vector<float> some_weights(int rows) {
+  std::vector<float> w(static_cast<std::size_t>(rows));
+  for (int r = 0; r < rows; ++r) w[std::size_t(r)] = r % 5 == 0 ? 0.0f : 0.25f * float(1 + r % 7);
+  return w;
+}
 
 struct Problem {
   ModelSpec spec = small_spec();
@@ -212,6 +228,55 @@ TYPED_TEST(BackendContract, GradientMatchesCentralDifferencesOfTheReference) {
     params[i] = saved;
     ASSERT_TRUE(near(grad[i], (up - down) / (2 * h), 2e-5, 2e-4)) << "parameter " << i;
   }
+}
+
+TYPED_TEST(BackendContract, WeightedLossGradientAndNllSumMatchTheWeightedReference) {
+  const Problem p = make_problem(6, 14);
+  const std::vector<float> w = some_weights(p.x.rows);
+  auto backend = this->make(p);
+  std::vector<double> params = to_double(p.params);
+  std::vector<float> grad;
+  EXPECT_TRUE(near(backend->weighted_loss_and_gradient(p.x, p.t, w, grad),
+                   reference_weighted_loss(p.spec, params, p.x, p.t, w), 1e-5, 1e-5));
+  ASSERT_EQ(grad.size(), p.params.size());
+  const double h = 1e-6;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const double saved = params[i];
+    params[i] = saved + h;
+    const double up = reference_weighted_loss(p.spec, params, p.x, p.t, w);
+    params[i] = saved - h;
+    const double down = reference_weighted_loss(p.spec, params, p.x, p.t, w);
+    params[i] = saved;
+    ASSERT_TRUE(near(grad[i], (up - down) / (2 * h), 2e-5, 2e-4)) << "parameter " << i;
+  }
+  EXPECT_TRUE(near(backend->weighted_nll_sum(p.x, p.t, w),
+                   p.x.rows * reference_weighted_loss(p.spec, params, p.x, p.t, w), 1e-4, 1e-5));
+  EXPECT_THROW(backend->weighted_loss_and_gradient(p.x, p.t, std::vector<float>(2, 1.0f), grad), Error);
+}
+
+TYPED_TEST(BackendContract, AWeightedEpochAtZeroLearningRateIsTheWeightedMeanAndNewDataClearsTheWeights) {
+  // Four full batches of equal size: the mean of the minibatch losses is
+  // (1/n) sum w_i nll_i over all rows whatever the shuffle, if every row
+  // meets its own weight (a gather that pairs rows with other rows' weights
+  // gives another number).
+  const int B = 64;
+  const Problem p = make_problem(4 * B, 16);
+  const std::vector<float> w = some_weights(p.x.rows);
+  auto backend = this->make(p);
+  backend->set_training_data(p.x, p.t);
+  backend->set_training_weights(w);
+  EpochConfig config;
+  config.batch_size = B;
+  config.adam.lr = 0.0f;
+  config.shuffle_seed = 12;
+  const std::vector<double> params = to_double(p.params);
+  EpochStats stats = backend->train_epoch(config);
+  EXPECT_TRUE(stats.finite);
+  EXPECT_TRUE(near(stats.mean_loss, reference_weighted_loss(p.spec, params, p.x, p.t, w), 1e-5, 1e-5));
+  backend->set_training_data(p.x, p.t);  // no weights until they are set again
+  stats = backend->train_epoch(config);
+  EXPECT_TRUE(near(stats.mean_loss, reference_mean_loss(p.spec, params, p.x, p.t), 1e-5, 1e-5));
+  EXPECT_THROW(backend->set_training_weights(std::vector<float>(3, 1.0f)), Error);
 }
 
 TYPED_TEST(BackendContract, AdamStepFollowsTheTextbookWithClipping) {

@@ -121,6 +121,41 @@ void print_calibration_effect(const Model& model, const EvalMetrics& before, con
   }
 }
 
+// Gridded targets (trained with --quantised, or detected in these rows): the
+// weighted mean NLL of each observation's grid cell, printed; NaN otherwise.
+double grid_cell_nll(const Model& model, const Dataset& data, const MixtureBatch& mix) {
+  std::vector<float> steps = model.grid_step;
+  bool detected = false;
+  if (steps.empty()) {
+    steps.assign(data.t.cols, 0.0f);
+    for (int d = 0; d < data.t.cols; ++d) {
+      const double h = detect_grid_step(data.t, d);
+      if (h <= 0.0) continue;
+      steps[d] = float(h);
+      detected = true;
+      std::fprintf(stderr,
+                   "mdn eval: warning: target '%s' sits on a grid of step %g in these rows: the density NLL can be "
+                   "meaninglessly low; see the grid-cell NLL\n",
+                   model.target_names[d].c_str(), h);
+    }
+  }
+  if (!model.grid_step.empty() || detected) {
+    double sum = 0.0, weight = 0.0;
+    for (int r = 0; r < data.t.rows; ++r) {
+      const double w = data.weights.empty() ? 1.0 : data.weights[std::size_t(r)];
+      weight += w;
+      if (w > 0.0) sum -= w * cell_log_mass(mix, r, data.t.row(r), steps);
+    }
+    const double cell_nll = sum / std::max(1e-300, weight);
+    std::string text;
+    for (std::size_t d = 0; d < steps.size(); ++d) text += (d ? ", " : "") + format("%g", steps[d]);
+    std::printf("\n%-34s  %s  (grid step %s%s)\n", "NLL of the grid cells (nats)", format("%.5f", cell_nll).c_str(),
+                text.c_str(), model.grid_step.empty() ? ", detected in the data" : ", from the model");
+    return cell_nll;
+  }
+  return NAN;
+}
+
 }  // namespace
 
 int evaluate_model(const Model& model, const EvalRequest& request) {
@@ -185,36 +220,7 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   if (!json_path.empty()) json = std::make_unique<AtomicFile>(json_path);
 
   print_table(ctx, evaluation.metrics, options);
-  // Gridded targets: the probability of each observation's grid cell.
-  std::vector<float> steps = model.grid_step;
-  bool detected = false;
-  if (steps.empty()) {
-    steps.assign(data.t.cols, 0.0f);
-    for (int d = 0; d < data.t.cols; ++d) {
-      const double h = detect_grid_step(data.t, d);
-      if (h <= 0.0) continue;
-      steps[d] = float(h);
-      detected = true;
-      std::fprintf(stderr,
-                   "mdn eval: warning: target '%s' sits on a grid of step %g in these rows: the density NLL can be "
-                   "meaninglessly low; see the grid-cell NLL\n",
-                   model.target_names[d].c_str(), h);
-    }
-  }
-  double cell_nll = NAN;
-  if (!model.grid_step.empty() || detected) {
-    double sum = 0.0, weight = 0.0;
-    for (int r = 0; r < data.t.rows; ++r) {
-      const double w = data.weights.empty() ? 1.0 : data.weights[std::size_t(r)];
-      weight += w;
-      if (w > 0.0) sum -= w * cell_log_mass(mix, r, data.t.row(r), steps);
-    }
-    cell_nll = sum / std::max(1e-300, weight);
-    std::string text;
-    for (std::size_t d = 0; d < steps.size(); ++d) text += (d ? ", " : "") + format("%g", steps[d]);
-    std::printf("\n%-34s  %s  (grid step %s%s)\n", "NLL of the grid cells (nats)", format("%.5f", cell_nll).c_str(),
-                text.c_str(), model.grid_step.empty() ? ", detected in the data" : ", from the model");
-  }
+  const double cell_nll = grid_cell_nll(model, data, mix);
   std::string before_json;
   if (model.calibration.applied()) {
     const Model raw = without_calibration(model);

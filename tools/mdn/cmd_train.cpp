@@ -150,6 +150,62 @@ class TrainCommand : public Command {
   CLI::App* app_ = nullptr;
 };
 
+// Targets on a grid: say so (a density can spike on the grid points), and
+// with --quantised train on the cells (TrainOptions::grid_steps). Read in
+// parts, rank 0's rows decide for every rank.
+void take_grid_steps(Communicator& ranks, const TrainRequest& request, const Dataset& data, bool in_parts,
+                     TrainOptions& options) {
+  std::vector<float> steps(data.t.cols, 0.0f);
+  bool any = false;
+  std::vector<double> detected(data.t.cols, 0.0);
+  for (int d = 0; d < data.t.cols; ++d) detected[d] = detect_grid_step(data.t, d);
+  if (in_parts) {
+    const std::string bytes =
+        ranks.broadcast(std::string(reinterpret_cast<const char*>(detected.data()), detected.size() * sizeof(double)));
+    std::memcpy(detected.data(), bytes.data(), bytes.size());
+  }
+  for (int d = 0; d < data.t.cols; ++d) {
+    const double h = detected[d];
+    if (h <= 0.0) continue;
+    any = true;
+    steps[d] = float(h);
+    if (ranks.root() && (!request.quiet || !request.quantised))
+      std::fprintf(
+          stderr,
+          "mdn train: warning: target '%s' sits on a grid of step %s: a density model can put spikes on the "
+          "grid points and report a meaninglessly low NLL%s\n",
+          data.target_names[d].c_str(), format_sigma(h).c_str(),
+          request.quantised ? "; --quantised: training on the grid cells" : " (--quantised trains on the grid cells)");
+  }
+  if (request.quantised) {
+    if (any)
+      options.grid_steps = steps;
+    else
+      std::fprintf(stderr, "mdn train: warning: --quantised: no target sits on a grid; training as usual\n");
+  }
+}
+
+// The last lines of a run: the kept epoch, its NLL and the calibration.
+void print_summary(const TrainRequest& request, const Model& model, std::chrono::steady_clock::time_point started) {
+  const auto& h = model.history;
+  const double jac = model.stats.log_jacobian();
+  const double best = h.val_nll.empty() ? h.train_nll.back() : h.val_nll[h.best_epoch - 1];
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::fprintf(
+      stderr, "%sbest epoch %d of %zu (%s): %s NLL %.4f (original units); model written to %s\n",
+      model.members > 1 ? ("ensemble of " + std::to_string(model.members) + " members; last member's ").c_str() : "",
+      h.best_epoch, h.train_nll.size(), format_duration(seconds).c_str(), h.val_nll.empty() ? "train" : "validation",
+      best + jac, request.model_path.c_str());
+  if (model.calibration.applied()) {
+    std::string scales;
+    for (float v : model.calibration.log_sigma_shift)
+      scales += (scales.empty() ? "" : ", ") + format_sigma(std::exp(double(v)));
+    std::fprintf(stderr, "recalibrated on %lld validation rows: sigma scale %s, validation NLL %.4f -> %.4f\n",
+                 model.calibration.rows, scales.c_str(), model.calibration.val_nll_before + jac,
+                 model.calibration.val_nll_after + jac);
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Command> make_train_command() { return std::make_unique<TrainCommand>(); }
@@ -209,39 +265,7 @@ Model train_and_save(const TrainRequest& request_in) {
     take_weight_column(validation, request.weight_column, request.val_data_path);
   }
 
-  // Targets on a grid: say so (a density can spike on the grid points), and
-  // with --quantised train on the cells (TrainOptions::grid_steps).
-  if (!resuming) {
-    std::vector<float> steps(data.t.cols, 0.0f);
-    bool any = false;
-    // Read in parts: rank 0's rows decide, for every rank.
-    std::vector<double> detected(data.t.cols, 0.0);
-    for (int d = 0; d < data.t.cols; ++d) detected[d] = detect_grid_step(data.t, d);
-    if (in_parts) {
-      const std::string bytes = ranks.broadcast(
-          std::string(reinterpret_cast<const char*>(detected.data()), detected.size() * sizeof(double)));
-      std::memcpy(detected.data(), bytes.data(), bytes.size());
-    }
-    for (int d = 0; d < data.t.cols; ++d) {
-      const double h = detected[d];
-      if (h <= 0.0) continue;
-      any = true;
-      steps[d] = float(h);
-      if (ranks.root() && (!request.quiet || !request.quantised))
-        std::fprintf(stderr,
-                     "mdn train: warning: target '%s' sits on a grid of step %s: a density model can put spikes on the "
-                     "grid points and report a meaninglessly low NLL%s\n",
-                     data.target_names[d].c_str(), format_sigma(h).c_str(),
-                     request.quantised ? "; --quantised: training on the grid cells"
-                                       : " (--quantised trains on the grid cells)");
-    }
-    if (request.quantised) {
-      if (any)
-        options.grid_steps = steps;
-      else
-        std::fprintf(stderr, "mdn train: warning: --quantised: no target sits on a grid; training as usual\n");
-    }
-  }
+  if (!resuming) take_grid_steps(ranks, request, data, in_parts, options);
 
   ModelSpec spec = request.spec;
   if (resuming) {
@@ -311,25 +335,7 @@ Model train_and_save(const TrainRequest& request_in) {
       std::fprintf(stderr, "mdn train: warning: %s\n", in_flag_words(w).c_str());
     save_model(model, request.model_path);
   }
-  if (!request.quiet) {
-    const auto& h = model.history;
-    const double jac = model.stats.log_jacobian();
-    const double best = h.val_nll.empty() ? h.train_nll.back() : h.val_nll[h.best_epoch - 1];
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(
-        stderr, "%sbest epoch %d of %zu (%s): %s NLL %.4f (original units); model written to %s\n",
-        model.members > 1 ? ("ensemble of " + std::to_string(model.members) + " members; last member's ").c_str() : "",
-        h.best_epoch, h.train_nll.size(), format_duration(seconds).c_str(), h.val_nll.empty() ? "train" : "validation",
-        best + jac, request.model_path.c_str());
-    if (model.calibration.applied()) {
-      std::string scales;
-      for (float v : model.calibration.log_sigma_shift)
-        scales += (scales.empty() ? "" : ", ") + format_sigma(std::exp(double(v)));
-      std::fprintf(stderr, "recalibrated on %lld validation rows: sigma scale %s, validation NLL %.4f -> %.4f\n",
-                   model.calibration.rows, scales.c_str(), model.calibration.val_nll_before + jac,
-                   model.calibration.val_nll_after + jac);
-    }
-  }
+  if (!request.quiet) print_summary(request, model, started);
   return model;
 }
 
