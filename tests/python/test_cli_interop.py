@@ -9,12 +9,13 @@ bit-identical results.
 import csv
 import json
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
 
 import mdn
-from conftest import two_targets
+from conftest import bishop, two_targets
 
 pd = pytest.importorskip("pandas")
 
@@ -120,3 +121,47 @@ def test_cli_model_predicts_the_same_through_python(tmp_path, mdn_exe):
     metrics = json.loads(metrics.read_text())
     assert -est.score(X, table["y"]) == pytest.approx(metrics["nll"], rel=1e-8)
     assert est.crps(X, table["y"]) == pytest.approx(metrics["targets"][0]["crps"], rel=1e-8)
+
+
+def test_weights_eval_set_and_warm_start_train_what_the_cli_trains(tmp_path, mdn_exe):
+    """fit(sample_weight=, eval_set=) is `mdn train --weight --val-data`, and
+    warm_start is `mdn train --init`: the same model bit for bit, with the
+    same training warnings."""
+    X, y = bishop(400, seed=8)
+    w = np.random.default_rng(3).integers(0, 4, size=400)
+    Xv, yv = bishop(15, seed=9)  # few validation rows: a training warning
+    wv = np.arange(15) % 3 + 1
+    data, val = tmp_path / "d.csv", tmp_path / "v.csv"
+    write_csv(data, {"x": X[:, 0], "y": y, "w": w})
+    write_csv(val, {"x": Xv[:, 0], "y": yv, "w": wv})
+    table, vtable = read_csv(data), read_csv(val)  # the doubles mdn reads
+    common = ["--target", "y", "--features", "x", "--weight", "w", "--components", 2, "--hidden", 8, "--seed", 3,
+              "--epochs", 4, *CPU, "--quiet"]
+    first = tmp_path / "first.safetensors"
+    run(mdn_exe, "train", "--data", data, "--val-data", val, "--model", first, *common)
+    cli = mdn.load(first, device="cpu")
+
+    params = dict(components=2, hidden=(8,), epochs=4, device="cpu", random_state=3)
+    with pytest.warns(mdn.TrainingWarning, match="only 15 validation rows"):
+        ours = mdn.MDNRegressor(**params).fit(
+            table[["x"]], table["y"], sample_weight=table["w"], eval_set=(vtable[["x"]], vtable["y"], vtable["w"])
+        )
+    x = table[["x"]]
+    np.testing.assert_array_equal(np.concatenate([a.ravel() for a in ours.predict_mixture(x)]),
+                                  np.concatenate([a.ravel() for a in cli.predict_mixture(x)]))
+    np.testing.assert_array_equal(ours.history_["val_nll"], cli.history_["val_nll"])
+    assert ours.training_warnings_ == cli.training_warnings_ and ours.training_warnings_
+
+    # --init: both continue the first model on the data without the weights.
+    second = tmp_path / "second.safetensors"
+    run(mdn_exe, "train", "--data", data, "--init", first, "--model", second, "--target", "y", "--features", "x",
+        "--seed", 4, "--epochs", 3, "--val-fraction", 0.2, *CPU, "--quiet")
+    ours.set_params(warm_start=True, random_state=4, epochs=3, val_fraction=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mdn.TrainingWarning)
+        ours.fit(table[["x"]], table["y"])
+    again = mdn.load(second, device="cpu")
+    assert ours.training_warnings_ == again.training_warnings_
+    np.testing.assert_array_equal(np.concatenate([a.ravel() for a in ours.predict_mixture(x)]),
+                                  np.concatenate([a.ravel() for a in again.predict_mixture(x)]))
+    np.testing.assert_array_equal(ours.history_["train_nll"], again.history_["train_nll"])

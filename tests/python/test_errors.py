@@ -33,6 +33,12 @@ from conftest import REPO, bishop
         # Several in one message, at its start, middle and end.
         ("TrainOptions::epochs and TrainOptions::lr clash with TrainOptions::patience",
          "epochs= and lr= clash with patience="),
+        # TrainHooks fields the package sets: fit's eval_set, the warm_start parameter.
+        ("the validation data (TrainHooks::validation) has no rows", "the validation data (eval_set) has no rows"),
+        ("TrainHooks::init_model and TrainHooks::resume_state cannot be given together",
+         "warm_start= and resume_state cannot be given together"),
+        ("TrainHooks::validation, then TrainOptions::lr", "eval_set, then lr="),
+        ("MyTrainHooks::validation, TrainHooks:: (no field)", "MyTrainHooks::validation, TrainHooks:: (no field)"),
         # Nothing else changes.
         ("device cuda or auto needs a GPU", "device cuda or auto needs a GPU"),
         ("MyTrainOptions::batch_size, TrainOptions:: (no field)", "MyTrainOptions::batch_size, TrainOptions:: (no field)"),

@@ -15,10 +15,12 @@ from test_cli_interop import read_csv, run, write_csv
 
 # Flags of `mdn train` that are not training options: the data, files,
 # checkpoints and output, each done otherwise in Python (fit's arguments,
-# save(), verbose); --seed is random_state.
+# save(), verbose); --seed is random_state. --weight and --val-data are fit's
+# sample_weight and eval_set; --init is warm_start (continue the fitted model)
+# or mdn.load(path).set_params(warm_start=True).
 NOT_PARAMETERS = {
     "--data", "--target", "--features", "--model", "--drop-invalid", "--checkpoint-every", "--checkpoint",
-    "--resume", "--progress", "--quiet", "--seed",
+    "--resume", "--progress", "--quiet", "--seed", "--weight", "--val-data", "--init",
 }
 
 

@@ -1,18 +1,31 @@
 """scikit-learn's own estimator test suite, run on MDNRegressor.
 
-Every check of sklearn.utils.estimator_checks runs. Two are expected to fail,
-by design, and are listed below with the reason: they call
-``score_samples(X)`` with X alone, the signature of scikit-learn's
-unsupervised density estimators (KernelDensity, GaussianMixture), whereas a
-conditional density model's per-row log-likelihood needs y as well:
-``score_samples(X, y)`` (issue 29; ``score`` is its mean). Every other check
-passes. Small networks and few epochs keep it fast.
+Every check of sklearn.utils.estimator_checks runs, the sample-weight checks
+included (fit takes sample_weight). Three are expected to fail, by design,
+and are listed below with the reason. Two call ``score_samples(X)`` with X
+alone, the signature of scikit-learn's unsupervised density estimators
+(KernelDensity, GaussianMixture), whereas a conditional density model's
+per-row log-likelihood needs y as well: ``score_samples(X, y)`` (issue 29;
+``score`` is its mean). The third asks integer weights to give the very
+predictions of repeated rows; a minibatch trainer draws rows, not copies, and
+splits rows, not copies, for validation, so the two fits see other batches
+(scikit-learn lists the same check as failing for its SGD estimators).
+test_fit_options.py checks what does hold: zero weights give exactly the
+model of the other rows, and integer weights behave like repeated rows in
+distribution. Every other check passes. Small networks and few epochs keep it
+fast.
 """
 
 import numpy as np
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mdn
+
+# The checks train on a few dozen rows for 3 epochs: the training warnings
+# (few rows, worse than the baseline) are expected there, and are tested in
+# test_fit_options.py.
+pytestmark = pytest.mark.filterwarnings("ignore::mdn.TrainingWarning")
 
 UNSUPERVISED_SCORE_SAMPLES = (
     "calls score_samples(X) without y; MDNRegressor.score_samples(X, y) is the log-likelihood of y given X"
@@ -20,6 +33,10 @@ UNSUPERVISED_SCORE_SAMPLES = (
 EXPECTED_FAILED_CHECKS = {
     "check_methods_subset_invariance": UNSUPERVISED_SCORE_SAMPLES,
     "check_methods_sample_order_invariance": UNSUPERVISED_SCORE_SAMPLES,
+    "check_sample_weight_equivalence_on_dense_data": (
+        "stochastic minibatch training: integer weights equal repeated rows in expectation, not in the exact "
+        "predictions (test_fit_options.py checks it in distribution; zero weights are exact)"
+    ),
 }
 
 

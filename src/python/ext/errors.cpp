@@ -3,7 +3,7 @@
 #include <nanobind/stl/string.h>
 
 #include <cctype>
-#include <cstring>
+#include <algorithm>
 #include <exception>
 
 namespace mdn_python {
@@ -46,15 +46,40 @@ constexpr FieldParameter kTrainOptionsParameters[] = {
     {"checkpoint_every", nullptr},
 };
 
-constexpr char kPrefix[] = "TrainOptions::";
+// The fields of mdn::TrainHooks that MDNRegressor sets, and how Python spells
+// them: the eval_set argument of fit() (the whole word, no '='), and the
+// warm_start parameter. Others keep their plain name.
+constexpr FieldParameter kTrainHooksWords[] = {
+    {"validation", "eval_set"},
+    {"init_model", "warm_start="},
+};
+
+constexpr char kOptionsPrefix[] = "TrainOptions::";
+constexpr char kHooksPrefix[] = "TrainHooks::";
 
 bool identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 
-// The words for one field: "PARAMETER=" or the plain field name.
-std::string field_words(const std::string& field) {
+// The words for one field: "PARAMETER=" (TrainOptions), the hook's words
+// (TrainHooks), or the plain field name.
+std::string field_words(const std::string& prefix, const std::string& field) {
+  if (prefix == kHooksPrefix) {
+    for (const FieldParameter& entry : kTrainHooksWords)
+      if (field == entry.field) return entry.parameter;
+    return field;
+  }
   for (const FieldParameter& entry : kTrainOptionsParameters)
     if (field == entry.field) return entry.parameter ? std::string(entry.parameter) + "=" : field;
   return field;
+}
+
+// Where the next "TrainOptions::" or "TrainHooks::" starts at or after `at`
+// (npos: none), and which of the two it is.
+std::size_t next_prefix(const std::string& message, std::size_t at, std::string& prefix) {
+  const std::size_t options = message.find(kOptionsPrefix, at);
+  const std::size_t hooks = message.find(kHooksPrefix, at);
+  if (options == std::string::npos && hooks == std::string::npos) return std::string::npos;
+  prefix = options <= hooks ? kOptionsPrefix : kHooksPrefix;
+  return std::min(options, hooks);
 }
 
 void translate(const std::exception_ptr& p, void*) {
@@ -79,16 +104,17 @@ nb::dict train_options_parameters() {
 }  // namespace
 
 std::string python_words(const std::string& message) {
-  const std::size_t prefix = std::strlen(kPrefix);
   std::string out;
   std::size_t at = 0;
-  for (std::size_t hit; (hit = message.find(kPrefix, at)) != std::string::npos;) {
+  std::string name;
+  for (std::size_t hit; (hit = next_prefix(message, at, name)) != std::string::npos;) {
+    const std::size_t prefix = name.size();
     std::size_t end = hit + prefix;
     while (end < message.size() && identifier_char(message[end])) ++end;
     // A prefix inside a longer name (MyTrainOptions::) or with no field after it stays as it is.
     const bool whole = (hit == 0 || !identifier_char(message[hit - 1])) && end > hit + prefix;
     out.append(message, at, hit - at);
-    out += whole ? field_words(message.substr(hit + prefix, end - hit - prefix)) : message.substr(hit, end - hit);
+    out += whole ? field_words(name, message.substr(hit + prefix, end - hit - prefix)) : message.substr(hit, end - hit);
     at = end;
   }
   out.append(message, at, std::string::npos);

@@ -19,8 +19,9 @@ class FileError : public mdn::Error {
 // A library message in the package's words: each `TrainOptions::FIELD` it
 // names becomes the estimator's parameter followed by '=' ("batch_size=",
 // "random_state=" for the library's seed), or the plain field name where
-// the estimator has no such parameter ("checkpoint_every"). Everything else
-// is kept as it is.
+// the estimator has no such parameter ("checkpoint_every"); each
+// `TrainHooks::validation` becomes "eval_set" (fit's argument) and
+// `TrainHooks::init_model` "warm_start=". Everything else is kept as it is.
 std::string python_words(const std::string& message);
 
 // Registers the translation of the library's exceptions, each message passed

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "errors.hpp"
 #include "model_bindings.hpp"
 
 namespace mdn_python {
@@ -32,6 +33,13 @@ void bind_properties(ModelClass& cls) {
           "val_nll", [](const PyModel& s) { return history_array(s.model().history.val_nll); },
           nb::rv_policy::automatic)
       .def_prop_ro("best_epoch", [](const PyModel& s) { return s.model().history.best_epoch; })
+      // TrainingHistory::warnings in the package's words (python_words).
+      .def_prop_ro("warnings",
+                   [](const PyModel& s) {
+                     std::vector<std::string> out;
+                     for (const std::string& w : s.model().history.warnings) out.push_back(python_words(w));
+                     return out;
+                   })
       .def_prop_ro("grid_step", [](const PyModel& s) { return s.model().grid_step; })
       .def_prop_ro("device", &PyModel::device)
       .def_prop_ro("trained_on", &PyModel::trained_on);

@@ -6,8 +6,14 @@
 // progress callback) asks the trainer to stop; train() then throws
 // mdn::Interrupted, and the Python exception is re-raised here. No model is
 // returned (the estimator keeps the state it had before fit()).
+//
+// Sample weights (Dataset::weights), validation rows of the user's own
+// (TrainHooks::validation) and a model to start from (TrainHooks::init_model)
+// come checked by the estimator (MDNRegressor.fit); the library checks them
+// again, and its messages reach Python in the package's words (errors.cpp).
 #include "training.hpp"
 
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/unique_ptr.h>
 #include <nanobind/stl/vector.h>
@@ -194,6 +200,14 @@ mdn::TrainHooks python_hooks(std::atomic<bool>& stop, std::optional<nb::python_e
   return hooks;
 }
 
+// Sample weights: one float64 per row, contiguous (the estimator converts them).
+using WeightArray = nb::ndarray<nb::ro, const double, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+
+std::vector<double> to_weights(const std::optional<WeightArray>& w) {
+  if (!w) return {};
+  return std::vector<double>(w->data(), w->data() + w->shape(0));
+}
+
 void check_fit_inputs(const InArray& x_in, const InArray& t_in, const std::vector<std::string>& feature_names,
                       const std::vector<std::string>& target_names) {
   if (x_in.shape(0) != t_in.shape(0))
@@ -204,9 +218,15 @@ void check_fit_inputs(const InArray& x_in, const InArray& t_in, const std::vecto
 }
 
 std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vector<std::string> feature_names,
-                             std::vector<std::string> target_names, const FitArgs& args, nb::object on_epoch) {
+                             std::vector<std::string> target_names, const FitArgs& args, nb::object on_epoch,
+                             std::optional<WeightArray> weights, std::optional<InArray> val_x,
+                             std::optional<InArray> val_t, std::optional<WeightArray> val_weights,
+                             const PyModel* init) {
   const mdn::DeviceKind device = mdn::parse_device(args.device);
   check_fit_inputs(x_in, t_in, feature_names, target_names);
+  if (val_x.has_value() != val_t.has_value())
+    throw mdn::UsageError("the validation data (TrainHooks::validation) needs both X and y");
+  if (val_x) check_fit_inputs(*val_x, *val_t, feature_names, target_names);
   std::atomic<bool> stop{false};
   std::optional<nb::python_error> pending;  // a KeyboardInterrupt (or a callback's error) to re-raise
   std::unique_ptr<mdn::Backend> backend;
@@ -219,14 +239,26 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
     data.t = to_matrix(t_in, "y");
     data.feature_names = std::move(feature_names);
     data.target_names = std::move(target_names);
+    data.weights = to_weights(weights);
+    mdn::Dataset validation;
+    if (val_x) {
+      validation.x = to_matrix(*val_x, "X of eval_set", data.x.cols);
+      validation.t = to_matrix(*val_t, "y of eval_set", data.t.cols);
+      validation.feature_names = data.feature_names;
+      validation.target_names = data.target_names;
+      validation.weights = to_weights(val_weights);
+    }
     const mdn::ModelSpec spec = model_spec(args, data);
     mdn::TrainOptions options = train_options(args);
     if (args.quantised) options.grid_steps = detected_grid_steps(data.t);
     mdn::CudaOptions cuda;
     cuda.tf32 = args.tf32;
     backend = mdn::make_backend(device, spec, cuda);
+    mdn::TrainHooks hooks = python_hooks(stop, pending, on_epoch);
+    if (val_x) hooks.validation = &validation;
+    if (init != nullptr) hooks.init_model = &init->model();
     try {
-      model = mdn::train(*backend, spec, data, options, python_hooks(stop, pending, on_epoch));
+      model = mdn::train(*backend, spec, data, options, hooks);
     } catch (const mdn::Interrupted&) {
       interrupted = true;
     }
@@ -268,7 +300,12 @@ void bind_training(nb::module_& m) {
       .def_rw("device", &FitArgs::device)
       .def_rw("tf32", &FitArgs::tf32);
   m.def("fit", &fit, nb::arg("x"), nb::arg("t"), nb::arg("feature_names"), nb::arg("target_names"), nb::arg("args"),
-        nb::arg("on_epoch").none(), "Trains a model on x (n, D) and t (n, T), float32 or float64; returns a Model.");
+        nb::arg("on_epoch").none(), nb::arg("weights").none() = nb::none(), nb::arg("val_x").none() = nb::none(),
+        nb::arg("val_t").none() = nb::none(), nb::arg("val_weights").none() = nb::none(),
+        nb::arg("init").none() = nb::none(),
+        "Trains a model on x (n, D) and t (n, T), float32 or float64, with optional per-row weights (n,), "
+        "validation rows of the caller's own (val_x, val_t, val_weights) and a Model to start from; returns a "
+        "Model.");
 }
 
 }  // namespace mdn_python

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+import numbers
 import os
 import sys
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -13,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _core, _params
 from .distribution import MixtureDistribution
 
-__all__ = ["MDNRegressor", "load"]
+__all__ = ["MDNRegressor", "TrainingWarning", "load"]
 
 # The dtypes the library reads directly (one conversion into its float64
 # row-major buffer, done in C++); anything else is converted by numpy first.
@@ -36,14 +38,59 @@ def _as_float(a):
     return a if a.dtype in _DTYPES else np.asarray(a, dtype=np.float64)
 
 
-def _target_names(y, n_targets):
+class TrainingWarning(UserWarning):
+    """Training went wrong or is on thin ice: it diverged, the model is worse
+    than the baseline Gaussian, the best epoch was the first, or the training
+    or validation rows are few (docs/PYTHON.md lists the rules). ``fit`` issues
+    one per problem; ``training_warnings_`` keeps their messages."""
+
+
+def _given_target_names(y, n_targets):
+    """The names y carries (a DataFrame's columns, a Series' name), or None."""
     columns = getattr(y, "columns", None)  # a DataFrame
     if columns is not None and len(columns) == n_targets:
         return [str(c) for c in columns]
     name = getattr(y, "name", None)  # a Series
     if n_targets == 1 and isinstance(name, str) and name:
         return [name]
+    return None
+
+
+def _target_names(y, n_targets):
+    given = _given_target_names(y, n_targets)
+    if given is not None:
+        return given
     return ["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)]
+
+
+def _check_sample_weight(sample_weight, n_rows, what="sample_weight"):
+    """Per-row weights as a new float64 array (the caller's is never written),
+    scikit-learn's rules with messages that say what is wrong: one finite
+    weight >= 0 per row (a number: every row that weight), not all zero.
+    None stays None (every row weight 1)."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, (bool, np.bool_)):
+        w = np.full(n_rows, float(sample_weight))
+    else:
+        w = np.asarray(sample_weight)
+        if w.dtype.kind not in "fiub":
+            raise ValueError(f"{what} must be numeric (got dtype {w.dtype})")
+        if w.ndim != 1:
+            raise ValueError(f"{what} must be 1-D, one weight per row (got shape {w.shape})")
+        if w.shape[0] != n_rows:
+            raise ValueError(f"{what} has {w.shape[0]} weights for {n_rows} rows; give one weight per row")
+        w = np.array(w, dtype=np.float64, order="C")  # a copy
+    bad = np.flatnonzero(~np.isfinite(w))
+    if bad.size:
+        raise ValueError(f"{what} contains NaN or infinity (index {bad[0]}: {w[bad[0]]}); weights must be finite")
+    negative = np.flatnonzero(w < 0)
+    if negative.size:
+        raise ValueError(f"{what} contains negative weights (index {negative[0]}: {w[negative[0]]}); "
+                         "weights must be >= 0")
+    if not np.any(w > 0):
+        raise ValueError(f"{what}: every weight is zero; at least one row needs a positive weight")
+    return w
 
 
 def _progress(epoch, epochs, train_nll, val_nll, improved, samples_per_second, elapsed, left):
@@ -57,6 +104,16 @@ def _progress(epoch, epochs, train_nll, val_nll, improved, samples_per_second, e
         line = f"epoch {epoch}/{epochs}  train NLL {train_nll:.4f}  val NLL {val_nll:.4f}{' *' if improved else '  '}"
     print(f"{line}  {samples_per_second:.0f} samples/s  elapsed {clock(elapsed)}  left ~{clock(left)}",
           file=sys.stderr, flush=True)
+
+
+def _weighted_mean(values, sample_weight):
+    """The mean over the rows (axis 0) of `values`, weighted: rows of weight 0
+    are left out (so a -inf there does not count)."""
+    w = _check_sample_weight(sample_weight, values.shape[0])
+    if w is None:
+        return values.mean(axis=0)
+    keep = w > 0
+    return np.average(values[keep], axis=0, weights=w[keep])
 
 
 class MDNRegressor(RegressorMixin, BaseEstimator):
@@ -110,7 +167,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         off, -1 = automatic (0.05 up to 30,000 training rows, 0 from 60,000).
     val_fraction : float, default=0.1
         Fraction of the rows held out to pick the best epoch and stop early,
-        in [0, 1); 0 trains on every row for the planned epochs.
+        in [0, 1); 0 trains on every row for the planned epochs. Not used
+        when ``fit`` is given an ``eval_set`` (its rows are the validation
+        rows then).
     patience : int, default=-1
         Stop after this many epochs without a better validation NLL (0: never;
         -1: automatic, half the planned epochs, a quarter below 1,000 training
@@ -145,6 +204,16 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         otherwise the CPU. "cuda" without a GPU raises RuntimeError.
     tf32 : bool, default=False
         Allow TF32 tensor-core math on the GPU (faster, less exact).
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` starts from the
+        fitted weights and standardisation statistics (``mdn train
+        --init``) instead of fresh ones, then runs a whole new training run
+        (its own schedule and early stopping) on the data it is given. X and
+        y must have the fitted numbers of features and targets (and column
+        names, where given), and ``components``, ``hidden``, ``ensemble`` and
+        ``sigma_floor`` must be unchanged; otherwise ``fit`` raises
+        ValueError. ``mdn.load(path).set_params(warm_start=True).fit(X, y)``
+        fine-tunes a saved model.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, initialisation and minibatch order. An int is the
         library's seed itself: the same int, data and thread count give the
@@ -153,8 +222,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Print one progress line per epoch on stderr, as ``mdn train`` does
         (NLL per row in original target units).
 
-    Every parameter but ``verbose`` is the ``mdn train`` option of the same
-    name (``--batch-size`` is ``batch_size``), with the library's default.
+    Every parameter but ``verbose`` and ``warm_start`` is the ``mdn train``
+    option of the same name (``--batch-size`` is ``batch_size``), with the
+    library's default.
     Parameters are stored as given (``get_params`` returns them unchanged)
     and checked in ``fit``: their kind here, their range by the library,
     whose messages name the parameter (``warmup= must be in [0, 0.5]``).
@@ -174,7 +244,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         original target units; ``val_nll`` is empty without a validation
         split) and ``best_epoch`` (1-based, the epoch whose weights were kept).
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (by the last ``fit``).
+    training_warnings_ : list of str
+        What went wrong in the last training run (divergence, a model worse
+        than the baseline Gaussian, the best epoch the first, few training or
+        validation rows), one message per problem; empty when nothing did.
+        ``fit`` also issues each as a :class:`TrainingWarning` (a
+        UserWarning). A loaded model has the warnings saved in its file.
     device_ : str
         The backend that trained the model, e.g. ``"cpu (2 threads)"``.
 
@@ -229,6 +305,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         sigma_floor=_DEFAULTS.sigma_floor,
         device=_DEFAULTS.device,
         tf32=_DEFAULTS.tf32,
+        warm_start=False,
         random_state=None,
         verbose=False,
     ):
@@ -255,6 +332,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.sigma_floor = sigma_floor
         self.device = device
         self.tf32 = tf32
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
 
@@ -328,7 +406,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     # ---- training ----------------------------------------------------------------
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None, eval_set=None):
         """Train the network on X and y.
 
         Parameters
@@ -337,6 +415,21 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             Training inputs (a DataFrame's column names are kept).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets, 1 to 8 columns.
+        sample_weight : array-like of shape (n_samples,) or float, default=None
+            Per-row weights (``mdn train --weight``): training minimises the
+            weighted mean NLL, and the standardisation statistics, the
+            validation NLL (of the random split) and the calibration are
+            weighted too. A row of weight 0 has no influence at all (it is
+            dropped before the split); integer weights count a row as that
+            many copies of it, in expectation (minibatches draw rows, not
+            copies, so the fit is not identical to one on repeated rows).
+            Finite, >= 0, not all 0. None: every row weight 1.
+        eval_set : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), default=None
+            Validation rows of your own (``mdn train --val-data``): early
+            stopping, the calibration and ``history_["val_nll"]`` use them
+            instead of a random ``val_fraction`` split, which is then not
+            made (every row of X trains). The same features and targets as
+            X and y; ``sample_weight_val`` weights the validation NLL.
 
         Returns
         -------
@@ -346,41 +439,89 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            Bad input (NaN or infinity, too few rows, too many targets) or
-            a bad parameter.
+            Bad input (NaN or infinity, too few rows, too many targets, bad
+            weights, an eval_set of other columns; with warm_start, data or
+            parameters that do not fit the fitted model) or a bad parameter.
         RuntimeError
             A runtime failure: no GPU for device="cuda", out of memory, a loss
             that stays NaN.
         KeyboardInterrupt
             Ctrl-C: training stops after the current epoch; the estimator keeps
             the state it had before this call.
+
+        Warns
+        -----
+        TrainingWarning
+            A UserWarning for each problem of the training run
+            (``training_warnings_``): divergence, a model worse than the
+            baseline Gaussian, the best epoch the first, few training or
+            validation rows.
         """
         before = dict(self.__dict__)
         try:
-            self._fit(X, y)
+            self._fit(X, y, sample_weight, eval_set)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
+        for message in self.training_warnings_:
+            warnings.warn(message, TrainingWarning, stacklevel=2)
         return self
 
-    def _fit(self, X, y):
+    def _warm_model(self, args):
+        """The fitted model to continue from (warm_start), or None; ValueError
+        when a parameter that shapes the network changed since."""
+        if not _params.flag("warm_start", self.warm_start) or not self.__sklearn_is_fitted__():
+            return None
+        model = self.model_
+        now = {"components": args.components, "hidden": tuple(args.hidden), "ensemble": args.ensemble}
+        fitted = {"components": model.components, "hidden": tuple(model.hidden), "ensemble": model.members}
+        for name in now:
+            if now[name] != fitted[name]:
+                raise ValueError(
+                    f"warm_start=True continues the fitted model, which has {name}={fitted[name]!r}, but "
+                    f"{name} is now {now[name]!r}; set warm_start=False to train a new model"
+                )
+        return model
+
+    def _fit(self, X, y, sample_weight, eval_set):
         args = self._fit_args()
+        init = self._warm_model(args)
         y_given = y
-        X, y = validate_data(
-            self, X, y, dtype=_DTYPES, ensure_all_finite=False, multi_output=True, y_numeric=True,
-            ensure_min_samples=2,
-        )
+        try:
+            X, y = validate_data(
+                self, X, y, reset=init is None, dtype=_DTYPES, ensure_all_finite=False, multi_output=True,
+                y_numeric=True, ensure_min_samples=2,
+            )
+        except ValueError as e:
+            if init is None:
+                raise
+            raise ValueError(f"{e} (warm_start=True continues the fitted model, so X must have the columns it "
+                             "was fitted on; set warm_start=False to train a new model)") from None
         X = _as_float(X)
         y_ndim = y.ndim
         t = _as_float(y.reshape(-1, 1) if y.ndim == 1 else y)
         if t.shape[1] < 1:
             raise ValueError("y has no target columns")
-        names = getattr(self, "feature_names_in_", None)
-        feature_names = [str(c) for c in names] if names is not None else [f"x{i}" for i in range(X.shape[1])]
-        model = _core.fit(
-            X, t, feature_names, _target_names(y_given, t.shape[1]), args, _progress if self.verbose else None
-        )
+        weights = _check_sample_weight(sample_weight, X.shape[0])
+        if init is None:
+            names = getattr(self, "feature_names_in_", None)
+            feature_names = [str(c) for c in names] if names is not None else [f"x{i}" for i in range(X.shape[1])]
+            target_names = _target_names(y_given, t.shape[1])
+        else:
+            feature_names, target_names = self._warm_names(y_given, t.shape[1])
+        validation = self._check_eval_set(eval_set, t.shape[1])
+        try:
+            model = _core.fit(
+                X, t, feature_names, target_names, args, _progress if self.verbose else None, weights, *validation,
+                init,
+            )
+        except ValueError as e:
+            if init is None or "the initial model" not in str(e):
+                raise
+            # The library's check of TrainHooks::init_model (sigma_floor, say).
+            raise ValueError(f"warm_start=True continues the fitted model, but {e}; set warm_start=False to train "
+                             "a new model") from None
         jacobian = model.log_jacobian
         train_nll = model.train_nll.astype(np.float64) + jacobian
         val_nll = model.val_nll.astype(np.float64) + jacobian
@@ -390,8 +531,65 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             history_={"train_nll": train_nll, "val_nll": val_nll, "best_epoch": model.best_epoch},
             n_iter_=len(train_nll),
             device_=model.trained_on,
+            training_warnings_=list(model.warnings),
             _y_ndim=y_ndim,
         )
+
+    def _warm_names(self, y, n_targets):
+        """The fitted model's column names, for continuing it (warm_start):
+        validate_data has checked X's against them; y's, where y has any,
+        must be the same, and so must the number of targets."""
+        model = self.model_
+        if n_targets != model.n_targets:
+            raise ValueError(
+                f"y has {n_targets} target column(s) but the fitted model has {model.n_targets} (warm_start=True "
+                "continues the fitted model; set warm_start=False to train a new model)"
+            )
+        given = _given_target_names(y, n_targets)
+        if given is not None and given != list(model.target_names):
+            raise ValueError(
+                f"y's column names {given} are not those the model was fitted on {list(model.target_names)} "
+                "(warm_start=True continues the fitted model; set warm_start=False to train a new model)"
+            )
+        return list(model.feature_names), list(model.target_names)
+
+    def _check_eval_set(self, eval_set, n_targets):
+        """(X_val, y_val, w_val) for _core.fit from fit's eval_set, checked
+        against the training data just validated; (None, None, None) without."""
+        if eval_set is None:
+            return None, None, None
+        if not isinstance(eval_set, (tuple, list)) or len(eval_set) not in (2, 3):
+            raise ValueError(
+                "eval_set must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val) "
+                f"(got {type(eval_set).__name__}{f' of length {len(eval_set)}' if isinstance(eval_set, (tuple, list)) else ''})"
+            )
+        X_val, y_val = eval_set[0], eval_set[1]
+        w_val = eval_set[2] if len(eval_set) == 3 else None
+        if X_val is None or y_val is None:
+            raise ValueError("eval_set needs both X_val and y_val (got None)")
+        n_features = self.n_features_in_
+        width = np.shape(X_val)[1] if np.ndim(X_val) == 2 else None
+        if width is not None and width != n_features:
+            raise ValueError(f"eval_set: X_val has {width} features but X has {n_features}; the validation rows "
+                             "must have the training data's features, in the same order")
+        try:
+            X_val = validate_data(self, X_val, reset=False, dtype=_DTYPES, ensure_all_finite=False)
+        except ValueError as e:
+            raise ValueError(f"eval_set: X_val: {e}") from None
+        X_val = _as_float(X_val)
+        t_val = np.asarray(y_val)
+        if t_val.ndim == 1:
+            t_val = t_val.reshape(-1, 1)
+        if t_val.ndim != 2 or t_val.shape[1] != n_targets:
+            raise ValueError(
+                f"eval_set: y_val has shape {np.shape(y_val)}; {n_targets} target column(s) were expected, as in y"
+            )
+        if t_val.shape[0] != X_val.shape[0]:
+            raise ValueError(f"eval_set: X_val has {X_val.shape[0]} rows but y_val has {t_val.shape[0]}")
+        if t_val.dtype.kind not in "fiub":
+            raise ValueError(f"eval_set: y_val must be numeric (got dtype {t_val.dtype})")
+        t_val = _as_float(t_val)
+        return X_val, t_val, _check_sample_weight(w_val, X_val.shape[0], "eval_set's sample_weight")
 
     # ---- predictions ------------------------------------------------------------
 
@@ -612,27 +810,34 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         out = model.cdf(X, self._check_y(y, X.shape[0]), joint)
         return out if joint else self._shape(out)
 
-    def score(self, X, y):
+    def score(self, X, y, sample_weight=None):
         """Mean log-likelihood per row, log p(y | x), in original units.
 
         Higher is better (it is minus the mean NLL that ``mdn eval`` reports).
         This is not the R^2 of other scikit-learn regressors; it is what
         ``cross_val_score`` and ``GridSearchCV`` maximise by default. It is
-        ``score_samples(X, y).mean()``.
+        ``score_samples(X, y).mean()``, or with weights
+        ``np.average(score_samples(X, y), weights=sample_weight)`` (the
+        weighted NLL of ``mdn eval --weight``, negated).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-row weights, as in ``fit``: a row of weight 0 does not count
+            (even where its density underflows), weight 2 counts twice.
 
         Returns
         -------
         score : float
-            -inf when a row's density underflows to 0.
+            -inf when the density of a row (of positive weight) underflows
+            to 0.
         """
-        return float(np.mean(self.score_samples(X, y)))
+        log_likelihood = self.score_samples(X, y)
+        return float(_weighted_mean(log_likelihood, sample_weight))
 
-    def crps(self, X, y, multioutput="uniform_average"):
+    def crps(self, X, y, multioutput="uniform_average", sample_weight=None):
         """Mean continuous ranked probability score (closed form), lower is better.
 
         Parameters
@@ -641,6 +846,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         multioutput : {"uniform_average", "raw_values"}, default="uniform_average"
             Average over the targets, or one value per target.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-row weights of the mean over the rows, as in ``score``.
 
         Returns
         -------
@@ -651,7 +858,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"multioutput must be 'uniform_average' or 'raw_values' (got {multioutput!r})")
         model = self._model()
         X = self._check_X(X)
-        per_target = model.crps(X, self._check_y(y, X.shape[0])).mean(axis=0)
+        per_target = _weighted_mean(model.crps(X, self._check_y(y, X.shape[0])), sample_weight)
         return float(per_target.mean()) if multioutput == "uniform_average" else per_target
 
     # ---- files --------------------------------------------------------------------
@@ -723,6 +930,7 @@ def load(path, device="auto"):
         },
         n_iter_=len(model.train_nll),
         device_=model.trained_on,
+        training_warnings_=list(model.warnings),
         _y_ndim=1 if model.n_targets == 1 else 2,
     )
     if names != [f"x{i}" for i in range(len(names))]:
