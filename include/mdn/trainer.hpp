@@ -132,7 +132,10 @@ float scheduled_lr(const TrainOptions& options, const TrainPlan& plan, float lr,
 // Initial parameters: Glorot-uniform weights for the tanh layers; the head's
 // weights small and its biases spreading the component means over the
 // (standardised) training targets' quantiles.
-std::vector<float> initial_parameters(const ModelSpec& spec, const Matrix& t_standardised, std::uint64_t seed);
+// With sample weights (one per row of t_standardised), the means sit at the
+// weighted quantiles, as they would for the rows repeated.
+std::vector<float> initial_parameters(const ModelSpec& spec, const Matrix& t_standardised, std::uint64_t seed,
+                                      const std::vector<float>& weights = {});
 
 // Trains `spec` on `data` with `backend`. Throws mdn::Error when the loss stays
 // NaN/Inf after max_rollbacks (no model is returned, so no model file gets

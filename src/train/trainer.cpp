@@ -157,7 +157,27 @@ float scheduled_lr(const TrainOptions& o, const TrainPlan& plan, float lr, long 
   return float(peak * (floor + (1.0 - floor) * 0.5 * (1.0 + std::cos(kPi * progress))));
 }
 
-std::vector<float> initial_parameters(const ModelSpec& spec, const Matrix& t_standardised, std::uint64_t seed) {
+namespace {
+// Sorts `column` and returns the running sum of the weights in that order
+// (a weighted quantile is the first value whose running sum reaches p * total).
+std::vector<float> sorted_weights(std::vector<float>& column, const std::vector<float>& weights) {
+  std::vector<std::size_t> order(column.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return column[a] < column[b]; });
+  std::vector<float> sorted(column.size()), cumulative(column.size());
+  double sum = 0.0;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    sorted[i] = column[order[i]];
+    sum += weights[order[i]];
+    cumulative[i] = float(sum);
+  }
+  column = std::move(sorted);
+  return cumulative;
+}
+}  // namespace
+
+std::vector<float> initial_parameters(const ModelSpec& spec, const Matrix& t_standardised, std::uint64_t seed,
+                                      const std::vector<float>& weights) {
   const ParameterLayout layout(spec);
   std::vector<float> params(layout.total, 0.0f);
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 1);
@@ -181,12 +201,18 @@ std::vector<float> initial_parameters(const ModelSpec& spec, const Matrix& t_sta
   for (int d = 0; d < T; ++d) {
     std::vector<float> column(t_standardised.rows);
     for (int r = 0; r < t_standardised.rows; ++r) column[r] = t_standardised(r, d);
-    std::sort(column.begin(), column.end());
+    const std::vector<float> cumulative = weights.empty() ? std::vector<float>{} : sorted_weights(column, weights);
+    if (weights.empty()) std::sort(column.begin(), column.end());
     for (int k = 0; k < K; ++k) {
       float mean = 0.0f;
       if (!column.empty()) {
-        const std::size_t at = std::min(column.size() - 1, std::size_t((k + 0.5) / K * column.size()));
-        mean = column[at];
+        const double p = (k + 0.5) / K;
+        const std::size_t at =
+            weights.empty()
+                ? std::min(column.size() - 1, std::size_t(p * column.size()))
+                : std::size_t(std::lower_bound(cumulative.begin(), cumulative.end(), float(p * cumulative.back())) -
+                              cumulative.begin());
+        mean = column[std::min(at, column.size() - 1)];
       }
       bias[spec.mean_offset() + k * T + d] = mean;
       bias[spec.log_sigma_offset() + k * T + d] = log_sigma0;

@@ -165,6 +165,12 @@ void TrainingRun::standardise(const Dataset& data) {
     val_weight_sum_ = sum(local);
   }
   t_train_all_ = data_parallel_ ? all_gather_rows(comm_, t_train_) : t_train_;
+  w_train_all_ = w_train_;
+  if (data_parallel_ && !w_train_.empty()) {
+    Matrix w(int(w_train_.size()), 1);
+    w.data = w_train_;
+    w_train_all_ = all_gather_rows(comm_, w).data;
+  }
 }
 
 // Validation rows of the user's own (TrainHooks::validation): the same
@@ -381,7 +387,7 @@ TrainingState TrainingRun::fresh_state(int member, const std::vector<float>& fin
     s.params.assign(hooks_.init_model->params.begin() + std::ptrdiff_t(std::size_t(member) * layout_.total),
                     hooks_.init_model->params.begin() + std::ptrdiff_t(std::size_t(member + 1) * layout_.total));
   else
-    s.params = initial_parameters(spec_, t_train_all_, member_seed(options_.seed, member));
+    s.params = initial_parameters(spec_, t_train_all_, member_seed(options_.seed, member), w_train_all_);
   s.optimizer = OptimizerState{std::vector<float>(layout_.total, 0.0f), std::vector<float>(layout_.total, 0.0f), 0};
   s.best_params = s.params;
   return s;

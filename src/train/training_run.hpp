@@ -102,7 +102,8 @@ class TrainingRun {
   // those over every rank.
   std::vector<float> w_train_, w_val_;
   double val_weight_sum_ = 0.0;
-  Matrix t_train_all_;  // every rank's training targets (the initial means)
+  Matrix t_train_all_;              // every rank's training targets (the initial means)
+  std::vector<float> w_train_all_;  // and their sample weights (empty: none)
   ParameterLayout layout_;
   int members_ = 1;
   TrainingState state_;

@@ -22,18 +22,21 @@ std::vector<std::string> training_warnings(const RunFacts& f) {
                   format_number(f.worst_kept_nll + f.log_jacobian) +
                   " per row where predicting the training targets' mean and standard deviation for every row "
                   "scores " +
-                  format_number(baseline + f.log_jacobian) + ". Training went wrong: try a lower learning rate");
+                  format_number(baseline + f.log_jacobian) +
+                  (f.train_rows < kFewTrainingRows ? ". There are too few training rows to learn from"
+                                                   : ". Training went wrong: try a lower learning rate"));
   if (f.best_epoch_first)
     out.push_back(
         "the best validation NLL came in the first epoch and later epochs were all worse: the learning rate may be "
         "too high, or the model overfits at once (a smaller network, more data)");
   if (f.train_rows < kFewTrainingRows)
-    out.push_back("only " + std::to_string(f.train_rows) + " training rows (fewer than " +
-                  std::to_string(kFewTrainingRows) +
+    out.push_back("only " + std::to_string(f.train_rows) + (f.train_rows == 1 ? " training row" : " training rows") +
+                  " (fewer than " + std::to_string(kFewTrainingRows) +
                   "): the model will be rough (a smaller validation fraction leaves more rows for training)");
   if (f.val_rows > 0 && f.val_rows < kFewValidationRows)
-    out.push_back("only " + std::to_string(f.val_rows) + " validation rows (fewer than " +
-                  std::to_string(kFewValidationRows) + "): early stopping and the calibration follow noise");
+    out.push_back("only " + std::to_string(f.val_rows) + (f.val_rows == 1 ? " validation row" : " validation rows") +
+                  " (fewer than " + std::to_string(kFewValidationRows) +
+                  "): early stopping and the calibration follow noise");
   return out;
 }
 

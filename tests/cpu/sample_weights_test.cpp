@@ -252,6 +252,26 @@ TEST(SampleWeights, WeightedScoresAreTheScoresOfRepeatedRows) {
   EXPECT_GT(mdn::evaluate(some_mixtures(rows), t, o).metrics.nll, a.nll + 0.5);
 }
 
+TEST(SampleWeights, InitialMeansSitAtTheWeightedQuantilesAsForRepeatedRows) {
+  const mdn::ModelSpec spec = small_spec(4);
+  mdn::Matrix t(5, 1), tr(9, 1);
+  const float values[5] = {0.5f, -1.0f, 2.0f, 0.0f, 1.0f};
+  const int counts[5] = {1, 1, 1, 1, 5};
+  int at = 0;
+  std::vector<float> w;
+  for (int r = 0; r < 5; ++r) {
+    t(r, 0) = values[r];
+    w.push_back(float(counts[r]));
+    for (int c = 0; c < counts[r]; ++c) tr(at++, 0) = values[r];
+  }
+  const mdn::ParameterLayout layout(spec);
+  const std::size_t means = layout.head().bias_offset + std::size_t(spec.mean_offset());
+  const std::vector<float> a = mdn::initial_parameters(spec, t, 1, w), b = mdn::initial_parameters(spec, tr, 1);
+  for (int k = 0; k < spec.components; ++k) EXPECT_EQ(a[means + k], b[means + k]) << "component " << k;
+  // Unweighted, the heavy 1 would hold one quantile, not three.
+  EXPECT_NE(mdn::initial_parameters(spec, t, 1)[means], a[means]);
+}
+
 TEST(SampleWeights, TheCalibrationNllIsWeighted) {
   mdn::ModelSpec spec = small_spec(2);
   mdn::Matrix z(3, spec.head_width()), zr(4, spec.head_width()), t(3, 1), tr(4, 1);

@@ -764,7 +764,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,), float64
-            Higher is better; -inf where a row's density underflows to 0.
+            Higher is better. Computed in log space, so a row far from every
+            component gets a large negative value rather than -inf.
         """
         model = self._model()
         X = self._check_X(X)
@@ -831,8 +832,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         score : float
-            -inf when the density of a row (of positive weight) underflows
-            to 0.
+            The weighted mean of score_samples (computed in log space: a row
+            far from every component lowers it a lot, but not to -inf).
         """
         log_likelihood = self.score_samples(X, y)
         return float(_weighted_mean(log_likelihood, sample_weight))
