@@ -34,6 +34,17 @@ struct Calibration {
   bool applied() const { return !log_sigma_shift.empty(); }
 };
 
+// Split-conformal interval scores (mdn/conformal.hpp, docs/PREDICT.md): per
+// target d, the conformity scores |F_d(y | x) - 1/2| of calibration rows the
+// network did not train on, ascending. The central conformal interval at
+// level c is [F^-1(1/2 - r), F^-1(1/2 + r)] with r the ceil((n + 1) c)-th
+// smallest score. Empty: none (old files, no validation rows).
+struct ConformalScores {
+  std::vector<std::vector<double>> scores;  // T ascending lists, or empty
+  std::string source;                       // where the rows came from, in words ("validation rows", a file)
+  bool available() const { return !scores.empty(); }
+};
+
 // A model of `members` > 1 networks is a deep ensemble (docs/TRAINING.md): the
 // members share spec, statistics and names; params holds their parameter sets
 // one after another (member i at i * ParameterLayout(spec).total). Its
@@ -51,6 +62,7 @@ struct Model {
   std::vector<std::string> target_names;   // T
   TrainingHistory history;
   Calibration calibration;
+  ConformalScores conformal;
   std::vector<float> grid_step;  // per target, the grid it was trained for (0 = continuous); empty = none
 
   // The spec of the head outputs the model's predictions are read from:

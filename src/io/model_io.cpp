@@ -4,6 +4,7 @@
 #include "mdn/model_io.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -31,6 +32,7 @@ constexpr const char* kTargetsKey = "mdn.targets";
 constexpr const char* kStandardizerKey = "mdn.standardizer";
 constexpr const char* kHistoryKey = "mdn.history";
 constexpr const char* kCalibrationKey = "mdn.calibration";  // only in calibrated models
+constexpr const char* kConformalKey = "mdn.conformal";      // only in models with conformal scores
 constexpr const char* kGridKey = "mdn.grid";                // only for gridded targets: steps per target
 constexpr const char* kMembersKey = "mdn.members";          // only in ensembles: the member count, decimal
 constexpr const char* kCheckpointKey = "mdn.checkpoint";    // only in training checkpoints (checkpoint.cpp)
@@ -246,6 +248,16 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
     c["rows"] = std::int64_t(model.calibration.rows);
     out[kCalibrationKey] = io::dump_json(c);
   }
+  if (model.conformal.available()) {
+    // Floats: a score is a probability distance; 9 digits decide no interval.
+    Json c = Json::object();
+    Json lists = Json::array();
+    for (const std::vector<double>& s : model.conformal.scores)
+      lists.push_back(float_array(std::vector<float>(s.begin(), s.end())));
+    c["scores"] = lists;
+    c["source"] = model.conformal.source;
+    out[kConformalKey] = io::dump_json(c);
+  }
   if (model.members > 1) out[kMembersKey] = std::to_string(model.members);
   if (!model.grid_step.empty()) out[kGridKey] = io::dump_json(float_array(model.grid_step));
   return out;
@@ -268,6 +280,7 @@ class Loader {
     read_stats(model);
     read_history(model);
     read_calibration(model);
+    read_conformal(model);
     model.members = read_members();
     if (meta(kGridKey)) {
       const Json g = parse_meta(kGridKey);
@@ -517,6 +530,31 @@ class Loader {
     if (before && before->is_number()) model.calibration.val_nll_before = before->get<double>();
     if (after && after->is_number()) model.calibration.val_nll_after = after->get<double>();
     if (rows && rows->is_number()) model.calibration.rows = (long long)rows->get<double>();
+  }
+
+  // Optional: models whose training or `mdn calibrate` had calibration rows.
+  void read_conformal(Model& model) const {
+    if (!meta(kConformalKey)) return;
+    const Json c = parse_meta(kConformalKey);
+    const char* what = "the conformal scores (metadata \"mdn.conformal\")";
+    if (!c.is_object()) fail(std::string("corrupt mdn model file: ") + what + " is not a JSON object");
+    const Json* lists = io::find_member(c, "scores");
+    if (!lists || !lists->is_array() || int(lists->size()) != model.spec.target_dim)
+      fail(std::string("corrupt mdn model file: ") + what + " needs one list of scores per target");
+    for (const Json& list : *lists) {
+      if (!list.is_array()) fail(std::string("corrupt mdn model file: ") + what + " holds a list that is not an array");
+      std::vector<double> s;
+      for (const Json& v : list) {
+        if (!v.is_number() || !(v.get<double>() >= 0.0 && v.get<double>() <= 0.5))
+          fail(std::string("corrupt mdn model file: ") + what + " holds a score outside [0, 0.5]");
+        s.push_back(v.get<double>());
+      }
+      if (s.empty() || !std::is_sorted(s.begin(), s.end()))
+        fail(std::string("corrupt mdn model file: ") + what + " holds a list that is empty or not ascending");
+      model.conformal.scores.push_back(std::move(s));
+    }
+    const Json* source = io::find_member(c, "source");
+    if (source && source->is_string()) model.conformal.source = source->get<std::string>();
   }
 
   int read_members() const {

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "mdn/calibration.hpp"
+#include "mdn/conformal.hpp"
+#include "mdn/mixture.hpp"
 #include "mdn/error.hpp"
 #include "mdn/sharded_data.hpp"
 #include "train/data_parallel.hpp"
@@ -278,6 +280,7 @@ Model TrainingRun::run() {
   model_.members = members_;
   model_.params = std::move(ensemble_params_);
   if (options_.calibrate && split_.val_rows > 0) calibrate();
+  if (split_.val_rows >= kMinConformalRows) fit_conformal();
   model_.history.warnings = warnings();
   return std::move(model_);
 }
@@ -581,14 +584,7 @@ void TrainingRun::hand_rows(Backend& b, const Matrix& x, const Matrix& t, const 
 // every member's head biases. Data-parallel: each rank has some validation
 // rows; they are gathered.
 void TrainingRun::calibrate() {
-  std::vector<Matrix> heads;
-  for (int m = 0; m < members_; ++m) {
-    backend_.set_parameters(std::vector<float>(model_.params.begin() + std::ptrdiff_t(m * layout_.total),
-                                               model_.params.begin() + std::ptrdiff_t((m + 1) * layout_.total)));
-    heads.push_back(x_val_.rows > 0 ? backend_.forward(x_val_) : Matrix(0, spec_.head_width()));
-  }
-  const Matrix local_z = combine_member_heads(spec_, heads);
-  const Matrix z = data_parallel_ ? all_gather_rows(comm_, local_z) : local_z;
+  const Matrix z = validation_heads();
   const Matrix t_val_all = data_parallel_ ? all_gather_rows(comm_, t_val_) : t_val_;
   std::vector<float> w_val_all = w_val_;
   if (data_parallel_ && !w_val_.empty()) {
@@ -604,6 +600,38 @@ void TrainingRun::calibrate() {
   c.rows = split_.val_rows;
   shift_log_sigma_biases(spec_, model_.params, c.log_sigma_shift);
   model_.calibration = std::move(c);
+}
+
+// The head outputs of the kept model (every member, combined) on every
+// validation row of every rank.
+Matrix TrainingRun::validation_heads() {
+  std::vector<Matrix> heads;
+  for (int m = 0; m < members_; ++m) {
+    backend_.set_parameters(std::vector<float>(model_.params.begin() + std::ptrdiff_t(m * layout_.total),
+                                               model_.params.begin() + std::ptrdiff_t((m + 1) * layout_.total)));
+    heads.push_back(x_val_.rows > 0 ? backend_.forward(x_val_) : Matrix(0, spec_.head_width()));
+  }
+  const Matrix local_z = combine_member_heads(spec_, heads);
+  return data_parallel_ ? all_gather_rows(comm_, local_z) : local_z;
+}
+
+// Conformal interval scores (mdn/conformal.hpp) of the kept (and calibrated)
+// model on the validation rows. They chose the kept epoch, so the guarantee
+// is that of rows seen once for model selection (docs/PREDICT.md); `mdn
+// calibrate` on fresh rows gives the exact one.
+void TrainingRun::fit_conformal() {
+  const Matrix z = validation_heads();
+  const Matrix t_val = data_parallel_ ? all_gather_rows(comm_, t_val_) : t_val_;
+  // In standardised units: the PIT does not change with an affine map.
+  Standardizer unit;
+  unit.t_mean.assign(std::size_t(spec_.target_dim), 0.0);
+  unit.t_scale.assign(std::size_t(spec_.target_dim), 1.0);
+  MatrixD t(t_val.rows, t_val.cols);
+  for (std::size_t i = 0; i < t_val.data.size(); ++i) t.data[i] = double(t_val.data[i]);
+  model_.conformal = conformal_scores(mixtures_from_head(model_.mixture_spec(), unit, z), t, options_.seed);
+  model_.conformal.source = hooks_.validation != nullptr
+                                ? std::to_string(split_.val_rows) + " rows of the validation data"
+                                : std::to_string(split_.val_rows) + " validation rows of the training data";
 }
 
 // The run's warnings; members over ranks add up what each rank saw, so every

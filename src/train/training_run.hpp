@@ -79,6 +79,8 @@ class TrainingRun {
 
   // ---- finish
   void calibrate();
+  Matrix validation_heads();
+  void fit_conformal();
   std::vector<std::string> warnings() const;
 
   // An error every data-parallel rank meets at the same point (they hold the

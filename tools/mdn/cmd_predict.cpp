@@ -35,6 +35,11 @@ class PredictCommand : public Command {
                     "add highest-density intervals of coverage C in (0, 1): hdi_lo_i, hdi_hi_i, i = 1..K (T = 1)")
         ->type_name("C")
         ->check(library_check<double>(validate_coverage));
+    app->add_option("--interval", r_.interval,
+                    "add NAME_lo, NAME_hi: a central interval of level C in (0, 1), conformal (coverage >= C on "
+                    "exchangeable rows) when the model carries calibration scores, else the model's own")
+        ->type_name("C")
+        ->check(library_check<double>(validate_coverage));
     add_device_option(*app, r_.device,
                       "where the network runs; with cuda, mean/std/quantiles run on the GPU too (modes, hdi on the "
                       "host)");

@@ -36,6 +36,7 @@ std::unique_ptr<Command> make_train_command();
 std::unique_ptr<Command> make_predict_command();
 std::unique_ptr<Command> make_sample_command();
 std::unique_ptr<Command> make_eval_command();
+std::unique_ptr<Command> make_calibrate_command();
 std::unique_ptr<Command> make_demo_command();
 
 // What `mdn train` and `mdn demo` share: load the CSV, build the spec, train

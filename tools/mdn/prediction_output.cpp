@@ -13,6 +13,7 @@
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/communicator.hpp"
+#include "mdn/conformal.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/inference.hpp"
@@ -155,6 +156,40 @@ void write_header(std::ostream& out, const std::vector<std::string>& names) {
   out.write(line.data(), std::streamsize(line.size()));
 }
 
+// --interval: conformal intervals where the model carries scores
+// (mdn/conformal.hpp), else the model's own central interval.
+void central_intervals(const Model& model, const MixtureBatch& mix, double level, std::vector<double>& lo,
+                       std::vector<double>& hi) {
+  if (model.conformal.available()) return conformal_intervals(mix, model.conformal, level, lo, hi);
+  const std::vector<double> q = predictive_quantiles(mix, {0.5 * (1.0 - level), 0.5 * (1.0 + level)});
+  lo.resize(q.size() / 2);
+  hi.resize(q.size() / 2);
+  for (std::size_t i = 0; i < lo.size(); ++i) {
+    lo[i] = q[2 * i];
+    hi[i] = q[2 * i + 1];
+  }
+}
+
+// Checks the level and says on stderr which intervals --interval writes.
+void explain_intervals(const Model& model, double level, bool quiet) {
+  if (!(level > 0.0 && level < 1.0)) throw UsageError("--interval must lie in (0, 1)");
+  if (quiet) return;
+  if (!model.conformal.available()) {
+    std::fprintf(stderr,
+                 "mdn predict: --interval: the model carries no conformal scores (trained without validation rows, "
+                 "or an older file): NAME_lo/NAME_hi are its own central %g interval, without a coverage "
+                 "guarantee (mdn calibrate adds the scores)\n",
+                 level);
+    return;
+  }
+  for (std::size_t d = 0; d < model.conformal.scores.size(); ++d)
+    if (conformal_radius(model.conformal.scores[d], level) >= 0.5)
+      std::fprintf(stderr,
+                   "mdn predict: --interval %g: %zu calibration rows are too few for a finite conformal interval of "
+                   "'%s' at this level: it is the whole line (-inf, inf)\n",
+                   level, model.conformal.scores[d].size(), model.target_names[d].c_str());
+}
+
 }  // namespace
 
 std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request) {
@@ -182,6 +217,11 @@ std::vector<std::string> prediction_header(const Model& model, const PredictRequ
       header.push_back("hdi_lo_" + std::to_string(i));
       header.push_back("hdi_hi_" + std::to_string(i));
     }
+  if (request.interval > 0.0)
+    for (const auto& name : names) {
+      header.push_back(name + "_lo");
+      header.push_back(name + "_hi");
+    }
   return header;
 }
 
@@ -196,6 +236,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
+  if (request.interval != 0.0) explain_intervals(model, request.interval, quiet);
   const Input in = read_features(ranks, model, request.data_path);
   const MatrixD& x = in.x;
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
@@ -218,6 +259,8 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
       for (const auto& region : hdr)
         if (int(region.intervals.size()) > K)
           throw Error("highest-density region with more than K = " + std::to_string(K) + " intervals");
+      std::vector<double> lo, hi;
+      if (request.interval > 0.0) central_intervals(model, mix, request.interval, lo, hi);
 
       write_rows_in_order(out, rows, 256, [&](int r, std::string& line) {
         for (int d = 0; d < T; ++d) {
@@ -260,6 +303,13 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
             if (has) append_number(line, hdr[r].intervals[i].lo);
             line += ',';
             if (has) append_number(line, hdr[r].intervals[i].hi);
+          }
+        if (!lo.empty())
+          for (int d = 0; d < T; ++d) {
+            line += ',';
+            append_number(line, lo[std::size_t(r) * T + d]);
+            line += ',';
+            append_number(line, hi[std::size_t(r) * T + d]);
           }
         line += '\n';
       });

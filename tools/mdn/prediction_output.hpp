@@ -19,6 +19,7 @@ struct PredictRequest {
   bool modes = false;                    // mode1_NAME.., mode1_density, .. up to K
   bool params = false;                   // alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K
   double hdi = 0.0;                      // coverage of the highest-density intervals; 0 = none (T = 1 only)
+  double interval = 0.0;                 // NAME_lo, NAME_hi at this level (conformal where the model can); 0 = none
   DeviceKind device = DeviceKind::Auto;  // where the network runs; the statistics run on the host
   int chunk_rows = 65536;
   bool quiet = false;

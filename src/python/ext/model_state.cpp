@@ -3,8 +3,10 @@
 //   1 (10 fields): one network, no calibration or grid;
 //   2 (13 fields): adds the ensemble size, the calibration and the grid steps;
 //   3 (13 fields): the standardisation statistics as doubles (1 and 2: floats,
-//                  read as the floats they were).
-// __getstate__ writes version 3; __setstate__ reads all three.
+//                  read as the floats they were);
+//   4 (14 fields): adds (conformal scores per target, their source, the
+//                  training warnings).
+// __getstate__ writes version 4; __setstate__ reads all four.
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -24,7 +26,7 @@ namespace mdn_python {
 
 namespace {
 
-constexpr int kStateVersion = 3;
+constexpr int kStateVersion = 4;
 
 nb::bytes floats_to_bytes(const std::vector<float>& v) {
   return nb::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
@@ -56,9 +58,12 @@ nb::tuple model_state(const PyModel& self) {
       nb::make_tuple(floats_to_bytes(m.history.train_nll), floats_to_bytes(m.history.val_nll), m.history.best_epoch);
   const mdn::Calibration& c = m.calibration;
   nb::tuple calibration = nb::make_tuple(floats_to_bytes(c.log_sigma_shift), c.val_nll_before, c.val_nll_after, c.rows);
+  nb::list scores;
+  for (const std::vector<double>& d : m.conformal.scores) scores.append(doubles_to_bytes(d));
+  nb::tuple extra = nb::make_tuple(scores, m.conformal.source, m.history.warnings);
   return nb::make_tuple(kStateVersion, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
                         self.device(), self.tf32(), self.trained_on(), m.members, calibration,
-                        floats_to_bytes(m.grid_step));
+                        floats_to_bytes(m.grid_step), extra);
 }
 
 mdn::ModelSpec spec_from_state(const nb::tuple& spec) {
@@ -111,7 +116,8 @@ void check_sizes(const mdn::Model& m) {
 
 mdn::Model model_from_state(const nb::tuple& state) {
   const int version = state.size() > 0 ? nb::cast<int>(state[0]) : 0;
-  if (!((version == 1 && state.size() == 10) || (version >= 2 && version <= kStateVersion && state.size() == 13)))
+  if (!((version == 1 && state.size() == 10) || ((version == 2 || version == 3) && state.size() == 13) ||
+        (version == 4 && state.size() == 14)))
     throw mdn::UsageError("invalid model state");
   mdn::Model m;
   m.spec = spec_from_state(nb::cast<nb::tuple>(state[1]));
@@ -124,6 +130,14 @@ mdn::Model model_from_state(const nb::tuple& state) {
   m.history.val_nll = bytes_to_floats(nb::cast<nb::bytes>(history[1]));
   m.history.best_epoch = nb::cast<int>(history[2]);
   if (version >= 2) read_ensemble_and_calibration(state, m);
+  if (version >= 4) {
+    nb::tuple extra = nb::cast<nb::tuple>(state[13]);
+    for (nb::handle d : nb::cast<nb::list>(extra[0])) m.conformal.scores.push_back(bytes_to_doubles(nb::cast<nb::bytes>(d)));
+    m.conformal.source = nb::cast<std::string>(extra[1]);
+    m.history.warnings = nb::cast<std::vector<std::string>>(extra[2]);
+    if (m.conformal.available() && m.conformal.scores.size() != std::size_t(m.spec.target_dim))
+      throw mdn::UsageError("invalid model state: conformal scores");
+  }
   check_sizes(m);
   return m;
 }

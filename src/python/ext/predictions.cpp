@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "mdn/conformal.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
 #include "mdn/sampling.hpp"
@@ -128,6 +129,49 @@ nb::ndarray<nb::numpy, double> sample(PyModel& self, const InArray& x_in, int sa
   return to_numpy(std::move(out), {n, S, T});
 }
 
+// Conformal central intervals (mdn/conformal.hpp) at `level`: lo, hi (n, T).
+nb::tuple conformal_intervals(PyModel& self, const InArray& x_in, double level) {
+  if (!self.model().conformal.available())
+    throw mdn::UsageError(
+        "the model carries no conformal scores: fit it with validation rows (val_fraction > 0 or an eval_set, at least " +
+        std::to_string(mdn::kMinConformalRows) + " rows) or calibrate it on rows it did not train on (calibrate_intervals(X, y))");
+  mdn::conformal_radius(self.model().conformal.scores[0], level);  // checks the level
+  const std::size_t T = std::size_t(self.model().spec.target_dim);
+  std::vector<double> lo, hi;
+  std::size_t n = 0;
+  {
+    nb::gil_scoped_release release;
+    const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
+    n = std::size_t(x.rows);
+    lo.resize(n * T);
+    hi.resize(n * T);
+    for_each_chunk(self, x, [&](mdn::Backend&, const mdn::MixtureBatch& mix, int begin, int) {
+      std::vector<double> l, h;
+      mdn::conformal_intervals(mix, self.model().conformal, level, l, h);
+      std::copy(l.begin(), l.end(), lo.begin() + std::size_t(begin) * T);
+      std::copy(h.begin(), h.end(), hi.begin() + std::size_t(begin) * T);
+    });
+  }
+  return nb::make_tuple(to_numpy(std::move(lo), {n, T}), to_numpy(std::move(hi), {n, T}));
+}
+
+// Fits the conformal scores on labelled rows (mdn calibrate); returns how
+// many rows the scores keep.
+std::size_t calibrate_conformal(PyModel& self, const InArray& x_in, const InArray& t_in) {
+  nb::gil_scoped_release release;
+  const auto rows = labelled_rows(self, x_in, t_in);
+  if (rows.first.rows < mdn::kMinConformalRows)
+    throw mdn::UsageError("calibrate: " + std::to_string(rows.first.rows) +
+                          " rows; conformal intervals need at least " + std::to_string(mdn::kMinConformalRows));
+  const mdn::MixtureBatch mix =
+      self.with_backend([&](mdn::Backend& b) { return mdn::predict_mixtures(b, self.model(), rows.first); });
+  mdn::ConformalScores scores = mdn::conformal_scores(mix, rows.second);
+  scores.source = std::to_string(rows.first.rows) + " rows given to calibrate_intervals()";
+  const std::size_t kept = scores.scores[0].size();
+  self.set_conformal(std::move(scores));
+  return kept;
+}
+
 }  // namespace
 
 void bind_predictions(ModelClass& cls) {
@@ -137,7 +181,17 @@ void bind_predictions(ModelClass& cls) {
       .def("modes", &modes, nb::arg("x"), "mode locations (n, K, T) and densities (n, K), NaN past the last mode.")
       .def("density_regions", &density_regions, nb::arg("x"), nb::arg("coverage"),
            "HDR intervals (n, T, K, 2), NaN past the last interval.")
-      .def("sample", &sample, nb::arg("x"), nb::arg("samples"), nb::arg("seed"), "draws (n, samples, T), float64.");
+      .def("sample", &sample, nb::arg("x"), nb::arg("samples"), nb::arg("seed"), "draws (n, samples, T), float64.")
+      .def("conformal_intervals", &conformal_intervals, nb::arg("x"), nb::arg("level"),
+           "conformal central intervals: lo (n, T), hi (n, T), float64, -inf/inf where unbounded.")
+      .def("calibrate_conformal", &calibrate_conformal, nb::arg("x"), nb::arg("t"),
+           "fit the conformal scores on labelled rows; returns the rows kept.")
+      .def_prop_ro(
+          "conformal_rows",
+          [](const PyModel& self) {
+            return self.model().conformal.available() ? self.model().conformal.scores[0].size() : std::size_t(0);
+          },
+          "calibration rows behind the conformal scores (0: none).");
 }
 
 }  // namespace mdn_python

@@ -28,6 +28,8 @@ class PyModel {
   PyModel(mdn::Model model, std::string device, bool tf32, std::string trained_on = "");
 
   const mdn::Model& model() const { return model_; }
+  // Replaces the conformal interval scores (calibrate); the network is unchanged.
+  void set_conformal(mdn::ConformalScores scores) { model_.conformal = std::move(scores); }
   const std::string& device() const { return device_; }
   bool tf32() const { return tf32_; }
   const std::string& trained_on() const { return trained_on_; }

@@ -663,28 +663,72 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         location, density = self._model().modes(self._check_X(X))
         return (location[:, :, 0] if self._y_ndim == 1 else location), density
 
-    def predict_interval(self, X, level=0.9):
-        """Highest-density region (HDR) of each target's marginal.
-
-        The smallest set holding probability ``level``: one interval for a
-        unimodal marginal, several disjoint ones (at most ``components``)
-        for a multimodal one.
+    def predict_interval(self, X, level=0.9, method="hdr"):
+        """Prediction intervals of each target's marginal at ``level``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         level : float, default=0.9
             Coverage, in (0, 1).
+        method : {"hdr", "conformal", "central"}, default="hdr"
+            ``"hdr"``: the highest-density region, the smallest set holding
+            probability ``level`` (one interval for a unimodal marginal,
+            several disjoint ones, at most ``components``, for a multimodal
+            one). ``"conformal"``: the split-conformal central interval, which
+            covers a new row with probability at least ``level`` whenever it
+            is exchangeable with the calibration rows, whatever the model
+            (docs/PREDICT.md); the scores come from the validation rows of
+            ``fit`` or from ``calibrate_intervals``, and a ValueError says when there
+            are none. ``"central"``: the model's own central interval
+            [q((1 - level) / 2), q((1 + level) / 2)], without a guarantee.
 
         Returns
         -------
         intervals : ndarray, float64
-            Shape (n_samples, components, 2) for a 1-D y, (n_samples,
-            n_targets, components, 2) for a 2-D y: [lower, upper] ends of
-            the intervals, sorted, NaN past the last one.
+            Shape (n_samples, k, 2) for a 1-D y, (n_samples, n_targets, k, 2)
+            for a 2-D y: [lower, upper] ends of the intervals, sorted, NaN
+            past the last one; k = ``components`` for "hdr", 1 otherwise. A
+            conformal end is -inf / inf where the calibration rows are too
+            few for the level.
         """
-        ends = self._model().density_regions(self._check_X(X), _params.number("level", level))
-        return self._shape(ends)
+        method = _params.choice("method", method, ("hdr", "conformal", "central"))
+        level = _params.number("level", level)
+        model = self._model()
+        X = self._check_X(X)
+        if method == "hdr":
+            return self._shape(model.density_regions(X, level))
+        if method == "conformal":
+            lo, hi = model.conformal_intervals(X, level)
+        else:
+            if not 0.0 < level < 1.0:
+                raise ValueError(f"level must lie in (0, 1) (got {level})")
+            _, _, q = model.statistics(X, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+            lo, hi = q[:, :, 0], q[:, :, 1]
+        return self._shape(np.stack([lo, hi], axis=-1)[:, :, np.newaxis, :])
+
+    def calibrate_intervals(self, X, y):
+        """Fit the conformal interval scores on rows the model did not train on.
+
+        The split-conformal way to the exact coverage guarantee of
+        ``predict_interval(X, level, method="conformal")``, or to adapt the
+        intervals when new data differ from the training data. The network
+        is unchanged (``mdn calibrate`` does the same to a model file). At
+        least 19 rows; at most 10,000 are kept (a random subset).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self : MDNRegressor
+        """
+        model = self._model()
+        X = self._check_X(X)
+        model.calibrate_conformal(X, self._check_y(y, X.shape[0]))
+        return self
 
     def predict_mixture(self, X):
         """The predictive mixture of each row, in original units.
