@@ -23,7 +23,8 @@ struct DataShard {
 // Collective. Errors (a bad cell in any part, a missing column, no rows at
 // all) are agreed: every rank throws the message of the lowest failing rank.
 DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
-                             const std::vector<std::string>& features, InvalidCells policy);
+                             const std::vector<std::string>& features, InvalidCells policy,
+                             const CsvOptions& options = {});
 
 // Every rank's rows of a row-major float matrix with `cols` columns, in rank
 // order, on rank 0 (empty elsewhere); collective.

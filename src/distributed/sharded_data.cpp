@@ -41,15 +41,16 @@ M gather_everywhere(Communicator& comm, const M& rows) {
 }  // namespace
 
 DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
-                             const std::vector<std::string>& features, InvalidCells policy) {
+                             const std::vector<std::string>& features, InvalidCells policy,
+                             const CsvOptions& options) {
   check_dataset_columns(path, targets, features);  // the same on every rank: no agreement needed
   CsvPart part;
-  collectively(comm, [&] { part = read_csv_part(path, comm.rank(), comm.size()); });
+  collectively(comm, [&] { part = read_csv_part(path, comm.rank(), comm.size(), options); });
   // Line numbers: each part starts after the line breaks of the parts before it.
   part.first_line += int(comm.exclusive_prefix(part.row_line_breaks));
   CsvFile csv;
   collectively(comm, [&] {
-    csv = CsvFile::read(path, part);
+    csv = CsvFile::read(path, part, options);
     for (const std::string& t : targets) csv.require_column(t);
     for (const std::string& f : features) csv.require_column(f);
   });

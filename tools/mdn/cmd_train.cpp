@@ -77,6 +77,7 @@ class TrainCommand : public Command {
     add_seed_option(*app, r_.options.seed, "random seed: same seed and thread count give the same model");
     app->add_flag("--drop-invalid", r_.drop_invalid,
                   "drop rows with a missing/invalid cell instead of failing (count reported)");
+    add_csv_options(*app, r_.csv);
     app->add_option("--checkpoint-every", r_.options.checkpoint_every,
                     "write a resumable checkpoint every N epochs (0 = only on SIGINT/SIGTERM)")
         ->type_name("N")
@@ -154,10 +155,10 @@ Model train_and_save(const TrainRequest& request_in) {
   }
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const bool in_parts = ranks.size() > 1 && options.ensemble == 1;
-  const DataShard shard = in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid)
+  const DataShard shard = in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid, request.csv)
                                    : collectively(ranks, [&] {
                                        DataShard all;
-                                       all.data = load_dataset(request.data_path, request.targets, features, invalid);
+                                       all.data = load_dataset(request.data_path, request.targets, features, invalid, request.csv);
                                        all.total_rows = all.data.x.rows;
                                        all.dropped_rows = (long long)all.data.dropped_rows;
                                        return all;

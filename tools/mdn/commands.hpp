@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mdn/backend.hpp"
+#include "mdn/csv.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/model.hpp"
 #include "mdn/spec.hpp"
@@ -50,6 +51,7 @@ struct TrainRequest {
   DeviceKind device = DeviceKind::Auto;
   bool tf32 = false;
   bool drop_invalid = false;
+  CsvOptions csv;      // --delimiter, --na-values
   bool quiet = false;  // nothing on stderr but errors
   ProgressStyle progress = ProgressStyle::Auto;
   std::string checkpoint_path;  // written every options.checkpoint_every epochs and on SIGINT/SIGTERM

@@ -18,6 +18,9 @@ constexpr Rename kRenames[] = {
     {"TrainOptions::min_lr_fraction", "--min-lr"},
     {"TrainOptions::grid_steps", "--quantised"},
     {"TrainHooks::resume_state", "--resume"},
+    {"InvalidCells::DropRow", "--drop-invalid"},
+    {"CsvOptions::na_values", "--na-values"},
+    {"CsvOptions::delimiter", "--delimiter"},
 };
 constexpr std::string_view kTrainOptions = "TrainOptions::";
 

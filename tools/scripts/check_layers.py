@@ -18,7 +18,7 @@ import sys
 # one layer and include neither each other nor anything above them.
 LAYERS = [
     ("types", ["mdn/error.hpp", "mdn/matrix.hpp", "mdn/spec.hpp", "mdn/device.hpp", "mdn/dataset.hpp",
-               "mdn/train_options.hpp", "mdn/standardizer.hpp", "mdn/model.hpp", "mdn/mixture.hpp",
+               "mdn/train_options.hpp", "mdn/standardizer.hpp", "mdn/model.hpp", "mdn/mixture.hpp", "mdn/spelling.hpp",
                "mdn/detail/", "src/core/"]),
     ("math", ["mdn/predictive.hpp", "mdn/sampling.hpp", "mdn/metrics.hpp", "mdn/synthetic.hpp", "mdn/grid.hpp",
               "mdn/joint_cdf.hpp", "src/math/"]),
