@@ -175,3 +175,75 @@ TEST(RealFiles, PredictAndSampleLeaveOutRowsWithAMissingFeatureOnlyWhenAsked) {
 }
 
 }  // namespace
+
+// ---- column handling in mdn train (no --features) ---------------------------------
+
+// A faithful-like file: R's row names (empty header), a constant station, a
+// text column, an ID counter, two numeric columns.
+std::string faithful_like() {
+  std::string text = "\"\",eruptions,waiting,station,weather,id\n";
+  for (int i = 0; i < 60; ++i) {
+    const int w = 45 + (i * 37) % 45;
+    text += std::to_string(i + 1) + "," + std::to_string(1.5 + w / 30.0 + ((i * 13) % 7) / 20.0).substr(0, 5) + "," +
+            std::to_string(w) + ",3," + (i % 3 ? "sun" : "rain") + "," + std::to_string(i) + "\n";
+  }
+  return text;
+}
+
+TEST(ColumnChoice, TrainSaysWhichColumnsItUsesAndWhyTheOthersAreLeftOut) {
+  TempDir dir;
+  dir.write("f.csv", faithful_like());
+  const auto r = run_mdn(dir, "train --data f.csv --target eruptions --model m.safetensors --epochs 1 --progress none");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "f.csv: 1 feature column: 'waiting'; left out: '' (row label: its header is empty), 'eruptions' (target), 'station' "
+                         "(constant: every value is 3), 'weather' (not numeric: 'rain' on line 2), 'id' (row "
+                         "counter: 0..59 in order)"))
+      << r.err;
+  EXPECT_TRUE(has(r.err, "mdn train: warning: f.csv: left out '' (row label") && has(r.err, "--features")) << r.err;
+  EXPECT_TRUE(has(r.err, "D = 1")) << r.err;
+  // --features overrides every rule; then nothing is said about columns.
+  const auto named = run_mdn(
+      dir, "train --data f.csv --target eruptions --features waiting,id,station --model n.safetensors --epochs 1");
+  ASSERT_EQ(named.status, 0) << named.err;
+  EXPECT_TRUE(has(named.err, "D = 3")) << named.err;
+  EXPECT_FALSE(has(named.err, "left out")) << named.err;
+  // A prediction needs only the feature the model was trained on.
+  ASSERT_EQ(run_mdn(dir, "train --data f.csv --target eruptions --model m.safetensors --epochs 1 --quiet").status, 0);
+  dir.write("new.csv", "waiting\n50\n80\n");
+  const auto p = run_mdn(dir, "predict --model m.safetensors --data new.csv --out p.csv --quiet");
+  EXPECT_EQ(p.status, 0) << p.err;
+}
+
+TEST(ColumnChoice, ATypoCellInANumericColumnIsAnErrorNotATextColumn) {
+  TempDir dir;
+  std::string text = faithful_like();
+  const std::size_t line21 = [&] {
+    std::size_t at = 0;
+    for (int i = 0; i < 20; ++i) at = text.find('\n', at) + 1;
+    return at;
+  }();
+  // Line 21's waiting cell (the third field) becomes 7O.
+  const std::size_t c1 = text.find(',', line21), c2 = text.find(',', c1 + 1), c3 = text.find(',', c2 + 1);
+  text.replace(c2 + 1, c3 - c2 - 1, "7O");
+  dir.write("typo.csv", text);
+  auto r = run_mdn(dir, "train --data typo.csv --target eruptions --model m.safetensors --epochs 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(has(r.err, "typo.csv: line 21, column 'waiting': '7O' is not a number, in a column of numbers (59 of 60") &&
+              has(r.err, "--na-values") && has(r.err, "--drop-invalid") && has(r.err, "--features"))
+      << r.err;
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_FALSE(dir.exists("m.safetensors"));
+  // --drop-invalid: the column stays a feature, the row goes.
+  r = run_mdn(dir, "train --data typo.csv --target eruptions --model m.safetensors --epochs 1 --drop-invalid");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "1 feature column: 'waiting'") && has(r.err, "dropped 1 rows")) << r.err;
+}
+
+TEST(ColumnChoice, AConstantTargetIsAnError) {
+  TempDir dir;
+  dir.write("f.csv", faithful_like());
+  const auto r = run_mdn(dir, "train --data f.csv --target station --features waiting --model m.safetensors");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(has(r.err, "f.csv: the target column 'station' is constant (every value is 3)")) << r.err;
+  EXPECT_FALSE(dir.exists("m.safetensors"));
+}

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "column_report.hpp"
 #include "commands.hpp"
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
@@ -65,7 +66,8 @@ class TrainCommand : public Command {
     add_data_option(*app, r_.data_path, "training data: CSV with a header row");
     add_target_option(*app, r_.targets);
     add_list_option(*app, "--features", r_.features, "COL,...",
-                    "feature columns (default: every other numeric column)");
+                    "feature columns, any (default: every other numeric column but row counters, row labels and "
+                    "constant columns; the choice is printed, docs/DATA.md)");
     app->add_option("--model", r_.model_path, "where to write the model (atomically)")
         ->type_name("OUT.safetensors")
         ->required();
@@ -155,14 +157,18 @@ Model train_and_save(const TrainRequest& request_in) {
   }
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const bool in_parts = ranks.size() > 1 && options.ensemble == 1;
-  const DataShard shard = in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid, request.csv)
-                                   : collectively(ranks, [&] {
-                                       DataShard all;
-                                       all.data = load_dataset(request.data_path, request.targets, features, invalid, request.csv);
-                                       all.total_rows = all.data.x.rows;
-                                       all.dropped_rows = (long long)all.data.dropped_rows;
-                                       return all;
-                                     });
+  ColumnChoice columns;  // the features, and why the other columns are left out (--features not given)
+  const DataShard shard =
+      in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid, request.csv, &columns)
+               : collectively(ranks, [&] {
+                   DataShard all;
+                   all.data = load_training_dataset(request.data_path, request.targets, features, invalid,
+                                                    request.csv, columns);
+                   all.total_rows = all.data.x.rows;
+                   all.dropped_rows = (long long)all.data.dropped_rows;
+                   return all;
+                 });
+  if (!request.quiet && ranks.root()) print_column_choice(request.data_path, columns);
   const Dataset& data = shard.data;
   if (shard.dropped_rows > 0 && !request.quiet)
     std::fprintf(stderr, "%s: dropped %lld rows with missing or invalid cells\n", request.data_path.c_str(),

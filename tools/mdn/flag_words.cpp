@@ -21,6 +21,7 @@ constexpr Rename kRenames[] = {
     {"InvalidCells::DropRow", "--drop-invalid"},
     {"CsvOptions::na_values", "--na-values"},
     {"CsvOptions::delimiter", "--delimiter"},
+    {"an explicit list of features", "--features"},
 };
 constexpr std::string_view kTrainOptions = "TrainOptions::";
 
