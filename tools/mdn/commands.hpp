@@ -38,6 +38,7 @@ std::unique_ptr<Command> make_predict_command();
 std::unique_ptr<Command> make_sample_command();
 std::unique_ptr<Command> make_eval_command();
 std::unique_ptr<Command> make_demo_command();
+std::unique_ptr<Command> make_info_command();
 
 // What `mdn train` and `mdn demo` share: load the CSV, build the spec, train
 // on the chosen device with progress on stderr, save the model atomically.

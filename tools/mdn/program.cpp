@@ -53,7 +53,7 @@ Program::Program()
   app_.set_help_flag("-h,--help", "show this help and exit");
   app_.require_subcommand(1);
   for (auto make : {make_data_command, make_train_command, make_predict_command, make_sample_command, make_eval_command,
-                    make_demo_command}) {
+                    make_info_command, make_demo_command}) {
     std::unique_ptr<Command> command = make();
     CLI::App* sub = command->declare(app_);
     sub->allow_extras();  // collected and refused in parse(), naming the first one
