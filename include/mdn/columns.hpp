@@ -82,7 +82,7 @@ void check_targets_vary(const std::string& path, const std::vector<std::string>&
 // load_dataset for training: the features named, or chosen (choose_columns;
 // `choice` says which and why), and the targets checked (check_targets_vary).
 Dataset load_training_dataset(const std::string& path, const std::vector<std::string>& targets,
-                              const std::vector<std::string>& features, InvalidCells policy,
-                              const CsvOptions& options, ColumnChoice& choice);
+                              const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options,
+                              ColumnChoice& choice);
 
 }  // namespace mdn

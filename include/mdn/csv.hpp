@@ -139,8 +139,7 @@ bool parse_finite_number(std::string_view cell, double& out);
 // Loads `targets` and `features` from a CSV. Empty `features` means every
 // numeric column that is not a target. Throws mdn::Error / mdn::UsageError.
 Dataset load_dataset(const std::string& path, const std::vector<std::string>& targets,
-                     const std::vector<std::string>& features, InvalidCells policy,
-                     const CsvOptions& options = {});
+                     const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options = {});
 // load_dataset in steps, for reading a file in parts (mdn/sharded_data.hpp):
 // the option checks (UsageError); the default features (every numeric column
 // that is not a target; Error when there is none); the rows of the named

@@ -70,8 +70,8 @@ std::vector<std::string> training_columns(Communicator& comm, const std::string&
 }  // namespace
 
 DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
-                             const std::vector<std::string>& features, InvalidCells policy,
-                             const CsvOptions& options, ColumnChoice* training) {
+                             const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options,
+                             ColumnChoice* training) {
   check_dataset_columns(path, targets, features);  // the same on every rank: no agreement needed
   CsvPart part;
   collectively(comm, [&] { part = read_csv_part(path, comm.rank(), comm.size(), options); });

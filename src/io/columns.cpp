@@ -73,8 +73,8 @@ void take(const std::string& in, std::size_t& at, T& v) {
 [[noreturn]] void throw_bad_cells(const std::string& path, const std::string& name, const ColumnFacts& f) {
   const long long cells = f.numbers + f.other;
   std::string msg = path + ": line " + std::to_string(f.first_other_line) + ", column '" + name + "': '" +
-                    f.first_other + "' is not a number, in a column of numbers (" + std::to_string(f.numbers) +
-                    " of " + std::to_string(cells) + " cells";
+                    f.first_other + "' is not a number, in a column of numbers (" + std::to_string(f.numbers) + " of " +
+                    std::to_string(cells) + " cells";
   if (f.other > 1) msg += "; " + std::to_string(f.other - 1) + " more such cells";
   msg +=
       "); fix the cell, or: CsvOptions::na_values lists the cells that mark a missing value, "
@@ -157,18 +157,23 @@ std::vector<ColumnFacts> facts_from_bytes(const std::string& bytes) {
 }
 
 bool warn_about(LeftOutReason reason) {
-  return reason == LeftOutReason::RowLabel || reason == LeftOutReason::RowCounter ||
-         reason == LeftOutReason::Constant;
+  return reason == LeftOutReason::RowLabel || reason == LeftOutReason::RowCounter || reason == LeftOutReason::Constant;
 }
 
 std::string reason_name(LeftOutReason reason) {
   switch (reason) {
-    case LeftOutReason::Target: return "target";
-    case LeftOutReason::RowLabel: return "row label";
-    case LeftOutReason::RowCounter: return "row counter";
-    case LeftOutReason::Constant: return "constant";
-    case LeftOutReason::NotNumeric: return "not numeric";
-    case LeftOutReason::NoValues: return "no values";
+    case LeftOutReason::Target:
+      return "target";
+    case LeftOutReason::RowLabel:
+      return "row label";
+    case LeftOutReason::RowCounter:
+      return "row counter";
+    case LeftOutReason::Constant:
+      return "constant";
+    case LeftOutReason::NotNumeric:
+      return "not numeric";
+    case LeftOutReason::NoValues:
+      return "no values";
   }
   return "?";
 }
@@ -231,8 +236,8 @@ void check_targets_vary(const std::string& path, const std::vector<std::string>&
 }
 
 Dataset load_training_dataset(const std::string& path, const std::vector<std::string>& targets,
-                              const std::vector<std::string>& features, InvalidCells policy,
-                              const CsvOptions& options, ColumnChoice& choice) {
+                              const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options,
+                              ColumnChoice& choice) {
   check_dataset_columns(path, targets, features);
   const CsvFile csv = CsvFile::read(path, options);
   std::vector<int> target_columns;

@@ -117,7 +117,7 @@ void check_text(const std::string& path, std::string_view head) {
   };
   static const std::array<Magic, 7> kMagic = {{
       {std::string_view("PK\x03\x04", 4), "a zip archive (an .xlsx workbook is one)"},
-      {std::string_view("\xFD" "7zXZ\0", 6), "xz-compressed"},
+      {std::string_view("\xFD\x37zXZ\0", 6), "xz-compressed"},
       {std::string_view("BZh", 3), "bzip2-compressed"},
       {std::string_view("\x28\xB5\x2F\xFD", 4), "zstd-compressed"},
       {std::string_view("7z\xBC\xAF\x27\x1C", 6), "a 7-Zip archive"},
@@ -127,8 +127,7 @@ void check_text(const std::string& path, std::string_view head) {
   const std::string reads = "; mdn reads CSV text, plain or gzip-compressed";
   for (const Magic& m : kMagic) {
     const bool bzip2 = m.bytes == "BZh";  // "BZh" + block size digit + the block magic
-    if (head.substr(0, m.bytes.size()) == m.bytes &&
-        (!bzip2 || (head.size() >= 10 && head.substr(4, 6) == "1AY&SY")))
+    if (head.substr(0, m.bytes.size()) == m.bytes && (!bzip2 || (head.size() >= 10 && head.substr(4, 6) == "1AY&SY")))
       throw Error(path + ": is " + m.what + ", not a CSV file" + reads);
   }
   if (head.substr(0, 2) == "\xFE\xFF")
@@ -212,12 +211,18 @@ char parse_delimiter(const std::string& text) {
 
 std::string delimiter_name(char delimiter) {
   switch (delimiter) {
-    case 0: return "auto";
-    case ',': return "comma";
-    case ';': return "semicolon";
-    case '\t': return "tab";
-    case '|': return "pipe";
-    default: return std::string("'") + delimiter + "'";
+    case 0:
+      return "auto";
+    case ',':
+      return "comma";
+    case ';':
+      return "semicolon";
+    case '\t':
+      return "tab";
+    case '|':
+      return "pipe";
+    default:
+      return std::string("'") + delimiter + "'";
   }
 }
 

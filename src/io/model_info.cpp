@@ -45,8 +45,10 @@ ModelInfo read_model_info(const std::string& path) {
   std::map<std::string, std::string> metadata;
   info.model = io::load_model_file(path, {}, nullptr, &metadata);
   for (const auto& [key, value] : metadata) {
-    if (key == "mdn.format_version") info.format_version = std::atoi(value.c_str());
-    else if (key != "format" && key.rfind("mdn.", 0) != 0) info.other_metadata[key] = value;
+    if (key == "mdn.format_version")
+      info.format_version = std::atoi(value.c_str());
+    else if (key != "format" && key.rfind("mdn.", 0) != 0)
+      info.other_metadata[key] = value;
   }
   return info;
 }

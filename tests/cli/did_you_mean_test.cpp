@@ -54,8 +54,9 @@ TEST(DidYouMean, UnknownColumnsNameTheNearestColumnOfTheFile) {
   dir.write("w.csv", text);
   auto r = run_mdn(dir, "train --data w.csv --target temprature --model m.safetensors --epochs 1");
   EXPECT_EQ(r.status, 1);
-  EXPECT_TRUE(has(r.err, "w.csv: no column named 'temprature' (did you mean 'temperature'?); the columns are: "
-                         "'temperature', 'humidity', 'wind'"))
+  EXPECT_TRUE(has(r.err,
+                  "w.csv: no column named 'temprature' (did you mean 'temperature'?); the columns are: "
+                  "'temperature', 'humidity', 'wind'"))
       << r.err;
   EXPECT_FALSE(dir.exists("m.safetensors"));
   r = run_mdn(dir, "train --data w.csv --target temperature --features humidty,wind --model m.safetensors");

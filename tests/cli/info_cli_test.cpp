@@ -26,8 +26,10 @@ void train(const TempDir& dir, const std::string& extra) {
   for (int i = 0; i < 40; ++i)
     text += std::to_string(i % 10) + "," + std::to_string((i * 7) % 13) + "," + std::to_string((i * 3) % 11) + ".25\n";
   dir.write("d.csv", text);
-  const auto r = run_mdn(dir, "train --data d.csv --target y --model m.safetensors --epochs 3 --device cpu "
-                              "--components 3 --hidden 8,6 --quiet " + extra);
+  const auto r = run_mdn(dir,
+                         "train --data d.csv --target y --model m.safetensors --epochs 3 --device cpu "
+                         "--components 3 --hidden 8,6 --quiet " +
+                             extra);
   ASSERT_EQ(r.status, 0) << r.err;
 }
 
@@ -37,8 +39,8 @@ TEST(InfoCli, TextSaysWhatTheFileHolds) {
   const auto r = run_mdn(dir, "info m.safetensors");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
-  for (const char* part : {"m.safetensors: mdn model, format version 2", "features (2)", "  x1    mean 4.5 ", "  x2    mean",
-                           "targets (1)", "  y     mean 5.125 ", "K = 3 diagonal Gaussian components",
+  for (const char* part : {"m.safetensors: mdn model, format version 2", "features (2)", "  x1    mean 4.5 ",
+                           "  x2    mean", "targets (1)", "  y     mean 5.125 ", "K = 3 diagonal Gaussian components",
                            "network: 2 inputs -> 8 tanh -> 6 tanh -> head 9, ", "ensemble: no (one network)",
                            "calibration: none", "training: 3 epochs, best epoch", "no validation split"})
     EXPECT_TRUE(has(r.out, part)) << part << "\n" << r.out;

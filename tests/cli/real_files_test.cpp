@@ -117,8 +117,7 @@ TEST(RealFiles, MissingMarkersAreMissingAndTheErrorNamesDropInvalid) {
   dir.write("na.csv", text + "3,N/A\n4,?\n5,-\n");
   auto r = run_mdn(dir, kTrain + "na.csv");
   EXPECT_EQ(r.status, 1);
-  EXPECT_TRUE(has(r.err, "na.csv: line 62, column 'y': 'N/A' marks a missing value") &&
-              has(r.err, "--drop-invalid"))
+  EXPECT_TRUE(has(r.err, "na.csv: line 62, column 'y': 'N/A' marks a missing value") && has(r.err, "--drop-invalid"))
       << r.err;
   EXPECT_FALSE(has(r.err, "InvalidCells")) << r.err;
   EXPECT_FALSE(dir.exists("m.safetensors"));
@@ -133,8 +132,7 @@ TEST(RealFiles, MissingMarkersAreMissingAndTheErrorNamesDropInvalid) {
   dir.write("q.csv", text + "3,?\n");
   r = run_mdn(dir, kTrain + "q.csv --na-values -999");
   EXPECT_EQ(r.status, 1);
-  EXPECT_TRUE(has(r.err, "'?' is not a number") && has(r.err, "--na-values") && has(r.err, "--drop-invalid"))
-      << r.err;
+  EXPECT_TRUE(has(r.err, "'?' is not a number") && has(r.err, "--na-values") && has(r.err, "--drop-invalid")) << r.err;
 }
 
 TEST(RealFiles, PredictAndSampleLeaveOutRowsWithAMissingFeatureOnlyWhenAsked) {
@@ -155,14 +153,12 @@ TEST(RealFiles, PredictAndSampleLeaveOutRowsWithAMissingFeatureOnlyWhenAsked) {
   dir.write("holes.csv", holes);
   auto r = run_mdn(dir, "predict --model m.safetensors --out p.csv --data holes.csv");
   EXPECT_EQ(r.status, 1);
-  EXPECT_TRUE(has(r.err, "holes.csv: line 4, column 'x': 'NA' marks a missing value") &&
-              has(r.err, "--drop-invalid"))
+  EXPECT_TRUE(has(r.err, "holes.csv: line 4, column 'x': 'NA' marks a missing value") && has(r.err, "--drop-invalid"))
       << r.err;
   EXPECT_FALSE(dir.exists("p.csv"));
   r = run_mdn(dir, "predict --model m.safetensors --out p.csv --data holes.csv --drop-invalid --device cpu");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_TRUE(has(r.err, "holes.csv: left out 2 rows with a missing or invalid feature (the first: line 4"))
-      << r.err;
+  EXPECT_TRUE(has(r.err, "holes.csv: left out 2 rows with a missing or invalid feature (the first: line 4")) << r.err;
   EXPECT_EQ(lines(dir.read("p.csv")), 1 + 198);
   r = run_mdn(dir, "sample --model m.safetensors --samples 2 --out s.csv --data holes.csv --device cpu");
   EXPECT_EQ(r.status, 1);
@@ -195,9 +191,11 @@ TEST(ColumnChoice, TrainSaysWhichColumnsItUsesAndWhyTheOthersAreLeftOut) {
   dir.write("f.csv", faithful_like());
   const auto r = run_mdn(dir, "train --data f.csv --target eruptions --model m.safetensors --epochs 1 --progress none");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_TRUE(has(r.err, "f.csv: 1 feature column: 'waiting'; left out: '' (row label: its header is empty), 'eruptions' (target), 'station' "
-                         "(constant: every value is 3), 'weather' (not numeric: 'rain' on line 2), 'id' (row "
-                         "counter: 0..59 in order)"))
+  EXPECT_TRUE(has(r.err,
+                  "f.csv: 1 feature column: 'waiting'; left out: '' (row label: its header is empty), 'eruptions' "
+                  "(target), 'station' "
+                  "(constant: every value is 3), 'weather' (not numeric: 'rain' on line 2), 'id' (row "
+                  "counter: 0..59 in order)"))
       << r.err;
   EXPECT_TRUE(has(r.err, "mdn train: warning: f.csv: left out '' (row label") && has(r.err, "--features")) << r.err;
   EXPECT_TRUE(has(r.err, "D = 1")) << r.err;
@@ -228,8 +226,9 @@ TEST(ColumnChoice, ATypoCellInANumericColumnIsAnErrorNotATextColumn) {
   dir.write("typo.csv", text);
   auto r = run_mdn(dir, "train --data typo.csv --target eruptions --model m.safetensors --epochs 1");
   EXPECT_EQ(r.status, 1);
-  EXPECT_TRUE(has(r.err, "typo.csv: line 21, column 'waiting': '7O' is not a number, in a column of numbers (59 of 60") &&
-              has(r.err, "--na-values") && has(r.err, "--drop-invalid") && has(r.err, "--features"))
+  EXPECT_TRUE(
+      has(r.err, "typo.csv: line 21, column 'waiting': '7O' is not a number, in a column of numbers (59 of 60") &&
+      has(r.err, "--na-values") && has(r.err, "--drop-invalid") && has(r.err, "--features"))
       << r.err;
   EXPECT_EQ(lines(r.err), 1) << r.err;
   EXPECT_FALSE(dir.exists("m.safetensors"));

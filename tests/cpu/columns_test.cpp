@@ -73,9 +73,8 @@ TEST_F(Columns, EveryColumnIsUsedOrLeftOutWithItsReason) {
   EXPECT_EQ(c.features, (std::vector<std::string>{"x"}));
   ASSERT_EQ(c.left_out.size(), 6u);
   const std::pair<const char*, LeftOutReason> expected[] = {
-      {"rownames", LeftOutReason::RowLabel}, {"idx", LeftOutReason::RowCounter},
-      {"station", LeftOutReason::Constant},  {"weather", LeftOutReason::NotNumeric},
-      {"empty", LeftOutReason::NoValues},    {"y", LeftOutReason::Target}};
+      {"rownames", LeftOutReason::RowLabel},  {"idx", LeftOutReason::RowCounter}, {"station", LeftOutReason::Constant},
+      {"weather", LeftOutReason::NotNumeric}, {"empty", LeftOutReason::NoValues}, {"y", LeftOutReason::Target}};
   for (const auto& [name, reason] : expected) {
     const LeftOutColumn* l = find(c, name);
     ASSERT_NE(l, nullptr) << name;
@@ -104,13 +103,13 @@ TEST_F(Columns, CountersMustCountEveryRowInOrderFromZeroOrOne) {
 
 TEST_F(Columns, ATypoInAColumnOfNumbersIsAnErrorNamingLineAndValue) {
   std::string text = "waiting,note,y\n";
-  for (int i = 0; i < 30; ++i) text += std::to_string(50 + i % 9) + ",a" + std::to_string(i) + "," + std::to_string(i % 4) + "\n";
+  for (int i = 0; i < 30; ++i)
+    text += std::to_string(50 + i % 9) + ",a" + std::to_string(i) + "," + std::to_string(i % 4) + "\n";
   text.replace(text.find("\n53,") + 1, 2, "7O");  // line 5
   const CsvFile csv = CsvFile::read(write("t.csv", text));
   const auto facts = column_facts(csv);
-  const std::string msg = message_of([&] {
-    choose_columns("t.csv", csv.header(), facts, {"y"}, (long long)csv.rows(), InvalidCells::Fail);
-  });
+  const std::string msg = message_of(
+      [&] { choose_columns("t.csv", csv.header(), facts, {"y"}, (long long)csv.rows(), InvalidCells::Fail); });
   EXPECT_TRUE(has(msg, "t.csv: line 5, column 'waiting': '7O' is not a number, in a column of numbers (29 of 30") &&
               has(msg, "CsvOptions::na_values") && has(msg, "InvalidCells::DropRow") &&
               has(msg, "an explicit list of features"))

@@ -79,7 +79,9 @@ TEST(DetectDelimiter, CommaSemicolonTabFromTheHeaderAndFirstRows) {
   // One column: nothing to split.
   EXPECT_EQ(detect_delimiter("value\n1\n2\n"), ',');
   // A UTF-8 BOM and CRLF do not matter.
-  EXPECT_EQ(detect_delimiter("\xEF\xBB\xBF" "a;b\r\n1;2\r\n"), ';');
+  EXPECT_EQ(detect_delimiter("\xEF\xBB\xBF"
+                             "a;b\r\n1;2\r\n"),
+            ';');
 }
 
 TEST(ParseDelimiter, NamesCharactersAndRefusals) {
@@ -126,8 +128,7 @@ TEST_F(CsvFiles, AForcedDelimiterWinsAndAWrongOneSaysWhichItWas) {
   EXPECT_TRUE(has(msg, "pipe-separated") && has(msg, "CsvOptions::delimiter")) << msg;
   CsvOptions semicolon;
   semicolon.delimiter = ';';
-  const std::string ragged =
-      message_of([&] { CsvFile::read(write("r.csv", "a;b\n1;2\n3\n"), semicolon); });
+  const std::string ragged = message_of([&] { CsvFile::read(write("r.csv", "a;b\n1;2\n3\n"), semicolon); });
   EXPECT_TRUE(has(ragged, "line 3 has 1 field") && has(ragged, "(delimiter: semicolon)")) << ragged;
 }
 
@@ -175,7 +176,10 @@ TEST_F(CsvFiles, BrokenGzipAndOtherBinaryFilesAreRefusedByNameNeverShownAsColumn
   EXPECT_FALSE(has(msg, "\x1f\x8b")) << msg;
   const std::pair<std::string, const char*> others[] = {
       {std::string("PK\x03\x04junk,more\n1,2\n", 19), "zip archive"},
-      {std::string("\xFD" "7zXZ\0\0\x04", 8), "xz-compressed"},
+      {std::string("\xFD"
+                   "7zXZ\0\0\x04",
+                   8),
+       "xz-compressed"},
       {std::string("\x28\xB5\x2F\xFD\x00\x58", 6), "zstd-compressed"},
       {std::string("a,b\0,c\n1,2,3\n", 13), "binary bytes"},
   };
@@ -224,8 +228,7 @@ TEST_F(CsvFiles, DefaultMissingMarkersTypeColumnsAndNameTheWayOut) {
   std::string msg = message_of([&] { select_numeric(csv, {"b"}, InvalidCells::Fail); });
   EXPECT_TRUE(has(msg, "line 2, column 'b': 'N/A' marks a missing value") && has(msg, "InvalidCells::DropRow")) << msg;
   msg = message_of([&] { select_numeric(csv, {"c"}, InvalidCells::Fail); });
-  EXPECT_TRUE(has(msg, "'x' is not a number") && has(msg, "InvalidCells::DropRow") &&
-              has(msg, "CsvOptions::na_values"))
+  EXPECT_TRUE(has(msg, "'x' is not a number") && has(msg, "InvalidCells::DropRow") && has(msg, "CsvOptions::na_values"))
       << msg;
   const NumericColumns kept = select_numeric(csv, {"a", "b"}, InvalidCells::DropRow);
   EXPECT_EQ(kept.values.rows, 1);
@@ -263,9 +266,9 @@ TEST(Spelling, EditDistanceAndClosestName) {
   const std::vector<std::string> flags = {"--epochs", "--steps", "--seed", "--lr"};
   EXPECT_EQ(closest_name("--epoch", flags), "--epochs");
   EXPECT_EQ(closest_name("--sed", flags), "--seed");
-  EXPECT_EQ(closest_name("--colour", flags), "");  // nothing near
+  EXPECT_EQ(closest_name("--colour", flags), "");         // nothing near
   EXPECT_EQ(closest_name("--se", {"--sa", "--sb"}), "");  // a tie names neither
-  EXPECT_EQ(closest_name("X", {"x", "y"}), "x");           // case is no edit
+  EXPECT_EQ(closest_name("X", {"x", "y"}), "x");          // case is no edit
 }
 
 }  // namespace

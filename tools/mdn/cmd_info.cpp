@@ -59,16 +59,16 @@ void print_text(const ModelInfo& info, const std::string& path) {
   std::string layers = std::to_string(m.spec.input_dim) + " inputs";
   for (int w : m.spec.hidden) layers += " -> " + std::to_string(w) + " " + m.spec.activation;
   layers += " -> head " + std::to_string(m.spec.head_width());
-  std::printf("mixture: K = %d diagonal Gaussian components%s; sigma in [%s, %s] target standard deviations\n",
-              m.spec.components,
-              m.members > 1 ? (" per member (" + std::to_string(m.members * m.spec.components) + " in all)").c_str()
-                            : "",
-              g(std::exp(double(m.spec.log_sigma_min))).c_str(), g(std::exp(double(m.spec.log_sigma_max))).c_str());
+  std::printf(
+      "mixture: K = %d diagonal Gaussian components%s; sigma in [%s, %s] target standard deviations\n",
+      m.spec.components,
+      m.members > 1 ? (" per member (" + std::to_string(m.members * m.spec.components) + " in all)").c_str() : "",
+      g(std::exp(double(m.spec.log_sigma_min))).c_str(), g(std::exp(double(m.spec.log_sigma_max))).c_str());
   std::printf("network: %s, %zu parameters%s\n", layers.c_str(), ParameterLayout(m.spec).total,
               m.members > 1 ? " per member" : "");
-  std::printf("ensemble: %s\n",
-              m.members > 1 ? (std::to_string(m.members) + " members (an equal-weight mixture)").c_str()
-                            : "no (one network)");
+  std::printf("ensemble: %s\n", m.members > 1
+                                    ? (std::to_string(m.members) + " members (an equal-weight mixture)").c_str()
+                                    : "no (one network)");
   if (m.calibration.applied()) {
     std::string scales;
     for (float s : m.calibration.log_sigma_shift) scales += (scales.empty() ? "" : ", ") + g(std::exp(double(s)));

@@ -162,8 +162,8 @@ Model train_and_save(const TrainRequest& request_in) {
       in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid, request.csv, &columns)
                : collectively(ranks, [&] {
                    DataShard all;
-                   all.data = load_training_dataset(request.data_path, request.targets, features, invalid,
-                                                    request.csv, columns);
+                   all.data = load_training_dataset(request.data_path, request.targets, features, invalid, request.csv,
+                                                    columns);
                    all.total_rows = all.data.x.rows;
                    all.dropped_rows = (long long)all.data.dropped_rows;
                    return all;

@@ -76,8 +76,7 @@ Input read_features(Communicator& ranks, const Model& model, const std::string& 
   }
   if (dropped > 0 && !quiet)
     std::fprintf(stderr, "%s: left out %lld row%s with a missing or invalid feature%s\n", path.c_str(), dropped,
-                 dropped == 1 ? "" : "s",
-                 first_dropped.empty() ? "" : (" (the first: " + first_dropped + ")").c_str());
+                 dropped == 1 ? "" : "s", first_dropped.empty() ? "" : (" (the first: " + first_dropped + ")").c_str());
   return in;
 }
 
