@@ -7,7 +7,6 @@
 #include <cstring>
 #include <string>
 
-#include "column_report.hpp"
 #include "commands.hpp"
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
@@ -20,6 +19,7 @@
 #include "mdn/sharded_data.hpp"
 #include "options.hpp"
 #include "train_flags.hpp"
+#include "training_input.hpp"
 
 namespace mdn::cli {
 namespace {
@@ -155,20 +155,8 @@ Model train_and_save(const TrainRequest& request_in) {
     options = resume.options;
     if (request.epochs_given) options.epochs = epochs;
   }
-  const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const bool in_parts = ranks.size() > 1 && options.ensemble == 1;
-  ColumnChoice columns;  // the features, and why the other columns are left out (--features not given)
-  const DataShard shard =
-      in_parts ? load_dataset_shard(ranks, request.data_path, request.targets, features, invalid, request.csv, &columns)
-               : collectively(ranks, [&] {
-                   DataShard all;
-                   all.data = load_training_dataset(request.data_path, request.targets, features, invalid, request.csv,
-                                                    columns);
-                   all.total_rows = all.data.x.rows;
-                   all.dropped_rows = (long long)all.data.dropped_rows;
-                   return all;
-                 });
-  if (!request.quiet && ranks.root()) print_column_choice(request.data_path, columns);
+  const DataShard shard = load_training_rows(ranks, request, features, in_parts);
   const Dataset& data = shard.data;
   if (shard.dropped_rows > 0 && !request.quiet)
     std::fprintf(stderr, "%s: dropped %lld rows with missing or invalid cells\n", request.data_path.c_str(),

@@ -1,4 +1,4 @@
-#include "column_report.hpp"
+#include "training_input.hpp"
 
 #include <cstdio>
 
@@ -27,6 +27,24 @@ void print_column_choice(const std::string& path, const ColumnChoice& choice) {
                  "mdn train: warning: %s: left out %s by default; --features COL,... names the features to use "
                  "(any column)\n",
                  path.c_str(), warned.c_str());
+}
+
+DataShard load_training_rows(Communicator& ranks, const TrainRequest& request, const std::vector<std::string>& features,
+                             bool in_parts) {
+  const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
+  ColumnChoice columns;  // the features, and why the other columns are left out (--features not given)
+  DataShard shard;
+  if (in_parts) {
+    shard = load_dataset_shard(ranks, request.data_path, request.targets, features, invalid, request.csv, &columns);
+  } else {
+    shard.data = collectively(ranks, [&] {
+      return load_training_dataset(request.data_path, request.targets, features, invalid, request.csv, columns);
+    });
+    shard.total_rows = shard.data.x.rows;
+    shard.dropped_rows = (long long)shard.data.dropped_rows;
+  }
+  if (!request.quiet && ranks.root()) print_column_choice(request.data_path, columns);
+  return shard;
 }
 
 }  // namespace mdn::cli
