@@ -17,6 +17,7 @@ struct Dataset {
   std::vector<std::string> target_names;   // T
   std::vector<int> lines;                  // file line of each row
   std::size_t dropped_rows = 0;
+  std::string first_dropped;  // why the first dropped row was: "line L, column 'C': ..." (empty: none)
   // Per-row weights (sample weights: survey weights, importance weights), or
   // empty: every row weight 1. Finite and >= 0, not all 0 (check_weights).
   // Training minimises the weighted mean NLL; a row of weight 0 has no

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "mdn/columns.hpp"
 #include "mdn/communicator.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/dataset.hpp"
@@ -22,8 +23,14 @@ struct DataShard {
 
 // Collective. Errors (a bad cell in any part, a missing column, no rows at
 // all) are agreed: every rank throws the message of the lowest failing rank.
+// With `training` (load_training_dataset's rules): the features named, or
+// chosen from the whole file's column facts (the parts' facts merged in file
+// order), reported in *training; the targets checked.
+// `varying`: as load_training_dataset's.
 DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
-                             const std::vector<std::string>& features, InvalidCells policy);
+                             const std::vector<std::string>& features, InvalidCells policy,
+                             const CsvOptions& options = {}, ColumnChoice* training = nullptr,
+                             std::size_t varying = std::size_t(-1));
 
 // Every rank's rows of a row-major float matrix with `cols` columns, in rank
 // order, on rank 0 (empty elsewhere); collective.

@@ -38,25 +38,58 @@ M gather_everywhere(Communicator& comm, const M& rows) {
   return stack_rows<M>(comm.all_gather(matrix_bytes(rows)), rows.cols);
 }
 
+// The training columns from the whole file's facts: each rank's, merged in
+// rank (file) order, the same on every rank.
+std::vector<std::string> training_columns(Communicator& comm, const std::string& path, const CsvFile& csv,
+                                          const std::vector<std::string>& targets,
+                                          const std::vector<std::string>& features, InvalidCells policy,
+                                          ColumnChoice& choice, std::size_t varying) {
+  std::vector<int> columns;
+  if (!features.empty())
+    for (const std::string& t : targets) columns.push_back(csv.require_column(t));
+  const std::vector<std::string> parts = comm.all_gather(facts_to_bytes(column_facts(csv, columns)));
+  std::vector<ColumnFacts> facts = facts_from_bytes(parts.front());
+  for (std::size_t p = 1; p < parts.size(); ++p) {
+    const std::vector<ColumnFacts> later = facts_from_bytes(parts[p]);
+    for (std::size_t c = 0; c < facts.size(); ++c) merge_later(facts[c], later[c]);
+  }
+  long long rows = (long long)csv.rows();
+  comm.sum(&rows, 1);
+  return collectively(comm, [&] {
+    check_targets_vary(path, csv.header(), facts,
+                       {targets.begin(), targets.begin() + std::ptrdiff_t(std::min(varying, targets.size()))});
+    if (features.empty()) {
+      choice = choose_columns(path, csv.header(), facts, targets, rows, policy);
+    } else {
+      choice = ColumnChoice{};
+      choice.features = features;
+    }
+    return choice.features;
+  });
+}
+
 }  // namespace
 
 DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
-                             const std::vector<std::string>& features, InvalidCells policy) {
+                             const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options,
+                             ColumnChoice* training, std::size_t varying) {
   check_dataset_columns(path, targets, features);  // the same on every rank: no agreement needed
   CsvPart part;
-  collectively(comm, [&] { part = read_csv_part(path, comm.rank(), comm.size()); });
+  collectively(comm, [&] { part = read_csv_part(path, comm.rank(), comm.size(), options); });
   // Line numbers: each part starts after the line breaks of the parts before it.
   part.first_line += int(comm.exclusive_prefix(part.row_line_breaks));
   CsvFile csv;
   collectively(comm, [&] {
-    csv = CsvFile::read(path, part);
+    csv = CsvFile::read(path, part, options);
     for (const std::string& t : targets) csv.require_column(t);
     for (const std::string& f : features) csv.require_column(f);
   });
   part = CsvPart{};  // the table holds its own copy of the bytes
 
   std::vector<std::string> feature_names = features;
-  if (feature_names.empty()) {
+  if (training != nullptr) {
+    feature_names = training_columns(comm, path, csv, targets, features, policy, *training, varying);
+  } else if (feature_names.empty()) {
     // Numeric columns are a property of the whole file: or the parts' flags.
     std::vector<unsigned char> flags = csv.column_flags();
     for (const std::string& other : comm.all_gather(std::string(flags.begin(), flags.end())))

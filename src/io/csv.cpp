@@ -16,8 +16,10 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "csv_input.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/error.hpp"
+#include "mdn/spelling.hpp"
 
 namespace mdn {
 namespace {
@@ -55,20 +57,14 @@ std::string quoted_list(const std::vector<std::string>& names) {
 
 std::string count_fields(std::size_t n) { return std::to_string(n) + (n == 1 ? " field" : " fields"); }
 
-// "empty", "NA", "null" and "NaN" (any case) stand for a missing value.
-bool is_missing_marker(std::string_view cell) {
-  cell = trim_blanks(cell);
-  return cell.empty() || iequals(cell, "na") || iequals(cell, "null") || iequals(cell, "nan");
-}
-
 // The largest magnitude a cell may hold: the float range, so that a column's
 // sums of squares (its standardisation, in double) cannot overflow.
 constexpr double kLargestCell = 3.4028234663852886e38;
 
 // Why a cell is not a usable number, completing "line L, column 'C': ...".
-std::string invalid_cell_reason(std::string_view cell) {
+std::string invalid_cell_reason(std::string_view cell, bool missing) {
   const std::string_view t = trim_blanks(cell);
-  if (t.empty()) return "the cell is empty";
+  if (t.empty()) return "the cell is empty (a missing value)";
   double v = 0.0;
   const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ptr == t.data() + t.size()) {
@@ -77,65 +73,28 @@ std::string invalid_cell_reason(std::string_view cell) {
     if (ec == std::errc::result_out_of_range || (ec == std::errc() && std::fabs(v) > kLargestCell))
       return quote_cell(cell) + " is out of range (beyond +-3.4e38)";
   }
-  if (is_missing_marker(t)) return quote_cell(cell) + " marks a missing value";
+  if (missing) return quote_cell(cell) + " marks a missing value";
   return quote_cell(cell) + " is not a number";
 }
 
-// ---- reading -------------------------------------------------------------------
-
-// A file opened for reading, closed on scope exit, with its fstat. Errors
-// carry strerror so "permission denied" and "no such file" are told apart.
-struct InputFile {
-  explicit InputFile(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      throw Error(path + ": cannot read (" + std::strerror(err) + ")");
-    }
-    if (S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      throw Error(path + ": is a directory, not a CSV file");
-    }
-  }
-  ~InputFile() { ::close(fd); }
-  InputFile(const InputFile&) = delete;
-  InputFile& operator=(const InputFile&) = delete;
-  int fd;
-  struct stat st {};
-};
-
-// The whole file in one string.
-std::string read_whole_file(const std::string& path) {
-  const InputFile file(path);
-  const int fd = file.fd;
-  const struct stat& st = file.st;
-
-  // Sized from fstat for regular files; grows for pipes and /proc-like files.
-  std::string data(std::max<std::size_t>(std::size_t(st.st_size) + 1, 1 << 16), '\0');
-  std::size_t len = 0;
-  for (;;) {
-    if (len == data.size()) data.resize(data.size() * 2);
-    const ssize_t n = ::read(fd, &data[len], data.size() - len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-    }
-    if (n == 0) break;
-    len += std::size_t(n);
-  }
-  data.resize(len);
-  return data;
+// The way out of an invalid cell, after its reason. The library names its
+// fields; the program shows its flags (--drop-invalid, --na-values).
+std::string invalid_cell_way_out(bool missing) {
+  return missing ? "; InvalidCells::DropRow leaves out the rows that have one"
+                 : "; InvalidCells::DropRow leaves out the rows that have one (CsvOptions::na_values lists the "
+                   "cells that mark a missing value)";
 }
+
+// ---- reading -------------------------------------------------------------------
 
 // Splits RFC 4180 text into fields. Tracks the 1-based line so that a quoted
 // field spanning lines does not shift the line numbers of later rows.
 class Tokenizer {
  public:
-  enum class FieldEnd { Comma, Record };  // Record: a line break or the end of the text
+  enum class FieldEnd { Comma, Record };  // Comma: the delimiter; Record: a line break or the end of the text
 
-  Tokenizer(const std::string& path, std::string_view text)
-      : path_(path), begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+  Tokenizer(const std::string& path, std::string_view text, char delimiter)
+      : path_(path), begin_(text.data()), p_(text.data()), end_(text.data() + text.size()), delimiter_(delimiter) {}
 
   bool at_end() const { return p_ == end_; }
   int line() const { return line_; }
@@ -179,7 +138,7 @@ class Tokenizer {
   FieldEnd read_field(std::string& out, const std::vector<std::string>* header, std::size_t index) {
     if (p_ < end_ && *p_ == '"') return read_quoted_field(out, header, index);
     const char* start = p_;
-    while (p_ < end_ && *p_ != ',' && !at_line_break()) ++p_;
+    while (p_ < end_ && *p_ != delimiter_ && !at_line_break()) ++p_;
     out.append(start, std::size_t(p_ - start));
     return finish_field();
   }
@@ -210,8 +169,8 @@ class Tokenizer {
     }
     // Spaces after the closing quote are harmless padding; anything else is
     // almost certainly a broken quote that would silently shift columns.
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t')) ++p_;
-    if (p_ < end_ && *p_ != ',' && !at_line_break()) {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t') && *p_ != delimiter_) ++p_;
+    if (p_ < end_ && *p_ != delimiter_ && !at_line_break()) {
       throw Error(where(line_, header, index) + ": unexpected text " + quote_cell(std::string_view(p_, 1)) +
                   " after a closing quote (a quote inside a quoted field must be doubled: \"\")");
     }
@@ -220,7 +179,7 @@ class Tokenizer {
 
   FieldEnd finish_field() {
     if (p_ == end_) return FieldEnd::Record;
-    if (*p_ == ',') {
+    if (*p_ == delimiter_) {
       ++p_;
       return FieldEnd::Comma;
     }
@@ -238,6 +197,7 @@ class Tokenizer {
   const char* begin_;
   const char* p_;
   const char* end_;
+  char delimiter_;
   int line_ = 1;
   bool one_line_records_ = false;
 };
@@ -284,18 +244,41 @@ void append_float(std::string& out, float v) {
 
 // ---- CsvFile -------------------------------------------------------------------
 
-CsvFile CsvFile::read(const std::string& path) {
-  CsvFile csv = parse(path, read_whole_file(path), nullptr);
+void CsvFile::set_na_values(const std::vector<std::string>& na_values) {
+  na_values_.clear();
+  numeric_na_value_ = false;
+  for (const std::string& v : na_values) {
+    const std::string_view t = trim_blanks(v);
+    if (t.empty()) continue;  // an empty cell is missing anyway
+    na_values_.emplace_back(t);
+    double ignored = 0.0;
+    numeric_na_value_ = numeric_na_value_ || parse_finite_number(t, ignored);
+  }
+}
+
+CsvFile CsvFile::read(const std::string& path, const CsvOptions& options) {
+  const std::string text = io::read_csv_text(path);
+  const char delimiter = options.delimiter != 0 ? options.delimiter : detect_delimiter(text);
+  CsvFile csv = parse(path, text, nullptr, delimiter);
   if (csv.line_of_row_.empty()) throw Error(path + ": has a header row but no data rows");
+  csv.set_na_values(options.na_values);
   return csv;
 }
 
-CsvFile CsvFile::parse(const std::string& path, std::string_view text, const CsvPart* part) {
+CsvFile CsvFile::read(const std::string& path, const CsvPart& part, const CsvOptions& options) {
+  CsvFile csv = parse(path, part.text, &part, part.delimiter);
+  csv.set_na_values(options.na_values);
+  return csv;
+}
+
+CsvFile CsvFile::parse(const std::string& path, std::string_view text, const CsvPart* part, char delimiter) {
   CsvFile csv;
   csv.path_ = path;
+  csv.delimiter_ = delimiter;
+  csv.set_na_values(default_na_values());
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM (Excel writes one)
 
-  Tokenizer tok(path, text);
+  Tokenizer tok(path, text, delimiter);
   if (tok.only_line_breaks_left()) throw Error(path + ": the file is empty (expected a header row and data rows)");
   if (tok.at_line_break()) throw Error(path + ": line 1 is blank (expected the header row)");
 
@@ -333,7 +316,7 @@ CsvFile CsvFile::parse(const std::string& path, std::string_view text, const Csv
     const std::size_t n = tok.read_record(csv.text_, csv.field_start_, &csv.header_);
     if (n != cols) {
       throw Error(path + ": line " + std::to_string(line) + " has " + count_fields(n) + ", header has " +
-                  count_fields(cols));
+                  count_fields(cols) + (delimiter == ',' ? "" : " (delimiter: " + delimiter_name(delimiter) + ")"));
     }
     csv.line_of_row_.push_back(line);
   }
@@ -344,52 +327,69 @@ CsvFile CsvFile::parse(const std::string& path, std::string_view text, const Csv
 
 namespace {
 
-// Reads bytes [begin, end) of an open file.
-std::string read_range(int fd, const std::string& path, long long begin, long long end) {
-  std::string out(std::size_t(std::max(0LL, end - begin)), '\0');
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::pread(fd, &out[done], out.size() - done, off_t(begin + (long long)done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-    if (n == 0) throw Error(path + ": the file shrank while it was read");
-    done += std::size_t(n);
+// The bytes read_csv_part reads: ranges of the file on disk, or, for a
+// gzip-compressed file (which cannot be entered in the middle), of its text,
+// inflated whole.
+class PartSource {
+ public:
+  explicit PartSource(const std::string& path) : path_(path), file_(path) {
+    if (!S_ISREG(file_.st.st_mode))
+      throw Error(path + ": reading a file in parts (mpirun) needs a regular file, not a pipe or device");
+    size_ = (long long)file_.st.st_size;
+    if (io::is_gzip(read(0, std::min(size_, 2LL)))) {
+      inflated_ = io::gunzip(path, read(0, size_));
+      gzip_ = true;
+      size_ = (long long)inflated_.size();
+    }
   }
-  return out;
-}
+  long long size() const { return size_; }
 
-// The offset just after the first '\n' at or after `from` (`size` if none).
-long long next_line_start(int fd, const std::string& path, long long from, long long size) {
-  constexpr long long kBlock = 1 << 16;
-  for (long long at = from; at < size; at += kBlock) {
-    const std::string block = read_range(fd, path, at, std::min(size, at + kBlock));
-    const std::size_t nl = block.find('\n');
-    if (nl != std::string::npos) return at + (long long)nl + 1;
+  // Bytes [begin, end).
+  std::string read(long long begin, long long end) const {
+    if (gzip_) return inflated_.substr(std::size_t(begin), std::size_t(std::max(0LL, end - begin)));
+    std::string out(std::size_t(std::max(0LL, end - begin)), '\0');
+    std::size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n = ::pread(file_.fd, &out[done], out.size() - done, off_t(begin + (long long)done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw Error(path_ + ": cannot read (" + std::strerror(errno) + ")");
+      if (n == 0) throw Error(path_ + ": the file shrank while it was read");
+      done += std::size_t(n);
+    }
+    return out;
   }
-  return size;
-}
 
-}  // namespace
+  // The offset just after the first '\n' at or after `from` (size() if none).
+  long long next_line_start(long long from) const {
+    constexpr long long kBlock = 1 << 16;
+    for (long long at = from; at < size_; at += kBlock) {
+      const std::string block = read(at, std::min(size_, at + kBlock));
+      const std::size_t nl = block.find('\n');
+      if (nl != std::string::npos) return at + (long long)nl + 1;
+    }
+    return size_;
+  }
 
-CsvPart read_csv_part(const std::string& path, int part, int parts) {
-  if (parts < 1 || part < 0 || part >= parts)
-    throw Error("read_csv_part: part " + std::to_string(part) + " of " + std::to_string(parts));
-  const InputFile file(path);
-  const int fd = file.fd;
-  const struct stat& st = file.st;
-  if (!S_ISREG(st.st_mode))
-    throw Error(path + ": reading a file in parts (mpirun) needs a regular file, not a pipe or device");
-  const long long size = (long long)st.st_size;
+ private:
+  const std::string& path_;
+  io::InputFile file_;
+  long long size_ = 0;
+  bool gzip_ = false;
+  std::string inflated_;
+};
 
-  // The header record: read a growing prefix until it holds the whole record.
-  CsvPart out;
-  long long header_end = 0;
+// The header record of a part: read a growing prefix until it holds the
+// whole record; the delimiter from that prefix (the same in every part).
+void read_part_header(const PartSource& source, const std::string& path, const CsvOptions& options, CsvPart& out) {
+  const long long size = source.size();
   for (long long prefix = std::min(size, 1LL << 16);; prefix = std::min(size, prefix * 2)) {
-    const std::string head = read_range(fd, path, 0, prefix);
+    const std::string head = source.read(0, prefix);
+    io::check_text(path, head);
     std::string_view text = head;
     const std::size_t bom = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
     text.remove_prefix(bom);
-    Tokenizer tok(path, text);
+    out.delimiter = options.delimiter != 0 ? options.delimiter : detect_delimiter(text);
+    Tokenizer tok(path, text, out.delimiter);
     if (tok.only_line_breaks_left()) {
       if (prefix < size) continue;
       throw Error(path + ": the file is empty (expected a header row and data rows)");
@@ -405,19 +405,30 @@ CsvPart read_csv_part(const std::string& path, int part, int parts) {
     }
     // A record cut by the end of the prefix is not known to be whole.
     if (tok.at_end() && prefix < size) continue;
-    header_end = (long long)(bom + tok.offset());
-    out.text = head.substr(0, std::size_t(header_end));
+    out.text = head.substr(0, bom + tok.offset());
     out.first_line = tok.line();
-    break;
+    return;
   }
+}
+
+}  // namespace
+
+CsvPart read_csv_part(const std::string& path, int part, int parts, const CsvOptions& options) {
+  if (parts < 1 || part < 0 || part >= parts)
+    throw Error("read_csv_part: part " + std::to_string(part) + " of " + std::to_string(parts));
+  const PartSource source(path);
+  const long long size = source.size();
+  CsvPart out;
+  read_part_header(source, path, options, out);
+  const long long header_end = (long long)out.text.size();
 
   // This part's rows: those whose first byte lies in [lo, hi).
   const long long data = size - header_end;
   const long long lo = header_end + data * part / parts;
   const long long hi = header_end + data * (part + 1) / parts;
-  const long long begin = part == 0 ? header_end : next_line_start(fd, path, lo - 1, size);
-  const long long end = part == parts - 1 ? size : next_line_start(fd, path, hi - 1, size);
-  const std::string rows = read_range(fd, path, begin, std::max(begin, end));
+  const long long begin = part == 0 ? header_end : source.next_line_start(lo - 1);
+  const long long end = part == parts - 1 ? size : source.next_line_start(hi - 1);
+  const std::string rows = source.read(begin, std::max(begin, end));
   out.row_line_breaks = (long long)std::count(rows.begin(), rows.end(), '\n');
   out.text += rows;
   out.last = part == parts - 1;
@@ -434,18 +445,50 @@ int CsvFile::find_column(const std::string& name) const {
   return it == header_.end() ? -1 : int(it - header_.begin());
 }
 
+namespace {
+
+// Why a header is not what the user meant, or "": a first line of numbers
+// (a file without a header row), or one column whose name holds another
+// delimiter.
+std::string header_hint(const std::vector<std::string>& header, char delimiter) {
+  double v = 0.0;
+  if (std::all_of(header.begin(), header.end(), [&](const std::string& h) { return parse_finite_number(h, v); }))
+    return "; the first line looks like data (every cell is a number): mdn needs a header row naming the columns";
+  if (header.size() == 1)
+    for (const char other : {',', ';', '\t', '|'})
+      if (other != delimiter && header[0].find(other) != std::string::npos)
+        return "; the header is one column split by " + delimiter_name(delimiter) + ": the file looks " +
+               delimiter_name(other) + "-separated (CsvOptions::delimiter)";
+  return {};
+}
+
+}  // namespace
+
 int CsvFile::require_column(const std::string& name) const {
   const int c = find_column(name);
   if (c >= 0) return c;
   std::string msg = path_ + ": no column named '" + name + "'";
-  // Stray spaces and case are the usual slips; name the likely intent.
-  for (const std::string& h : header_) {
-    if (iequals(trim_blanks(h), trim_blanks(name))) {
-      msg += " (did you mean '" + h + "'?)";
-      break;
-    }
-  }
+  const std::string hint = header_hint(header_, delimiter_);
+  if (!hint.empty()) throw Error(msg + hint + "; the first line is: " + quoted_list(header_));
+  // Case, stray spaces and typos are the usual slips; name the likely intent.
+  const std::string near = closest_name(name, header_);
+  if (!near.empty()) msg += " (did you mean '" + near + "'?)";
   throw Error(msg + "; the columns are: " + quoted_list(header_));
+}
+
+bool CsvFile::is_missing(std::string_view cell) const {
+  cell = trim_blanks(cell);
+  if (cell.empty()) return true;
+  for (const std::string& marker : na_values_)
+    if (iequals(cell, marker)) return true;
+  return false;
+}
+
+bool CsvFile::number(std::string_view cell, double& out) const {
+  // A marker that reads as a number (-999) is checked first; otherwise a
+  // number needs no look at the markers.
+  if (numeric_na_value_ && is_missing(cell)) return false;
+  return parse_finite_number(cell, out);
 }
 
 std::vector<unsigned char> CsvFile::column_flags() const {
@@ -454,9 +497,9 @@ std::vector<unsigned char> CsvFile::column_flags() const {
     for (std::size_t r = 0; r < rows() && !(flags[c] & kNotNumeric); ++r) {
       const std::string_view cell = field(r, c);
       double v;
-      if (parse_finite_number(cell, v))
+      if (number(cell, v))
         flags[c] |= kHasNumber;
-      else if (!is_missing_marker(cell))
+      else if (!is_missing(cell))
         flags[c] |= kNotNumeric;
     }
   }
@@ -474,6 +517,11 @@ std::vector<std::string> numeric_columns(const std::vector<std::string>& header,
 std::vector<std::string> CsvFile::numeric_columns() const { return mdn::numeric_columns(header_, column_flags()); }
 
 // ---- numbers -------------------------------------------------------------------
+
+const std::vector<std::string>& default_na_values() {
+  static const std::vector<std::string> kMarkers = {"NA", "N/A", "NaN", "null", "None", "?", "-", "#N/A"};
+  return kMarkers;
+}
 
 bool parse_finite_number(std::string_view cell, double& out) {
   cell = trim_blanks(cell);
@@ -520,11 +568,13 @@ NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>
     bool valid = true;
     for (std::size_t j = 0; j < cols.size() && valid; ++j) {
       const std::string_view cell = csv.field(r, cols[j]);
-      valid = parse_finite_number(cell, dst[j]);
-      if (!valid && policy == InvalidCells::Fail) {
-        throw Error(csv.path() + ": line " + std::to_string(csv.line_of_row(r)) + ", column '" + names[j] +
-                    "': " + invalid_cell_reason(cell));
-      }
+      valid = csv.number(cell, dst[j]);
+      if (valid || (policy == InvalidCells::DropRow && !out.first_dropped.empty())) continue;
+      const bool missing = csv.is_missing(cell);
+      const std::string where = "line " + std::to_string(csv.line_of_row(r)) + ", column '" + names[j] + "': ";
+      if (policy == InvalidCells::Fail)
+        throw Error(csv.path() + ": " + where + invalid_cell_reason(cell, missing) + invalid_cell_way_out(missing));
+      out.first_dropped = where + invalid_cell_reason(cell, missing);
     }
     if (!valid) {
       ++out.dropped_rows;
@@ -593,13 +643,14 @@ Dataset dataset_from_csv(const CsvFile& csv, const std::vector<std::string>& tar
   ds.target_names = targets;
   ds.lines = std::move(sel.lines);
   ds.dropped_rows = sel.dropped_rows;
+  ds.first_dropped = std::move(sel.first_dropped);
   return ds;
 }
 
 Dataset load_dataset(const std::string& path, const std::vector<std::string>& targets,
-                     const std::vector<std::string>& features, InvalidCells policy) {
+                     const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options) {
   check_dataset_columns(path, targets, features);
-  const CsvFile csv = CsvFile::read(path);
+  const CsvFile csv = CsvFile::read(path, options);
   for (const std::string& t : targets) csv.require_column(t);
   const std::vector<std::string> feature_names =
       features.empty() ? default_features(path, csv.header(), csv.numeric_columns(), targets) : features;

@@ -111,7 +111,7 @@ TEST(GoodInput, BomAndCrlfAreAccepted) {
 
 TEST(Help, EverySubcommandExplainsItsFlags) {
   TempDir dir;
-  for (const char* command : {"data", "train", "predict", "sample", "eval", "demo"}) {
+  for (const char* command : {"data", "train", "predict", "sample", "eval", "calibrate", "info", "demo"}) {
     const auto r = run_mdn(dir, std::string(command) + " --help");
     EXPECT_EQ(r.status, 0) << command;
     EXPECT_NE(r.out.find("usage: mdn"), std::string::npos) << command;
@@ -120,6 +120,8 @@ TEST(Help, EverySubcommandExplainsItsFlags) {
   const auto top = run_mdn(dir, "--help");
   EXPECT_EQ(top.status, 0);
   EXPECT_NE(top.out.find("train"), std::string::npos);
+  EXPECT_NE(top.out.find("info"), std::string::npos);
+  EXPECT_NE(top.out.find("calibrate"), std::string::npos);
 }
 
 }  // namespace

@@ -68,6 +68,16 @@ TEST_F(WeightsCli, RowsOfWeightZeroGiveTheModelOfTheOtherRows) {
   EXPECT_NE(dir_.read("pc.csv"), dir_.read("pb.csv"));
 }
 
+TEST_F(WeightsCli, AColumnOfEqualWeightsIsNotAConstantTarget) {
+  // plain.csv's w is 1 on every row: the weights are equal, which is fine,
+  // though a target like that would be refused.
+  auto r = run_mdn(dir_, "train --data plain.csv --weight w --model a.safetensors" + train_);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_mdn(dir_, "train --data plain.csv --target w --features x --model b.safetensors --epochs 2 --device cpu");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("constant"), std::string::npos) << r.err;
+}
+
 TEST_F(WeightsCli, TheWeightColumnIsNeverAFeature) {
   // No --features: every other numeric column would be one, but not w.
   auto r = run_mdn(dir_, "train --data mixed.csv --target y --weight w --model a.safetensors --epochs 2 --device cpu");
@@ -176,7 +186,7 @@ TEST_F(WeightsCli, TrainingThatGoesWrongSaysSo) {
   auto r = run_mdn(dir_, "train --data plain.csv --target y --model a.safetensors --epochs 5 --lr 1000 --device cpu");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("warning: the trained model is worse than the baseline"), std::string::npos) << r.err;
-  r = run_mdn(dir_, "train --data plain.csv --target y --model b.safetensors --epochs 5 --device cpu");
+  r = run_mdn(dir_, "train --data plain.csv --target y --features x --model b.safetensors --epochs 5 --device cpu");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
 }

@@ -171,8 +171,9 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const std::vector<std::string> columns =
       columns_to_read(model.target_names, request.weight_column, model.feature_names);
-  DataShard shard = ranks.size() > 1 ? load_dataset_shard(ranks, data_path, columns, model.feature_names, invalid)
-                                     : DataShard{load_dataset(data_path, columns, model.feature_names, invalid)};
+  DataShard shard = ranks.size() > 1
+                        ? load_dataset_shard(ranks, data_path, columns, model.feature_names, invalid, request.csv)
+                        : DataShard{load_dataset(data_path, columns, model.feature_names, invalid, request.csv)};
   Dataset& data = shard.data;
   take_weight_column(data, request.weight_column, data_path);
   if (ranks.size() == 1) shard.dropped_rows = (long long)data.dropped_rows;
@@ -307,6 +308,7 @@ class EvalCommand : public Command {
     app->add_option("--weight", r_.weight_column,
                     "column of per-row sample weights (>= 0): every score is a weighted mean")
         ->type_name("COL");
+    add_csv_options(*app, r_.csv);
     app->add_option("--energy-samples", r_.options.energy_samples,
                     "draws per row for the energy score (several targets only)")
         ->type_name("S")

@@ -27,6 +27,8 @@ class PredictCommand : public Command {
     add_model_input_option(*app, model_path_);
     add_data_option(*app, r_.data_path, "rows to predict: CSV with the model's feature columns");
     add_out_option(*app, r_.out_path);
+    add_csv_options(*app, r_.csv);
+    add_drop_invalid_option(*app, r_.drop_invalid, "they are left out of OUT.csv, counted on stderr");
     add_list_option(*app, "--quantiles", r_.quantiles, "P,P,...",
                     "marginal quantile levels, each in (0, 1); '' for none", validate_quantile_levels);
     app->add_flag("--modes", r_.modes, "add every mode: mode<i>_NAME.., mode<i>_density, i = 1..K (empty when fewer)");

@@ -30,6 +30,8 @@ class SampleCommand : public Command {
         ->check(between(1, 10000000))
         ->required();
     add_out_option(*app, r_.out_path);
+    add_csv_options(*app, r_.csv);
+    add_drop_invalid_option(*app, r_.drop_invalid, "they get no samples; row then numbers the rows written");
     add_seed_option(*app, r_.options.seed, "random seed");
     // Each of the two is checked by SampleOptions::validate on its own.
     app->add_option("--temperature", r_.options.temperature,

@@ -20,7 +20,7 @@
 #include "mdn/sharded_data.hpp"
 #include "options.hpp"
 #include "train_flags.hpp"
-#include "weight_column.hpp"
+#include "training_input.hpp"
 
 namespace mdn::cli {
 namespace {
@@ -67,7 +67,8 @@ class TrainCommand : public Command {
     add_data_option(*app, r_.data_path, "training data: CSV with a header row");
     add_target_option(*app, r_.targets);
     add_list_option(*app, "--features", r_.features, "COL,...",
-                    "feature columns (default: every other numeric column)");
+                    "feature columns, any (default: every other numeric column but row counters, row labels and "
+                    "constant columns; the choice is printed, docs/DATA.md)");
     app->add_option("--model", r_.model_path, "where to write the model (atomically)")
         ->type_name("OUT.safetensors")
         ->required();
@@ -79,6 +80,7 @@ class TrainCommand : public Command {
     add_seed_option(*app, r_.options.seed, "random seed: same seed and thread count give the same model");
     app->add_flag("--drop-invalid", r_.drop_invalid,
                   "drop rows with a missing/invalid cell instead of failing (count reported)");
+    add_csv_options(*app, r_.csv);
     app->add_option("--checkpoint-every", r_.options.checkpoint_every,
                     "write a resumable checkpoint every N epochs (0 = only on SIGINT/SIGTERM)")
         ->type_name("N")
@@ -231,39 +233,16 @@ Model train_and_save(const TrainRequest& request_in) {
     options = resume.options;
     if (request.epochs_given) options.epochs = epochs;
   }
-  // --init: the model to start from, whose features, ensemble size and (unless
-  // given) architecture the run takes.
   Model init;
-  if (!request.init_path.empty()) {
-    init = collectively(ranks, [&] { return load_model(request.init_path); });
-    if (request.targets != init.target_names)
-      throw UsageError("--init: the model was trained for target(s) different from --target");
-    if (features.empty()) features = init.feature_names;
-    if (!request.ensemble_given) options.ensemble = init.members;
-  }
-  const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
+  if (!request.init_path.empty()) init = load_init_model(ranks, request, features, options);
   const bool in_parts = ranks.size() > 1 && options.ensemble == 1;
-  const std::vector<std::string> columns = columns_to_read(request.targets, request.weight_column, features);
-  DataShard shard =
-      in_parts ? load_dataset_shard(ranks, request.data_path, columns, features, invalid) : collectively(ranks, [&] {
-        DataShard all;
-        all.data = load_dataset(request.data_path, columns, features, invalid);
-        all.total_rows = all.data.x.rows;
-        all.dropped_rows = (long long)all.data.dropped_rows;
-        return all;
-      });
-  take_weight_column(shard.data, request.weight_column, request.data_path);
+  const DataShard shard = load_training_rows(ranks, request, features, in_parts);
   const Dataset& data = shard.data;
   if (shard.dropped_rows > 0 && !request.quiet)
     std::fprintf(stderr, "%s: dropped %lld rows with missing or invalid cells\n", request.data_path.c_str(),
                  shard.dropped_rows);
-  // --val-data: every rank reads every row of it (TrainHooks::validation).
-  Dataset validation;
-  if (!request.val_data_path.empty()) {
-    validation =
-        collectively(ranks, [&] { return load_dataset(request.val_data_path, columns, data.feature_names, invalid); });
-    take_weight_column(validation, request.weight_column, request.val_data_path);
-  }
+  const Dataset validation =
+      request.val_data_path.empty() ? Dataset{} : load_validation_rows(ranks, request, data.feature_names);
 
   if (!resuming) take_grid_steps(ranks, request, data, in_parts, options);
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mdn/backend.hpp"
+#include "mdn/csv.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/model.hpp"
 #include "mdn/spec.hpp"
@@ -38,6 +39,7 @@ std::unique_ptr<Command> make_sample_command();
 std::unique_ptr<Command> make_eval_command();
 std::unique_ptr<Command> make_calibrate_command();
 std::unique_ptr<Command> make_demo_command();
+std::unique_ptr<Command> make_info_command();
 
 // What `mdn train` and `mdn demo` share: load the CSV, build the spec, train
 // on the chosen device with progress on stderr, save the model atomically.
@@ -51,6 +53,7 @@ struct TrainRequest {
   DeviceKind device = DeviceKind::Auto;
   bool tf32 = false;
   bool drop_invalid = false;
+  CsvOptions csv;      // --delimiter, --na-values
   bool quiet = false;  // nothing on stderr but errors
   ProgressStyle progress = ProgressStyle::Auto;
   std::string checkpoint_path;  // written every options.checkpoint_every epochs and on SIGINT/SIGTERM
@@ -78,6 +81,7 @@ struct EvalRequest {
   DeviceKind device = DeviceKind::Auto;
   bool drop_invalid = false;
   std::string weight_column;  // per-row sample weights for every score; "" = none
+  CsvOptions csv;             // --delimiter, --na-values
   EvalOptions options;
 };
 int evaluate_model(const Model& model, const EvalRequest& request);

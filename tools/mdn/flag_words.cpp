@@ -17,6 +17,8 @@ constexpr Rename kRenames[] = {
     {"TrainOptions::warmup_fraction", "--warmup"}, {"TrainOptions::min_lr_fraction", "--min-lr"},
     {"TrainOptions::grid_steps", "--quantised"},   {"TrainHooks::resume_state", "--resume"},
     {"TrainHooks::validation", "--val-data"},      {"TrainHooks::init_model", "--init"},
+    {"InvalidCells::DropRow", "--drop-invalid"},   {"CsvOptions::na_values", "--na-values"},
+    {"CsvOptions::delimiter", "--delimiter"},      {"an explicit list of features", "--features"},
 };
 constexpr std::string_view kTrainOptions = "TrainOptions::";
 

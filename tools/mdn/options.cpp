@@ -188,4 +188,27 @@ CLI::Option* add_out_option(CLI::App& app, std::string& field) {
   return app.add_option("--out", field, "output CSV (written atomically)")->type_name("OUT.csv")->required();
 }
 
+void add_csv_options(CLI::App& app, CsvOptions& options) {
+  auto convert = [&options](const std::string& text) {
+    try {
+      options.delimiter = parse_delimiter(text);
+    } catch (const UsageError& e) {
+      throw CLI::ValidationError("--delimiter", e.what());
+    }
+  };
+  app.add_option_function<std::string>("--delimiter", convert,
+                                       "field separator of the data file; auto: detected from the header line and "
+                                       "the first rows (comma, semicolon or tab)")
+      ->type_name("auto|comma|semicolon|tab|pipe|C")
+      ->default_str(delimiter_name(options.delimiter));
+  add_list_option(app, "--na-values", options.na_values, "WORD,...",
+                  "cells that mark a missing value, ignoring case (replaces the list; an empty cell is always "
+                  "missing; '' for no other)");
+}
+
+CLI::Option* add_drop_invalid_option(CLI::App& app, bool& field, const std::string& what) {
+  return app.add_flag("--drop-invalid", field,
+                      "leave out rows with a missing or invalid cell instead of failing (" + what + ")");
+}
+
 }  // namespace mdn::cli

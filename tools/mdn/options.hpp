@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "mdn/csv.hpp"
 #include "mdn/device.hpp"
 #include "mdn/error.hpp"
 
@@ -80,5 +81,13 @@ CLI::Option* add_seed_option(CLI::App& app, std::uint64_t& field, const std::str
 CLI::Option* add_model_input_option(CLI::App& app, std::string& field);
 CLI::Option* add_data_option(CLI::App& app, std::string& field, const std::string& help);
 CLI::Option* add_out_option(CLI::App& app, std::string& field);
+
+// How the --data file is read: --delimiter auto|comma|semicolon|tab|pipe|C
+// and --na-values LIST (CsvOptions; the defaults shown are its initialisers).
+void add_csv_options(CLI::App& app, CsvOptions& options);
+// --drop-invalid: rows with a missing or invalid cell in a column the command
+// reads are left out (counted on stderr) instead of failing; `what` says
+// where they go.
+CLI::Option* add_drop_invalid_option(CLI::App& app, bool& field, const std::string& what);
 
 }  // namespace mdn::cli

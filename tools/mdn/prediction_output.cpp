@@ -46,25 +46,38 @@ std::string level_label(double level) {
 }
 
 // The model's feature columns of the data file, by name; a missing column or
-// an invalid cell is an error naming the file, line and column. Several
-// ranks: this rank's part of the rows (first_row: the index of its first).
+// an invalid cell is an error naming the file, line and column, or, with
+// drop_invalid, leaves its row out (counted on stderr). Several ranks: this
+// rank's part of the rows (first_row: the index of its first).
 struct Input {
   MatrixD x;
   long long first_row = 0;
   long long total_rows = 0;
 };
-Input read_features(Communicator& ranks, const Model& model, const std::string& path) {
+Input read_features(Communicator& ranks, const Model& model, const std::string& path, const CsvOptions& csv_options,
+                    bool drop_invalid, bool quiet) {
+  const InvalidCells policy = drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   Input in;
+  long long dropped = 0;
+  std::string first_dropped;
   if (ranks.size() == 1) {
-    const CsvFile csv = CsvFile::read(path);
-    in.x = select_numeric(csv, model.feature_names, InvalidCells::Fail).values;
+    const CsvFile csv = CsvFile::read(path, csv_options);
+    NumericColumns columns = select_numeric(csv, model.feature_names, policy);
+    in.x = std::move(columns.values);
     in.total_rows = in.x.rows;
-    return in;
+    dropped = (long long)columns.dropped_rows;
+    first_dropped = std::move(columns.first_dropped);
+  } else {
+    DataShard shard = load_dataset_shard(ranks, path, {}, model.feature_names, policy, csv_options);
+    in.x = std::move(shard.data.x);
+    in.first_row = shard.first_row;
+    in.total_rows = shard.total_rows;
+    dropped = shard.dropped_rows;
+    first_dropped = std::move(shard.data.first_dropped);
   }
-  DataShard shard = load_dataset_shard(ranks, path, {}, model.feature_names, InvalidCells::Fail);
-  in.x = std::move(shard.data.x);
-  in.first_row = shard.first_row;
-  in.total_rows = shard.total_rows;
+  if (dropped > 0 && !quiet)
+    std::fprintf(stderr, "%s: left out %lld row%s with a missing or invalid feature%s\n", path.c_str(), dropped,
+                 dropped == 1 ? "" : "s", first_dropped.empty() ? "" : (" (the first: " + first_dropped + ")").c_str());
   return in;
 }
 
@@ -237,7 +250,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
   if (request.interval != 0.0) explain_intervals(model, request.interval, quiet);
-  const Input in = read_features(ranks, model, request.data_path);
+  const Input in = read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet);
   const MatrixD& x = in.x;
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
@@ -328,7 +341,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   const int T = model.spec.target_dim, S = request.samples;
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
-  const Input in = read_features(ranks, model, request.data_path);
+  const Input in = read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet);
   const MatrixD& x = in.x;
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 

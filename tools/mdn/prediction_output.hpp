@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mdn/backend.hpp"
+#include "mdn/csv.hpp"
 #include "mdn/model.hpp"
 #include "mdn/sampling.hpp"
 
@@ -23,6 +24,8 @@ struct PredictRequest {
   DeviceKind device = DeviceKind::Auto;  // where the network runs; the statistics run on the host
   int chunk_rows = 65536;
   bool quiet = false;
+  CsvOptions csv;             // --delimiter, --na-values
+  bool drop_invalid = false;  // rows with a missing/invalid feature are left out of the output (counted on stderr)
 };
 // Returns the number of rows written. Throws mdn::Error / UsageError.
 std::int64_t write_predictions(const Model& model, const PredictRequest& request);
@@ -35,6 +38,8 @@ struct SampleRequest {
   DeviceKind device = DeviceKind::Auto;  // cuda: network and sampler on the GPU
   int chunk_rows = 65536;
   bool quiet = false;
+  CsvOptions csv;
+  bool drop_invalid = false;  // as PredictRequest::drop_invalid; `row` then numbers the rows written
 };
 // Long format: row, sample, one column per target. Returns the rows written.
 std::int64_t write_samples(const Model& model, const SampleRequest& request);

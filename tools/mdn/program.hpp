@@ -40,6 +40,7 @@ class Program {
   CLI::App app_;
   std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands_;
   CLI::App* help_for_ = nullptr;  // the command whose --help was asked for
+  CLI::App* named_ = nullptr;     // the command named on the command line (messages say "mdn NAME")
   Command* chosen_ = nullptr;
   bool version_ = false;  // `mdn --version`
 };

@@ -9,12 +9,13 @@
 #   libcli11-dev       CLI11, the command-line parser of the mdn program
 #   gnuplot-nox        draws the PNG pictures of `mdn eval --report`
 #   nlohmann-json3-dev nlohmann-json: the model file's JSON header and the eval metrics JSON
+#   zlib1g-dev         zlib: gzip-compressed CSV input (data.csv.gz)
 #   python3-dev python3-venv   the Python package (pip install . in a virtual environment)
 #   libopenmpi-dev openmpi-bin  MPI: `mpirun -np N mdn ...` (optional for the build; the tests run 2 ranks)
 #   clang-tidy         the function_size test (no function over 150 lines)
 # The CUDA toolkit is optional: found by CMake when installed.
 set -euo pipefail
-packages=(cmake g++ make libopenblas-dev libxsmm-dev libgtest-dev libbenchmark-dev gnuplot-nox nlohmann-json3-dev
+packages=(cmake g++ make libopenblas-dev libxsmm-dev libgtest-dev libbenchmark-dev gnuplot-nox nlohmann-json3-dev zlib1g-dev
           libcli11-dev python3-dev python3-venv libopenmpi-dev openmpi-bin clang-tidy)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,257 @@
+// The training columns of a CSV file: facts per column in one pass, the
+// choice of features with a reason for every column left out, and the
+// checks that stop a run that would learn nothing or learn from a typo.
+#include "mdn/columns.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+#include "mdn/error.hpp"
+
+namespace mdn {
+namespace {
+
+constexpr std::size_t kShownCell = 40;
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+// R writes its row names under an empty header ("" or, read back, "X"/"...1"
+// by some readers), or "rownames"; pandas writes its index as "Unnamed: 0".
+bool is_row_label_name(const std::string& name) {
+  std::string lower;
+  for (char c : name) lower += char(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find_first_not_of(" \t") == std::string::npos || lower == "rownames" || lower == "row.names" ||
+         lower.rfind("unnamed: ", 0) == 0 || lower == "...1";
+}
+
+void add_cell(const CsvFile& csv, std::size_t r, int c, ColumnFacts& f) {
+  const std::string_view cell = csv.field(r, c);
+  double v = 0.0;
+  if (csv.number(cell, v)) {
+    if (f.numbers == 0)
+      f.first = v;
+    else if (v != f.last + 1.0)
+      f.counting = false;
+    f.last = v;
+    f.min = std::min(f.min, v);
+    f.max = std::max(f.max, v);
+    ++f.numbers;
+    return;
+  }
+  f.counting = false;
+  if (csv.is_missing(cell)) {
+    ++f.missing;
+    return;
+  }
+  if (f.other++ == 0) {
+    f.first_other_line = csv.line_of_row(r);
+    f.first_other = std::string(cell.substr(0, kShownCell));
+  }
+}
+
+template <class T>
+void put(std::string& out, const T& v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+template <class T>
+void take(const std::string& in, std::size_t& at, T& v) {
+  if (at + sizeof v > in.size()) throw Error("facts_from_bytes: truncated");
+  std::memcpy(&v, in.data() + at, sizeof v);
+  at += sizeof v;
+}
+
+// A column of numbers with a few other cells: an error naming the first.
+[[noreturn]] void throw_bad_cells(const std::string& path, const std::string& name, const ColumnFacts& f) {
+  const long long cells = f.numbers + f.other;
+  std::string msg = path + ": line " + std::to_string(f.first_other_line) + ", column '" + name + "': '" +
+                    f.first_other + "' is not a number, in a column of numbers (" + std::to_string(f.numbers) + " of " +
+                    std::to_string(cells) + " cells";
+  if (f.other > 1) msg += "; " + std::to_string(f.other - 1) + " more such cells";
+  msg +=
+      "); fix the cell, or: CsvOptions::na_values lists the cells that mark a missing value, "
+      "InvalidCells::DropRow leaves out the rows that have one, an explicit list of features leaves the column "
+      "out";
+  throw Error(msg);
+}
+
+}  // namespace
+
+std::vector<ColumnFacts> column_facts(const CsvFile& csv, const std::vector<int>& columns) {
+  std::vector<ColumnFacts> facts(csv.header().size());
+  std::vector<int> cols = columns;
+  if (cols.empty())
+    for (int c = 0; c < int(facts.size()); ++c) cols.push_back(c);
+  for (int c : cols)
+    for (std::size_t r = 0; r < csv.rows(); ++r) add_cell(csv, r, c, facts[std::size_t(c)]);
+  return facts;
+}
+
+void merge_later(ColumnFacts& earlier, const ColumnFacts& later) {
+  const bool joined = earlier.numbers == 0 || later.numbers == 0 || later.first == earlier.last + 1.0;
+  earlier.counting = earlier.counting && later.counting && joined;
+  if (earlier.numbers == 0) earlier.first = later.first;
+  if (later.numbers > 0) earlier.last = later.last;
+  earlier.min = std::min(earlier.min, later.min);
+  earlier.max = std::max(earlier.max, later.max);
+  if (earlier.other == 0 && later.other > 0) {
+    earlier.first_other_line = later.first_other_line;
+    earlier.first_other = later.first_other;
+  }
+  earlier.numbers += later.numbers;
+  earlier.missing += later.missing;
+  earlier.other += later.other;
+}
+
+std::string facts_to_bytes(const std::vector<ColumnFacts>& facts) {
+  std::string out;
+  put(out, std::uint64_t(facts.size()));
+  for (const ColumnFacts& f : facts) {
+    put(out, f.numbers);
+    put(out, f.missing);
+    put(out, f.other);
+    put(out, f.min);
+    put(out, f.max);
+    put(out, char(f.counting));
+    put(out, f.first);
+    put(out, f.last);
+    put(out, f.first_other_line);
+    put(out, std::uint64_t(f.first_other.size()));
+    out += f.first_other;
+  }
+  return out;
+}
+
+std::vector<ColumnFacts> facts_from_bytes(const std::string& bytes) {
+  std::size_t at = 0;
+  std::uint64_t n = 0;
+  take(bytes, at, n);
+  std::vector<ColumnFacts> facts(std::size_t(std::min<std::uint64_t>(n, bytes.size())));
+  for (ColumnFacts& f : facts) {
+    char counting = 0;
+    std::uint64_t len = 0;
+    take(bytes, at, f.numbers);
+    take(bytes, at, f.missing);
+    take(bytes, at, f.other);
+    take(bytes, at, f.min);
+    take(bytes, at, f.max);
+    take(bytes, at, counting);
+    take(bytes, at, f.first);
+    take(bytes, at, f.last);
+    take(bytes, at, f.first_other_line);
+    take(bytes, at, len);
+    if (at + len > bytes.size()) throw Error("facts_from_bytes: truncated");
+    f.counting = counting != 0;
+    f.first_other = bytes.substr(at, std::size_t(len));
+    at += std::size_t(len);
+  }
+  return facts;
+}
+
+bool warn_about(LeftOutReason reason) {
+  return reason == LeftOutReason::RowLabel || reason == LeftOutReason::RowCounter || reason == LeftOutReason::Constant;
+}
+
+std::string reason_name(LeftOutReason reason) {
+  switch (reason) {
+    case LeftOutReason::Target:
+      return "target";
+    case LeftOutReason::RowLabel:
+      return "row label";
+    case LeftOutReason::RowCounter:
+      return "row counter";
+    case LeftOutReason::Constant:
+      return "constant";
+    case LeftOutReason::NotNumeric:
+      return "not numeric";
+    case LeftOutReason::NoValues:
+      return "no values";
+  }
+  return "?";
+}
+
+ColumnChoice choose_columns(const std::string& path, const std::vector<std::string>& header,
+                            const std::vector<ColumnFacts>& facts, const std::vector<std::string>& targets,
+                            long long rows, InvalidCells policy) {
+  ColumnChoice choice;
+  choice.chosen = true;
+  const auto leave_out = [&](const std::string& name, LeftOutReason why, std::string detail) {
+    choice.left_out.push_back(LeftOutColumn{name, why, std::move(detail)});
+  };
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    const std::string& name = header[c];
+    const ColumnFacts& f = facts[c];
+    const std::string first_other = "'" + f.first_other + "' on line " + std::to_string(f.first_other_line);
+    if (std::find(targets.begin(), targets.end(), name) != targets.end()) {
+      leave_out(name, LeftOutReason::Target, "");
+    } else if (is_row_label_name(name)) {
+      leave_out(name, LeftOutReason::RowLabel, name.empty() ? "its header is empty" : "its header is '" + name + "'");
+    } else if (f.numbers == 0) {
+      if (f.other > 0)
+        leave_out(name, LeftOutReason::NotNumeric, first_other);
+      else
+        leave_out(name, LeftOutReason::NoValues, "every cell is missing");
+    } else if (f.other > 0 && f.numbers <= f.other) {
+      leave_out(name, LeftOutReason::NotNumeric,
+                std::to_string(f.other) + " of " + std::to_string(f.numbers + f.other) + " cells are not numbers, " +
+                    "the first " + first_other);
+    } else if (f.other > 0 && policy == InvalidCells::Fail) {
+      throw_bad_cells(path, name, f);
+    } else if (f.min == f.max) {
+      leave_out(name, LeftOutReason::Constant, "every value is " + number_text(f.min));
+    } else if (f.counting && f.numbers == rows && rows >= 3 && (f.first == 0.0 || f.first == 1.0)) {
+      leave_out(name, LeftOutReason::RowCounter, number_text(f.first) + ".." + number_text(f.last) + " in order");
+    } else {
+      choice.features.push_back(name);
+    }
+  }
+  if (choice.features.empty()) {
+    std::string why;
+    for (const LeftOutColumn& l : choice.left_out)
+      why += (why.empty() ? "" : ", ") + ("'" + l.name + "' (" + reason_name(l.reason)) +
+             (l.detail.empty() ? ")" : ": " + l.detail + ")");
+    throw Error(path + ": no column to use as a feature: " + why);
+  }
+  return choice;
+}
+
+void check_targets_vary(const std::string& path, const std::vector<std::string>& header,
+                        const std::vector<ColumnFacts>& facts, const std::vector<std::string>& targets) {
+  for (const std::string& t : targets) {
+    const auto it = std::find(header.begin(), header.end(), t);
+    if (it == header.end()) continue;  // reported by the column lookup
+    const ColumnFacts& f = facts[std::size_t(it - header.begin())];
+    if (f.numbers > 1 && f.min == f.max)
+      throw Error(path + ": the target column '" + t + "' is constant (every value is " + number_text(f.min) +
+                  "): there is nothing to learn");
+  }
+}
+
+Dataset load_training_dataset(const std::string& path, const std::vector<std::string>& targets,
+                              const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options,
+                              ColumnChoice& choice, std::size_t varying) {
+  check_dataset_columns(path, targets, features);
+  const CsvFile csv = CsvFile::read(path, options);
+  std::vector<int> target_columns;
+  for (const std::string& t : targets) target_columns.push_back(csv.require_column(t));
+  const std::vector<ColumnFacts> facts = column_facts(csv, features.empty() ? std::vector<int>{} : target_columns);
+  check_targets_vary(path, csv.header(), facts,
+                     {targets.begin(), targets.begin() + std::ptrdiff_t(std::min(varying, targets.size()))});
+  if (features.empty()) {
+    choice = choose_columns(path, csv.header(), facts, targets, (long long)csv.rows(), policy);
+  } else {
+    choice = ColumnChoice{};
+    choice.features = features;
+  }
+  return dataset_from_csv(csv, targets, choice.features, policy, false);
+}
+
+}  // namespace mdn

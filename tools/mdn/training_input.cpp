@@ -1,0 +1,82 @@
+#include "training_input.hpp"
+
+#include <cstdio>
+
+#include "mdn/csv.hpp"
+#include "mdn/error.hpp"
+#include "mdn/model_io.hpp"
+#include "weight_column.hpp"
+
+namespace mdn::cli {
+namespace {
+
+std::string described(const LeftOutColumn& c) {
+  return "'" + c.name + "' (" + reason_name(c.reason) + (c.detail.empty() ? ")" : ": " + c.detail + ")");
+}
+
+}  // namespace
+
+void print_column_choice(const std::string& path, const ColumnChoice& choice) {
+  if (!choice.chosen) return;
+  std::string features;
+  for (const std::string& f : choice.features) features += (features.empty() ? "'" : ", '") + f + "'";
+  std::string left_out, warned;
+  for (const LeftOutColumn& c : choice.left_out) {
+    left_out += (left_out.empty() ? "" : ", ") + described(c);
+    if (warn_about(c.reason)) warned += (warned.empty() ? "" : ", ") + described(c);
+  }
+  std::fprintf(stderr, "%s: %zu feature column%s: %s; left out: %s\n", path.c_str(), choice.features.size(),
+               choice.features.size() == 1 ? "" : "s", features.c_str(), left_out.empty() ? "none" : left_out.c_str());
+  if (!warned.empty())
+    std::fprintf(stderr,
+                 "mdn train: warning: %s: left out %s by default; --features COL,... names the features to use "
+                 "(any column)\n",
+                 path.c_str(), warned.c_str());
+}
+
+DataShard load_training_rows(Communicator& ranks, const TrainRequest& request, const std::vector<std::string>& features,
+                             bool in_parts) {
+  const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
+  // A --weight column is read as one more target (weight_column.hpp), which
+  // may be constant.
+  const std::vector<std::string> read = columns_to_read(request.targets, request.weight_column, features);
+  const std::size_t varying = request.targets.size();
+  ColumnChoice columns;  // the features, and why the other columns are left out (--features not given)
+  DataShard shard;
+  if (in_parts) {
+    shard = load_dataset_shard(ranks, request.data_path, read, features, invalid, request.csv, &columns, varying);
+  } else {
+    shard.data = collectively(ranks, [&] {
+      return load_training_dataset(request.data_path, read, features, invalid, request.csv, columns, varying);
+    });
+    shard.total_rows = shard.data.x.rows;
+    shard.dropped_rows = (long long)shard.data.dropped_rows;
+  }
+  take_weight_column(shard.data, request.weight_column, request.data_path);
+  for (LeftOutColumn& c : columns.left_out)
+    if (!request.weight_column.empty() && c.name == request.weight_column) c.detail = "the --weight column";
+  if (!request.quiet && ranks.root()) print_column_choice(request.data_path, columns);
+  return shard;
+}
+
+Model load_init_model(Communicator& ranks, const TrainRequest& request, std::vector<std::string>& features,
+                      TrainOptions& options) {
+  Model init = collectively(ranks, [&] { return load_model(request.init_path); });
+  if (request.targets != init.target_names)
+    throw UsageError("--init: the model was trained for target(s) different from --target");
+  if (features.empty()) features = init.feature_names;
+  if (!request.ensemble_given) options.ensemble = init.members;
+  return init;
+}
+
+Dataset load_validation_rows(Communicator& ranks, const TrainRequest& request,
+                             const std::vector<std::string>& feature_names) {
+  const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
+  const std::vector<std::string> read = columns_to_read(request.targets, request.weight_column, feature_names);
+  Dataset validation = collectively(
+      ranks, [&] { return load_dataset(request.val_data_path, read, feature_names, invalid, request.csv); });
+  take_weight_column(validation, request.weight_column, request.val_data_path);
+  return validation;
+}
+
+}  // namespace mdn::cli
