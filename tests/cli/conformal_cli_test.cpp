@@ -109,6 +109,30 @@ TEST_F(ConformalCli, CalibrateRefitsOnAFileAndTheIntervalsFollowIt) {
   EXPECT_EQ(rows[1][std::size_t(column(rows[0], "y_hi"))], "inf");
 }
 
+TEST_F(ConformalCli, EvalShowsTheConformalCoverageBesideTheModelsOwn) {
+  auto r = run_mdn(dir_, "calibrate --model m.safetensors --data cal.csv --out c.safetensors --device cpu --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_mdn(dir_, "eval --model c.safetensors --data test.csv --json e.json --device cpu");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("conformal intervals (scores of 1000 rows"), std::string::npos) << r.out;
+  // The JSON's 90 % conformal coverage is what predict --interval 0.9 covers.
+  const std::string json = dir_.read("e.json");
+  const std::size_t block = json.find("\"conformal_intervals\"");
+  ASSERT_NE(block, std::string::npos) << json;
+  const std::size_t at = json.find("\"level\": 0.90000000000000002, \"coverage\": ", block);
+  ASSERT_NE(at, std::string::npos) << json.substr(block);
+  const double reported = std::stod(json.substr(json.find("\"coverage\": ", at) + 12));
+  ASSERT_EQ(run_mdn(dir_, "predict --model c.safetensors --data test.csv --interval 0.9 --out p.csv --quiet").status,
+            0);
+  EXPECT_NEAR(reported, coverage(dir_.read("p.csv"), dir_.read("test.csv")), 1e-12);
+  // A model without scores has no such block.
+  r = run_mdn(dir_, "train --data train.csv --target y --model n.safetensors --epochs 2 --val-fraction 0 --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_mdn(dir_, "eval --model n.safetensors --data test.csv --json n.json --device cpu");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(dir_.read("n.json").find("conformal_intervals"), std::string::npos);
+}
+
 TEST_F(ConformalCli, WithoutScoresTheModelsOwnIntervalIsWrittenAndSaidSo) {
   auto r = run_mdn(dir_,
                    "train --data train.csv --target y --model n.safetensors --epochs 5 --val-fraction 0 "

@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "device_choice.hpp"
+#include "eval_conformal.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/calibration.hpp"
 #include "mdn/communicator.hpp"
@@ -156,6 +157,14 @@ double grid_cell_nll(const Model& model, const Dataset& data, const MixtureBatch
   return NAN;
 }
 
+// Adds "key": value as the last member of the JSON object `text`.
+void add_member(std::string& text, const std::string& key, std::string value) {
+  text = text.substr(0, text.find_last_of('}'));
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
+  text += ",\n  \"" + key + "\": " + value + "\n}\n";
+}
+
 }  // namespace
 
 int evaluate_model(const Model& model, const EvalRequest& request) {
@@ -235,6 +244,9 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
     before_json = eval_json(raw_ctx, before.metrics, options);
   }
 
+  const std::vector<std::vector<IntervalCoverage>> conformal = conformal_coverage(model, mix, data.t, options);
+  print_conformal_coverage(model, evaluation.metrics, conformal);
+
   int status = 0;
   if (!report_dir.empty()) {
     ReportInput in;
@@ -260,23 +272,13 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   if (json) {
     std::string text = eval_json(ctx, evaluation.metrics, options);
     if (std::isfinite(cell_nll)) {
-      const std::size_t close = text.find_last_of('}');
-      text = text.substr(0, close);
-      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.17g", cell_nll);
-      text += std::string(",\n  \"grid_cell_nll\": ") + buf + "\n}\n";
+      add_member(text, "grid_cell_nll", buf);
     }
-    if (!before_json.empty()) {
-      // The same metrics of the model without its recalibration, as one more
-      // member of the top-level object.
-      const std::size_t close = text.find_last_of('}');
-      std::string block = ",\n  \"before_calibration\": " + before_json;
-      while (!block.empty() && (block.back() == '\n' || block.back() == ' ')) block.pop_back();
-      text = text.substr(0, close);
-      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-      text += block + "\n}\n";
-    }
+    // The same metrics of the model without its recalibration.
+    if (!before_json.empty()) add_member(text, "before_calibration", before_json);
+    if (!conformal.empty()) add_member(text, "conformal_intervals", conformal_coverage_json(model, conformal));
     json->stream() << text;
     json->commit();
   }
