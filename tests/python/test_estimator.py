@@ -241,7 +241,7 @@ def test_ensemble_is_the_equal_weight_mixture_of_its_members(tmp_path, bishop_da
 def test_older_pickled_states_still_load(fitted, bishop_data):
     X, _ = bishop_data
     state = fitted.model_.__getstate__()
-    assert state[0] == 3 and len(state) == 13
+    assert state[0] == 4 and len(state) == 14
     Model = type(fitted.model_)
 
     def model_of(s):
@@ -255,8 +255,11 @@ def test_older_pickled_states_still_load(fitted, bishop_data):
     # load as those floats, i.e. as version 3 with the statistics rounded.
     as_floats = tuple(np.frombuffer(b, np.float64).astype(np.float32).tobytes() for b in state[2])
     rounded = tuple(np.frombuffer(b, np.float32).astype(np.float64).tobytes() for b in as_floats)
-    want = model_of((3, state[1], rounded) + tuple(state[3:])).predict_mixture(X[:20])[1]
-    v2 = (2, state[1], as_floats) + tuple(state[3:])
+    want = model_of((3, state[1], rounded) + tuple(state[3:13])).predict_mixture(X[:20])[1]
+    v3 = (3,) + tuple(state[1:13])  # 13 fields: no conformal scores or training warnings
+    np.testing.assert_array_equal(model_of(v3).predict_mixture(X[:20])[1], fitted.predict_mixture(X[:20])[1])
+    assert model_of(v3).model_.conformal_rows == 0
+    v2 = (2, state[1], as_floats) + tuple(state[3:13])
     v1 = (1, state[1], as_floats) + tuple(state[3:10])  # 10 fields: no ensemble, calibration or grid
     for old in (v1, v2):
         np.testing.assert_array_equal(model_of(old).predict_mixture(X[:20])[1], want)
