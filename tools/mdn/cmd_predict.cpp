@@ -28,6 +28,10 @@ class PredictCommand : public Command {
     add_data_option(*app, r_.data_path, "rows to predict: CSV with the model's feature columns");
     add_out_option(*app, r_.out_path);
     add_csv_options(*app, r_.csv);
+    add_list_option(
+        *app, "--keep", r_.keep, "COL,...",
+        "copy these input columns (IDs, timestamps: any text) in front of each output row, so rows can be matched by "
+        "more than their order");
     add_drop_invalid_option(*app, r_.drop_invalid, "they are left out of OUT.csv, counted on stderr");
     add_list_option(*app, "--quantiles", r_.quantiles, "P,P,...",
                     "marginal quantile levels, each in (0, 1); '' for none", validate_quantile_levels);

@@ -31,6 +31,10 @@ class SampleCommand : public Command {
         ->required();
     add_out_option(*app, r_.out_path);
     add_csv_options(*app, r_.csv);
+    add_list_option(
+        *app, "--keep", r_.keep, "COL,...",
+        "copy these input columns (IDs, timestamps: any text) in front of each draw, so rows can be matched by "
+        "more than their order");
     add_drop_invalid_option(*app, r_.drop_invalid, "they get no samples; row then numbers the rows written");
     add_seed_option(*app, r_.options.seed, "random seed");
     // Each of the two is checked by SampleOptions::validate on its own.

@@ -53,9 +53,30 @@ struct Input {
   MatrixD x;
   long long first_row = 0;
   long long total_rows = 0;
+  std::vector<std::string> kept;  // per row of x: the --keep cells, CSV-quoted, each followed by a comma
 };
+
+// The --keep cells of the rows select_numeric kept (its lines, in file order).
+std::vector<std::string> kept_cells(const CsvFile& csv, const std::vector<std::string>& keep,
+                                    const std::vector<int>& lines) {
+  std::vector<int> columns;
+  for (const std::string& name : keep) columns.push_back(csv.require_column(name));
+  std::vector<std::string> out;
+  out.reserve(lines.size());
+  std::size_t row = 0;
+  for (int line : lines) {
+    while (csv.line_of_row(row) != line) ++row;
+    std::vector<std::string> cells;
+    for (int c : columns) cells.emplace_back(csv.field(row, c));
+    std::string text = csv_header_line(cells);  // quoted as every mdn CSV output is
+    text.back() = ',';                          // the line break becomes the separator
+    out.push_back(std::move(text));
+  }
+  return out;
+}
+
 Input read_features(Communicator& ranks, const Model& model, const std::string& path, const CsvOptions& csv_options,
-                    bool drop_invalid, bool quiet) {
+                    bool drop_invalid, bool quiet, const std::vector<std::string>& keep) {
   const InvalidCells policy = drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   Input in;
   long long dropped = 0;
@@ -63,11 +84,14 @@ Input read_features(Communicator& ranks, const Model& model, const std::string& 
   if (ranks.size() == 1) {
     const CsvFile csv = CsvFile::read(path, csv_options);
     NumericColumns columns = select_numeric(csv, model.feature_names, policy);
+    if (!keep.empty()) in.kept = kept_cells(csv, keep, columns.lines);
     in.x = std::move(columns.values);
     in.total_rows = in.x.rows;
     dropped = (long long)columns.dropped_rows;
     first_dropped = std::move(columns.first_dropped);
   } else {
+    if (!keep.empty())
+      throw UsageError("--keep works in one process; with several ranks (mpirun) match rows by their order");
     DataShard shard = load_dataset_shard(ranks, path, {}, model.feature_names, policy, csv_options);
     in.x = std::move(shard.data.x);
     in.first_row = shard.first_row;
@@ -208,7 +232,7 @@ void explain_intervals(const Model& model, double level, bool quiet) {
 std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request) {
   const auto& names = model.target_names;
   const int K = model.mixture_spec().components;
-  std::vector<std::string> header;
+  std::vector<std::string> header = request.keep;
   for (const auto& name : names) {
     header.push_back(name + "_mean");
     header.push_back(name + "_std");
@@ -250,7 +274,8 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
   if (request.interval != 0.0) explain_intervals(model, request.interval, quiet);
-  const Input in = read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet);
+  const Input in =
+      read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep);
   const MatrixD& x = in.x;
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
@@ -276,6 +301,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
       if (request.interval > 0.0) central_intervals(model, mix, request.interval, lo, hi);
 
       write_rows_in_order(out, rows, 256, [&](int r, std::string& line) {
+        if (!in.kept.empty()) line += in.kept[std::size_t(begin + r)];
         for (int d = 0; d < T; ++d) {
           append_number(line, moments.mean[std::size_t(r) * T + d]);
           line += ',';
@@ -341,7 +367,8 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   const int T = model.spec.target_dim, S = request.samples;
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
-  const Input in = read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet);
+  const Input in =
+      read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep);
   const MatrixD& x = in.x;
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
@@ -352,7 +379,8 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
 
   Output output(ranks, request.out_path);
   std::ostream& out = output.stream();
-  std::vector<std::string> header{"row", "sample"};
+  std::vector<std::string> header = request.keep;
+  header.insert(header.end(), {"row", "sample"});
   header.insert(header.end(), model.target_names.begin(), model.target_names.end());
   if (output.header_here()) write_header(out, header);
   Progress progress_line("sample", x.rows, quiet);
@@ -365,6 +393,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
       backend->sample(z, model.stats, S, request.options, row0, draws.data());
       write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
         for (int s = 0; s < S; ++s) {
+          if (!in.kept.empty()) text += in.kept[std::size_t(begin + r)];
           append_integer(text, row0 + r);
           text += ',';
           append_integer(text, s);

@@ -26,6 +26,7 @@ struct PredictRequest {
   bool quiet = false;
   CsvOptions csv;             // --delimiter, --na-values
   bool drop_invalid = false;  // rows with a missing/invalid feature are left out of the output (counted on stderr)
+  std::vector<std::string> keep;  // columns of the input copied (as text) in front of every output row
 };
 // Returns the number of rows written. Throws mdn::Error / UsageError.
 std::int64_t write_predictions(const Model& model, const PredictRequest& request);
@@ -40,6 +41,7 @@ struct SampleRequest {
   bool quiet = false;
   CsvOptions csv;
   bool drop_invalid = false;  // as PredictRequest::drop_invalid; `row` then numbers the rows written
+  std::vector<std::string> keep;  // as PredictRequest::keep, in front of every draw's row
 };
 // Long format: row, sample, one column per target. Returns the rows written.
 std::int64_t write_samples(const Model& model, const SampleRequest& request);
