@@ -41,4 +41,13 @@ Matrix head_outputs(Backend& backend, const Model& model, const MatrixD& x_raw, 
 // original units). The backend must hold model.params (make_backend above).
 MixtureBatch predict_mixtures(Backend& backend, const Model& model, const MatrixD& x_raw);
 
+// Inputs far outside the training rows: per feature, how many rows of x_raw
+// lie below x_min - margin * (x_max - x_min) or above x_max + margin *
+// (x_max - x_min) (Model::x_min/x_max; for a feature that was constant in
+// training, any other value). An MDN extrapolates there with no warning of
+// its own. Empty when the model has no ranges (older files).
+inline constexpr double kOutsideRangeMargin = 0.1;
+std::vector<long long> rows_outside_training_range(const Model& model, const MatrixD& x_raw,
+                                                   double margin = kOutsideRangeMargin);
+
 }  // namespace mdn

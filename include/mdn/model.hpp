@@ -64,6 +64,10 @@ struct Model {
   Calibration calibration;
   ConformalScores conformal;
   std::vector<float> grid_step;  // per target, the grid it was trained for (0 = continuous); empty = none
+  // Per feature, the smallest and largest value of the training rows, so
+  // that inputs far outside them can be pointed out (outside_training_range
+  // in mdn/inference.hpp). Empty: unknown (files from before they were kept).
+  std::vector<double> x_min, x_max;
 
   // The spec of the head outputs the model's predictions are read from:
   // spec itself for one network; for an ensemble, K = members * spec.components

@@ -102,4 +102,21 @@ MixtureBatch predict_mixtures(Backend& backend, const Model& model, const Matrix
   return mixtures_from_head(model, head_outputs(backend, model, x_raw, 0, x_raw.rows));
 }
 
+std::vector<long long> rows_outside_training_range(const Model& model, const MatrixD& x_raw, double margin) {
+  std::vector<long long> counts;
+  if (model.x_min.empty()) return counts;
+  if (x_raw.cols != int(model.x_min.size()))
+    throw Error("rows_outside_training_range: x has the wrong number of columns");
+  counts.assign(model.x_min.size(), 0);
+  for (std::size_t c = 0; c < counts.size(); ++c) {
+    const double width = model.x_max[c] - model.x_min[c];
+    const double lo = model.x_min[c] - margin * width, hi = model.x_max[c] + margin * width;
+    for (int r = 0; r < x_raw.rows; ++r) {
+      const double v = x_raw(r, int(c));
+      counts[c] += (v < lo || v > hi) ? 1 : 0;
+    }
+  }
+  return counts;
+}
+
 }  // namespace mdn

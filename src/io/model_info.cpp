@@ -61,6 +61,10 @@ std::string model_info_json(const ModelInfo& info, const std::string& path) {
   j["file"] = path;
   j["format_version"] = info.format_version;
   j["features"] = columns(m.feature_names, m.stats.x_mean, m.stats.x_scale);
+  for (std::size_t i = 0; i < m.x_min.size(); ++i) {  // the training rows' range (files since 2026-12)
+    j["features"][i]["min"] = number(m.x_min[i]);
+    j["features"][i]["max"] = number(m.x_max[i]);
+  }
   Json targets = columns(m.target_names, m.stats.t_mean, m.stats.t_scale);
   for (std::size_t d = 0; d < m.grid_step.size() && d < targets.size(); ++d)
     targets[d]["grid_step"] = number(m.grid_step[d]);

@@ -34,6 +34,7 @@ constexpr const char* kHistoryKey = "mdn.history";
 constexpr const char* kCalibrationKey = "mdn.calibration";  // only in calibrated models
 constexpr const char* kConformalKey = "mdn.conformal";      // only in models with conformal scores
 constexpr const char* kGridKey = "mdn.grid";                // only for gridded targets: steps per target
+constexpr const char* kRangesKey = "mdn.feature_ranges";    // the training rows' min and max per feature
 constexpr const char* kMembersKey = "mdn.members";          // only in ensembles: the member count, decimal
 constexpr const char* kCheckpointKey = "mdn.checkpoint";    // only in training checkpoints (checkpoint.cpp)
 
@@ -260,6 +261,12 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
   }
   if (model.members > 1) out[kMembersKey] = std::to_string(model.members);
   if (!model.grid_step.empty()) out[kGridKey] = io::dump_json(float_array(model.grid_step));
+  if (!model.x_min.empty()) {
+    Json r = Json::object();
+    r["min"] = double_array(model.x_min);
+    r["max"] = double_array(model.x_max);
+    out[kRangesKey] = io::dump_json(r);
+  }
   return out;
 }
 
@@ -290,6 +297,7 @@ class Loader {
       if (int(model.grid_step.size()) != model.spec.target_dim)
         fail("corrupt mdn model file: metadata \"mdn.grid\" needs one step per target");
     }
+    read_ranges(model);
     members_ = model.members;
     check_tensors(model.spec);
     read_params(model);
@@ -555,6 +563,22 @@ class Loader {
     }
     const Json* source = io::find_member(c, "source");
     if (source && source->is_string()) model.conformal.source = source->get<std::string>();
+  }
+
+  // Optional: files written before the ranges were kept have none.
+  void read_ranges(Model& model) const {
+    if (!meta(kRangesKey)) return;
+    const Json r = parse_meta(kRangesKey);
+    const char* what = "the feature ranges (metadata \"mdn.feature_ranges\")";
+    if (!r.is_object()) fail(std::string("corrupt mdn model file: ") + what + " is not a JSON object");
+    model.x_min = double_list(r, what, "min");
+    model.x_max = double_list(r, what, "max");
+    const std::size_t d = std::size_t(model.spec.input_dim);
+    if (model.x_min.size() != d || model.x_max.size() != d)
+      fail(std::string("corrupt mdn model file: ") + what + " needs a min and a max per feature");
+    for (std::size_t i = 0; i < d; ++i)
+      if (!(model.x_min[i] <= model.x_max[i]))
+        fail(std::string("corrupt mdn model file: ") + what + " has a min above its max");
   }
 
   int read_members() const {

@@ -156,6 +156,7 @@ void TrainingRun::standardise(const Dataset& data) {
     for (double w : w_raw) total += w;
     w_train_ = unit_mean_weights(data.weights, split_.train_idx, sum(total) / double(train_rows));
   }
+  take_feature_ranges(x_train_raw);
   x_train_ = model_.stats.standardize_x(x_train_raw);
   t_train_ = model_.stats.standardize_t(t_train_raw);
   x_val_ = model_.stats.standardize_x(take_rows(data.x, split_.val_idx));
@@ -172,6 +173,33 @@ void TrainingRun::standardise(const Dataset& data) {
     Matrix w(int(w_train_.size()), 1);
     w.data = w_train_;
     w_train_all_ = all_gather_rows(comm_, w).data;
+  }
+}
+
+// The training rows' smallest and largest value per feature (over every
+// rank's rows), kept in the model so predictions can say when an input lies
+// far outside them.
+void TrainingRun::take_feature_ranges(const MatrixD& x) {
+  const std::size_t D = std::size_t(x.cols);
+  std::vector<double> bounds(2 * D);  // -min and max, so one maximum over the ranks gives both
+  for (std::size_t c = 0; c < D; ++c) bounds[c] = bounds[D + c] = -std::numeric_limits<double>::infinity();
+  for (int r = 0; r < x.rows; ++r)
+    for (std::size_t c = 0; c < D; ++c) {
+      bounds[c] = std::max(bounds[c], -x(r, int(c)));
+      bounds[D + c] = std::max(bounds[D + c], x(r, int(c)));
+    }
+  if (data_parallel_)
+    for (const std::string& part :
+         comm_.all_gather(std::string(reinterpret_cast<const char*>(bounds.data()), bounds.size() * sizeof(double)))) {
+      std::vector<double> other(bounds.size());
+      std::memcpy(other.data(), part.data(), part.size());
+      for (std::size_t i = 0; i < bounds.size(); ++i) bounds[i] = std::max(bounds[i], other[i]);
+    }
+  model_.x_min.resize(D);
+  model_.x_max.resize(D);
+  for (std::size_t c = 0; c < D; ++c) {
+    model_.x_min[c] = -bounds[c];
+    model_.x_max[c] = bounds[D + c];
   }
 }
 

@@ -55,6 +55,7 @@ class TrainingRun {
   void check_ranks(const Dataset& data);
   void check_init(const Dataset& data);
   void standardise(const Dataset& data);
+  void take_feature_ranges(const MatrixD& x);
   void take_validation(const Dataset& data);
   void check_resume();
   void take_grid_steps();

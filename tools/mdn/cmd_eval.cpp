@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "device_choice.hpp"
 #include "eval_conformal.hpp"
+#include "range_warning.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/calibration.hpp"
 #include "mdn/communicator.hpp"
@@ -189,6 +190,7 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   CudaOptions cuda;
   cuda.device = ranks.local_rank();
   auto backend = collectively(ranks, [&] { return open_backend(request.device, model, !ranks.root(), cuda); });
+  const std::vector<long long> outside = warn_outside_training_range(ranks, "mdn eval", model, data.x, false);
   Matrix z =
       collectively(ranks, [&] { return head_outputs(*backend, model, data.x, 0, data.x.rows, shard.first_row); });
   if (ranks.size() > 1) {
@@ -279,6 +281,7 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
     // The same metrics of the model without its recalibration.
     if (!before_json.empty()) add_member(text, "before_calibration", before_json);
     if (!conformal.empty()) add_member(text, "conformal_intervals", conformal_coverage_json(model, conformal));
+    if (!outside.empty()) add_member(text, "outside_training_range", outside_range_json(model, outside));
     json->stream() << text;
     json->commit();
   }

@@ -56,6 +56,9 @@ void print_text(const ModelInfo& info, const std::string& path) {
   const Model& m = info.model;
   std::printf("%s: mdn model, format version %d\n", path.c_str(), info.format_version);
   print_columns("features", m.feature_names, m.stats.x_mean, m.stats.x_scale, nullptr);
+  for (std::size_t i = 0; i < m.x_min.size(); ++i)
+    std::printf("  %s: training range [%s, %s]\n", m.feature_names[i].c_str(), g(m.x_min[i]).c_str(),
+                g(m.x_max[i]).c_str());
   print_columns("targets", m.target_names, m.stats.t_mean, m.stats.t_scale, &m.grid_step);
   std::string layers = std::to_string(m.spec.input_dim) + " inputs";
   for (int w : m.spec.hidden) layers += " -> " + std::to_string(w) + " " + m.spec.activation;

@@ -3,34 +3,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "json_text.hpp"
+
 #include "mdn/conformal.hpp"
 
 namespace mdn::cli {
-namespace {
-
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";  // an unbounded interval's width
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
-}  // namespace
 
 std::vector<std::vector<IntervalCoverage>> conformal_coverage(const Model& model, const MixtureBatch& mix,
                                                               const MatrixD& t, const EvalOptions& options) {

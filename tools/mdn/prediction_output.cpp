@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "progress.hpp"
+#include "range_warning.hpp"
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/communicator.hpp"
@@ -277,6 +278,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   const Input in =
       read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep);
   const MatrixD& x = in.x;
+  warn_outside_training_range(ranks, "mdn predict", model, x, quiet);
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
   Output output(ranks, request.out_path);
@@ -370,6 +372,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   const Input in =
       read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep);
   const MatrixD& x = in.x;
+  warn_outside_training_range(ranks, "mdn sample", model, x, quiet);
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
   // A chunk's samples stay within 2^24 doubles (128 MiB) whatever S is.

@@ -24,8 +24,8 @@ struct PredictRequest {
   DeviceKind device = DeviceKind::Auto;  // where the network runs; the statistics run on the host
   int chunk_rows = 65536;
   bool quiet = false;
-  CsvOptions csv;             // --delimiter, --na-values
-  bool drop_invalid = false;  // rows with a missing/invalid feature are left out of the output (counted on stderr)
+  CsvOptions csv;                 // --delimiter, --na-values
+  bool drop_invalid = false;      // rows with a missing/invalid feature are left out of the output (counted on stderr)
   std::vector<std::string> keep;  // columns of the input copied (as text) in front of every output row
 };
 // Returns the number of rows written. Throws mdn::Error / UsageError.
@@ -40,7 +40,7 @@ struct SampleRequest {
   int chunk_rows = 65536;
   bool quiet = false;
   CsvOptions csv;
-  bool drop_invalid = false;  // as PredictRequest::drop_invalid; `row` then numbers the rows written
+  bool drop_invalid = false;      // as PredictRequest::drop_invalid; `row` then numbers the rows written
   std::vector<std::string> keep;  // as PredictRequest::keep, in front of every draw's row
 };
 // Long format: row, sample, one column per target. Returns the rows written.

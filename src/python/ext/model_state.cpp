@@ -5,7 +5,7 @@
 //   3 (13 fields): the standardisation statistics as doubles (1 and 2: floats,
 //                  read as the floats they were);
 //   4 (14 fields): adds (conformal scores per target, their source, the
-//                  training warnings).
+//                  training warnings, the features' training min and max).
 // __getstate__ writes version 4; __setstate__ reads all four.
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
@@ -60,7 +60,8 @@ nb::tuple model_state(const PyModel& self) {
   nb::tuple calibration = nb::make_tuple(floats_to_bytes(c.log_sigma_shift), c.val_nll_before, c.val_nll_after, c.rows);
   nb::list scores;
   for (const std::vector<double>& d : m.conformal.scores) scores.append(doubles_to_bytes(d));
-  nb::tuple extra = nb::make_tuple(scores, m.conformal.source, m.history.warnings);
+  nb::tuple extra = nb::make_tuple(scores, m.conformal.source, m.history.warnings, doubles_to_bytes(m.x_min),
+                                   doubles_to_bytes(m.x_max));
   return nb::make_tuple(kStateVersion, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
                         self.device(), self.tf32(), self.trained_on(), m.members, calibration,
                         floats_to_bytes(m.grid_step), extra);
@@ -132,9 +133,14 @@ mdn::Model model_from_state(const nb::tuple& state) {
   if (version >= 2) read_ensemble_and_calibration(state, m);
   if (version >= 4) {
     nb::tuple extra = nb::cast<nb::tuple>(state[13]);
-    for (nb::handle d : nb::cast<nb::list>(extra[0])) m.conformal.scores.push_back(bytes_to_doubles(nb::cast<nb::bytes>(d)));
+    for (nb::handle d : nb::cast<nb::list>(extra[0]))
+      m.conformal.scores.push_back(bytes_to_doubles(nb::cast<nb::bytes>(d)));
     m.conformal.source = nb::cast<std::string>(extra[1]);
     m.history.warnings = nb::cast<std::vector<std::string>>(extra[2]);
+    m.x_min = bytes_to_doubles(nb::cast<nb::bytes>(extra[3]));
+    m.x_max = bytes_to_doubles(nb::cast<nb::bytes>(extra[4]));
+    if (m.x_min.size() != m.x_max.size() || !(m.x_min.empty() || m.x_min.size() == std::size_t(m.spec.input_dim)))
+      throw mdn::UsageError("invalid model state: feature ranges");
     if (m.conformal.available() && m.conformal.scores.size() != std::size_t(m.spec.target_dim))
       throw mdn::UsageError("invalid model state: conformal scores");
   }

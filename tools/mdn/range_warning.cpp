@@ -1,0 +1,53 @@
+#include "range_warning.hpp"
+
+#include <cstdio>
+
+#include "json_text.hpp"
+
+#include "mdn/inference.hpp"
+
+namespace mdn::cli {
+namespace {
+
+std::string number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<long long> warn_outside_training_range(Communicator& ranks, const char* command, const Model& model,
+                                                   const MatrixD& x, bool quiet) {
+  std::vector<long long> counts = rows_outside_training_range(model, x);
+  if (counts.empty()) return counts;
+  long long rows = x.rows;
+  if (ranks.size() > 1) {
+    ranks.sum(counts.data(), counts.size());
+    ranks.sum(&rows, 1);
+  }
+  if (quiet || !ranks.root()) return counts;
+  for (std::size_t c = 0; c < counts.size(); ++c)
+    if (counts[c] > 0)
+      std::fprintf(stderr,
+                   "%s: warning: %lld of %lld rows have '%s' outside the training range [%s, %s] by more than "
+                   "%.0f %% of its width: the model extrapolates there\n",
+                   command, counts[c], rows, model.feature_names[c].c_str(), number(model.x_min[c]).c_str(),
+                   number(model.x_max[c]).c_str(), 100.0 * kOutsideRangeMargin);
+  return counts;
+}
+
+std::string outside_range_json(const Model& model, const std::vector<long long>& counts) {
+  std::string s = "{\"margin\": " + json_number(kOutsideRangeMargin) + ", \"features\": [";
+  bool first = true;
+  for (std::size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] == 0) continue;
+    s += std::string(first ? "" : ", ") + "{\"name\": " + json_string(model.feature_names[c]) +
+         ", \"rows\": " + std::to_string(counts[c]) + ", \"min\": " + json_number(model.x_min[c]) +
+         ", \"max\": " + json_number(model.x_max[c]) + "}";
+    first = false;
+  }
+  return s + "]}";
+}
+
+}  // namespace mdn::cli
