@@ -1,11 +1,9 @@
 #include "eval_conformal.hpp"
 
-#include <cmath>
 #include <cstdio>
 
-#include "json_text.hpp"
-
 #include "mdn/conformal.hpp"
+#include "text_output.hpp"
 
 namespace mdn::cli {
 

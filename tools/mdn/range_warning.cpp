@@ -2,20 +2,10 @@
 
 #include <cstdio>
 
-#include "json_text.hpp"
-
 #include "mdn/inference.hpp"
+#include "text_output.hpp"
 
 namespace mdn::cli {
-namespace {
-
-std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
-
-}  // namespace
 
 std::vector<long long> warn_outside_training_range(Communicator& ranks, const char* command, const Model& model,
                                                    const MatrixD& x, bool quiet) {
@@ -32,8 +22,8 @@ std::vector<long long> warn_outside_training_range(Communicator& ranks, const ch
       std::fprintf(stderr,
                    "%s: warning: %lld of %lld rows have '%s' outside the training range [%s, %s] by more than "
                    "%.0f %% of its width: the model extrapolates there\n",
-                   command, counts[c], rows, model.feature_names[c].c_str(), number(model.x_min[c]).c_str(),
-                   number(model.x_max[c]).c_str(), 100.0 * kOutsideRangeMargin);
+                   command, counts[c], rows, model.feature_names[c].c_str(), message_number(model.x_min[c]).c_str(),
+                   message_number(model.x_max[c]).c_str(), 100.0 * kOutsideRangeMargin);
   return counts;
 }
 

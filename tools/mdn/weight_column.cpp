@@ -1,19 +1,12 @@
 #include "weight_column.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "mdn/error.hpp"
 #include "mdn/matrix.hpp"
+#include "text_output.hpp"
 
 namespace mdn::cli {
-namespace {
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-}  // namespace
 
 std::vector<std::string> columns_to_read(const std::vector<std::string>& targets, const std::string& weight,
                                          const std::vector<std::string>& features) {
@@ -37,8 +30,8 @@ void take_weight_column(Dataset& data, const std::string& weight, const std::str
     const double w = data.t(r, T);
     if (w < 0.0) {
       const std::string line = std::size_t(r) < data.lines.size() ? std::to_string(data.lines[std::size_t(r)]) : "?";
-      throw UsageError(path + ": line " + line + ": the weight (--weight column '" + weight + "') is " + number(w) +
-                       "; weights must be >= 0");
+      throw UsageError(path + ": line " + line + ": the weight (--weight column '" + weight + "') is " +
+                       message_number(w) + "; weights must be >= 0");
     }
     data.weights[std::size_t(r)] = w;
   }

@@ -1,11 +1,19 @@
-// JSON text for the few members the CLI appends by hand to library JSON
-// (eval's conformal intervals and inputs outside the training range).
+// Small pieces of the CLI's own text: numbers in messages, and JSON for the
+// few members it appends by hand to library JSON (eval's conformal intervals
+// and inputs outside the training range).
 #pragma once
 #include <cmath>
 #include <cstdio>
 #include <string>
 
 namespace mdn::cli {
+
+// A number for a message: up to 10 significant digits, shortest form.
+inline std::string message_number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
 
 // A JSON string literal of s (quotes, backslashes and control characters escaped).
 inline std::string json_string(const std::string& s) {
