@@ -150,16 +150,18 @@ std::string read_csv_text(const std::string& path) {
 
 namespace {
 
-constexpr std::array<char, 3> kDetected = {',', ';', '\t'};
+// The candidates, in order; a space (the last) only when none of the others
+// is in the header (a header name may hold spaces).
+constexpr std::array<char, 4> kDetected = {',', ';', '\t', ' '};
 
 // Per candidate delimiter, its count outside quotes in each of the first
 // records of `text` (header first; at most kSample complete lines, blank
 // lines skipped; a last line without its line break only when it is the
 // header).
-std::vector<std::array<int, 3>> delimiter_counts(std::string_view text) {
+std::vector<std::array<int, 4>> delimiter_counts(std::string_view text) {
   constexpr std::size_t kSample = 20;
-  std::vector<std::array<int, 3>> lines;
-  std::array<int, 3> counts{};
+  std::vector<std::array<int, 4>> lines;
+  std::array<int, 4> counts{};
   bool quoted = false, blank = true;
   for (char c : text) {
     if (c == '"') quoted = !quoted;
@@ -182,10 +184,10 @@ std::vector<std::array<int, 3>> delimiter_counts(std::string_view text) {
 
 char detect_delimiter(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  const std::vector<std::array<int, 3>> lines = delimiter_counts(text);
+  const std::vector<std::array<int, 4>> lines = delimiter_counts(text);
   if (lines.empty()) return ',';
   int best = -1, best_consistent = -1;
-  for (std::size_t i = 0; i < kDetected.size(); ++i) {
+  for (std::size_t i = 0; i + 1 < kDetected.size(); ++i) {
     const int n = lines[0][i];
     if (n == 0) continue;
     if (best < 0 || n > lines[0][std::size_t(best)]) best = int(i);
@@ -193,20 +195,28 @@ char detect_delimiter(std::string_view text) {
     if (consistent && (best_consistent < 0 || n > lines[0][std::size_t(best_consistent)])) best_consistent = int(i);
   }
   if (best_consistent >= 0) return kDetected[std::size_t(best_consistent)];
-  return best >= 0 ? kDetected[std::size_t(best)] : ',';
+  if (best >= 0) return kDetected[std::size_t(best)];
+  // Space-separated (as some packaged data sets are): every line splits
+  // into as many fields as the header, which has at least two.
+  const std::size_t space = kDetected.size() - 1;
+  const int n = lines[0][space];
+  if (n > 0 && lines.size() > 1 &&
+      std::all_of(lines.begin(), lines.end(), [&](const auto& l) { return l[space] == n; }))
+    return ' ';
+  return ',';
 }
 
 char parse_delimiter(const std::string& text) {
-  static const std::array<std::pair<const char*, char>, 5> kNames = {
-      {{"auto", 0}, {"comma", ','}, {"semicolon", ';'}, {"tab", '\t'}, {"pipe", '|'}}};
+  static const std::array<std::pair<const char*, char>, 6> kNames = {
+      {{"auto", 0}, {"comma", ','}, {"semicolon", ';'}, {"tab", '\t'}, {"pipe", '|'}, {"space", ' '}}};
   for (const auto& [name, c] : kNames)
     if (text == name) return c;
   if (text == "\\t") return '\t';
   const unsigned char c = text.size() == 1 ? static_cast<unsigned char>(text[0]) : 0;
-  if (c == '\t' || (c > ' ' && c < 0x7f && c != '"')) return char(c);
+  if (c == '\t' || (c >= ' ' && c < 0x7f && c != '"')) return char(c);
   throw UsageError("'" + text +
-                   "' is not a delimiter: use auto, comma, semicolon, tab, pipe or one printable character other "
-                   "than a quote");
+                   "' is not a delimiter: use auto, comma, semicolon, tab, pipe, space or one printable character "
+                   "other than a quote");
 }
 
 std::string delimiter_name(char delimiter) {
@@ -221,6 +231,8 @@ std::string delimiter_name(char delimiter) {
       return "tab";
     case '|':
       return "pipe";
+    case ' ':
+      return "space";
     default:
       return std::string("'") + delimiter + "'";
   }

@@ -76,8 +76,13 @@ TEST(DetectDelimiter, CommaSemicolonTabFromTheHeaderAndFirstRows) {
   EXPECT_EQ(detect_delimiter("a;b\n1,5;2,25\n3,0;4,75\n"), ';');
   // A comma file whose text column holds semicolons, quoted or not.
   EXPECT_EQ(detect_delimiter("name,v\n\"x;y;z\",1\nplain,2\n"), ',');
-  // One column: nothing to split.
+  // One column: nothing to split, even when its name holds a space.
   EXPECT_EQ(detect_delimiter("value\n1\n2\n"), ',');
+  EXPECT_EQ(detect_delimiter("Apparent Temperature\n1\n2\n"), ',');
+  // Space-separated (scikit-learn's linnerud tables): when no other
+  // candidate is in the header and every line splits alike.
+  EXPECT_EQ(detect_delimiter("Chins Situps Jumps\n5 162 60\n2 110 60\n"), ' ');
+  EXPECT_EQ(detect_delimiter("a b,c\n1 2,3\n"), ',');
   // A UTF-8 BOM and CRLF do not matter.
   EXPECT_EQ(detect_delimiter("\xEF\xBB\xBF"
                              "a;b\r\n1;2\r\n"),
@@ -92,7 +97,10 @@ TEST(ParseDelimiter, NamesCharactersAndRefusals) {
   EXPECT_EQ(parse_delimiter("\\t"), '\t');
   EXPECT_EQ(parse_delimiter("|"), '|');
   EXPECT_EQ(parse_delimiter(":"), ':');
-  for (const char* bad : {"", "xx", "\"", " "}) EXPECT_THROW(parse_delimiter(bad), UsageError) << bad;
+  EXPECT_EQ(parse_delimiter("space"), ' ');
+  EXPECT_EQ(parse_delimiter(" "), ' ');
+  EXPECT_EQ(delimiter_name(' '), "space");
+  for (const char* bad : {"", "xx", "\"", "\n"}) EXPECT_THROW(parse_delimiter(bad), UsageError) << bad;
   EXPECT_EQ(delimiter_name('\t'), "tab");
   EXPECT_EQ(delimiter_name(0), "auto");
 }

@@ -199,7 +199,7 @@ void add_csv_options(CLI::App& app, CsvOptions& options) {
   app.add_option_function<std::string>("--delimiter", convert,
                                        "field separator of the data file; auto: detected from the header line and "
                                        "the first rows (comma, semicolon or tab)")
-      ->type_name("auto|comma|semicolon|tab|pipe|C")
+      ->type_name("auto|comma|semicolon|tab|pipe|space|C")
       ->default_str(delimiter_name(options.delimiter));
   add_list_option(app, "--na-values", options.na_values, "WORD,...",
                   "cells that mark a missing value, ignoring case (replaces the list; an empty cell is always "
