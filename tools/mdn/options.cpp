@@ -196,9 +196,10 @@ void add_csv_options(CLI::App& app, CsvOptions& options) {
       throw CLI::ValidationError("--delimiter", e.what());
     }
   };
-  app.add_option_function<std::string>("--delimiter", convert,
-                                       "field separator of the data file; auto: detected from the header line and "
-                                       "the first rows (comma, semicolon or tab)")
+  app.add_option_function<std::string>(
+         "--delimiter", convert,
+         "field separator of the data file; auto: detected from the header line and "
+         "the first rows (comma, semicolon or tab; space when none of them is in the header)")
       ->type_name("auto|comma|semicolon|tab|pipe|space|C")
       ->default_str(delimiter_name(options.delimiter));
   add_list_option(app, "--na-values", options.na_values, "WORD,...",
