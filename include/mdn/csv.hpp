@@ -123,9 +123,11 @@ struct NumericColumns {
 };
 
 // Throws mdn::Error naming file, line and column for an invalid cell (Fail),
-// or when no row is left (DropRow).
+// or when no row is left (DropRow). A *missing* cell (empty or an NA marker)
+// in column drop_missing_from or later drops its row whatever the policy
+// (training: a row whose target is missing has nothing to learn from).
 NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>& names, InvalidCells policy,
-                              bool allow_no_rows = false);
+                              bool allow_no_rows = false, std::size_t drop_missing_from = std::size_t(-1));
 // The numeric columns by their CsvFile::column_flags, in header order.
 std::vector<std::string> numeric_columns(const std::vector<std::string>& header,
                                          const std::vector<unsigned char>& flags);
@@ -149,8 +151,11 @@ void check_dataset_columns(const std::string& path, const std::vector<std::strin
 std::vector<std::string> default_features(const std::string& path, const std::vector<std::string>& header,
                                           const std::vector<std::string>& numeric,
                                           const std::vector<std::string>& targets);
+// drop_missing_targets: rows whose target cell is missing are dropped (and
+// counted in dropped_rows) even under InvalidCells::Fail (training).
 Dataset dataset_from_csv(const CsvFile& csv, const std::vector<std::string>& targets,
-                         const std::vector<std::string>& feature_names, InvalidCells policy, bool allow_no_rows);
+                         const std::vector<std::string>& feature_names, InvalidCells policy, bool allow_no_rows,
+                         bool drop_missing_targets = false);
 
 // The header row as every CSV output of mdn writes it: the names joined by
 // commas, a name holding a comma, quote or line break quoted (RFC 4180),

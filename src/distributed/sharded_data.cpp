@@ -99,7 +99,9 @@ DataShard load_dataset_shard(Communicator& comm, const std::string& path, const 
   }
 
   DataShard shard;
-  shard.data = collectively(comm, [&] { return dataset_from_csv(csv, targets, feature_names, policy, true); });
+  // Training drops rows whose target is missing, as load_training_dataset does.
+  shard.data = collectively(
+      comm, [&] { return dataset_from_csv(csv, targets, feature_names, policy, true, training != nullptr); });
   const long long rows = shard.data.x.rows;
   shard.first_row = comm.exclusive_prefix(rows);
   long long counts[2] = {rows, (long long)shard.data.dropped_rows};

@@ -251,7 +251,7 @@ Dataset load_training_dataset(const std::string& path, const std::vector<std::st
     choice = ColumnChoice{};
     choice.features = features;
   }
-  return dataset_from_csv(csv, targets, choice.features, policy, false);
+  return dataset_from_csv(csv, targets, choice.features, policy, false, /*drop_missing_targets=*/true);
 }
 
 }  // namespace mdn

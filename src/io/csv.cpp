@@ -552,7 +552,7 @@ bool parse_finite_number(std::string_view cell, double& out) {
 }
 
 NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>& names, InvalidCells policy,
-                              bool allow_no_rows) {
+                              bool allow_no_rows, std::size_t drop_missing_from) {
   check_no_repeats(names, "among the chosen columns");
   std::vector<int> cols;
   for (const std::string& name : names) cols.push_back(csv.require_column(name));
@@ -569,10 +569,11 @@ NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>
     for (std::size_t j = 0; j < cols.size() && valid; ++j) {
       const std::string_view cell = csv.field(r, cols[j]);
       valid = csv.number(cell, dst[j]);
-      if (valid || (policy == InvalidCells::DropRow && !out.first_dropped.empty())) continue;
+      const bool drop = policy == InvalidCells::DropRow || (j >= drop_missing_from && csv.is_missing(cell));
+      if (valid || (drop && !out.first_dropped.empty())) continue;
       const bool missing = csv.is_missing(cell);
       const std::string where = "line " + std::to_string(csv.line_of_row(r)) + ", column '" + names[j] + "': ";
-      if (policy == InvalidCells::Fail)
+      if (!drop)
         throw Error(csv.path() + ": " + where + invalid_cell_reason(cell, missing) + invalid_cell_way_out(missing));
       out.first_dropped = where + invalid_cell_reason(cell, missing);
     }
@@ -621,12 +622,14 @@ std::vector<std::string> default_features(const std::string& path, const std::ve
 }
 
 Dataset dataset_from_csv(const CsvFile& csv, const std::vector<std::string>& targets,
-                         const std::vector<std::string>& feature_names, InvalidCells policy, bool allow_no_rows) {
+                         const std::vector<std::string>& feature_names, InvalidCells policy, bool allow_no_rows,
+                         bool drop_missing_targets) {
   for (const std::string& t : targets) csv.require_column(t);
   // Features and targets in one selection, so that DropRow drops a row from both.
   std::vector<std::string> all = feature_names;
   all.insert(all.end(), targets.begin(), targets.end());
-  NumericColumns sel = select_numeric(csv, all, policy, allow_no_rows);
+  NumericColumns sel =
+      select_numeric(csv, all, policy, allow_no_rows, drop_missing_targets ? feature_names.size() : std::size_t(-1));
 
   Dataset ds;
   const int rows = sel.values.rows;

@@ -56,7 +56,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"DuplicateColumns", "x,y,x\n1,2,3\n4,5,6\n", kTrain, 1, {"data.csv", "x"}},
         BadCase{"NonNumericCell", "x,y\n1,2\n3,abc\n", kTrain, 1, {"data.csv", "line 3", "'y'"}},
         BadCase{"EmptyCell", "x,y\n1,2\n,4\n5,6\n", kTrain + "--features x", 1, {"data.csv", "line 3", "'x'"}},
-        BadCase{"NanCell", "x,y\n1,2\n3,nan\n5,6\n", kTrain, 1, {"data.csv", "line 3", "'y'"}},
+        // (A NaN target is a missing target: training drops its row.)
+        BadCase{"NanCell", "x,y\n1,2\nnan,3\n5,6\n", kTrain + "--features x", 1, {"data.csv", "line 3", "'x'"}},
         BadCase{"InfCell", "x,y\n1,2\n3,4\n5,inf\n", kTrain, 1, {"data.csv", "line 4", "'y'"}},
         BadCase{"UnterminatedQuote", "x,y\n1,\"2\n3,4\n", kTrain, 1, {"data.csv"}},
         BadCase{"OutputDirectoryMissing",

@@ -4,6 +4,8 @@
 // --drop-invalid in train, predict and sample, each with one clear message
 // naming the file, line and the option that is the way out.
 #include <gtest/gtest.h>
+
+#include <cstdio>
 #include <zlib.h>
 
 #include <algorithm>
@@ -114,18 +116,28 @@ TEST(RealFiles, MissingMarkersAreMissingAndTheErrorNamesDropInvalid) {
   TempDir dir;
   std::string text = "x,y\n";
   for (int i = 0; i < 60; ++i) text += std::to_string(i % 10) + "," + std::to_string((i * 7) % 11) + "\n";
+  // Rows whose target is missing are dropped, with a count and the first.
   dir.write("na.csv", text + "3,N/A\n4,?\n5,-\n");
-  auto r = run_mdn(dir, kTrain + "na.csv");
+  auto r = run_mdn(dir, "train --target y --model m.safetensors --epochs 1 --device cpu --data na.csv");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.err,
+                  "na.csv: dropped 3 rows with a missing target or an invalid cell (the first: line 62, "
+                  "column 'y': 'N/A' marks a missing value)"))
+      << r.err;
+  // A missing feature is an error naming --drop-invalid, and writes no model.
+  std::remove(dir.file("m.safetensors").c_str());
+  dir.write("nx.csv", text + "N/A,3\n4,?\n");
+  r = run_mdn(dir, kTrain + "nx.csv");
   EXPECT_EQ(r.status, 1);
-  EXPECT_TRUE(has(r.err, "na.csv: line 62, column 'y': 'N/A' marks a missing value") && has(r.err, "--drop-invalid"))
+  EXPECT_TRUE(has(r.err, "nx.csv: line 62, column 'x': 'N/A' marks a missing value") && has(r.err, "--drop-invalid"))
       << r.err;
   EXPECT_FALSE(has(r.err, "InvalidCells")) << r.err;
   EXPECT_FALSE(dir.exists("m.safetensors"));
-  r = run_mdn(dir, "train --target y --model m.safetensors --epochs 1 --device cpu --data na.csv --drop-invalid");
+  r = run_mdn(dir, "train --target y --model m2.safetensors --epochs 1 --device cpu --data nx.csv --drop-invalid");
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_TRUE(has(r.err, "dropped 3 rows")) << r.err;
+  EXPECT_TRUE(has(r.err, "dropped 2 rows")) << r.err;
   // A sentinel given with --na-values replaces the defaults: -999 is missing, '?' is now a typo.
-  dir.write("s.csv", text + "3,-999\n");
+  dir.write("s.csv", text + "-999,3\n");
   r = run_mdn(dir, kTrain + "s.csv --na-values -999,n/a");
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(has(r.err, "'-999' marks a missing value")) << r.err;
@@ -235,7 +247,7 @@ TEST(ColumnChoice, ATypoCellInANumericColumnIsAnErrorNotATextColumn) {
   // --drop-invalid: the column stays a feature, the row goes.
   r = run_mdn(dir, "train --data typo.csv --target eruptions --model m.safetensors --epochs 1 --drop-invalid");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_TRUE(has(r.err, "1 feature column: 'waiting'") && has(r.err, "dropped 1 rows")) << r.err;
+  EXPECT_TRUE(has(r.err, "1 feature column: 'waiting'") && has(r.err, "dropped 1 row ")) << r.err;
 }
 
 TEST(ColumnChoice, AConstantTargetIsAnError) {

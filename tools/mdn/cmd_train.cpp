@@ -239,8 +239,9 @@ Model train_and_save(const TrainRequest& request_in) {
   const DataShard shard = load_training_rows(ranks, request, features, in_parts);
   const Dataset& data = shard.data;
   if (shard.dropped_rows > 0 && !request.quiet)
-    std::fprintf(stderr, "%s: dropped %lld rows with missing or invalid cells\n", request.data_path.c_str(),
-                 shard.dropped_rows);
+    std::fprintf(stderr, "%s: dropped %lld row%s with a missing target or an invalid cell%s\n",
+                 request.data_path.c_str(), shard.dropped_rows, shard.dropped_rows == 1 ? "" : "s",
+                 data.first_dropped.empty() ? "" : (" (the first: " + data.first_dropped + ")").c_str());
   const Dataset validation =
       request.val_data_path.empty() ? Dataset{} : load_validation_rows(ranks, request, data.feature_names);
 
