@@ -83,6 +83,9 @@ struct TrainHooks {
 inline constexpr long long kFewTrainingRows = 50;
 inline constexpr long long kFewValidationRows = 20;
 inline constexpr double kWorseThanBaselineNats = 0.1;
+// TrainOptions::calibrate needs at least this many validation rows; with
+// fewer the model is not recalibrated, and a warning says so.
+inline constexpr long long kMinCalibrationRows = 50;
 
 // How a run is sized, resolved from TrainOptions and the number of training
 // rows (docs/TRAINING.md explains the rules):

@@ -37,6 +37,10 @@ std::vector<std::string> training_warnings(const RunFacts& f) {
     out.push_back("only " + std::to_string(f.val_rows) + (f.val_rows == 1 ? " validation row" : " validation rows") +
                   " (fewer than " + std::to_string(kFewValidationRows) +
                   "): early stopping and the calibration follow noise");
+  if (f.calibration_skipped)
+    out.push_back("the model is not recalibrated: " + std::to_string(f.val_rows) +
+                  " validation rows are too few (fewer than " + std::to_string(kMinCalibrationRows) +
+                  ") to fit a sigma scale on without following their noise");
   return out;
 }
 

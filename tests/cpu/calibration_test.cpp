@@ -133,8 +133,8 @@ TEST(Calibration, FoldingScalesEverySigmaAndCanBeUndone) {
   std::remove(path.c_str());
 }
 
-TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutThem) {
-  const mdn::Dataset data = mdn::test::synthetic_dataset("hetero", 400, 2);
+TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutEnoughOfThem) {
+  const mdn::Dataset data = mdn::test::synthetic_dataset("hetero", 600, 2);
   const mdn::ModelSpec s = spec(1, 2);
   mdn::TrainOptions o;
   o.epochs = 5;
@@ -142,8 +142,16 @@ TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutThem) {
   auto backend = mdn::make_cpu_backend(s);
   const mdn::Model m = mdn::train(*backend, s, data, o);
   ASSERT_TRUE(m.calibration.applied());
-  EXPECT_EQ(m.calibration.rows, 40);
+  EXPECT_EQ(m.calibration.rows, 60);
   EXPECT_LE(m.calibration.val_nll_after, m.calibration.val_nll_before + 1e-12);
+  EXPECT_TRUE(m.history.warnings.empty());
+  // 49 validation rows (kMinCalibrationRows - 1): not recalibrated, and said.
+  o.val_fraction = float(mdn::kMinCalibrationRows - 1) / 600.0f;
+  const mdn::Model few = mdn::train(*backend, s, data, o);
+  EXPECT_FALSE(few.calibration.applied());
+  ASSERT_FALSE(few.history.warnings.empty());
+  EXPECT_NE(few.history.warnings.back().find("not recalibrated: 49 validation rows"), std::string::npos)
+      << few.history.warnings.back();
   o.val_fraction = 0.0f;
   const mdn::Model none = mdn::train(*backend, s, data, o);
   EXPECT_FALSE(none.calibration.applied());

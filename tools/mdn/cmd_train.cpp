@@ -306,7 +306,7 @@ Model train_and_save(const TrainRequest& request_in) {
     throw;
   }
   epochs.finish();
-  if (options.calibrate && !model.calibration.applied())
+  if (options.calibrate && model.history.val_nll.empty())
     std::fprintf(stderr,
                  "mdn train: warning: --calibrate: no validation rows (--val-fraction 0): the model is not "
                  "recalibrated\n");
