@@ -21,9 +21,9 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 // Columns x1 (mean 4.5 over 0..9, repeated), x2, target y; trained with
 // every row in the training split (--val-fraction 0) so the stored means
 // are the file's.
-void train(const TempDir& dir, const std::string& extra) {
+void train(const TempDir& dir, const std::string& extra, int rows = 40) {
   std::string text = "x1,x2,y\n";
-  for (int i = 0; i < 40; ++i)
+  for (int i = 0; i < rows; ++i)
     text += std::to_string(i % 10) + "," + std::to_string((i * 7) % 13) + "," + std::to_string((i * 3) % 11) + ".25\n";
   dir.write("d.csv", text);
   const auto r = run_mdn(dir,
@@ -48,7 +48,7 @@ TEST(InfoCli, TextSaysWhatTheFileHolds) {
 
 TEST(InfoCli, JsonIsOneObjectWithTheSameFacts) {
   TempDir dir;
-  train(dir, "--ensemble 2 --calibrate --val-fraction 0.25");
+  train(dir, "--ensemble 2 --calibrate --val-fraction 0.25", 200);  // the 50 validation rows --calibrate needs
   const auto r = run_mdn(dir, "info m.safetensors --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
