@@ -4,6 +4,7 @@
 // numbers with a few bad cells is an error, not silently text. The decision
 // is made here and returned as a report; the program prints it.
 #pragma once
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -58,7 +59,15 @@ struct ColumnChoice {
   std::vector<std::string> features;
   std::vector<LeftOutColumn> left_out;
   bool chosen = false;
+  // Per feature, how it is encoded when it is not a plain number ("species:
+  // category (3: Adelie, ...)", mdn/feature_encoding.hpp); empty: all numbers.
+  std::vector<std::string> notes;
 };
+
+// Decides about a column that choose_columns would leave out as not numeric
+// (text): true makes it a feature; false leaves it out with `left_out`
+// (reason and detail) as the rule set it.
+using TextColumnRule = std::function<bool(std::size_t column, LeftOutColumn& left_out)>;
 
 // Row counters and row labels are worth a warning: a user may have meant
 // them (--features uses them).
@@ -72,7 +81,7 @@ std::string reason_name(LeftOutReason reason);
 // line and value, and the ways out); no feature left.
 ColumnChoice choose_columns(const std::string& path, const std::vector<std::string>& header,
                             const std::vector<ColumnFacts>& facts, const std::vector<std::string>& targets,
-                            long long rows, InvalidCells policy);
+                            long long rows, InvalidCells policy, const TextColumnRule& text_rule = nullptr);
 
 // Throws mdn::Error naming the file and the column when a target's numbers
 // are all the same (nothing to learn). `facts` per header column.

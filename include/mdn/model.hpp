@@ -1,6 +1,7 @@
 // A trained model: its shape, its weights (one flat buffer in ParameterLayout
 // order), the standardisation statistics and the training history.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,8 @@
 #include "mdn/standardizer.hpp"
 
 namespace mdn {
+
+struct FeatureEncoding;  // mdn/feature_encoding.hpp (io)
 
 struct TrainingHistory {
   std::vector<float> train_nll;  // per epoch, standardised units
@@ -68,6 +71,10 @@ struct Model {
   // that inputs far outside them can be pointed out (outside_training_range
   // in mdn/inference.hpp). Empty: unknown (files from before they were kept).
   std::vector<double> x_min, x_max;
+  // How the raw columns of a data file become feature_names (categories,
+  // dates, missing values: mdn/feature_encoding.hpp). Null: the features are
+  // read by name as plain numbers (files from before it, and numeric data).
+  std::shared_ptr<const FeatureEncoding> encoding;
 
   // The spec of the head outputs the model's predictions are read from:
   // spec itself for one network; for an ensemble, K = members * spec.components

@@ -180,11 +180,19 @@ std::string reason_name(LeftOutReason reason) {
 
 ColumnChoice choose_columns(const std::string& path, const std::vector<std::string>& header,
                             const std::vector<ColumnFacts>& facts, const std::vector<std::string>& targets,
-                            long long rows, InvalidCells policy) {
+                            long long rows, InvalidCells policy, const TextColumnRule& text_rule) {
   ColumnChoice choice;
   choice.chosen = true;
   const auto leave_out = [&](const std::string& name, LeftOutReason why, std::string detail) {
     choice.left_out.push_back(LeftOutColumn{name, why, std::move(detail)});
+  };
+  // A text column: a feature when the rule says so (a category, a date).
+  const auto leave_out_text = [&](std::size_t c, std::string detail) {
+    LeftOutColumn l{header[c], LeftOutReason::NotNumeric, std::move(detail)};
+    if (text_rule && text_rule(c, l))
+      choice.features.push_back(header[c]);
+    else
+      choice.left_out.push_back(std::move(l));
   };
   for (std::size_t c = 0; c < header.size(); ++c) {
     const std::string& name = header[c];
@@ -196,13 +204,12 @@ ColumnChoice choose_columns(const std::string& path, const std::vector<std::stri
       leave_out(name, LeftOutReason::RowLabel, name.empty() ? "its header is empty" : "its header is '" + name + "'");
     } else if (f.numbers == 0) {
       if (f.other > 0)
-        leave_out(name, LeftOutReason::NotNumeric, first_other);
+        leave_out_text(c, first_other);
       else
         leave_out(name, LeftOutReason::NoValues, "every cell is missing");
     } else if (f.other > 0 && f.numbers <= f.other) {
-      leave_out(name, LeftOutReason::NotNumeric,
-                std::to_string(f.other) + " of " + std::to_string(f.numbers + f.other) + " cells are not numbers, " +
-                    "the first " + first_other);
+      leave_out_text(c, std::to_string(f.other) + " of " + std::to_string(f.numbers + f.other) +
+                            " cells are not numbers, the first " + first_other);
     } else if (f.other > 0 && policy == InvalidCells::Fail) {
       throw_bad_cells(path, name, f);
     } else if (f.min == f.max) {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mdn/feature_encoding.hpp"
 #include "model_file.hpp"
 
 namespace mdn {
@@ -64,6 +65,15 @@ std::string model_info_json(const ModelInfo& info, const std::string& path) {
   for (std::size_t i = 0; i < m.x_min.size(); ++i) {  // the training rows' range (files since 2026-12)
     j["features"][i]["min"] = number(m.x_min[i]);
     j["features"][i]["max"] = number(m.x_max[i]);
+  }
+  // The raw columns a data file must have, and how each becomes features
+  // (mdn/feature_encoding.hpp); a model without an encoding reads its
+  // features by name, as numbers.
+  if (m.encoding) {
+    j["inputs"] = Json::parse(inputs_json(*m.encoding));
+  } else {
+    j["inputs"] = Json::array();
+    for (const std::string& f : m.feature_names) j["inputs"].push_back({{"name", f}, {"type", "number"}});
   }
   Json targets = columns(m.target_names, m.stats.t_mean, m.stats.t_scale);
   for (std::size_t d = 0; d < m.grid_step.size() && d < targets.size(); ++d)

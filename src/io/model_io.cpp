@@ -16,6 +16,7 @@
 #include "io/strict_json.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/error.hpp"
+#include "mdn/feature_encoding.hpp"
 
 namespace mdn {
 namespace {
@@ -37,6 +38,7 @@ constexpr const char* kGridKey = "mdn.grid";                // only for gridded 
 constexpr const char* kRangesKey = "mdn.feature_ranges";    // the training rows' min and max per feature
 constexpr const char* kMembersKey = "mdn.members";          // only in ensembles: the member count, decimal
 constexpr const char* kCheckpointKey = "mdn.checkpoint";    // only in training checkpoints (checkpoint.cpp)
+constexpr const char* kInputsKey = "mdn.inputs";            // only with a feature encoding (feature_encoding.hpp)
 
 // One tensor of the file: a contiguous slice [offset, offset + rows*cols) of
 // the flat parameter buffer. cols == 0 marks a bias (1-D, shape [rows]).
@@ -267,6 +269,8 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
     r["max"] = double_array(model.x_max);
     out[kRangesKey] = io::dump_json(r);
   }
+  // ---- feature encoding (mdn/feature_encoding.hpp) ----
+  if (model.encoding) out[kInputsKey] = encoding_to_json(*model.encoding);
   return out;
 }
 
@@ -298,6 +302,7 @@ class Loader {
         fail("corrupt mdn model file: metadata \"mdn.grid\" needs one step per target");
     }
     read_ranges(model);
+    read_inputs(model);
     members_ = model.members;
     check_tensors(model.spec);
     read_params(model);
@@ -579,6 +584,24 @@ class Loader {
     for (std::size_t i = 0; i < d; ++i)
       if (!(model.x_min[i] <= model.x_max[i]))
         fail(std::string("corrupt mdn model file: ") + what + " has a min above its max");
+  }
+
+  // ---- feature encoding (mdn/feature_encoding.hpp) ----
+  // Optional: only models with categorical, date or imputed features; its
+  // features must be the model's.
+  void read_inputs(Model& model) const {
+    const std::string* text = meta(kInputsKey);
+    if (!text) return;
+    FeatureEncoding encoding;
+    try {
+      encoding = encoding_from_json(*text);
+    } catch (const Error& e) {
+      fail(std::string("corrupt mdn model file: the feature encoding (metadata \"") + kInputsKey + "\"): " + e.what());
+    }
+    if (encoding.feature_names() != model.feature_names)
+      fail(std::string("corrupt mdn model file: the feature encoding (metadata \"") + kInputsKey +
+           "\") does not give the model's features");
+    model.encoding = std::make_shared<const FeatureEncoding>(std::move(encoding));
   }
 
   int read_members() const {

@@ -19,6 +19,7 @@
 #include "mdn/communicator.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
+#include "mdn/feature_encoding.hpp"
 #include "mdn/eval_report.hpp"
 #include "mdn/grid.hpp"
 #include "mdn/metrics.hpp"
@@ -180,10 +181,17 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   Communicator& ranks = world();
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const std::vector<std::string> columns =
-      columns_to_read(model.target_names, request.weight_column, model.feature_names);
-  DataShard shard = ranks.size() > 1
-                        ? load_dataset_shard(ranks, data_path, columns, model.feature_names, invalid, request.csv)
-                        : DataShard{load_dataset(data_path, columns, model.feature_names, invalid, request.csv)};
+      columns_to_read(model.target_names, request.weight_column, model_input_names(model));
+  if (ranks.size() > 1 && model.encoding)
+    throw UsageError("a model with category, date or filled-in features is evaluated in one process for now");
+  EncodingCounts encoded;  // unseen categories, filled-in cells (a model with a feature encoding)
+  DataShard shard =
+      ranks.size() > 1
+          ? load_dataset_shard(ranks, data_path, columns, model.feature_names, invalid, request.csv)
+          : DataShard{load_model_dataset(data_path, model, columns, invalid, request.csv, &encoded)};
+  if (model.encoding)
+    for (const std::string& w : encoding_warnings(*model.encoding, encoded))
+      std::fprintf(stderr, "mdn eval: warning: %s: %s\n", data_path.c_str(), w.c_str());
   Dataset& data = shard.data;
   take_weight_column(data, request.weight_column, data_path);
   if (ranks.size() == 1) shard.dropped_rows = (long long)data.dropped_rows;
@@ -282,6 +290,7 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
     if (!before_json.empty()) add_member(text, "before_calibration", before_json);
     if (!conformal.empty()) add_member(text, "conformal_intervals", conformal_coverage_json(model, conformal));
     if (!outside.empty()) add_member(text, "outside_training_range", outside_range_json(model, outside));
+    if (model.encoding) add_member(text, "feature_encoding", encoding_counts_json(*model.encoding, encoded));
     json->stream() << text;
     json->commit();
   }

@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "mdn/conformal.hpp"
 #include "mdn/communicator.hpp"
+#include "mdn/feature_encoding.hpp"
 #include "mdn/model_info.hpp"
 #include "mdn/spec.hpp"
 
@@ -59,6 +60,10 @@ void print_text(const ModelInfo& info, const std::string& path) {
   for (std::size_t i = 0; i < m.x_min.size(); ++i)
     std::printf("  %s: training range [%s, %s]\n", m.feature_names[i].c_str(), g(m.x_min[i]).c_str(),
                 g(m.x_max[i]).c_str());
+  if (m.encoding) {
+    std::printf("input columns (%zu), encoded as the features above:\n", m.encoding->inputs.size());
+    for (const InputColumn& in : m.encoding->inputs) std::printf("  %s\n", describe_input(in).c_str());
+  }
   print_columns("targets", m.target_names, m.stats.t_mean, m.stats.t_scale, &m.grid_step);
   std::string layers = std::to_string(m.spec.input_dim) + " inputs";
   for (int w : m.spec.hidden) layers += " -> " + std::to_string(w) + " " + m.spec.activation;

@@ -228,7 +228,7 @@ Model train_and_save(const TrainRequest& request_in) {
     resume = collectively(ranks, [&] { return load_checkpoint(request.resume_path); });
     if (request.targets != resume.model.target_names)
       throw UsageError("--resume: the checkpoint was trained for target(s) different from --target");
-    features = resume.model.feature_names;
+    if (!resume.model.encoding) features = resume.model.feature_names;
     const int epochs = options.epochs;
     options = resume.options;
     if (request.epochs_given) options.epochs = epochs;
@@ -236,14 +236,17 @@ Model train_and_save(const TrainRequest& request_in) {
   Model init;
   if (!request.init_path.empty()) init = load_init_model(ranks, request, features, options);
   const bool in_parts = ranks.size() > 1 && options.ensemble == 1;
-  const DataShard shard = load_training_rows(ranks, request, features, in_parts);
+  // Categories, dates, filled-in values (mdn/feature_encoding.hpp): a resumed
+  // or initial model's encoding is kept; else it is fitted on the file.
+  std::shared_ptr<const FeatureEncoding> encoding = resuming ? resume.model.encoding : init.encoding;
+  const DataShard shard = load_training_rows(ranks, request, features, in_parts, encoding);
   const Dataset& data = shard.data;
   if (shard.dropped_rows > 0 && !request.quiet)
     std::fprintf(stderr, "%s: dropped %lld row%s with a missing target or an invalid cell%s\n",
                  request.data_path.c_str(), shard.dropped_rows, shard.dropped_rows == 1 ? "" : "s",
                  data.first_dropped.empty() ? "" : (" (the first: " + data.first_dropped + ")").c_str());
   const Dataset validation =
-      request.val_data_path.empty() ? Dataset{} : load_validation_rows(ranks, request, data.feature_names);
+      request.val_data_path.empty() ? Dataset{} : load_validation_rows(ranks, request, data.feature_names, encoding);
 
   if (!resuming) take_grid_steps(ranks, request, data, in_parts, options);
 
@@ -282,7 +285,10 @@ Model train_and_save(const TrainRequest& request_in) {
   hooks.stop_requested = &g_stop_requested;
   const std::string checkpoint_path = request.checkpoint_file();
   hooks.on_checkpoint = [&](const Model& m, const TrainingState& state) {
-    if (ranks.root()) save_checkpoint(Checkpoint{m, state, options}, checkpoint_path);
+    if (!ranks.root()) return;
+    Checkpoint checkpoint{m, state, options};
+    checkpoint.model.encoding = encoding;
+    save_checkpoint(checkpoint, checkpoint_path);
   };
   hooks.ranks = &ranks;
   hooks.first_row = shard.first_row;
@@ -306,6 +312,7 @@ Model train_and_save(const TrainRequest& request_in) {
     throw;
   }
   epochs.finish();
+  model.encoding = encoding;
   if (options.calibrate && model.history.val_nll.empty())
     std::fprintf(stderr,
                  "mdn train: warning: --calibrate: no validation rows (--val-fraction 0): the model is not "

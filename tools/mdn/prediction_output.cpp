@@ -17,6 +17,7 @@
 #include "mdn/conformal.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
+#include "mdn/feature_encoding.hpp"
 #include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
@@ -76,15 +77,37 @@ std::vector<std::string> kept_cells(const CsvFile& csv, const std::vector<std::s
   return out;
 }
 
+// A model with a feature encoding (categories, dates, filled-in values;
+// mdn/feature_encoding.hpp): its input columns encoded, with a warning per
+// column for unseen categories and filled-in cells.
+NumericColumns encoded_features(const CsvFile& csv, const Model& model, InvalidCells policy, const char* command,
+                                bool quiet) {
+  EncodingCounts counts;
+  Dataset ds = encode_rows(csv, *model.encoding, {}, policy, false, &counts);
+  if (!quiet)
+    for (const std::string& w : encoding_warnings(*model.encoding, counts))
+      std::fprintf(stderr, "%s: warning: %s: %s\n", command, csv.path().c_str(), w.c_str());
+  NumericColumns columns;
+  columns.values = std::move(ds.x);
+  columns.names = std::move(ds.feature_names);
+  columns.lines = std::move(ds.lines);
+  columns.dropped_rows = ds.dropped_rows;
+  columns.first_dropped = std::move(ds.first_dropped);
+  return columns;
+}
+
 Input read_features(Communicator& ranks, const Model& model, const std::string& path, const CsvOptions& csv_options,
-                    bool drop_invalid, bool quiet, const std::vector<std::string>& keep) {
+                    bool drop_invalid, bool quiet, const std::vector<std::string>& keep, const char* command) {
   const InvalidCells policy = drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   Input in;
   long long dropped = 0;
   std::string first_dropped;
+  if (ranks.size() > 1 && model.encoding)
+    throw UsageError("a model with category, date or filled-in features reads its data in one process for now");
   if (ranks.size() == 1) {
     const CsvFile csv = CsvFile::read(path, csv_options);
-    NumericColumns columns = select_numeric(csv, model.feature_names, policy);
+    NumericColumns columns = model.encoding ? encoded_features(csv, model, policy, command, quiet)
+                                            : select_numeric(csv, model.feature_names, policy);
     if (!keep.empty()) in.kept = kept_cells(csv, keep, columns.lines);
     in.x = std::move(columns.values);
     in.total_rows = in.x.rows;
@@ -276,7 +299,8 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   const bool quiet = request.quiet || !ranks.root();
   if (request.interval != 0.0) explain_intervals(model, request.interval, quiet);
   const Input in =
-      read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep);
+      read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep,
+                    "mdn predict");
   const MatrixD& x = in.x;
   warn_outside_training_range(ranks, "mdn predict", model, x, quiet);
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
@@ -370,7 +394,8 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
   const Input in =
-      read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep);
+      read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep,
+                    "mdn sample");
   const MatrixD& x = in.x;
   warn_outside_training_range(ranks, "mdn sample", model, x, quiet);
   auto backend = open_rank_backend(ranks, request.device, model, quiet);

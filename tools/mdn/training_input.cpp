@@ -19,7 +19,11 @@ std::string described(const LeftOutColumn& c) {
 void print_column_choice(const std::string& path, const ColumnChoice& choice) {
   if (!choice.chosen) return;
   std::string features;
-  for (const std::string& f : choice.features) features += (features.empty() ? "'" : ", '") + f + "'";
+  for (std::size_t i = 0; i < choice.features.size(); ++i) {
+    const bool noted = i < choice.notes.size() && !choice.notes[i].empty();
+    features += (features.empty() ? "'" : ", '") + choice.features[i] + "'" +
+                (noted ? " (" + choice.notes[i].substr(choice.notes[i].find(": ") + 2) + ")" : "");
+  }
   std::string left_out, warned;
   for (const LeftOutColumn& c : choice.left_out) {
     left_out += (left_out.empty() ? "" : ", ") + described(c);
@@ -35,7 +39,7 @@ void print_column_choice(const std::string& path, const ColumnChoice& choice) {
 }
 
 DataShard load_training_rows(Communicator& ranks, const TrainRequest& request, const std::vector<std::string>& features,
-                             bool in_parts) {
+                             bool in_parts, std::shared_ptr<const FeatureEncoding>& encoding) {
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   // A --weight column is read as one more target (weight_column.hpp), which
   // may be constant.
@@ -44,10 +48,14 @@ DataShard load_training_rows(Communicator& ranks, const TrainRequest& request, c
   ColumnChoice columns;  // the features, and why the other columns are left out (--features not given)
   DataShard shard;
   if (in_parts) {
+    if (encoding)
+      throw UsageError("a model with category, date or filled-in features trains in one process for now (not "
+                       "data-parallel over ranks)");
     shard = load_dataset_shard(ranks, request.data_path, read, features, invalid, request.csv, &columns, varying);
   } else {
     shard.data = collectively(ranks, [&] {
-      return load_training_dataset(request.data_path, read, features, invalid, request.csv, columns, varying);
+      return load_encoded_training_dataset(request.data_path, read, features, invalid, request.csv, columns, varying,
+                                           encoding);
     });
     shard.total_rows = shard.data.x.rows;
     shard.dropped_rows = (long long)shard.data.dropped_rows;
@@ -64,17 +72,24 @@ Model load_init_model(Communicator& ranks, const TrainRequest& request, std::vec
   Model init = collectively(ranks, [&] { return load_model(request.init_path); });
   if (request.targets != init.target_names)
     throw UsageError("--init: the model was trained for target(s) different from --target");
-  if (features.empty()) features = init.feature_names;
+  if (features.empty() && !init.encoding) features = init.feature_names;
   if (!request.ensemble_given) options.ensemble = init.members;
   return init;
 }
 
 Dataset load_validation_rows(Communicator& ranks, const TrainRequest& request,
-                             const std::vector<std::string>& feature_names) {
+                             const std::vector<std::string>& feature_names,
+                             const std::shared_ptr<const FeatureEncoding>& encoding) {
   const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
-  const std::vector<std::string> read = columns_to_read(request.targets, request.weight_column, feature_names);
-  Dataset validation = collectively(
-      ranks, [&] { return load_dataset(request.val_data_path, read, feature_names, invalid, request.csv); });
+  const std::vector<std::string> inputs = encoding ? encoding->input_names() : feature_names;
+  const std::vector<std::string> read = columns_to_read(request.targets, request.weight_column, inputs);
+  Dataset validation = collectively(ranks, [&] {
+    if (!encoding) return load_dataset(request.val_data_path, read, feature_names, invalid, request.csv);
+    Model encoded;  // only its encoding is read
+    encoded.feature_names = feature_names;
+    encoded.encoding = encoding;
+    return load_model_dataset(request.val_data_path, encoded, read, invalid, request.csv);
+  });
   take_weight_column(validation, request.weight_column, request.val_data_path);
   return validation;
 }

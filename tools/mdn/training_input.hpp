@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "mdn/columns.hpp"
 #include "mdn/communicator.hpp"
+#include "mdn/feature_encoding.hpp"
 #include "mdn/sharded_data.hpp"
 
 namespace mdn::cli {
@@ -19,9 +20,12 @@ void print_column_choice(const std::string& path, const ColumnChoice& choice);
 
 // The request's data with `features` (empty: chosen, and printed unless
 // quiet): each rank its part of the rows (in_parts), or every rank all of them.
-// With --weight, the weight column goes into Dataset::weights.
+// With --weight, the weight column goes into Dataset::weights. `encoding`:
+// given (an --init or --resume model's), applied; null, fitted on the file
+// (one process; in parts, numeric features only) and returned (null when
+// the features are plain numbers).
 DataShard load_training_rows(Communicator& ranks, const TrainRequest& request, const std::vector<std::string>& features,
-                             bool in_parts);
+                             bool in_parts, std::shared_ptr<const FeatureEncoding>& encoding);
 
 // --init: the model to start from; the run takes its features (when none
 // were named) and its ensemble size (when --ensemble was not given).
@@ -31,6 +35,7 @@ Model load_init_model(Communicator& ranks, const TrainRequest& request, std::vec
 // --val-data: every rank reads every row of it (TrainHooks::validation),
 // with the training features, the targets and the --weight column.
 Dataset load_validation_rows(Communicator& ranks, const TrainRequest& request,
-                             const std::vector<std::string>& feature_names);
+                             const std::vector<std::string>& feature_names,
+                             const std::shared_ptr<const FeatureEncoding>& encoding);
 
 }  // namespace mdn::cli

@@ -1,0 +1,696 @@
+// The feature encoding (mdn/feature_encoding.hpp): text columns as one-hot
+// categories, dates as cyclic parts, missing values filled with the training
+// mean plus an indicator; fitted once on the training file, stored in the
+// model, applied the same way by every command.
+#include "mdn/feature_encoding.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <set>
+
+#include "io/strict_json.hpp"
+#include "mdn/error.hpp"
+
+namespace mdn {
+namespace {
+
+using io::Json;
+
+constexpr double kTwoPi = 6.283185307179586;
+constexpr std::size_t kShownCell = 40;
+const std::vector<std::string> kDateParts = {"year", "doy_sin", "doy_cos", "hour_sin", "hour_cos"};
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+std::string shown(std::string_view cell) { return "'" + std::string(cell.substr(0, kShownCell)) + "'"; }
+
+// ---- dates ---------------------------------------------------------------------
+
+bool read_digits(std::string_view s, std::size_t& at, int min_n, int max_n, int& out) {
+  int n = 0;
+  out = 0;
+  while (at < s.size() && n < max_n && s[at] >= '0' && s[at] <= '9') {
+    out = out * 10 + (s[at++] - '0');
+    ++n;
+  }
+  return n >= min_n;
+}
+
+bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+int days_in_month(int y, int m) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && leap(y) ? 29 : kDays[m - 1];
+}
+int day_of_year(const DateTime& d) {
+  int doy = d.day;
+  for (int m = 1; m < d.month; ++m) doy += days_in_month(d.year, m);
+  return doy;
+}
+
+bool parse_date_part(std::string_view s, std::size_t& at, DateTime& d) {
+  std::size_t p = 0;
+  int a = 0;
+  if (!read_digits(s, p, 1, 4, a)) return false;
+  if (p == 4 && p < s.size() && (s[p] == '-' || s[p] == '/')) {  // YYYY-MM-DD, YYYY/MM/DD
+    const char sep = s[p++];
+    d.year = a;
+    const int min_n = sep == '-' ? 2 : 1;
+    if (!read_digits(s, p, min_n, 2, d.month) || p >= s.size() || s[p++] != sep) return false;
+    if (!read_digits(s, p, min_n, 2, d.day)) return false;
+  } else if (p <= 2 && p < s.size() && s[p] == '.') {  // DD.MM.YYYY
+    d.day = a;
+    ++p;
+    if (!read_digits(s, p, 1, 2, d.month) || p >= s.size() || s[p++] != '.') return false;
+    const std::size_t y0 = p;
+    if (!read_digits(s, p, 4, 4, d.year) || p - y0 != 4) return false;
+  } else {
+    return false;
+  }
+  at = p;
+  return d.month >= 1 && d.month <= 12 && d.day >= 1 && d.day <= days_in_month(d.year, d.month) && d.year >= 1;
+}
+
+bool parse_time_part(std::string_view s, std::size_t& at, DateTime& d) {
+  int h = 0, m = 0, sec = 0;
+  if (!read_digits(s, at, 2, 2, h) || at >= s.size() || s[at++] != ':' || !read_digits(s, at, 2, 2, m)) return false;
+  double frac = 0.0;
+  if (at < s.size() && s[at] == ':') {
+    ++at;
+    if (!read_digits(s, at, 2, 2, sec)) return false;
+    if (at < s.size() && (s[at] == '.' || s[at] == ',')) {
+      ++at;
+      double scale = 0.1;
+      const std::size_t f0 = at;
+      while (at < s.size() && s[at] >= '0' && s[at] <= '9') {
+        frac += (s[at++] - '0') * scale;
+        scale /= 10;
+      }
+      if (at == f0) return false;
+    }
+  }
+  if (h > 23 || m > 59 || sec > 60) return false;
+  d.seconds = h * 3600.0 + m * 60.0 + sec + frac;
+  d.has_time = true;
+  return true;
+}
+
+// Z, or +HH, +HHMM, +HH:MM (read and ignored), after an optional space.
+bool parse_zone(std::string_view s, std::size_t at) {
+  if (at < s.size() && s[at] == ' ') ++at;
+  if (at == s.size()) return true;
+  if (s[at] == 'Z' || s[at] == 'z') return at + 1 == s.size();
+  if (s[at] != '+' && s[at] != '-') return false;
+  ++at;
+  int h = 0, m = 0;
+  if (!read_digits(s, at, 2, 2, h) || h > 14) return false;
+  if (at < s.size() && s[at] == ':') ++at;
+  if (at < s.size() && !read_digits(s, at, 2, 2, m)) return false;
+  return at == s.size() && m < 60;
+}
+
+// The value features of a date, in kDateParts order.
+void date_values(const DateTime& d, double out[5]) {
+  const double year_days = leap(d.year) ? 366.0 : 365.0;
+  const double into_year = (day_of_year(d) - 1 + d.seconds / 86400.0) / year_days;
+  out[0] = d.year + into_year;
+  out[1] = std::sin(kTwoPi * into_year);
+  out[2] = std::cos(kTwoPi * into_year);
+  out[3] = std::sin(kTwoPi * d.seconds / 86400.0);
+  out[4] = std::cos(kTwoPi * d.seconds / 86400.0);
+}
+
+int part_index(const std::string& part) {
+  return int(std::find(kDateParts.begin(), kDateParts.end(), part) - kDateParts.begin());
+}
+
+// ---- fitting -------------------------------------------------------------------
+
+std::string distinct_list(const std::vector<std::string>& values, std::size_t shown_n) {
+  std::string s;
+  for (std::size_t i = 0; i < values.size() && i < shown_n; ++i) s += (i ? ", " : "") + values[i];
+  if (values.size() > shown_n) s += ", ...";
+  return s;
+}
+
+InputColumn fit_number(const CsvFile& csv, int col, const std::string& name, InvalidCells policy) {
+  InputColumn in;
+  in.name = name;
+  double sum = 0.0;
+  long long n = 0, missing = 0;
+  for (std::size_t r = 0; r < csv.rows(); ++r) {
+    const std::string_view cell = csv.field(r, col);
+    double v = 0.0;
+    if (csv.number(cell, v)) {
+      sum += v;
+      ++n;
+    } else if (csv.is_missing(cell)) {
+      ++missing;
+    }
+  }
+  if (missing > 0 && n > 0 && policy == InvalidCells::Fail) {
+    in.had_missing = true;
+    in.fill = {sum / double(n)};
+  }
+  return in;
+}
+
+InputColumn fit_category(const CsvFile& csv, int col, const std::string& name) {
+  InputColumn in;
+  in.name = name;
+  in.kind = InputKind::Category;
+  std::set<std::string> seen;
+  for (std::size_t r = 0; r < csv.rows(); ++r) {
+    const std::string_view cell = csv.field(r, col);
+    if (csv.is_missing(cell)) {
+      in.had_missing = true;
+      continue;
+    }
+    seen.insert(std::string(trimmed(cell)));
+  }
+  in.categories.assign(seen.begin(), seen.end());
+  return in;
+}
+
+// The parts that vary over the rows; their means over the rows that have a date.
+InputColumn fit_date(const CsvFile& csv, int col, const std::string& name, InvalidCells policy) {
+  InputColumn in;
+  in.name = name;
+  in.kind = InputKind::Date;
+  std::set<int> years, days;
+  std::set<double> times;
+  double sums[5] = {0, 0, 0, 0, 0};
+  long long n = 0, missing = 0;
+  for (std::size_t r = 0; r < csv.rows(); ++r) {
+    const std::string_view cell = csv.field(r, col);
+    DateTime d;
+    if (csv.is_missing(cell)) {
+      ++missing;
+      continue;
+    }
+    if (!parse_date_time(cell, d)) continue;  // a bad cell: an error (Fail) or a dropped row, when the rows are read
+    double v[5];
+    date_values(d, v);
+    for (int i = 0; i < 5; ++i) sums[i] += v[i];
+    ++n;
+    years.insert(d.year);
+    days.insert(day_of_year(d));
+    if (times.size() < 2) times.insert(d.seconds);
+  }
+  const bool vary[5] = {years.size() > 1, days.size() > 1, days.size() > 1, times.size() > 1, times.size() > 1};
+  for (int i = 0; i < 5; ++i)
+    if (vary[i]) in.date_parts.push_back(kDateParts[std::size_t(i)]);
+  if (in.date_parts.empty()) in.date_parts.push_back("year");  // a constant date (named): one feature
+  if (missing > 0 && n > 0 && policy == InvalidCells::Fail) {
+    in.had_missing = true;
+    for (const std::string& p : in.date_parts) in.fill.push_back(sums[part_index(p)] / double(n));
+  }
+  return in;
+}
+
+// ---- applying ------------------------------------------------------------------
+
+std::string invalid_way_out(bool missing) {
+  return missing ? "; InvalidCells::DropRow leaves out the rows that have one"
+                 : "; InvalidCells::DropRow leaves out the rows that have one (CsvOptions::na_values lists the cells "
+                   "that mark a missing value)";
+}
+
+// One input's features of one cell into dst. Returns "" or why the cell cannot
+// be encoded. unseen/missing: set when the cell was an unseen category / filled.
+std::string encode_cell(const CsvFile& csv, const InputColumn& in, std::string_view cell, double* dst, bool& unseen,
+                        bool& missing) {
+  const std::size_t n = in.values();
+  missing = csv.is_missing(cell);
+  if (in.kind == InputKind::Category) {
+    std::fill(dst, dst + n, 0.0);
+    if (missing) return "";
+    const std::string_view t = trimmed(cell);
+    const auto it = std::lower_bound(in.categories.begin(), in.categories.end(), t);
+    if (it != in.categories.end() && *it == t)
+      dst[it - in.categories.begin()] = 1.0;
+    else
+      unseen = true;
+    return "";
+  }
+  if (missing) {
+    if (!in.had_missing)
+      return shown(cell) + " marks a missing value, and column '" + in.name +
+             "' had none in training (the model has no value to fill in)";
+    std::copy(in.fill.begin(), in.fill.end(), dst);
+    dst[n] = 1.0;
+    return "";
+  }
+  if (in.kind == InputKind::Number) {
+    if (!csv.number(cell, dst[0])) return shown(cell) + " is not a number";
+  } else {
+    DateTime d;
+    if (!parse_date_time(cell, d))
+      return shown(cell) + " is not a date (YYYY-MM-DD, YYYY/MM/DD or DD.MM.YYYY, with an optional time HH:MM:SS)";
+    double v[5];
+    date_values(d, v);
+    for (std::size_t i = 0; i < n; ++i) dst[i] = v[part_index(in.date_parts[i])];
+  }
+  if (in.indicator()) dst[n] = 0.0;
+  return "";
+}
+
+Json string_list(const std::vector<std::string>& v) { return Json(v); }
+
+}  // namespace
+
+// ---- the encoding ----------------------------------------------------------------
+
+std::size_t InputColumn::values() const {
+  switch (kind) {
+    case InputKind::Number:
+      return 1;
+    case InputKind::Category:
+      return categories.size();
+    case InputKind::Date:
+      return date_parts.size();
+  }
+  return 0;
+}
+
+std::vector<std::string> InputColumn::feature_names() const {
+  std::vector<std::string> out;
+  if (kind == InputKind::Number) out.push_back(name);
+  for (const std::string& c : categories) out.push_back(name + "=" + c);
+  for (const std::string& p : date_parts) out.push_back(name + ":" + p);
+  if (indicator()) out.push_back(name + ":missing");
+  return out;
+}
+
+std::vector<std::string> FeatureEncoding::feature_names() const {
+  std::vector<std::string> out;
+  for (const InputColumn& in : inputs)
+    for (std::string& f : in.feature_names()) out.push_back(std::move(f));
+  return out;
+}
+
+std::vector<std::string> FeatureEncoding::input_names() const {
+  std::vector<std::string> out;
+  for (const InputColumn& in : inputs) out.push_back(in.name);
+  return out;
+}
+
+bool FeatureEncoding::trivial() const {
+  return std::all_of(inputs.begin(), inputs.end(),
+                     [](const InputColumn& in) { return in.kind == InputKind::Number && !in.had_missing; });
+}
+
+std::string input_kind_name(InputKind kind) {
+  switch (kind) {
+    case InputKind::Number:
+      return "number";
+    case InputKind::Category:
+      return "category";
+    case InputKind::Date:
+      return "date";
+  }
+  return "?";
+}
+
+bool parse_date_time(std::string_view cell, DateTime& out) {
+  const std::string_view s = trimmed(cell);
+  DateTime d;
+  std::size_t at = 0;
+  if (!parse_date_part(s, at, d)) return false;
+  if (at < s.size()) {
+    if (s[at] != 'T' && s[at] != ' ') return false;
+    ++at;
+    if (!parse_time_part(s, at, d)) return false;
+    if (!parse_zone(s, at)) return false;
+  }
+  out = d;
+  return true;
+}
+
+TextFacts text_facts(const CsvFile& csv, int column) {
+  TextFacts f;
+  std::set<std::string> distinct;
+  for (std::size_t r = 0; r < csv.rows(); ++r) {
+    const std::string_view cell = csv.field(r, column);
+    if (csv.is_missing(cell)) {
+      ++f.missing;
+      continue;
+    }
+    ++f.cells;
+    DateTime d;
+    if (parse_date_time(cell, d)) {
+      ++f.dates;
+    } else if (f.first_bad_line == 0) {
+      f.first_bad_line = csv.line_of_row(r);
+      f.first_bad = std::string(cell.substr(0, kShownCell));
+    }
+    if (distinct.size() <= std::size_t(kMaxCategories)) {
+      std::string v(trimmed(cell));
+      if (distinct.insert(v).second) f.distinct.push_back(std::move(v));
+    }
+  }
+  return f;
+}
+
+InputKind text_column_kind(const std::string& path, const std::string& name, const TextFacts& f, InvalidCells policy,
+                           std::string& why) {
+  if (f.cells == 0) {
+    why = "every cell is missing";
+    return InputKind::Number;
+  }
+  if (f.dates * 2 > f.cells) {
+    if (f.dates < f.cells && policy == InvalidCells::Fail)
+      throw Error(path + ": line " + std::to_string(f.first_bad_line) + ", column '" + name + "': '" + f.first_bad +
+                  "' is not a date, in a column of dates (" + std::to_string(f.dates) + " of " +
+                  std::to_string(f.cells) + " cells; formats: YYYY-MM-DD, YYYY/MM/DD, DD.MM.YYYY, with an optional "
+                  "time HH:MM[:SS] and UTC offset); fix the cell, or: CsvOptions::na_values lists the cells that mark "
+                  "a missing value, InvalidCells::DropRow leaves out the rows that have one, an explicit list of "
+                  "features leaves the column out");
+    return InputKind::Date;
+  }
+  const std::size_t distinct = f.distinct.size();
+  if (distinct <= std::size_t(kMaxCategories) && (long long)distinct * 2 <= f.cells) return InputKind::Category;
+  why = distinct > std::size_t(kMaxCategories)
+            ? "text with more than " + std::to_string(kMaxCategories) + " distinct values (an ID or free text)"
+            : "text with " + std::to_string(distinct) + " distinct values in " + std::to_string(f.cells) +
+                  " cells (an ID or free text; a category needs 2 rows per value on average)";
+  return InputKind::Number;
+}
+
+FeatureEncoding fit_encoding(const CsvFile& csv, const std::vector<std::string>& columns, InvalidCells policy,
+                             bool named) {
+  FeatureEncoding enc;
+  for (const std::string& name : columns) {
+    const int col = csv.require_column(name);
+    long long numbers = 0, other = 0;
+    for (std::size_t r = 0; r < csv.rows(); ++r) {
+      const std::string_view cell = csv.field(r, col);
+      double v = 0.0;
+      if (csv.number(cell, v))
+        ++numbers;
+      else if (!csv.is_missing(cell))
+        ++other;
+    }
+    if (other == 0 || numbers > other) {  // a number column (its bad cells are reported when the rows are read)
+      enc.inputs.push_back(fit_number(csv, col, name, policy));
+      continue;
+    }
+    std::string why;
+    const InputKind kind = text_column_kind(csv.path(), name, text_facts(csv, col), policy, why);
+    if (kind == InputKind::Date) {
+      enc.inputs.push_back(fit_date(csv, col, name, policy));
+    } else if (kind == InputKind::Category) {
+      enc.inputs.push_back(fit_category(csv, col, name));
+    } else {
+      if (named)
+        throw Error(csv.path() + ": column '" + name + "' cannot be a feature: " + why + "; a category has at most " +
+                    std::to_string(kMaxCategories) + " distinct values, a date column holds dates " +
+                    "(leave it out of an explicit list of features)");
+      enc.inputs.push_back(fit_number(csv, col, name, policy));
+    }
+  }
+  return enc;
+}
+
+Dataset encode_rows(const CsvFile& csv, const FeatureEncoding& encoding, const std::vector<std::string>& targets,
+                    InvalidCells policy, bool drop_missing_targets, EncodingCounts* counts, bool allow_no_rows) {
+  const std::size_t ins = encoding.inputs.size();
+  std::vector<int> in_cols, t_cols;
+  for (const InputColumn& in : encoding.inputs) in_cols.push_back(csv.require_column(in.name));
+  for (const std::string& t : targets) t_cols.push_back(csv.require_column(t));
+  if (csv.rows() > std::size_t(INT_MAX)) throw Error(csv.path() + ": too many rows (more than 2^31 - 1)");
+  Dataset ds;
+  ds.feature_names = encoding.feature_names();
+  ds.target_names = targets;
+  ds.x = MatrixD(int(csv.rows()), int(ds.feature_names.size()));
+  ds.t = MatrixD(int(csv.rows()), int(targets.size()));
+  EncodingCounts local;
+  EncodingCounts& c = counts ? *counts : local;
+  c = EncodingCounts{};
+  c.unseen.assign(ins, 0);
+  c.first_unseen.assign(ins, "");
+  c.missing.assign(ins, 0);
+  std::vector<char> unseen(ins), missing(ins);
+  int kept = 0;
+  for (std::size_t r = 0; r < csv.rows(); ++r) {
+    double* x = ds.x.row(kept);
+    double* t = ds.t.row(kept);
+    std::string why, column;
+    bool why_missing = false, drop = policy == InvalidCells::DropRow;
+    for (std::size_t i = 0; i < ins && why.empty(); ++i) {
+      bool u = false, m = false;
+      why = encode_cell(csv, encoding.inputs[i], csv.field(r, in_cols[i]), x, u, m);
+      x += encoding.inputs[i].feature_names().size();
+      unseen[i] = u;
+      missing[i] = m;
+      why_missing = m;
+      column = encoding.inputs[i].name;
+    }
+    for (std::size_t j = 0; j < t_cols.size() && why.empty(); ++j) {
+      const std::string_view cell = csv.field(r, t_cols[j]);
+      if (csv.number(cell, t[j])) continue;
+      why_missing = csv.is_missing(cell);
+      why = shown(cell) + (why_missing ? " marks a missing value" : " is not a number");
+      column = targets[j];
+      drop = drop || (why_missing && drop_missing_targets);
+    }
+    if (!why.empty()) {
+      const std::string where = "line " + std::to_string(csv.line_of_row(r)) + ", column '" + column + "': ";
+      if (!drop) throw Error(csv.path() + ": " + where + why + invalid_way_out(why_missing));
+      if (ds.first_dropped.empty()) ds.first_dropped = where + why;
+      ++ds.dropped_rows;
+      continue;
+    }
+    for (std::size_t i = 0; i < ins; ++i) {
+      if (unseen[i] && c.unseen[i]++ == 0) c.first_unseen[i] = std::string(csv.field(r, in_cols[i]).substr(0, kShownCell));
+      if (missing[i]) ++c.missing[i];
+    }
+    ds.lines.push_back(csv.line_of_row(r));
+    ++kept;
+  }
+  if (kept == 0 && !allow_no_rows)
+    throw Error(csv.path() + ": no rows left: every one of the " + std::to_string(csv.rows()) +
+                " rows has a cell the model's features or targets cannot take (the first: " + ds.first_dropped + ")");
+  ds.x.rows = kept;
+  ds.x.data.resize(std::size_t(kept) * std::size_t(ds.x.cols));
+  ds.t.rows = kept;
+  ds.t.data.resize(std::size_t(kept) * std::size_t(ds.t.cols));
+  c.rows = kept;
+  return ds;
+}
+
+std::vector<std::string> model_input_names(const Model& model) {
+  return model.encoding ? model.encoding->input_names() : model.feature_names;
+}
+
+Dataset load_model_dataset(const std::string& path, const Model& model, const std::vector<std::string>& targets,
+                           InvalidCells policy, const CsvOptions& options, EncodingCounts* counts) {
+  if (!model.encoding) return load_dataset(path, targets, model.feature_names, policy, options);
+  check_dataset_columns(path, targets, model.encoding->input_names());
+  const CsvFile csv = CsvFile::read(path, options);
+  return encode_rows(csv, *model.encoding, targets, policy, false, counts);
+}
+
+std::vector<std::string> encoding_warnings(const FeatureEncoding& encoding, const EncodingCounts& counts) {
+  std::vector<std::string> out;
+  const std::string of = " of " + std::to_string(counts.rows) + " rows";
+  for (std::size_t i = 0; i < encoding.inputs.size() && i < counts.unseen.size(); ++i) {
+    const InputColumn& in = encoding.inputs[i];
+    if (counts.unseen[i] > 0)
+      out.push_back(std::to_string(counts.unseen[i]) + of + " have a category of '" + in.name +
+                    "' not seen in training (the first: '" + counts.first_unseen[i] +
+                    "'): coded as all zeros, as a missing value is");
+    if (counts.missing[i] > 0 && !(in.kind == InputKind::Category && in.had_missing))
+      out.push_back(std::to_string(counts.missing[i]) + of + " have no value for '" + in.name + "': " +
+                    (in.kind == InputKind::Category ? "coded as all zeros (training had no missing '" + in.name + "')"
+                                                    : "filled with the training mean, '" + in.name + ":missing' = 1"));
+  }
+  return out;
+}
+
+std::string encoding_counts_json(const FeatureEncoding& encoding, const EncodingCounts& counts) {
+  Json unseen = Json::array(), missing = Json::array();
+  for (std::size_t i = 0; i < encoding.inputs.size() && i < counts.unseen.size(); ++i) {
+    if (counts.unseen[i] > 0)
+      unseen.push_back({{"name", encoding.inputs[i].name}, {"rows", counts.unseen[i]}, {"first", counts.first_unseen[i]}});
+    if (counts.missing[i] > 0) missing.push_back({{"name", encoding.inputs[i].name}, {"rows", counts.missing[i]}});
+  }
+  Json j = Json::object();
+  j["rows"] = counts.rows;
+  j["unseen_categories"] = unseen;
+  j["missing_filled"] = missing;
+  return j.dump(2);
+}
+
+// ---- in the model file -------------------------------------------------------------
+
+std::string encoding_to_json(const FeatureEncoding& encoding) {
+  Json cols = Json::array();
+  for (const InputColumn& in : encoding.inputs) {
+    Json c = Json::object();
+    c["name"] = in.name;
+    c["type"] = input_kind_name(in.kind);
+    if (in.kind == InputKind::Category) c["categories"] = string_list(in.categories);
+    if (in.kind == InputKind::Date) c["parts"] = string_list(in.date_parts);
+    c["had_missing"] = in.had_missing;
+    if (!in.fill.empty()) c["fill"] = Json(in.fill);
+    cols.push_back(c);
+  }
+  Json j = Json::object();
+  j["version"] = kFeatureEncodingVersion;
+  j["columns"] = cols;
+  return io::dump_json(j);
+}
+
+namespace {
+
+std::vector<std::string> strings_of(const Json& c, const char* key) {
+  const Json* v = io::find_member(c, key);
+  if (!v || !v->is_array()) throw Error(std::string("a column has no \"") + key + "\" list");
+  std::vector<std::string> out;
+  for (const Json& s : *v) {
+    if (!s.is_string()) throw Error(std::string("\"") + key + "\" holds a non-string");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+InputColumn input_from_json(const Json& c) {
+  if (!c.is_object()) throw Error("a column is not a JSON object");
+  InputColumn in;
+  const Json* name = io::find_member(c, "name");
+  const Json* type = io::find_member(c, "type");
+  if (!name || !name->is_string() || !type || !type->is_string()) throw Error("a column has no name or type");
+  in.name = name->get<std::string>();
+  const std::string t = type->get<std::string>();
+  if (t == "category") {
+    in.kind = InputKind::Category;
+    in.categories = strings_of(c, "categories");
+    if (!std::is_sorted(in.categories.begin(), in.categories.end()) ||
+        std::adjacent_find(in.categories.begin(), in.categories.end()) != in.categories.end())
+      throw Error("the categories of '" + in.name + "' are not sorted and distinct");
+  } else if (t == "date") {
+    in.kind = InputKind::Date;
+    in.date_parts = strings_of(c, "parts");
+    for (const std::string& p : in.date_parts)
+      if (part_index(p) >= 5) throw Error("unknown date part '" + p + "'");
+  } else if (t != "number") {
+    throw Error("unknown column type '" + t + "' (written by a newer mdn?)");
+  }
+  const Json* had = io::find_member(c, "had_missing");
+  in.had_missing = had && had->is_boolean() && had->get<bool>();
+  if (const Json* fill = io::find_member(c, "fill")) {
+    if (!fill->is_array()) throw Error("\"fill\" is not an array");
+    for (const Json& v : *fill) {
+      if (!v.is_number() || !std::isfinite(v.get<double>())) throw Error("\"fill\" holds a non-number");
+      in.fill.push_back(v.get<double>());
+    }
+  }
+  const bool needs_fill = in.indicator();
+  if (needs_fill ? in.fill.size() != in.values() : !in.fill.empty())
+    throw Error("the fill values of '" + in.name + "' do not match its features");
+  return in;
+}
+
+}  // namespace
+
+FeatureEncoding encoding_from_json(const std::string& text) {
+  const Json j = io::parse_json(text);
+  if (!j.is_object()) throw Error("not a JSON object");
+  const Json* version = io::find_member(j, "version");
+  int v = 0;
+  if (!version || !io::get_int(*version, v)) throw Error("no version");
+  if (v > kFeatureEncodingVersion)
+    throw Error("version " + std::to_string(v) + ", written by a newer mdn (this build reads up to " +
+                std::to_string(kFeatureEncodingVersion) + ")");
+  const Json* cols = io::find_member(j, "columns");
+  if (!cols || !cols->is_array() || cols->empty()) throw Error("no \"columns\" list");
+  FeatureEncoding enc;
+  for (const Json& c : *cols) enc.inputs.push_back(input_from_json(c));
+  return enc;
+}
+
+std::string describe_input(const InputColumn& in) {
+  std::string s = in.name + ": " + input_kind_name(in.kind);
+  if (in.kind == InputKind::Category)
+    s += " (" + std::to_string(in.categories.size()) + ": " + distinct_list(in.categories, 20) + ")";
+  if (in.kind == InputKind::Date) s += " (" + distinct_list(in.date_parts, 5) + ")";
+  if (in.had_missing)
+    s += in.kind == InputKind::Category ? "; missing: all-zero code" : "; missing: training mean + '" + in.name +
+                                                                          ":missing'";
+  return s;
+}
+
+std::string inputs_json(const FeatureEncoding& encoding) {
+  return io::parse_json(encoding_to_json(encoding))["columns"].dump(2);
+}
+
+// ---- training -------------------------------------------------------------------
+
+namespace {
+
+// choose_columns, with text columns that are categories or dates as features
+// (one value only: left out as constant; an ID or free text: left out, why).
+ColumnChoice choose_columns_with_text(const std::string& path, const CsvFile& csv, const std::vector<ColumnFacts>& facts,
+                                      const std::vector<std::string>& targets, InvalidCells policy) {
+  const TextColumnRule rule = [&](std::size_t column, LeftOutColumn& left_out) {
+    const TextFacts f = text_facts(csv, int(column));
+    std::string why;
+    const InputKind kind = text_column_kind(path, left_out.name, f, policy, why);
+    if (kind == InputKind::Number) {
+      if (f.cells > 0) left_out.detail = why + ", the first " + left_out.detail;
+      return false;
+    }
+    if (f.distinct.size() == 1) {
+      left_out.reason = LeftOutReason::Constant;
+      left_out.detail = "every value is '" + f.distinct[0] + "'";
+      return false;
+    }
+    return true;
+  };
+  return choose_columns(path, csv.header(), facts, targets, (long long)csv.rows(), policy, rule);
+}
+
+}  // namespace
+
+Dataset load_encoded_training_dataset(const std::string& path, const std::vector<std::string>& targets,
+                                      const std::vector<std::string>& features, InvalidCells policy,
+                                      const CsvOptions& options, ColumnChoice& choice, std::size_t varying,
+                                      std::shared_ptr<const FeatureEncoding>& encoding) {
+  check_dataset_columns(path, targets, features);
+  const CsvFile csv = CsvFile::read(path, options);
+  std::vector<int> target_columns;
+  for (const std::string& t : targets) target_columns.push_back(csv.require_column(t));
+  if (encoding) {  // --init or --resume of an encoded model: its encoding, as it is
+    choice = ColumnChoice{};
+    choice.features = encoding->input_names();
+    return encode_rows(csv, *encoding, targets, policy, true);
+  }
+  const std::vector<ColumnFacts> facts = column_facts(csv, features.empty() ? std::vector<int>{} : target_columns);
+  check_targets_vary(path, csv.header(), facts,
+                     {targets.begin(), targets.begin() + std::ptrdiff_t(std::min(varying, targets.size()))});
+  std::vector<std::string> columns = features;
+  if (features.empty()) {
+    choice = choose_columns_with_text(path, csv, facts, targets, policy);
+    columns = choice.features;
+  } else {
+    choice = ColumnChoice{};
+    choice.features = features;
+  }
+  FeatureEncoding fitted = fit_encoding(csv, columns, policy, !features.empty());
+  if (fitted.trivial())
+    return dataset_from_csv(csv, targets, columns, policy, false, /*drop_missing_targets=*/true);
+  choice.notes.clear();
+  for (const InputColumn& in : fitted.inputs)
+    choice.notes.push_back(in.kind == InputKind::Number && !in.had_missing ? "" : describe_input(in));
+  auto shared = std::make_shared<const FeatureEncoding>(std::move(fitted));
+  Dataset ds = encode_rows(csv, *shared, targets, policy, true);
+  encoding = shared;
+  return ds;
+}
+
+}  // namespace mdn
