@@ -124,23 +124,27 @@ TEST(RealFiles, MissingMarkersAreMissingAndTheErrorNamesDropInvalid) {
                   "na.csv: dropped 3 rows with a missing target or an invalid cell (the first: line 62, "
                   "column 'y': 'N/A' marks a missing value)"))
       << r.err;
-  // A missing feature is an error naming --drop-invalid, and writes no model.
+  // A missing feature is filled with the training mean plus an indicator
+  // feature (docs/DATA.md), said on stderr, and kept in the model.
   std::remove(dir.file("m.safetensors").c_str());
   dir.write("nx.csv", text + "N/A,3\n4,?\n");
-  r = run_mdn(dir, kTrain + "nx.csv");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_TRUE(has(r.err, "nx.csv: line 62, column 'x': 'N/A' marks a missing value") && has(r.err, "--drop-invalid"))
+  r = run_mdn(dir, "train --target y --model m.safetensors --epochs 2 --seed 3 --device cpu --data nx.csv");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "column 'x' has missing values: filled with the training mean") &&
+              has(r.err, "'x:missing'") && has(r.err, "--drop-invalid"))
       << r.err;
-  EXPECT_FALSE(has(r.err, "InvalidCells")) << r.err;
-  EXPECT_FALSE(dir.exists("m.safetensors"));
+  r = run_mdn(dir, "info m.safetensors");
+  EXPECT_TRUE(has(r.out, "x:missing") && has(r.out, "x: number; missing: training mean")) << r.out;
   r = run_mdn(dir, "train --target y --model m2.safetensors --epochs 1 --device cpu --data nx.csv --drop-invalid");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(has(r.err, "dropped 2 rows")) << r.err;
+  EXPECT_FALSE(has(run_mdn(dir, "info m2.safetensors").out, "x:missing"));
   // A sentinel given with --na-values replaces the defaults: -999 is missing, '?' is now a typo.
   dir.write("s.csv", text + "-999,3\n");
-  r = run_mdn(dir, kTrain + "s.csv --na-values -999,n/a");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_TRUE(has(r.err, "'-999' marks a missing value")) << r.err;
+  r = run_mdn(dir, "train --target y --model s.safetensors --epochs 1 --device cpu --data s.csv --na-values -999,n/a");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "column 'x' has missing values")) << r.err;
+  EXPECT_TRUE(has(run_mdn(dir, "info s.safetensors").out, "x:missing"));
   dir.write("q.csv", text + "3,?\n");
   r = run_mdn(dir, kTrain + "q.csv --na-values -999");
   EXPECT_EQ(r.status, 1);

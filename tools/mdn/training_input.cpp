@@ -10,8 +10,32 @@
 namespace mdn::cli {
 namespace {
 
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
 std::string described(const LeftOutColumn& c) {
   return "'" + c.name + "' (" + reason_name(c.reason) + (c.detail.empty() ? ")" : ": " + c.detail + ")");
+}
+
+// The columns whose missing cells the model fills in (mdn/feature_encoding.hpp).
+void print_filled_columns(const std::string& path, const FeatureEncoding& encoding) {
+  for (const InputColumn& in : encoding.inputs) {
+    if (!in.had_missing) continue;
+    std::string how;
+    if (in.kind == InputKind::Category) {
+      how = "coded as all zeros (no category)";
+    } else {
+      std::string means;
+      for (double v : in.fill) means += (means.empty() ? "" : ", ") + short_number(v);
+      how = "filled with the training mean" + std::string(in.fill.size() > 1 ? "s " : " ") + means +
+            ", and the feature '" + in.name + ":missing' marks them";
+    }
+    std::fprintf(stderr, "mdn train: %s: column '%s' has missing values: %s (--drop-invalid leaves those rows out "
+                 "instead)\n", path.c_str(), in.name.c_str(), how.c_str());
+  }
 }
 
 }  // namespace
@@ -22,7 +46,7 @@ void print_column_choice(const std::string& path, const ColumnChoice& choice) {
   for (std::size_t i = 0; i < choice.features.size(); ++i) {
     const bool noted = i < choice.notes.size() && !choice.notes[i].empty();
     features += (features.empty() ? "'" : ", '") + choice.features[i] + "'" +
-                (noted ? " (" + choice.notes[i].substr(choice.notes[i].find(": ") + 2) + ")" : "");
+                (noted ? " as " + choice.notes[i].substr(choice.notes[i].find(": ") + 2) : "");
   }
   std::string left_out, warned;
   for (const LeftOutColumn& c : choice.left_out) {
@@ -64,6 +88,7 @@ DataShard load_training_rows(Communicator& ranks, const TrainRequest& request, c
   for (LeftOutColumn& c : columns.left_out)
     if (!request.weight_column.empty() && c.name == request.weight_column) c.detail = "the --weight column";
   if (!request.quiet && ranks.root()) print_column_choice(request.data_path, columns);
+  if (!request.quiet && ranks.root() && encoding) print_filled_columns(request.data_path, *encoding);
   return shard;
 }
 
