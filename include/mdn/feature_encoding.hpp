@@ -44,7 +44,7 @@ enum class InputKind { Number, Category, Date };
 struct InputColumn {
   std::string name;
   InputKind kind = InputKind::Number;
-  std::vector<std::string> categories;  // Category: in order of first appearance in the training file
+  std::vector<std::string> categories;  // Category: the values seen in training, sorted (byte order)
   std::vector<std::string> date_parts;  // Date: of "year", "doy_sin", "doy_cos", "hour_sin", "hour_cos"
   // Training had missing cells: a missing cell is filled (Number, Date: the
   // training means `fill`, one per value feature; Category: the all-zero

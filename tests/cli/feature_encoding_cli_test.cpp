@@ -203,6 +203,27 @@ TEST(FeatureEncodingCli, AMissingFeatureAtPredictionIsFilledAsInTrainingOrNamesD
   EXPECT_FALSE(dir.exists("fout.csv"));
 }
 
+TEST(FeatureEncodingCli, ResumeInitAndValidationRowsKeepTheEncoding) {
+  TempDir dir;
+  dir.write("train.csv", penguins(300, 8));
+  dir.write("val.csv", penguins(100, 9));
+  auto r = run_mdn(dir, "train --target y --epochs 2 --seed 5 --device cpu --quiet --data train.csv "
+                        "--model m.safetensors --checkpoint-every 1 --val-data val.csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_mdn(dir, "train --target y --epochs 3 --seed 5 --device cpu --quiet --data train.csv --model r.safetensors "
+                   "--val-data val.csv --resume m.safetensors.ckpt");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_mdn(dir, "train --target y --epochs 1 --device cpu --quiet --data train.csv --model i.safetensors "
+                   "--init r.safetensors");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string first = run_mdn(dir, "info --json m.safetensors").out;
+  for (const char* model : {"r.safetensors", "i.safetensors"}) {
+    const std::string info = run_mdn(dir, std::string("info --json ") + model).out;
+    EXPECT_EQ(nlohmann::json::parse(info)["inputs"], nlohmann::json::parse(first)["inputs"]) << model;
+    EXPECT_TRUE(has(info, "species=Chinstrap")) << info;
+  }
+}
+
 TEST(FeatureEncodingCli, AModelWithoutTheEncodingLoadsAndPredictsAsBefore) {
   TempDir dir;
   std::string text = "x,y\n";
