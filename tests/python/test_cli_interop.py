@@ -165,3 +165,35 @@ def test_weights_eval_set_and_warm_start_train_what_the_cli_trains(tmp_path, mdn
     np.testing.assert_array_equal(np.concatenate([a.ravel() for a in ours.predict_mixture(x)]),
                                   np.concatenate([a.ravel() for a in again.predict_mixture(x)]))
     np.testing.assert_array_equal(ours.history_["train_nll"], again.history_["train_nll"])
+
+
+def test_cli_model_with_a_category_loads_and_pickles_with_its_encoding(tmp_path, mdn_exe):
+    """A model whose `mdn train` one-hot encoded a text column loads in Python
+    with its encoded feature names, predicts from the encoded columns exactly
+    as the CLI does from the raw ones, and keeps its encoding through a pickle."""
+    import pickle
+
+    rng = np.random.default_rng(3)
+    species = rng.choice(["Adelie", "Gentoo", "Chinstrap"], 300)
+    x = rng.random(300)
+    y = x + 4.0 * (species == "Gentoo") + rng.normal(0, 0.2, 300)
+    data = tmp_path / "pen.csv"
+    with open(data, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["x", "species", "y"])
+        w.writerows([[repr(float(a)), s, repr(float(b))] for a, s, b in zip(x, species, y)])
+    model = tmp_path / "m.safetensors"
+    run(mdn_exe, "train", "--data", data, "--target", "y", "--model", model, "--epochs", 3, "--quiet", *CPU)
+    est = mdn.load(model, device="cpu")
+    names = ["x", "species=Adelie", "species=Chinstrap", "species=Gentoo"]
+    assert list(est.feature_names_in_) == names
+    X = np.column_stack([x] + [(species == s).astype(float) for s in ("Adelie", "Chinstrap", "Gentoo")])
+    out = tmp_path / "p.csv"
+    run(mdn_exe, "predict", "--model", model, "--data", data, "--out", out, "--quiet", *CPU)
+    np.testing.assert_array_equal(read_csv(out)["y_mean"].to_numpy(), est.predict(X))
+    again = pickle.loads(pickle.dumps(est))
+    resaved = tmp_path / "again.safetensors"
+    again.save(resaved)
+    info = json.loads(run(mdn_exe, "info", "--json", resaved).stdout)
+    assert [i["name"] for i in info["inputs"]] == ["x", "species"]
+    assert info["inputs"][1]["categories"] == ["Adelie", "Chinstrap", "Gentoo"]

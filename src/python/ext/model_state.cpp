@@ -6,18 +6,22 @@
 //                  read as the floats they were);
 //   4 (14 fields): adds (conformal scores per target, their source, the
 //                  training warnings, the features' training min and max).
-// __getstate__ writes version 4; __setstate__ reads all four.
+//   5 (15 fields): adds the feature encoding (mdn/feature_encoding.hpp) as its
+//                  "mdn.inputs" JSON text, "" for none.
+// __getstate__ writes version 5; __setstate__ reads all five.
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "mdn/error.hpp"
+#include "mdn/feature_encoding.hpp"
 #include "mdn/model.hpp"
 #include "mdn/spec.hpp"
 #include "model_bindings.hpp"
@@ -26,7 +30,7 @@ namespace mdn_python {
 
 namespace {
 
-constexpr int kStateVersion = 4;
+constexpr int kStateVersion = 5;
 
 nb::bytes floats_to_bytes(const std::vector<float>& v) {
   return nb::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
@@ -64,7 +68,8 @@ nb::tuple model_state(const PyModel& self) {
                                    doubles_to_bytes(m.x_max));
   return nb::make_tuple(kStateVersion, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
                         self.device(), self.tf32(), self.trained_on(), m.members, calibration,
-                        floats_to_bytes(m.grid_step), extra);
+                        floats_to_bytes(m.grid_step), extra,
+                        m.encoding ? mdn::encoding_to_json(*m.encoding) : std::string());
 }
 
 mdn::ModelSpec spec_from_state(const nb::tuple& spec) {
@@ -118,7 +123,7 @@ void check_sizes(const mdn::Model& m) {
 mdn::Model model_from_state(const nb::tuple& state) {
   const int version = state.size() > 0 ? nb::cast<int>(state[0]) : 0;
   if (!((version == 1 && state.size() == 10) || ((version == 2 || version == 3) && state.size() == 13) ||
-        (version == 4 && state.size() == 14)))
+        (version == 4 && state.size() == 14) || (version == 5 && state.size() == 15)))
     throw mdn::UsageError("invalid model state");
   mdn::Model m;
   m.spec = spec_from_state(nb::cast<nb::tuple>(state[1]));
@@ -143,6 +148,18 @@ mdn::Model model_from_state(const nb::tuple& state) {
       throw mdn::UsageError("invalid model state: feature ranges");
     if (m.conformal.available() && m.conformal.scores.size() != std::size_t(m.spec.target_dim))
       throw mdn::UsageError("invalid model state: conformal scores");
+  }
+  if (version >= 5) {
+    const std::string encoding = nb::cast<std::string>(state[14]);
+    if (!encoding.empty()) {
+      try {
+        m.encoding = std::make_shared<const mdn::FeatureEncoding>(mdn::encoding_from_json(encoding));
+      } catch (const mdn::Error& e) {
+        throw mdn::UsageError(std::string("invalid model state: feature encoding: ") + e.what());
+      }
+      if (m.encoding->feature_names() != m.feature_names)
+        throw mdn::UsageError("invalid model state: the feature encoding does not give the features");
+    }
   }
   check_sizes(m);
   return m;
