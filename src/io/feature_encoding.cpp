@@ -435,6 +435,8 @@ Dataset encode_rows(const CsvFile& csv, const FeatureEncoding& encoding, const s
   c.first_unseen.assign(ins, "");
   c.missing.assign(ins, 0);
   std::vector<char> unseen(ins), missing(ins);
+  std::vector<std::size_t> widths;  // features per input
+  for (const InputColumn& in : encoding.inputs) widths.push_back(in.values() + (in.indicator() ? 1 : 0));
   int kept = 0;
   for (std::size_t r = 0; r < csv.rows(); ++r) {
     double* x = ds.x.row(kept);
@@ -444,11 +446,11 @@ Dataset encode_rows(const CsvFile& csv, const FeatureEncoding& encoding, const s
     for (std::size_t i = 0; i < ins && why.empty(); ++i) {
       bool u = false, m = false;
       why = encode_cell(csv, encoding.inputs[i], csv.field(r, in_cols[i]), x, u, m);
-      x += encoding.inputs[i].feature_names().size();
+      x += widths[i];
       unseen[i] = u;
       missing[i] = m;
       why_missing = m;
-      column = encoding.inputs[i].name;
+      if (!why.empty()) column = encoding.inputs[i].name;
     }
     for (std::size_t j = 0; j < t_cols.size() && why.empty(); ++j) {
       const std::string_view cell = csv.field(r, t_cols[j]);

@@ -207,23 +207,23 @@ TEST(ColumnChoice, TrainSaysWhichColumnsItUsesAndWhyTheOthersAreLeftOut) {
   dir.write("f.csv", faithful_like());
   const auto r = run_mdn(dir, "train --data f.csv --target eruptions --model m.safetensors --epochs 1 --progress none");
   ASSERT_EQ(r.status, 0) << r.err;
+  // The text column of two values is a category (docs/DATA.md): two one-hot features.
   EXPECT_TRUE(has(r.err,
-                  "f.csv: 1 feature column: 'waiting'; left out: '' (row label: its header is empty), 'eruptions' "
-                  "(target), 'station' "
-                  "(constant: every value is 3), 'weather' (not numeric: 'rain' on line 2), 'id' (row "
-                  "counter: 0..59 in order)"))
+                  "f.csv: 2 feature columns: 'waiting', 'weather' as category (2: rain, sun); left out: '' (row "
+                  "label: its header is empty), 'eruptions' (target), 'station' (constant: every value is 3), 'id' "
+                  "(row counter: 0..59 in order)"))
       << r.err;
   EXPECT_TRUE(has(r.err, "mdn train: warning: f.csv: left out '' (row label") && has(r.err, "--features")) << r.err;
-  EXPECT_TRUE(has(r.err, "D = 1")) << r.err;
+  EXPECT_TRUE(has(r.err, "D = 3")) << r.err;
   // --features overrides every rule; then nothing is said about columns.
   const auto named = run_mdn(
       dir, "train --data f.csv --target eruptions --features waiting,id,station --model n.safetensors --epochs 1");
   ASSERT_EQ(named.status, 0) << named.err;
   EXPECT_TRUE(has(named.err, "D = 3")) << named.err;
   EXPECT_FALSE(has(named.err, "left out")) << named.err;
-  // A prediction needs only the feature the model was trained on.
+  // A prediction needs only the columns the model was trained on.
   ASSERT_EQ(run_mdn(dir, "train --data f.csv --target eruptions --model m.safetensors --epochs 1 --quiet").status, 0);
-  dir.write("new.csv", "waiting\n50\n80\n");
+  dir.write("new.csv", "waiting,weather\n50,sun\n80,rain\n");
   const auto p = run_mdn(dir, "predict --model m.safetensors --data new.csv --out p.csv --quiet");
   EXPECT_EQ(p.status, 0) << p.err;
 }
@@ -251,7 +251,7 @@ TEST(ColumnChoice, ATypoCellInANumericColumnIsAnErrorNotATextColumn) {
   // --drop-invalid: the column stays a feature, the row goes.
   r = run_mdn(dir, "train --data typo.csv --target eruptions --model m.safetensors --epochs 1 --drop-invalid");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_TRUE(has(r.err, "1 feature column: 'waiting'") && has(r.err, "dropped 1 row ")) << r.err;
+  EXPECT_TRUE(has(r.err, "2 feature columns: 'waiting', 'weather'") && has(r.err, "dropped 1 row ")) << r.err;
 }
 
 TEST(ColumnChoice, AConstantTargetIsAnError) {
