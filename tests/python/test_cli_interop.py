@@ -190,7 +190,7 @@ def test_cli_model_with_a_category_loads_and_pickles_with_its_encoding(tmp_path,
     X = np.column_stack([x] + [(species == s).astype(float) for s in ("Adelie", "Chinstrap", "Gentoo")])
     out = tmp_path / "p.csv"
     run(mdn_exe, "predict", "--model", model, "--data", data, "--out", out, "--quiet", *CPU)
-    np.testing.assert_array_equal(read_csv(out)["y_mean"].to_numpy(), est.predict(X))
+    np.testing.assert_array_equal(read_csv(out)["y_mean"].to_numpy(), est.predict(pd.DataFrame(X, columns=names)))
     again = pickle.loads(pickle.dumps(est))
     resaved = tmp_path / "again.safetensors"
     again.save(resaved)
