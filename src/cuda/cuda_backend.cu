@@ -78,6 +78,8 @@ constexpr const char kTrainingSetAdvice[] =
 
 const ModelSpec& validated(const ModelSpec& spec) {
   spec.validate();
+  if (spec.covariance != Covariance::Diagonal)
+    throw Error("full-covariance components run on the CPU only so far (use the CPU device)");
   return spec;
 }
 

@@ -745,7 +745,11 @@ void io::save_model_file(const Model& model, const std::string& path, const std:
   file.commit();
 }
 
-void save_model(const Model& model, const std::string& path) { io::save_model_file(model, path, {}, {}); }
+void save_model(const Model& model, const std::string& path) {
+  if (model.spec.covariance != Covariance::Diagonal)
+    throw Error(path + ": full-covariance models cannot be saved yet (the model file has no layout for them)");
+  io::save_model_file(model, path, {}, {});
+}
 
 Model load_model(const std::string& path) { return Loader(path).load(); }
 
