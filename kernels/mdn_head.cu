@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cuda_check.cuh"
+#include "mdn/detail/full_cov_math.hpp"
 #include "mdn/detail/mixture_math.hpp"
 #include "mdn/error.hpp"
 #include "mdn/spec.hpp"
@@ -35,6 +36,29 @@ __global__ void mixture_loss_kernel(const float* __restrict__ z, const float* __
   loss[i] = detail::mixture_nll(z + std::size_t(i) * width, t + std::size_t(i) * T, K, T, lo, hi);
 }
 
+// The same two with full-covariance components (detail/full_cov_math.hpp):
+// width = K(1 + 2T + T(T-1)/2).
+__global__ void full_mixture_loss_and_grad_kernel(const float* __restrict__ z, const float* __restrict__ t,
+                                                  const float* __restrict__ weights, int n, int K, int T, float lo,
+                                                  float hi, float grad_scale, float* __restrict__ loss,
+                                                  float* __restrict__ dL_dz) {
+  const int i = blockIdx.x * kThreads + threadIdx.x;
+  if (i >= n) return;
+  const std::size_t row = std::size_t(i) * std::size_t(detail::full_cov_head_width(K, T));
+  const float w = weights ? weights[i] : 1.0f;
+  const float nll =
+      detail::full_mixture_nll_and_grad(z + row, t + std::size_t(i) * T, K, T, lo, hi, grad_scale * w, dL_dz + row);
+  loss[i] = w == 0.0f ? 0.0f : w * nll;
+}
+
+__global__ void full_mixture_loss_kernel(const float* __restrict__ z, const float* __restrict__ t, int n, int K, int T,
+                                         float lo, float hi, float* __restrict__ loss) {
+  const int i = blockIdx.x * kThreads + threadIdx.x;
+  if (i >= n) return;
+  const std::size_t row = std::size_t(i) * std::size_t(detail::full_cov_head_width(K, T));
+  loss[i] = detail::full_mixture_nll(z + row, t + std::size_t(i) * T, K, T, lo, hi);
+}
+
 void check_shape(const HeadShape& shape) {
   check_kernel_limits(shape.components, shape.target_dim, "the CUDA mixture head");
 }
@@ -59,6 +83,26 @@ void launch_mixture_loss(const float* z, const float* t, int n, const HeadShape&
   if (n <= 0) return;
   mixture_loss_kernel<<<blocks_for(n), kThreads, 0, stream>>>(z, t, n, shape.components, shape.target_dim,
                                                               shape.log_sigma_min, shape.log_sigma_max, loss);
+  MDN_CUDA_CHECK(cudaGetLastError());
+}
+
+void launch_full_mixture_loss_and_grad(const float* z, const float* t, const float* weights, int n,
+                                       const HeadShape& shape, float grad_scale, float* loss, float* dL_dz,
+                                       cudaStream_t stream) {
+  check_shape(shape);
+  if (n <= 0) return;
+  full_mixture_loss_and_grad_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
+      z, t, weights, n, shape.components, shape.target_dim, shape.log_sigma_min, shape.log_sigma_max, grad_scale, loss,
+      dL_dz);
+  MDN_CUDA_CHECK(cudaGetLastError());
+}
+
+void launch_full_mixture_loss(const float* z, const float* t, int n, const HeadShape& shape, float* loss,
+                              cudaStream_t stream) {
+  check_shape(shape);
+  if (n <= 0) return;
+  full_mixture_loss_kernel<<<blocks_for(n), kThreads, 0, stream>>>(z, t, n, shape.components, shape.target_dim,
+                                                                   shape.log_sigma_min, shape.log_sigma_max, loss);
   MDN_CUDA_CHECK(cudaGetLastError());
 }
 

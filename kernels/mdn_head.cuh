@@ -51,4 +51,14 @@ void launch_mixture_loss_and_grad(const float* z, const float* t, const float* w
 void launch_mixture_loss(const float* z, const float* t, int n, const HeadShape& shape, float* loss,
                          cudaStream_t stream);
 
+// The same with full-covariance components (detail/full_cov_math.hpp; issue
+// 30): z and dL_dz rows are K(1 + 2T + T(T-1)/2) wide, [a | s | m | c].
+// Not used by the backend yet (a later stage wires it into the training
+// step); tests/gpu/full_cov_gpu_test.cpp checks it against the host.
+void launch_full_mixture_loss_and_grad(const float* z, const float* t, const float* weights, int n,
+                                       const HeadShape& shape, float grad_scale, float* loss, float* dL_dz,
+                                       cudaStream_t stream);
+void launch_full_mixture_loss(const float* z, const float* t, int n, const HeadShape& shape, float* loss,
+                              cudaStream_t stream);
+
 }  // namespace mdn::cuda

@@ -29,7 +29,8 @@ std::vector<float> fit_log_sigma_shift(const ModelSpec& spec, const Matrix& z, c
 void shift_log_sigma_biases(const ModelSpec& spec, std::vector<float>& params, const std::vector<float>& shift,
                             float sign = 1.0f);
 
-// The model as it was before calibration (a copy; itself when not calibrated).
+// The model as it was before calibration and recalibration (a copy; itself
+// when it has neither).
 Model without_calibration(const Model& model);
 
 }  // namespace mdn

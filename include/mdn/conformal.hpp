@@ -10,6 +10,12 @@
 // at least c, marginally over rows, whatever the model: a miscalibrated
 // model gets wider or narrower intervals, never a broken guarantee. Where
 // ceil((n + 1) c) > n the interval is the whole line.
+//
+// F is the network's own mixture: a recalibrated batch (MixtureBatch::
+// pit_maps) is scored and inverted without its maps. The maps are fitted on
+// the same calibration rows, and a score computed through them would no
+// longer be exchangeable with a new row's; the mixture's own F keeps the
+// guarantee exact, and on these rows the two give nearly the same intervals.
 #pragma once
 #include <cstdint>
 #include <string>

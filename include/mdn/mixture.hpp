@@ -7,6 +7,7 @@
 
 #include "mdn/matrix.hpp"
 #include "mdn/model.hpp"
+#include "mdn/pit_map.hpp"
 
 namespace mdn {
 
@@ -19,19 +20,30 @@ struct MixtureBatch {
   std::vector<double> alpha;  // rows x K, each row sums to 1 (up to float rounding)
   std::vector<double> mu;     // rows x K x T  (index (r*K + k)*T + d)
   std::vector<double> sigma;  // rows x K x T, > 0
+  // The recalibration every consumer applies (Model::recalibration): empty,
+  // or one PIT map per target. Only fitted for T = 1; consumers that handle
+  // several targets refuse a batch with maps and T > 1.
+  std::vector<PitMap> pit_maps;
 
   double weight(int r, int k) const { return alpha[std::size_t(r) * K + k]; }
   double mean(int r, int k, int d) const { return mu[(std::size_t(r) * K + k) * T + d]; }
   double stddev(int r, int k, int d) const { return sigma[(std::size_t(r) * K + k) * T + d]; }
+  // Target d's PIT map, or null when its distribution is the plain mixture.
+  const PitMap* pit_map(int d) const {
+    return pit_maps.empty() || pit_maps[std::size_t(d)].identity() ? nullptr : &pit_maps[std::size_t(d)];
+  }
 };
 
 // Mixtures from head pre-activations z (rows x K(1+2T), standardised units),
 // mapped to original units with the model's target statistics (in double:
 // mu = t_mean + t_scale * m, sigma = t_scale * exp(s)). For a Model,
-// z is read with model.mixture_spec() (an ensemble's combined head).
+// z is read with model.mixture_spec() (an ensemble's combined head) and the
+// batch carries the model's recalibration.
 MixtureBatch mixtures_from_head(const ModelSpec& spec, const Standardizer& stats, const Matrix& z);
 inline MixtureBatch mixtures_from_head(const Model& model, const Matrix& z) {
-  return mixtures_from_head(model.mixture_spec(), model.stats, z);
+  MixtureBatch mix = mixtures_from_head(model.mixture_spec(), model.stats, z);
+  mix.pit_maps = model.recalibration.maps;
+  return mix;
 }
 
 }  // namespace mdn

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mdn/matrix.hpp"
+#include "mdn/pit_map.hpp"
 #include "mdn/spec.hpp"
 #include "mdn/standardizer.hpp"
 
@@ -37,6 +38,22 @@ struct Calibration {
   bool applied() const { return !log_sigma_shift.empty(); }
 };
 
+// Recalibration of the whole predictive distribution (docs/PREDICT.md): per
+// target a monotone map G of the PIT (mdn/pit_map.hpp), fitted on rows the
+// network did not train on; the model's distribution becomes G(F(y | x)).
+// Every output applies it (MixtureBatch::pit_maps): moments, quantiles,
+// intervals, modes, HDR, samples, density, NLL, CRPS, PIT. Only for one
+// target (T = 1). Empty: none. Independent of Calibration (an older,
+// mixture-preserving sigma scale, folded into params).
+struct Recalibration {
+  std::vector<PitMap> maps;  // T maps, or empty
+  std::string source;        // the rows it was fitted on, in words
+  long long rows = 0;
+  double nll_before = 0.0;  // mean NLL per row on those rows (original units) without / with it
+  double nll_after = 0.0;
+  bool applied() const { return !maps.empty(); }
+};
+
 // Split-conformal interval scores (mdn/conformal.hpp, docs/PREDICT.md): per
 // target d, the conformity scores |F_d(y | x) - 1/2| of calibration rows the
 // network did not train on, ascending. The central conformal interval at
@@ -65,6 +82,7 @@ struct Model {
   std::vector<std::string> target_names;   // T
   TrainingHistory history;
   Calibration calibration;
+  Recalibration recalibration;
   ConformalScores conformal;
   std::vector<float> grid_step;  // per target, the grid it was trained for (0 = continuous); empty = none
   // Per feature, the smallest and largest value of the training rows, so

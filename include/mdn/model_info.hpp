@@ -21,7 +21,9 @@ ModelInfo read_model_info(const std::string& path);
 // One JSON object (indented, keys in a fixed order): file, format_version,
 // features [{name, mean, std}], targets [{name, mean, std, grid_step?}],
 // components, members, network {inputs, hidden, activation, head, parameters
-// per network, sigma bounds}, calibration (null when none), training
+// per network, sigma bounds}, calibration (null when none), recalibration
+// {method, knots per target, rows, source, nll_before, nll_after} (null when
+// none), conformal (null when none), training
 // {epochs, best_epoch, train_nll, val_nll: original units, last and best},
 // other_metadata. Non-finite numbers are null.
 std::string model_info_json(const ModelInfo& info, const std::string& path);

@@ -20,6 +20,13 @@ inline constexpr float kDefaultLogSigmaMax = 6.907755f;    // log(1e3)
 inline constexpr int kMaxComponents = 32;
 inline constexpr int kMaxTargetDim = 8;
 
+// The covariance of each component (issue 30). Diagonal: the model of
+// DESIGN.md. Full: each component also has T(T-1)/2 off-diagonals of its
+// precision factor (include/mdn/detail/full_cov_math.hpp, docs/MATH.md
+// "Full covariance"); so far trained on the CPU only, and not yet saved,
+// predicted or sampled (later stages of issue 30).
+enum class Covariance { Diagonal, Full };
+
 struct ModelSpec {
   int input_dim = 0;   // D
   int target_dim = 1;  // T
@@ -28,12 +35,18 @@ struct ModelSpec {
   std::string activation = "tanh";
   float log_sigma_min = kDefaultLogSigmaMin;
   float log_sigma_max = kDefaultLogSigmaMax;
+  Covariance covariance = Covariance::Diagonal;
 
-  // z = [a (K) | s (K*T, index k*T+d) | m (K*T, index k*T+d)]
-  int head_width() const { return components * (1 + 2 * target_dim); }
+  // z = [a (K) | s (K*T, index k*T+d) | m (K*T, index k*T+d)], and for
+  // full covariance then | c (K*T(T-1)/2, index k*T(T-1)/2 + j(j-1)/2 + i) |.
+  int head_width() const {
+    const int P = covariance == Covariance::Full ? target_dim * (target_dim - 1) / 2 : 0;
+    return components * (1 + 2 * target_dim + P);
+  }
   int logit_offset() const { return 0; }
   int log_sigma_offset() const { return components; }
   int mean_offset() const { return components + components * target_dim; }
+  int offdiag_offset() const { return components + 2 * components * target_dim; }  // full covariance only
 
   // Throws UsageError naming the offending field.
   void validate() const;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mdn/detail/full_cov_math.hpp"
 #include "mdn/detail/mixture_math.hpp"
 
 namespace mdn {
@@ -42,8 +43,10 @@ double Backend::weighted_nll_sum(const Matrix& x, const Matrix& t, const std::ve
     for (int i = 0; i < n; ++i) {
       const double w = weights.empty() ? 1.0 : double(weights[std::size_t(begin + i)]);
       if (w == 0.0) continue;  // no influence, even where the density underflows
-      sum += w * detail::mixture_nll(z.row(i), t.row(begin + i), s.components, s.target_dim, float(s.log_sigma_min),
-                                     float(s.log_sigma_max));
+      const float lo = float(s.log_sigma_min), hi = float(s.log_sigma_max);
+      sum += w * (s.covariance == Covariance::Full
+                      ? detail::full_mixture_nll(z.row(i), t.row(begin + i), s.components, s.target_dim, lo, hi)
+                      : detail::mixture_nll(z.row(i), t.row(begin + i), s.components, s.target_dim, lo, hi));
     }
   }
   return sum;

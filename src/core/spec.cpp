@@ -19,6 +19,9 @@ void ModelSpec::validate() const {
   for (int w : hidden)
     if (w < 1) throw UsageError("hidden layer width " + std::to_string(w) + " is not a positive integer");
   if (activation != "tanh") throw UsageError("activation '" + activation + "' is not supported (only tanh)");
+  if (covariance == Covariance::Full && target_dim < 2)
+    throw UsageError("full covariance needs at least 2 targets (T = " + std::to_string(target_dim) +
+                     "); with one target use the diagonal model");
   if (!(log_sigma_min < log_sigma_max))
     throw UsageError("log-sigma bounds must satisfy min < max (got " + std::to_string(log_sigma_min) + ", " +
                      std::to_string(log_sigma_max) + ")");
@@ -92,6 +95,10 @@ std::string spec_difference(const ModelSpec& a, const ModelSpec& b) {
   if (a.log_sigma_min != b.log_sigma_min || a.log_sigma_max != b.log_sigma_max)
     return differ("log-sigma bounds", std::to_string(a.log_sigma_min) + ".." + std::to_string(a.log_sigma_max),
                   std::to_string(b.log_sigma_min) + ".." + std::to_string(b.log_sigma_max));
+  if (a.covariance != b.covariance) {
+    const auto name = [](Covariance c) { return std::string(c == Covariance::Full ? "full" : "diagonal"); };
+    return differ("covariance", name(a.covariance), name(b.covariance));
+  }
   return {};
 }
 

@@ -9,6 +9,7 @@
 
 #include "cpu/blas.hpp"
 #include "cpu/simd/kernels.hpp"
+#include "mdn/detail/full_cov_math.hpp"
 #include "mdn/detail/mixture_math.hpp"
 
 namespace mdn::cpu {
@@ -79,8 +80,10 @@ void column_sums(double* sums, const double* x, int rows, int cols, bool accumul
 // src/cpu/simd), double one row at a time.
 void head_rows(const ModelSpec& spec, const float* z, const float* t, int rows, float grad_scale, float* losses,
                float* dz) {
-  simd::kernels().mixture_head(z, t, rows, spec.components, spec.target_dim, float(spec.log_sigma_min),
-                               float(spec.log_sigma_max), grad_scale, losses, dz);
+  const simd::Kernels& k = simd::kernels();
+  (spec.covariance == Covariance::Full ? k.full_mixture_head : k.mixture_head)(
+      z, t, rows, spec.components, spec.target_dim, float(spec.log_sigma_min), float(spec.log_sigma_max), grad_scale,
+      losses, dz);
 }
 void head_rows(const ModelSpec& spec, const double* z, const double* t, int rows, double grad_scale, double* losses,
                double* dz) {
@@ -89,6 +92,11 @@ void head_rows(const ModelSpec& spec, const double* z, const double* t, int rows
   for (int i = 0; i < rows; ++i) {
     const double* zi = z + std::size_t(i) * width;
     const double* ti = t + std::size_t(i) * T;
+    if (spec.covariance == Covariance::Full) {
+      losses[i] = dz ? detail::full_mixture_nll_and_grad(zi, ti, K, T, lo, hi, grad_scale, dz + std::size_t(i) * width)
+                     : detail::full_mixture_nll(zi, ti, K, T, lo, hi);
+      continue;
+    }
     losses[i] = dz ? detail::mixture_nll_and_grad(zi, ti, K, T, lo, hi, grad_scale, dz + std::size_t(i) * width)
                    : detail::mixture_nll(zi, ti, K, T, lo, hi);
   }

@@ -78,6 +78,8 @@ constexpr const char kTrainingSetAdvice[] =
 
 const ModelSpec& validated(const ModelSpec& spec) {
   spec.validate();
+  if (spec.covariance != Covariance::Diagonal)
+    throw Error("full-covariance components run on the CPU only so far (use the CPU device)");
   return spec;
 }
 
@@ -407,6 +409,9 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   // Statistics and sampling run on this backend's device, with their own
   // streams and buffers (created on first use).
   PredictiveStatistics statistics(const MixtureBatch& mix, const std::vector<double>& levels) override {
+    // A recalibrated mixture (PIT maps) has no kernel: its moments and
+    // quantiles run on the host (docs/PREDICT.md).
+    if (!mix.pit_maps.empty()) return Backend::statistics(mix, levels);
     if (!predictive_) predictive_ = std::make_unique<CudaPredictive>(device_);
     return predictive_->compute(mix, levels);
   }

@@ -59,6 +59,7 @@ std::vector<double> marginal_modes(const MixtureBatch& mix, int row, int d) {
     one.mu.push_back(mix.mean(row, k, d));
     one.sigma.push_back(mix.stddev(row, k, d));
   }
+  if (mix.pit_map(d) != nullptr) one.pit_maps = {mix.pit_maps[std::size_t(d)]};
   const std::vector<Mode> modes = mixture_modes(one, 0);  // highest density first
   std::vector<double> out;
   for (const Mode& m : modes)

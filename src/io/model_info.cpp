@@ -99,6 +99,18 @@ std::string model_info_json(const ModelInfo& info, const std::string& path) {
   } else {
     j["calibration"] = nullptr;
   }
+  if (m.recalibration.applied()) {
+    Json knots = Json::array();
+    for (const PitMap& map : m.recalibration.maps) knots.push_back(Json(map.knots));
+    j["recalibration"] = {{"method", "pit_histogram"},
+                          {"knots", knots},
+                          {"rows", m.recalibration.rows},
+                          {"source", m.recalibration.source},
+                          {"nll_before", number(m.recalibration.nll_before)},
+                          {"nll_after", number(m.recalibration.nll_after)}};
+  } else {
+    j["recalibration"] = nullptr;
+  }
   if (m.conformal.available()) {
     Json radius = Json::array();
     for (const std::vector<double>& s : m.conformal.scores) radius.push_back(number(conformal_radius(s, 0.9)));

@@ -34,6 +34,8 @@ constexpr const char* kStandardizerKey = "mdn.standardizer";
 constexpr const char* kHistoryKey = "mdn.history";
 constexpr const char* kCalibrationKey = "mdn.calibration";  // only in calibrated models
 constexpr const char* kConformalKey = "mdn.conformal";      // only in models with conformal scores
+constexpr const char* kRecalibrationKey = "mdn.recalibration";  // only in recalibrated models
+constexpr const char* kPitHistogramMethod = "pit_histogram";     // the one method (mdn/pit_map.hpp)
 constexpr const char* kGridKey = "mdn.grid";                // only for gridded targets: steps per target
 constexpr const char* kRangesKey = "mdn.feature_ranges";    // the training rows' min and max per feature
 constexpr const char* kMembersKey = "mdn.members";          // only in ensembles: the member count, decimal
@@ -251,6 +253,18 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
     c["rows"] = std::int64_t(model.calibration.rows);
     out[kCalibrationKey] = io::dump_json(c);
   }
+  if (model.recalibration.applied()) {
+    Json c = Json::object();
+    c["method"] = kPitHistogramMethod;
+    Json maps = Json::array();
+    for (const PitMap& m : model.recalibration.maps) maps.push_back(Json(m.knots));
+    c["knots"] = maps;
+    c["source"] = model.recalibration.source;
+    c["rows"] = std::int64_t(model.recalibration.rows);
+    c["nll_before"] = model.recalibration.nll_before;
+    c["nll_after"] = model.recalibration.nll_after;
+    out[kRecalibrationKey] = io::dump_json(c);
+  }
   if (model.conformal.available()) {
     // Floats: a score is a probability distance; 9 digits decide no interval.
     Json c = Json::object();
@@ -291,6 +305,7 @@ class Loader {
     read_stats(model);
     read_history(model);
     read_calibration(model);
+    read_recalibration(model);
     read_conformal(model);
     model.members = read_members();
     if (meta(kGridKey)) {
@@ -545,6 +560,37 @@ class Loader {
     if (rows && rows->is_number()) model.calibration.rows = (long long)rows->get<double>();
   }
 
+  // Optional: recalibrated models (Model::recalibration).
+  void read_recalibration(Model& model) const {
+    if (!meta(kRecalibrationKey)) return;
+    const Json c = parse_meta(kRecalibrationKey);
+    const std::string what = "corrupt mdn model file: the recalibration (metadata \"mdn.recalibration\")";
+    if (!c.is_object()) fail(what + " is not a JSON object");
+    const Json* method = io::find_member(c, "method");
+    if (!method || !method->is_string() || method->get<std::string>() != kPitHistogramMethod)
+      fail("mdn model file: its recalibration method is not \"pit_histogram\" (written by a newer mdn?)");
+    const Json* maps = io::find_member(c, "knots");
+    if (!maps || !maps->is_array() || int(maps->size()) != model.spec.target_dim)
+      fail(what + " needs one list of knots per target");
+    for (const Json& list : *maps) {
+      PitMap m;
+      if (list.is_array())
+        for (const Json& v : list) m.knots.push_back(v.is_number() ? v.get<double>() : -1.0);
+      bool ok = m.knots.size() >= 2 && m.knots.front() == 0.0 && m.knots.back() == 1.0;
+      for (std::size_t i = 1; ok && i < m.knots.size(); ++i) ok = m.knots[i] > m.knots[i - 1];
+      if (!ok) fail(what + " holds knots that do not rise strictly from 0 to 1");
+      model.recalibration.maps.push_back(std::move(m));
+    }
+    const Json* source = io::find_member(c, "source");
+    if (source && source->is_string()) model.recalibration.source = source->get<std::string>();
+    const Json* rows = io::find_member(c, "rows");
+    if (rows && rows->is_number()) model.recalibration.rows = (long long)rows->get<double>();
+    const Json* before = io::find_member(c, "nll_before");
+    const Json* after = io::find_member(c, "nll_after");
+    if (before && before->is_number()) model.recalibration.nll_before = before->get<double>();
+    if (after && after->is_number()) model.recalibration.nll_after = after->get<double>();
+  }
+
   // Optional: models whose training or `mdn calibrate` had calibration rows.
   void read_conformal(Model& model) const {
     if (!meta(kConformalKey)) return;
@@ -722,7 +768,11 @@ void io::save_model_file(const Model& model, const std::string& path, const std:
   file.commit();
 }
 
-void save_model(const Model& model, const std::string& path) { io::save_model_file(model, path, {}, {}); }
+void save_model(const Model& model, const std::string& path) {
+  if (model.spec.covariance != Covariance::Diagonal)
+    throw Error(path + ": full-covariance models cannot be saved yet (the model file has no layout for them)");
+  io::save_model_file(model, path, {}, {});
+}
 
 Model load_model(const std::string& path) { return Loader(path).load(); }
 

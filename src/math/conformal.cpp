@@ -12,7 +12,22 @@
 
 namespace mdn {
 
-ConformalScores conformal_scores(const MixtureBatch& mix, const MatrixD& t, std::uint64_t seed) {
+namespace {
+
+// The network's own mixture, without the PIT maps of a recalibration (see
+// mdn/conformal.hpp: a map fitted on the calibration rows would void the
+// guarantee).
+MixtureBatch without_maps(const MixtureBatch& mix) {
+  MixtureBatch base = mix;
+  base.pit_maps.clear();
+  return base;
+}
+
+}  // namespace
+
+ConformalScores conformal_scores(const MixtureBatch& recalibrated, const MatrixD& t, std::uint64_t seed) {
+  MixtureBatch stripped;
+  const MixtureBatch& mix = recalibrated.pit_maps.empty() ? recalibrated : (stripped = without_maps(recalibrated));
   if (t.rows != mix.rows || t.cols != mix.T)
     throw Error("conformal_scores: " + std::to_string(t.rows) + " x " + std::to_string(t.cols) + " targets for " +
                 std::to_string(mix.rows) + " mixtures over " + std::to_string(mix.T) + " dimensions");
@@ -45,8 +60,10 @@ double conformal_radius(const std::vector<double>& sorted_scores, double level) 
   return sorted_scores[std::size_t(k) - 1];
 }
 
-void conformal_intervals(const MixtureBatch& mix, const ConformalScores& scores, double level, std::vector<double>& lo,
-                         std::vector<double>& hi) {
+void conformal_intervals(const MixtureBatch& recalibrated, const ConformalScores& scores, double level,
+                         std::vector<double>& lo, std::vector<double>& hi) {
+  MixtureBatch stripped;
+  const MixtureBatch& mix = recalibrated.pit_maps.empty() ? recalibrated : (stripped = without_maps(recalibrated));
   if (int(scores.scores.size()) != mix.T)
     throw Error("conformal_intervals: the scores are for " + std::to_string(scores.scores.size()) +
                 " targets, the mixtures for " + std::to_string(mix.T));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "math/recalibrated.hpp"
 #include "mdn/detail/marginal_math.hpp"
 #include "mdn/error.hpp"
 
@@ -37,8 +38,40 @@ double detect_grid_step(const MatrixD& t, int col) {
   return std::round(h / p) * p;
 }
 
+namespace {
+
+// A recalibrated one-target row (mdn/pit_map.hpp): the cell's mass is
+// G(F(b)) - G(F(a)); inside one band that is the band's height times the
+// mixture's own mass of the cell, summed from each component's nearer tail.
+double recalibrated_cell_log_mass(const MixtureBatch& mix, int row, double y, double step, const PitMap& g) {
+  const detail::RowMarginal f = detail::row_marginal(mix, row, 0);
+  if (!(step > 0.0)) return std::log(g.density(f.cdf(y)) * f.pdf(y));
+  const double lo = y - 0.5 * step, hi = y + 0.5 * step;
+  const double u_lo = f.cdf(lo), u_hi = f.cdf(hi);
+  double mass = 0.0;
+  if (g.bin(u_lo) == g.bin(u_hi)) {
+    for (int k = 0; k < mix.K; ++k) {
+      const double mu = mix.mean(row, k, 0), s = mix.stddev(row, k, 0);
+      const double a = (lo - mu) / s, b = (hi - mu) / s;
+      mass += mix.weight(row, k) / f.total *
+              (a > 0.0 ? detail::standard_normal_cdf(-a) - detail::standard_normal_cdf(-b)
+                       : detail::standard_normal_cdf(b) - detail::standard_normal_cdf(a));
+    }
+    mass *= g.height(g.bin(u_lo));
+  } else {
+    mass = g.forward(u_hi) - g.forward(u_lo);
+  }
+  return mass > 0.0 ? std::log(mass) : -INFINITY;
+}
+
+}  // namespace
+
 double cell_log_mass(const MixtureBatch& mix, int row, const double* t, const std::vector<float>& steps) {
   if (int(steps.size()) != mix.T) throw Error("cell_log_mass: one step per target is needed");
+  if (!mix.pit_maps.empty()) {
+    if (mix.T != 1) throw Error("cell_log_mass: a recalibrated mixture must have one target");
+    if (const PitMap* g = mix.pit_map(0)) return recalibrated_cell_log_mass(mix, row, t[0], steps[0], *g);
+  }
   const double half_log_2pi = 0.5 * std::log(2.0 * 3.14159265358979323846);
   std::vector<double> l(mix.K);
   double lmax = -INFINITY;

@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "math/recalibrated.hpp"
 #include "mdn/dataset.hpp"
 #include "mdn/detail/crps_math.hpp"
 #include "mdn/detail/marginal_math.hpp"
@@ -22,6 +23,15 @@ const double* mu_row(const MixtureBatch& mix, int row) { return mix.mu.data() + 
 const double* sigma_row(const MixtureBatch& mix, int row) {
   return mix.sigma.data() + std::size_t(row) * mix.K * mix.T;
 }
+// The PIT map of a recalibrated one-target batch, else null. A batch with
+// maps and several targets has no joint density defined here.
+const PitMap* recalibrated_one_target(const MixtureBatch& mix) {
+  if (mix.pit_maps.empty()) return nullptr;
+  if (mix.T != 1) throw Error("a recalibrated mixture (PIT maps) must have one target; this one has T = " +
+                              std::to_string(mix.T));
+  return mix.pit_map(0);
+}
+
 double weight_sum(const MixtureBatch& mix, int row) {
   double total = 0.0;
   for (int k = 0; k < mix.K; ++k) total += alpha_row(mix, row)[k];
@@ -39,6 +49,7 @@ MixtureBatch slice_rows(const MixtureBatch& mix, int begin, int end) {
   out.alpha.assign(mix.alpha.begin() + std::size_t(begin) * mix.K, mix.alpha.begin() + std::size_t(end) * mix.K);
   out.mu.assign(mix.mu.begin() + begin * kt, mix.mu.begin() + end * kt);
   out.sigma.assign(mix.sigma.begin() + begin * kt, mix.sigma.begin() + end * kt);
+  out.pit_maps = mix.pit_maps;
   return out;
 }
 
@@ -171,16 +182,24 @@ double mixture_nll(const MixtureBatch& mix, int row, const double* t) {
     lse.add(l);
   }
   // The weights, normalised (they sum to 1 only up to float rounding).
-  return std::log(weight_sum(mix, row)) - lse.value();
+  const double nll = std::log(weight_sum(mix, row)) - lse.value();
+  // Recalibrated (T = 1): the density is g(F(y)) f(y).
+  const PitMap* g = recalibrated_one_target(mix);
+  if (g == nullptr) return nll;
+  return nll - std::log(g->density(detail::row_marginal(mix, row, 0).cdf(t[0])));
 }
 
 double mixture_crps(const MixtureBatch& mix, int row, int d, double y) {
+  if (const PitMap* g = mix.pit_map(d)) return detail::recalibrated_crps(detail::row_marginal(mix, row, d), *g, y);
   return detail::marginal_crps(alpha_row(mix, row), mu_row(mix, row), sigma_row(mix, row), mix.K, mix.T, d, y);
 }
 
 double mixture_pit(const MixtureBatch& mix, int row, int d, double y) {
-  return detail::marginal_cdf(alpha_row(mix, row), mu_row(mix, row), sigma_row(mix, row), mix.K, mix.T, d, y) /
-         weight_sum(mix, row);
+  const double u =
+      detail::marginal_cdf(alpha_row(mix, row), mu_row(mix, row), sigma_row(mix, row), mix.K, mix.T, d, y) /
+      weight_sum(mix, row);
+  const PitMap* g = mix.pit_map(d);
+  return g != nullptr ? g->forward(u) : u;
 }
 
 double energy_score(const double* draws, int S, int T, const double* y) {

@@ -19,6 +19,7 @@
 
 #include "math/parallel_rows.hpp"
 #include "math/mixture_row.hpp"
+#include "math/recalibrated.hpp"
 #include "mdn/detail/root_finding.hpp"
 #include "mdn/detail/marginal_math.hpp"
 #include "math/format_number.hpp"
@@ -39,10 +40,28 @@ struct Marginal {
   detail::MixtureRow m;
   int d;
   double total;  // sum of the weights (1 up to float rounding)
+  // Recalibrated: p(y) = g(F(y)) f(y), g a step function of F with a jump
+  // at each band edge (mdn/pit_map.hpp). Null: p = f.
+  const PitMap* map = nullptr;
+  // The band whose height scales pdf(): -1 = the band of y itself. Set to a
+  // segment's band while solving inside it, so its ends (band edges, where
+  // F(y) may round to either side) keep that band's height.
+  int band = -1;
 
-  double cdf(double y) const { return detail::marginal_cdf(m.alpha, m.mu, m.sigma, m.K, m.T, d, y) / total; }
+  double base_cdf(double y) const { return detail::marginal_cdf(m.alpha, m.mu, m.sigma, m.K, m.T, d, y) / total; }
+  double cdf(double y) const { return map != nullptr ? map->forward(base_cdf(y)) : base_cdf(y); }
+  double height(double y) const {
+    if (map == nullptr) return 1.0;
+    return map->height(band >= 0 ? band : map->bin(base_cdf(y)));
+  }
   // p(y) and p'(y).
   void pdf(double y, double& p, double& dp) const {
+    base_pdf(y, p, dp);
+    const double h = height(y);
+    p *= h;
+    dp *= h;
+  }
+  void base_pdf(double y, double& p, double& dp) const {
     p = dp = 0.0;
     for (int k = 0; k < m.K; ++k) {
       const double s = m.sigma[k * m.T + d], u = (y - double(m.mu[k * m.T + d])) / s;
@@ -99,15 +118,18 @@ Crossings region_above(const Marginal& g, const std::vector<double>& grid, const
   Crossings out;
   // Crossing between grid[i] (one side) and grid[i + 1]; `rising` when p goes up through c.
   const auto crossing = [&](std::size_t i, bool rising) {
+    if (grid[i] == grid[i + 1]) return grid[i];  // a jump of a recalibrated density at a band edge
+    Marginal segment = g;
+    if (g.map != nullptr) segment.band = g.map->bin(g.base_cdf(0.5 * (grid[i] + grid[i + 1])));
     const double sign = rising ? 1.0 : -1.0;
     const auto fdf = [&](double y, double& f, double& df) {
-      g.pdf(y, f, df);
+      segment.pdf(y, f, df);
       f = sign * (f - c);
       df = sign * df;
     };
     const double y = detail::safeguarded_newton(fdf, grid[i], grid[i + 1], 1e-14 * c);
     double p, dp;
-    g.pdf(y, p, dp);
+    segment.pdf(y, p, dp);
     if (std::fabs(dp) > 0.0) out.inverse_slopes += 1.0 / std::fabs(dp);
     return y;
   };
@@ -129,6 +151,20 @@ Crossings region_above(const Marginal& g, const std::vector<double>& grid, const
   return out;
 }
 
+// A recalibrated density jumps at each band edge q_j = F^-1(j / M): the edge
+// joins the grid twice, with the density's left and right limits, so every
+// segment between grid points lies inside one band.
+void add_band_edges(const Marginal& g, std::vector<double>& grid, std::vector<double>& p_grid) {
+  const detail::RowMarginal f{g.m, g.d, g.total};
+  const std::vector<double> edges = detail::band_edges(f, *g.map);
+  for (int j = 1; j < g.map->bins(); ++j) {
+    const double q = edges[std::size_t(j)], p = f.pdf(q);
+    const std::size_t at = std::size_t(std::upper_bound(grid.begin(), grid.end(), q) - grid.begin());
+    grid.insert(grid.begin() + std::ptrdiff_t(at), {q, q});
+    p_grid.insert(p_grid.begin() + std::ptrdiff_t(at), {g.map->height(j - 1) * p, g.map->height(j) * p});
+  }
+}
+
 }  // namespace
 
 void validate_coverage(double coverage) {
@@ -141,7 +177,7 @@ DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, do
   validate_coverage(coverage);
   if (row < 0 || row >= mix.rows || d < 0 || d >= mix.T)
     throw Error("highest_density_region: row or dimension out of range");
-  Marginal g{detail::mixture_row(mix, row), d, 0.0};
+  Marginal g{detail::mixture_row(mix, row), d, 0.0, mix.pit_map(d)};
   for (int k = 0; k < g.m.K; ++k) g.total += double(g.m.alpha[k]);
   if (!(g.total > 0.0)) throw Error("highest_density_region: the mixture has no component with positive weight");
 
@@ -181,6 +217,7 @@ DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, do
   }
   grid.swap(sorted_grid);
   p_grid.swap(sorted_p);
+  if (g.map != nullptr) add_band_edges(g, grid, p_grid);
   double c_hi = 0.0;
   for (const double p : p_grid) c_hi = std::max(c_hi, p);
 
@@ -206,6 +243,21 @@ DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, do
       c_region = c;
       break;
     }
+  }
+  // A recalibrated density's jumps can split the region into more pieces
+  // than K (the prediction's interval columns): the narrowest gaps are
+  // closed until K remain, which adds their (small) mass.
+  if (g.map != nullptr && int(region.intervals.size()) > g.m.K) {
+    auto& iv = region.intervals;
+    while (int(iv.size()) > g.m.K) {
+      std::size_t best = 1;
+      for (std::size_t i = 2; i < iv.size(); ++i)
+        if (iv[i].lo - iv[i - 1].hi < iv[best].lo - iv[best - 1].hi) best = i;
+      iv[best - 1].hi = iv[best].hi;
+      iv.erase(iv.begin() + std::ptrdiff_t(best));
+    }
+    region.mass = 0.0;
+    for (const auto& i : iv) region.mass += g.cdf(i.hi) - g.cdf(i.lo);
   }
   DensityRegion out;
   out.intervals = std::move(region.intervals);

@@ -17,6 +17,7 @@
 
 #include "math/parallel_rows.hpp"
 #include "math/mixture_row.hpp"
+#include "math/recalibrated.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
 
@@ -178,8 +179,50 @@ bool climb(const RowMixture& m, std::vector<double>& x, double& log_p) {
 
 }  // namespace
 
+namespace {
+
+// The modes of a recalibrated 1-D marginal g(F(y)) f(y) (g a step function
+// of F, mdn/pit_map.hpp), from the mixture's own modes: each of them stays a
+// local maximum (scaled by g), and a band edge q_j = F^-1(j / M) where the
+// density jumps down while f rises into it (or jumps up while f falls away
+// from it) is one too, with the higher side's density. Ranked by density,
+// at most K (the prediction's mode columns).
+std::vector<Mode> recalibrated_modes(const MixtureBatch& mix, int row, const PitMap& g, std::vector<Mode> modes) {
+  const detail::RowMarginal f = detail::row_marginal(mix, row, 0);
+  for (Mode& mode : modes) mode.density *= g.density(f.cdf(mode.location[0]));
+  const std::vector<double> edges = detail::band_edges(f, g);
+  for (int j = 1; j < g.bins(); ++j) {
+    const double q = edges[std::size_t(j)];
+    double slope = 0.0;  // f'(q)
+    for (int k = 0; k < f.m.K; ++k) {
+      const double s = f.m.sigma[k], u = (q - f.m.mu[k]) / s;
+      slope -= f.m.alpha[k] / f.total * std::exp(-0.5 * u * u) * 0.3989422804014327 * u / (s * s);
+    }
+    const double left = g.height(j - 1), right = g.height(j);
+    if ((slope > 0.0 && left > right) || (slope < 0.0 && right > left))
+      modes.push_back({{q}, std::max(left, right) * f.pdf(q)});
+  }
+  std::stable_sort(modes.begin(), modes.end(), [](const Mode& a, const Mode& b) { return a.density > b.density; });
+  if (int(modes.size()) > mix.K) modes.resize(std::size_t(mix.K));
+  return modes;
+}
+
+}  // namespace
+
 std::vector<Mode> mixture_modes(const MixtureBatch& mix, int row) {
   if (row < 0 || row >= mix.rows) throw Error("mixture_modes: row out of range");
+  if (!mix.pit_maps.empty()) {
+    if (mix.T != 1) throw Error("mixture_modes: a recalibrated mixture must have one target");
+    if (const PitMap* g = mix.pit_map(0)) {
+      MixtureBatch plain;  // the row without its map
+      plain.rows = 1, plain.K = mix.K, plain.T = 1;
+      plain.alpha.assign(mix.alpha.begin() + std::size_t(row) * mix.K, mix.alpha.begin() + std::size_t(row + 1) * mix.K);
+      plain.mu.assign(mix.mu.begin() + std::size_t(row) * mix.K, mix.mu.begin() + std::size_t(row + 1) * mix.K);
+      plain.sigma.assign(mix.sigma.begin() + std::size_t(row) * mix.K,
+                         mix.sigma.begin() + std::size_t(row + 1) * mix.K);
+      return recalibrated_modes(mix, row, *g, mixture_modes(plain, 0));
+    }
+  }
   const RowMixture m(detail::mixture_row(mix, row));
   const int T = m.T;
   std::vector<Mode> found;

@@ -44,7 +44,8 @@ double marginal_quantile(const MixtureBatch& mix, int row, int d, double level, 
     throw Error("marginal_quantile: row or dimension out of range");
   if (!(level > 0.0 && level < 1.0))
     throw UsageError("quantile level must be strictly between 0 and 1, got " + detail::format_number(level));
-  return solve_quantile(detail::mixture_row(mix, row), d, level, lower);
+  const PitMap* g = mix.pit_map(d);
+  return solve_quantile(detail::mixture_row(mix, row), d, g != nullptr ? g->inverse(level) : level, lower);
 }
 
 std::vector<double> predictive_quantiles(const MixtureBatch& mix, const std::vector<double>& levels) {
@@ -60,8 +61,9 @@ std::vector<double> predictive_quantiles(const MixtureBatch& mix, const std::vec
     const detail::MixtureRow m = detail::mixture_row(mix, r);
     for (int d = 0; d < T; ++d) {
       double previous = -std::numeric_limits<double>::infinity();
+      const PitMap* g = mix.pit_map(d);  // recalibrated: the mixture's quantile at G^-1(level)
       for (const int j : order) {
-        previous = solve_quantile(m, d, levels[j], previous);
+        previous = solve_quantile(m, d, g != nullptr ? g->inverse(levels[j]) : levels[j], previous);
         out[(std::size_t(r) * T + d) * L + j] = previous;
       }
     }

@@ -1,9 +1,12 @@
 #include "mdn/sampling.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
 
+#include "math/parallel_rows.hpp"
+#include "math/recalibrated.hpp"
 #include "mdn/detail/sample_math.hpp"
 #include "math/format_number.hpp"
 #include "mdn/error.hpp"
@@ -20,11 +23,76 @@ void SampleOptions::validate() const {
     throw UsageError("sigma scale must be >= 0, got " + format_number(sigma_scale));
 }
 
+namespace {
+
+// (0, 1) from two words, in steps of 2^-64.
+double open_uniform(std::uint32_t hi, std::uint32_t lo) {
+  return (double(hi) * 4294967296.0 + double(lo) + 0.5) * 5.421010862427522e-20;
+}
+
+// Draws of a recalibrated row (T = 1, mdn/pit_map.hpp) by inversion:
+// y = F^-1(G^-1(u)), u uniform from the same counter-based words (one pair
+// of draws per Philox block, as for the plain mixture). Temperature and
+// sigma scale act on the mixture F before the map. The component reported
+// is the one most responsible for the draw.
+void sample_recalibrated_row(const MixtureBatch& mix, int r, const PitMap& g, int samples,
+                             const SampleOptions& options, std::int64_t global_row, double* out, int* components) {
+  const int K = mix.K;
+  MixtureBatch one;
+  one.rows = 1, one.K = K, one.T = 1;
+  one.mu.assign(mix.mu.begin() + std::size_t(r) * K, mix.mu.begin() + std::size_t(r + 1) * K);
+  one.sigma.assign(mix.sigma.begin() + std::size_t(r) * K, mix.sigma.begin() + std::size_t(r + 1) * K);
+  for (double& s : one.sigma) s *= options.sigma_scale;
+  double top = -INFINITY;
+  one.alpha.resize(std::size_t(K));
+  for (int k = 0; k < K; ++k) {
+    const double a = mix.alpha[std::size_t(r) * K + k];
+    one.alpha[std::size_t(k)] = a > 0.0 ? std::log(a) / options.temperature : -INFINITY;
+    top = std::max(top, one.alpha[std::size_t(k)]);
+  }
+  for (double& a : one.alpha) a = std::exp(a - top);
+  const detail::RowMarginal f = detail::row_marginal(one, 0, 0);
+  detail::HostDrawWords words{options.seed, std::uint64_t(global_row), 0u};
+  for (int s = 0; s < samples; ++s) {
+    words.c = std::uint32_t(s / 2);
+    const detail::Philox4x32 w = words(0u);
+    const double u = s % 2 == 0 ? open_uniform(w.v[0], w.v[1]) : open_uniform(w.v[2], w.v[3]);
+    const double y = f.quantile(g.inverse(u), -INFINITY);
+    out[std::size_t(s)] = y;
+    if (components) {
+      int best = 0;
+      double best_l = -INFINITY;
+      for (int k = 0; k < K; ++k) {
+        const double sd = one.sigma[std::size_t(k)], z = (y - one.mu[std::size_t(k)]) / sd;
+        const double l = std::log(one.alpha[std::size_t(k)]) - 0.5 * z * z - std::log(sd);
+        if (l > best_l) best_l = l, best = k;
+      }
+      components[std::size_t(s)] = best;
+    }
+  }
+}
+
+void sample_recalibrated(const MixtureBatch& mix, int samples, const SampleOptions& options, std::int64_t first_row,
+                         double* out, int* components) {
+  if (mix.T != 1) throw Error("sample_mixtures: a recalibrated mixture must have one target");
+  if (!(options.sigma_scale > 0.0))
+    throw UsageError("a sigma scale of 0 (component means only) is not defined for a recalibrated model");
+  detail::for_each_row(mix.rows, 16, [&](int r) {
+    const std::size_t at = std::size_t(r) * samples;
+    sample_recalibrated_row(mix, r, *mix.pit_map(0), samples, options, first_row + r, out + at,
+                            components ? components + at : nullptr);
+  });
+}
+
+}  // namespace
+
 void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& options, std::int64_t first_row,
                      double* out, int* components) {
   options.validate();
   if (samples < 1) throw UsageError("samples per row must be at least 1");
   if (first_row < 0) throw Error("sample_mixtures: first_row must be >= 0");
+  if (!mix.pit_maps.empty() && mix.pit_map(0) != nullptr)
+    return sample_recalibrated(mix, samples, options, first_row, out, components);
   const int K = mix.K, T = mix.T;
   const float inv_tau = float(std::fmin(1.0 / options.temperature, double(detail::kMaxInverseTemperature)));
   const double scale = options.sigma_scale;

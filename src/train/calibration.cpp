@@ -105,6 +105,7 @@ void shift_log_sigma_biases(const ModelSpec& spec, std::vector<float>& params, c
 
 Model without_calibration(const Model& model) {
   Model m = model;
+  m.recalibration = Recalibration{};
   if (!m.calibration.applied()) return m;
   shift_log_sigma_biases(m.spec, m.params, m.calibration.log_sigma_shift, -1.0f);
   m.calibration = Calibration{};

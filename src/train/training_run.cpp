@@ -10,6 +10,8 @@
 
 #include "mdn/calibration.hpp"
 #include "mdn/conformal.hpp"
+#include "mdn/metrics.hpp"
+#include "mdn/recalibration.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/error.hpp"
 #include "mdn/sharded_data.hpp"
@@ -79,6 +81,8 @@ void check_options(const ModelSpec& spec, const Dataset& data, const TrainOption
   if (o.ensemble < 1 || o.ensemble > kMaxMembers)
     throw UsageError("TrainOptions::ensemble (the ensemble size) must be 1 to " + std::to_string(kMaxMembers) +
                      " (got " + std::to_string(o.ensemble) + ")");
+  if (spec.covariance == Covariance::Full && o.ensemble > 1)
+    throw UsageError("an ensemble of full-covariance models is not supported yet (ensemble = 1)");
 }
 
 }  // namespace
@@ -309,8 +313,11 @@ Model TrainingRun::run() {
   model_.params = std::move(ensemble_params_);
   // A scale fitted on a handful of rows follows their noise (22 rows of
   // faithful: coverage 0.91 -> 0.80): below kMinCalibrationRows, none.
-  if (options_.calibrate && split_.val_rows >= kMinCalibrationRows) calibrate();
-  if (split_.val_rows >= kMinConformalRows) fit_conformal();
+  // Recalibration and conformal scores read the diagonal mixture
+  // (mixtures_from_head): not for full covariance yet (issue 30, later stage).
+  const bool diagonal = spec_.covariance == Covariance::Diagonal;
+  if (diagonal && options_.calibrate && split_.val_rows >= kMinCalibrationRows) calibrate();
+  if (diagonal && split_.val_rows >= kMinConformalRows) fit_conformal();
   model_.history.warnings = warnings();
   return std::move(model_);
 }
@@ -609,19 +616,17 @@ void TrainingRun::hand_rows(Backend& b, const Matrix& x, const Matrix& t, const 
 
 // ---- finish --------------------------------------------------------------------
 
-// Recalibration on the validation rows (docs/TRAINING.md): one scale per
-// target on every sigma, fitted by NLL of the (ensemble) mixture, folded into
-// every member's head biases. Data-parallel: each rank has some validation
-// rows; they are gathered.
+// Recalibration on the validation rows (docs/TRAINING.md). One target: the
+// PIT map of the whole distribution (mdn/recalibration.hpp), which also
+// fixes over-dispersed ensembles. Several targets: one scale per target on
+// every sigma, fitted by NLL of the (ensemble) mixture and folded into every
+// member's head biases. Data-parallel: the validation rows of every rank are
+// gathered.
 void TrainingRun::calibrate() {
+  if (spec_.target_dim == 1) return recalibrate();
   const Matrix z = validation_heads();
   const Matrix t_val_all = data_parallel_ ? all_gather_rows(comm_, t_val_) : t_val_;
-  std::vector<float> w_val_all = w_val_;
-  if (data_parallel_ && !w_val_.empty()) {
-    Matrix w(int(w_val_.size()), 1);
-    w.data = w_val_;
-    w_val_all = all_gather_rows(comm_, w).data;
-  }
+  const std::vector<float> w_val_all = validation_weights();
   const ModelSpec mixture = model_.mixture_spec();
   Calibration c;
   c.log_sigma_shift = fit_log_sigma_shift(mixture, z, t_val_all, w_val_all);
@@ -630,6 +635,44 @@ void TrainingRun::calibrate() {
   c.rows = split_.val_rows;
   shift_log_sigma_biases(spec_, model_.params, c.log_sigma_shift);
   model_.calibration = std::move(c);
+}
+
+void TrainingRun::recalibrate() {
+  MatrixD t;
+  MixtureBatch mix = validation_mixtures(t);
+  std::vector<double> w;
+  for (const float v : validation_weights()) w.push_back(double(v));
+  const auto mean_nll = [&](const MixtureBatch& m) {
+    double sum = 0.0, weight = 0.0;
+    for (int r = 0; r < m.rows; ++r) {
+      const double wr = w.empty() ? 1.0 : w[std::size_t(r)];
+      if (wr > 0.0) sum += wr * mixture_nll(m, r, t.row(r));
+      weight += wr;
+    }
+    return (weight > 0.0 ? sum / weight : 0.0) + model_.stats.log_jacobian();
+  };
+  Recalibration r;
+  r.maps = fit_pit_maps(mix, t, w);
+  r.nll_before = mean_nll(mix);
+  mix.pit_maps = r.maps;
+  r.nll_after = mean_nll(mix);
+  r.rows = split_.val_rows;
+  r.source = validation_source();
+  model_.recalibration = std::move(r);
+}
+
+// The validation rows' sample weights, every rank's (empty: none).
+std::vector<float> TrainingRun::validation_weights() {
+  if (!data_parallel_ || w_val_.empty()) return w_val_;
+  Matrix w(int(w_val_.size()), 1);
+  w.data = w_val_;
+  return all_gather_rows(comm_, w).data;
+}
+
+// In words, for the model file.
+std::string TrainingRun::validation_source() const {
+  return hooks_.validation != nullptr ? std::to_string(split_.val_rows) + " rows of the validation data"
+                                      : std::to_string(split_.val_rows) + " validation rows of the training data";
 }
 
 // The head outputs of the kept model (every member, combined) on every
@@ -645,23 +688,33 @@ Matrix TrainingRun::validation_heads() {
   return data_parallel_ ? all_gather_rows(comm_, local_z) : local_z;
 }
 
-// Conformal interval scores (mdn/conformal.hpp) of the kept (and calibrated)
-// model on the validation rows. They chose the kept epoch, so the guarantee
-// is that of rows seen once for model selection (docs/PREDICT.md); `mdn
-// calibrate` on fresh rows gives the exact one.
-void TrainingRun::fit_conformal() {
+// The kept model's mixtures of every validation row (with its
+// recalibration, once fitted) and their targets, in standardised units:
+// the PIT, and so the recalibration and the conformal scores, do not change
+// with an affine map of the target.
+MixtureBatch TrainingRun::validation_mixtures(MatrixD& t) {
   const Matrix z = validation_heads();
   const Matrix t_val = data_parallel_ ? all_gather_rows(comm_, t_val_) : t_val_;
-  // In standardised units: the PIT does not change with an affine map.
   Standardizer unit;
   unit.t_mean.assign(std::size_t(spec_.target_dim), 0.0);
   unit.t_scale.assign(std::size_t(spec_.target_dim), 1.0);
-  MatrixD t(t_val.rows, t_val.cols);
+  t = MatrixD(t_val.rows, t_val.cols);
   for (std::size_t i = 0; i < t_val.data.size(); ++i) t.data[i] = double(t_val.data[i]);
-  model_.conformal = conformal_scores(mixtures_from_head(model_.mixture_spec(), unit, z), t, options_.seed);
-  model_.conformal.source = hooks_.validation != nullptr
-                                ? std::to_string(split_.val_rows) + " rows of the validation data"
-                                : std::to_string(split_.val_rows) + " validation rows of the training data";
+  MixtureBatch mix = mixtures_from_head(model_.mixture_spec(), unit, z);
+  mix.pit_maps = model_.recalibration.maps;
+  return mix;
+}
+
+// Conformal interval scores (mdn/conformal.hpp) of the kept (and
+// recalibrated) model on the validation rows. They chose the kept epoch
+// and fitted the recalibration, so the guarantee is that of rows used once
+// for model selection (docs/PREDICT.md); `mdn calibrate` on fresh rows gives
+// the exact one.
+void TrainingRun::fit_conformal() {
+  MatrixD t;
+  const MixtureBatch mix = validation_mixtures(t);
+  model_.conformal = conformal_scores(mix, t, options_.seed);
+  model_.conformal.source = validation_source();
 }
 
 // The run's warnings; members over ranks add up what each rank saw, so every

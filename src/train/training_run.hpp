@@ -80,7 +80,11 @@ class TrainingRun {
 
   // ---- finish
   void calibrate();
+  void recalibrate();
+  std::vector<float> validation_weights();
+  std::string validation_source() const;
   Matrix validation_heads();
+  MixtureBatch validation_mixtures(MatrixD& t);
   void fit_conformal();
   std::vector<std::string> warnings() const;
 

@@ -64,14 +64,17 @@ TEST(InfoCli, JsonIsOneObjectWithTheSameFacts) {
   EXPECT_EQ(j["network"]["hidden"], nlohmann::json::array({8, 6}));
   EXPECT_EQ(j["network"]["head"], 9);
   EXPECT_EQ(j["network"]["parameters_per_network"], 2 * 8 + 8 + 8 * 6 + 6 + 6 * 9 + 9);
-  ASSERT_TRUE(j["calibration"].is_object()) << r.out;
-  EXPECT_EQ(j["calibration"]["sigma_scale"].size(), 1u);
-  EXPECT_GT(j["calibration"]["rows"].get<int>(), 0);
+  EXPECT_TRUE(j["calibration"].is_null()) << r.out;  // one target: the PIT map, not the sigma scale
+  ASSERT_TRUE(j["recalibration"].is_object()) << r.out;
+  EXPECT_EQ(j["recalibration"]["method"], "pit_histogram");
+  ASSERT_EQ(j["recalibration"]["knots"].size(), 1u);
+  EXPECT_EQ(j["recalibration"]["knots"][0][0], 0.0);
+  EXPECT_EQ(j["recalibration"]["rows"].get<int>(), 50);
   EXPECT_EQ(j["training"]["epochs"], 3);
   EXPECT_TRUE(j["training"]["best_val_nll"].is_number()) << r.out;
   // The text says the same.
   const auto text = run_mdn(dir, "info m.safetensors");
-  EXPECT_TRUE(has(text.out, "ensemble: 2 members") && has(text.out, "calibration: sigma scale ")) << text.out;
+  EXPECT_TRUE(has(text.out, "ensemble: 2 members") && has(text.out, "recalibration: PIT map (")) << text.out;
 }
 
 TEST(InfoCli, ACorruptOrMissingModelIsOneMessage) {

@@ -141,20 +141,48 @@ TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutEnoughOfThem) {
   o.calibrate = true;  // opt-in (docs/TRAINING.md)
   auto backend = mdn::make_cpu_backend(s);
   const mdn::Model m = mdn::train(*backend, s, data, o);
-  ASSERT_TRUE(m.calibration.applied());
-  EXPECT_EQ(m.calibration.rows, 60);
-  EXPECT_LE(m.calibration.val_nll_after, m.calibration.val_nll_before + 1e-12);
+  // One target: the PIT map (mdn/recalibration.hpp), not the sigma scale.
+  EXPECT_FALSE(m.calibration.applied());
+  ASSERT_TRUE(m.recalibration.applied());
+  EXPECT_EQ(m.recalibration.rows, 60);
+  EXPECT_LE(m.recalibration.nll_after, m.recalibration.nll_before + 1e-12);
+  EXPECT_NE(m.recalibration.source.find("60 validation rows"), std::string::npos) << m.recalibration.source;
   EXPECT_TRUE(m.history.warnings.empty());
   // 49 validation rows (kMinCalibrationRows - 1): not recalibrated, and said.
   o.val_fraction = float(mdn::kMinCalibrationRows - 1) / 600.0f;
   const mdn::Model few = mdn::train(*backend, s, data, o);
-  EXPECT_FALSE(few.calibration.applied());
+  EXPECT_FALSE(few.recalibration.applied());
   ASSERT_FALSE(few.history.warnings.empty());
   EXPECT_NE(few.history.warnings.back().find("not recalibrated: 49 validation rows"), std::string::npos)
       << few.history.warnings.back();
   o.val_fraction = 0.0f;
   const mdn::Model none = mdn::train(*backend, s, data, o);
-  EXPECT_FALSE(none.calibration.applied());
+  EXPECT_FALSE(none.recalibration.applied());
+}
+
+TEST(Calibration, SeveralTargetsKeepTheSigmaScale) {
+  // ring2d: one feature, two targets (columns x, y1, y2).
+  const mdn::SyntheticSet set = mdn::make_synthetic("ring2d", 600, 2);
+  mdn::Dataset data;
+  data.x = mdn::MatrixD(600, 1);
+  data.t = mdn::MatrixD(600, 2);
+  for (int r = 0; r < 600; ++r) {
+    data.x(r, 0) = set.values(r, 0);
+    data.t(r, 0) = set.values(r, 1);
+    data.t(r, 1) = set.values(r, 2);
+  }
+  data.feature_names = {"x"};
+  data.target_names = {"y1", "y2"};
+  const mdn::ModelSpec s = spec(2, 3);
+  mdn::TrainOptions o;
+  o.epochs = 5;
+  o.calibrate = true;
+  auto backend = mdn::make_cpu_backend(s);
+  const mdn::Model m = mdn::train(*backend, s, data, o);
+  EXPECT_FALSE(m.recalibration.applied());
+  ASSERT_TRUE(m.calibration.applied());
+  EXPECT_EQ(m.calibration.log_sigma_shift.size(), 2u);
+  EXPECT_LE(m.calibration.val_nll_after, m.calibration.val_nll_before + 1e-12);
 }
 
 }  // namespace

@@ -263,6 +263,38 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ModelIoRoundTrip,
                            return name;
                          });
 
+TEST_F(ModelIoTest, KeepsTheRecalibrationExactlyAndRefusesBadKnots) {
+  Model m = random_model(2, 1, 3, {4}, 7u);
+  mdn::PitMap g;
+  g.knots = {0.0, 0.1 / 3.0, 0.25, 0.7000000000000001, 1.0};
+  m.recalibration.maps = {g};
+  m.recalibration.rows = 123;
+  m.recalibration.source = "123 rows of cal.csv";
+  m.recalibration.nll_before = -1.25;
+  m.recalibration.nll_after = -1.5;
+  const std::string p = path("r.safetensors");
+  save_model(m, p);
+  const Model r = load_model(p);
+  ASSERT_EQ(r.recalibration.maps.size(), 1u);
+  EXPECT_EQ(r.recalibration.maps[0].knots, g.knots);  // every bit
+  EXPECT_EQ(r.recalibration.rows, 123);
+  EXPECT_EQ(r.recalibration.source, "123 rows of cal.csv");
+  EXPECT_EQ(r.recalibration.nll_after, -1.5);
+  // A model without one loads without one.
+  save_model(random_model(2, 1, 3, {4}, 7u), p);
+  EXPECT_FALSE(load_model(p).recalibration.applied());
+  // Knots that do not rise from 0 to 1, or another method, are refused.
+  for (const std::string& knots : {"[[0.0, 0.5, 0.4, 1.0]]", "[[0.1, 1.0]]", "[[0.0, 0.5]]", "[[0.0, 1.0], [0.0, 1.0]]"}) {
+    m.recalibration.maps = {g};
+    save_model(m, p);
+    Parts parts = split(read_bytes(p));
+    Json meta = Json::parse(parts.header["__metadata__"]["mdn.recalibration"].get<std::string>());
+    meta["knots"] = Json::parse(knots);
+    parts.header["__metadata__"]["mdn.recalibration"] = meta.dump();
+    expect_refused_bytes(join(parts.header, parts.buffer), "recalibration");
+  }
+}
+
 TEST_F(ModelIoTest, KeepsTheSignOfZeroAndExtremeFloats) {
   Model m = small_model();
   m.stats.x_mean = {-0.0f, std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::max()};

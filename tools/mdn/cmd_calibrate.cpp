@@ -1,10 +1,11 @@
 // mdn calibrate --model M --data CAL.csv --out M2.safetensors
-// Fits the conformal interval scores (mdn/conformal.hpp) of a trained model
-// on calibration rows the user provides (rows the model never saw: the way
-// to the exact finite-sample guarantee, and the way to adapt the intervals
-// when the test distribution differs from training), and writes the model
-// with them as a new file, atomically. The network and its mixture are left
-// as they are: only the intervals of `mdn predict --interval` change.
+// Fits a trained model's recalibration (the PIT map of mdn/recalibration.hpp,
+// one-target models with at least kMinCalibrationRows rows) and its
+// conformal interval scores (mdn/conformal.hpp) on calibration rows the user
+// provides — rows the model never saw: the way to the exact finite-sample
+// guarantee, and the way to adapt both when the test distribution differs
+// from training — and writes the model with them as a new file, atomically.
+// The network is left as it is.
 #include <cstdio>
 #include <string>
 
@@ -15,22 +16,45 @@
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/inference.hpp"
+#include "mdn/metrics.hpp"
+#include "mdn/recalibration.hpp"
+#include "mdn/trainer.hpp"
 #include "mdn/model_io.hpp"
 #include "options.hpp"
 
 namespace mdn::cli {
 namespace {
 
+// Refits the PIT map of a one-target model on (mix, t), the network's
+// mixtures of the calibration rows; mix then carries the new map.
+void recalibrate(Model& model, MixtureBatch& mix, const MatrixD& t, const std::string& source) {
+  mix.pit_maps.clear();
+  const auto mean_nll = [&]() {
+    double sum = 0.0;
+    for (int r = 0; r < mix.rows; ++r) sum += mixture_nll(mix, r, t.row(r));
+    return sum / mix.rows;
+  };
+  Recalibration r;
+  r.maps = fit_pit_maps(mix, t);
+  r.nll_before = mean_nll();
+  mix.pit_maps = r.maps;
+  r.nll_after = mean_nll();
+  r.rows = mix.rows;
+  r.source = source;
+  model.recalibration = std::move(r);
+}
+
 class CalibrateCommand : public Command {
  public:
   CLI::App* declare(CLI::App& mdn) override {
     CLI::App* app = mdn.add_subcommand(
         "calibrate",
-        "fit a model's conformal intervals on your own calibration rows\n\n"
-        "Scores each calibration row by |F(y | x) - 1/2| (its PIT's distance from the middle) and stores the\n"
-        "scores in a copy of the model: `mdn predict --interval C` then writes intervals that cover a new row\n"
-        "with probability >= C whenever it is exchangeable with the calibration rows (docs/PREDICT.md).\n"
-        "Use rows the model did not train on. The mixture itself is not changed.");
+        "recalibrate a model and fit its conformal intervals on your own calibration rows\n\n"
+        "One target and at least 50 rows: refits the recalibration, a monotone map G of the PIT that every\n"
+        "output then applies (the distribution becomes G(F(y | x)); docs/PREDICT.md). Always: scores each\n"
+        "row by |F(y | x) - 1/2| and stores the scores, so `mdn predict --interval C` writes intervals that\n"
+        "cover a new row with probability >= C whenever it is exchangeable with the calibration rows.\n"
+        "Use rows the model did not train on. The network itself is not changed.");
     add_model_input_option(*app, model_path_);
     add_data_option(*app, data_path_, "calibration rows: the model's feature and target columns");
     app->add_option("--out", out_path_, "where to write the calibrated model (atomically; may be --model itself)")
@@ -57,11 +81,24 @@ class CalibrateCommand : public Command {
       std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", data_path_.c_str(),
                    data.dropped_rows);
     auto backend = open_backend(device_, model, quiet_);
-    const MixtureBatch mix = predict_mixtures(*backend, model, data.x);
+    MixtureBatch mix = predict_mixtures(*backend, model, data.x);
+    const std::string source = std::to_string(data.x.rows) + " rows of " + data_path_;
+    const bool refit = model.spec.target_dim == 1 && data.x.rows >= kMinCalibrationRows;
+    if (refit) recalibrate(model, mix, data.t, source);
     model.conformal = conformal_scores(mix, data.t);
-    model.conformal.source = std::to_string(data.x.rows) + " rows of " + data_path_;
+    model.conformal.source = source;
     save_model(model, out_path_);
     if (!quiet_) {
+      if (refit)
+        std::fprintf(stderr, "recalibration: PIT map of %d bins, NLL on these rows %.5g -> %.5g\n",
+                     model.recalibration.maps[0].bins(), model.recalibration.nll_before,
+                     model.recalibration.nll_after);
+      else if (model.spec.target_dim == 1)
+        std::fprintf(stderr,
+                     "mdn calibrate: warning: %d rows are too few to refit the recalibration (%lld needed); the "
+                     "model keeps %s\n",
+                     data.x.rows, kMinCalibrationRows,
+                     model.recalibration.applied() ? "the one it had" : "none");
       std::fprintf(stderr, "conformal scores of %zu rows%s written to %s; at 90 %% the PIT radius is",
                    model.conformal.scores[0].size(), data.x.rows > kMaxConformalRows ? " (a random subset)" : "",
                    out_path_.c_str());

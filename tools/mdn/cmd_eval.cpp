@@ -100,19 +100,26 @@ std::string pit_line(const std::vector<double>& density) {
   return out;
 }
 
-// A calibrated model (Model::calibration) is also scored without its sigma
-// scales, so the effect of the recalibration is visible on these rows.
+// A recalibrated model (Model::recalibration, or the older sigma scales of
+// Model::calibration) is also scored without it, so the effect of the
+// recalibration is visible on these rows.
 void print_calibration_effect(const Model& model, const EvalMetrics& before, const EvalMetrics& after,
                               const EvalOptions& options) {
-  std::printf("\nrecalibration (sigma scale per target, fitted on %lld validation rows): before -> after\n",
-              model.calibration.rows);
+  if (model.recalibration.applied())
+    std::printf("\nrecalibration (PIT map, fitted on %s): before -> after\n", model.recalibration.source.c_str());
+  else
+    std::printf("\nrecalibration (sigma scale per target, fitted on %lld validation rows): before -> after\n",
+                model.calibration.rows);
   std::printf("  %-32s  %s -> %s\n", "NLL per row", format("%.5f", before.nll).c_str(),
               format("%.5f", after.nll).c_str());
   for (std::size_t d = 0; d < after.targets.size(); ++d) {
     const TargetMetrics& b = before.targets[d];
     const TargetMetrics& a = after.targets[d];
-    std::printf("  %s: sigma scale %.4f\n", model.target_names[d].c_str(),
-                std::exp(double(model.calibration.log_sigma_shift[d])));
+    if (model.recalibration.applied())
+      std::printf("  %s: %d bins\n", model.target_names[d].c_str(), model.recalibration.maps[d].bins());
+    else
+      std::printf("  %s: sigma scale %.4f\n", model.target_names[d].c_str(),
+                  std::exp(double(model.calibration.log_sigma_shift[d])));
     std::printf("    %-30s  %s -> %s\n", "calibration error, mean |gap|",
                 format("%.4f", b.calibration_error_mean).c_str(), format("%.4f", a.calibration_error_mean).c_str());
     for (std::size_t i = 0; i < options.interval_levels.size(); ++i)
@@ -242,12 +249,15 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   print_table(ctx, evaluation.metrics, options);
   const double cell_nll = grid_cell_nll(model, data, mix);
   std::string before_json;
-  if (model.calibration.applied()) {
+  if (model.calibration.applied() || model.recalibration.applied()) {
     const Model raw = without_calibration(model);
-    auto raw_backend = make_backend(request.device, raw);
-    const MixtureBatch raw_mix = predict_mixtures(*raw_backend, raw, data.x);
+    MixtureBatch raw_mix = mix;  // a PIT map changes the distribution, not the network
+    raw_mix.pit_maps.clear();
+    auto raw_backend = model.calibration.applied() ? make_backend(request.device, raw) : nullptr;
+    if (raw_backend) raw_mix = predict_mixtures(*raw_backend, raw, data.x);
+    Backend& stats_backend = raw_backend ? *raw_backend : *backend;
     const Evaluation before =
-        evaluate(raw_mix, data.t, options, raw_backend->statistics(raw_mix, evaluation_quantile_levels(options)));
+        evaluate(raw_mix, data.t, options, stats_backend.statistics(raw_mix, evaluation_quantile_levels(options)));
     print_calibration_effect(model, before.metrics, evaluation.metrics, options);
     EvalContext raw_ctx = ctx;
     raw_ctx.model = &raw;

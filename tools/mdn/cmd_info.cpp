@@ -85,8 +85,15 @@ void print_text(const ModelInfo& info, const std::string& path) {
     std::printf("calibration: sigma scale %s, fitted on %lld validation rows (NLL %s -> %s)\n", scales.c_str(),
                 m.calibration.rows, g(m.calibration.val_nll_before + jac).c_str(),
                 g(m.calibration.val_nll_after + jac).c_str());
-  } else {
+  } else if (!m.recalibration.applied()) {
     std::printf("calibration: none\n");
+  }
+  if (m.recalibration.applied()) {
+    std::string bins;
+    for (const PitMap& map : m.recalibration.maps) bins += (bins.empty() ? "" : ", ") + std::to_string(map.bins());
+    std::printf("recalibration: PIT map (%s bins), fitted on %s (NLL %s -> %s)\n", bins.c_str(),
+                m.recalibration.source.c_str(), g(m.recalibration.nll_before).c_str(),
+                g(m.recalibration.nll_after).c_str());
   }
   if (m.conformal.available())
     std::printf("conformal intervals: scores of %zu calibration rows (%s); 90 %% PIT radius %s\n",

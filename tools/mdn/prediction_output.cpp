@@ -418,7 +418,11 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
       const Matrix z = head_outputs(*backend, model, x, begin, rows, in.first_row);
       // Draws are a function of (seed, row, sample): the global row index.
       const long long row0 = in.first_row + begin;
-      backend->sample(z, model.stats, S, request.options, row0, draws.data());
+      // A recalibrated model draws by inversion on the host (mdn/sampling.hpp).
+      if (model.recalibration.applied())
+        sample_mixtures(mixtures_from_head(model, z), S, request.options, row0, draws.data());
+      else
+        backend->sample(z, model.stats, S, request.options, row0, draws.data());
       write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
         for (int s = 0; s < S; ++s) {
           if (!in.kept.empty()) text += in.kept[std::size_t(begin + r)];

@@ -44,6 +44,10 @@ struct Kernels {
   // clamp.
   void (*mixture_head)(const float* z, const float* t, int rows, int K, int T, float lo, float hi, float grad_scale,
                        float* losses, float* dz);
+  // The same with full-covariance components (detail::full_mixture_nll_and_grad):
+  // z and dz are rows x K(1 + 2T + T(T-1)/2).
+  void (*full_mixture_head)(const float* z, const float* t, int rows, int K, int T, float lo, float hi,
+                            float grad_scale, float* losses, float* dz);
   // y[i] = f(x[i]) over arrays.
   void (*tanh)(const float* x, float* y, std::size_t count);
   void (*exp)(const float* x, float* y, std::size_t count);

@@ -1,0 +1,135 @@
+// Full covariance in the CPU training path (issue 30, stage 1): the vector
+// head (16 rows in lanes, every instruction-set path) against the scalar
+// double header, and a tiny model trained on correlated 2-D data beating the
+// diagonal model of the same size in held-out joint NLL.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "cpu/simd/kernels.hpp"
+#include "mdn/backend.hpp"
+#include "mdn/detail/full_cov_math.hpp"
+#include "mdn/error.hpp"
+#include "mdn/model_io.hpp"
+#include "mdn/spec.hpp"
+#include "mdn/trainer.hpp"
+
+namespace {
+
+using mdn::cpu::simd::Isa;
+
+TEST(FullCovHead, EveryVectorPathMatchesTheDoubleHeader) {
+  std::mt19937_64 rng(41);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (Isa isa : {Isa::Portable, Isa::Avx2, Isa::Avx512}) {
+    if (!mdn::cpu::simd::supported(isa)) continue;
+    const auto& k = mdn::cpu::simd::kernels(isa);
+    for (int T : {2, 3, 8}) {
+      for (int K : {1, 5}) {
+        const int rows = 37, width = mdn::detail::full_cov_head_width(K, T);
+        std::vector<float> z(std::size_t(rows) * width), t(std::size_t(rows) * T);
+        for (auto& v : z) v = 1.2f * u(rng);
+        for (auto& v : t) v = 2.0f * u(rng);
+        std::vector<float> losses(rows), dz(z.size()), only(rows);
+        k.full_mixture_head(z.data(), t.data(), rows, K, T, -9.21f, 6.9f, 0.5f, losses.data(), dz.data());
+        k.full_mixture_head(z.data(), t.data(), rows, K, T, -9.21f, 6.9f, 0.5f, only.data(), nullptr);
+        std::vector<double> g(width);
+        for (int r = 0; r < rows; ++r) {
+          const std::vector<double> zr(z.begin() + std::size_t(r) * width, z.begin() + std::size_t(r + 1) * width);
+          const std::vector<double> tr(t.begin() + std::size_t(r) * T, t.begin() + std::size_t(r + 1) * T);
+          const double ref = mdn::detail::full_mixture_nll_and_grad(zr.data(), tr.data(), K, T, double(-9.21f),
+                                                                    double(6.9f), 0.5, g.data());
+          EXPECT_NEAR(losses[r], ref, 1e-5 * (1 + std::fabs(ref))) << k.name << " T=" << T << " K=" << K;
+          EXPECT_EQ(only[r], losses[r]);
+          double top = 0.0;
+          for (double v : g) top = std::max(top, std::fabs(v));
+          for (int j = 0; j < width; ++j)
+            EXPECT_NEAR(dz[std::size_t(r) * width + j], g[j], 1e-5 * (1 + top)) << k.name << " entry " << j;
+        }
+      }
+    }
+  }
+}
+
+// x ~ U(-1, 1); t0 = x + 0.3 n0, t1 = x^2 + 0.3 (rho n0 + sqrt(1 - rho^2) n1).
+mdn::Dataset correlated(int rows, double rho, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::normal_distribution<double> n;
+  mdn::Dataset d;
+  d.x = mdn::MatrixD(rows, 1);
+  d.t = mdn::MatrixD(rows, 2);
+  for (int r = 0; r < rows; ++r) {
+    const double x = u(rng), n0 = n(rng), n1 = n(rng);
+    d.x(r, 0) = x;
+    d.t(r, 0) = x + 0.3 * n0;
+    d.t(r, 1) = x * x + 0.3 * (rho * n0 + std::sqrt(1 - rho * rho) * n1);
+  }
+  d.feature_names = {"x"};
+  d.target_names = {"a", "b"};
+  return d;
+}
+
+mdn::ModelSpec spec_for(mdn::Covariance c) {
+  mdn::ModelSpec s;
+  s.input_dim = 1;
+  s.target_dim = 2;
+  s.components = 2;
+  s.hidden = {16};
+  s.covariance = c;
+  return s;
+}
+
+// Joint NLL per row, original units, of the trained model on other rows.
+double held_out_nll(const mdn::ModelSpec& spec, const mdn::Model& m, const mdn::Dataset& test) {
+  auto backend = mdn::make_cpu_backend(spec);
+  backend->set_parameters(m.params);
+  return backend->mean_nll(m.stats.standardize_x(test.x), m.stats.standardize_t(test.t)) + m.stats.log_jacobian();
+}
+
+TEST(FullCovTraining, BeatsTheDiagonalModelOnCorrelatedTargets) {
+  const mdn::Dataset train = correlated(2000, 0.9, 1), test = correlated(2000, 0.9, 2);
+  mdn::TrainOptions o;
+  o.epochs = 60;
+  o.batch_size = 64;
+  o.lr = 5e-3f;
+  o.seed = 3;
+  double nll[2];
+  for (int i = 0; i < 2; ++i) {
+    const mdn::ModelSpec spec = spec_for(i ? mdn::Covariance::Full : mdn::Covariance::Diagonal);
+    auto backend = mdn::make_cpu_backend(spec);
+    const mdn::Model m = mdn::train(*backend, spec, train, o);
+    nll[i] = held_out_nll(spec, m, test);
+  }
+  std::printf("held-out joint NLL: diagonal %.4f, full %.4f\n", nll[0], nll[1]);
+  // The true conditional (sds 0.3, correlation rho = 0.9) has expected joint
+  // NLL log(2 pi 0.09) + 1 + 0.5 log(1 - rho^2) = -0.40; a product of its
+  // marginals (what one diagonal component can be) pays -0.5 log(1 - rho^2)
+  // = 0.83 nats more. Measured: diagonal 0.378, full -0.355.
+  EXPECT_LT(nll[1], nll[0] - 0.3) << "full " << nll[1] << " diagonal " << nll[0];
+  EXPECT_LT(nll[1], -0.40 + 0.1);
+  EXPECT_GT(nll[1], -0.40 - 0.1);  // a finite test set cannot beat the truth by much
+}
+
+TEST(FullCovTraining, RefusedWhereItIsNotWiredYet) {
+  mdn::ModelSpec one = spec_for(mdn::Covariance::Full);
+  one.target_dim = 1;
+  EXPECT_THROW(one.validate(), mdn::UsageError);
+  const mdn::ModelSpec full = spec_for(mdn::Covariance::Full), diag = spec_for(mdn::Covariance::Diagonal);
+  EXPECT_EQ(full.head_width(), 2 * (1 + 2 + 3));
+  EXPECT_EQ(diag.head_width(), 2 * (1 + 4));
+  EXPECT_NE(mdn::spec_difference(full, diag).find("covariance"), std::string::npos);
+  mdn::Model m;
+  m.spec = full;
+  EXPECT_THROW(mdn::save_model(m, "/nonexistent/full.safetensors"), mdn::Error);
+  mdn::TrainOptions o;
+  o.ensemble = 2;
+  auto backend = mdn::make_cpu_backend(full);
+  EXPECT_THROW(mdn::train(*backend, full, correlated(200, 0.5, 1), o), mdn::UsageError);
+}
+
+}  // namespace
