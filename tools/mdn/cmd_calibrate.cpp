@@ -15,6 +15,7 @@
 #include "mdn/conformal.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
+#include "mdn/feature_encoding.hpp"
 #include "mdn/inference.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/recalibration.hpp"
@@ -72,7 +73,7 @@ class CalibrateCommand : public Command {
   int run() override {
     Model model = load_model(model_path_);
     const InvalidCells invalid = drop_invalid_ ? InvalidCells::DropRow : InvalidCells::Fail;
-    const Dataset data = load_dataset(data_path_, model.target_names, model.feature_names, invalid);
+    const Dataset data = load_model_dataset(data_path_, model, model.target_names, invalid, {});
     if (data.x.rows < kMinConformalRows)
       throw UsageError(data_path_ + ": " + std::to_string(data.x.rows) +
                        " calibration rows; conformal intervals need " + "at least " +
