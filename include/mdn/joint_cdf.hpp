@@ -14,7 +14,8 @@ namespace mdn {
 // With diagonal components the joint CDF factorises inside each component:
 //   F(y) = sum_k alpha_k prod_d Phi((y_d - mu_kd) / sigma_kd) / sum_k alpha_k
 // (weights normalised, as every consumer of a MixtureBatch does). For T = 1
-// it is mixture_pit(mix, row, 0, y[0]), term for term. y holds T values;
+// it is mixture_pit(mix, row, 0, y[0]), term for term, with the PIT map of a
+// recalibrated batch applied. y holds T values;
 // +-infinity gives the limits, NaN gives NaN.
 inline double mixture_joint_cdf(const MixtureBatch& mix, int row, const double* y) {
   double f = 0.0, w = 0.0;
@@ -26,7 +27,10 @@ inline double mixture_joint_cdf(const MixtureBatch& mix, int row, const double* 
       p *= detail::standard_normal_cdf((y[d] - mix.mean(row, k, d)) / mix.stddev(row, k, d));
     f += a * p;
   }
-  return w > 0.0 ? f / w : std::numeric_limits<double>::quiet_NaN();
+  if (!(w > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+  // A recalibrated batch (one target): G(F(y)).
+  if (!mix.pit_maps.empty() && mix.T == 1 && mix.pit_map(0) != nullptr && f == f) return mix.pit_map(0)->forward(f / w);
+  return f / w;
 }
 
 }  // namespace mdn

@@ -6,16 +6,19 @@
 // bins with one pseudo-count per bin (so every bin keeps a positive height).
 // M is chosen from {1, 3, 5, 10, 20, 40} by the leave-one-out log-likelihood
 // of the PITs under that histogram, among the M with at least
-// kRowsPerPitBin rows per bin; M = 1 is the identity (no change), so a model
-// that is already calibrated on these rows stays as it is. The rules were
-// chosen by measurement (docs/TRAINING.md): a fixed M of 20 cost a calibrated
-// model up to 0.1 nats on 50 rows; this choice costs it about 0.01 on
-// average and gains 0.3-0.4 nats on over-dispersed ensembles.
+// kRowsPerPitBin rows per bin, a larger M only when it beats the best so far
+// by 3 nats; M = 1 is the identity (no change), so a model that is already
+// calibrated on these rows stays as it is. The rules were chosen by
+// measurement (docs/TRAINING.md): a fixed M of 20 cost a calibrated model up
+// to 0.1 nats on 50 rows; this choice costs it about 0.001 on average and
+// gains 0.3-0.4 nats on over-dispersed ensembles.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "mdn/matrix.hpp"
 #include "mdn/mixture.hpp"
+#include "mdn/model.hpp"
 #include "mdn/pit_map.hpp"
 
 namespace mdn {
@@ -31,5 +34,13 @@ PitMap fit_pit_map(const std::vector<double>& pit, const std::vector<double>& we
 // (several targets need a joint recalibration this does not do) or when the
 // shapes disagree.
 std::vector<PitMap> fit_pit_maps(const MixtureBatch& mix, const MatrixD& t, const std::vector<double>& weights = {});
+
+// The whole record: maps fitted on the rows of `mix` (its own maps, if any,
+// are dropped first) and the mean NLL per row (weighted) of those rows
+// without and with them, plus `log_jacobian` (Standardizer::log_jacobian()
+// when mix and t are standardised; 0 in original units). mix carries the new
+// maps afterwards. `source` says where the rows came from.
+Recalibration fit_recalibration(MixtureBatch& mix, const MatrixD& t, const std::vector<double>& weights,
+                                const std::string& source, double log_jacobian = 0.0);
 
 }  // namespace mdn

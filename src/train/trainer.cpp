@@ -13,6 +13,7 @@
 #include "mdn/error.hpp"
 #include "train/training_data.hpp"
 #include "train/sample_weights.hpp"
+#include "train/cross_fit.hpp"
 #include "train/training_run.hpp"
 
 namespace mdn {
@@ -230,7 +231,10 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
   const detail::WeightedRows rows =
       detail::prepare_weighted_rows(data, hooks, data_parallel, data_parallel ? *hooks.ranks : single_process());
   detail::TrainingRun run(backend, spec, rows.rows(), options, rows.hooks);
-  return run.run();
+  Model model = run.run();
+  if (detail::wants_cross_fitting(spec, rows.rows(), options, rows.hooks, model))
+    detail::cross_fit_recalibration(backend, spec, rows.rows(), options, rows.hooks, model);
+  return model;
 }
 
 }  // namespace mdn

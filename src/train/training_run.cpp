@@ -642,23 +642,8 @@ void TrainingRun::recalibrate() {
   MixtureBatch mix = validation_mixtures(t);
   std::vector<double> w;
   for (const float v : validation_weights()) w.push_back(double(v));
-  const auto mean_nll = [&](const MixtureBatch& m) {
-    double sum = 0.0, weight = 0.0;
-    for (int r = 0; r < m.rows; ++r) {
-      const double wr = w.empty() ? 1.0 : w[std::size_t(r)];
-      if (wr > 0.0) sum += wr * mixture_nll(m, r, t.row(r));
-      weight += wr;
-    }
-    return (weight > 0.0 ? sum / weight : 0.0) + model_.stats.log_jacobian();
-  };
-  Recalibration r;
-  r.maps = fit_pit_maps(mix, t, w);
-  r.nll_before = mean_nll(mix);
-  mix.pit_maps = r.maps;
-  r.nll_after = mean_nll(mix);
-  r.rows = split_.val_rows;
-  r.source = validation_source();
-  model_.recalibration = std::move(r);
+  model_.recalibration = fit_recalibration(mix, t, w, validation_source(), model_.stats.log_jacobian());
+  model_.recalibration.rows = split_.val_rows;
 }
 
 // The validation rows' sample weights, every rank's (empty: none).

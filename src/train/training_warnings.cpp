@@ -40,7 +40,7 @@ std::vector<std::string> training_warnings(const RunFacts& f) {
   if (f.calibration_skipped)
     out.push_back("the model is not recalibrated: " + std::to_string(f.val_rows) +
                   " validation rows are too few (fewer than " + std::to_string(kMinCalibrationRows) +
-                  ") to fit a sigma scale on without following their noise");
+                  ") to fit a recalibration on without following their noise");
   return out;
 }
 

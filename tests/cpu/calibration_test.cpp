@@ -10,6 +10,8 @@
 
 #include "mdn/backend.hpp"
 #include "mdn/calibration.hpp"
+#include "mdn/inference.hpp"
+#include "mdn/metrics.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/model_io.hpp"
 #include "mdn/synthetic.hpp"
@@ -148,16 +150,63 @@ TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutEnoughOfThem) {
   EXPECT_LE(m.recalibration.nll_after, m.recalibration.nll_before + 1e-12);
   EXPECT_NE(m.recalibration.source.find("60 validation rows"), std::string::npos) << m.recalibration.source;
   EXPECT_TRUE(m.history.warnings.empty());
-  // 49 validation rows (kMinCalibrationRows - 1): not recalibrated, and said.
+  // 49 validation rows (kMinCalibrationRows - 1): cross-fitting gives every
+  // row as a calibration row once (src/train/cross_fit.hpp), and no warning.
   o.val_fraction = float(mdn::kMinCalibrationRows - 1) / 600.0f;
   const mdn::Model few = mdn::train(*backend, s, data, o);
-  EXPECT_FALSE(few.recalibration.applied());
-  ASSERT_FALSE(few.history.warnings.empty());
-  EXPECT_NE(few.history.warnings.back().find("not recalibrated: 49 validation rows"), std::string::npos)
-      << few.history.warnings.back();
-  o.val_fraction = 0.0f;
-  const mdn::Model none = mdn::train(*backend, s, data, o);
+  ASSERT_TRUE(few.recalibration.applied());
+  EXPECT_EQ(few.recalibration.rows, 600);
+  EXPECT_NE(few.recalibration.source.find("5-fold cross-fitting (600 training rows)"), std::string::npos)
+      << few.recalibration.source;
+  EXPECT_TRUE(few.history.warnings.empty()) << few.history.warnings.front();
+  // The same seed gives the same map; the network is the one trained without cross-fitting.
+  const mdn::Model again = mdn::train(*backend, s, data, o);
+  EXPECT_EQ(again.recalibration.maps[0].knots, few.recalibration.maps[0].knots);
+  o.calibrate = false;
+  EXPECT_EQ(mdn::train(*backend, s, data, o).params, few.params);
+  o.calibrate = true;
+  // Fewer than kMinCalibrationRows rows in all: nothing to fit on, and said.
+  const mdn::Dataset tiny = mdn::test::synthetic_dataset("hetero", 45, 2);
+  o.val_fraction = 0.2f;
+  const mdn::Model none = mdn::train(*backend, s, tiny, o);
   EXPECT_FALSE(none.recalibration.applied());
+  ASSERT_FALSE(none.history.warnings.empty());
+  EXPECT_NE(none.history.warnings.back().find("not recalibrated: 9 validation rows"), std::string::npos)
+      << none.history.warnings.back();
+}
+
+TEST(Calibration, CrossFittingSeesAnOverDispersedModel) {
+  // Heavy target noise in training makes the model wider than the data:
+  // held-out PITs pile up in the middle. 200 rows, 20 validation rows, so
+  // the map comes from cross-fitting; it must raise the middle, and on new
+  // rows the recalibrated central 50 % interval covers close to 50 %.
+  const mdn::Dataset data = mdn::test::synthetic_dataset("hetero", 200, 4);
+  const mdn::Dataset test = mdn::test::synthetic_dataset("hetero", 4000, 5);
+  const mdn::ModelSpec s = spec(1, 2);
+  mdn::TrainOptions o;
+  o.epochs = 60;
+  o.target_noise = 1.0f;
+  o.calibrate = true;
+  auto backend = mdn::make_cpu_backend(s);
+  const mdn::Model m = mdn::train(*backend, s, data, o);
+  ASSERT_TRUE(m.recalibration.applied());
+  const mdn::PitMap& g = m.recalibration.maps[0];
+  EXPECT_GT(g.density(0.5), 1.3);
+  const auto inside_half = [&](const mdn::MixtureBatch& mix) {
+    int inside = 0;
+    for (int r = 0; r < mix.rows; ++r) {
+      const double u = mdn::mixture_pit(mix, r, 0, test.t(r, 0));
+      inside += u > 0.25 && u < 0.75;
+    }
+    return double(inside) / mix.rows;
+  };
+  auto b = mdn::make_backend(mdn::DeviceKind::Cpu, m);
+  mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x);
+  const double after = inside_half(mix);
+  mix.pit_maps.clear();
+  const double before = inside_half(mix);
+  EXPECT_GT(before, 0.6);
+  EXPECT_LT(std::fabs(after - 0.5), std::fabs(before - 0.5) / 2);
 }
 
 TEST(Calibration, SeveralTargetsKeepTheSigmaScale) {

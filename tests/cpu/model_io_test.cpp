@@ -284,7 +284,7 @@ TEST_F(ModelIoTest, KeepsTheRecalibrationExactlyAndRefusesBadKnots) {
   save_model(random_model(2, 1, 3, {4}, 7u), p);
   EXPECT_FALSE(load_model(p).recalibration.applied());
   // Knots that do not rise from 0 to 1, or another method, are refused.
-  for (const std::string& knots : {"[[0.0, 0.5, 0.4, 1.0]]", "[[0.1, 1.0]]", "[[0.0, 0.5]]", "[[0.0, 1.0], [0.0, 1.0]]"}) {
+  for (const char* knots : {"[[0.0, 0.5, 0.4, 1.0]]", "[[0.1, 1.0]]", "[[0.0, 0.5]]", "[[0.0, 1.0], [0.0, 1.0]]"}) {
     m.recalibration.maps = {g};
     save_model(m, p);
     Parts parts = split(read_bytes(p));

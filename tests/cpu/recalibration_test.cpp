@@ -88,8 +88,9 @@ TEST(PitMap, ForwardInverseAndDensityAgree) {
     EXPECT_NEAR(g.inverse(g.forward(u)), u, 1e-12) << u;
     // The density is the derivative of the map (away from the knots).
     const double v = std::min(u + 0.003, 0.99);
-    if (std::floor(v * 4) == std::floor((v + 1e-6) * 4))
+    if (std::floor(v * 4) == std::floor((v + 1e-6) * 4)) {
       EXPECT_NEAR((g.forward(v + 1e-6) - g.forward(v)) / 1e-6, g.density(v), 1e-6) << v;
+    }
   }
   EXPECT_EQ(g.forward(0.0), 0.0);
   EXPECT_EQ(g.forward(1.0), 1.0);

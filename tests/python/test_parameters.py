@@ -186,8 +186,12 @@ def test_each_option_trains_what_the_cli_trains(tmp_path, mdn_exe, params, flags
     np.testing.assert_array_equal(mixture(ours, x), mixture(cli, table[["x"]]))  # cli: fitted with names
     np.testing.assert_array_equal(ours.history_["train_nll"], cli.history_["train_nll"])
     assert ours.model_.grid_step == cli.model_.grid_step
-    # ... and the option changes the model.
-    assert not np.array_equal(mixture(ours, x), mixture(plain, x))
+    np.testing.assert_array_equal(ours.recalibration_, cli.recalibration_)
+    # ... and the option changes the model (calibrate: its distribution, through the PIT map).
+    if "calibrate" in params:
+        assert not np.array_equal(ours.predict_quantiles(x, (0.1, 0.9)), plain.predict_quantiles(x, (0.1, 0.9)))
+    else:
+        assert not np.array_equal(mixture(ours, x), mixture(plain, x))
 
 
 def test_the_docstring_documents_every_parameter_with_its_default():

@@ -17,7 +17,6 @@
 #include "mdn/error.hpp"
 #include "mdn/feature_encoding.hpp"
 #include "mdn/inference.hpp"
-#include "mdn/metrics.hpp"
 #include "mdn/recalibration.hpp"
 #include "mdn/trainer.hpp"
 #include "mdn/model_io.hpp"
@@ -25,25 +24,6 @@
 
 namespace mdn::cli {
 namespace {
-
-// Refits the PIT map of a one-target model on (mix, t), the network's
-// mixtures of the calibration rows; mix then carries the new map.
-void recalibrate(Model& model, MixtureBatch& mix, const MatrixD& t, const std::string& source) {
-  mix.pit_maps.clear();
-  const auto mean_nll = [&]() {
-    double sum = 0.0;
-    for (int r = 0; r < mix.rows; ++r) sum += mixture_nll(mix, r, t.row(r));
-    return sum / mix.rows;
-  };
-  Recalibration r;
-  r.maps = fit_pit_maps(mix, t);
-  r.nll_before = mean_nll();
-  mix.pit_maps = r.maps;
-  r.nll_after = mean_nll();
-  r.rows = mix.rows;
-  r.source = source;
-  model.recalibration = std::move(r);
-}
 
 class CalibrateCommand : public Command {
  public:
@@ -85,7 +65,7 @@ class CalibrateCommand : public Command {
     MixtureBatch mix = predict_mixtures(*backend, model, data.x);
     const std::string source = std::to_string(data.x.rows) + " rows of " + data_path_;
     const bool refit = model.spec.target_dim == 1 && data.x.rows >= kMinCalibrationRows;
-    if (refit) recalibrate(model, mix, data.t, source);
+    if (refit) model.recalibration = fit_recalibration(mix, data.t, {}, source);
     model.conformal = conformal_scores(mix, data.t);
     model.conformal.source = source;
     save_model(model, out_path_);

@@ -30,6 +30,9 @@ namespace {
 
 using Rows2 = nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu>;  // alpha (n, K), y (n, T)
 using Rows3 = nb::ndarray<const double, nb::ndim<3>, nb::c_contig, nb::device::cpu>;  // mu, sigma (n, K, T)
+// The recalibration's PIT maps (mdn/pit_map.hpp): one list of knots per
+// target, or none (the plain mixture).
+using Knots = std::vector<std::vector<double>>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -52,9 +55,9 @@ void check_shapes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma) {
 
 // The library's MixtureBatch from the arrays (a copy), after checking what
 // every computation on it assumes: weights finite, >= 0 and not all 0 in a
-// row; means finite; sigmas finite and > 0. UsageError names the first bad
-// entry. Call without the GIL.
-mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sigma) {
+// row; means finite; sigmas finite and > 0; knots (if any) a PIT map per
+// target. UsageError names the first bad entry. Call without the GIL.
+mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots) {
   check_shapes(alpha, mu, sigma);
   mdn::MixtureBatch mix;
   mix.rows = int(alpha.shape(0));
@@ -78,6 +81,16 @@ mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sig
     }
     if (!(total > 0.0)) throw mdn::UsageError("alpha of row " + std::to_string(r) + " sums to 0");
   }
+  if (!knots.empty()) {
+    if (knots.size() != T || T != 1)
+      throw mdn::UsageError("a recalibrated mixture has one target and one list of PIT-map knots");
+    for (const std::vector<double>& k : knots) {
+      bool ok = k.size() >= 2 && k.front() == 0.0 && k.back() == 1.0;
+      for (std::size_t i = 1; ok && i < k.size(); ++i) ok = k[i] > k[i - 1];
+      if (!ok) throw mdn::UsageError("PIT-map knots must rise strictly from 0 to 1");
+      mix.pit_maps.push_back(mdn::PitMap{k});
+    }
+  }
   return mix;
 }
 
@@ -89,29 +102,29 @@ void check_values(const mdn::MixtureBatch& mix, const Rows2& y) {
                           std::to_string(mix.rows) + ", " + std::to_string(mix.T) + ") was expected");
 }
 
-void check(const Rows2& alpha, const Rows3& mu, const Rows3& sigma) {
+void check(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots) {
   nb::gil_scoped_release release;
-  to_batch(alpha, mu, sigma);
+  to_batch(alpha, mu, sigma, knots);
 }
 
-nb::tuple moments(const Rows2& alpha, const Rows3& mu, const Rows3& sigma) {
+nb::tuple moments(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots) {
   mdn::PredictiveMoments m;
   {
     nb::gil_scoped_release release;
-    m = mdn::predictive_moments(to_batch(alpha, mu, sigma));
+    m = mdn::predictive_moments(to_batch(alpha, mu, sigma, knots));
   }
   const std::size_t n = std::size_t(m.rows), T = std::size_t(m.T);
   return nb::make_tuple(to_numpy(std::move(m.mean), {n, T}), to_numpy(std::move(m.stddev), {n, T}));
 }
 
-nb::ndarray<nb::numpy, double> quantiles(const Rows2& alpha, const Rows3& mu, const Rows3& sigma,
+nb::ndarray<nb::numpy, double> quantiles(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots,
                                          const std::vector<double>& levels) {
   mdn::validate_quantile_levels(levels);
   std::vector<double> q;
   std::size_t n = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
     n = std::size_t(mix.rows);
     T = std::size_t(mix.T);
     q = mdn::predictive_quantiles(mix, levels);
@@ -120,13 +133,13 @@ nb::ndarray<nb::numpy, double> quantiles(const Rows2& alpha, const Rows3& mu, co
 }
 
 // The marginal CDF of every target (n, T), or the joint CDF (n,).
-nb::ndarray<nb::numpy, double> cdf(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Rows2& y,
+nb::ndarray<nb::numpy, double> cdf(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots, const Rows2& y,
                                    bool joint) {
   std::vector<double> out;
   std::size_t n = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
     check_values(mix, y);
     n = std::size_t(mix.rows);
     T = std::size_t(mix.T);
@@ -148,12 +161,12 @@ nb::ndarray<nb::numpy, double> cdf(const Rows2& alpha, const Rows3& mu, const Ro
 
 // log p(y | x) of the joint density, per row (n,): minus mixture_nll, the
 // function behind score and `mdn eval`'s NLL.
-nb::ndarray<nb::numpy, double> logpdf(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Rows2& y) {
+nb::ndarray<nb::numpy, double> logpdf(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots, const Rows2& y) {
   std::vector<double> out;
   std::size_t n = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
     check_values(mix, y);
     n = std::size_t(mix.rows);
     out.resize(n);
@@ -165,12 +178,12 @@ nb::ndarray<nb::numpy, double> logpdf(const Rows2& alpha, const Rows3& mu, const
   return to_numpy(std::move(out), {n});
 }
 
-nb::tuple modes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma) {
+nb::tuple modes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots) {
   std::vector<double> location, density;
   std::size_t n = 0, K = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
     n = std::size_t(mix.rows);
     K = std::size_t(mix.K);
     T = std::size_t(mix.T);
@@ -182,13 +195,13 @@ nb::tuple modes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma) {
   return nb::make_tuple(to_numpy(std::move(location), {n, K, T}), to_numpy(std::move(density), {n, K}));
 }
 
-nb::ndarray<nb::numpy, double> regions(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, double coverage) {
+nb::ndarray<nb::numpy, double> regions(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots, double coverage) {
   mdn::validate_coverage(coverage);
   std::vector<double> ends;
   std::size_t n = 0, K = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
     n = std::size_t(mix.rows);
     K = std::size_t(mix.K);
     T = std::size_t(mix.T);
@@ -201,14 +214,14 @@ nb::ndarray<nb::numpy, double> regions(const Rows2& alpha, const Rows3& mu, cons
   return to_numpy(std::move(ends), {n, T, K, 2});
 }
 
-nb::ndarray<nb::numpy, double> sample(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, int samples,
+nb::ndarray<nb::numpy, double> sample(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots, int samples,
                                       std::uint64_t seed) {
   if (samples < 1) throw mdn::UsageError("n_samples must be at least 1 (got " + std::to_string(samples) + ")");
   std::vector<double> out;
   std::size_t n = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
     n = std::size_t(mix.rows);
     T = std::size_t(mix.T);
     mdn::SampleOptions options;
@@ -222,21 +235,21 @@ nb::ndarray<nb::numpy, double> sample(const Rows2& alpha, const Rows3& mu, const
 }  // namespace
 
 void bind_mixtures(nb::module_& m) {
-  m.def("mixture_check", &check, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"),
+  m.def("mixture_check", &check, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("knots"),
         "ValueError unless alpha (n, K), mu and sigma (n, K, T) make n mixtures.");
-  m.def("mixture_moments", &moments, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"),
+  m.def("mixture_moments", &moments, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("knots"),
         "Marginal mean (n, T) and standard deviation (n, T).");
-  m.def("mixture_quantiles", &quantiles, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("levels"),
+  m.def("mixture_quantiles", &quantiles, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("knots"), nb::arg("levels"),
         "Marginal quantiles (n, T, L).");
-  m.def("mixture_cdf", &cdf, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("y"), nb::arg("joint"),
+  m.def("mixture_cdf", &cdf, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("knots"), nb::arg("y"), nb::arg("joint"),
         "Marginal CDFs at y (n, T), or the joint CDF (n,) when joint.");
-  m.def("mixture_logpdf", &logpdf, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("y"),
+  m.def("mixture_logpdf", &logpdf, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("knots"), nb::arg("y"),
         "log of the joint density at y (n,).");
-  m.def("mixture_modes", &modes, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"),
+  m.def("mixture_modes", &modes, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("knots"),
         "Mode locations (n, K, T) and densities (n, K), NaN past the last mode.");
-  m.def("mixture_regions", &regions, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("coverage"),
+  m.def("mixture_regions", &regions, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("knots"), nb::arg("coverage"),
         "Highest-density intervals of each marginal (n, T, K, 2), NaN past the last one.");
-  m.def("mixture_sample", &sample, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("samples"),
+  m.def("mixture_sample", &sample, nb::arg("alpha"), nb::arg("mu"), nb::arg("sigma"), nb::arg("knots"), nb::arg("samples"),
         nb::arg("seed"), "Draws (n, samples, T), keyed on (seed, row, draw).");
 }
 

@@ -41,6 +41,12 @@ void bind_properties(ModelClass& cls) {
                      return out;
                    })
       .def_prop_ro("grid_step", [](const PyModel& s) { return s.model().grid_step; })
+      .def_prop_ro("recalibration",
+                   [](const PyModel& s) {
+                     std::vector<std::vector<double>> knots;
+                     for (const mdn::PitMap& m : s.model().recalibration.maps) knots.push_back(m.knots);
+                     return knots;
+                   })
       .def_prop_ro("device", &PyModel::device)
       .def_prop_ro("trained_on", &PyModel::trained_on);
 }

@@ -5,10 +5,12 @@
 //   3 (13 fields): the standardisation statistics as doubles (1 and 2: floats,
 //                  read as the floats they were);
 //   4 (14 fields): adds (conformal scores per target, their source, the
-//                  training warnings, the features' training min and max).
+//                  training warnings, the features' training min and max);
 //   5 (15 fields): adds the feature encoding (mdn/feature_encoding.hpp) as its
-//                  "mdn.inputs" JSON text, "" for none.
-// __getstate__ writes version 5; __setstate__ reads all five.
+//                  "mdn.inputs" JSON text, "" for none;
+//   6 (16 fields): adds (PIT-map knots per target, their source, rows, NLL
+//                  before and after): the recalibration.
+// __getstate__ writes version 6; __setstate__ reads all six.
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -30,7 +32,7 @@ namespace mdn_python {
 
 namespace {
 
-constexpr int kStateVersion = 5;
+constexpr int kStateVersion = 6;
 
 nb::bytes floats_to_bytes(const std::vector<float>& v) {
   return nb::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
@@ -66,10 +68,14 @@ nb::tuple model_state(const PyModel& self) {
   for (const std::vector<double>& d : m.conformal.scores) scores.append(doubles_to_bytes(d));
   nb::tuple extra = nb::make_tuple(scores, m.conformal.source, m.history.warnings, doubles_to_bytes(m.x_min),
                                    doubles_to_bytes(m.x_max));
+  nb::list knots;
+  for (const mdn::PitMap& map : m.recalibration.maps) knots.append(doubles_to_bytes(map.knots));
+  const mdn::Recalibration& r = m.recalibration;
+  nb::tuple recalibration = nb::make_tuple(knots, r.source, r.rows, r.nll_before, r.nll_after);
   return nb::make_tuple(kStateVersion, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
                         self.device(), self.tf32(), self.trained_on(), m.members, calibration,
                         floats_to_bytes(m.grid_step), extra,
-                        m.encoding ? mdn::encoding_to_json(*m.encoding) : std::string());
+                        m.encoding ? mdn::encoding_to_json(*m.encoding) : std::string(), recalibration);
 }
 
 mdn::ModelSpec spec_from_state(const nb::tuple& spec) {
@@ -120,10 +126,29 @@ void check_sizes(const mdn::Model& m) {
     throw mdn::UsageError("invalid model state: sizes do not match the spec");
 }
 
+// Version 5 on: the PIT maps (mdn/pit_map.hpp) and their record.
+void read_recalibration(const nb::tuple& r, mdn::Model& m) {
+  for (nb::handle k : nb::cast<nb::list>(r[0])) {
+    mdn::PitMap map;
+    map.knots = bytes_to_doubles(nb::cast<nb::bytes>(k));
+    bool ok = map.knots.size() >= 2 && map.knots.front() == 0.0 && map.knots.back() == 1.0;
+    for (std::size_t i = 1; ok && i < map.knots.size(); ++i) ok = map.knots[i] > map.knots[i - 1];
+    if (!ok) throw mdn::UsageError("invalid model state: recalibration knots");
+    m.recalibration.maps.push_back(std::move(map));
+  }
+  if (m.recalibration.applied() && m.recalibration.maps.size() != std::size_t(m.spec.target_dim))
+    throw mdn::UsageError("invalid model state: recalibration");
+  m.recalibration.source = nb::cast<std::string>(r[1]);
+  m.recalibration.rows = nb::cast<long long>(r[2]);
+  m.recalibration.nll_before = nb::cast<double>(r[3]);
+  m.recalibration.nll_after = nb::cast<double>(r[4]);
+}
+
 mdn::Model model_from_state(const nb::tuple& state) {
   const int version = state.size() > 0 ? nb::cast<int>(state[0]) : 0;
   if (!((version == 1 && state.size() == 10) || ((version == 2 || version == 3) && state.size() == 13) ||
-        (version == 4 && state.size() == 14) || (version == 5 && state.size() == 15)))
+        (version == 4 && state.size() == 14) || (version == 5 && state.size() == 15) ||
+        (version == 6 && state.size() == 16)))
     throw mdn::UsageError("invalid model state");
   mdn::Model m;
   m.spec = spec_from_state(nb::cast<nb::tuple>(state[1]));
@@ -161,6 +186,7 @@ mdn::Model model_from_state(const nb::tuple& state) {
         throw mdn::UsageError("invalid model state: the feature encoding does not give the features");
     }
   }
+  if (version >= 6) read_recalibration(nb::cast<nb::tuple>(state[15]), m);
   check_sizes(m);
   return m;
 }

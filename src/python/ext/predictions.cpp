@@ -15,6 +15,8 @@
 #include "mdn/conformal.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
+#include "mdn/recalibration.hpp"
+#include "mdn/trainer.hpp"
 #include "mdn/sampling.hpp"
 #include "mixture_outputs.hpp"
 #include "model_bindings.hpp"
@@ -121,7 +123,12 @@ nb::ndarray<nb::numpy, double> sample(PyModel& self, const InArray& x_in, int sa
       for (int begin = 0; begin < x.rows; begin += chunk) {
         const int rows = std::min(chunk, x.rows - begin);
         const mdn::Matrix z = mdn::head_outputs(b, self.model(), x, begin, rows);
-        b.sample(z, self.model().stats, samples, options, begin, out.data() + std::size_t(begin) * per_row);
+        double* at = out.data() + std::size_t(begin) * per_row;
+        // A recalibrated model draws by inversion on the host (mdn/sampling.hpp).
+        if (self.model().recalibration.applied())
+          mdn::sample_mixtures(mdn::mixtures_from_head(self.model(), z), samples, options, begin, at);
+        else
+          b.sample(z, self.model().stats, samples, options, begin, at);
       }
       return 0;
     });
@@ -155,21 +162,25 @@ nb::tuple conformal_intervals(PyModel& self, const InArray& x_in, double level) 
   return nb::make_tuple(to_numpy(std::move(lo), {n, T}), to_numpy(std::move(hi), {n, T}));
 }
 
-// Fits the conformal scores on labelled rows (mdn calibrate); returns how
-// many rows the scores keep.
-std::size_t calibrate_conformal(PyModel& self, const InArray& x_in, const InArray& t_in) {
+// On labelled rows, as `mdn calibrate`: refits the recalibration (PIT map)
+// of a one-target model when there are kMinCalibrationRows rows, and the
+// conformal scores. Returns whether the recalibration was refitted.
+bool calibrate(PyModel& self, const InArray& x_in, const InArray& t_in) {
   nb::gil_scoped_release release;
   const auto rows = labelled_rows(self, x_in, t_in);
-  if (rows.first.rows < mdn::kMinConformalRows)
-    throw mdn::UsageError("calibrate: " + std::to_string(rows.first.rows) +
-                          " rows; conformal intervals need at least " + std::to_string(mdn::kMinConformalRows));
-  const mdn::MixtureBatch mix =
+  const int n = rows.first.rows;
+  if (n < mdn::kMinConformalRows)
+    throw mdn::UsageError("calibrate: " + std::to_string(n) + " rows; conformal intervals need at least " +
+                          std::to_string(mdn::kMinConformalRows));
+  mdn::MixtureBatch mix =
       self.with_backend([&](mdn::Backend& b) { return mdn::predict_mixtures(b, self.model(), rows.first); });
+  const std::string source = std::to_string(n) + " rows given to calibrate_intervals()";
+  const bool refit = self.model().spec.target_dim == 1 && n >= mdn::kMinCalibrationRows;
+  if (refit) self.set_recalibration(mdn::fit_recalibration(mix, rows.second, {}, source));
   mdn::ConformalScores scores = mdn::conformal_scores(mix, rows.second);
-  scores.source = std::to_string(rows.first.rows) + " rows given to calibrate_intervals()";
-  const std::size_t kept = scores.scores[0].size();
+  scores.source = source;
   self.set_conformal(std::move(scores));
-  return kept;
+  return refit;
 }
 
 }  // namespace
@@ -184,8 +195,9 @@ void bind_predictions(ModelClass& cls) {
       .def("sample", &sample, nb::arg("x"), nb::arg("samples"), nb::arg("seed"), "draws (n, samples, T), float64.")
       .def("conformal_intervals", &conformal_intervals, nb::arg("x"), nb::arg("level"),
            "conformal central intervals: lo (n, T), hi (n, T), float64, -inf/inf where unbounded.")
-      .def("calibrate_conformal", &calibrate_conformal, nb::arg("x"), nb::arg("t"),
-           "fit the conformal scores on labelled rows; returns the rows kept.")
+      .def("calibrate", &calibrate, nb::arg("x"), nb::arg("t"),
+           "refit the recalibration (one target, >= 50 rows) and the conformal scores on labelled rows; returns "
+           "whether the recalibration was refitted.")
       .def_prop_ro(
           "conformal_rows",
           [](const PyModel& self) {

@@ -30,6 +30,7 @@ class PyModel {
   const mdn::Model& model() const { return model_; }
   // Replaces the conformal interval scores (calibrate); the network is unchanged.
   void set_conformal(mdn::ConformalScores scores) { model_.conformal = std::move(scores); }
+  void set_recalibration(mdn::Recalibration r) { model_.recalibration = std::move(r); }
   const std::string& device() const { return device_; }
   bool tf32() const { return tf32_; }
   const std::string& trained_on() const { return trained_on_; }

@@ -44,6 +44,12 @@ class MixtureDistribution:
         estimator fitted on a 1-D y). (n, K, T): T targets (T may be 1).
     sigma : array-like, the shape of mu
         Component standard deviations, > 0.
+    knots : sequence of array-like, optional
+        A recalibration (one target only): the knots G(j / M) of the
+        monotone PIT map G, from 0 to 1, strictly increasing, one list per
+        target — what ``MDNRegressor.recalibration_`` holds. The distribution
+        is then G(F(y)) instead of the mixture's F(y), and every method
+        follows it (the density carries the map's slope). None: the mixture.
 
     Attributes
     ----------
@@ -53,6 +59,8 @@ class MixtureDistribution:
         K.
     n_targets : int
         T (1 for a 2-D mu).
+    knots : list of ndarray
+        The PIT map's knots per target (empty: not recalibrated).
 
     Notes
     -----
@@ -73,7 +81,7 @@ class MixtureDistribution:
     >>> dist[0].cdf(0.5), dist.logpdf(y[:3])         # doctest: +SKIP
     """
 
-    def __init__(self, alpha, mu, sigma):
+    def __init__(self, alpha, mu, sigma, knots=None):
         alpha = np.asarray(alpha, dtype=np.float64)
         mu = np.asarray(mu, dtype=np.float64)
         sigma = np.asarray(sigma, dtype=np.float64)
@@ -87,13 +95,15 @@ class MixtureDistribution:
         self._mu = _readonly(mu if self._vector else mu[:, :, None])
         self._sigma = _readonly(sigma if self._vector else sigma[:, :, None])
         self._row = False  # True for dist[i]: results drop the row axis
-        _core.mixture_check(self._alpha, self._mu, self._sigma)
+        self._knots = [] if knots is None else [_readonly(np.array(k, dtype=np.float64)) for k in knots]
+        _core.mixture_check(*self._arrays())
 
     @classmethod
-    def _of(cls, alpha, mu, sigma, vector, row=False):
+    def _of(cls, alpha, mu, sigma, vector, row=False, knots=()):
         """An instance from checked arrays (no copy, no check)."""
         dist = cls.__new__(cls)
         dist._alpha, dist._mu, dist._sigma, dist._vector, dist._row = alpha, mu, sigma, vector, row
+        dist._knots = list(knots)
         return dist
 
     # ---- the parameters ------------------------------------------------------------
@@ -113,6 +123,10 @@ class MixtureDistribution:
         return sigma[0] if self._row else sigma
 
     @property
+    def knots(self):
+        return list(self._knots)
+
+    @property
     def n_components(self):
         return self._alpha.shape[1]
 
@@ -123,7 +137,8 @@ class MixtureDistribution:
     def _arrays(self):
         """The parameters as the library's functions take them: C order (a
         slice with a step, or one target's marginal, is copied here)."""
-        return tuple(np.ascontiguousarray(a) for a in (self._alpha, self._mu, self._sigma))
+        arrays = tuple(np.ascontiguousarray(a) for a in (self._alpha, self._mu, self._sigma))
+        return arrays + ([k.tolist() for k in self._knots],)
 
     # ---- rows ----------------------------------------------------------------------
 
@@ -147,15 +162,16 @@ class MixtureDistribution:
             raise IndexError(f"rows must be an int, a slice, a boolean mask or integer indices (got {index!r})")
         for a in (alpha, mu, sigma):
             a.setflags(write=False)
-        return MixtureDistribution._of(alpha, mu, sigma, self._vector, one)
+        return MixtureDistribution._of(alpha, mu, sigma, self._vector, one, self._knots)
 
     def __repr__(self):
         rows = "1 row (indexed)" if self._row else f"{len(self)} rows"
         targets = f"{self.n_targets} targets" if self._vector else "1 target"
-        return f"MixtureDistribution({rows}, {self.n_components} components, {targets})"
+        recalibrated = ", recalibrated" if self._knots else ""
+        return f"MixtureDistribution({rows}, {self.n_components} components, {targets}{recalibrated})"
 
     def __reduce__(self):
-        return (_restore, (self._alpha, self._mu, self._sigma, self._vector, self._row))
+        return (_restore, (self._alpha, self._mu, self._sigma, self._vector, self._row, self._knots))
 
     # ---- shapes in and out -------------------------------------------------------------
 
@@ -319,7 +335,8 @@ class MixtureDistribution:
         if not -T <= d < T:
             raise ValueError(f"target must be in [{-T}, {T}) for {T} target(s) (got {target})")
         mu, sigma = self._mu[:, :, d % T : d % T + 1], self._sigma[:, :, d % T : d % T + 1]
-        return MixtureDistribution._of(self._alpha, mu, sigma, False, self._row)
+        knots = self._knots[d % T : d % T + 1]
+        return MixtureDistribution._of(self._alpha, mu, sigma, False, self._row, knots)
 
     # ---- draws -------------------------------------------------------------------------
 
@@ -346,7 +363,7 @@ class MixtureDistribution:
         return draws[0] if self._row else draws
 
 
-def _restore(alpha, mu, sigma, vector, row):
+def _restore(alpha, mu, sigma, vector, row, knots=()):
     for a in (alpha, mu, sigma):
         a.setflags(write=False)
-    return MixtureDistribution._of(alpha, mu, sigma, vector, row)
+    return MixtureDistribution._of(alpha, mu, sigma, vector, row, knots)

@@ -177,9 +177,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     clip_norm : float, default=10.0
         Clip the global gradient norm to this value (0: off).
     calibrate : bool, default=False
-        After training, fit a per-target scale of the sigmas on the
-        validation rows by NLL and fold it into the model (nothing to fit
-        without validation rows: the model stays as trained).
+        After training, recalibrate on the validation rows (at least 50):
+        for one target, a monotone map of the PIT that every method then
+        applies (``recalibration_``; it also fixes over-dispersed
+        ensembles); for several targets, a per-target scale of the sigmas
+        folded into the model. Fewer validation rows: the model stays as
+        trained, with a TrainingWarning.
     ensemble : int, default=1
         Number M of networks trained from different seeds (a deep ensemble,
         ``mdn train --ensemble``); the model is the equal-weight mixture of
@@ -708,13 +711,15 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         return self._shape(np.stack([lo, hi], axis=-1)[:, :, np.newaxis, :])
 
     def calibrate_intervals(self, X, y):
-        """Fit the conformal interval scores on rows the model did not train on.
+        """Recalibrate on rows the model did not train on, as ``mdn calibrate``.
 
-        The split-conformal way to the exact coverage guarantee of
-        ``predict_interval(X, level, method="conformal")``, or to adapt the
-        intervals when new data differ from the training data. The network
-        is unchanged (``mdn calibrate`` does the same to a model file). At
-        least 19 rows; at most 10,000 are kept (a random subset).
+        Refits the conformal interval scores — the split-conformal way to the
+        exact coverage guarantee of ``predict_interval(X, level,
+        method="conformal")`` — and, for a one-target model given at least
+        50 rows, the recalibration (the PIT map of ``recalibration_``) that
+        every method applies: the way to adapt the model when new data differ
+        from the training data. The network is unchanged. At least 19 rows;
+        at most 10,000 are kept for the scores (a random subset).
 
         Parameters
         ----------
@@ -727,8 +732,16 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         """
         model = self._model()
         X = self._check_X(X)
-        model.calibrate_conformal(X, self._check_y(y, X.shape[0]))
+        model.calibrate(X, self._check_y(y, X.shape[0]))
         return self
+
+    @property
+    def recalibration_(self):
+        """The recalibration every method applies: per target, the knots
+        G(j / M), j = 0..M, of the monotone map G of the PIT (the predictive
+        CDF is G(F(y | x)) instead of the mixture's F); an empty list when
+        the model is not recalibrated. See ``MixtureDistribution(knots=)``."""
+        return [np.asarray(k, dtype=np.float64) for k in self._model().recalibration]
 
     def predict_mixture(self, X):
         """The predictive mixture of each row, in original units.
@@ -746,6 +759,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             Component means.
         sigma : ndarray of shape (n_samples, components, n_targets), float64
             Component standard deviations (diagonal covariance).
+
+        Notes
+        -----
+        The network's own mixture: a recalibrated model
+        (``recalibration_`` not empty) maps its CDF through the PIT map on
+        top, as ``predict_dist`` and every other method do.
         """
         return self._model().mixture(self._check_X(X))
 
@@ -787,10 +806,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             estimator's method of the same meaning gives on the same X; for a
             model fitted on a 1-D y it returns the same 1-D shapes.
         """
-        alpha, mu, sigma = self._model().mixture(self._check_X(X))
+        model = self._model()
+        alpha, mu, sigma = model.mixture(self._check_X(X))
         if self._y_ndim == 1:
             mu, sigma = mu[:, :, 0], sigma[:, :, 0]
-        return MixtureDistribution(alpha, mu, sigma)
+        return MixtureDistribution(alpha, mu, sigma, knots=model.recalibration or None)
 
     # ---- scores -----------------------------------------------------------------
 

@@ -1,0 +1,109 @@
+#include "train/cross_fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "mdn/metrics.hpp"
+#include "mdn/mixture.hpp"
+#include "mdn/recalibration.hpp"
+
+namespace mdn::detail {
+namespace {
+
+// The rows of `data` listed in `rows`, with their weights.
+Dataset subset(const Dataset& data, const std::vector<int>& rows) {
+  Dataset out;
+  out.feature_names = data.feature_names;
+  out.target_names = data.target_names;
+  out.weight_name = data.weight_name;
+  out.x = MatrixD(int(rows.size()), data.x.cols);
+  out.t = MatrixD(int(rows.size()), data.t.cols);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::copy(data.x.row(rows[i]), data.x.row(rows[i]) + data.x.cols, out.x.row(int(i)));
+    std::copy(data.t.row(rows[i]), data.t.row(rows[i]) + data.t.cols, out.t.row(int(i)));
+    if (!data.weights.empty()) out.weights.push_back(data.weights[std::size_t(rows[i])]);
+    if (!data.lines.empty()) out.lines.push_back(data.lines[std::size_t(rows[i])]);
+  }
+  return out;
+}
+
+// The mixtures of `model` (every member, combined) at the rows of x, in
+// original units, run on `backend`.
+MixtureBatch model_mixtures(Backend& backend, const Model& model, const MatrixD& x) {
+  const Matrix xs = model.stats.standardize_x(x);
+  const std::size_t total = ParameterLayout(model.spec).total;
+  std::vector<Matrix> heads;
+  for (int m = 0; m < model.members; ++m) {
+    backend.set_parameters(std::vector<float>(model.params.begin() + std::ptrdiff_t(m * total),
+                                              model.params.begin() + std::ptrdiff_t((m + 1) * total)));
+    heads.push_back(backend.forward(xs));
+  }
+  return mixtures_from_head(model.mixture_spec(), model.stats, combine_member_heads(model.spec, heads));
+}
+
+}  // namespace
+
+bool wants_cross_fitting(const ModelSpec& spec, const Dataset& data, const TrainOptions& options,
+                         const TrainHooks& hooks, const Model& model) {
+  return options.calibrate && spec.target_dim == 1 && spec.covariance == Covariance::Diagonal &&
+         !model.recalibration.applied() && hooks.validation == nullptr &&
+         (hooks.ranks == nullptr || hooks.ranks->size() == 1) && data.x.rows >= kMinCalibrationRows;
+}
+
+void cross_fit_recalibration(Backend& backend, const ModelSpec& spec, const Dataset& data,
+                             const TrainOptions& options, const TrainHooks& hooks, Model& model) {
+  const int n = data.x.rows;
+  std::vector<int> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(options.seed ^ 0x63726f7373666974ULL);  // "crossfit"
+  std::shuffle(order.begin(), order.end(), rng);
+  TrainOptions fold_options = options;
+  fold_options.calibrate = false;
+  TrainHooks fold_hooks;
+  fold_hooks.stop_requested = hooks.stop_requested;
+  fold_hooks.init_model = hooks.init_model;
+  std::vector<double> pit(static_cast<std::size_t>(n)), weights;
+  if (!data.weights.empty()) weights.assign(std::size_t(n), 0.0);
+  for (int fold = 0; fold < kCrossFitFolds; ++fold) {
+    std::vector<int> inside, outside;
+    for (int i = 0; i < n; ++i) (i % kCrossFitFolds == fold ? outside : inside).push_back(order[std::size_t(i)]);
+    fold_options.seed = options.seed + std::uint64_t(fold) + 1;
+    const Model fold_model = train(backend, spec, subset(data, inside), fold_options, fold_hooks);
+    const Dataset held_out = subset(data, outside);
+    const MixtureBatch mix = model_mixtures(backend, fold_model, held_out.x);
+    for (std::size_t i = 0; i < outside.size(); ++i) {
+      const std::size_t row = std::size_t(outside[i]);
+      pit[row] = mixture_pit(mix, int(i), 0, held_out.t(int(i), 0));
+      if (!weights.empty()) weights[row] = data.weights[row];
+    }
+  }
+  Recalibration r;
+  r.maps = {fit_pit_map(pit, weights)};
+  // The NLL before and after, on the rows the final model trained on, is
+  // not a fair record; the out-of-fold PITs' log-likelihood gain is: mean
+  // log g(u) over the rows (weighted), 0 for the identity.
+  double gain = 0.0, total = 0.0;
+  for (std::size_t i = 0; i < pit.size(); ++i) {
+    const double w = weights.empty() ? 1.0 : weights[i];
+    gain += w * std::log(r.maps[0].density(pit[i]));
+    total += w;
+  }
+  r.nll_before = 0.0;
+  r.nll_after = total > 0.0 ? -gain / total : 0.0;
+  r.rows = n;
+  r.source = "the out-of-fold rows of " + std::to_string(kCrossFitFolds) + "-fold cross-fitting (" + std::to_string(n) +
+             " training rows)";
+  model.recalibration = std::move(r);
+  auto& w = model.history.warnings;
+  w.erase(std::remove_if(w.begin(), w.end(),
+                         [](const std::string& s) { return s.rfind("the model is not recalibrated", 0) == 0; }),
+          w.end());
+  backend.set_parameters(std::vector<float>(model.params.begin(),
+                                            model.params.begin() + std::ptrdiff_t(ParameterLayout(spec).total)));
+}
+
+}  // namespace mdn::detail
