@@ -73,12 +73,16 @@ struct TrainOptions {
                               // -1 = auto: half the planned epochs (a quarter below 1,000
                               // training rows), at least 10
   float clip_norm = 10.0f;
-  // After training, fit a per-target scale of the sigmas on the validation
-  // rows by NLL and fold it into the model (Model::calibration). Without
-  // validation rows there is nothing to fit it on: the model stays
-  // uncalibrated. Off by default: on the quality panel it did not help
-  // consistently (docs/TRAINING.md).
-  bool calibrate = false;
+  // Recalibration after training (docs/TRAINING.md, "Recalibration"): for
+  // one target the PIT map of Model::recalibration, fitted on the validation
+  // rows (or, below kMinCalibrationRows of them, on out-of-fold rows of
+  // cross-fitting); for several targets a per-target sigma scale folded into
+  // the weights (Model::calibration). Auto recalibrates ensembles, whose
+  // members' spread over-disperses them (measured to help on every set it
+  // changed), and leaves one network as trained (it helped on random splits
+  // and hurt on the weather's time split); On and Off do so for both.
+  enum class CalibrateMode { Auto, On, Off };
+  CalibrateMode calibrate = CalibrateMode::Auto;  // recalibrates() below says what it means for a run
   // Deep ensemble: this many networks from different seeds (member 0 uses
   // `seed`), trained on the same split (several at once where
   // concurrent_members allows); the model is their equal-weight mixture
@@ -106,6 +110,13 @@ struct TrainOptions {
   int max_rollbacks = 3;
   int checkpoint_every = 0;  // epochs between on_checkpoint calls; 0 = never
 };
+
+// Whether a run with these options recalibrates (TrainOptions::calibrate).
+inline bool recalibrates(const TrainOptions& o) {
+  return o.calibrate == TrainOptions::CalibrateMode::On ||
+         (o.calibrate == TrainOptions::CalibrateMode::Auto && o.ensemble > 1);
+}
+
 
 // Everything that changes during training: with the Model (spec, statistics,
 // names, history) it is enough to continue exactly where training stopped.

@@ -319,20 +319,24 @@ std::vector<Picture> density_picture(const std::string& dir, const ReportInput& 
                         " grid; blank line between x scans)\n";
   std::vector<double> values;
   std::string curves = "# x  mixture_mean\n", modes = "# x  mode   (every local maximum of p(t | x))\n";
+  const PredictiveMoments moments = predictive_moments(gm);  // with the recalibration, if any
+  const PitMap* map = gm.pit_map(d);
   for (int i = 0; i < kDensityGrid; ++i) {
     const double* a = gm.alpha.data() + std::size_t(i) * gm.K;
     const double* mu = gm.mu.data() + std::size_t(i) * gm.K * gm.T;
     const double* sg = gm.sigma.data() + std::size_t(i) * gm.K * gm.T;
+    double total = 0.0;
+    for (int k = 0; k < gm.K; ++k) total += a[k];
     for (int j = 0; j < kDensityGrid; ++j) {
       const double tv = tlo + (thi - tlo) * j / (kDensityGrid - 1);
-      const double p = detail::marginal_pdf(a, mu, sg, gm.K, gm.T, d, tv);
+      double p = detail::marginal_pdf(a, mu, sg, gm.K, gm.T, d, tv) / total;
+      // A recalibrated density is g(F(t)) f(t) (mdn/pit_map.hpp).
+      if (map != nullptr) p *= map->density(detail::marginal_cdf(a, mu, sg, gm.K, gm.T, d, tv) / total);
       values.push_back(p);
       density += num(grid(i, 0)) + " " + num(tv) + " " + num(p) + "\n";
     }
     density += "\n";
-    double mean = 0.0, var = 0.0;
-    detail::marginal_moments(a, mu, sg, gm.K, gm.T, d, mean, var);
-    curves += num(grid(i, 0)) + " " + num(mean) + "\n";
+    curves += num(grid(i, 0)) + " " + num(moments.mean[std::size_t(i) * gm.T + d]) + "\n";
     for (double mode : marginal_modes(gm, i, d)) modes += num(grid(i, 0)) + " " + num(mode) + "\n";
   }
   std::string points = "# x  measured t\n";

@@ -42,7 +42,8 @@ Json options_json(const TrainOptions& o) {
   j["input_noise"] = io::json_float(o.input_noise);
   j["target_noise"] = io::json_float(o.target_noise);
   j["weight_average"] = io::json_float(o.weight_average);
-  j["calibrate"] = o.calibrate;
+  j["calibrate"] = o.calibrate == TrainOptions::CalibrateMode::Auto ? Json("auto")
+                   : Json(o.calibrate == TrainOptions::CalibrateMode::On);
   j["ensemble"] = o.ensemble;
   j["bootstrap"] = o.bootstrap;
   Json steps = Json::array();
@@ -197,8 +198,13 @@ Checkpoint load_checkpoint(const std::string& path) {
   // Weight averaging: absent in checkpoints written before it (trained without).
   c.options.weight_average = has("weight_average") ? float(r.number(o, "weight_average")) : 0.0f;
   if (const Json* cal = io::find_member(o, "calibrate")) {
-    if (!cal->is_boolean()) r.fail("\"calibrate\" is not true or false");
-    c.options.calibrate = cal->get<bool>();
+    // true / false (On / Off: older checkpoints wrote a bool, false then meaning off) or "auto".
+    if (cal->is_string() && cal->get<std::string>() == "auto")
+      c.options.calibrate = TrainOptions::CalibrateMode::Auto;
+    else if (cal->is_boolean())
+      c.options.calibrate = cal->get<bool>() ? TrainOptions::CalibrateMode::On : TrainOptions::CalibrateMode::Off;
+    else
+      r.fail("\"calibrate\" is not true, false or \"auto\"");
   }
   c.options.ensemble = has("ensemble") ? r.integer(o, "ensemble") : 1;
   if (const Json* boot = io::find_member(o, "bootstrap")) {

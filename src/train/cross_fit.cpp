@@ -49,7 +49,7 @@ MixtureBatch model_mixtures(Backend& backend, const Model& model, const MatrixD&
 
 bool wants_cross_fitting(const ModelSpec& spec, const Dataset& data, const TrainOptions& options,
                          const TrainHooks& hooks, const Model& model) {
-  return options.calibrate && spec.target_dim == 1 && spec.covariance == Covariance::Diagonal &&
+  return recalibrates(options) && spec.target_dim == 1 && spec.covariance == Covariance::Diagonal &&
          !model.recalibration.applied() && hooks.validation == nullptr &&
          (hooks.ranks == nullptr || hooks.ranks->size() == 1) && data.x.rows >= kMinCalibrationRows;
 }
@@ -62,7 +62,7 @@ void cross_fit_recalibration(Backend& backend, const ModelSpec& spec, const Data
   std::mt19937_64 rng(options.seed ^ 0x63726f7373666974ULL);  // "crossfit"
   std::shuffle(order.begin(), order.end(), rng);
   TrainOptions fold_options = options;
-  fold_options.calibrate = false;
+  fold_options.calibrate = TrainOptions::CalibrateMode::Off;
   TrainHooks fold_hooks;
   fold_hooks.stop_requested = hooks.stop_requested;
   fold_hooks.init_model = hooks.init_model;

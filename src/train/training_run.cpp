@@ -316,7 +316,7 @@ Model TrainingRun::run() {
   // Recalibration and conformal scores read the diagonal mixture
   // (mixtures_from_head): not for full covariance yet (issue 30, later stage).
   const bool diagonal = spec_.covariance == Covariance::Diagonal;
-  if (diagonal && options_.calibrate && split_.val_rows >= kMinCalibrationRows) calibrate();
+  if (diagonal && recalibrates(options_) && split_.val_rows >= kMinCalibrationRows) calibrate();
   if (diagonal && split_.val_rows >= kMinConformalRows) fit_conformal();
   model_.history.warnings = warnings();
   return std::move(model_);
@@ -713,7 +713,9 @@ std::vector<std::string> TrainingRun::warnings() const {
   f.worst_kept_nll = worst_kept_nll_;
   f.best_epoch_first = best_epoch_first_;
   f.log_jacobian = model_.stats.log_jacobian();
-  f.calibration_skipped = options_.calibrate && split_.val_rows > 0 && split_.val_rows < kMinCalibrationRows;
+  // Said when asked for (--calibrate); Auto stays quiet (cross-fitting may follow, src/train/cross_fit.hpp).
+  f.calibration_skipped = options_.calibrate == TrainOptions::CalibrateMode::On && split_.val_rows > 0 &&
+                          split_.val_rows < kMinCalibrationRows;
   if (members_over_ranks_) {
     const double mine[3] = {double(rollbacks_), worst_kept_nll_, best_epoch_first_ ? 1.0 : 0.0};
     f.rollbacks = 0;

@@ -11,26 +11,13 @@
 #include <vector>
 
 #include "cli_harness.hpp"
+#include "hetero_csv.hpp"
 
 namespace {
 
+using mdn::test::hetero_csv;
 using mdn::test::run_mdn;
 using mdn::test::TempDir;
-
-// x, y with y = x + (0.2 + 0.3 |x|) noise: `rows` rows from `seed`.
-std::string hetero_csv(int rows, std::uint64_t seed, double shift = 0.0) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-2.0, 2.0);
-  std::normal_distribution<double> n(0.0, 1.0);
-  std::ostringstream out;
-  out.precision(17);
-  out << "x,y\n";
-  for (int r = 0; r < rows; ++r) {
-    const double x = u(rng);
-    out << x << "," << x + (0.2 + 0.3 * std::fabs(x)) * n(rng) + shift << "\n";
-  }
-  return out.str();
-}
 
 std::vector<std::vector<std::string>> read_csv(const std::string& text) {
   std::vector<std::vector<std::string>> rows;

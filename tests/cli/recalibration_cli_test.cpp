@@ -14,26 +14,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_harness.hpp"
+#include "hetero_csv.hpp"
 
 namespace {
 
+using mdn::test::hetero_csv;
 using mdn::test::run_mdn;
 using mdn::test::TempDir;
-
-// x, y with y = x + (0.2 + 0.3 |x|) noise + shift: `rows` rows from `seed`.
-std::string hetero_csv(int rows, std::uint64_t seed, double shift) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-2.0, 2.0);
-  std::normal_distribution<double> n(0.0, 1.0);
-  std::ostringstream out;
-  out.precision(17);
-  out << "x,y\n";
-  for (int r = 0; r < rows; ++r) {
-    const double x = u(rng);
-    out << x << "," << x + (0.2 + 0.3 * std::fabs(x)) * n(rng) + shift << "\n";
-  }
-  return out.str();
-}
 
 // The numeric columns of a CSV with a header: name -> values.
 std::vector<double> column(const std::string& text, const std::string& name) {

@@ -140,7 +140,7 @@ TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutEnoughOfThem) {
   const mdn::ModelSpec s = spec(1, 2);
   mdn::TrainOptions o;
   o.epochs = 5;
-  o.calibrate = true;  // opt-in (docs/TRAINING.md)
+  o.calibrate = mdn::TrainOptions::CalibrateMode::On;  // one network: opt-in (docs/TRAINING.md)
   auto backend = mdn::make_cpu_backend(s);
   const mdn::Model m = mdn::train(*backend, s, data, o);
   // One target: the PIT map (mdn/recalibration.hpp), not the sigma scale.
@@ -162,9 +162,9 @@ TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutEnoughOfThem) {
   // The same seed gives the same map; the network is the one trained without cross-fitting.
   const mdn::Model again = mdn::train(*backend, s, data, o);
   EXPECT_EQ(again.recalibration.maps[0].knots, few.recalibration.maps[0].knots);
-  o.calibrate = false;
+  o.calibrate = mdn::TrainOptions::CalibrateMode::Off;
   EXPECT_EQ(mdn::train(*backend, s, data, o).params, few.params);
-  o.calibrate = true;
+  o.calibrate = mdn::TrainOptions::CalibrateMode::On;
   // Fewer than kMinCalibrationRows rows in all: nothing to fit on, and said.
   const mdn::Dataset tiny = mdn::test::synthetic_dataset("hetero", 45, 2);
   o.val_fraction = 0.2f;
@@ -173,6 +173,23 @@ TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutEnoughOfThem) {
   ASSERT_FALSE(none.history.warnings.empty());
   EXPECT_NE(none.history.warnings.back().find("not recalibrated: 9 validation rows"), std::string::npos)
       << none.history.warnings.back();
+}
+
+TEST(Calibration, ByDefaultEnsemblesAreRecalibratedAndOneNetworkIsNot) {
+  const mdn::Dataset data = mdn::test::synthetic_dataset("hetero", 600, 2);
+  const mdn::ModelSpec s = spec(1, 2);
+  mdn::TrainOptions o;  // calibrate: Auto
+  o.epochs = 5;
+  auto backend = mdn::make_cpu_backend(s);
+  EXPECT_FALSE(mdn::train(*backend, s, data, o).recalibration.applied());
+  o.ensemble = 2;
+  const mdn::Model ensemble = mdn::train(*backend, s, data, o);
+  EXPECT_TRUE(ensemble.recalibration.applied());
+  EXPECT_EQ(ensemble.recalibration.rows, 60);
+  o.calibrate = mdn::TrainOptions::CalibrateMode::Off;
+  const mdn::Model off = mdn::train(*backend, s, data, o);
+  EXPECT_FALSE(off.recalibration.applied());
+  EXPECT_EQ(off.params, ensemble.params);  // the networks are the same either way
 }
 
 TEST(Calibration, CrossFittingSeesAnOverDispersedModel) {
@@ -186,7 +203,7 @@ TEST(Calibration, CrossFittingSeesAnOverDispersedModel) {
   mdn::TrainOptions o;
   o.epochs = 60;
   o.target_noise = 1.0f;
-  o.calibrate = true;
+  o.calibrate = mdn::TrainOptions::CalibrateMode::On;
   auto backend = mdn::make_cpu_backend(s);
   const mdn::Model m = mdn::train(*backend, s, data, o);
   ASSERT_TRUE(m.recalibration.applied());
@@ -225,7 +242,7 @@ TEST(Calibration, SeveralTargetsKeepTheSigmaScale) {
   const mdn::ModelSpec s = spec(2, 3);
   mdn::TrainOptions o;
   o.epochs = 5;
-  o.calibrate = true;
+  o.calibrate = mdn::TrainOptions::CalibrateMode::On;
   auto backend = mdn::make_cpu_backend(s);
   const mdn::Model m = mdn::train(*backend, s, data, o);
   EXPECT_FALSE(m.recalibration.applied());

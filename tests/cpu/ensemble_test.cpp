@@ -55,7 +55,7 @@ double mixture_pdf(const mdn::MixtureBatch& mix, int r, double y) {
 TEST(Ensemble, MixtureIsTheAverageOfTheMembersMixtures) {
   const mdn::Dataset data = bishop(300);
   mdn::TrainOptions o = options(3);
-  o.calibrate = false;
+  o.calibrate = mdn::TrainOptions::CalibrateMode::Off;
   auto backend = mdn::make_cpu_backend(spec());
   const mdn::Model ens = mdn::train(*backend, spec(), data, o);
   ASSERT_EQ(ens.members, 3);
@@ -133,7 +133,17 @@ TEST(Ensemble, ResumingMidEnsembleGivesTheUninterruptedModel) {
   EXPECT_EQ(c.state.member, 1);
   EXPECT_EQ(c.options.ensemble, 2);
   EXPECT_EQ(c.options.weight_average, 0.5f);
+  EXPECT_EQ(c.options.calibrate, o.calibrate);
   EXPECT_EQ(c.state.averaged_params.size(), mdn::ParameterLayout(spec()).total);
+  // Every recalibration mode survives the file ("auto", true, false).
+  for (const auto mode : {mdn::TrainOptions::CalibrateMode::Auto, mdn::TrainOptions::CalibrateMode::On,
+                          mdn::TrainOptions::CalibrateMode::Off}) {
+    mdn::TrainOptions m = c.options;
+    m.calibrate = mode;
+    const std::string p2 = path + ".mode";
+    mdn::save_checkpoint(mdn::Checkpoint{c.model, c.state, m}, p2);
+    EXPECT_EQ(mdn::load_checkpoint(p2).options.calibrate, mode);
+  }
   mdn::TrainHooks resume;
   resume.resume_model = &c.model;
   resume.resume_state = &c.state;

@@ -21,6 +21,7 @@ from test_cli_interop import read_csv, run, write_csv
 NOT_PARAMETERS = {
     "--data", "--target", "--features", "--model", "--drop-invalid", "--checkpoint-every", "--checkpoint",
     "--resume", "--progress", "--quiet", "--seed", "--weight", "--val-data", "--init",
+    "--no-calibrate",  # calibrate=False
 }
 
 
@@ -62,8 +63,9 @@ def test_defaults_are_the_library_defaults_as_written():
     assert params["lr"] == 0.002 and repr(params["val_fraction"]) == "0.1"
     assert params["sigma_floor"] == 0.0001  # `mdn train --help`: --sigma-floor X (default 0.0001)
     assert params["schedule"] == "cosine" and params["steps"] == 0 and params["quantised"] is False
-    for name in ("calibrate", "bootstrap", "tf32"):
+    for name in ("bootstrap", "tf32"):
         assert params[name] is False
+    assert params["calibrate"] == "auto"  # `mdn train`: ensembles recalibrated, one network not
 
 
 def test_parameters_are_kept_as_given():
@@ -89,7 +91,8 @@ def test_parameters_are_kept_as_given():
         (dict(input_noise=-2.0), "input_noise= and target_noise= must be >= 0, or -1"),
         (dict(target_noise=np.nan), "target_noise= must be >= 0, or -1|input_noise= and target_noise="),
         (dict(weight_average=1.5), "weight_average= must be in \\[0, 1\\], or -1"),
-        (dict(calibrate="yes"), "calibrate must be True or False \\(got 'yes'\\)"),
+        (dict(calibrate="yes"), "calibrate must be True, False or \"auto\" \\(got 'yes'\\)"),
+        (dict(calibrate=None), "calibrate must be True, False or \"auto\""),
         (dict(bootstrap=1), "bootstrap must be True or False"),
         (dict(quantised=None), "quantised must be True or False"),
         (dict(tf32="false"), "tf32 must be True or False"),

@@ -97,8 +97,14 @@ class TrainCommand : public Command {
         ->type_name("M")
         ->check(between(1, kMaxMembers))
         ->capture_default_str();
-    app->add_flag("--calibrate", r_.options.calibrate,
-                  "after training, fit a per-target sigma scale on the validation rows by NLL (docs/TRAINING.md)");
+    app->add_flag_callback(
+        "--calibrate", [this] { r_.options.calibrate = TrainOptions::CalibrateMode::On; },
+        "recalibrate after training, also a single network (default: ensembles only): for one target a monotone "
+        "map of the PIT fitted on the validation rows (fewer than 50: on out-of-fold rows of 5-fold cross-fitting) "
+        "that every output applies; for several targets a per-target sigma scale (docs/TRAINING.md)");
+    app->add_flag_callback(
+        "--no-calibrate", [this] { r_.options.calibrate = TrainOptions::CalibrateMode::Off; },
+        "do not recalibrate, not even an ensemble");
     app->add_flag("--quantised", r_.quantised,
                   "targets on a grid (integers, rounded values): train on the grid cells' probability, not the "
                   "density at the points");
@@ -205,6 +211,18 @@ void print_summary(const TrainRequest& request, const Model& model, std::chrono:
     std::fprintf(stderr, "recalibrated on %lld validation rows: sigma scale %s, validation NLL %.4f -> %.4f\n",
                  model.calibration.rows, scales.c_str(), model.calibration.val_nll_before + jac,
                  model.calibration.val_nll_after + jac);
+  }
+  if (model.recalibration.applied()) {
+    const Recalibration& r = model.recalibration;
+    if (r.maps[0].identity())
+      std::fprintf(stderr, "recalibration: none needed on %s (its PITs are as uniform as can be told)\n",
+                   r.source.c_str());
+    else if (r.nll_before == 0.0)  // cross-fitted: the out-of-fold gain
+      std::fprintf(stderr, "recalibrated on %s: PIT map of %d bins, %.4f nats per row better there\n",
+                   r.source.c_str(), r.maps[0].bins(), -r.nll_after);
+    else
+      std::fprintf(stderr, "recalibrated on %s: PIT map of %d bins, NLL there %.4f -> %.4f\n", r.source.c_str(),
+                   r.maps[0].bins(), r.nll_before, r.nll_after);
   }
 }
 
@@ -313,10 +331,11 @@ Model train_and_save(const TrainRequest& request_in) {
   }
   epochs.finish();
   model.encoding = encoding;
-  if (options.calibrate && model.history.val_nll.empty())
+  if (options.calibrate == TrainOptions::CalibrateMode::On && model.history.val_nll.empty() &&
+      !model.recalibration.applied() && !model.calibration.applied())
     std::fprintf(stderr,
-                 "mdn train: warning: --calibrate: no validation rows (--val-fraction 0): the model is not "
-                 "recalibrated\n");
+                 "mdn train: warning: --calibrate: no validation rows and too few rows to cross-fit on: the model "
+                 "is not recalibrated\n");
   if (ranks.root()) {
     for (const std::string& w : model.history.warnings)
       std::fprintf(stderr, "mdn train: warning: %s\n", in_flag_words(w).c_str());

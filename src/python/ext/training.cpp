@@ -103,7 +103,7 @@ struct FitArgs {
   double val_fraction = decimal(mdn::TrainOptions{}.val_fraction);
   int patience = mdn::TrainOptions{}.patience;
   double clip_norm = decimal(mdn::TrainOptions{}.clip_norm);
-  bool calibrate = mdn::TrainOptions{}.calibrate;
+  std::string calibrate = "auto";  // "auto", "on" or "off" (TrainOptions::CalibrateMode)
   int ensemble = mdn::TrainOptions{}.ensemble;
   bool bootstrap = mdn::TrainOptions{}.bootstrap;
   bool quantised = false;  // `mdn train --quantised`: grid_steps detected from y
@@ -162,7 +162,8 @@ mdn::TrainOptions train_options(const FitArgs& args) {
   options.val_fraction = float(args.val_fraction);
   options.patience = args.patience;
   options.clip_norm = float(args.clip_norm);
-  options.calibrate = args.calibrate;
+  using Mode = mdn::TrainOptions::CalibrateMode;
+  options.calibrate = args.calibrate == "on" ? Mode::On : args.calibrate == "off" ? Mode::Off : Mode::Auto;
   options.ensemble = args.ensemble;
   options.bootstrap = args.bootstrap;
   // Members one after another: Ctrl-C is seen by the epoch callback through

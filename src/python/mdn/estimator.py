@@ -176,13 +176,15 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         rows, and at least 10).
     clip_norm : float, default=10.0
         Clip the global gradient norm to this value (0: off).
-    calibrate : bool, default=False
-        After training, recalibrate on the validation rows (at least 50):
-        for one target, a monotone map of the PIT that every method then
-        applies (``recalibration_``; it also fixes over-dispersed
-        ensembles); for several targets, a per-target scale of the sigmas
-        folded into the model. Fewer validation rows: the model stays as
-        trained, with a TrainingWarning.
+    calibrate : bool or "auto", default="auto"
+        Recalibrate after training: for one target, a monotone map of the
+        PIT that every method then applies (``recalibration_``), fitted on
+        the validation rows (fewer than 50 of them: on the out-of-fold rows
+        of 5-fold cross-fitting); for several targets, a per-target scale of
+        the sigmas folded into the model. ``"auto"`` recalibrates ensembles
+        (``ensemble > 1``: the spread of their members over-disperses them)
+        and not a single network; True and False do so for both
+        (``mdn train --calibrate`` / ``--no-calibrate``).
     ensemble : int, default=1
         Number M of networks trained from different seeds (a deep ensemble,
         ``mdn train --ensemble``); the model is the equal-weight mixture of
@@ -375,8 +377,14 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                      "val_fraction", "clip_norm", "sigma_floor"):
             setattr(args, name, p.number(name, getattr(self, name)))
         args.schedule = p.choice("schedule", self.schedule, _SCHEDULES)
-        for name in ("calibrate", "bootstrap", "quantised", "tf32"):
+        for name in ("bootstrap", "quantised", "tf32"):
             setattr(args, name, p.flag(name, getattr(self, name)))
+        if isinstance(self.calibrate, str) and self.calibrate == "auto":
+            args.calibrate = "auto"
+        elif isinstance(self.calibrate, (bool, np.bool_)):
+            args.calibrate = "on" if self.calibrate else "off"
+        else:
+            raise ValueError(f'calibrate must be True, False or "auto" (got {self.calibrate!r})')
         args.device = p.device(self.device)
         args.seed = p.seed(self.random_state)
         return args
