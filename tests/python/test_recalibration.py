@@ -81,3 +81,16 @@ def test_bad_knots_are_a_value_error():
     np.testing.assert_allclose(dist.cdf(y), 0.125, rtol=1e-12)
     np.testing.assert_allclose(dist.pdf(y), 0.75 * np.exp(-0.5 * y * y) / np.sqrt(2 * np.pi), rtol=1e-12)
     np.testing.assert_allclose(dist.ppf(0.125), y, rtol=1e-9)
+
+
+def test_inputs_far_outside_the_training_range_warn(models):
+    import warnings
+
+    plain, _ = models  # trained on x in [-2, 2]
+    inside = np.linspace(-2.3, 2.3, 50).reshape(-1, 1)  # within 10 % of the width (0.4) of the range
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mdn.ExtrapolationWarning)
+        plain.predict(inside)
+    outside = np.array([[-3.0], [0.0], [2.5], [9.0]])
+    with pytest.warns(mdn.ExtrapolationWarning, match=r"3 of 4 rows have feature 'x0' outside its training range"):
+        plain.predict_quantiles(outside, 0.5)

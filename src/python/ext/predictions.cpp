@@ -183,6 +183,15 @@ bool calibrate(PyModel& self, const InArray& x_in, const InArray& t_in) {
   return refit;
 }
 
+// Per feature, how many rows of x lie outside the training range by more than
+// kOutsideRangeMargin of its width (mdn::rows_outside_training_range); empty
+// for a model that does not know its ranges.
+std::vector<long long> outside_training_range(PyModel& self, const InArray& x_in) {
+  nb::gil_scoped_release release;
+  const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
+  return mdn::rows_outside_training_range(self.model(), x);
+}
+
 }  // namespace
 
 void bind_predictions(ModelClass& cls) {
@@ -198,6 +207,8 @@ void bind_predictions(ModelClass& cls) {
       .def("calibrate", &calibrate, nb::arg("x"), nb::arg("t"),
            "refit the recalibration (one target, >= 50 rows) and the conformal scores on labelled rows; returns "
            "whether the recalibration was refitted.")
+      .def("outside_training_range", &outside_training_range, nb::arg("x"),
+           "per feature, the rows of x beyond its training range by more than 10 % of the range's width.")
       .def_prop_ro(
           "conformal_rows",
           [](const PyModel& self) {

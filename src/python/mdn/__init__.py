@@ -12,11 +12,11 @@ from ._openmp import load_core as _load_core
 _core = _load_core()
 
 from .distribution import MixtureDistribution  # noqa: E402
-from .estimator import MDNRegressor, TrainingWarning, load  # noqa: E402
+from .estimator import ExtrapolationWarning, MDNRegressor, TrainingWarning, load  # noqa: E402
 
 #: The CMake project's version, compiled into the extension.
 __version__ = _core.__version__
-__all__ = ["MDNRegressor", "MixtureDistribution", "TrainingWarning", "load", "cuda_available"]
+__all__ = ["ExtrapolationWarning", "MDNRegressor", "MixtureDistribution", "TrainingWarning", "load", "cuda_available"]
 
 
 def cuda_available():

@@ -38,6 +38,13 @@ def _as_float(a):
     return a if a.dtype in _DTYPES else np.asarray(a, dtype=np.float64)
 
 
+class ExtrapolationWarning(UserWarning):
+    """Inputs far outside the training rows' range (per feature, beyond it by
+    more than 10 % of its width): a neural network extrapolates there with
+    no warning of its own. Every method that takes X issues one per such
+    feature; ``mdn predict`` and ``mdn eval`` say the same on stderr."""
+
+
 class TrainingWarning(UserWarning):
     """Training went wrong or is on thin ice: it diverged, the model is worse
     than the baseline Gaussian, the best epoch was the first, or the training
@@ -396,8 +403,23 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         return self.model_
 
     def _check_X(self, X):
-        X = validate_data(self, X, reset=False, dtype=_DTYPES, ensure_all_finite=False)
-        return _as_float(X)
+        X = _as_float(validate_data(self, X, reset=False, dtype=_DTYPES, ensure_all_finite=False))
+        self._warn_outside_training_range(X)
+        return X
+
+    def _warn_outside_training_range(self, X):
+        """An ExtrapolationWarning per feature with rows far outside the
+        training range, as ``mdn predict`` warns (docs/PREDICT.md)."""
+        counts = self._model().outside_training_range(X)
+        names = self._model().feature_names
+        for name, count in zip(names, counts):
+            if count > 0:
+                warnings.warn(
+                    f"{count} of {X.shape[0]} rows have feature '{name}' outside its training range by more than "
+                    "10 % of the range's width: the model extrapolates there",
+                    ExtrapolationWarning,
+                    stacklevel=4,
+                )
 
     def _check_y(self, y, n_rows):
         y = np.asarray(y)
