@@ -20,6 +20,10 @@
 //       each component mean, predictive_modes); items = rows.
 //   BM_Hdr/<dev>/K5_T1/<rows>             the 90% highest-density region of
 //       dimension 0 (predictive_hdr); items = rows.
+//   BM_QuantilesRecalibrated/<dev>/K5_T1/<rows>, BM_SampleRecalibrated/...
+//       BM_Quantiles and BM_Sample's work on a recalibrated batch (a 20-bin
+//       PIT map): exact moments over the quantile bands, mapped levels, draws
+//       by inversion. Host only; compare with the plain rows of the same run.
 // Modes and HDRs have no CUDA implementation (`mdn predict --device cuda`
 // computes them on the host): their CUDA rows are listed and skipped with
 // that reason.
@@ -28,6 +32,7 @@
 // T = 1 / 4 at 4,096 and 65,536 rows; the HDR at 1,024 and 16,384 rows.
 //
 //   build/bench/mdn_bench --benchmark_filter='Sample|Quantiles|Modes|Hdr'
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <random>
@@ -172,6 +177,37 @@ void hdr(benchmark::State& state, Device device, const Shape& shape) {
   host_statistic(state, device, shape, 4, [](const mdn::MixtureBatch& m) { return mdn::predictive_hdr(m, 0, 0.9); });
 }
 
+// ---- recalibrated (a PIT map, mdn/pit_map.hpp) against the plain rows above -------------
+// The map of an over-dispersed model: 20 bins, heights from 0.25 at the ends
+// to 1.75 in the middle (knots normalised to end at 1).
+mdn::PitMap peaked_map() {
+  mdn::PitMap g;
+  g.knots.push_back(0.0);
+  double total = 0.0;
+  for (int j = 0; j < 20; ++j) g.knots.push_back(total += 0.25 + 1.5 * (1.0 - std::abs(j - 9.5) / 9.5));
+  for (double& k : g.knots) k /= total;
+  g.knots.back() = 1.0;
+  return g;
+}
+
+// As `quantiles` (mean, std, 3 quantiles per row), with the map: host only
+// (the CUDA backend hands a recalibrated batch to the host code).
+void recalibrated_quantiles(benchmark::State& state, Device device, const Shape& shape) {
+  const std::vector<double> levels{0.05, 0.5, 0.95};
+  host_statistic(state, device, shape, 2, [&](mdn::MixtureBatch m) {
+    m.pit_maps = {peaked_map()};
+    return std::make_pair(mdn::predictive_moments(m), mdn::predictive_quantiles(m, levels));
+  });
+}
+
+// 100 draws per row by inversion (sample_mixtures with a map), host only.
+void recalibrated_sample(benchmark::State& state, Device device, const Shape& shape) {
+  host_statistic(state, device, shape, 1, [&](mdn::MixtureBatch m) {
+    m.pit_maps = {peaked_map()};
+    return mdn::sample_mixtures(m, kSamplesPerRow, mdn::SampleOptions{}, 0);
+  });
+}
+
 const bool registered = [] {
   const std::vector<std::int64_t> corner_batches{1 << 12, 1 << 16};
   const std::vector<Shape> corners{{8, 64, 1, 1}, {8, 64, 20, 4}};
@@ -184,6 +220,9 @@ const bool registered = [] {
     for (const Shape& shape : corners) register_case(c.name, shape.mixture_name(), c.fn, shape, corner_batches);
   }
   register_case("Hdr", kReference.mixture_name(), hdr, kReference, {1 << 10, 1 << 14});
+  register_case("QuantilesRecalibrated", kReference.mixture_name(), recalibrated_quantiles, kReference,
+                {1 << 12, 1 << 16});
+  register_case("SampleRecalibrated", kReference.mixture_name(), recalibrated_sample, kReference, {1 << 10, 1 << 12});
   benchmark::RegisterBenchmark("BM_SampleWithTransfers/cuda/K5_T1", sample_with_transfers)
       ->Arg(1 << 16)
       ->Arg(1 << 20)

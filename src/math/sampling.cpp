@@ -53,11 +53,17 @@ void sample_recalibrated_row(const MixtureBatch& mix, int r, const PitMap& g, in
   for (double& a : one.alpha) a = std::exp(a - top);
   const detail::RowMarginal f = detail::row_marginal(one, 0, 0);
   detail::HostDrawWords words{options.seed, std::uint64_t(global_row), 0u};
+  // Each draw's level v = G^-1(u) is inverted by Newton from the edge of its
+  // quantile band, F^-1(floor(v M) / M) (computed once per row): a few CDF
+  // evaluations instead of a bracketing search, and a draw still depends
+  // only on (seed, row, index), not on the other draws.
+  const std::vector<double> edges = detail::band_edges(f, g);
   for (int s = 0; s < samples; ++s) {
     words.c = std::uint32_t(s / 2);
     const detail::Philox4x32 w = words(0u);
     const double u = s % 2 == 0 ? open_uniform(w.v[0], w.v[1]) : open_uniform(w.v[2], w.v[3]);
-    const double y = f.quantile(g.inverse(u), -INFINITY);
+    const double v = g.inverse(u), start = edges[std::size_t(g.bin(v))];
+    const double y = std::isfinite(start) ? f.quantile_from(v, start) : f.quantile(v, start);
     out[std::size_t(s)] = y;
     if (components) {
       int best = 0;
