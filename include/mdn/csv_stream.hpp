@@ -15,9 +15,12 @@
 namespace mdn {
 
 // The text each part holds besides its header: big enough that a part's
-// fixed costs vanish, small enough that a reader's memory stays well under
-// a gigabyte.
-inline constexpr std::size_t kCsvPartBytes = std::size_t(64) << 20;
+// fixed costs vanish (a part of a plain numeric file is some 10^5 to 10^6
+// rows: many forward blocks and output chunks), small enough that what a
+// part becomes (its text read and parsed, field offsets, features in double:
+// a few times its size) stays near 100 MB (BENCHMARKS.md, "Memory of mdn
+// predict").
+inline constexpr std::size_t kCsvPartBytes = std::size_t(16) << 20;
 
 class CsvStream {
  public:

@@ -1,7 +1,7 @@
 // `mdn predict` and `mdn sample` read their input a part at a time
 // (mdn/csv_stream.hpp). With MDN_CSV_PART_BYTES small, files of a few
 // hundred kilobytes go through in dozens of parts; their output must be the
-// bytes of a run that reads the file in one part (the default part is 64 MiB,
+// bytes of a run that reads the file in one part (the default part is 16 MiB,
 // far above these files), for every option, and a bad cell in a late part
 // must still fail with file, line and column and leave no output file.
 #include <gtest/gtest.h>
