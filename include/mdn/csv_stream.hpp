@@ -15,12 +15,12 @@
 namespace mdn {
 
 // The text each part holds besides its header: big enough that a part's
-// fixed costs vanish (a part of a plain numeric file is some 10^5 to 10^6
-// rows: many forward blocks and output chunks), small enough that what a
-// part becomes (its text read and parsed, field offsets, features in double:
-// a few times its size) stays near 100 MB (BENCHMARKS.md, "Memory of mdn
-// predict").
-inline constexpr std::size_t kCsvPartBytes = std::size_t(16) << 20;
+// fixed costs vanish (a part of a plain numeric file is some 10^4 to 10^5
+// rows), small enough that what a part becomes (its text read and parsed,
+// field offsets, features in double: a few times its size) stays a few tens
+// of megabytes, and that a file of 10^6 rows already runs in several parts,
+// at the memory of any longer file (BENCHMARKS.md, "Memory of mdn predict").
+inline constexpr std::size_t kCsvPartBytes = std::size_t(4) << 20;
 
 class CsvStream {
  public:

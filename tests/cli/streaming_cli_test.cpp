@@ -1,7 +1,7 @@
 // `mdn predict` and `mdn sample` read their input a part at a time
 // (mdn/csv_stream.hpp). With MDN_CSV_PART_BYTES small, files of a few
 // hundred kilobytes go through in dozens of parts; their output must be the
-// bytes of a run that reads the file in one part (the default part is 16 MiB,
+// bytes of a run that reads the file in one part (the default part is 4 MiB,
 // far above these files), for every option, and a bad cell in a late part
 // must still fail with file, line and column and leave no output file.
 #include <gtest/gtest.h>
@@ -19,7 +19,8 @@ using mdn::test::hetero_csv;
 using mdn::test::run_mdn;
 using mdn::test::TempDir;
 
-// About 45 rows a part for the 6000-row files below: ~130 parts.
+// About 45 rows a part for the 20000-row files below: ~400 parts of the
+// file, handed on in 5 parts of whole forward blocks (4096 rows).
 const std::string kSmallParts = "MDN_CSV_PART_BYTES=2000";
 
 std::string gzip_bytes(const std::string& text) {
@@ -72,11 +73,10 @@ class StreamingCli : public ::testing::Test {
     dir.write("cal.csv", hetero_csv(1000, 4, 0.3));
     r = run_mdn(dir, "calibrate --model m.safetensors --data cal.csv --out recal.safetensors --device cpu --quiet");
     ASSERT_EQ(r.status, 0) << r.err;
-    // More rows than one forward block (4096), so parts cross block edges.
-    const std::string data = hetero_csv(6000, 3);
+    const std::string data = hetero_csv(20000, 3);
     dir.write("d.csv", data);
     dir.write("d.csv.gz", gzip_bytes(data));
-    dir.write("awkward.csv", awkward_csv(6000));
+    dir.write("awkward.csv", awkward_csv(20000));
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -92,9 +92,9 @@ class StreamingCli : public ::testing::Test {
     ASSERT_EQ(whole.status, 0) << args << "\n" << whole.err;
     const auto streamed = run_mdn(dir(), args + " --out streamed.csv", kSmallParts);
     ASSERT_EQ(streamed.status, 0) << args << "\n" << streamed.err;
-    EXPECT_GT(count(streamed.err, "% of the input)"), 10) << args << "\n" << streamed.err;
+    EXPECT_GE(count(streamed.err, "% of the input)"), 4) << args << "\n" << streamed.err;
     const std::string expected = dir().read("whole.csv");
-    EXPECT_GT(count(expected, "\n"), 5000) << args;
+    EXPECT_GT(count(expected, "\n"), 15000) << args;
     EXPECT_TRUE(expected == dir().read("streamed.csv")) << args;
   }
 };
@@ -141,7 +141,7 @@ TEST_F(StreamingCli, AModelWithAFeatureEncoding) {
   for (int i = 0; i < 600; ++i)
     train += (i % 20 == 0 ? std::string() : std::to_string(0.01 * (i % 100))) + "," + kinds[i % 3] + "," +
              std::to_string(0.02 * (i % 100) + i % 3) + "\n";
-  for (int i = 0; i < 6000; ++i)
+  for (int i = 0; i < 20000; ++i)
     data += (i % 31 == 0 ? std::string() : std::to_string(0.013 * (i % 97))) + "," +
             (i % 500 == 7 ? "zebra" : kinds[i % 3]) + ",0\n";
   dir().write("enc_train.csv", train);
@@ -154,18 +154,18 @@ TEST_F(StreamingCli, AModelWithAFeatureEncoding) {
   const auto streamed =
       run_mdn(dir(), "predict --model enc.safetensors --device cpu --data enc.csv --out s.csv", kSmallParts);
   ASSERT_EQ(streamed.status, 0) << streamed.err;
-  EXPECT_NE(streamed.err.find("12 of 6000 rows have a category of 'kind' not seen in training (the first: 'zebra')"),
+  EXPECT_NE(streamed.err.find("40 of 20000 rows have a category of 'kind' not seen in training (the first: 'zebra')"),
             std::string::npos)
       << streamed.err;
 }
 
 TEST_F(StreamingCli, DroppedRowsAreCountedOverTheWholeFile) {
-  std::string data = hetero_csv(6000, 5);
+  std::string data = hetero_csv(20000, 5);
   // Invalid x cells in rows far apart (different parts): 1-based data rows.
-  for (int row : {10, 2500, 5990}) {
+  for (int row : {10, 9500, 19990}) {
     std::size_t at = 0;
     for (int line = 0; line < row; ++line) at = data.find('\n', at) + 1;
-    data.replace(at, data.find(',', at) - at, row == 2500 ? "oops" : "NA");
+    data.replace(at, data.find(',', at) - at, row == 9500 ? "oops" : "NA");
   }
   dir().write("holes.csv", data);
   expect_same_streamed("predict --model m.safetensors --device cpu --data holes.csv --drop-invalid --keep y");
@@ -179,9 +179,9 @@ TEST_F(StreamingCli, DroppedRowsAreCountedOverTheWholeFile) {
 }
 
 TEST_F(StreamingCli, ABadCellInALatePartFailsWithNoOutput) {
-  std::string data = hetero_csv(6000, 6);
+  std::string data = hetero_csv(20000, 6);
   std::size_t at = 0;
-  for (int line = 0; line < 5800; ++line) at = data.find('\n', at) + 1;  // line 5801
+  for (int line = 0; line < 19000; ++line) at = data.find('\n', at) + 1;  // line 19001
   data.replace(at, data.find(',', at) - at, "7O");
   dir().write("late.csv", data);
   for (const std::string command : {"predict", "sample"}) {
@@ -189,9 +189,9 @@ TEST_F(StreamingCli, ABadCellInALatePartFailsWithNoOutput) {
                                (command == "sample" ? " --samples 2" : ""),
                            kSmallParts);
     EXPECT_EQ(r.status, 1) << r.err;
-    EXPECT_NE(r.err.find("late.csv: line 5801, column 'x': '7O' is not a number; --drop-invalid"), std::string::npos)
+    EXPECT_NE(r.err.find("late.csv: line 19001, column 'x': '7O' is not a number; --drop-invalid"), std::string::npos)
         << r.err;
-    EXPECT_GT(count(r.err, "% of the input)"), 10) << "the error came from a late part\n" << r.err;
+    EXPECT_GE(count(r.err, "% of the input)"), 4) << "the error came from a late part\n" << r.err;
     for (const std::string& name : dir().entries())
       EXPECT_EQ(name.rfind("late_out", 0), std::string::npos) << command << " left " << name;
   }

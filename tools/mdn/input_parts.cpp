@@ -1,7 +1,9 @@
 #include "input_parts.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <utility>
 
 #include "mdn/error.hpp"
@@ -106,14 +108,46 @@ bool InputParts::next_shard(InputPart& part) {
   return true;
 }
 
-// One process: the next part of the file, its features read by name or
-// through the model's encoding; its row counts added to the whole file's.
+// One process: the file's parts, cut so that each but the last ends on a
+// forward block's edge (a multiple of kForwardBlock among all rows,
+// mdn/inference.hpp): a block split between two parts would run through the
+// network twice, zero-padded each time. The rows after the last edge wait in
+// held_ for the next part.
 bool InputParts::next_stream_part(InputPart& part) {
+  fraction_before_ = fraction_after_;
+  for (;;) {
+    read_stream_part();
+    fraction_after_ = stream_->fraction_read();
+    const long long end = held_.first_row + held_.x.rows, edge = end / kForwardBlock * kForwardBlock;
+    if (stream_->done() || edge > held_.first_row) {
+      const int rows = stream_->done() ? held_.x.rows : int(edge - held_.first_row);
+      part = std::move(held_);
+      held_ = InputPart{};
+      held_.first_row = part.first_row + rows;
+      held_.x = MatrixD(part.x.rows - rows, part.x.cols);
+      std::copy(part.x.row(rows), part.x.row(part.x.rows), held_.x.data.begin());
+      part.x.rows = rows;
+      part.x.data.resize(std::size_t(rows) * std::size_t(part.x.cols));
+      if (!part.kept.empty()) {
+        held_.kept.assign(std::make_move_iterator(part.kept.begin() + rows), std::make_move_iterator(part.kept.end()));
+        part.kept.resize(std::size_t(rows));
+      }
+      rows_ = held_.first_row;
+      part_rows_ = rows;
+      done_ = stream_->done();
+      return true;
+    }
+  }
+}
+
+// The next part of the file, its features read by name or through the
+// model's encoding, appended to held_; its row counts added to the whole
+// file's.
+void InputParts::read_stream_part() {
   const InvalidCells policy = request_.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   CsvFile csv;
-  fraction_before_ = stream_->fraction_read();
-  if (!stream_->next(csv)) return false;
-  fraction_after_ = stream_->fraction_read();
+  stream_->next(csv);
+  InputPart part;
   std::vector<int> lines;
   if (model_.encoding) {
     EncodingCounts counts;
@@ -134,12 +168,15 @@ bool InputParts::next_stream_part(InputPart& part) {
   const std::vector<long long> outside = rows_outside_training_range(model_, part.x);
   if (outside_.empty()) outside_.assign(outside.size(), 0);
   for (std::size_t c = 0; c < outside.size(); ++c) outside_[c] += outside[c];
-  part.first_row = rows_;
-  rows_ += part.x.rows;
   file_rows_ += (long long)csv.rows();
-  part_rows_ = part.x.rows;
-  done_ = stream_->done();
-  return true;
+  if (held_.x.rows == 0) {
+    held_.x = std::move(part.x);
+  } else {
+    held_.x.data.insert(held_.x.data.end(), part.x.data.begin(), part.x.data.end());
+    held_.x.rows += part.x.rows;
+  }
+  held_.kept.insert(held_.kept.end(), std::make_move_iterator(part.kept.begin()),
+                    std::make_move_iterator(part.kept.end()));
 }
 
 void InputParts::finish() {

@@ -65,17 +65,19 @@ class InputParts {
  private:
   bool next_shard(InputPart& part);
   bool next_stream_part(InputPart& part);
+  void read_stream_part();
 
   Communicator& ranks_;
   const Model& model_;
   InputRequest request_;
   std::unique_ptr<CsvStream> stream_;  // one process
+  InputPart held_;                     // rows read, not yet returned (first_row: the first's index)
   bool done_ = false;
   long long rows_ = 0, file_rows_ = 0, dropped_ = 0, part_rows_ = 0;
   std::string first_dropped_;
   EncodingCounts counts_;            // summed over the parts
   std::vector<long long> outside_;   // rows outside the training range, per feature
-  double fraction_before_ = 0.0, fraction_after_ = 0.0;
+  double fraction_before_ = 0.0, fraction_after_ = 0.0;  // of the part returned last
 };
 
 }  // namespace mdn::cli
