@@ -56,6 +56,7 @@ struct CsvPart {
                                   // parts add the line breaks of the parts before them)
   bool last = false;              // the part ends at the end of the file
   char delimiter = ',';           // detected (or given) from the file's first bytes: the same in every part
+  bool whole_records = false;     // cut between records (CsvStream), so a quoted field may hold a line break
 };
 // Throws mdn::Error for a file that cannot be read or is not a regular file.
 // A gzip-compressed file cannot be split by byte ranges: every part
@@ -69,8 +70,9 @@ class CsvFile {
   // ragged row (line number), unterminated quote, duplicate column names,
   // binary bytes in the header (a compressed file other than gzip).
   static CsvFile read(const std::string& path, const CsvOptions& options = {});
-  // A part (read_csv_part; first_line already set): the same checks, except
-  // that it may have no rows, and a quoted field may not hold a line break.
+  // A part (read_csv_part, CsvStream; first_line already set): the same
+  // checks, except that it may have no rows, and a quoted field may not hold
+  // a line break unless the part is cut between records (whole_records).
   static CsvFile read(const std::string& path, const CsvPart& part, const CsvOptions& options = {});
 
   const std::string& path() const { return path_; }
@@ -126,6 +128,9 @@ struct NumericColumns {
 // or when no row is left (DropRow). A *missing* cell (empty or an NA marker)
 // in column drop_missing_from or later drops its row whatever the policy
 // (training: a row whose target is missing has nothing to learn from).
+// Why select_numeric found no row left in `rows` rows (also said of a file
+// read in parts, mdn/csv_stream.hpp, when no part has one).
+std::string no_rows_left(const std::string& path, std::size_t rows, const std::vector<std::string>& names);
 NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>& names, InvalidCells policy,
                               bool allow_no_rows = false, std::size_t drop_missing_from = std::size_t(-1));
 // The numeric columns by their CsvFile::column_flags, in header order.

@@ -125,6 +125,10 @@ Dataset encode_rows(const CsvFile& csv, const FeatureEncoding& encoding, const s
                     InvalidCells policy, bool drop_missing_targets, EncodingCounts* counts = nullptr,
                     bool allow_no_rows = false);
 
+// Why encode_rows found no row left in `rows` rows (also said of a file read
+// in parts, mdn/csv_stream.hpp, when no part has one).
+std::string no_encoded_rows_left(const std::string& path, std::size_t rows, const std::string& first_dropped);
+
 // The raw columns a model needs in its input file: its encoding's inputs, or
 // its feature names.
 std::vector<std::string> model_input_names(const Model& model);

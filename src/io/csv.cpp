@@ -99,11 +99,11 @@ class Tokenizer {
   bool at_end() const { return p_ == end_; }
   int line() const { return line_; }
   std::size_t offset() const { return std::size_t(p_ - begin_); }
-  // Sharded reading: rows continue at file line `line`, and a quoted field
-  // may not hold a line break (a part boundary could fall inside it).
-  void continue_part_at(int line) {
+  // Reading in parts: rows continue at file line `line`; a quoted field may
+  // not hold a line break when a part boundary could fall inside it.
+  void continue_part_at(int line, bool one_line_records) {
     line_ = line;
-    one_line_records_ = true;
+    one_line_records_ = one_line_records;
   }
 
   // A bare '\r' inside a field is data; only "\r\n", "\n" or a final '\r' end a line.
@@ -288,7 +288,7 @@ CsvFile CsvFile::parse(const std::string& path, std::string_view text, const Csv
   csv.header_ = split_header(header_bytes, header_ends);
   check_unique_names(path, csv.header_);
   const std::size_t cols = csv.header_.size();
-  if (part != nullptr) tok.continue_part_at(part->first_line);
+  if (part != nullptr) tok.continue_part_at(part->first_line, !part->whole_records);
 
   // One line per row is the common case; reserving from it avoids regrowth.
   const std::size_t line_breaks = std::size_t(std::count(text.begin(), text.end(), '\n'));
@@ -551,6 +551,11 @@ bool parse_finite_number(std::string_view cell, double& out) {
   return true;
 }
 
+std::string no_rows_left(const std::string& path, std::size_t rows, const std::vector<std::string>& names) {
+  return path + ": no rows left: every one of the " + std::to_string(rows) +
+         " rows has an empty, non-numeric, NaN or infinite cell in " + quoted_list(names);
+}
+
 NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>& names, InvalidCells policy,
                               bool allow_no_rows, std::size_t drop_missing_from) {
   check_no_repeats(names, "among the chosen columns");
@@ -584,10 +589,7 @@ NumericColumns select_numeric(const CsvFile& csv, const std::vector<std::string>
     out.lines.push_back(csv.line_of_row(r));
     ++kept;
   }
-  if (kept == 0 && !allow_no_rows) {
-    throw Error(csv.path() + ": no rows left: every one of the " + std::to_string(csv.rows()) +
-                " rows has an empty, non-numeric, NaN or infinite cell in " + quoted_list(names));
-  }
+  if (kept == 0 && !allow_no_rows) throw Error(no_rows_left(csv.path(), csv.rows(), names));
   out.values.rows = kept;
   out.values.data.resize(std::size_t(kept) * cols.size());
   return out;

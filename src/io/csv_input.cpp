@@ -153,13 +153,14 @@ namespace {
 // The candidates, in order; a space (the last) only when none of the others
 // is in the header (a header name may hold spaces).
 constexpr std::array<char, 4> kDetected = {',', ';', '\t', ' '};
+// The lines detect_delimiter looks at.
+constexpr std::size_t kSample = 20;
 
 // Per candidate delimiter, its count outside quotes in each of the first
 // records of `text` (header first; at most kSample complete lines, blank
 // lines skipped; a last line without its line break only when it is the
 // header).
 std::vector<std::array<int, 4>> delimiter_counts(std::string_view text) {
-  constexpr std::size_t kSample = 20;
   std::vector<std::array<int, 4>> lines;
   std::array<int, 4> counts{};
   bool quoted = false, blank = true;
@@ -181,6 +182,11 @@ std::vector<std::array<int, 4>> delimiter_counts(std::string_view text) {
 }
 
 }  // namespace
+
+bool io::delimiter_sample_complete(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  return delimiter_counts(text).size() == kSample;
+}
 
 char detect_delimiter(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);

@@ -41,4 +41,8 @@ std::string gunzip(const std::string& path, std::string_view bytes);
 // line, so that binary bytes are never shown as column names.
 void check_text(const std::string& path, std::string_view head);
 
+// Whether `text`, the first bytes of a file, holds every line that
+// detect_delimiter looks at, so that it decides as on the whole file.
+bool delimiter_sample_complete(std::string_view text);
+
 }  // namespace mdn::io

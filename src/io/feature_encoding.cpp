@@ -416,6 +416,11 @@ FeatureEncoding fit_encoding(const CsvFile& csv, const std::vector<std::string>&
   return enc;
 }
 
+std::string no_encoded_rows_left(const std::string& path, std::size_t rows, const std::string& first_dropped) {
+  return path + ": no rows left: every one of the " + std::to_string(rows) +
+         " rows has a cell the model's features or targets cannot take (the first: " + first_dropped + ")";
+}
+
 Dataset encode_rows(const CsvFile& csv, const FeatureEncoding& encoding, const std::vector<std::string>& targets,
                     InvalidCells policy, bool drop_missing_targets, EncodingCounts* counts, bool allow_no_rows) {
   const std::size_t ins = encoding.inputs.size();
@@ -474,9 +479,7 @@ Dataset encode_rows(const CsvFile& csv, const FeatureEncoding& encoding, const s
     ds.lines.push_back(csv.line_of_row(r));
     ++kept;
   }
-  if (kept == 0 && !allow_no_rows)
-    throw Error(csv.path() + ": no rows left: every one of the " + std::to_string(csv.rows()) +
-                " rows has a cell the model's features or targets cannot take (the first: " + ds.first_dropped + ")");
+  if (kept == 0 && !allow_no_rows) throw Error(no_encoded_rows_left(csv.path(), csv.rows(), ds.first_dropped));
   ds.x.rows = kept;
   ds.x.data.resize(std::size_t(kept) * std::size_t(ds.x.cols));
   ds.t.rows = kept;

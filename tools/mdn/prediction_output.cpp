@@ -9,19 +9,17 @@
 #include <string>
 #include <utility>
 
+#include "input_parts.hpp"
 #include "progress.hpp"
-#include "range_warning.hpp"
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/communicator.hpp"
 #include "mdn/conformal.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
-#include "mdn/feature_encoding.hpp"
 #include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
-#include "mdn/sharded_data.hpp"
 
 namespace mdn::cli {
 namespace {
@@ -45,88 +43,6 @@ std::string level_label(double level) {
   std::string s;
   append_number(s, level);
   return s;
-}
-
-// The model's feature columns of the data file, by name; a missing column or
-// an invalid cell is an error naming the file, line and column, or, with
-// drop_invalid, leaves its row out (counted on stderr). Several ranks: this
-// rank's part of the rows (first_row: the index of its first).
-struct Input {
-  MatrixD x;
-  long long first_row = 0;
-  long long total_rows = 0;
-  std::vector<std::string> kept;  // per row of x: the --keep cells, CSV-quoted, each followed by a comma
-};
-
-// The --keep cells of the rows select_numeric kept (its lines, in file order).
-std::vector<std::string> kept_cells(const CsvFile& csv, const std::vector<std::string>& keep,
-                                    const std::vector<int>& lines) {
-  std::vector<int> columns;
-  for (const std::string& name : keep) columns.push_back(csv.require_column(name));
-  std::vector<std::string> out;
-  out.reserve(lines.size());
-  std::size_t row = 0;
-  for (int line : lines) {
-    while (csv.line_of_row(row) != line) ++row;
-    std::vector<std::string> cells;
-    for (int c : columns) cells.emplace_back(csv.field(row, c));
-    std::string text = csv_header_line(cells);  // quoted as every mdn CSV output is
-    text.back() = ',';                          // the line break becomes the separator
-    out.push_back(std::move(text));
-  }
-  return out;
-}
-
-// A model with a feature encoding (categories, dates, filled-in values;
-// mdn/feature_encoding.hpp): its input columns encoded, with a warning per
-// column for unseen categories and filled-in cells.
-NumericColumns encoded_features(const CsvFile& csv, const Model& model, InvalidCells policy, const char* command,
-                                bool quiet) {
-  EncodingCounts counts;
-  Dataset ds = encode_rows(csv, *model.encoding, {}, policy, false, &counts);
-  if (!quiet)
-    for (const std::string& w : encoding_warnings(*model.encoding, counts))
-      std::fprintf(stderr, "%s: warning: %s: %s\n", command, csv.path().c_str(), w.c_str());
-  NumericColumns columns;
-  columns.values = std::move(ds.x);
-  columns.names = std::move(ds.feature_names);
-  columns.lines = std::move(ds.lines);
-  columns.dropped_rows = ds.dropped_rows;
-  columns.first_dropped = std::move(ds.first_dropped);
-  return columns;
-}
-
-Input read_features(Communicator& ranks, const Model& model, const std::string& path, const CsvOptions& csv_options,
-                    bool drop_invalid, bool quiet, const std::vector<std::string>& keep, const char* command) {
-  const InvalidCells policy = drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
-  Input in;
-  long long dropped = 0;
-  std::string first_dropped;
-  if (ranks.size() > 1 && model.encoding)
-    throw UsageError("a model with category, date or filled-in features reads its data in one process for now");
-  if (ranks.size() == 1) {
-    const CsvFile csv = CsvFile::read(path, csv_options);
-    NumericColumns columns = model.encoding ? encoded_features(csv, model, policy, command, quiet)
-                                            : select_numeric(csv, model.feature_names, policy);
-    if (!keep.empty()) in.kept = kept_cells(csv, keep, columns.lines);
-    in.x = std::move(columns.values);
-    in.total_rows = in.x.rows;
-    dropped = (long long)columns.dropped_rows;
-    first_dropped = std::move(columns.first_dropped);
-  } else {
-    if (!keep.empty())
-      throw UsageError("--keep works in one process; with several ranks (mpirun) match rows by their order");
-    DataShard shard = load_dataset_shard(ranks, path, {}, model.feature_names, policy, csv_options);
-    in.x = std::move(shard.data.x);
-    in.first_row = shard.first_row;
-    in.total_rows = shard.total_rows;
-    dropped = shard.dropped_rows;
-    first_dropped = std::move(shard.data.first_dropped);
-  }
-  if (dropped > 0 && !quiet)
-    std::fprintf(stderr, "%s: left out %lld row%s with a missing or invalid feature%s\n", path.c_str(), dropped,
-                 dropped == 1 ? "" : "s", first_dropped.empty() ? "" : (" (the first: " + first_dropped + ")").c_str());
-  return in;
 }
 
 // The backend of this rank: its GPU is its index on its machine; the ranks
@@ -174,16 +90,22 @@ class Output {
   std::ostringstream part_;
 };
 
-// Progress on stderr for runs of more than one chunk.
+// Progress on stderr for runs of more than one chunk: the rows done and,
+// where the file's size is known, the share of the input read.
 class Progress {
  public:
-  Progress(const char* what, long long total, bool quiet) : what_(what), total_(total), quiet_(quiet) {}
-  void update(long long done) {
-    if (quiet_ || done >= total_) return;
+  Progress(const char* what, bool quiet) : what_(what), quiet_(quiet) {}
+  // After a chunk; `end`: the input's last chunk (nothing to show).
+  void update(long long done, double fraction, bool end) {
+    if (quiet_ || end) return;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double rate = seconds > 0 ? done / seconds : 0.0;
     char line[160];
-    std::snprintf(line, sizeof line, "%s: %lld/%lld rows (%.0f%%), %.0f rows/s", what_, done, total_,
-                  100.0 * done / total_, seconds > 0 ? done / seconds : 0.0);
+    if (fraction >= 0.0)
+      std::snprintf(line, sizeof line, "%s: %lld rows (%.0f%% of the input), %.0f rows/s", what_, done,
+                    100.0 * fraction, rate);
+    else
+      std::snprintf(line, sizeof line, "%s: %lld rows, %.0f rows/s", what_, done, rate);
     progress(line, false);
     shown_ = true;
   }
@@ -193,7 +115,6 @@ class Progress {
 
  private:
   const char* what_;
-  long long total_;
   bool quiet_, shown_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
@@ -286,9 +207,94 @@ std::vector<std::string> prediction_header(const Model& model, const PredictRequ
   return header;
 }
 
+namespace {
+
+// What predict computes for a chunk of rows, before it is formatted.
+struct ChunkPredictions {
+  MixtureBatch mix;
+  PredictiveStatistics stats;
+  std::vector<std::vector<Mode>> modes;
+  std::vector<DensityRegion> hdr;
+  std::vector<double> lo, hi;
+};
+
+ChunkPredictions predict_chunk(Backend& backend, const Model& model, const PredictRequest& request,
+                               const InputPart& part, int begin, int rows) {
+  const int K = model.mixture_spec().components;
+  ChunkPredictions c;
+  c.mix = mixtures_from_head(model, head_outputs(backend, model, part.x, begin, rows, part.first_row));
+  c.stats = backend.statistics(c.mix, request.quantiles);
+  if (request.modes) c.modes = backend.modes(c.mix);
+  if (request.hdi > 0.0) c.hdr = backend.density_regions(c.mix, 0, request.hdi);
+  for (const auto& region : c.hdr)
+    if (int(region.intervals.size()) > K)
+      throw Error("highest-density region with more than K = " + std::to_string(K) + " intervals");
+  if (request.interval > 0.0) central_intervals(model, c.mix, request.interval, c.lo, c.hi);
+  return c;
+}
+
+// Row r of a chunk as one line of the predictions CSV (prediction_header's columns).
+void append_prediction(std::string& line, const Model& model, const PredictRequest& request,
+                       const ChunkPredictions& c, int r) {
+  const int K = model.mixture_spec().components, T = model.spec.target_dim, L = int(request.quantiles.size());
+  const PredictiveMoments& moments = c.stats.moments;
+  const std::vector<double>& q = c.stats.quantiles;
+  for (int d = 0; d < T; ++d) {
+    append_number(line, moments.mean[std::size_t(r) * T + d]);
+    line += ',';
+    append_number(line, moments.stddev[std::size_t(r) * T + d]);
+    for (int j = 0; j < L; ++j) {
+      line += ',';
+      append_number(line, q[(std::size_t(r) * T + d) * L + j]);
+    }
+    if (d + 1 < T) line += ',';
+  }
+  if (request.modes)
+    for (int i = 0; i < K; ++i) {
+      const bool has = i < int(c.modes[r].size());
+      for (int d = 0; d < T; ++d) {
+        line += ',';
+        if (has) append_number(line, c.modes[r][i].location[d]);
+      }
+      line += ',';
+      if (has) append_number(line, c.modes[r][i].density);
+    }
+  if (request.params)
+    for (int k = 0; k < K; ++k) {
+      line += ',';
+      append_number(line, float(c.mix.weight(r, k)));
+      for (int d = 0; d < T; ++d) {
+        line += ',';
+        append_number(line, c.mix.mean(r, k, d));
+      }
+      for (int d = 0; d < T; ++d) {
+        line += ',';
+        append_number(line, c.mix.stddev(r, k, d));
+      }
+    }
+  if (request.hdi > 0.0)
+    for (int i = 0; i < K; ++i) {
+      const bool has = i < int(c.hdr[r].intervals.size());
+      line += ',';
+      if (has) append_number(line, c.hdr[r].intervals[i].lo);
+      line += ',';
+      if (has) append_number(line, c.hdr[r].intervals[i].hi);
+    }
+  if (!c.lo.empty())
+    for (int d = 0; d < T; ++d) {
+      line += ',';
+      append_number(line, c.lo[std::size_t(r) * T + d]);
+      line += ',';
+      append_number(line, c.hi[std::size_t(r) * T + d]);
+    }
+  line += '\n';
+}
+
+}  // namespace
+
 std::int64_t write_predictions(const Model& model, const PredictRequest& request) {
   validate_quantile_levels(request.quantiles);
-  const int K = model.mixture_spec().components, T = model.spec.target_dim, L = int(request.quantiles.size());
+  const int T = model.spec.target_dim;
   if (request.hdi != 0.0) {
     validate_coverage(request.hdi);
     if (T != 1)
@@ -298,92 +304,35 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
   if (request.interval != 0.0) explain_intervals(model, request.interval, quiet);
-  const Input in =
-      read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep,
-                    "mdn predict");
-  const MatrixD& x = in.x;
-  warn_outside_training_range(ranks, "mdn predict", model, x, quiet);
+  InputParts parts(ranks, model,
+                   {request.data_path, request.csv, request.drop_invalid, quiet, request.keep, "mdn predict"});
+  // The first part before any output: a missing column fails here.
+  InputPart part;
+  parts.next(part);
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
   Output output(ranks, request.out_path);
   std::ostream& out = output.stream();
   if (output.header_here()) write_header(out, prediction_header(model, request));
-  Progress progress_line("predict", x.rows, quiet);
+  Progress progress_line("predict", quiet);
   output.fill([&] {
-    for (int begin = 0; begin < x.rows; begin += request.chunk_rows) {
-      const int rows = std::min(request.chunk_rows, x.rows - begin);
-      const MixtureBatch mix = mixtures_from_head(model, head_outputs(*backend, model, x, begin, rows, in.first_row));
-      const PredictiveStatistics stats = backend->statistics(mix, request.quantiles);
-      const PredictiveMoments& moments = stats.moments;
-      const std::vector<double>& q = stats.quantiles;
-      std::vector<std::vector<Mode>> modes;
-      if (request.modes) modes = backend->modes(mix);
-      std::vector<DensityRegion> hdr;
-      if (request.hdi > 0.0) hdr = backend->density_regions(mix, 0, request.hdi);
-      for (const auto& region : hdr)
-        if (int(region.intervals.size()) > K)
-          throw Error("highest-density region with more than K = " + std::to_string(K) + " intervals");
-      std::vector<double> lo, hi;
-      if (request.interval > 0.0) central_intervals(model, mix, request.interval, lo, hi);
-
-      write_rows_in_order(out, rows, 256, [&](int r, std::string& line) {
-        if (!in.kept.empty()) line += in.kept[std::size_t(begin + r)];
-        for (int d = 0; d < T; ++d) {
-          append_number(line, moments.mean[std::size_t(r) * T + d]);
-          line += ',';
-          append_number(line, moments.stddev[std::size_t(r) * T + d]);
-          for (int j = 0; j < L; ++j) {
-            line += ',';
-            append_number(line, q[(std::size_t(r) * T + d) * L + j]);
-          }
-          if (d + 1 < T) line += ',';
-        }
-        if (request.modes)
-          for (int i = 0; i < K; ++i) {
-            const bool has = i < int(modes[r].size());
-            for (int d = 0; d < T; ++d) {
-              line += ',';
-              if (has) append_number(line, modes[r][i].location[d]);
-            }
-            line += ',';
-            if (has) append_number(line, modes[r][i].density);
-          }
-        if (request.params)
-          for (int k = 0; k < K; ++k) {
-            line += ',';
-            append_number(line, float(mix.weight(r, k)));
-            for (int d = 0; d < T; ++d) {
-              line += ',';
-              append_number(line, mix.mean(r, k, d));
-            }
-            for (int d = 0; d < T; ++d) {
-              line += ',';
-              append_number(line, mix.stddev(r, k, d));
-            }
-          }
-        if (request.hdi > 0.0)
-          for (int i = 0; i < K; ++i) {
-            const bool has = i < int(hdr[r].intervals.size());
-            line += ',';
-            if (has) append_number(line, hdr[r].intervals[i].lo);
-            line += ',';
-            if (has) append_number(line, hdr[r].intervals[i].hi);
-          }
-        if (!lo.empty())
-          for (int d = 0; d < T; ++d) {
-            line += ',';
-            append_number(line, lo[std::size_t(r) * T + d]);
-            line += ',';
-            append_number(line, hi[std::size_t(r) * T + d]);
-          }
-        line += '\n';
-      });
-      progress_line.update(begin + rows);
-    }
+    do {
+      for (int begin = 0; begin < part.x.rows; begin += request.chunk_rows) {
+        const int rows = std::min(request.chunk_rows, part.x.rows - begin);
+        const ChunkPredictions c = predict_chunk(*backend, model, request, part, begin, rows);
+        write_rows_in_order(out, rows, 256, [&](int r, std::string& line) {
+          if (!part.kept.empty()) line += part.kept[std::size_t(begin + r)];
+          append_prediction(line, model, request, c, r);
+        });
+        progress_line.update(part.first_row + begin + rows, parts.fraction(begin + rows),
+                             parts.last() && begin + rows == part.x.rows);
+      }
+    } while (parts.next(part));
+    parts.finish();
   });
   progress_line.finish();
   output.finish();
-  return in.total_rows;
+  return parts.rows();
 }
 
 std::int64_t write_samples(const Model& model, const SampleRequest& request) {
@@ -393,17 +342,16 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   const int T = model.spec.target_dim, S = request.samples;
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
-  const Input in =
-      read_features(ranks, model, request.data_path, request.csv, request.drop_invalid, quiet, request.keep,
-                    "mdn sample");
-  const MatrixD& x = in.x;
-  warn_outside_training_range(ranks, "mdn sample", model, x, quiet);
+  InputParts parts(ranks, model,
+                   {request.data_path, request.csv, request.drop_invalid, quiet, request.keep, "mdn sample"});
+  InputPart part;
+  parts.next(part);  // before any output, as in write_predictions
   auto backend = open_rank_backend(ranks, request.device, model, quiet);
 
   // A chunk's samples stay within 2^24 doubles (128 MiB) whatever S is.
   const std::int64_t per_row = std::int64_t(S) * T;
   const int chunk = int(std::max<std::int64_t>(1, std::min<std::int64_t>(request.chunk_rows, (1 << 24) / per_row)));
-  std::vector<double> draws(std::size_t(std::min(chunk, x.rows)) * per_row);
+  std::vector<double> draws;
 
   Output output(ranks, request.out_path);
   std::ostream& out = output.stream();
@@ -411,38 +359,42 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   header.insert(header.end(), {"row", "sample"});
   header.insert(header.end(), model.target_names.begin(), model.target_names.end());
   if (output.header_here()) write_header(out, header);
-  Progress progress_line("sample", x.rows, quiet);
+  Progress progress_line("sample", quiet);
   output.fill([&] {
-    for (int begin = 0; begin < x.rows; begin += chunk) {
-      const int rows = std::min(chunk, x.rows - begin);
-      const Matrix z = head_outputs(*backend, model, x, begin, rows, in.first_row);
-      // Draws are a function of (seed, row, sample): the global row index.
-      const long long row0 = in.first_row + begin;
-      // A recalibrated model draws by inversion on the host (mdn/sampling.hpp).
-      if (model.recalibration.applied())
-        sample_mixtures(mixtures_from_head(model, z), S, request.options, row0, draws.data());
-      else
-        backend->sample(z, model.stats, S, request.options, row0, draws.data());
-      write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
-        for (int s = 0; s < S; ++s) {
-          if (!in.kept.empty()) text += in.kept[std::size_t(begin + r)];
-          append_integer(text, row0 + r);
-          text += ',';
-          append_integer(text, s);
-          const double* t = draws.data() + (std::size_t(r) * S + s) * T;
-          for (int d = 0; d < T; ++d) {
+    do {
+      for (int begin = 0; begin < part.x.rows; begin += chunk) {
+        const int rows = std::min(chunk, part.x.rows - begin);
+        if (draws.size() < std::size_t(rows) * per_row) draws.resize(std::size_t(rows) * per_row);
+        const Matrix z = head_outputs(*backend, model, part.x, begin, rows, part.first_row);
+        // Draws are a function of (seed, row, sample): the global row index.
+        const long long row0 = part.first_row + begin;
+        // A recalibrated model draws by inversion on the host (mdn/sampling.hpp).
+        if (model.recalibration.applied())
+          sample_mixtures(mixtures_from_head(model, z), S, request.options, row0, draws.data());
+        else
+          backend->sample(z, model.stats, S, request.options, row0, draws.data());
+        write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
+          for (int s = 0; s < S; ++s) {
+            if (!part.kept.empty()) text += part.kept[std::size_t(begin + r)];
+            append_integer(text, row0 + r);
             text += ',';
-            append_number(text, t[d]);
+            append_integer(text, s);
+            const double* t = draws.data() + (std::size_t(r) * S + s) * T;
+            for (int d = 0; d < T; ++d) {
+              text += ',';
+              append_number(text, t[d]);
+            }
+            text += '\n';
           }
-          text += '\n';
-        }
-      });
-      progress_line.update(begin + rows);
-    }
+        });
+        progress_line.update(row0 + rows, parts.fraction(begin + rows), parts.last() && begin + rows == part.x.rows);
+      }
+    } while (parts.next(part));
+    parts.finish();
   });
   progress_line.finish();
   output.finish();
-  return in.total_rows;
+  return parts.rows();
 }
 
 }  // namespace mdn::cli

@@ -16,7 +16,12 @@ std::vector<long long> warn_outside_training_range(Communicator& ranks, const ch
     ranks.sum(counts.data(), counts.size());
     ranks.sum(&rows, 1);
   }
-  if (quiet || !ranks.root()) return counts;
+  if (!quiet && ranks.root()) print_outside_training_range(command, model, counts, rows);
+  return counts;
+}
+
+void print_outside_training_range(const char* command, const Model& model, const std::vector<long long>& counts,
+                                  long long rows) {
   for (std::size_t c = 0; c < counts.size(); ++c)
     if (counts[c] > 0)
       std::fprintf(stderr,
@@ -24,7 +29,6 @@ std::vector<long long> warn_outside_training_range(Communicator& ranks, const ch
                    "%.0f %% of its width: the model extrapolates there\n",
                    command, counts[c], rows, model.feature_names[c].c_str(), message_number(model.x_min[c]).c_str(),
                    message_number(model.x_max[c]).c_str(), 100.0 * kOutsideRangeMargin);
-  return counts;
 }
 
 std::string outside_range_json(const Model& model, const std::vector<long long>& counts) {

@@ -17,6 +17,11 @@ namespace mdn::cli {
 std::vector<long long> warn_outside_training_range(Communicator& ranks, const char* command, const Model& model,
                                                    const MatrixD& x, bool quiet);
 
+// The warning lines for counts (rows_outside_training_range, summed over
+// parts of the input) out of `rows` rows; nothing for an empty `counts`.
+void print_outside_training_range(const char* command, const Model& model, const std::vector<long long>& counts,
+                                  long long rows);
+
 // The JSON value for eval: {"margin": m, "features": [{"name", "rows", "min", "max"}...]}, features with rows > 0.
 std::string outside_range_json(const Model& model, const std::vector<long long>& counts);
 

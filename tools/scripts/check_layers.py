@@ -22,7 +22,7 @@ LAYERS = [
                "mdn/detail/", "src/core/"]),
     ("math", ["mdn/predictive.hpp", "mdn/sampling.hpp", "mdn/metrics.hpp", "mdn/conformal.hpp", "mdn/synthetic.hpp", "mdn/grid.hpp",
               "mdn/joint_cdf.hpp", "mdn/recalibration.hpp", "src/math/"]),
-    ("io", ["mdn/csv.hpp", "mdn/columns.hpp", "mdn/feature_encoding.hpp", "mdn/atomic_file.hpp", "mdn/model_io.hpp", "mdn/model_info.hpp", "mdn/checkpoint.hpp", "src/io/"]),
+    ("io", ["mdn/csv.hpp", "mdn/csv_stream.hpp", "mdn/columns.hpp", "mdn/feature_encoding.hpp", "mdn/atomic_file.hpp", "mdn/model_io.hpp", "mdn/model_info.hpp", "mdn/checkpoint.hpp", "src/io/"]),
     ("distributed", ["mdn/communicator.hpp", "mdn/sharded_data.hpp", "src/distributed/"]),
     ("backend", ["mdn/backend.hpp", "src/backend/"]),
     ("backends", ["src/cpu/", "src/cuda/", "kernels/"]),
