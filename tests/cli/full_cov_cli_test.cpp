@@ -74,8 +74,11 @@ TEST(FullCovCli, FullBeatsDiagonalOnCorrelatedTargets) {
   ASSERT_EQ(s.status, 0) << s.err;
   EXPECT_TRUE(has(dir.read("s.csv"), "row,sample,y1,y2")) << dir.read("s.csv").substr(0, 200);
   const auto modes = run_mdn(dir, "predict --model full.safetensors --data test.csv --modes --out m.csv --device cpu");
-  EXPECT_NE(modes.status, 0);
+  EXPECT_EQ(modes.status, 2);
   EXPECT_TRUE(has(modes.err, "--modes")) << modes.err;
+  const auto params = run_mdn(dir, "predict --model full.safetensors --data test.csv --params --out q.csv --device cpu");
+  EXPECT_EQ(params.status, 2);
+  EXPECT_TRUE(has(params.err, "--params")) << params.err;
 }
 
 TEST(FullCovCli, BadValuesAreOneMessageNamingTheOption) {

@@ -15,6 +15,7 @@
 #include "mdn/checkpoint.hpp"
 #include "mdn/detail/full_cov_math.hpp"
 #include "mdn/error.hpp"
+#include "mdn/grid.hpp"
 #include "mdn/joint_cdf.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/mixture.hpp"
@@ -256,6 +257,7 @@ TEST(FullCovMixture, JointCdfAndJointModesAreRefused) {
   const mdn::MixtureBatch mix = mdn::mixtures_from_head(full_spec(2, 2), st, random_heads(1, 2, 2, rng).z);
   const double y[2] = {0.0, 0.0};
   EXPECT_THROW(mdn::mixture_joint_cdf(mix, 0, y), mdn::Error);
+  EXPECT_THROW(mdn::cell_log_mass(mix, 0, y, {0.1f, 0.1f}), mdn::Error);
   try {
     mdn::mixture_modes(mix, 0);
     FAIL() << "joint modes of a full-covariance mixture were not refused";
