@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "mdn/detail/marginal_math.hpp"
+#include "mdn/error.hpp"
 #include "mdn/mixture.hpp"
 
 namespace mdn {
@@ -17,7 +18,13 @@ namespace mdn {
 // it is mixture_pit(mix, row, 0, y[0]), term for term, with the PIT map of a
 // recalibrated batch applied. y holds T values;
 // +-infinity gives the limits, NaN gives NaN.
+// Full-covariance components (MixtureBatch::chol) have no closed-form joint
+// CDF (a multivariate normal orthant probability): refused with an Error
+// rather than the wrong, factorised answer.
 inline double mixture_joint_cdf(const MixtureBatch& mix, int row, const double* y) {
+  if (mix.full_covariance())
+    throw Error("the joint CDF of full-covariance components is not supported (it has no closed form); the "
+                "per-target CDFs (PIT) of the marginals are exact");
   double f = 0.0, w = 0.0;
   for (int k = 0; k < mix.K; ++k) {
     const double a = mix.weight(row, k);

@@ -19,7 +19,16 @@ struct MixtureBatch {
   int rows = 0, K = 0, T = 0;
   std::vector<double> alpha;  // rows x K, each row sums to 1 (up to float rounding)
   std::vector<double> mu;     // rows x K x T  (index (r*K + k)*T + d)
-  std::vector<double> sigma;  // rows x K x T, > 0
+  std::vector<double> sigma;  // rows x K x T, > 0 (full covariance: each target's marginal std)
+  // Full covariance only (ModelSpec::covariance, docs/MATH.md "Full
+  // covariance"); empty for diagonal components. rows x K x T(T+1)/2: the
+  // lower Cholesky factor A of each component's covariance (Sigma = A A^T),
+  // in original units, row-major lower triangle (A_00, A_10, A_11, A_20, ...;
+  // index (r*K + k)*T(T+1)/2 + i(i+1)/2 + j for j <= i). sigma then holds
+  // sqrt((A A^T)_dd), so every per-target (marginal) consumer is exact
+  // unchanged; joint consumers (mixture_nll, sample_mixtures) use A, and the
+  // rest refuse a batch with factors.
+  std::vector<double> chol;
   // The recalibration every consumer applies (Model::recalibration): empty,
   // or one PIT map per target. Only fitted for T = 1; consumers that handle
   // several targets refuse a batch with maps and T > 1.
@@ -28,6 +37,10 @@ struct MixtureBatch {
   double weight(int r, int k) const { return alpha[std::size_t(r) * K + k]; }
   double mean(int r, int k, int d) const { return mu[(std::size_t(r) * K + k) * T + d]; }
   double stddev(int r, int k, int d) const { return sigma[(std::size_t(r) * K + k) * T + d]; }
+  bool full_covariance() const { return !chol.empty(); }
+  int chol_size() const { return T * (T + 1) / 2; }
+  // Entry (i, j), j <= i, of component k's covariance factor (full only).
+  const double* factor(int r, int k) const { return chol.data() + (std::size_t(r) * K + k) * chol_size(); }
   // Target d's PIT map, or null when its distribution is the plain mixture.
   const PitMap* pit_map(int d) const {
     return pit_maps.empty() || pit_maps[std::size_t(d)].identity() ? nullptr : &pit_maps[std::size_t(d)];
@@ -36,7 +49,9 @@ struct MixtureBatch {
 
 // Mixtures from head pre-activations z (rows x K(1+2T), standardised units),
 // mapped to original units with the model's target statistics (in double:
-// mu = t_mean + t_scale * m, sigma = t_scale * exp(s)). For a Model,
+// mu = t_mean + t_scale * m, sigma = t_scale * exp(s)). For a full-covariance
+// spec (head [a | s | m | c]) also chol: A = diag(t_scale) A_std with A_std
+// = L^-1 (detail/full_cov_gaussian.hpp), and sigma its rows' norms. For a Model,
 // z is read with model.mixture_spec() (an ensemble's combined head) and the
 // batch carries the model's recalibration.
 MixtureBatch mixtures_from_head(const ModelSpec& spec, const Standardizer& stats, const Matrix& z);

@@ -9,9 +9,14 @@
 
 namespace mdn {
 
+// The newest version this build reads. 3: full-covariance components (a
+// "covariance" key in the spec and the z_offdiag head tensors); a diagonal
+// model is still written as version 2, so older builds keep reading it.
 // 2: the standardisation statistics are doubles (1: floats; still read, as
 // the floats they were).
-inline constexpr int kModelFormatVersion = 2;
+inline constexpr int kModelFormatVersion = 3;
+// The version a diagonal-covariance model is written as.
+inline constexpr int kDiagonalModelFormatVersion = 2;
 
 // Writes atomically (temporary file in the same directory, then rename): a
 // failure leaves any previous file at `path` intact. Throws mdn::Error.

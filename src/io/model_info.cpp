@@ -80,6 +80,7 @@ std::string model_info_json(const ModelInfo& info, const std::string& path) {
     targets[d]["grid_step"] = number(m.grid_step[d]);
   j["targets"] = std::move(targets);
   j["components"] = m.spec.components;
+  j["covariance"] = m.spec.covariance == Covariance::Full ? "full" : "diagonal";
   j["members"] = m.members;
   j["network"] = {{"inputs", m.spec.input_dim},
                   {"hidden", m.spec.hidden},

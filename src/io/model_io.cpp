@@ -76,9 +76,14 @@ std::vector<TensorSlot> expected_shapes(const ModelSpec& spec) {
   slots.push_back({"z_alpha.weight", k, in, 0});
   slots.push_back({"z_sigma.weight", kt, in, 0});
   slots.push_back({"z_mu.weight", kt, in, 0});
+  // Full covariance: the off-diagonals c (K*T(T-1)/2) follow m in the head.
+  const bool full = spec.covariance == Covariance::Full;
+  const std::uint64_t kp = k * std::uint64_t(spec.target_dim) * std::uint64_t(spec.target_dim - 1) / 2;
+  if (full) slots.push_back({"z_offdiag.weight", kp, in, 0});
   slots.push_back({"z_alpha.bias", k, 0, 0});
   slots.push_back({"z_sigma.bias", kt, 0, 0});
   slots.push_back({"z_mu.bias", kt, 0, 0});
+  if (full) slots.push_back({"z_offdiag.bias", kp, 0, 0});
   return slots;
 }
 
@@ -100,9 +105,12 @@ std::vector<TensorSlot> tensor_slots(const ModelSpec& spec) {
   slots[i++].offset = head.weight_offset;
   slots[i++].offset = head.weight_offset + k * h;
   slots[i++].offset = head.weight_offset + (k + kt) * h;
+  const bool full = spec.covariance == Covariance::Full;
+  if (full) slots[i++].offset = head.weight_offset + (k + 2 * kt) * h;
   slots[i++].offset = head.bias_offset;
   slots[i++].offset = head.bias_offset + k;
   slots[i++].offset = head.bias_offset + k + kt;
+  if (full) slots[i++].offset = head.bias_offset + k + 2 * kt;
   return slots;
 }
 
@@ -222,6 +230,9 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
   spec_json["activation"] = spec.activation;
   spec_json["log_sigma_min"] = io::json_float(spec.log_sigma_min);
   spec_json["log_sigma_max"] = io::json_float(spec.log_sigma_max);
+  // Written only for full covariance: a diagonal file stays what it was.
+  const bool full = spec.covariance == Covariance::Full;
+  if (full) spec_json["covariance"] = "full";
 
   Json stats = Json::object();
   stats["x_mean"] = double_array(model.stats.x_mean);
@@ -237,7 +248,7 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
 
   std::map<std::string, std::string> out = {
       {kFormatKey, kFormatValue},
-      {kVersionKey, std::to_string(kModelFormatVersion)},
+      {kVersionKey, std::to_string(full ? kModelFormatVersion : kDiagonalModelFormatVersion)},
       {kSpecKey, io::dump_json(spec_json)},
       {kFeaturesKey, io::dump_json(Json(model.feature_names))},
       {kTargetsKey, io::dump_json(Json(model.target_names))},
@@ -442,7 +453,8 @@ class Loader {
     const char* what = "the spec (metadata \"mdn.spec\")";
     if (!spec_json.is_object()) fail(std::string("corrupt mdn model file: ") + what + " is not a JSON object");
     check_keys(spec_json, what,
-               {"input_dim", "target_dim", "components", "hidden", "activation", "log_sigma_min", "log_sigma_max"});
+               {"input_dim", "target_dim", "components", "hidden", "activation", "log_sigma_min", "log_sigma_max",
+                "covariance"});
     ModelSpec spec;
     spec.input_dim = int_field(spec_json, what, "input_dim");
     spec.target_dim = int_field(spec_json, what, "target_dim");
@@ -462,6 +474,15 @@ class Loader {
     spec.activation = activation.get<std::string>();
     spec.log_sigma_min = to_float(field(spec_json, what, "log_sigma_min"), "spec log_sigma_min", false);
     spec.log_sigma_max = to_float(field(spec_json, what, "log_sigma_max"), "spec log_sigma_max", false);
+    // "covariance" (version 3): "diagonal" or "full"; absent means diagonal.
+    if (const Json* cov = io::find_member(spec_json, "covariance")) {
+      if (format_version_ < 3)
+        fail(std::string("corrupt mdn model file: ") + what + " has \"covariance\" but the format version is " +
+             std::to_string(format_version_) + " (it needs 3)");
+      if (!cov->is_string() || (cov->get<std::string>() != "full" && cov->get<std::string>() != "diagonal"))
+        fail(std::string("corrupt mdn model file: ") + what + " \"covariance\" is not \"diagonal\" or \"full\"");
+      spec.covariance = cov->get<std::string>() == "full" ? Covariance::Full : Covariance::Diagonal;
+    }
     try {
       spec.validate();
     } catch (const Error& e) {
@@ -769,8 +790,6 @@ void io::save_model_file(const Model& model, const std::string& path, const std:
 }
 
 void save_model(const Model& model, const std::string& path) {
-  if (model.spec.covariance != Covariance::Diagonal)
-    throw Error(path + ": full-covariance models cannot be saved yet (the model file has no layout for them)");
   io::save_model_file(model, path, {}, {});
 }
 

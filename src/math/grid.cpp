@@ -68,6 +68,9 @@ double recalibrated_cell_log_mass(const MixtureBatch& mix, int row, double y, do
 
 double cell_log_mass(const MixtureBatch& mix, int row, const double* t, const std::vector<float>& steps) {
   if (int(steps.size()) != mix.T) throw Error("cell_log_mass: one step per target is needed");
+  if (mix.full_covariance())
+    throw Error("cell_log_mass: the grid-cell probability of full-covariance components is not supported (a box "
+                "probability of a correlated Gaussian has no closed form)");
   if (!mix.pit_maps.empty()) {
     if (mix.T != 1) throw Error("cell_log_mass: a recalibrated mixture must have one target");
     if (const PitMap* g = mix.pit_map(0)) return recalibrated_cell_log_mass(mix, row, t[0], steps[0], *g);

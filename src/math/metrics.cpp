@@ -49,6 +49,10 @@ MixtureBatch slice_rows(const MixtureBatch& mix, int begin, int end) {
   out.alpha.assign(mix.alpha.begin() + std::size_t(begin) * mix.K, mix.alpha.begin() + std::size_t(end) * mix.K);
   out.mu.assign(mix.mu.begin() + begin * kt, mix.mu.begin() + end * kt);
   out.sigma.assign(mix.sigma.begin() + begin * kt, mix.sigma.begin() + end * kt);
+  if (mix.full_covariance()) {
+    const std::size_t kp = std::size_t(mix.K) * mix.chol_size();
+    out.chol.assign(mix.chol.begin() + begin * kp, mix.chol.begin() + end * kp);
+  }
   out.pit_maps = mix.pit_maps;
   return out;
 }
@@ -162,9 +166,33 @@ double mean_energy_score(const MixtureBatch& mix, const MatrixD& t, const EvalOp
   return weighted_mean(per_row, options, W);
 }
 
+// log N(t | mu_k, A A^T) of a full-covariance component: u = A^-1 (t - mu)
+// by forward substitution, -0.5 |u|^2 - sum_d log A_dd - T/2 log 2pi.
+double full_component_log_density(const MixtureBatch& mix, int row, int k, const double* t) {
+  const double* A = mix.factor(row, k);
+  const double* mu = mu_row(mix, row) + std::size_t(k) * mix.T;
+  double u[kMaxTargetDim];
+  double l = 0.0;
+  for (int i = 0; i < mix.T; ++i) {
+    const double* ai = A + i * (i + 1) / 2;
+    double v = t[i] - mu[i];
+    for (int j = 0; j < i; ++j) v -= ai[j] * u[j];
+    u[i] = v / ai[i];
+    l += -0.5 * u[i] * u[i] - std::log(ai[i]) - detail::kHalfLog2Pi;
+  }
+  return l;
+}
+
 }  // namespace
 
 double mixture_nll(const MixtureBatch& mix, int row, const double* t) {
+  if (mix.full_covariance()) {
+    if (!mix.pit_maps.empty()) throw Error("mixture_nll: a full-covariance mixture cannot carry PIT maps");
+    detail::LogSumExp<double> lse;
+    for (int k = 0; k < mix.K; ++k)
+      if (mix.weight(row, k) > 0.0) lse.add(std::log(mix.weight(row, k)) + full_component_log_density(mix, row, k, t));
+    return std::log(weight_sum(mix, row)) - lse.value();
+  }
   const double* a = alpha_row(mix, row);
   const double* mu = mu_row(mix, row);
   const double* sigma = sigma_row(mix, row);

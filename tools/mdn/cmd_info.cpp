@@ -69,8 +69,8 @@ void print_text(const ModelInfo& info, const std::string& path) {
   for (int w : m.spec.hidden) layers += " -> " + std::to_string(w) + " " + m.spec.activation;
   layers += " -> head " + std::to_string(m.spec.head_width());
   std::printf(
-      "mixture: K = %d diagonal Gaussian components%s; sigma in [%s, %s] target standard deviations\n",
-      m.spec.components,
+      "mixture: K = %d %s Gaussian components%s; sigma in [%s, %s] target standard deviations\n",
+      m.spec.components, m.spec.covariance == Covariance::Full ? "full-covariance" : "diagonal",
       m.members > 1 ? (" per member (" + std::to_string(m.members * m.spec.components) + " in all)").c_str() : "",
       g(std::exp(double(m.spec.log_sigma_min))).c_str(), g(std::exp(double(m.spec.log_sigma_max))).c_str());
   std::printf("network: %s, %zu parameters%s\n", layers.c_str(), ParameterLayout(m.spec).total,

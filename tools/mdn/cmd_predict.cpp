@@ -59,9 +59,22 @@ class PredictCommand : public Command {
 
   void prepare() override { check_writable(r_.out_path); }
 
+  // Full covariance (issue 30): joint modes and the per-component parameter
+  // columns (which have no place for the correlations) are not supported yet.
+  void check_covariance(const Model& model) const {
+    if (model.spec.covariance != Covariance::Full) return;
+    if (r_.modes)
+      throw UsageError("--modes: joint modes of a full-covariance model are not supported yet (the per-target "
+                       "mean, std and quantiles are exact)");
+    if (r_.params)
+      throw UsageError("--params: the component parameters of a full-covariance model (their correlations) cannot "
+                       "be written as columns yet");
+  }
+
   int run() override {
     Communicator& ranks = world();  // several under mpirun: each does its part of the rows
     const Model model = collectively(ranks, [&] { return load_model(model_path_); });
+    check_covariance(model);
     const long long rows = write_predictions(model, r_);
     if (!r_.quiet && ranks.root())
       std::fprintf(stderr, "wrote predictions for %lld rows to %s\n", rows, r_.out_path.c_str());

@@ -73,6 +73,11 @@ class TrainCommand : public Command {
         ->type_name("OUT.safetensors")
         ->required();
     add_model_spec_options(*app, r_.spec);
+    app->add_option("--covariance", r_.covariance,
+                    "covariance of each component: diagonal, or full (correlated targets; needs 2 or more "
+                    "targets, CPU only; docs/MATH.md \"Full covariance\")")
+        ->type_name("diagonal|full")
+        ->capture_default_str();
     epochs_ = add_epochs_option(*app, r_.options);
     add_optimiser_options(*app, r_.options);
     add_device_option(*app, r_.device, "where to train");
@@ -136,8 +141,9 @@ class TrainCommand : public Command {
 
   void prepare() override {
     r_.epochs_given = epochs_->count() > 0;
-    for (const char* flag : {"--components", "--hidden", "--sigma-floor"})
+    for (const char* flag : {"--components", "--hidden", "--sigma-floor", "--covariance"})
       r_.spec_given = r_.spec_given || app_->get_option(flag)->count() > 0;
+    check_covariance();
     r_.ensemble_given = app_->get_option("--ensemble")->count() > 0;
     if (!r_.init_path.empty() && !r_.resume_path.empty())
       throw UsageError(
@@ -145,6 +151,22 @@ class TrainCommand : public Command {
           "continue from");
     check_writable(r_.model_path);
     check_writable(r_.checkpoint_file());
+  }
+
+  // --covariance, checked before any work: a known value, full with 2 or more
+  // targets and without what full covariance does not support yet.
+  void check_covariance() {
+    if (r_.covariance != "diagonal" && r_.covariance != "full")
+      throw UsageError("--covariance must be 'diagonal' or 'full', got '" + r_.covariance + "'");
+    r_.spec.covariance = r_.covariance == "full" ? Covariance::Full : Covariance::Diagonal;
+    if (r_.spec.covariance != Covariance::Full) return;
+    if (r_.targets.size() < 2)
+      throw UsageError("--covariance full needs at least 2 --target columns (got " + std::to_string(r_.targets.size()) +
+                       "); with one target use --covariance diagonal");
+    if (r_.options.ensemble > 1)
+      throw UsageError("--covariance full: an ensemble (--ensemble > 1) of full-covariance models is not supported yet");
+    if (r_.options.calibrate == TrainOptions::CalibrateMode::On)
+      throw UsageError("--covariance full: --calibrate (recalibration) is not supported for full covariance yet");
   }
 
   int run() override {
