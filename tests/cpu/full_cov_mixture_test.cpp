@@ -161,7 +161,7 @@ TEST(FullCovMixture, JointNllMatchesTheDenseFormula) {
 }
 
 // The mixture's mean and covariance (law of total covariance).
-void mixture_moments(const mdn::MixtureBatch& mix, int r, const std::vector<double>& z, const mdn::Standardizer& st,
+void mixture_moments(const mdn::MixtureBatch& mix, const std::vector<double>& z, const mdn::Standardizer& st,
                      std::vector<double>& mean, Dense& cov) {
   const int K = mix.K, T = mix.T;
   mean.assign(T, 0.0);
@@ -190,7 +190,7 @@ TEST(FullCovMixture, DrawsHaveTheMixtureMeanAndCovariance) {
   const std::vector<double> draws = mdn::sample_mixtures(mix, S, o, 0);
   std::vector<double> mean;
   Dense cov;
-  mixture_moments(mix, 0, h.rows[0], st, mean, cov);
+  mixture_moments(mix, h.rows[0], st, mean, cov);
   std::vector<double> m(T, 0.0);
   Dense c(T * T, 0.0);
   for (int s = 0; s < S; ++s)

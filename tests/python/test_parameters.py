@@ -22,6 +22,7 @@ NOT_PARAMETERS = {
     "--data", "--target", "--features", "--model", "--drop-invalid", "--checkpoint-every", "--checkpoint",
     "--resume", "--progress", "--quiet", "--seed", "--weight", "--val-data", "--init",
     "--no-calibrate",  # calibrate=False
+    "--covariance",  # full covariance is CLI-only for now (issue 30); Python models are diagonal
 }
 
 
