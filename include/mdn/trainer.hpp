@@ -47,6 +47,10 @@ using CheckpointCallback = std::function<void(const Model&, const TrainingState&
 struct TrainHooks {
   EpochCallback on_epoch;
   CheckpointCallback on_checkpoint;                   // every checkpoint_every epochs, and on a stop request
+  // Called before each fold model of the recalibration's cross-fitting
+  // trains (fold 1..folds; docs/TRAINING.md, "Recalibration"): the folds
+  // train quietly, and this lets a caller say what the time goes to.
+  std::function<void(int fold, int folds)> on_cross_fit_fold;
   const std::atomic<bool>* stop_requested = nullptr;  // checked after every epoch
   const Model* resume_model = nullptr;                // with resume_state: continue a checkpoint
   const TrainingState* resume_state = nullptr;

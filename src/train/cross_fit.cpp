@@ -72,6 +72,7 @@ void cross_fit_recalibration(Backend& backend, const ModelSpec& spec, const Data
     std::vector<int> inside, outside;
     for (int i = 0; i < n; ++i) (i % kCrossFitFolds == fold ? outside : inside).push_back(order[std::size_t(i)]);
     fold_options.seed = options.seed + std::uint64_t(fold) + 1;
+    if (hooks.on_cross_fit_fold) hooks.on_cross_fit_fold(fold + 1, kCrossFitFolds);
     const Model fold_model = train(backend, spec, subset(data, inside), fold_options, fold_hooks);
     const Dataset held_out = subset(data, outside);
     const MixtureBatch mix = model_mixtures(backend, fold_model, held_out.x);

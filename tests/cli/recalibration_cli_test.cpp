@@ -119,3 +119,29 @@ TEST_F(RecalibrationCli, TooFewRowsKeepTheMapAndSaySo) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RecalibrationCliDefaults, AnEnsembleIsRecalibratedByDefaultAndSmallDataCrossFitsAndSaysSo) {
+  TempDir dir;
+  dir.write("small.csv", hetero_csv(300, 7, 0.0));  // 30 validation rows: cross-fitting
+  const auto r = run_mdn(dir, "train --data small.csv --target y --model e.safetensors --ensemble 2 --epochs 5 "
+                              "--device cpu --progress none");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("cross-fitting, fold model 5 of 5"), std::string::npos) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(run_mdn(dir, "info e.safetensors --json").out);
+  ASSERT_TRUE(j["recalibration"].is_object());
+  EXPECT_NE(j["recalibration"]["source"].get<std::string>().find("cross-fitting"), std::string::npos);
+  // --no-calibrate: none, and no fold models; --quiet: no fold lines.
+  const auto off = run_mdn(dir, "train --data small.csv --target y --model f.safetensors --ensemble 2 --epochs 5 "
+                                "--device cpu --progress none --no-calibrate");
+  ASSERT_EQ(off.status, 0) << off.err;
+  EXPECT_EQ(off.err.find("cross-fitting"), std::string::npos) << off.err;
+  EXPECT_TRUE(nlohmann::json::parse(run_mdn(dir, "info f.safetensors --json").out)["recalibration"].is_null());
+  const auto quiet = run_mdn(dir, "train --data small.csv --target y --model g.safetensors --ensemble 2 --epochs 5 "
+                                  "--device cpu --quiet");
+  ASSERT_EQ(quiet.status, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("cross-fitting"), std::string::npos) << quiet.err;
+}
+
+}  // namespace

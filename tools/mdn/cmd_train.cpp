@@ -323,6 +323,12 @@ Model train_and_save(const TrainRequest& request_in) {
   TrainHooks hooks;
   hooks.on_epoch = [&](const EpochReport& r) { epochs.show(r); };
   hooks.stop_requested = &g_stop_requested;
+  hooks.on_cross_fit_fold = [&](int fold, int folds) {
+    if (request.quiet || !ranks.root()) return;
+    epochs.finish();
+    std::fprintf(stderr, "recalibration: cross-fitting, fold model %d of %d (fewer than %lld validation rows)\n", fold,
+                 folds, kMinCalibrationRows);
+  };
   const std::string checkpoint_path = request.checkpoint_file();
   hooks.on_checkpoint = [&](const Model& m, const TrainingState& state) {
     if (!ranks.root()) return;
