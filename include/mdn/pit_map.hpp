@@ -25,6 +25,13 @@ struct PitMap {
   std::vector<double> knots;  // M + 1 values G(j / M): 0 first, 1 last, strictly increasing
 
   int bins() const { return int(knots.size()) - 1; }
+  // What every reader (model file, pickle, arrays) checks: at least two
+  // knots, 0 first, 1 last, strictly increasing.
+  bool valid() const {
+    bool ok = knots.size() >= 2 && knots.front() == 0.0 && knots.back() == 1.0;
+    for (std::size_t i = 1; ok && i < knots.size(); ++i) ok = knots[i] > knots[i - 1];
+    return ok;
+  }
   bool identity() const { return knots.size() <= 2; }
 
   // The bin of u in [0, 1] (u = 1 falls in the last bin).

@@ -597,9 +597,7 @@ class Loader {
       PitMap m;
       if (list.is_array())
         for (const Json& v : list) m.knots.push_back(v.is_number() ? v.get<double>() : -1.0);
-      bool ok = m.knots.size() >= 2 && m.knots.front() == 0.0 && m.knots.back() == 1.0;
-      for (std::size_t i = 1; ok && i < m.knots.size(); ++i) ok = m.knots[i] > m.knots[i - 1];
-      if (!ok) fail(what + " holds knots that do not rise strictly from 0 to 1");
+      if (!m.valid()) fail(what + " holds knots that do not rise strictly from 0 to 1");
       model.recalibration.maps.push_back(std::move(m));
     }
     const Json* source = io::find_member(c, "source");

@@ -53,9 +53,7 @@ double recalibrated_cell_log_mass(const MixtureBatch& mix, int row, double y, do
     for (int k = 0; k < mix.K; ++k) {
       const double mu = mix.mean(row, k, 0), s = mix.stddev(row, k, 0);
       const double a = (lo - mu) / s, b = (hi - mu) / s;
-      mass += mix.weight(row, k) / f.total *
-              (a > 0.0 ? detail::standard_normal_cdf(-a) - detail::standard_normal_cdf(-b)
-                       : detail::standard_normal_cdf(b) - detail::standard_normal_cdf(a));
+      mass += mix.weight(row, k) / f.total * detail::standard_normal_mass(a, b);
     }
     mass *= g.height(g.bin(u_lo));
   } else {
@@ -84,9 +82,7 @@ double cell_log_mass(const MixtureBatch& mix, int row, const double* t, const st
       const double mu = mix.mean(row, k, d), s = mix.stddev(row, k, d);
       if (steps[d] > 0.0f) {
         const double a = (t[d] - 0.5 * steps[d] - mu) / s, b = (t[d] + 0.5 * steps[d] - mu) / s;
-        // Phi(b) - Phi(a) from the tail nearer the cell, so it does not cancel.
-        const double mass = a > 0.0 ? detail::standard_normal_cdf(-a) - detail::standard_normal_cdf(-b)
-                                    : detail::standard_normal_cdf(b) - detail::standard_normal_cdf(a);
+        const double mass = detail::standard_normal_mass(a, b);
         lk += mass > 0.0 ? std::log(mass) : -INFINITY;
       } else {
         const double u = (t[d] - mu) / s;

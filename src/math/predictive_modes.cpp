@@ -212,7 +212,7 @@ std::vector<Mode> recalibrated_modes(const MixtureBatch& mix, int row, const Pit
 std::vector<Mode> mixture_modes(const MixtureBatch& mix, int row) {
   if (row < 0 || row >= mix.rows) throw Error("mixture_modes: row out of range");
   if (mix.full_covariance())
-    throw UsageError("joint modes (--modes) of full-covariance components are not supported yet; the per-target "
+    throw UsageError("joint modes of full-covariance components are not supported yet; the per-target "
                      "outputs (mean, std, quantiles, HDR) are");
   if (!mix.pit_maps.empty()) {
     if (mix.T != 1) throw Error("mixture_modes: a recalibrated mixture must have one target");

@@ -69,9 +69,7 @@ void partial_moments(const RowMarginal& f, double c, double lo, double hi, doubl
     if (!(a > 0.0)) continue;
     const double mu = f.m.mu[k * f.m.T + f.d], s = f.m.sigma[k * f.m.T + f.d], dev = mu - c;
     const double za = (lo - mu) / s, zb = (hi - mu) / s;
-    // Phi(zb) - Phi(za), from the tail that keeps its digits.
-    const double mass = za > 0.0 ? standard_normal_cdf(-za) - standard_normal_cdf(-zb)
-                                  : standard_normal_cdf(zb) - standard_normal_cdf(za);
+    const double mass = standard_normal_mass(za, zb);
     const double dphi = phi_term(za) - phi_term(zb);  // integral of z phi(z) over [za, zb]
     const double z2 = mass - (z_phi_term(zb) - z_phi_term(za));  // integral of z^2 phi(z)
     p0 += a * mass;

@@ -17,6 +17,11 @@ inline constexpr double kInvSqrt2 = 0.70710678118654752440;
 MDN_HD double standard_normal_pdf(double z) { return kInvSqrt2Pi * exp(-0.5 * z * z); }
 // Phi(z) through erfc, accurate in both tails.
 MDN_HD double standard_normal_cdf(double z) { return 0.5 * erfc(-z * kInvSqrt2); }
+// Phi(b) - Phi(a) for a <= b, from the tail nearer the interval, so that an
+// interval far out (a, b ~ 8) keeps its digits instead of cancelling.
+MDN_HD double standard_normal_mass(double a, double b) {
+  return a > 0.0 ? standard_normal_cdf(-a) - standard_normal_cdf(-b) : standard_normal_cdf(b) - standard_normal_cdf(a);
+}
 
 template <class R>
 MDN_HD double marginal_cdf(const R* alpha, const R* mu, const R* sigma, int K, int T, int d, double y) {

@@ -85,10 +85,8 @@ mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sig
     if (knots.size() != T || T != 1)
       throw mdn::UsageError("a recalibrated mixture has one target and one list of PIT-map knots");
     for (const std::vector<double>& k : knots) {
-      bool ok = k.size() >= 2 && k.front() == 0.0 && k.back() == 1.0;
-      for (std::size_t i = 1; ok && i < k.size(); ++i) ok = k[i] > k[i - 1];
-      if (!ok) throw mdn::UsageError("PIT-map knots must rise strictly from 0 to 1");
       mix.pit_maps.push_back(mdn::PitMap{k});
+      if (!mix.pit_maps.back().valid()) throw mdn::UsageError("PIT-map knots must rise strictly from 0 to 1");
     }
   }
   return mix;

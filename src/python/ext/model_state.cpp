@@ -131,9 +131,7 @@ void read_recalibration(const nb::tuple& r, mdn::Model& m) {
   for (nb::handle k : nb::cast<nb::list>(r[0])) {
     mdn::PitMap map;
     map.knots = bytes_to_doubles(nb::cast<nb::bytes>(k));
-    bool ok = map.knots.size() >= 2 && map.knots.front() == 0.0 && map.knots.back() == 1.0;
-    for (std::size_t i = 1; ok && i < map.knots.size(); ++i) ok = map.knots[i] > map.knots[i - 1];
-    if (!ok) throw mdn::UsageError("invalid model state: recalibration knots");
+    if (!map.valid()) throw mdn::UsageError("invalid model state: recalibration knots");
     m.recalibration.maps.push_back(std::move(map));
   }
   if (m.recalibration.applied() && m.recalibration.maps.size() != std::size_t(m.spec.target_dim))
