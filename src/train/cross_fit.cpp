@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "mdn/conformal.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/recalibration.hpp"
@@ -43,6 +45,28 @@ MixtureBatch model_mixtures(Backend& backend, const Model& model, const MatrixD&
     heads.push_back(backend.forward(xs));
   }
   return mixtures_from_head(model.mixture_spec(), model.stats, combine_member_heads(model.spec, heads));
+}
+
+// Conformal scores |u - 1/2| of the out-of-fold PITs, for a model whose
+// validation rows were too few for scores of their own. Each score is
+// a fold model's, not the final model's, so the guarantee is approximate
+// (CV+-like); the fold models trained on 4/5 of the rows are, if anything,
+// wider than the final one, which makes the intervals conservative
+// (docs/PREDICT.md, "Where the scores come from").
+// At most kMaxConformalRows of them, a random subset as conformal_scores keeps.
+ConformalScores out_of_fold_conformal_scores(std::vector<double> pit, int n, std::uint64_t seed) {
+  if (pit.size() > std::size_t(kMaxConformalRows)) {
+    std::mt19937_64 rng(seed ^ 0xC0F0A1ull);
+    std::shuffle(pit.begin(), pit.end(), rng);
+    pit.resize(std::size_t(kMaxConformalRows));
+  }
+  ConformalScores c;
+  c.scores.assign(1, {});
+  for (const double u : pit) c.scores[0].push_back(std::fabs(u - 0.5));
+  std::sort(c.scores[0].begin(), c.scores[0].end());
+  c.source = "the out-of-fold rows of " + std::to_string(kCrossFitFolds) + "-fold cross-fitting (" +
+             std::to_string(n) + " training rows)";
+  return c;
 }
 
 }  // namespace
@@ -99,6 +123,7 @@ void cross_fit_recalibration(Backend& backend, const ModelSpec& spec, const Data
   r.source = "the out-of-fold rows of " + std::to_string(kCrossFitFolds) + "-fold cross-fitting (" + std::to_string(n) +
              " training rows)";
   model.recalibration = std::move(r);
+  if (!model.conformal.available()) model.conformal = out_of_fold_conformal_scores(pit, n, options.seed);
   auto& w = model.history.warnings;
   w.erase(std::remove_if(w.begin(), w.end(),
                          [](const std::string& s) { return s.rfind("the model is not recalibrated", 0) == 0; }),

@@ -3,6 +3,7 @@
 // survives a save/load round trip.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -10,6 +11,7 @@
 
 #include "mdn/backend.hpp"
 #include "mdn/calibration.hpp"
+#include "mdn/conformal.hpp"
 #include "mdn/inference.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/mixture.hpp"
@@ -224,6 +226,37 @@ TEST(Calibration, CrossFittingSeesAnOverDispersedModel) {
   const double before = inside_half(mix);
   EXPECT_GT(before, 0.6);
   EXPECT_LT(std::fabs(after - 0.5), std::fabs(before - 0.5) / 2);
+}
+
+TEST(Calibration, CrossFittingGivesConformalScoresWhenTheValidationRowsAreTooFew) {
+  // 10 validation rows: too few for conformal scores of their own
+  // (kMinConformalRows); cross-fitting's out-of-fold PITs give one score per
+  // training row instead, and on new rows the conformal 90 % interval covers
+  // at least about 90 % (the fold models are no sharper than the final one).
+  const mdn::Dataset data = mdn::test::synthetic_dataset("bishop", 300, 6);
+  const mdn::Dataset test = mdn::test::synthetic_dataset("bishop", 4000, 7);
+  const mdn::ModelSpec s = spec(1, 3);
+  mdn::TrainOptions o;
+  o.epochs = 40;
+  o.val_fraction = 10.0f / 300.0f;
+  o.calibrate = mdn::TrainOptions::CalibrateMode::Off;
+  auto backend = mdn::make_cpu_backend(s);
+  EXPECT_FALSE(mdn::train(*backend, s, data, o).conformal.available());
+  o.calibrate = mdn::TrainOptions::CalibrateMode::On;
+  const mdn::Model m = mdn::train(*backend, s, data, o);
+  ASSERT_TRUE(m.conformal.available());
+  ASSERT_EQ(m.conformal.scores.size(), 1u);
+  EXPECT_EQ(m.conformal.scores[0].size(), 300u);  // every row, validation rows included
+  EXPECT_TRUE(std::is_sorted(m.conformal.scores[0].begin(), m.conformal.scores[0].end()));
+  EXPECT_NE(m.conformal.source.find("cross-fitting"), std::string::npos) << m.conformal.source;
+  auto b = mdn::make_backend(mdn::DeviceKind::Cpu, m);
+  const mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x);
+  std::vector<double> lo, hi;
+  mdn::conformal_intervals(mix, m.conformal, 0.9, lo, hi);
+  int inside = 0;
+  for (int r = 0; r < mix.rows; ++r) inside += test.t(r, 0) >= lo[std::size_t(r)] && test.t(r, 0) <= hi[std::size_t(r)];
+  EXPECT_GT(double(inside) / mix.rows, 0.88);
+  EXPECT_LT(double(inside) / mix.rows, 0.97);
 }
 
 TEST(Calibration, SeveralTargetsKeepTheSigmaScale) {
