@@ -71,6 +71,34 @@ void fill_ring2d(Matrix& m, Rng& rng) {
   }
 }
 
+// A spiral with correlated noise (issue 30): the mean runs along
+// r = 0.2 + x at angle 4 pi x, and the noise is a Gaussian stretched along
+// the direction at angle 4 pi x + pi/2 (sd 0.15) and thin across it (sd
+// 0.02), so y1 and y2 are strongly correlated with a sign and strength that
+// turn with x. One full-covariance component fits it exactly; a diagonal
+// mixture can only imitate each tilted ellipse with several components.
+constexpr double kSpiralAlong = 0.15, kSpiralAcross = 0.02;
+
+void spiral_frame(double x, double& m1, double& m2, double& c, double& s) {
+  const double theta = 4.0 * kPi * x, radius = 0.2 + x;
+  m1 = radius * std::cos(theta);
+  m2 = radius * std::sin(theta);
+  c = std::cos(theta + 0.5 * kPi);  // the long axis of the noise
+  s = std::sin(theta + 0.5 * kPi);
+}
+
+void fill_spiral2d(Matrix& m, Rng& rng) {
+  for (int r = 0; r < m.rows; ++r) {
+    const double x = rng.uniform();
+    double m1, m2, c, s;
+    spiral_frame(x, m1, m2, c, s);
+    const double along = kSpiralAlong * rng.normal(), across = kSpiralAcross * rng.normal();
+    m(r, 0) = float(x);
+    m(r, 1) = float(m1 + along * c - across * s);
+    m(r, 2) = float(m2 + along * s + across * c);
+  }
+}
+
 double normal_log_pdf(double v, double mean, double sd) {
   const double u = (v - mean) / sd;
   return -0.5 * u * u - std::log(sd) - 0.5 * std::log(2.0 * kPi);
@@ -134,6 +162,14 @@ double ring2d_log_density(double x, double y1, double y2) {
   return log_sum_exp(l, 3);
 }
 
+// The residual in the noise's own axes: two independent normals.
+double spiral2d_log_density(double x, double y1, double y2) {
+  double m1, m2, c, s;
+  spiral_frame(x, m1, m2, c, s);
+  const double d1 = y1 - m1, d2 = y2 - m2;
+  return normal_log_pdf(d1 * c + d2 * s, 0.0, kSpiralAlong) + normal_log_pdf(-d1 * s + d2 * c, 0.0, kSpiralAcross);
+}
+
 struct SetInfo {
   const char* name;
   const char* description;
@@ -161,6 +197,12 @@ const std::vector<SetInfo>& registry() {
        {"x", "y1", "y2"},
        {"y1", "y2"},
        fill_ring2d},
+      {"spiral2d",
+       "2-D target with correlated noise: (y1, y2) = (0.2 + x)(cos, sin)(4 pi x) + noise of sd 0.15 along the angle "
+       "4 pi x + pi/2 and 0.02 across it; targets 'y1','y2'",
+       {"x", "y1", "y2"},
+       {"y1", "y2"},
+       fill_spiral2d},
   };
   return sets;
 }
@@ -203,7 +245,8 @@ double synthetic_log_density(const std::string& name, const double* x, const dou
   const std::string n = info.name;
   if (n == "bishop") return bishop_log_density(x[0], t[0]);
   if (n == "hetero") return hetero_log_density(x[0], t[0]);
-  return ring2d_log_density(x[0], t[0], t[1]);
+  if (n == "ring2d") return ring2d_log_density(x[0], t[0], t[1]);
+  return spiral2d_log_density(x[0], t[0], t[1]);
 }
 
 }  // namespace mdn

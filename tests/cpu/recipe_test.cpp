@@ -359,6 +359,21 @@ TEST(SyntheticDensity, IntegratesToOne) {
         },
         -1.4, 1.4, 600);
     EXPECT_NEAR(ring_mass, 1.0, 1e-4) << "ring2d at x = " << x;
+    // spiral2d: a thin tilted Gaussian (sd 0.02 across, 0.15 along) around
+    // (0.2 + x)(cos, sin)(4 pi x); a box of +-1 (6.7 sd) around that mean.
+    if (x != 0.3 && x != 0.95) continue;  // two positions keep the grid affordable
+    const double m1 = (0.2 + x) * std::cos(4.0 * kPi * x), m2 = (0.2 + x) * std::sin(4.0 * kPi * x);
+    const double spiral_mass = mdn::test::simpson(
+        [&](double y1) {
+          return mdn::test::simpson(
+              [&](double y2) {
+                const double t[2] = {y1, y2};
+                return std::exp(mdn::synthetic_log_density("spiral2d", xs, t));
+              },
+              m2 - 1.0, m2 + 1.0, 800);
+        },
+        m1 - 1.0, m1 + 1.0, 800);
+    EXPECT_NEAR(spiral_mass, 1.0, 1e-4) << "spiral2d at x = " << x;
   }
 }
 

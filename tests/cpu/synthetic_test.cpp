@@ -39,7 +39,7 @@ Moments moments(const std::vector<double>& v) {
 // ---- names, shapes, errors -------------------------------------------------------
 
 TEST(Synthetic, NamesInStableOrder) {
-  EXPECT_EQ(synthetic_set_names(), (std::vector<std::string>{"bishop", "hetero", "ring2d"}));
+  EXPECT_EQ(synthetic_set_names(), (std::vector<std::string>{"bishop", "hetero", "ring2d", "spiral2d"}));
 }
 
 TEST(Synthetic, ShapesNamesAndDescriptions) {
@@ -49,7 +49,8 @@ TEST(Synthetic, ShapesNamesAndDescriptions) {
     std::vector<std::string> targets;
   };
   const Expected sets[] = {
-      {"bishop", {"x", "y"}, {"y"}}, {"hetero", {"x", "y"}, {"y"}}, {"ring2d", {"x", "y1", "y2"}, {"y1", "y2"}}};
+      {"bishop", {"x", "y"}, {"y"}}, {"hetero", {"x", "y"}, {"y"}}, {"ring2d", {"x", "y1", "y2"}, {"y1", "y2"}},
+      {"spiral2d", {"x", "y1", "y2"}, {"y1", "y2"}}};
   for (const Expected& e : sets) {
     const SyntheticSet s = make_synthetic(e.name, 17, 3);
     EXPECT_EQ(s.name, e.name);
@@ -77,7 +78,7 @@ TEST(Synthetic, UnknownNameIsUsageErrorListingKnownSets) {
   } catch (const UsageError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("'spiral'"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("bishop, hetero, ring2d"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("bishop, hetero, ring2d, spiral2d"), std::string::npos) << msg;
   }
   EXPECT_THROW(synthetic_set_description("spiral"), UsageError);
 }
@@ -250,6 +251,37 @@ TEST(Synthetic, Ring2dHasThreeBranchesOnTheUnitCircle) {
   EXPECT_NEAR(moments(angle_error).sd, 0.05, 0.001);
   // Each branch 1/3: standard error sqrt((1/3)(2/3)/n) = 0.0027.
   for (int b = 0; b < 3; ++b) EXPECT_NEAR(double(branch_count[b]) / n, 1.0 / 3.0, 0.014) << "branch " << b;
+}
+
+TEST(Synthetic, Spiral2dNoiseIsCorrelatedAlongTheSpiral) {
+  // Residuals from the spiral's mean, in x bins where the long axis points
+  // at 45 degrees (theta + pi/2 = pi/4 mod pi: correlation +) and 135 degrees
+  // (correlation -): per bin the residual covariance should be
+  // R diag(0.15^2, 0.02^2) R^T with R the rotation by that angle.
+  const int n = 200000;
+  const SyntheticSet s = make_synthetic("spiral2d", n, 5);
+  for (const double axis : {0.25 * kPi, 0.75 * kPi}) {
+    double s11 = 0.0, s22 = 0.0, s12 = 0.0;
+    int count = 0;
+    for (int r = 0; r < n; ++r) {
+      const double x = s.values(r, 0), theta = 4.0 * kPi * x;
+      // x with theta + pi/2 within 0.05 rad of axis (mod pi).
+      const double off = std::remainder(theta + 0.5 * kPi - axis, kPi);
+      if (std::fabs(off) > 0.05) continue;
+      const double d1 = s.values(r, 1) - (0.2 + x) * std::cos(theta);
+      const double d2 = s.values(r, 2) - (0.2 + x) * std::sin(theta);
+      s11 += d1 * d1, s22 += d2 * d2, s12 += d1 * d2, ++count;
+    }
+    ASSERT_GT(count, 5000);
+    s11 /= count, s22 /= count, s12 /= count;
+    const double c = std::cos(axis), sn = std::sin(axis), a2 = 0.15 * 0.15, b2 = 0.02 * 0.02;
+    // Within 0.05 rad of the axis the covariance moves by ~5 %; sampling
+    // error of a variance over > 5000 rows ~2 %: 12 % tolerances.
+    EXPECT_NEAR(s11, c * c * a2 + sn * sn * b2, 0.12 * a2);
+    EXPECT_NEAR(s22, sn * sn * a2 + c * c * b2, 0.12 * a2);
+    EXPECT_NEAR(s12, c * sn * (a2 - b2), 0.12 * a2);
+    EXPECT_GT(std::fabs(s12 / std::sqrt(s11 * s22)), 0.9);  // strongly correlated
+  }
 }
 
 }  // namespace

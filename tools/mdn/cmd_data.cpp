@@ -50,8 +50,10 @@ class DataCommand : public Command {
     } else {
       write_csv(out_, set.columns, set.values);
     }
-    std::fprintf(stderr, "wrote %d rows of '%s' to %s (target: %s)\n", set.values.rows, set.name.c_str(), out_.c_str(),
-                 set.targets.front().c_str());
+    std::string targets;
+    for (const std::string& t : set.targets) targets += (targets.empty() ? "" : ",") + t;
+    std::fprintf(stderr, "wrote %d rows of '%s' to %s (%s: %s)\n", set.values.rows, set.name.c_str(), out_.c_str(),
+                 set.targets.size() > 1 ? "targets" : "target", targets.c_str());
     return 0;
   }
 
