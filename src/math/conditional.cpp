@@ -89,8 +89,9 @@ bool condition_full_row(const MixtureBatch& mix, int r, const std::vector<int>& 
     for (int a = 0; a < Tu; ++a) {
       out.mu[(std::size_t(r) * K + k) * Tu + a] = c.mean[a];
       out.sigma[(std::size_t(r) * K + k) * Tu + a] = detail::dense_gaussian_marginal_sigma(c, a);
-      if (!out.chol.empty())
-        for (int b = 0; b <= a; ++b) out.chol[(std::size_t(r) * K + k) * out.chol_size() + a * (a + 1) / 2 + b] = c.a(a, b);
+      if (out.chol.empty()) continue;
+      double* A = out.chol.data() + (std::size_t(r) * K + k) * out.chol_size();
+      for (int b = 0; b <= a; ++b) A[a * (a + 1) / 2 + b] = c.a(a, b);
     }
   }
   return true;

@@ -1,4 +1,4 @@
-// mdn predict --model M --data FILE.csv --out OUT.csv [--quantiles ...] [--modes] [--params] [--hdi C]
+// mdn predict --model M --data FILE.csv --out OUT.csv [--quantiles ...] [--modes] [--params] [--hdi C] [--given ..]
 #include <cstdio>
 #include <string>
 
@@ -35,6 +35,10 @@ class PredictCommand : public Command {
     add_drop_invalid_option(*app, r_.drop_invalid, "they are left out of OUT.csv, counted on stderr");
     add_list_option(*app, "--quantiles", r_.quantiles, "P,P,...",
                     "marginal quantile levels, each in (0, 1); '' for none", validate_quantile_levels);
+    add_list_option(*app, "--given", r_.given, "NAME=VALUE,...",
+                    "observed values of some targets: every output is then about the other targets' conditional "
+                    "distribution p(others | features, NAME = VALUE), columns named after those targets only "
+                    "(docs/PREDICT.md)");
     app->add_flag("--modes", r_.modes, "add every mode: mode<i>_NAME.., mode<i>_density, i = 1..K (empty when fewer)");
     app->add_flag("--params", r_.params, "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K");
     app->add_option("--hdi", r_.hdi,

@@ -36,6 +36,9 @@ class SampleCommand : public Command {
         "copy these input columns (IDs, timestamps: any text) in front of each draw, so rows can be matched by "
         "more than their order");
     add_drop_invalid_option(*app, r_.drop_invalid, "they get no samples; row then numbers the rows written");
+    add_list_option(*app, "--given", r_.given, "NAME=VALUE,...",
+                    "observed values of some targets: draw the other targets from p(others | features, NAME = "
+                    "VALUE), one column each (docs/PREDICT.md)");
     add_seed_option(*app, r_.options.seed, "random seed");
     // Each of the two is checked by SampleOptions::validate on its own.
     app->add_option("--temperature", r_.options.temperature,

@@ -1,6 +1,7 @@
 #include "prediction_output.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -14,12 +15,14 @@
 #include "device_choice.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/communicator.hpp"
+#include "mdn/conditional.hpp"
 #include "mdn/conformal.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/error.hpp"
 #include "mdn/inference.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/predictive.hpp"
+#include "mdn/spelling.hpp"
 
 namespace mdn::cli {
 namespace {
@@ -140,9 +143,9 @@ void write_header(std::ostream& out, const std::vector<std::string>& names) {
 
 // --interval: conformal intervals where the model carries scores
 // (mdn/conformal.hpp), else the model's own central interval.
-void central_intervals(const Model& model, const MixtureBatch& mix, double level, std::vector<double>& lo,
+void central_intervals(const ConformalScores& scores, const MixtureBatch& mix, double level, std::vector<double>& lo,
                        std::vector<double>& hi) {
-  if (model.conformal.available()) return conformal_intervals(mix, model.conformal, level, lo, hi);
+  if (scores.available()) return conformal_intervals(mix, scores, level, lo, hi);
   const std::vector<double> q = predictive_quantiles(mix, {0.5 * (1.0 - level), 0.5 * (1.0 + level)});
   lo.resize(q.size() / 2);
   hi.resize(q.size() / 2);
@@ -153,9 +156,16 @@ void central_intervals(const Model& model, const MixtureBatch& mix, double level
 }
 
 // Checks the level and says on stderr which intervals --interval writes.
-void explain_intervals(const Model& model, double level, bool quiet) {
+void explain_intervals(const Model& model, double level, bool conditional, bool quiet) {
   if (!(level > 0.0 && level < 1.0)) throw UsageError("--interval must lie in (0, 1)");
   if (quiet) return;
+  if (conditional) {
+    std::fprintf(stderr,
+                 "mdn predict: --interval with --given: NAME_lo/NAME_hi are the conditional distribution's own "
+                 "central %g interval (the model's conformal scores are for the marginals)\n",
+                 level);
+    return;
+  }
   if (!model.conformal.available()) {
     std::fprintf(stderr,
                  "mdn predict: --interval: the model carries no conformal scores (trained without validation rows, "
@@ -174,8 +184,44 @@ void explain_intervals(const Model& model, double level, bool quiet) {
 
 }  // namespace
 
+TargetObservations parse_given(const Model& model, const std::vector<std::string>& given) {
+  const std::vector<std::string>& targets = model.target_names;
+  std::vector<double> value(targets.size(), 0.0);
+  std::vector<bool> seen(targets.size(), false);
+  for (const std::string& item : given) {
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos)
+      throw UsageError("--given: '" + item + "' is not NAME=VALUE (a target column and its observed value)");
+    const std::string name = item.substr(0, eq), text = item.substr(eq + 1);
+    const auto it = std::find(targets.begin(), targets.end(), name);
+    if (it == targets.end()) {
+      const std::string near = closest_name(name, targets);
+      std::string known;
+      for (const auto& t : targets) known += (known.empty() ? "" : ", ") + t;
+      throw UsageError("--given: '" + name + "' is not a target of this model (targets: " + known + ")" +
+                       (near.empty() ? "" : "; did you mean '" + near + "'?"));
+    }
+    const std::size_t d = std::size_t(it - targets.begin());
+    if (seen[d]) throw UsageError("--given: target '" + name + "' is given twice");
+    double v = 0.0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || !std::isfinite(v))
+      throw UsageError("--given: the value of '" + name + "' is not a finite number: '" + text + "'");
+    seen[d] = true;
+    value[d] = v;
+  }
+  TargetObservations out;
+  for (std::size_t d = 0; d < targets.size(); ++d)
+    if (seen[d]) out.observed.push_back(int(d));
+  if (!out.observed.empty() && out.observed.size() == targets.size())
+    throw UsageError("--given: every target of the model is given; nothing is left to predict");
+  out.values = MatrixD(1, int(out.observed.size()));
+  for (std::size_t i = 0; i < out.observed.size(); ++i) out.values(0, int(i)) = value[std::size_t(out.observed[i])];
+  return out;
+}
+
 std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request) {
-  const auto& names = model.target_names;
+  const std::vector<std::string> names = unobserved_names(model.target_names, parse_given(model, request.given).observed);
   const int K = model.mixture_spec().components;
   std::vector<std::string> header = request.keep;
   for (const auto& name : names) {
@@ -219,24 +265,27 @@ struct ChunkPredictions {
 };
 
 ChunkPredictions predict_chunk(Backend& backend, const Model& model, const PredictRequest& request,
-                               const InputPart& part, int begin, int rows) {
+                               const TargetObservations& given, const InputPart& part, int begin, int rows) {
   const int K = model.mixture_spec().components;
   ChunkPredictions c;
   c.mix = mixtures_from_head(model, head_outputs(backend, model, part.x, begin, rows, part.first_row));
+  if (!given.observed.empty()) c.mix = condition_mixtures(c.mix, given);
   c.stats = backend.statistics(c.mix, request.quantiles);
   if (request.modes) c.modes = backend.modes(c.mix);
   if (request.hdi > 0.0) c.hdr = backend.density_regions(c.mix, 0, request.hdi);
   for (const auto& region : c.hdr)
     if (int(region.intervals.size()) > K)
       throw Error("highest-density region with more than K = " + std::to_string(K) + " intervals");
-  if (request.interval > 0.0) central_intervals(model, c.mix, request.interval, c.lo, c.hi);
+  // The conformal scores are the marginals'; a conditional gets its own central interval.
+  if (request.interval > 0.0) central_intervals(given.observed.empty() ? model.conformal : ConformalScores{}, c.mix,
+                                                request.interval, c.lo, c.hi);
   return c;
 }
 
 // Row r of a chunk as one line of the predictions CSV (prediction_header's columns).
 void append_prediction(std::string& line, const Model& model, const PredictRequest& request,
                        const ChunkPredictions& c, int r) {
-  const int K = model.mixture_spec().components, T = model.spec.target_dim, L = int(request.quantiles.size());
+  const int K = model.mixture_spec().components, T = c.mix.T, L = int(request.quantiles.size());
   const PredictiveMoments& moments = c.stats.moments;
   const std::vector<double>& q = c.stats.quantiles;
   for (int d = 0; d < T; ++d) {
@@ -294,16 +343,18 @@ void append_prediction(std::string& line, const Model& model, const PredictReque
 
 std::int64_t write_predictions(const Model& model, const PredictRequest& request) {
   validate_quantile_levels(request.quantiles);
-  const int T = model.spec.target_dim;
+  const TargetObservations given = parse_given(model, request.given);
+  const int T = model.spec.target_dim - int(given.observed.size());
   if (request.hdi != 0.0) {
     validate_coverage(request.hdi);
     if (T != 1)
-      throw UsageError("--hdi needs a model with one target (T = 1); this model has T = " + std::to_string(T));
+      throw UsageError("--hdi needs one target to predict (T = 1, or one left by --given); this leaves T = " +
+                       std::to_string(T));
   }
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
-  if (request.interval != 0.0) explain_intervals(model, request.interval, quiet);
+  if (request.interval != 0.0) explain_intervals(model, request.interval, !given.observed.empty(), quiet);
   InputParts parts(ranks, model,
                    {request.data_path, request.csv, request.drop_invalid, quiet, request.keep, "mdn predict"});
   // The first part before any output: a missing column fails here.
@@ -319,7 +370,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
     do {
       for (int begin = 0; begin < part.x.rows; begin += request.chunk_rows) {
         const int rows = std::min(request.chunk_rows, part.x.rows - begin);
-        const ChunkPredictions c = predict_chunk(*backend, model, request, part, begin, rows);
+        const ChunkPredictions c = predict_chunk(*backend, model, request, given, part, begin, rows);
         write_rows_in_order(out, rows, 256, [&](int r, std::string& line) {
           if (!part.kept.empty()) line += part.kept[std::size_t(begin + r)];
           append_prediction(line, model, request, c, r);
@@ -339,7 +390,8 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   request.options.validate();
   if (request.samples < 1) throw UsageError("--samples must be at least 1");
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
-  const int T = model.spec.target_dim, S = request.samples;
+  const TargetObservations given = parse_given(model, request.given);
+  const int T = model.spec.target_dim - int(given.observed.size()), S = request.samples;
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
   InputParts parts(ranks, model,
@@ -357,7 +409,8 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   std::ostream& out = output.stream();
   std::vector<std::string> header = request.keep;
   header.insert(header.end(), {"row", "sample"});
-  header.insert(header.end(), model.target_names.begin(), model.target_names.end());
+  const std::vector<std::string> names = unobserved_names(model.target_names, given.observed);
+  header.insert(header.end(), names.begin(), names.end());
   if (output.header_here()) write_header(out, header);
   Progress progress_line("sample", quiet);
   output.fill([&] {
@@ -368,8 +421,12 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
         const Matrix z = head_outputs(*backend, model, part.x, begin, rows, part.first_row);
         // Draws are a function of (seed, row, sample): the global row index.
         const long long row0 = part.first_row + begin;
-        // A recalibrated model draws by inversion on the host (mdn/sampling.hpp).
-        if (model.recalibration.applied())
+        // A recalibrated model draws by inversion on the host (mdn/sampling.hpp);
+        // a conditional's mixtures are made on the host too.
+        if (!given.observed.empty())
+          sample_mixtures(condition_mixtures(mixtures_from_head(model, z), given), S, request.options, row0,
+                          draws.data());
+        else if (model.recalibration.applied())
           sample_mixtures(mixtures_from_head(model, z), S, request.options, row0, draws.data());
         else
           backend->sample(z, model.stats, S, request.options, row0, draws.data());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mdn/backend.hpp"
+#include "mdn/conditional.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/model.hpp"
 #include "mdn/sampling.hpp"
@@ -27,6 +28,9 @@ struct PredictRequest {
   CsvOptions csv;                 // --delimiter, --na-values
   bool drop_invalid = false;      // rows with a missing/invalid feature are left out of the output (counted on stderr)
   std::vector<std::string> keep;  // columns of the input copied (as text) in front of every output row
+  // --given: observed target values, "NAME=VALUE" each; the outputs are then
+  // those of the other targets' conditional distribution (mdn/conditional.hpp).
+  std::vector<std::string> given;
 };
 // Returns the number of rows written. Throws mdn::Error / UsageError.
 std::int64_t write_predictions(const Model& model, const PredictRequest& request);
@@ -42,9 +46,16 @@ struct SampleRequest {
   CsvOptions csv;
   bool drop_invalid = false;      // as PredictRequest::drop_invalid; `row` then numbers the rows written
   std::vector<std::string> keep;  // as PredictRequest::keep, in front of every draw's row
+  std::vector<std::string> given;  // as PredictRequest::given: draws of the other targets given these
 };
 // Long format: row, sample, one column per target. Returns the rows written.
 std::int64_t write_samples(const Model& model, const SampleRequest& request);
+
+// --given "NAME=VALUE" items resolved against the model's targets (sorted
+// by target); empty observed when there are none. Throws UsageError naming
+// --given for an unknown target (with a "did you mean"), a value that is not
+// a finite number, a target given twice, or every target given.
+TargetObservations parse_given(const Model& model, const std::vector<std::string>& given);
 
 // The predictions CSV header for a model and request (exposed for tests and docs).
 std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request);
