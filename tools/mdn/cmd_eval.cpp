@@ -208,6 +208,26 @@ Dataset part_dataset(InputPart& part, const Model& model, const EvalRequest& req
   return data;
 }
 
+// Rows scored at once; a multiple of kForwardBlock.
+constexpr int kEvalChunkRows = 4 * kForwardBlock;
+static_assert(kEvalChunkRows % kForwardBlock == 0, "chunks must start on forward-block edges");
+
+MatrixD rows_of(const MatrixD& m, int begin, int count) {
+  MatrixD out(count, m.cols);
+  std::copy(m.row(begin), m.row(begin + count), out.data.begin());
+  return out;
+}
+
+// Rows [begin, begin + count) of a part: features, targets, weights.
+Dataset rows_of(const Dataset& data, int begin, int count) {
+  Dataset out;
+  out.x = rows_of(data.x, begin, count);
+  out.t = rows_of(data.t, begin, count);
+  if (!data.weights.empty())
+    out.weights.assign(data.weights.begin() + begin, data.weights.begin() + begin + count);
+  return out;
+}
+
 // The table, the before/after of a recalibration, the conformal intervals
 // and the grid cells on stdout; the report; the JSON (opened before the
 // report is drawn, so a path that cannot be written fails before any work
@@ -327,9 +347,18 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
     Dataset data = part_dataset(part, model, request);
     if (ranks.size() == 1 && data.x.rows == 0) continue;  // every row of this part left out (--drop-invalid)
     const int part_rows = data.x.rows;
-    Matrix z = collectively(ranks, [&] { return head_outputs(*backend, model, data.x, 0, data.x.rows, part.first_row); });
-    long long first_row = part.first_row;
-    if (ranks.size() > 1) {
+    if (ranks.size() == 1) {
+      // A chunk at a time: what a row's scores take (mixture, statistics,
+      // quantiles: some 60 doubles) is held for kEvalChunkRows rows, not the
+      // part's 10^5. Chunks start on forward-block edges (mdn/inference.hpp).
+      for (int begin = 0; begin < data.x.rows; begin += kEvalChunkRows) {
+        const int count = std::min(kEvalChunkRows, data.x.rows - begin);
+        const Matrix z = head_outputs(*backend, model, data.x, begin, count, part.first_row);
+        sums.add(rows_of(data, begin, count), z, part.first_row + begin, !request.report_dir.empty());
+      }
+      rows += data.x.rows;
+    } else {
+      Matrix z = collectively(ranks, [&] { return head_outputs(*backend, model, data.x, 0, data.x.rows, part.first_row); });
       z = gather_rows_at_root(ranks, z);
       data.x = gather_rows_at_root(ranks, data.x);
       data.t = gather_rows_at_root(ranks, data.t);
@@ -338,11 +367,10 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
         w.data = data.weights;
         data.weights = gather_rows_at_root(ranks, w).data;
       }
-      first_row = 0;
       if (!ranks.root()) return 0;
+      rows += data.x.rows;
+      sums.add(data, z, 0, !request.report_dir.empty());
     }
-    rows += data.x.rows;
-    sums.add(data, z, first_row, !request.report_dir.empty());
     // Only while the file is still being read: a file read whole into its
     // first part (some 4 MiB) says nothing.
     if (!parts.last() && parts.fraction(part_rows) < 1.0) show_progress(rows, parts.fraction(part_rows), start, shown);
