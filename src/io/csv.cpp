@@ -637,13 +637,18 @@ Dataset dataset_from_csv(const CsvFile& csv, const std::vector<std::string>& tar
   const int rows = sel.values.rows;
   const int d = int(feature_names.size());
   const int t = int(targets.size());
-  ds.x = MatrixD(rows, d);
+  // The targets copied out, then the features compacted in place (row r's
+  // features move from r (d + t) to r d, never past a row not yet moved):
+  // no second rows x d copy while the file's text is still held, which was
+  // the peak of `mdn train`'s reading (BENCHMARKS.md, "Memory of mdn train").
   ds.t = MatrixD(rows, t);
-  for (int r = 0; r < rows; ++r) {
-    const double* src = sel.values.row(r);
-    std::copy(src, src + d, ds.x.row(r));
-    std::copy(src + d, src + d + t, ds.t.row(r));
-  }
+  for (int r = 0; r < rows; ++r) std::copy(sel.values.row(r) + d, sel.values.row(r) + d + t, ds.t.row(r));
+  double* values = sel.values.data.data();
+  for (std::size_t r = 1; t > 0 && r < std::size_t(rows); ++r)  // row 0 is in place
+    std::copy(values + r * std::size_t(d + t), values + r * std::size_t(d + t) + d, values + r * std::size_t(d));
+  sel.values.data.resize(std::size_t(rows) * std::size_t(d));
+  sel.values.cols = d;
+  ds.x = std::move(sel.values);
   ds.feature_names = feature_names;
   ds.target_names = targets;
   ds.lines = std::move(sel.lines);

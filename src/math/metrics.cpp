@@ -7,6 +7,7 @@
 #include <string>
 
 #include "math/recalibrated.hpp"
+#include "math/row_scores.hpp"
 #include "mdn/dataset.hpp"
 #include "mdn/detail/crps_math.hpp"
 #include "mdn/detail/marginal_math.hpp"
@@ -151,19 +152,7 @@ TargetMetrics summarize_target(const Evaluation& e, const MatrixD& t, int d, con
 // of rows at a time (not rows x S x T floats at once). The draws are keyed on
 // (seed, global row, sample), so chunking does not change them.
 double mean_energy_score(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options, double W) {
-  constexpr int kChunkRows = 2048;
-  const int S = options.energy_samples, T = mix.T;
-  SampleOptions sampling;
-  sampling.seed = options.seed;
-  std::vector<double> per_row(mix.rows);
-  for (int begin = 0; begin < mix.rows; begin += kChunkRows) {
-    const int end = std::min(mix.rows, begin + kChunkRows);
-    const std::vector<double> draws = sample_mixtures(slice_rows(mix, begin, end), S, sampling, begin);
-#pragma omp parallel for schedule(static)
-    for (int r = begin; r < end; ++r)
-      per_row[r] = energy_score(draws.data() + std::size_t(r - begin) * S * T, S, T, t.row(r));
-  }
-  return weighted_mean(per_row, options, W);
+  return weighted_mean(detail::energy_scores(mix, t, options, 0), options, W);
 }
 
 // log N(t | mu_k, A A^T) of a full-covariance component: u = A^-1 (t - mu)
@@ -184,6 +173,69 @@ double full_component_log_density(const MixtureBatch& mix, int row, int k, const
 }
 
 }  // namespace
+
+namespace detail {
+
+std::vector<double> energy_scores(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
+                                  long long first_row) {
+  constexpr int kChunkRows = 2048;
+  const int S = options.energy_samples, T = mix.T;
+  SampleOptions sampling;
+  sampling.seed = options.seed;
+  std::vector<double> per_row(mix.rows);
+  for (int begin = 0; begin < mix.rows; begin += kChunkRows) {
+    const int end = std::min(mix.rows, begin + kChunkRows);
+    const std::vector<double> draws = sample_mixtures(slice_rows(mix, begin, end), S, sampling, first_row + begin);
+#pragma omp parallel for schedule(static)
+    for (int r = begin; r < end; ++r)
+      per_row[r] = energy_score(draws.data() + std::size_t(r - begin) * S * T, S, T, t.row(r));
+  }
+  return per_row;
+}
+
+void score_rows(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
+                const PredictiveStatistics& stats, RowStatistics& s, std::vector<double>& nll,
+                std::vector<double>& crps) {
+  check_options(options);
+  if (t.rows != mix.rows || t.cols != mix.T)
+    throw Error("evaluate: " + std::to_string(t.rows) + " x " + std::to_string(t.cols) + " targets for " +
+                std::to_string(mix.rows) + " mixtures over " + std::to_string(mix.T) + " dimensions");
+  const int n = t.rows, T = t.cols;
+  const std::size_t levels = options.interval_levels.size();
+  s.mean = s.stddev = s.median = s.pit = MatrixD(n, T);
+  s.lower.assign(levels, MatrixD(n, T));
+  s.upper.assign(levels, MatrixD(n, T));
+  nll.assign(std::size_t(n), 0.0);
+  crps.assign(std::size_t(n) * T, 0.0);
+
+  const std::size_t L = 1 + 2 * levels;
+  const std::vector<double>& q = stats.quantiles;    // (r*T + d)*L + j
+  const PredictiveMoments& moments = stats.moments;  // r*T + d
+  if (q.size() != std::size_t(n) * T * L || moments.mean.size() != std::size_t(n) * T ||
+      moments.stddev.size() != moments.mean.size())
+    throw Error("evaluate: the predictive statistics do not match the rows and levels");
+
+  // Rows are independent; each writes only its own slots, and every sum
+  // over them runs in row order afterwards, so no result depends on threads.
+  detail::for_each_row(n, 64, [&](int r) {
+    nll[r] = mixture_nll(mix, r, t.row(r));
+    for (int d = 0; d < T; ++d) {
+      const double y = t(r, d);
+      const std::size_t rd = std::size_t(r) * T + d;
+      s.mean(r, d) = moments.mean[rd];
+      s.stddev(r, d) = moments.stddev[rd];
+      s.median(r, d) = q[rd * L];
+      s.pit(r, d) = mixture_pit(mix, r, d, y);
+      crps[rd] = mixture_crps(mix, r, d, y);
+      for (std::size_t i = 0; i < levels; ++i) {
+        s.lower[i](r, d) = q[rd * L + 1 + 2 * i];
+        s.upper[i](r, d) = q[rd * L + 2 + 2 * i];
+      }
+    }
+  });
+}
+
+}  // namespace detail
 
 double mixture_nll(const MixtureBatch& mix, int row, const double* t) {
   if (mix.full_covariance()) {
@@ -272,40 +324,9 @@ Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions
   if (t.rows == 0) throw Error("evaluate: no rows to score");
   check_weights(options.weights, t.rows, "EvalOptions::weights");
   const int n = t.rows, T = t.cols;
-  const std::size_t levels = options.interval_levels.size();
-
   Evaluation e;
-  RowStatistics& s = e.rows;
-  s.mean = s.stddev = s.median = s.pit = MatrixD(n, T);
-  s.lower.assign(levels, MatrixD(n, T));
-  s.upper.assign(levels, MatrixD(n, T));
-  std::vector<double> nll(n), crps(std::size_t(n) * T);
-
-  const std::size_t L = 1 + 2 * levels;
-  const std::vector<double>& q = stats.quantiles;    // (r*T + d)*L + j
-  const PredictiveMoments& moments = stats.moments;  // r*T + d
-  if (q.size() != std::size_t(n) * T * L || moments.mean.size() != std::size_t(n) * T ||
-      moments.stddev.size() != moments.mean.size())
-    throw Error("evaluate: the predictive statistics do not match the rows and levels");
-
-  // Rows are independent; each writes only its own slots, and every sum below
-  // runs in row order afterwards, so the result does not depend on threads.
-  detail::for_each_row(n, 64, [&](int r) {
-    nll[r] = mixture_nll(mix, r, t.row(r));
-    for (int d = 0; d < T; ++d) {
-      const double y = t(r, d);
-      const std::size_t rd = std::size_t(r) * T + d;
-      s.mean(r, d) = moments.mean[rd];
-      s.stddev(r, d) = moments.stddev[rd];
-      s.median(r, d) = q[rd * L];
-      s.pit(r, d) = mixture_pit(mix, r, d, y);
-      crps[rd] = mixture_crps(mix, r, d, y);
-      for (std::size_t i = 0; i < levels; ++i) {
-        s.lower[i](r, d) = q[rd * L + 1 + 2 * i];
-        s.upper[i](r, d) = q[rd * L + 2 + 2 * i];
-      }
-    }
-  });
+  std::vector<double> nll, crps;
+  detail::score_rows(mix, t, options, stats, e.rows, nll, crps);
 
   EvalMetrics& m = e.metrics;
   m.rows = n;

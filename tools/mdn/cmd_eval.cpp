@@ -4,6 +4,7 @@
 // scores are results, not errors: the exit status is non-zero only when
 // something could not be read, computed or written.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -13,6 +14,9 @@
 #include "commands.hpp"
 #include "device_choice.hpp"
 #include "eval_conformal.hpp"
+#include "eval_grid.hpp"
+#include "input_parts.hpp"
+#include "report_sample.hpp"
 #include "range_warning.hpp"
 #include "mdn/atomic_file.hpp"
 #include "mdn/calibration.hpp"
@@ -28,6 +32,7 @@
 #include "mdn/model_io.hpp"
 #include "mdn/sharded_data.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 #include "weight_column.hpp"
 
 namespace mdn::cli {
@@ -131,47 +136,6 @@ void print_calibration_effect(const Model& model, const EvalMetrics& before, con
   }
 }
 
-// Gridded targets (trained with --quantised, or detected in these rows): the
-// weighted mean NLL of each observation's grid cell, printed; NaN otherwise.
-double grid_cell_nll(const Model& model, const Dataset& data, const MixtureBatch& mix) {
-  std::vector<float> steps = model.grid_step;
-  bool detected = false;
-  if (steps.empty()) {
-    steps.assign(data.t.cols, 0.0f);
-    for (int d = 0; d < data.t.cols; ++d) {
-      const double h = detect_grid_step(data.t, d);
-      if (h <= 0.0) continue;
-      steps[d] = float(h);
-      detected = true;
-      std::fprintf(stderr,
-                   "mdn eval: warning: target '%s' sits on a grid of step %g in these rows: the density NLL can be "
-                   "meaninglessly low; see the grid-cell NLL\n",
-                   model.target_names[d].c_str(), h);
-    }
-  }
-  if ((!model.grid_step.empty() || detected) && mix.full_covariance()) {
-    // A cell of a full-covariance Gaussian is a box probability with no
-    // closed form (cell_log_mass refuses it): not reported yet.
-    std::fprintf(stderr, "mdn eval: note: the grid-cell NLL is not computed for full-covariance models yet\n");
-    return NAN;
-  }
-  if (!model.grid_step.empty() || detected) {
-    double sum = 0.0, weight = 0.0;
-    for (int r = 0; r < data.t.rows; ++r) {
-      const double w = data.weights.empty() ? 1.0 : data.weights[std::size_t(r)];
-      weight += w;
-      if (w > 0.0) sum -= w * cell_log_mass(mix, r, data.t.row(r), steps);
-    }
-    const double cell_nll = sum / std::max(1e-300, weight);
-    std::string text;
-    for (std::size_t d = 0; d < steps.size(); ++d) text += (d ? ", " : "") + format("%g", steps[d]);
-    std::printf("\n%-34s  %s  (grid step %s%s)\n", "NLL of the grid cells (nats)", format("%.5f", cell_nll).c_str(),
-                text.c_str(), model.grid_step.empty() ? ", detected in the data" : ", from the model");
-    return cell_nll;
-  }
-  return NAN;
-}
-
 // Adds "key": value as the last member of the JSON object `text`.
 void add_member(std::string& text, const std::string& key, std::string value) {
   text = text.substr(0, text.find_last_of('}'));
@@ -180,116 +144,133 @@ void add_member(std::string& text, const std::string& key, std::string value) {
   text += ",\n  \"" + key + "\": " + value + "\n}\n";
 }
 
-}  // namespace
-
-int evaluate_model(const Model& model, const EvalRequest& request) {
-  const std::string& data_path = request.data_path;
-  const std::string& json_path = request.json_path;
-  const std::string& report_dir = request.report_dir;
-  EvalOptions options = request.options;
-  // Several ranks (mpirun): each reads its part of the rows and runs the
-  // network on it; rank 0 gathers the head outputs and the rows and scores
-  // them exactly as one process would (the scores, the table, the JSON and
-  // the report are rank 0's alone).
-  Communicator& ranks = world();
-  const InvalidCells invalid = request.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
-  const std::vector<std::string> columns =
-      columns_to_read(model.target_names, request.weight_column, model_input_names(model));
-  if (ranks.size() > 1 && model.encoding)
-    throw UsageError("a model with category, date or filled-in features is evaluated in one process for now");
-  EncodingCounts encoded;  // unseen categories, filled-in cells (a model with a feature encoding)
-  DataShard shard =
-      ranks.size() > 1
-          ? load_dataset_shard(ranks, data_path, columns, model.feature_names, invalid, request.csv)
-          : DataShard{load_model_dataset(data_path, model, columns, invalid, request.csv, &encoded)};
-  if (model.encoding)
-    for (const std::string& w : encoding_warnings(*model.encoding, encoded))
-      std::fprintf(stderr, "mdn eval: warning: %s: %s\n", data_path.c_str(), w.c_str());
-  Dataset& data = shard.data;
-  take_weight_column(data, request.weight_column, data_path);
-  if (ranks.size() == 1) shard.dropped_rows = (long long)data.dropped_rows;
-  CudaOptions cuda;
-  cuda.device = ranks.local_rank();
-  auto backend = collectively(ranks, [&] { return open_backend(request.device, model, !ranks.root(), cuda); });
-  const std::vector<long long> outside = warn_outside_training_range(ranks, "mdn eval", model, data.x, false);
-  Matrix z =
-      collectively(ranks, [&] { return head_outputs(*backend, model, data.x, 0, data.x.rows, shard.first_row); });
-  if (ranks.size() > 1) {
-    z = gather_rows_at_root(ranks, z);
-    data.x = gather_rows_at_root(ranks, data.x);
-    data.t = gather_rows_at_root(ranks, data.t);
-    if (!request.weight_column.empty()) {
-      MatrixD w(int(data.weights.size()), 1);
-      w.data = data.weights;
-      data.weights = gather_rows_at_root(ranks, w).data;
+// What eval keeps while the rows stream past: the running sums of every
+// score (the model as it is and, for a recalibrated model, without its
+// recalibration), the conformal and grid-cell tallies, and the bounded
+// sample of rows the report draws.
+class EvalSums {
+ public:
+  EvalSums(const Model& model, const EvalRequest& request, Backend& backend)
+      : model_(model),
+        options_(request.options),
+        backend_(backend),
+        all_(request.options),
+        before_(request.options),
+        conformal_(model, request.options),
+        grid_(model) {
+    if (model.calibration.applied() || model.recalibration.applied()) {
+      raw_ = std::make_unique<Model>(without_calibration(model));
+      // A PIT map changes the distribution, not the network; sigma scales change the network's output.
+      if (model.calibration.applied()) raw_backend_ = make_backend(request.device, *raw_);
     }
-    data.dropped_rows = std::size_t(shard.dropped_rows);
-    if (!ranks.root()) return 0;
   }
-  if (data.dropped_rows > 0)
-    std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", data_path.c_str(), data.dropped_rows);
-  if (!request.weight_column.empty()) {
-    check_weights(data.weights, data.x.rows,
-                  data_path + ": the weights (--weight column '" + request.weight_column + "')");
-    options.weights = data.weights;
-    std::fprintf(stderr, "scores weighted by column '%s'\n", request.weight_column.c_str());
+
+  // Rows [first_row, ...) of the file with their head outputs z.
+  void add(const Dataset& data, const Matrix& z, long long first_row, bool keep_sample) {
+    const MixtureBatch mix = mixtures_from_head(model_, z);
+    // Mean, std and the quantiles behind the intervals on the backend's device.
+    const RowStatistics rows = all_.add(mix, data.t, backend_.statistics(mix, evaluation_quantile_levels(options_)),
+                                        data.weights, first_row);
+    if (raw_) {
+      MixtureBatch raw_mix = mix;
+      raw_mix.pit_maps.clear();
+      if (raw_backend_) raw_mix = predict_mixtures(*raw_backend_, *raw_, data.x);
+      Backend& stats_backend = raw_backend_ ? *raw_backend_ : backend_;
+      before_.add(raw_mix, data.t, stats_backend.statistics(raw_mix, evaluation_quantile_levels(options_)),
+                  data.weights, first_row);
+    }
+    conformal_.add(mix, data.t, data.weights);
+    grid_.add(mix, data.t, data.weights);
+    if (keep_sample) sample_.add(data.x, data.t, data.weights, mix, rows, first_row);
   }
-  const MixtureBatch mix = mixtures_from_head(model, z);
-  // Mean, std and the quantiles behind the intervals on the backend's device.
-  const Evaluation evaluation =
-      evaluate(mix, data.t, options, backend->statistics(mix, evaluation_quantile_levels(options)));
 
-  EvalContext ctx;
-  ctx.model = &model;
-  ctx.model_path = request.model_path;
-  ctx.data_path = data_path;
-  ctx.dropped_rows = data.dropped_rows;
-  ctx.device = backend->name();
+  const Model& model_;
+  const EvalOptions options_;
+  Backend& backend_;
+  EvalAccumulator all_, before_;
+  ConformalTally conformal_;
+  GridCellTally grid_;
+  ReportSample sample_;
+  std::unique_ptr<Model> raw_;
+  std::unique_ptr<Backend> raw_backend_;
+};
 
-  // The JSON's temporary file is opened before the report is drawn, so a
-  // path that cannot be written fails before any work lands on disk, and the
-  // JSON appears (by rename) only once everything else has succeeded.
+// One part's rows as a Dataset: features, targets, and the --weight column
+// (the last column read) taken out of the targets.
+Dataset part_dataset(InputPart& part, const Model& model, const EvalRequest& request) {
+  Dataset data;
+  data.x = std::move(part.x);
+  data.t = std::move(part.t);
+  data.lines = std::move(part.lines);
+  data.target_names = model.target_names;
+  if (!request.weight_column.empty()) data.target_names.push_back(request.weight_column);
+  take_weight_column(data, request.weight_column, request.data_path);
+  return data;
+}
+
+// Rows scored at once; a multiple of kForwardBlock.
+constexpr int kEvalChunkRows = 4 * kForwardBlock;
+static_assert(kEvalChunkRows % kForwardBlock == 0, "chunks must start on forward-block edges");
+
+MatrixD rows_of(const MatrixD& m, int begin, int count) {
+  MatrixD out(count, m.cols);
+  std::copy(m.row(begin), m.row(begin + count), out.data.begin());
+  return out;
+}
+
+// Rows [begin, begin + count) of a part: features, targets, weights.
+Dataset rows_of(const Dataset& data, int begin, int count) {
+  Dataset out;
+  out.x = rows_of(data.x, begin, count);
+  out.t = rows_of(data.t, begin, count);
+  if (!data.weights.empty())
+    out.weights.assign(data.weights.begin() + begin, data.weights.begin() + begin + count);
+  return out;
+}
+
+// The table, the before/after of a recalibration, the conformal intervals
+// and the grid cells on stdout; the report; the JSON (opened before the
+// report is drawn, so a path that cannot be written fails before any work
+// lands on disk, and committed once everything else has succeeded).
+int write_results(EvalSums& sums, const EvalContext& ctx, const EvalRequest& request, const InputParts& parts) {
+  const Model& model = sums.model_;
+  const EvalOptions& options = sums.options_;
   std::unique_ptr<AtomicFile> json;
-  if (!json_path.empty()) json = std::make_unique<AtomicFile>(json_path);
-
+  if (!request.json_path.empty()) json = std::make_unique<AtomicFile>(request.json_path);
+  Evaluation evaluation;
+  evaluation.metrics = sums.all_.metrics();
   print_table(ctx, evaluation.metrics, options);
-  const double cell_nll = grid_cell_nll(model, data, mix);
+  const double cell_nll = sums.grid_.finish();
   std::string before_json;
-  if (model.calibration.applied() || model.recalibration.applied()) {
-    const Model raw = without_calibration(model);
-    MixtureBatch raw_mix = mix;  // a PIT map changes the distribution, not the network
-    raw_mix.pit_maps.clear();
-    auto raw_backend = model.calibration.applied() ? make_backend(request.device, raw) : nullptr;
-    if (raw_backend) raw_mix = predict_mixtures(*raw_backend, raw, data.x);
-    Backend& stats_backend = raw_backend ? *raw_backend : *backend;
-    const Evaluation before =
-        evaluate(raw_mix, data.t, options, stats_backend.statistics(raw_mix, evaluation_quantile_levels(options)));
-    print_calibration_effect(model, before.metrics, evaluation.metrics, options);
+  if (sums.raw_) {
+    const EvalMetrics before = sums.before_.metrics();
+    print_calibration_effect(model, before, evaluation.metrics, options);
     EvalContext raw_ctx = ctx;
-    raw_ctx.model = &raw;
-    before_json = eval_json(raw_ctx, before.metrics, options);
+    raw_ctx.model = sums.raw_.get();
+    before_json = eval_json(raw_ctx, before, options);
   }
-
-  const std::vector<std::vector<IntervalCoverage>> conformal = conformal_coverage(model, mix, data.t, options);
+  const std::vector<std::vector<IntervalCoverage>> conformal = sums.conformal_.result();
   print_conformal_coverage(model, evaluation.metrics, conformal);
 
   int status = 0;
-  if (!report_dir.empty()) {
+  if (!request.report_dir.empty()) {
+    evaluation.rows = sums.sample_.statistics();
     ReportInput in;
     in.context = ctx;
-    in.data = &data;
-    in.mix = &mix;
+    in.data = &sums.sample_.data();
+    in.mix = &sums.sample_.mixtures();
     in.evaluation = &evaluation;
     in.options = options;
-    in.backend = backend.get();
+    in.backend = &sums.backend_;
     in.seed = options.seed;
-    const ReportOutcome outcome = write_report(report_dir, in);
+    const ReportOutcome outcome = write_report(request.report_dir, in);
     if (outcome.status == PlotStatus::Rendered) {
-      std::fprintf(stderr, "report: %s/index.html (%zu pictures)\n", report_dir.c_str(), outcome.pictures.size());
+      std::fprintf(stderr, "report: %s/index.html (%zu pictures)\n", request.report_dir.c_str(),
+                   outcome.pictures.size());
     } else {
       std::fprintf(stderr,
                    "mdn eval: warning: %s\nreport (data, metrics.json, index.html, no pictures): %s/index.html\n",
-                   outcome.problem.c_str(), report_dir.c_str());
+                   outcome.problem.c_str(), request.report_dir.c_str());
       // Missing gnuplot is a property of the machine (the data are all
       // there); a gnuplot that ran and failed is an error.
       if (outcome.status == PlotStatus::GnuplotFailed) status = 1;
@@ -305,12 +286,109 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
     // The same metrics of the model without its recalibration.
     if (!before_json.empty()) add_member(text, "before_calibration", before_json);
     if (!conformal.empty()) add_member(text, "conformal_intervals", conformal_coverage_json(model, conformal));
-    if (!outside.empty()) add_member(text, "outside_training_range", outside_range_json(model, outside));
-    if (model.encoding) add_member(text, "feature_encoding", encoding_counts_json(*model.encoding, encoded));
+    if (!parts.outside().empty())
+      add_member(text, "outside_training_range", outside_range_json(model, parts.outside()));
+    if (model.encoding)
+      add_member(text, "feature_encoding", encoding_counts_json(*model.encoding, parts.encoding_counts()));
     json->stream() << text;
     json->commit();
   }
   return status;
+}
+
+// A line on stderr after a part: rows scored, share of the file read, rate.
+void show_progress(long long rows, double fraction, std::chrono::steady_clock::time_point start, bool& shown) {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  char line[160];
+  std::snprintf(line, sizeof line, "eval: %lld rows (%.0f%% of the input), %.0f rows/s", rows,
+                100.0 * std::max(0.0, fraction), seconds > 0 ? double(rows) / seconds : 0.0);
+  progress(line, false);
+  shown = true;
+}
+
+// The warnings about the whole input, once every part is read.
+void warn_about_input(const Model& model, const EvalRequest& request, const InputParts& parts, long long rows) {
+  const std::string& path = request.data_path;
+  if (model.encoding)
+    for (const std::string& w : encoding_warnings(*model.encoding, parts.encoding_counts()))
+      std::fprintf(stderr, "mdn eval: warning: %s: %s\n", path.c_str(), w.c_str());
+  print_outside_training_range("mdn eval", model, parts.outside(), rows);
+  if (parts.dropped() > 0)
+    std::fprintf(stderr, "%s: dropped %lld rows with missing or invalid cells\n", path.c_str(), parts.dropped());
+  if (!request.weight_column.empty())
+    std::fprintf(stderr, "scores weighted by column '%s'\n", request.weight_column.c_str());
+}
+
+}  // namespace
+
+int evaluate_model(const Model& model, const EvalRequest& request) {
+  // One process reads the file a part at a time (InputParts) and adds each
+  // part's scores to running sums, so memory does not grow with the file.
+  // Several ranks (mpirun): each reads its part of the rows and runs the
+  // network on it; rank 0 gathers the head outputs and the rows and scores
+  // them as one part (the scores, the table, the JSON and the report are
+  // rank 0's alone).
+  Communicator& ranks = world();
+  if (ranks.size() > 1 && model.encoding)
+    throw UsageError("a model with category, date or filled-in features is evaluated in one process for now");
+  InputRequest input{request.data_path, request.csv, request.drop_invalid, true, {}, "mdn eval",
+                     columns_to_read(model.target_names, request.weight_column, model_input_names(model))};
+  InputParts parts(ranks, model, input);
+  InputPart part;
+  parts.next(part);  // the first part before any work: a missing column fails here
+  CudaOptions cuda;
+  cuda.device = ranks.local_rank();
+  auto backend = collectively(ranks, [&] { return open_backend(request.device, model, !ranks.root(), cuda); });
+  EvalSums sums(model, request, *backend);
+  long long rows = 0;
+  bool shown = false;
+  const auto start = std::chrono::steady_clock::now();
+  do {
+    Dataset data = part_dataset(part, model, request);
+    if (ranks.size() == 1 && data.x.rows == 0) continue;  // every row of this part left out (--drop-invalid)
+    const int part_rows = data.x.rows;
+    if (ranks.size() == 1) {
+      // A chunk at a time: what a row's scores take (mixture, statistics,
+      // quantiles: some 60 doubles) is held for kEvalChunkRows rows, not the
+      // part's 10^5. Chunks start on forward-block edges (mdn/inference.hpp).
+      for (int begin = 0; begin < data.x.rows; begin += kEvalChunkRows) {
+        const int count = std::min(kEvalChunkRows, data.x.rows - begin);
+        const Matrix z = head_outputs(*backend, model, data.x, begin, count, part.first_row);
+        sums.add(rows_of(data, begin, count), z, part.first_row + begin, !request.report_dir.empty());
+      }
+      rows += data.x.rows;
+    } else {
+      Matrix z = collectively(ranks, [&] { return head_outputs(*backend, model, data.x, 0, data.x.rows, part.first_row); });
+      z = gather_rows_at_root(ranks, z);
+      data.x = gather_rows_at_root(ranks, data.x);
+      data.t = gather_rows_at_root(ranks, data.t);
+      if (!request.weight_column.empty()) {
+        MatrixD w(int(data.weights.size()), 1);
+        w.data = data.weights;
+        data.weights = gather_rows_at_root(ranks, w).data;
+      }
+      if (!ranks.root()) return 0;
+      rows += data.x.rows;
+      sums.add(data, z, 0, !request.report_dir.empty());
+    }
+    // Only while the file is still being read: a file read whole into its
+    // first part (some 4 MiB) says nothing.
+    if (!parts.last() && parts.fraction(part_rows) < 1.0) show_progress(rows, parts.fraction(part_rows), start, shown);
+  } while (parts.next(part));
+  if (shown) progress("", true);
+  parts.finish();
+  warn_about_input(model, request, parts, rows);
+  if (!request.weight_column.empty() && !(sums.all_.total_weight() > 0.0))
+    throw UsageError(request.data_path + ": the weights (--weight column '" + request.weight_column +
+                     "'): every weight is 0; at least one row must have a positive weight");
+
+  EvalContext ctx;
+  ctx.model = &model;
+  ctx.model_path = request.model_path;
+  ctx.data_path = request.data_path;
+  ctx.dropped_rows = std::size_t(parts.dropped());
+  ctx.device = backend->name();
+  return write_results(sums, ctx, request, parts);
 }
 
 namespace {

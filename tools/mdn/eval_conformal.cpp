@@ -7,26 +7,38 @@
 
 namespace mdn::cli {
 
-std::vector<std::vector<IntervalCoverage>> conformal_coverage(const Model& model, const MixtureBatch& mix,
-                                                              const MatrixD& t, const EvalOptions& options) {
-  std::vector<std::vector<IntervalCoverage>> out;
-  if (!model.conformal.available()) return out;
-  out.assign(std::size_t(mix.T), {});
-  for (double level : options.interval_levels) {
+ConformalTally::ConformalTally(const Model& model, const EvalOptions& options)
+    : model_(model), levels_(options.interval_levels) {
+  const std::size_t n = std::size_t(model.spec.target_dim) * levels_.size();
+  inside_.assign(n, 0.0);
+  width_.assign(n, 0.0);
+}
+
+void ConformalTally::add(const MixtureBatch& mix, const MatrixD& t, const std::vector<double>& weights) {
+  if (!model_.conformal.available()) return;
+  const std::size_t L = levels_.size();
+  for (std::size_t i = 0; i < L; ++i) {
     std::vector<double> lo, hi;
-    conformal_intervals(mix, model.conformal, level, lo, hi);
-    for (int d = 0; d < mix.T; ++d) {
-      double inside = 0.0, width = 0.0, total = 0.0;
+    conformal_intervals(mix, model_.conformal, levels_[i], lo, hi);
+    for (int d = 0; d < mix.T; ++d)
       for (int r = 0; r < mix.rows; ++r) {
-        const double w = options.weights.empty() ? 1.0 : options.weights[std::size_t(r)];
+        const double w = weights.empty() ? 1.0 : weights[std::size_t(r)];
         const std::size_t at = std::size_t(r) * std::size_t(mix.T) + std::size_t(d);
-        total += w;
-        inside += lo[at] <= t(r, d) && t(r, d) <= hi[at] ? w : 0.0;
-        if (w > 0.0) width += w * (hi[at] - lo[at]);
+        inside_[std::size_t(d) * L + i] += lo[at] <= t(r, d) && t(r, d) <= hi[at] ? w : 0.0;
+        if (w > 0.0) width_[std::size_t(d) * L + i] += w * (hi[at] - lo[at]);
       }
-      out[std::size_t(d)].push_back({level, inside / total, width / total});
-    }
   }
+  for (int r = 0; r < mix.rows; ++r) total_ += weights.empty() ? 1.0 : weights[std::size_t(r)];
+}
+
+std::vector<std::vector<IntervalCoverage>> ConformalTally::result() const {
+  std::vector<std::vector<IntervalCoverage>> out;
+  if (!model_.conformal.available()) return out;
+  const std::size_t L = levels_.size();
+  out.assign(std::size_t(model_.spec.target_dim), {});
+  for (std::size_t d = 0; d < out.size(); ++d)
+    for (std::size_t i = 0; i < L; ++i)
+      out[d].push_back({levels_[i], inside_[d * L + i] / total_, width_[d * L + i] / total_});
   return out;
 }
 

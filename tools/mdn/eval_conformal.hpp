@@ -13,10 +13,23 @@
 
 namespace mdn::cli {
 
-// Per target, one entry per EvalOptions::interval_levels (weighted by
-// options.weights); empty when the model has no scores.
-std::vector<std::vector<IntervalCoverage>> conformal_coverage(const Model& model, const MixtureBatch& mix,
-                                                              const MatrixD& t, const EvalOptions& options);
+// The coverage and width of the model's conformal intervals, summed over
+// rows that arrive in parts (in row order: parts or not, the same bits).
+class ConformalTally {
+ public:
+  ConformalTally(const Model& model, const EvalOptions& options);
+  // Rows with their weights (empty: 1 each).
+  void add(const MixtureBatch& mix, const MatrixD& t, const std::vector<double>& weights);
+  // Per target, one entry per EvalOptions::interval_levels; empty when the
+  // model has no scores.
+  std::vector<std::vector<IntervalCoverage>> result() const;
+
+ private:
+  const Model& model_;
+  std::vector<double> levels_;
+  std::vector<double> inside_, width_;  // (d * levels + i)
+  double total_ = 0.0;
+};
 
 // The table lines on stdout: level, coverage (the model's own), mean width.
 void print_conformal_coverage(const Model& model, const EvalMetrics& own,

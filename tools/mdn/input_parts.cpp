@@ -48,6 +48,37 @@ void add_counts(EncodingCounts& total, const EncodingCounts& part) {
   total.rows += part.rows;
 }
 
+// Rows [rows, m.rows) of m moved into a new matrix; m keeps its first `rows`.
+MatrixD split_rows(MatrixD& m, int rows) {
+  if (m.rows == 0) return MatrixD{};  // no targets read
+  MatrixD tail(m.rows - rows, m.cols);
+  std::copy(m.row(rows), m.row(m.rows), tail.data.begin());
+  m.rows = rows;
+  m.data.resize(std::size_t(rows) * std::size_t(m.cols));
+  return tail;
+}
+
+// The columns from `first` on moved out of x into t.
+void split_columns(MatrixD& x, MatrixD& t, int first) {
+  MatrixD features(x.rows, first);
+  t = MatrixD(x.rows, x.cols - first);
+  for (int r = 0; r < x.rows; ++r) {
+    std::copy(x.row(r), x.row(r) + first, features.row(r));
+    std::copy(x.row(r) + first, x.row(r) + x.cols, t.row(r));
+  }
+  x = std::move(features);
+}
+
+// part's rows after held's (held empty: part itself).
+void append_rows(MatrixD& held, MatrixD&& part) {
+  if (held.rows == 0) {
+    held = std::move(part);
+    return;
+  }
+  held.data.insert(held.data.end(), part.data.begin(), part.data.end());
+  held.rows += part.rows;
+}
+
 }  // namespace
 
 std::size_t part_bytes_from_environment() {
@@ -89,8 +120,11 @@ double InputParts::fraction(int rows) const {
 bool InputParts::next_shard(InputPart& part) {
   const InvalidCells policy = request_.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const bool quiet = request_.quiet || !ranks_.root();
-  DataShard shard = load_dataset_shard(ranks_, request_.path, {}, model_.feature_names, policy, request_.csv);
+  DataShard shard =
+      load_dataset_shard(ranks_, request_.path, request_.targets, model_.feature_names, policy, request_.csv);
   part.x = std::move(shard.data.x);
+  part.t = std::move(shard.data.t);
+  part.lines = std::move(shard.data.lines);
   part.first_row = shard.first_row;
   part.kept.clear();
   dropped_ = shard.dropped_rows;
@@ -99,7 +133,7 @@ bool InputParts::next_shard(InputPart& part) {
     std::fprintf(stderr, "%s: left out %lld row%s with a missing or invalid feature%s\n", request_.path.c_str(),
                  dropped_, dropped_ == 1 ? "" : "s",
                  first_dropped_.empty() ? "" : (" (the first: " + first_dropped_ + ")").c_str());
-  warn_outside_training_range(ranks_, request_.command, model_, part.x, quiet);
+  outside_ = warn_outside_training_range(ranks_, request_.command, model_, part.x, quiet);
   rows_ += part.x.rows;
   part_rows_ = part.x.rows;
   fraction_before_ = 0.0;
@@ -124,14 +158,14 @@ bool InputParts::next_stream_part(InputPart& part) {
       part = std::move(held_);
       held_ = InputPart{};
       held_.first_row = part.first_row + rows;
-      held_.x = MatrixD(part.x.rows - rows, part.x.cols);
-      std::copy(part.x.row(rows), part.x.row(part.x.rows), held_.x.data.begin());
-      part.x.rows = rows;
-      part.x.data.resize(std::size_t(rows) * std::size_t(part.x.cols));
+      held_.x = split_rows(part.x, rows);
+      held_.t = split_rows(part.t, rows);
       if (!part.kept.empty()) {
         held_.kept.assign(std::make_move_iterator(part.kept.begin() + rows), std::make_move_iterator(part.kept.end()));
         part.kept.resize(std::size_t(rows));
       }
+      held_.lines.assign(part.lines.begin() + rows, part.lines.end());
+      part.lines.resize(std::size_t(rows));
       rows_ = held_.first_row;
       part_rows_ = rows;
       done_ = stream_->done();
@@ -151,15 +185,20 @@ void InputParts::read_stream_part() {
   std::vector<int> lines;
   if (model_.encoding) {
     EncodingCounts counts;
-    Dataset ds = encode_rows(csv, *model_.encoding, {}, policy, false, &counts, true);
+    Dataset ds = encode_rows(csv, *model_.encoding, request_.targets, policy, false, &counts, true);
     add_counts(counts_, counts);
     part.x = std::move(ds.x);
+    part.t = std::move(ds.t);
     lines = std::move(ds.lines);
     dropped_ += (long long)ds.dropped_rows;
     if (first_dropped_.empty()) first_dropped_ = std::move(ds.first_dropped);
   } else {
-    NumericColumns columns = select_numeric(csv, model_.feature_names, policy, true);
+    // Features and targets in one selection, so that a bad cell in either drops the row.
+    std::vector<std::string> names = model_.feature_names;
+    names.insert(names.end(), request_.targets.begin(), request_.targets.end());
+    NumericColumns columns = select_numeric(csv, names, policy, true);
     part.x = std::move(columns.values);
+    if (!request_.targets.empty()) split_columns(part.x, part.t, int(model_.feature_names.size()));
     lines = std::move(columns.lines);
     dropped_ += (long long)columns.dropped_rows;
     if (first_dropped_.empty()) first_dropped_ = std::move(columns.first_dropped);
@@ -169,12 +208,9 @@ void InputParts::read_stream_part() {
   if (outside_.empty()) outside_.assign(outside.size(), 0);
   for (std::size_t c = 0; c < outside.size(); ++c) outside_[c] += outside[c];
   file_rows_ += (long long)csv.rows();
-  if (held_.x.rows == 0) {
-    held_.x = std::move(part.x);
-  } else {
-    held_.x.data.insert(held_.x.data.end(), part.x.data.begin(), part.x.data.end());
-    held_.x.rows += part.x.rows;
-  }
+  append_rows(held_.x, std::move(part.x));
+  append_rows(held_.t, std::move(part.t));
+  held_.lines.insert(held_.lines.end(), lines.begin(), lines.end());
   held_.kept.insert(held_.kept.end(), std::make_move_iterator(part.kept.begin()),
                     std::make_move_iterator(part.kept.end()));
 }

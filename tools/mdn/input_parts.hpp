@@ -28,8 +28,10 @@ std::size_t part_bytes_from_environment();
 // the first sits among all rows kept, and its --keep cells.
 struct InputPart {
   MatrixD x;
+  MatrixD t;  // per row of x: the InputRequest::targets columns (mdn eval), else no column
   long long first_row = 0;
   std::vector<std::string> kept;  // per row of x: the --keep cells, CSV-quoted, each followed by a comma
+  std::vector<int> lines;         // per row of x: its line in the file (one process only)
 };
 
 struct InputRequest {
@@ -39,6 +41,9 @@ struct InputRequest {
   bool quiet = false;
   std::vector<std::string> keep;
   const char* command = "mdn predict";
+  // Numeric columns read besides the features, into InputPart::t (mdn eval:
+  // the targets and the --weight column); a row missing one is invalid too.
+  std::vector<std::string> targets;
 };
 
 class InputParts {
@@ -61,6 +66,13 @@ class InputParts {
   // done: a share in [0, 1], or -1 when unknown (a pipe).
   double fraction(int rows) const;
   long long rows() const { return rows_; }  // rows returned so far
+  // After the last part (the totals finish() warns about): rows left out for
+  // an invalid cell and the first one's reason, what the model's encoding
+  // met, rows outside the training range per feature (empty: no ranges).
+  long long dropped() const { return dropped_; }
+  const std::string& first_dropped() const { return first_dropped_; }
+  const EncodingCounts& encoding_counts() const { return counts_; }
+  const std::vector<long long>& outside() const { return outside_; }
 
  private:
   bool next_shard(InputPart& part);

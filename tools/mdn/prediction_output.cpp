@@ -356,7 +356,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
   const bool quiet = request.quiet || !ranks.root();
   if (request.interval != 0.0) explain_intervals(model, request.interval, !given.observed.empty(), quiet);
   InputParts parts(ranks, model,
-                   {request.data_path, request.csv, request.drop_invalid, quiet, request.keep, "mdn predict"});
+                   {request.data_path, request.csv, request.drop_invalid, quiet, request.keep, "mdn predict", {}});
   // The first part before any output: a missing column fails here.
   InputPart part;
   parts.next(part);
@@ -395,7 +395,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
   InputParts parts(ranks, model,
-                   {request.data_path, request.csv, request.drop_invalid, quiet, request.keep, "mdn sample"});
+                   {request.data_path, request.csv, request.drop_invalid, quiet, request.keep, "mdn sample", {}});
   InputPart part;
   parts.next(part);  // before any output, as in write_predictions
   auto backend = open_rank_backend(ranks, request.device, model, quiet);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import numbers
 import os
 import sys
@@ -61,6 +62,53 @@ def _given_target_names(y, n_targets):
     if n_targets == 1 and isinstance(name, str) and name:
         return [name]
     return None
+
+
+def _refuse_text_columns(X, what="X"):
+    """A DataFrame with text, category or date columns: one clear error.
+
+    The estimator reads numbers only; the category one-hot codes, date
+    parts and missing indicators that ``mdn train`` makes from such columns
+    (docs/DATA.md) are not made here. Without this check numpy's message
+    ("could not convert string to float: 'a'") names neither the column nor
+    a way out.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return
+    bad = [f"'{c}' ({t})" for c, t in zip(X.columns, dtypes) if getattr(t, "kind", "O") not in "fiub"]
+    if bad:
+        raise ValueError(
+            f"{what} has columns that are not numbers: {', '.join(bad)}. MDNRegressor reads numeric features "
+            "only; encode them first (e.g. pandas.get_dummies for categories, the day of year as sin/cos for "
+            "dates), or train with the command line (mdn train), which encodes them and stores the encoding in "
+            "the model (see feature_encoding_ of a model loaded with mdn.load)")
+
+
+def _feature_encoding(model):
+    """What each input column of the model is, as ``mdn info --json`` shows it.
+
+    A list of dicts, one per input column of the training file: ``name``,
+    ``type`` ("number", "category" or "date"), ``had_missing``, and for a
+    category its ``categories`` (one one-hot feature each, in order), for a
+    date its ``parts`` (features ``name:part``), for a number with missing
+    cells its ``fill`` (the training mean; feature ``name:missing`` marks
+    them). A model without an encoding reads every feature as a number.
+    """
+    state = model.__getstate__()
+    text = state[14] if len(state) > 14 else ""
+    if text:
+        return json.loads(text)["columns"]
+    return [{"name": n, "type": "number", "had_missing": False} for n in model.feature_names]
+
+
+def _feature_ranges(model):
+    """Each feature's smallest and largest training value, {name: (min, max)}; {} when unknown."""
+    state = model.__getstate__()
+    lo, hi = np.frombuffer(state[13][3]), np.frombuffer(state[13][4])
+    if len(lo) != len(model.feature_names):
+        return {}
+    return {n: (float(a), float(b)) for n, a, b in zip(model.feature_names, lo, hi)}
 
 
 def _target_names(y, n_targets):
@@ -265,6 +313,21 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         UserWarning). A loaded model has the warnings saved in its file.
     device_ : str
         The backend that trained the model, e.g. ``"cpu (2 threads)"``.
+    feature_encoding_ : list of dict
+        What ``mdn info`` shows of each input column of the training data:
+        ``name``, ``type`` ("number", "category", "date"), ``had_missing``,
+        and ``categories`` (a category: one feature ``name=value`` each),
+        ``parts`` (a date: features ``name:doy_sin`` ...), ``fill`` (a
+        number with missing cells: the training mean, and a feature
+        ``name:missing``). A model trained here reads numbers only (a
+        DataFrame with text columns is refused in ``fit``), so every entry
+        is a number; a model of ``mdn train`` loaded with :func:`mdn.load`
+        shows its encoding, and ``feature_names_in_`` the encoded features
+        its ``predict`` takes.
+    feature_ranges_ : dict
+        ``{feature name: (min, max)}`` over the training rows.
+    target_names_ : list of str
+        The target names.
 
     Notes
     -----
@@ -402,7 +465,26 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.model_.set_device(_params.device(self.device), _params.flag("tf32", self.tf32))
         return self.model_
 
+    @property
+    def feature_encoding_(self):
+        """Per input column of the training data: its type and encoding (see :func:`_feature_encoding`)."""
+        check_is_fitted(self)
+        return _feature_encoding(self.model_)
+
+    @property
+    def feature_ranges_(self):
+        """{feature name: (min, max)} of the training rows, as ``mdn info`` shows them."""
+        check_is_fitted(self)
+        return _feature_ranges(self.model_)
+
+    @property
+    def target_names_(self):
+        """The target names: a DataFrame's or Series' in ``fit``, y (y0, y1, ...) otherwise."""
+        check_is_fitted(self)
+        return list(self.model_.target_names)
+
     def _check_X(self, X):
+        _refuse_text_columns(X)
         X = _as_float(validate_data(self, X, reset=False, dtype=_DTYPES, ensure_all_finite=False))
         self._warn_outside_training_range(X)
         return X
@@ -518,6 +600,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         return model
 
     def _fit(self, X, y, sample_weight, eval_set):
+        _refuse_text_columns(X)
         args = self._fit_args()
         init = self._warm_model(args)
         y_given = y

@@ -1,0 +1,27 @@
+// The per-row half of evaluate() (mdn/metrics.hpp), shared with
+// EvalAccumulator, which sums the same per-row values over rows that arrive
+// in parts: one implementation of each score, whichever way the rows come.
+#pragma once
+#include <vector>
+
+#include "mdn/matrix.hpp"
+#include "mdn/metrics.hpp"
+#include "mdn/mixture.hpp"
+#include "mdn/predictive.hpp"
+
+namespace mdn::detail {
+
+// Fills s (rows x T statistics), nll (per row) and crps (row * T + d) from
+// the mixtures, the observed t and the predictive statistics. Throws
+// mdn::Error when the shapes disagree or an option is out of range.
+void score_rows(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
+                const PredictiveStatistics& stats, RowStatistics& s, std::vector<double>& nll,
+                std::vector<double>& crps);
+
+// The energy score of each row from options.energy_samples draws, keyed on
+// (options.seed, first_row + row, sample): a row gets the same draws whether
+// it is scored alone, in a part, or with the whole file.
+std::vector<double> energy_scores(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
+                                  long long first_row);
+
+}  // namespace mdn::detail
