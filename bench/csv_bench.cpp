@@ -8,6 +8,10 @@
 //       bytes; one thread (the reader does not thread).
 //   BM_CsvReadGzip/<rows>     the same file gzip-compressed (zlib level 6):
 //       bytes_per_second counts the uncompressed bytes.
+//   BM_CsvStream/<rows>       the same file read front to back in parts of
+//       kCsvPartBytes by CsvStream, each part's columns turned into numbers:
+//       how `mdn predict`, `mdn sample` and `mdn eval` read (memory bounded
+//       by a part, so no first touch of file-sized buffers).
 //
 //   build/bench/mdn_bench --benchmark_filter=Csv
 #include <benchmark/benchmark.h>
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "mdn/csv.hpp"
+#include "mdn/csv_stream.hpp"
 
 namespace {
 
@@ -63,10 +68,30 @@ void read_file(benchmark::State& state, bool gzip) {
   std::remove(path.c_str());
 }
 
+void BM_CsvStream(benchmark::State& state) {
+  const auto [path, bytes] = numeric_file(int(state.range(0)), false);
+  std::vector<std::string> names;
+  for (int c = 0; c < kColumns; ++c) names.push_back("c" + std::to_string(c));
+  for (auto _ : state) {
+    mdn::CsvStream stream(path);
+    mdn::CsvFile part;
+    long long rows = 0;
+    while (stream.next(part)) {
+      const mdn::NumericColumns values = mdn::select_numeric(part, names, mdn::InvalidCells::Fail);
+      benchmark::DoNotOptimize(values.values.data.data());
+      rows += values.values.rows;
+    }
+    if (rows != state.range(0)) state.SkipWithError("the parts did not hold every row");
+  }
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(bytes));
+  std::remove(path.c_str());
+}
+
 void BM_CsvRead(benchmark::State& state) { read_file(state, false); }
 void BM_CsvReadGzip(benchmark::State& state) { read_file(state, true); }
 
 BENCHMARK(BM_CsvRead)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CsvReadGzip)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CsvStream)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
