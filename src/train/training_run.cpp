@@ -313,11 +313,11 @@ Model TrainingRun::run() {
   model_.params = std::move(ensemble_params_);
   // A scale fitted on a handful of rows follows their noise (22 rows of
   // faithful: coverage 0.91 -> 0.80): below kMinCalibrationRows, none.
-  // Recalibration and conformal scores read the diagonal mixture
-  // (mixtures_from_head): not for full covariance yet (issue 30, later stage).
+  // Recalibration (a joint map) is not for full covariance yet (issue 30);
+  // conformal scores are per target, from the exact marginals, so they are.
   const bool diagonal = spec_.covariance == Covariance::Diagonal;
   if (diagonal && recalibrates(options_) && split_.val_rows >= kMinCalibrationRows) calibrate();
-  if (diagonal && split_.val_rows >= kMinConformalRows) fit_conformal();
+  if (split_.val_rows >= kMinConformalRows) fit_conformal();
   model_.history.warnings = warnings();
   return std::move(model_);
 }
