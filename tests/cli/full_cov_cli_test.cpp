@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -76,9 +77,33 @@ TEST(FullCovCli, FullBeatsDiagonalOnCorrelatedTargets) {
   const auto modes = run_mdn(dir, "predict --model full.safetensors --data test.csv --modes --out m.csv --device cpu");
   EXPECT_EQ(modes.status, 2);
   EXPECT_TRUE(has(modes.err, "--modes")) << modes.err;
+  // --params: per component the marginal sigmas and then the covariance's
+  // lower Cholesky factor (torch's scale_tril), whose rows' norms are those sigmas.
   const auto params = run_mdn(dir, "predict --model full.safetensors --data test.csv --params --out q.csv --device cpu");
-  EXPECT_EQ(params.status, 2);
-  EXPECT_TRUE(has(params.err, "--params")) << params.err;
+  ASSERT_EQ(params.status, 0) << params.err;
+  const std::string q = dir.read("q.csv");
+  EXPECT_TRUE(has(q, "sigma_1_y2,tril_1_y1_y1,tril_1_y2_y1,tril_1_y2_y2,alpha_2")) << q.substr(0, 300);
+  // Row 1: columns 10 quantile/moment columns, then per component 8 (alpha, 2 mu, 2 sigma, 3 tril).
+  std::vector<double> v;
+  {
+    const std::size_t a = q.find('\n') + 1, b = q.find('\n', a);
+    std::string line = q.substr(a, b - a);
+    for (std::size_t p = 0; p <= line.size();) {
+      const std::size_t e = std::min(line.find(',', p), line.size());
+      v.push_back(std::stod(line.substr(p, e - p)));
+      p = e + 1;
+    }
+  }
+  ASSERT_EQ(v.size(), 10u + 2u * 8u);
+  const double* heaviest = nullptr;
+  for (int k = 0; k < 2; ++k) {
+    const double* c = v.data() + 10 + 8 * k;  // alpha, mu1, mu2, s1, s2, a00, a10, a11
+    EXPECT_NEAR(c[3], std::fabs(c[5]), 1e-12 * c[3]) << "component " << k;
+    EXPECT_NEAR(c[4], std::hypot(c[6], c[7]), 1e-9 * c[4]) << "component " << k;
+    if (heaviest == nullptr || c[0] > heaviest[0]) heaviest = c;
+  }
+  // y2 = y1 + 0.1 n with y1's noise 0.5: a10 near 0.5, a11 near 0.1.
+  EXPECT_GT(std::fabs(heaviest[6]), 2.0 * heaviest[7]) << "the main component is not correlated";
 }
 
 TEST(FullCovCli, BadValuesAreOneMessageNamingTheOption) {

@@ -40,7 +40,9 @@ class PredictCommand : public Command {
                     "distribution p(others | features, NAME = VALUE), columns named after those targets only "
                     "(docs/PREDICT.md)");
     app->add_flag("--modes", r_.modes, "add every mode: mode<i>_NAME.., mode<i>_density, i = 1..K (empty when fewer)");
-    app->add_flag("--params", r_.params, "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K");
+    app->add_flag("--params", r_.params,
+                  "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K; full covariance also "
+                  "tril_k_NAMEi_NAMEj, the covariance's lower Cholesky factor row by row");
     app->add_option("--hdi", r_.hdi,
                     "add highest-density intervals of coverage C in (0, 1): hdi_lo_i, hdi_hi_i, i = 1..K (T = 1)")
         ->type_name("C")
@@ -63,16 +65,12 @@ class PredictCommand : public Command {
 
   void prepare() override { check_writable(r_.out_path); }
 
-  // Full covariance (issue 30): joint modes and the per-component parameter
-  // columns (which have no place for the correlations) are not supported yet.
+  // Full covariance (issue 30): joint modes are not supported yet.
   void check_covariance(const Model& model) const {
     if (model.spec.covariance != Covariance::Full) return;
     if (r_.modes)
       throw UsageError("--modes: joint modes of a full-covariance model are not supported yet (the per-target "
                        "mean, std and quantiles are exact)");
-    if (r_.params)
-      throw UsageError("--params: the component parameters of a full-covariance model (their correlations) cannot "
-                       "be written as columns yet");
   }
 
   int run() override {

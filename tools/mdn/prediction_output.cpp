@@ -234,11 +234,18 @@ std::vector<std::string> prediction_header(const Model& model, const PredictRequ
       for (const auto& name : names) header.push_back("mode" + std::to_string(i) + "_" + name);
       header.push_back("mode" + std::to_string(i) + "_density");
     }
+  // Full covariance (with two or more targets left): after the marginal
+  // sigmas, each component's lower Cholesky factor of its covariance, row by
+  // row (torch's MultivariateNormal(scale_tril=...); docs/PREDICT.md).
+  const bool factors = model.spec.covariance == Covariance::Full && names.size() >= 2;
   if (request.params)
     for (int k = 1; k <= K; ++k) {
       header.push_back("alpha_" + std::to_string(k));
       for (const auto& name : names) header.push_back("mu_" + std::to_string(k) + "_" + name);
       for (const auto& name : names) header.push_back("sigma_" + std::to_string(k) + "_" + name);
+      for (std::size_t i = 0; factors && i < names.size(); ++i)
+        for (std::size_t j = 0; j <= i; ++j)
+          header.push_back("tril_" + std::to_string(k) + "_" + names[i] + "_" + names[j]);
     }
   if (request.hdi > 0.0)
     for (int i = 1; i <= K; ++i) {
@@ -319,6 +326,12 @@ void append_prediction(std::string& line, const Model& model, const PredictReque
       for (int d = 0; d < T; ++d) {
         line += ',';
         append_number(line, c.mix.stddev(r, k, d));
+      }
+      if (!c.mix.full_covariance()) continue;
+      const double* A = c.mix.factor(r, k);
+      for (int i = 0; i < c.mix.chol_size(); ++i) {
+        line += ',';
+        append_number(line, A[i]);
       }
     }
   if (request.hdi > 0.0)
