@@ -43,10 +43,10 @@ struct TuneDimension {
 std::vector<TuneDimension> default_search_space(long long train_rows);
 
 // Points in the unit cube [0, 1)^dims, a function of the seed alone.
-// LowDiscrepancy: the additive recurrence of the generalised golden ratio
-// (Roberts' R_d sequence) with a random shift per dimension (Cranley-Patterson
-// rotation); Random: independent uniforms. docs/TRAINING.md has the
-// measurement behind the default.
+// LowDiscrepancy: the Halton sequence (prime bases 2, 3, 5, ...), every
+// digit through a random permutation per dimension and level (a scrambled
+// Halton sequence; at most 16 dimensions); Random: independent uniforms.
+// docs/TRAINING.md has the measurement behind the default.
 enum class TuneSampler { LowDiscrepancy, Random };
 std::vector<std::vector<double>> tune_points(TuneSampler sampler, int count, int dims, std::uint64_t seed);
 

@@ -79,20 +79,34 @@ std::vector<std::vector<double>> tune_points(TuneSampler sampler, int count, int
       for (double& v : p) v = detail::uniform01(rng);
     return points;
   }
-  // R_d: phi is the positive root of x^(d+1) = x + 1 (Newton from 2);
-  // coordinate j steps by phi^-(j+1) (mod 1) from a random shift.
-  double phi = 2.0;
-  for (int i = 0; i < 64; ++i) phi -= (std::pow(phi, dims + 1) - phi - 1.0) / ((dims + 1) * std::pow(phi, dims) - 1.0);
-  std::vector<double> step(static_cast<std::size_t>(dims)), shift(static_cast<std::size_t>(dims));
+  // Halton: coordinate j of point i is the radical inverse of i + 1 in the
+  // j-th prime base, each digit through a random permutation of 0..b-1 of
+  // its own (per dimension and level), so high bases do not line up, and
+  // the seed chooses the permutations.
+  static const int kPrimes[] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53};
+  constexpr int kMaxDims = int(sizeof kPrimes / sizeof kPrimes[0]);
+  if (dims > kMaxDims) throw UsageError("the low-discrepancy sampler has at most " + std::to_string(kMaxDims) +
+                                        " dimensions (got " + std::to_string(dims) + ")");
   for (int j = 0; j < dims; ++j) {
-    step[std::size_t(j)] = std::pow(1.0 / phi, j + 1);
-    shift[std::size_t(j)] = detail::uniform01(rng);
-  }
-  for (std::size_t i = 0; i < points.size(); ++i)
-    for (std::size_t j = 0; j < std::size_t(dims); ++j) {
-      const double v = shift[j] + double(i + 1) * step[j];
-      points[i][j] = v - std::floor(v);
+    const int base = kPrimes[j];
+    std::vector<std::vector<int>> perm;
+    for (double scale = 1.0 / base; scale > 1e-12; scale /= base) {
+      std::vector<int> p(static_cast<std::size_t>(base));
+      std::iota(p.begin(), p.end(), 0);
+      for (std::size_t k = p.size(); k > 1; --k) std::swap(p[k - 1], p[std::size_t(detail::uniform01(rng) * double(k))]);
+      perm.push_back(p);
     }
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      double v = 0.0, scale = 1.0 / base;
+      unsigned long long n = i + 1;
+      for (const auto& p : perm) {
+        v += p[std::size_t(n % unsigned(base))] * scale;
+        n /= unsigned(base);
+        scale /= base;
+      }
+      points[i][std::size_t(j)] = std::min(v, std::nextafter(1.0, 0.0));
+    }
+  }
   return points;
 }
 
