@@ -18,8 +18,8 @@ double rank_key(double score) { return std::isfinite(score) ? score : std::numer
 }  // namespace
 
 std::vector<TuneRung> plan_rungs(int trials, int splits, int eta) {
-  if (trials < 1) throw UsageError("the model search needs at least 1 trial (got " + std::to_string(trials) + ")");
-  if (eta < 2) throw UsageError("the model search's reduction factor (eta) must be at least 2");
+  if (trials < 1) throw UsageError("TuneOptions::trials must be at least 1 (got " + std::to_string(trials) + ")");
+  if (eta < 2) throw UsageError("TuneOptions::eta must be at least 2 (got " + std::to_string(eta) + ")");
   // Sizes: trials, ceil(trials / eta), ... while more than eta are left; the
   // last rung runs the last eta or fewer (plus the recipe) at full budget.
   std::vector<int> sizes{trials};

@@ -111,7 +111,7 @@ std::vector<std::vector<double>> tune_points(TuneSampler sampler, int count, int
 }
 
 std::vector<std::vector<long long>> tune_splits(long long rows, int folds, std::uint64_t seed) {
-  if (folds < 2) throw UsageError("the cross-validation needs at least 2 folds (got " + std::to_string(folds) + ")");
+  if (folds < 2) throw UsageError("TuneOptions::folds must be at least 2 (got " + std::to_string(folds) + ")");
   std::vector<long long> order(std::size_t(std::max(0LL, rows)));
   std::iota(order.begin(), order.end(), 0LL);
   std::mt19937_64 rng(seed ^ 0x70E5F01Dull);

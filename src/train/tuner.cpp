@@ -289,8 +289,9 @@ void Search::report(int rung, double work_done) {
 TuneResult tune(const ModelSpec& spec, const Dataset& data, const TrainOptions& options, const TuneOptions& tune,
                 const TuneHooks& hooks) {
   if (tune.trials < 1)
-    throw UsageError("the model search needs at least 1 trial (got " + std::to_string(tune.trials) + ")");
-  if (!(tune.time_limit >= 0.0)) throw UsageError("the model search's time limit must be 0 (none) or positive");
+    throw UsageError("TuneOptions::trials must be at least 1 (got " + std::to_string(tune.trials) + ")");
+  if (!(tune.time_limit >= 0.0))
+    throw UsageError("TuneOptions::time_limit must be 0 (none) or a positive number of seconds");
   if (data.x.rows != data.t.rows || data.t.cols != spec.target_dim || data.x.cols != spec.input_dim)
     throw UsageError("the model search: the data's columns do not fit the model spec");
   Search search(spec, data, options, tune, hooks);

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "cli_harness.hpp"
+#include "flag_words.hpp"
+#include "mdn/error.hpp"
+#include "mdn/tuner.hpp"
 
 namespace {
 
@@ -135,6 +138,29 @@ TEST_F(TuneCli, ATimeCapBelowOneTrialWarnsAndRunsOne) {
   EXPECT_EQ(log["trainings"], 1);
   EXPECT_EQ(log["best"]["trial"], 0);
   EXPECT_TRUE(dir_.exists("m.safetensors"));
+}
+
+// The library names TuneOptions' fields, never a flag; the program says the flag.
+TEST(TuneFlagWords, TheLibraryNamesFieldsAndTheProgramFlags) {
+  mdn::Dataset data;
+  data.x = mdn::MatrixD(20, 1);
+  data.t = mdn::MatrixD(20, 1);
+  mdn::ModelSpec spec;
+  spec.input_dim = spec.target_dim = 1;
+  mdn::TuneOptions settings;
+  for (int field = 0; field < 2; ++field) {
+    settings.trials = field == 0 ? 0 : 5;
+    settings.time_limit = field == 0 ? 0.0 : -1.0;
+    try {
+      (void)mdn::tune(spec, data, mdn::TrainOptions{}, settings);
+      FAIL() << "field " << field << " was accepted";
+    } catch (const mdn::UsageError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.find("--"), std::string::npos) << what;
+      const std::string flag = field == 0 ? "--tune must be at least 1" : "--tune-time must be 0";
+      EXPECT_NE(mdn::cli::in_flag_words(what).find(flag), std::string::npos) << mdn::cli::in_flag_words(what);
+    }
+  }
 }
 
 // Ctrl-C during the search: the log so far, with the best configuration,
