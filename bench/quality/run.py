@@ -33,6 +33,9 @@ RECIPES = {
             "--sigma-floor", "0.001", "--target-noise", "0", "--weight-average", "0"],
     "new": [],
     "ens5": ["--ensemble", "5"],
+    # The model search (docs/TRAINING.md, "Model search"): 50 configurations, then the final model.
+    "tune50": ["--tune", "50"],
+    "tune50_ens5": ["--tune", "50", "--ensemble", "5"],
 }
 
 

@@ -93,6 +93,10 @@ struct Model {
   // dates, missing values: mdn/feature_encoding.hpp). Null: the features are
   // read by name as plain numbers (files from before it, and numeric data).
   std::shared_ptr<const FeatureEncoding> encoding;
+  // The model search that chose this model's configuration (mdn/tuner.hpp,
+  // tune_summary_json): a JSON object as text, or empty when it was not
+  // tuned (then its file has no "mdn.tuning" and is what it always was).
+  std::string tuning;
 
   // The spec of the head outputs the model's predictions are read from:
   // spec itself for one network; for an ensemble, K = members * spec.components

@@ -119,6 +119,8 @@ std::string model_info_json(const ModelInfo& info, const std::string& path) {
   } else {
     j["conformal"] = nullptr;
   }
+  // The model search that chose the configuration (mdn/tuner.hpp), or null.
+  j["tuning"] = m.tuning.empty() ? Json(nullptr) : Json::parse(m.tuning);
   j["training"] = training(m);
   j["other_metadata"] = info.other_metadata;
   return j.dump(2) + "\n";

@@ -38,6 +38,7 @@ constexpr const char* kRecalibrationKey = "mdn.recalibration";  // only in recal
 constexpr const char* kPitHistogramMethod = "pit_histogram";     // the one method (mdn/pit_map.hpp)
 constexpr const char* kGridKey = "mdn.grid";                // only for gridded targets: steps per target
 constexpr const char* kRangesKey = "mdn.feature_ranges";    // the training rows' min and max per feature
+constexpr const char* kTuningKey = "mdn.tuning";            // only in tuned models: the search's choice
 constexpr const char* kMembersKey = "mdn.members";          // only in ensembles: the member count, decimal
 constexpr const char* kCheckpointKey = "mdn.checkpoint";    // only in training checkpoints (checkpoint.cpp)
 constexpr const char* kInputsKey = "mdn.inputs";            // only with a feature encoding (feature_encoding.hpp)
@@ -296,6 +297,7 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
   }
   // ---- feature encoding (mdn/feature_encoding.hpp) ----
   if (model.encoding) out[kInputsKey] = encoding_to_json(*model.encoding);
+  if (!model.tuning.empty()) out[kTuningKey] = model.tuning;
   return out;
 }
 
@@ -329,6 +331,11 @@ class Loader {
     }
     read_ranges(model);
     read_inputs(model);
+    if (meta(kTuningKey)) {
+      const Json tuning = parse_meta(kTuningKey);
+      if (!tuning.is_object()) fail("corrupt mdn model file: metadata \"mdn.tuning\" is not a JSON object");
+      model.tuning = io::dump_json(tuning);
+    }
     members_ = model.members;
     check_tensors(model.spec);
     read_params(model);

@@ -23,6 +23,7 @@ NOT_PARAMETERS = {
     "--resume", "--progress", "--quiet", "--seed", "--weight", "--val-data", "--init",
     "--no-calibrate",  # calibrate=False
     "--covariance",  # full covariance is CLI-only for now (issue 30); Python models are diagonal
+    "--tune-log",  # the search log is tune_results_
 }
 
 

@@ -101,6 +101,7 @@ void print_text(const ModelInfo& info, const std::string& path) {
                 g(conformal_radius(m.conformal.scores[0], 0.9)).c_str());
   else
     std::printf("conformal intervals: none (mdn calibrate adds them)\n");
+  if (!m.tuning.empty()) std::printf("tuned (model search): %s\n", m.tuning.c_str());
   print_history(m);
   for (const auto& [key, value] : info.other_metadata) std::printf("metadata %s: %s\n", key.c_str(), value.c_str());
 }

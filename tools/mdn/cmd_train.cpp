@@ -20,6 +20,7 @@
 #include "mdn/sharded_data.hpp"
 #include "options.hpp"
 #include "train_flags.hpp"
+#include "train_tune.hpp"
 #include "training_input.hpp"
 
 namespace mdn::cli {
@@ -134,6 +135,7 @@ class TrainCommand : public Command {
                     "start from this model's weights and standardisation (fine-tuning on new data); its "
                     "architecture, features and ensemble size are used unless given, and must match")
         ->type_name("MODEL.safetensors");
+    add_tune_options(*app, r_);
     add_progress_options(*app, r_);
     app_ = app;
     return app;
@@ -149,6 +151,7 @@ class TrainCommand : public Command {
       throw UsageError(
           "--init and --resume cannot be used together: a checkpoint already holds the weights to "
           "continue from");
+    check_tune_request(r_, world().size());
     check_writable(r_.model_path);
     check_writable(r_.checkpoint_file());
   }
@@ -300,6 +303,11 @@ Model train_and_save(const TrainRequest& request_in) {
     spec.target_dim = data.t.cols;
   }
   spec.validate();
+  // The model search (--tune) picks spec and options; the run below is then
+  // a normal one with them.
+  StopOnSignal stop_on_signal;
+  std::string tuning;
+  if (request.tune > 0) tuning = search_before_training(request, data, spec, options, &g_stop_requested);
 
   CudaOptions cuda;
   cuda.tf32 = request.tf32;
@@ -318,7 +326,6 @@ Model train_and_save(const TrainRequest& request_in) {
 
   // Progress NLLs are shown in original target units (standardised NLL plus
   // the log-Jacobian), like every other user-facing number.
-  StopOnSignal stop_on_signal;
   EpochProgress epochs(request.quiet ? ProgressStyle::None : request.progress);
   TrainHooks hooks;
   hooks.on_epoch = [&](const EpochReport& r) { epochs.show(r); };
@@ -359,6 +366,7 @@ Model train_and_save(const TrainRequest& request_in) {
   }
   epochs.finish();
   model.encoding = encoding;
+  model.tuning = tuning;
   if (options.calibrate == TrainOptions::CalibrateMode::On && model.history.val_nll.empty() &&
       !model.recalibration.applied() && !model.calibration.applied())
     std::fprintf(stderr,

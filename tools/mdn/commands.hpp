@@ -66,6 +66,9 @@ struct TrainRequest {
   std::string covariance = "diagonal";  // --covariance diagonal|full (ModelSpec::covariance)
   bool spec_given = false;      // with init_path: --components/--hidden/--sigma-floor given (else the model's)
   bool ensemble_given = false;  // with init_path: --ensemble given (else the model's member count)
+  int tune = 0;                 // --tune N: configurations of the model search (mdn/tuner.hpp); 0 = none
+  double tune_time = 0.0;       // --tune-time: the search's wall-time cap in seconds; 0 = none
+  std::string tune_log;         // --tune-log: the search's JSON log; "" = none
 
   // Where checkpoints go: checkpoint_path, or MODEL.ckpt beside the model.
   std::string checkpoint_file() const { return checkpoint_path.empty() ? model_path + ".ckpt" : checkpoint_path; }

@@ -19,6 +19,7 @@ constexpr Rename kRenames[] = {
     {"TrainHooks::validation", "--val-data"},      {"TrainHooks::init_model", "--init"},
     {"InvalidCells::DropRow", "--drop-invalid"},   {"CsvOptions::na_values", "--na-values"},
     {"CsvOptions::delimiter", "--delimiter"},      {"an explicit list of features", "--features"},
+    {"TuneOptions::trials", "--tune"},             {"TuneOptions::time_limit", "--tune-time"},
 };
 constexpr std::string_view kTrainOptions = "TrainOptions::";
 

@@ -27,7 +27,7 @@ LAYERS = [
     ("backend", ["mdn/backend.hpp", "src/backend/"]),
     ("backends", ["src/cpu/", "src/cuda/", "kernels/"]),
     ("inference", ["mdn/inference.hpp", "src/inference/"]),
-    ("train", ["mdn/trainer.hpp", "mdn/calibration.hpp", "src/train/"]),
+    ("train", ["mdn/trainer.hpp", "mdn/calibration.hpp", "mdn/tuner.hpp", "src/train/"]),
     ("eval", ["mdn/eval_report.hpp", "src/eval/"]),
     ("app", ["tools/mdn/", "src/python/"]),
 ]

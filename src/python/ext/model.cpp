@@ -48,7 +48,9 @@ void bind_properties(ModelClass& cls) {
                      return knots;
                    })
       .def_prop_ro("device", &PyModel::device)
-      .def_prop_ro("trained_on", &PyModel::trained_on);
+      .def_prop_ro("trained_on", &PyModel::trained_on)
+      .def_prop_ro("tune_log", &PyModel::tune_log)
+      .def_prop_ro("tuning", [](const PyModel& s) { return s.model().tuning; });
 }
 
 }  // namespace

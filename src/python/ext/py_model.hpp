@@ -34,6 +34,9 @@ class PyModel {
   const std::string& device() const { return device_; }
   bool tf32() const { return tf32_; }
   const std::string& trained_on() const { return trained_on_; }
+  // The model search's JSON log (mdn::tune_log_json) when fit searched; "" otherwise.
+  const std::string& tune_log() const { return tune_log_; }
+  void set_tune_log(std::string log) { tune_log_ = std::move(log); }
 
   // The device later calls run on; the backend is made again on the next call.
   void set_device(const std::string& device, bool tf32);
@@ -57,6 +60,7 @@ class PyModel {
   std::string device_;
   bool tf32_ = false;
   std::string trained_on_;
+  std::string tune_log_;
   std::unique_ptr<mdn::Backend> backend_;
   std::mutex mutex_;
 };

@@ -38,6 +38,7 @@
 #include "mdn/grid.hpp"
 #include "mdn/spec.hpp"
 #include "mdn/trainer.hpp"
+#include "mdn/tuner.hpp"
 #include "py_model.hpp"
 
 namespace mdn_python {
@@ -111,6 +112,8 @@ struct FitArgs {
   std::uint64_t seed = mdn::TrainOptions{}.seed;
   std::string device = "auto";
   bool tf32 = false;
+  int tune = 0;            // `mdn train --tune N`: configurations of the model search; 0 = none
+  double tune_time = 0.0;  // `--tune-time`: its wall-time cap in seconds; 0 = none
 };
 
 mdn::ModelSpec model_spec(const FitArgs& args, const mdn::Dataset& data) {
@@ -218,6 +221,38 @@ void check_fit_inputs(const InArray& x_in, const InArray& t_in, const std::vecto
     throw mdn::UsageError("one name per feature and per target column is needed");
 }
 
+// The model search (mdn/tuner.hpp) before the final training: sets spec and
+// options to the best configuration and returns the search's JSON log and
+// its summary; a pending signal (checked with the GIL after every wave of
+// trainings) stops it, and `stop` is then set.
+struct SearchOutput {
+  std::string log, summary;
+};
+SearchOutput search(const FitArgs& args, const mdn::Dataset& data, mdn::ModelSpec& spec, mdn::TrainOptions& options,
+                    mdn::DeviceKind device, const mdn::CudaOptions& cuda, std::atomic<bool>& stop,
+                    std::optional<nb::python_error>& pending) {
+  mdn::TuneOptions settings;
+  settings.trials = args.tune;
+  settings.time_limit = args.tune_time;
+  settings.device = device;
+  settings.cuda = cuda;
+  mdn::TuneHooks hooks;
+  hooks.stop_requested = &stop;
+  hooks.on_progress = [&](const mdn::TuneProgress&) {
+    nb::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() != 0) {
+      pending.emplace();
+      stop.store(true);
+    }
+  };
+  const mdn::TuneResult result = mdn::tune(spec, data, options, settings, hooks);
+  if (!result.stopped) {
+    spec = result.best_candidate.spec;
+    options = result.best_candidate.options;
+  }
+  return {mdn::tune_log_json(result), mdn::tune_summary_json(result)};
+}
+
 std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vector<std::string> feature_names,
                              std::vector<std::string> target_names, const FitArgs& args, nb::object on_epoch,
                              std::optional<WeightArray> weights, std::optional<InArray> val_x,
@@ -233,6 +268,7 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
   std::unique_ptr<mdn::Backend> backend;
   mdn::Model model;
   bool interrupted = false;
+  SearchOutput searched;
   {
     nb::gil_scoped_release release;
     mdn::Dataset data;
@@ -249,26 +285,33 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
       validation.target_names = data.target_names;
       validation.weights = to_weights(val_weights);
     }
-    const mdn::ModelSpec spec = model_spec(args, data);
+    mdn::ModelSpec spec = model_spec(args, data);
     mdn::TrainOptions options = train_options(args);
     if (args.quantised) options.grid_steps = detected_grid_steps(data.t);
     mdn::CudaOptions cuda;
     cuda.tf32 = args.tf32;
+    if (args.tune != 0 && init != nullptr)
+      throw mdn::UsageError("tune= cannot be used with warm_start=True: the search chooses the architecture");
+    if (args.tune != 0) searched = search(args, data, spec, options, device, cuda, stop, pending);
+    if (stop.load()) interrupted = true;
     backend = mdn::make_backend(device, spec, cuda);
     mdn::TrainHooks hooks = python_hooks(stop, pending, on_epoch);
     if (val_x) hooks.validation = &validation;
     if (init != nullptr) hooks.init_model = &init->model();
     try {
-      model = mdn::train(*backend, spec, data, options, hooks);
+      if (!interrupted) model = mdn::train(*backend, spec, data, options, hooks);
     } catch (const mdn::Interrupted&) {
       interrupted = true;
     }
+    model.tuning = searched.summary;
   }
   if (pending) throw *pending;
   if (interrupted) throw mdn::Error("training was interrupted");
   std::string name = backend->name();
   backend.reset();  // let go of the training data (on the device for CUDA)
-  return std::make_unique<PyModel>(std::move(model), args.device, args.tf32, std::move(name));
+  auto out = std::make_unique<PyModel>(std::move(model), args.device, args.tf32, std::move(name));
+  out->set_tune_log(std::move(searched.log));
+  return out;
 }
 
 }  // namespace
@@ -299,7 +342,9 @@ void bind_training(nb::module_& m) {
       .def_rw("sigma_floor", &FitArgs::sigma_floor)
       .def_rw("seed", &FitArgs::seed)
       .def_rw("device", &FitArgs::device)
-      .def_rw("tf32", &FitArgs::tf32);
+      .def_rw("tf32", &FitArgs::tf32)
+      .def_rw("tune", &FitArgs::tune)
+      .def_rw("tune_time", &FitArgs::tune_time);
   m.def("fit", &fit, nb::arg("x"), nb::arg("t"), nb::arg("feature_names"), nb::arg("target_names"), nb::arg("args"),
         nb::arg("on_epoch").none(), nb::arg("weights").none() = nb::none(), nb::arg("val_x").none() = nb::none(),
         nb::arg("val_t").none() = nb::none(), nb::arg("val_weights").none() = nb::none(),
