@@ -139,8 +139,9 @@ struct TuneResult {
   std::vector<TuneTrial> trials;
   std::string validation;  // how the splits were made, in words
   int splits = 0;
-  int best = 0;
+  int best = 0;             // the chosen trial: the lowest score, unless beats_recipe_clearly() says 0
   double best_score = 0.0;  // its mean held-out NLL at best_rung
+  int lowest = 0;           // the trial with the lowest score (== best unless the recipe was kept)
   int best_rung = 0;
   TuneCandidate best_candidate;
   bool stopped = false;      // a stop request ended the search early
@@ -148,6 +149,17 @@ struct TuneResult {
   int jobs_run = 0;
   double seconds = 0.0;
 };
+
+// Whether the search's best trial replaces the recipe (trial 0), from their
+// per-split held-out NLLs at the deepest rung (the same splits, so paired):
+// only when the mean of the differences recipe - best exceeds one standard
+// error of those differences (the one-standard-error rule of
+// cross-validation). Ranking 50 configurations on small folds overfits the
+// folds (wine, 28 rows a fold: the tuned model was 0.16 nats worse on new
+// rows; docs/TRAINING.md, "Model search"); a gain within the noise of the
+// folds keeps the recipe. With one split there is no noise estimate, and
+// any gain counts.
+bool beats_recipe_clearly(const std::vector<double>& recipe_splits, const std::vector<double>& best_splits);
 
 // Searches over tune.trials candidates around (spec, options) on `data`
 // (spec's input and target dims must fit it). Same seed (options.seed),

@@ -91,6 +91,8 @@ std::string tune_log_json(const TuneResult& result) {
   out["best"]["rung"] = result.best_rung;
   out["best"]["mean_score"] = number(result.best_score);
   if (!result.trials.empty()) out["best"]["config"] = config(result, result.trials[std::size_t(result.best)]);
+  // The lowest-scoring trial when the recipe was kept over it (beats_recipe_clearly).
+  if (result.lowest != result.best) out["best"]["recipe_kept_over_trial"] = result.lowest;
   out["trials"] = trials;
   return io::dump_json(out);
 }

@@ -122,9 +122,15 @@ class Search {
         [this] { return stopping(); });
     for (std::size_t t = 0; t < result_.trials.size(); ++t)
       result_.trials[t].eliminated_after = outcome.eliminated_after[t];
-    result_.best = outcome.best;
     result_.best_rung = std::max(0, outcome.deepest_rung);
-    result_.best_score = outcome.deepest_rung < 0 ? kNaN : outcome.scores[std::size_t(outcome.best)][std::size_t(result_.best_rung)];
+    result_.lowest = result_.best = outcome.best;
+    const auto& recipe = result_.trials[0].split_scores;
+    const auto& lowest = result_.trials[std::size_t(outcome.best)].split_scores;
+    const std::size_t rung = std::size_t(result_.best_rung);
+    if (outcome.best != 0 && recipe.size() > rung && lowest.size() > rung &&
+        !beats_recipe_clearly(recipe[rung], lowest[rung]))
+      result_.best = 0;
+    result_.best_score = outcome.deepest_rung < 0 ? kNaN : outcome.scores[std::size_t(result_.best)][rung];
     result_.best_candidate = candidates_[std::size_t(outcome.best)];
     result_.best_candidate.options.ensemble = original_.ensemble;
     result_.best_candidate.options.checkpoint_every = original_.checkpoint_every;
@@ -285,6 +291,22 @@ void Search::report(int rung, double work_done) {
 }
 
 }  // namespace
+
+bool beats_recipe_clearly(const std::vector<double>& recipe_splits, const std::vector<double>& best_splits) {
+  const std::size_t n = std::min(recipe_splits.size(), best_splits.size());
+  if (n == 0) return false;
+  double mean = 0.0;
+  for (std::size_t i = 0; i < n; ++i) mean += recipe_splits[i] - best_splits[i];
+  mean /= double(n);
+  if (n == 1) return mean > 0.0;
+  double ss = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = recipe_splits[i] - best_splits[i] - mean;
+    ss += d * d;
+  }
+  const double standard_error = std::sqrt(ss / double(n - 1) / double(n));
+  return mean > standard_error;
+}
 
 TuneResult tune(const ModelSpec& spec, const Dataset& data, const TrainOptions& options, const TuneOptions& tune,
                 const TuneHooks& hooks) {

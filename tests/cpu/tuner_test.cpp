@@ -289,6 +289,30 @@ TEST(Tune, NeverEndsWorseThanTheRecipeOnItsOwnScore) {
   ASSERT_FALSE(recipe.scores.empty());
   EXPECT_EQ(int(recipe.scores.size()), r.best_rung + 1);  // the recipe ran every rung
   EXPECT_LE(r.best_score, recipe.scores.back());
+  // The choice follows the rule: the lowest trial, unless its gain over the
+  // recipe is within one standard error of the paired split differences.
+  const std::size_t rung = std::size_t(r.best_rung);
+  const bool clear = beats_recipe_clearly(recipe.split_scores[rung], r.trials[std::size_t(r.lowest)].split_scores[rung]);
+  EXPECT_EQ(r.best, r.lowest == 0 || clear ? r.lowest : 0);
+}
+
+// Differences recipe - best per split; the standard error of their mean is
+// sd / sqrt(n), written out here for each case.
+TEST(Tune, TheBestReplacesTheRecipeOnlyBeyondOneStandardError) {
+  // Differences 0.10, 0.12, 0.08, 0.11, 0.09: mean 0.10, sd 0.0158, SE 0.0071.
+  EXPECT_TRUE(beats_recipe_clearly({1.10, 1.12, 1.08, 1.11, 1.09}, {1.0, 1.0, 1.0, 1.0, 1.0}));
+  // Differences 0.5, -0.4, 0.3, -0.3, 0.1: mean 0.04, sd 0.378, SE 0.169 > 0.04.
+  EXPECT_FALSE(beats_recipe_clearly({1.5, 0.6, 1.3, 0.7, 1.1}, {1.0, 1.0, 1.0, 1.0, 1.0}));
+  // Two splits: mean (a + b) / 2, SE |a - b| / 2, so beyond exactly when both
+  // differences are positive. 0.2, 0.0: mean 0.1 = SE, not beyond; 0.21, 0.01:
+  // mean 0.11 > SE 0.10.
+  EXPECT_FALSE(beats_recipe_clearly({1.2, 1.0}, {1.0, 1.0}));
+  EXPECT_TRUE(beats_recipe_clearly({1.21, 1.01}, {1.0, 1.0}));
+  // A worse best never replaces it; one split: any gain counts.
+  EXPECT_FALSE(beats_recipe_clearly({1.0, 1.0, 1.0}, {1.1, 1.2, 1.1}));
+  EXPECT_TRUE(beats_recipe_clearly({1.0}, {0.99}));
+  EXPECT_FALSE(beats_recipe_clearly({1.0}, {1.01}));
+  EXPECT_FALSE(beats_recipe_clearly({}, {}));
 }
 
 }  // namespace
