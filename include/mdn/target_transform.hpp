@@ -18,7 +18,9 @@
 // large offsets because the statistics are in double.
 #pragma once
 #include <cmath>
+#include <cstddef>
 #include <limits>
+#include <vector>
 
 namespace mdn {
 
@@ -75,6 +77,14 @@ struct TargetTransform {
   // Within rounding of the special lambda, where the closed form has 0 / 0.
   static bool near(double a, double b) { return std::fabs(a - b) < 1e-12; }
 };
+
+// Draws of u (n draws of T values each) mapped back to y in place: what a
+// backend's sampler (which draws the mixture of u) needs after it.
+inline void inverse_transform_draws(const std::vector<TargetTransform>& g, double* draws, std::size_t n, int T) {
+  for (int d = 0; d < T && d < int(g.size()); ++d)
+    if (!g[std::size_t(d)].identity())
+      for (std::size_t i = 0; i < n; ++i) draws[i * std::size_t(T) + std::size_t(d)] = g[std::size_t(d)].inverse(draws[i * std::size_t(T) + std::size_t(d)]);
+}
 
 // The transform's name as the command line spells it ("none", "log", "yeo-johnson").
 inline const char* transform_name(TargetTransformKind kind) {

@@ -6,6 +6,7 @@
 
 #include "math/format_number.hpp"
 #include "mdn/error.hpp"
+#include "mdn/spelling.hpp"
 
 namespace mdn {
 
@@ -58,9 +59,14 @@ double fit_yeo_johnson(const std::vector<double>& y) {
 
 namespace {
 
-void check_log_domain(const std::vector<double>& y, const std::string& column) {
-  if (y.empty()) return;
-  const double smallest = *std::min_element(y.begin(), y.end());
+double least(const std::vector<double>& y, double smallest) {
+  double m = std::isnan(smallest) ? std::numeric_limits<double>::infinity() : smallest;
+  for (double v : y) m = std::min(m, v);
+  return m;
+}
+
+void check_log_domain(const std::vector<double>& y, const std::string& column, double smallest_given) {
+  const double smallest = least(y, smallest_given);
   if (!(smallest > 0.0))
     throw UsageError("target transform log: target column '" + column + "' has values <= 0 (smallest " +
                      detail::format_number(smallest) +
@@ -70,11 +76,11 @@ void check_log_domain(const std::vector<double>& y, const std::string& column) {
 }  // namespace
 
 TargetTransform choose_target_transform(TrainOptions::TargetTransformMode mode, const std::vector<double>& y,
-                                        const std::string& column) {
+                                        const std::string& column, double smallest) {
   using Mode = TrainOptions::TargetTransformMode;
   switch (mode) {
     case Mode::None: return {};
-    case Mode::Log: check_log_domain(y, column); return {TargetTransformKind::Log, 1.0};
+    case Mode::Log: check_log_domain(y, column, smallest); return {TargetTransformKind::Log, 1.0};
     case Mode::YeoJohnson: return {TargetTransformKind::YeoJohnson, fit_yeo_johnson(y)};
     case Mode::Auto: break;
   }
@@ -86,9 +92,35 @@ TargetTransform choose_target_transform(TrainOptions::TargetTransformMode mode, 
   const double yj_score = gaussian_loglik_per_row(yj, y);
   if (yj_score > best_score) best = yj, best_score = yj_score;
   const TargetTransform log_g{TargetTransformKind::Log, 1.0};
-  const double log_score = gaussian_loglik_per_row(log_g, y);  // -inf unless every y > 0
+  const double log_score = least(y, smallest) > 0.0 ? gaussian_loglik_per_row(log_g, y)
+                                                    : -std::numeric_limits<double>::infinity();
   if (log_score > best_score) best = log_g, best_score = log_score;
   return best_score > base + kAutoTransformMinGain ? best : none;
 }
+
+namespace {
+constexpr const char* kModeNames[] = {"none", "log", "yeo-johnson", "auto"};
+}  // namespace
+
+TrainOptions::TargetTransformMode parse_target_transform_mode(const std::string& name) {
+  for (int i = 0; i < 4; ++i)
+    if (name == kModeNames[i]) return TrainOptions::TargetTransformMode(i);
+  const std::string near = closest_name(name, {kModeNames[0], kModeNames[1], kModeNames[2], kModeNames[3]});
+  throw UsageError("target transform '" + name + "' is not one of none, log, yeo-johnson, auto" +
+                   (near.empty() ? "" : "; did you mean " + near + "?"));
+}
+
+std::vector<TrainOptions::TargetTransformMode> parse_target_transform_modes(const std::string& list) {
+  std::vector<TrainOptions::TargetTransformMode> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = list.find(',', start);
+    out.push_back(parse_target_transform_mode(list.substr(start, comma == std::string::npos ? comma : comma - start)));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+const char* target_transform_mode_name(TrainOptions::TargetTransformMode mode) { return kModeNames[int(mode)]; }
 
 }  // namespace mdn

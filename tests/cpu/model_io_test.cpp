@@ -666,16 +666,16 @@ TEST_F(ModelIoTest, RefusesAFileWithoutTheFormatKey) {
 }
 
 TEST_F(ModelIoTest, RefusesANewerFormatVersion) {
-  expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "4"); },
-                      "written by a newer mdn (format version 4; this build reads up to 3)");
+  expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "5"); },
+                      "written by a newer mdn (format version 5; this build reads up to 4)");
   expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "7"); },
-                      "written by a newer mdn (format version 7; this build reads up to 3)");
+                      "written by a newer mdn (format version 7; this build reads up to 4)");
   // And by editing the bytes in place, as a corrupting tool would.
   std::string bytes = good_bytes();
   const std::size_t at = bytes.find("\"mdn.format_version\":\"2\"");
   ASSERT_NE(at, std::string::npos);
-  bytes[at + std::strlen("\"mdn.format_version\":\"")] = '4';
-  expect_refused_bytes(bytes, "format version 4; this build reads up to 3");
+  bytes[at + std::strlen("\"mdn.format_version\":\"")] = '5';
+  expect_refused_bytes(bytes, "format version 5; this build reads up to 4");
 }
 
 TEST_F(ModelIoTest, RefusesAMissingOrNonNumericVersion) {

@@ -191,7 +191,7 @@ mdn::TrainHooks python_hooks(std::atomic<bool>& stop, std::optional<nb::python_e
     }
     if (on_epoch.is_none()) return;
     try {
-      on_epoch(r.epoch, r.epochs, r.train_nll + r.log_jacobian, r.val_nll + r.log_jacobian, r.improved,
+      on_epoch(r.epoch, r.epochs, r.train_nll + r.log_jacobian, r.val_nll + r.val_log_jacobian, r.improved,
                r.samples_per_second, r.seconds_elapsed, r.seconds_left);
     } catch (nb::python_error& e) {
       pending.emplace(std::move(e));
