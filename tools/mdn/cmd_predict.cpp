@@ -36,7 +36,9 @@ class PredictCommand : public Command {
     add_list_option(*app, "--quantiles", r_.quantiles, "P,P,...",
                     "marginal quantile levels, each in (0, 1); '' for none", validate_quantile_levels);
     app->add_flag("--modes", r_.modes, "add every mode: mode<i>_NAME.., mode<i>_density, i = 1..K (empty when fewer)");
-    app->add_flag("--params", r_.params, "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K");
+    app->add_flag("--params", r_.params,
+                  "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K (with a target transform: the "
+                  "mixture of u = g(y), docs/MODEL_FORMAT.md)");
     app->add_option("--hdi", r_.hdi,
                     "add highest-density intervals of coverage C in (0, 1): hdi_lo_i, hdi_hi_i, i = 1..K (T = 1)")
         ->type_name("C")
