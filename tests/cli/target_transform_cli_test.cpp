@@ -130,4 +130,15 @@ TEST_F(TargetTransformCli, BadValuesAreUsageErrors) {
   EXPECT_FALSE(dir_.exists("bad.safetensors"));
 }
 
+TEST_F(TargetTransformCli, FullCovarianceRefusesATransform) {
+  std::string two = "x,y1,y2\n";
+  for (int r = 0; r < 40; ++r) two += std::to_string(r * 0.1) + "," + std::to_string(1 + r) + "," + std::to_string(2 + r % 7) + "\n";
+  dir_.write("two.csv", two);
+  const auto r = run_mdn(dir_, "train --data two.csv --target y1,y2 --features x --covariance full --model bad.safetensors "
+                               "--device cpu --target-transform log");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("--target-transform is not supported for full covariance"), std::string::npos) << r.err;
+  EXPECT_FALSE(dir_.exists("bad.safetensors"));
+}
+
 }  // namespace
