@@ -258,18 +258,36 @@ DensityRegion transformed_hdr(const TransformedMarginal& m, double coverage) {
   }
   const double top = c_hi;
   const auto exact_mass = [&](double c) { return mass_of(above(m, grid, p, c, true)); };
+  double m_lo = 0.0, m_hi = 0.0;
   for (double widen = 1e-3; widen < 1.0; widen *= 8) {
     const double a = c_lo * (1.0 - widen), b = std::min(top * (1.0 + widen), *std::max_element(p.begin(), p.end()));
-    if (exact_mass(a) >= coverage && exact_mass(b) <= coverage) {
+    m_lo = exact_mass(a), m_hi = exact_mass(b);
+    if (m_lo >= coverage && m_hi <= coverage) {
       c_lo = a, c_hi = b;
       break;
     }
   }
+  // Exact ends: the mass is smooth in c inside the bracket, so regula falsi
+  // (Illinois) needs a handful of evaluations where bisection needs 50;
+  // bisection steps keep it safe.
+  double c = 0.5 * (c_lo + c_hi);
+  int stale = 0;  // the side that moved last time (-1 low, +1 high): twice in a row halves the other's value
   for (int it = 0; it < 60 && c_hi - c_lo > 1e-15 * c_hi; ++it) {
-    const double c = 0.5 * (c_lo + c_hi);
-    (exact_mass(c) > coverage ? c_lo : c_hi) = c;
+    const double denom = m_lo - m_hi;
+    c = denom > 0.0 ? c_lo + (m_lo - coverage) / denom * (c_hi - c_lo) : 0.5 * (c_lo + c_hi);
+    if (!(c > c_lo && c < c_hi) || it % 8 == 7) c = 0.5 * (c_lo + c_hi);
+    const double mc = exact_mass(c);
+    if (std::fabs(mc - coverage) <= 1e-13) break;
+    if (mc > coverage) {
+      c_lo = c, m_lo = mc;
+      if (stale == -1) m_hi = coverage + 0.5 * (m_hi - coverage);
+      stale = -1;
+    } else {
+      c_hi = c, m_hi = mc;
+      if (stale == 1) m_lo = coverage + 0.5 * (m_lo - coverage);
+      stale = 1;
+    }
   }
-  const double c = 0.5 * (c_lo + c_hi);
   std::vector<Interval> iv = above(m, grid, p, c, true);
   // At most K intervals (the prediction's columns): close the narrowest gaps.
   while (int(iv.size()) > m.f.m.K) {
