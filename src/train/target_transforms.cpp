@@ -34,6 +34,10 @@ std::vector<TargetTransform> fit_target_transforms(const TrainOptions& options, 
   if (!any) return {};
   if (spec.covariance == Covariance::Full)
     throw UsageError("a target transform is not supported with full-covariance components (use none)");
+  for (float h : options.grid_steps)
+    if (h > 0.0f)
+      throw UsageError("a target transform is not supported with gridded targets (TrainOptions::grid_steps) yet: "
+                       "the grid's cells are even in y, not in the transformed units");
   if (data_parallel)
     throw UsageError("a target transform is not supported in data-parallel training over several ranks yet "
                      "(use none, or train with one rank)");

@@ -14,8 +14,8 @@
 namespace mdn::detail {
 
 // One transform per target (empty when the options ask for none). Checks the
-// options first (a list of 1 or T modes; refused for full covariance and
-// for data-parallel runs); `log` on a column with a value <= 0 in any row
+// options first (a list of 1 or T modes; refused for full covariance, for
+// gridded targets and for data-parallel runs); `log` on a column with a value <= 0 in any row
 // the run will see (`data`, and `validation` when given) throws a UsageError
 // naming the column and its smallest value.
 std::vector<TargetTransform> fit_target_transforms(const TrainOptions& options, const ModelSpec& spec,

@@ -130,6 +130,17 @@ TEST_F(TargetTransformCli, BadValuesAreUsageErrors) {
   EXPECT_FALSE(dir_.exists("bad.safetensors"));
 }
 
+TEST_F(TargetTransformCli, GriddedTargetsRefuseATransform) {
+  std::string grid = "x,y\n";
+  for (int r = 0; r < 60; ++r) grid += std::to_string(r * 0.01) + "," + std::to_string(1 + r % 9) + "\n";
+  dir_.write("grid.csv", grid);
+  const auto r = run_mdn(dir_, "train --data grid.csv --target y --features x --quantised --model bad.safetensors "
+                               "--device cpu --target-transform log");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("not supported with gridded targets (--quantised)"), std::string::npos) << r.err;
+  EXPECT_FALSE(dir_.exists("bad.safetensors"));
+}
+
 TEST_F(TargetTransformCli, FullCovarianceRefusesATransform) {
   std::string two = "x,y1,y2\n";
   for (int r = 0; r < 40; ++r) two += std::to_string(r * 0.1) + "," + std::to_string(1 + r) + "," + std::to_string(2 + r % 7) + "\n";
