@@ -2,7 +2,7 @@
 better than none on held-out rows, every method answers in original units
 (draws positive, quantiles bracket the rows), a pickled model keeps its
 transform, a log of a non-positive target is refused naming it, and
-predict_dist says it cannot carry the transform."""
+predict_dist carries the transform (the estimator's answers)."""
 
 import pickle
 
@@ -36,8 +36,15 @@ def test_log_beats_none_and_outputs_are_in_original_units():
     # A pickled model keeps the transform: the same scores.
     again = pickle.loads(pickle.dumps(log))
     np.testing.assert_array_equal(again.score_samples(Xt[:100], yt[:100]), log.score_samples(Xt[:100], yt[:100]))
-    with pytest.raises(ValueError, match="predict_dist: the model has a target transform \\(log\\)"):
-        log.predict_dist(Xt[:3])
+    # predict_dist carries the transform: the same answers as the estimator.
+    dist = log.predict_dist(Xt[:100])
+    np.testing.assert_allclose(dist.mean(), log.predict(Xt[:100]), rtol=1e-12)
+    np.testing.assert_allclose(dist.ppf([0.05, 0.95]), log.predict_quantiles(Xt[:100], q=(0.05, 0.95)), rtol=1e-12)
+    np.testing.assert_allclose(dist.logpdf(yt[:100]), log.score_samples(Xt[:100], yt[:100]), rtol=1e-12)
+    np.testing.assert_allclose(dist[3].cdf(yt[3]), log.cdf(Xt[3:4], yt[3:4])[0], rtol=1e-12)
+    again_dist = pickle.loads(pickle.dumps(dist))
+    np.testing.assert_array_equal(again_dist.mean(), dist.mean())
+    np.testing.assert_array_equal(np.ravel(dist.sample(5, random_state=4)), np.ravel(log.sample(Xt[:100], n_samples=5, random_state=4)))
 
 
 def test_log_of_a_non_positive_target_names_it():

@@ -858,17 +858,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             model fitted on a 1-D y it returns the same 1-D shapes.
         """
         model = self._model()
-        if model.target_transforms:
-            raise ValueError(
-                "predict_dist: the model has a target transform ("
-                + ", ".join(name for name, _ in model.target_transforms)
-                + "), which MixtureDistribution does not carry yet; the estimator's own methods (predict, "
-                "predict_quantiles, sample, score_samples, cdf, ...) apply it"
-            )
         alpha, mu, sigma = model.mixture(self._check_X(X))
         if self._y_ndim == 1:
             mu, sigma = mu[:, :, 0], sigma[:, :, 0]
-        return MixtureDistribution(alpha, mu, sigma, knots=model.recalibration or None)
+        return MixtureDistribution(alpha, mu, sigma, knots=model.recalibration or None,
+                                   transforms=model.target_transforms or None)
 
     # ---- scores -----------------------------------------------------------------
 
