@@ -21,6 +21,7 @@ import argparse
 import csv
 import gzip
 import json
+import math
 import os
 import random
 import shlex
@@ -70,6 +71,9 @@ def prepare_sets(args, work):
     sets = []
     for name in [n for n in args.synthetic.split(",") if n]:
         if not name:
+            continue
+        if name == "lognormal":
+            sets.extend(lognormal_sets(args, work))
             continue
         for rows in [int(r) for r in args.rows.split(",")]:
             for seed in [int(v) for v in args.data_seeds.split(",")]:
@@ -126,6 +130,34 @@ def prepare_sets(args, work):
     return sets
 
 
+def lognormal_rows(rows, seed):
+    """A skewed, heteroscedastic target (docs/TRAINING.md, "Target transforms"):
+    y = exp(1 + 0.8 x + (0.3 + 0.5 |x|) e), x ~ U(-1, 1), e ~ N(0, 1), with
+    its exact conditional log-density."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(rows):
+        x = rng.uniform(-1.0, 1.0)
+        s = 0.3 + 0.5 * abs(x)
+        z = rng.gauss(0.0, 1.0)
+        y = math.exp(1.0 + 0.8 * x + s * z)
+        out.append([f"{x:.9g}", f"{y:.12g}", f"{-0.5 * z * z - math.log(s) - 0.5 * math.log(2 * math.pi) - math.log(y):.12g}"])
+    return out
+
+
+def lognormal_sets(args, work):
+    sets = []
+    for rows in [int(r) for r in args.rows.split(",")]:
+        d = os.path.join(work, f"lognormal_{rows}")
+        os.makedirs(d, exist_ok=True)
+        train, test = os.path.join(d, "train.csv"), os.path.join(d, "test.csv")
+        write_csv(train, ["x", "y", "true_log_density"], lognormal_rows(rows, 1))
+        write_csv(test, ["x", "y", "true_log_density"], lognormal_rows(args.test_rows, 777))
+        sets.append(dict(name=f"lognormal {rows}", dir=d, train=train, test=test, target="y", features="x", flags=[],
+                         truth="true_log_density"))
+    return sets
+
+
 def true_nll(path, column):
     with open(path) as f:
         r = csv.DictReader(f)
@@ -158,6 +190,12 @@ def evaluate(args, s, recipe):
                epochs=len(m.get("history", {}).get("train_nll", [])))
     if s["truth"]:
         row["excess"] = m["nll"] - true_nll(s["test"], s["truth"])
+    # The target transform the model holds (what --target-transform auto chose).
+    info = subprocess.run([args.mdn, "info", model, "--json"], capture_output=True, text=True)
+    if info.returncode == 0:
+        targets = json.loads(info.stdout).get("targets", [])
+        row["transform"] = ",".join(t.get("transform", "none") + (f"({t['transform_lambda']:.3g})"
+                                    if "transform_lambda" in t else "") for t in targets)
     b = m.get("before_calibration")
     if b:  # the same model without its recalibration (mdn eval scores both)
         row["nll_uncal"] = b["nll"]
@@ -175,7 +213,8 @@ def main():
     p.add_argument("--work", default="/tmp/mdn-quality")
     p.add_argument("--weather", default="", help="weatherHistory.csv (skipped when empty)")
     p.add_argument("--sklearn-data", default="", help="scikit-learn's datasets/data folder (skipped when empty)")
-    p.add_argument("--synthetic", default="hetero,bishop,ring2d", help="built-in sets to run (empty: none)")
+    p.add_argument("--synthetic", default="hetero,bishop,ring2d",
+                   help="built-in sets to run (empty: none); also 'lognormal', a skewed set this script writes")
     p.add_argument("--rows", default="300,3000,30000")
     p.add_argument("--test-rows", type=int, default=20000)
     p.add_argument("--data-seeds", default="1",
@@ -205,9 +244,9 @@ def main():
     t0 = time.time()
     rows = []
     hdr = ("| set | recipe | NLL | excess NLL | CRPS | RMSE | R² | cal. gap | 90% cov. | "
-           "uncalibrated: NLL / cal. gap / 90% cov. | epochs | train s |")
+           "uncalibrated: NLL / cal. gap / 90% cov. | epochs | train s | target transform |")
     print(hdr)
-    print("|" + "---|" * 12)
+    print("|" + "---|" * 13)
     for s in sets:
         for recipe in recipes:
             try:
@@ -221,7 +260,8 @@ def main():
             unc = (f"{row['nll_uncal']:.4f} / {row['cal_uncal']:.4f} / {row['cov90_uncal']:.3f}"
                    if "nll_uncal" in row else "–")
             print(f"| {row['set']} | {recipe} | {row['nll']:.4f} | {ex} | {row['crps']:.4g} | {row['rmse']:.4g} | {r2} | "
-                  f"{row['cal']:.4f} | {row['cov90']:.3f} | {unc} | {row['epochs']} | {row['seconds']:.1f} |",
+                  f"{row['cal']:.4f} | {row['cov90']:.3f} | {unc} | {row['epochs']} | {row['seconds']:.1f} | "
+                  f"{row.get('transform', '–')} |",
                   flush=True)
     # Several data seeds: the mean excess NLL per set and size, recipe by recipe.
     means = {}

@@ -3,6 +3,7 @@
 // mdn/metrics.hpp) does not give for T > 1. Read-only math on a MixtureBatch,
 // header-only.
 #pragma once
+#include <cmath>
 #include <cstddef>
 #include <limits>
 
@@ -25,13 +26,20 @@ inline double mixture_joint_cdf(const MixtureBatch& mix, int row, const double* 
   if (mix.full_covariance())
     throw Error("the joint CDF of full-covariance components is not supported (it has no closed form); the "
                 "per-target CDFs (PIT) of the marginals are exact");
+  // Target transforms (mdn/target_transform.hpp): F(y) = F_u(g(y)); a y
+  // below a log's domain has probability 0 below it.
+  double u[kMaxTargetDim];
+  for (int d = 0; d < mix.T; ++d) {
+    const TargetTransform* g = mix.transform(d);
+    u[d] = g == nullptr || std::isnan(y[d]) ? y[d] : g->in_domain(y[d]) ? g->forward(y[d]) : -std::numeric_limits<double>::infinity();
+  }
   double f = 0.0, w = 0.0;
   for (int k = 0; k < mix.K; ++k) {
     const double a = mix.weight(row, k);
     w += a;
     double p = 1.0;
     for (int d = 0; d < mix.T; ++d)
-      p *= detail::standard_normal_cdf((y[d] - mix.mean(row, k, d)) / mix.stddev(row, k, d));
+      p *= detail::standard_normal_cdf((u[d] - mix.mean(row, k, d)) / mix.stddev(row, k, d));
     f += a * p;
   }
   if (!(w > 0.0)) return std::numeric_limits<double>::quiet_NaN();

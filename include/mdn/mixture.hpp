@@ -8,6 +8,7 @@
 #include "mdn/matrix.hpp"
 #include "mdn/model.hpp"
 #include "mdn/pit_map.hpp"
+#include "mdn/target_transform.hpp"
 
 namespace mdn {
 
@@ -33,6 +34,12 @@ struct MixtureBatch {
   // or one PIT map per target. Only fitted for T = 1; consumers that handle
   // several targets refuse a batch with maps and T > 1.
   std::vector<PitMap> pit_maps;
+  // The target transforms (Model::target_transforms, mdn/target_transform.hpp)
+  // BENEATH the PIT maps: empty, or one per target. With them mu and sigma
+  // are the mixture of u = g(y) (in g's units, not standardised) and every
+  // consumer answers in y: F(y) = G(F_u(g(y))), f(y) = g(F..) f_u(g(y)) g'(y),
+  // Q(p) = g^-1(Q_u(G^-1(p))). Refused with full covariance.
+  std::vector<TargetTransform> transforms;
 
   double weight(int r, int k) const { return alpha[std::size_t(r) * K + k]; }
   double mean(int r, int k, int d) const { return mu[(std::size_t(r) * K + k) * T + d]; }
@@ -41,6 +48,15 @@ struct MixtureBatch {
   int chol_size() const { return T * (T + 1) / 2; }
   // Entry (i, j), j <= i, of component k's covariance factor (full only).
   const double* factor(int r, int k) const { return chol.data() + (std::size_t(r) * K + k) * chol_size(); }
+  // Target d's transform, or null when there is none.
+  const TargetTransform* transform(int d) const {
+    return transforms.empty() || transforms[std::size_t(d)].identity() ? nullptr : &transforms[std::size_t(d)];
+  }
+  bool transformed() const {
+    for (int d = 0; d < int(transforms.size()); ++d)
+      if (transform(d) != nullptr) return true;
+    return false;
+  }
   // Target d's PIT map, or null when its distribution is the plain mixture.
   const PitMap* pit_map(int d) const {
     return pit_maps.empty() || pit_maps[std::size_t(d)].identity() ? nullptr : &pit_maps[std::size_t(d)];
@@ -53,11 +69,12 @@ struct MixtureBatch {
 // spec (head [a | s | m | c]) also chol: A = diag(t_scale) A_std with A_std
 // = L^-1 (detail/full_cov_gaussian.hpp), and sigma its rows' norms. For a Model,
 // z is read with model.mixture_spec() (an ensemble's combined head) and the
-// batch carries the model's recalibration.
+// batch carries the model's recalibration and target transforms.
 MixtureBatch mixtures_from_head(const ModelSpec& spec, const Standardizer& stats, const Matrix& z);
 inline MixtureBatch mixtures_from_head(const Model& model, const Matrix& z) {
   MixtureBatch mix = mixtures_from_head(model.mixture_spec(), model.stats, z);
   mix.pit_maps = model.recalibration.maps;
+  mix.transforms = model.target_transforms;
   return mix;
 }
 

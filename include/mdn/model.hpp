@@ -9,6 +9,7 @@
 #include "mdn/pit_map.hpp"
 #include "mdn/spec.hpp"
 #include "mdn/standardizer.hpp"
+#include "mdn/target_transform.hpp"
 
 namespace mdn {
 
@@ -84,6 +85,22 @@ struct Model {
   Calibration calibration;
   Recalibration recalibration;
   ConformalScores conformal;
+  // Per target, the transform the network models the target through
+  // (mdn/target_transform.hpp): T entries, or empty = none. Every output
+  // applies it beneath the recalibration (MixtureBatch::transforms).
+  std::vector<TargetTransform> target_transforms;
+  // The mean over the training / validation rows of -sum_d log g_d'(y_d):
+  // with a transform the Jacobian is per row, so the history's NLLs (of the
+  // standardised transformed targets) need these besides
+  // stats.log_jacobian() to be in original units. 0 without a transform.
+  double transform_train_jacobian = 0.0, transform_val_jacobian = 0.0;
+  double train_log_jacobian() const { return stats.log_jacobian() + transform_train_jacobian; }
+  double val_log_jacobian() const { return stats.log_jacobian() + transform_val_jacobian; }
+  bool has_target_transform() const {
+    for (const TargetTransform& g : target_transforms)
+      if (!g.identity()) return true;
+    return false;
+  }
   std::vector<float> grid_step;  // per target, the grid it was trained for (0 = continuous); empty = none
   // Per feature, the smallest and largest value of the training rows, so
   // that inputs far outside them can be pointed out (outside_training_range

@@ -9,14 +9,20 @@
 
 namespace mdn {
 
-// The newest version this build reads. 3: full-covariance components (a
+// The newest version this build reads. 4: target transforms (metadata
+// "mdn.target_transform"); only a model with one is written as 4, so that an
+// older build refuses it rather than read its mixture in the wrong units. 3: full-covariance components (a
 // "covariance" key in the spec and the z_offdiag head tensors); a diagonal
 // model is still written as version 2, so older builds keep reading it.
 // 2: the standardisation statistics are doubles (1: floats; still read, as
 // the floats they were).
-inline constexpr int kModelFormatVersion = 3;
+inline constexpr int kModelFormatVersion = 4;
+// The version a model with a target transform is written as.
+inline constexpr int kTransformModelFormatVersion = 4;
 // The version a diagonal-covariance model is written as.
 inline constexpr int kDiagonalModelFormatVersion = 2;
+// The version a full-covariance model without a target transform is written as.
+inline constexpr int kFullModelFormatVersion = 3;
 
 // Writes atomically (temporary file in the same directory, then rename): a
 // failure leaves any previous file at `path` intact. Throws mdn::Error.

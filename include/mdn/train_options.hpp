@@ -104,6 +104,12 @@ struct TrainOptions {
   // density cannot spike on the grid points; the model records the steps and
   // `mdn eval` scores the cell probabilities F(t + h/2) - F(t - h/2).
   std::vector<float> grid_steps;
+  // Target transforms (mdn/target_transform.hpp, docs/TRAINING.md "Target
+  // transforms"): fitted on the training rows, applied before the
+  // standardisation, stored in Model::target_transforms. Auto picks per
+  // target by the rule of choose_target_transform (mdn/transform_fit.hpp).
+  enum class TargetTransformMode { None, Log, YeoJohnson, Auto };
+  std::vector<TargetTransformMode> target_transform;  // empty = None for every target; one = all targets; else per target
   std::uint64_t seed = 0;
   // A non-finite loss or gradient rolls back to the last good epoch and
   // halves the learning rate, at most this many times; then training stops.

@@ -33,7 +33,10 @@ struct EpochReport {
   double samples_per_second = 0.0;
   double seconds_elapsed = 0.0;
   double seconds_left = 0.0;  // estimate for the remaining epochs
-  double log_jacobian = 0.0;  // add to an NLL above for original target units
+  double log_jacobian = 0.0;  // add to train_nll for original target units
+  // add to val_nll for original target units (differs from log_jacobian
+  // only with a target transform, whose Jacobian is per row)
+  double val_log_jacobian = 0.0;
   float lr = 0.0f;            // learning rate used (lower after a rollback)
   int rollbacks = 0;          // rollbacks so far
   int member = 1;             // 1-based ensemble member being trained

@@ -409,9 +409,10 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   // Statistics and sampling run on this backend's device, with their own
   // streams and buffers (created on first use).
   PredictiveStatistics statistics(const MixtureBatch& mix, const std::vector<double>& levels) override {
-    // A recalibrated mixture (PIT maps) has no kernel: its moments and
+    // A recalibrated mixture (PIT maps) or a transformed one (target
+    // transforms) has no kernel: its moments and
     // quantiles run on the host (docs/PREDICT.md).
-    if (!mix.pit_maps.empty()) return Backend::statistics(mix, levels);
+    if (!mix.pit_maps.empty() || mix.transformed()) return Backend::statistics(mix, levels);
     if (!predictive_) predictive_ = std::make_unique<CudaPredictive>(device_);
     return predictive_->compute(mix, levels);
   }

@@ -23,7 +23,8 @@
 
 namespace mdn::cuda {
 
-inline constexpr std::uint32_t kModuleAbi = 1;
+// 2: MixtureBatch (Backend::statistics) gained `transforms` (issue 27).
+inline constexpr std::uint32_t kModuleAbi = 2;
 
 // The module's file name; the loader looks for it next to the binary the
 // library is linked into (the mdn program, the Python extension, a test).

@@ -60,6 +60,7 @@ std::vector<double> marginal_modes(const MixtureBatch& mix, int row, int d) {
     one.sigma.push_back(mix.stddev(row, k, d));
   }
   if (mix.pit_map(d) != nullptr) one.pit_maps = {mix.pit_maps[std::size_t(d)]};
+  if (mix.transform(d) != nullptr) one.transforms = {mix.transforms[std::size_t(d)]};
   const std::vector<Mode> modes = mixture_modes(one, 0);  // highest density first
   std::vector<double> out;
   for (const Mode& m : modes)
@@ -329,9 +330,14 @@ std::vector<Picture> density_picture(const std::string& dir, const ReportInput& 
     for (int k = 0; k < gm.K; ++k) total += a[k];
     for (int j = 0; j < kDensityGrid; ++j) {
       const double tv = tlo + (thi - tlo) * j / (kDensityGrid - 1);
-      double p = detail::marginal_pdf(a, mu, sg, gm.K, gm.T, d, tv) / total;
+      // A transformed target's density is f_u(h(t)) h'(t) (mdn/target_transform.hpp),
+      // 0 outside h's domain.
+      const TargetTransform* h = gm.transform(d);
+      const double uv = h == nullptr ? tv : h->in_domain(tv) ? h->forward(tv) : std::nan("");
+      double p = std::isnan(uv) ? 0.0 : detail::marginal_pdf(a, mu, sg, gm.K, gm.T, d, uv) / total;
       // A recalibrated density is g(F(t)) f(t) (mdn/pit_map.hpp).
-      if (map != nullptr) p *= map->density(detail::marginal_cdf(a, mu, sg, gm.K, gm.T, d, tv) / total);
+      if (map != nullptr && p > 0.0) p *= map->density(detail::marginal_cdf(a, mu, sg, gm.K, gm.T, d, uv) / total);
+      if (h != nullptr && p > 0.0) p *= std::exp(h->log_derivative(tv));
       values.push_back(p);
       density += num(grid(i, 0)) + " " + num(tv) + " " + num(p) + "\n";
     }

@@ -7,6 +7,7 @@
 #include "io/model_file.hpp"
 #include "io/strict_json.hpp"
 #include "mdn/error.hpp"
+#include "mdn/transform_fit.hpp"
 
 namespace mdn {
 namespace {
@@ -49,6 +50,12 @@ Json options_json(const TrainOptions& o) {
   Json steps = Json::array();
   for (float h : o.grid_steps) steps.push_back(io::json_float(h));
   j["grid_steps"] = std::move(steps);
+  // Written only when asked for, so a run without stays what it was.
+  if (!o.target_transform.empty()) {
+    Json modes = Json::array();
+    for (const auto m : o.target_transform) modes.push_back(target_transform_mode_name(m));
+    j["target_transform"] = std::move(modes);
+  }
   return j;
 }
 
@@ -216,6 +223,17 @@ Checkpoint load_checkpoint(const std::string& path) {
     for (const Json& h : *steps) {
       if (!h.is_number()) r.fail("\"grid_steps\" holds a non-number");
       c.options.grid_steps.push_back(float(h.get<double>()));
+    }
+  }
+  if (const Json* modes = io::find_member(o, "target_transform")) {
+    if (!modes->is_array()) r.fail("\"target_transform\" is not an array");
+    for (const Json& m : *modes) {
+      if (!m.is_string()) r.fail("\"target_transform\" holds a non-string");
+      try {
+        c.options.target_transform.push_back(parse_target_transform_mode(m.get<std::string>()));
+      } catch (const UsageError& e) {
+        r.fail(e.what());
+      }
     }
   }
   if (c.options.ensemble < 1 || c.state.member >= c.options.ensemble) r.fail("\"ensemble\" does not match its members");

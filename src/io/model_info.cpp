@@ -27,7 +27,8 @@ Json training(const Model& m) {
   const TrainingHistory& h = m.history;
   if (h.train_nll.empty()) return nullptr;
   // The trainer records standardised NLLs; the user compares original units.
-  const double jac = m.stats.log_jacobian();
+  // With a target transform the Jacobian differs between the splits (Model).
+  const double jac = m.train_log_jacobian(), val_jac = m.val_log_jacobian();
   Json t;
   t["units"] = "NLL per row, original target units";
   t["epochs"] = h.train_nll.size();
@@ -36,7 +37,7 @@ Json training(const Model& m) {
   const bool best_known = h.best_epoch >= 1 && std::size_t(h.best_epoch) <= h.train_nll.size();
   t["best_train_nll"] = best_known ? number(double(h.train_nll[std::size_t(h.best_epoch) - 1]) + jac) : Json(nullptr);
   t["best_val_nll"] = best_known && std::size_t(h.best_epoch) <= h.val_nll.size()
-                          ? number(double(h.val_nll[std::size_t(h.best_epoch) - 1]) + jac)
+                          ? number(double(h.val_nll[std::size_t(h.best_epoch) - 1]) + val_jac)
                           : Json(nullptr);
   return t;
 }
@@ -78,6 +79,12 @@ std::string model_info_json(const ModelInfo& info, const std::string& path) {
   Json targets = columns(m.target_names, m.stats.t_mean, m.stats.t_scale);
   for (std::size_t d = 0; d < m.grid_step.size() && d < targets.size(); ++d)
     targets[d]["grid_step"] = number(m.grid_step[d]);
+  // The target transform (mdn/target_transform.hpp): "none" when there is none.
+  for (std::size_t d = 0; d < targets.size(); ++d) {
+    const TargetTransform g = d < m.target_transforms.size() ? m.target_transforms[d] : TargetTransform{};
+    targets[d]["transform"] = transform_name(g.kind);
+    if (g.kind == TargetTransformKind::YeoJohnson) targets[d]["transform_lambda"] = number(g.lambda);
+  }
   j["targets"] = std::move(targets);
   j["components"] = m.spec.components;
   j["covariance"] = m.spec.covariance == Covariance::Full ? "full" : "diagonal";
@@ -92,7 +99,7 @@ std::string model_info_json(const ModelInfo& info, const std::string& path) {
   if (m.calibration.applied()) {
     Json scales = Json::array();
     for (float s : m.calibration.log_sigma_shift) scales.push_back(number(std::exp(double(s))));
-    const double jac = m.stats.log_jacobian();
+    const double jac = m.val_log_jacobian();
     j["calibration"] = {{"sigma_scale", scales},
                         {"rows", m.calibration.rows},
                         {"val_nll_before", number(m.calibration.val_nll_before + jac)},

@@ -36,6 +36,7 @@ constexpr const char* kCalibrationKey = "mdn.calibration";  // only in calibrate
 constexpr const char* kConformalKey = "mdn.conformal";      // only in models with conformal scores
 constexpr const char* kRecalibrationKey = "mdn.recalibration";  // only in recalibrated models
 constexpr const char* kPitHistogramMethod = "pit_histogram";     // the one method (mdn/pit_map.hpp)
+constexpr const char* kTransformKey = "mdn.target_transform";  // only with a target transform (version 4)
 constexpr const char* kGridKey = "mdn.grid";                // only for gridded targets: steps per target
 constexpr const char* kRangesKey = "mdn.feature_ranges";    // the training rows' min and max per feature
 constexpr const char* kTuningKey = "mdn.tuning";            // only in tuned models: the search's choice
@@ -219,6 +220,12 @@ void validate_for_save(const Model& model, const std::string& path) {
   check_stats(path, "x_scale", model.stats.x_scale, d, true);
   check_stats(path, "t_mean", model.stats.t_mean, t, false);
   check_stats(path, "t_scale", model.stats.t_scale, t, true);
+  if (!model.target_transforms.empty() && model.target_transforms.size() != t)
+    throw Error(path + ": cannot save the model: " + std::to_string(model.target_transforms.size()) +
+                " target transforms for " + std::to_string(t) + " targets");
+  for (const TargetTransform& g : model.target_transforms)
+    if (g.kind == TargetTransformKind::YeoJohnson && !(g.lambda >= kYeoJohnsonMinLambda && g.lambda <= kYeoJohnsonMaxLambda))
+      throw Error(path + ": cannot save the model: a Yeo-Johnson lambda is outside [0, 2]");
 }
 
 std::map<std::string, std::string> build_metadata(const Model& model) {
@@ -249,7 +256,9 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
 
   std::map<std::string, std::string> out = {
       {kFormatKey, kFormatValue},
-      {kVersionKey, std::to_string(full ? kModelFormatVersion : kDiagonalModelFormatVersion)},
+      {kVersionKey, std::to_string(model.has_target_transform() ? kTransformModelFormatVersion
+                                   : full                       ? kFullModelFormatVersion
+                                                                : kDiagonalModelFormatVersion)},
       {kSpecKey, io::dump_json(spec_json)},
       {kFeaturesKey, io::dump_json(Json(model.feature_names))},
       {kTargetsKey, io::dump_json(Json(model.target_names))},
@@ -287,6 +296,22 @@ std::map<std::string, std::string> build_metadata(const Model& model) {
     c["source"] = model.conformal.source;
     out[kConformalKey] = io::dump_json(c);
   }
+  if (model.has_target_transform()) {
+    // Per target {"kind": "none" | "log" | "yeo-johnson"}, with "lambda" for
+    // Yeo-Johnson; and the history's Jacobian offsets (Model).
+    Json list = Json::array();
+    for (const TargetTransform& g : model.target_transforms) {
+      Json t = Json::object();
+      t["kind"] = transform_name(g.kind);
+      if (g.kind == TargetTransformKind::YeoJohnson) t["lambda"] = g.lambda;
+      list.push_back(t);
+    }
+    Json c = Json::object();
+    c["targets"] = list;
+    c["train_jacobian"] = model.transform_train_jacobian;
+    c["val_jacobian"] = model.transform_val_jacobian;
+    out[kTransformKey] = io::dump_json(c);
+  }
   if (model.members > 1) out[kMembersKey] = std::to_string(model.members);
   if (!model.grid_step.empty()) out[kGridKey] = io::dump_json(float_array(model.grid_step));
   if (!model.x_min.empty()) {
@@ -319,6 +344,7 @@ class Loader {
     read_history(model);
     read_calibration(model);
     read_recalibration(model);
+    read_target_transform(model);
     read_conformal(model);
     model.members = read_members();
     if (meta(kGridKey)) {
@@ -615,6 +641,40 @@ class Loader {
     const Json* after = io::find_member(c, "nll_after");
     if (before && before->is_number()) model.recalibration.nll_before = before->get<double>();
     if (after && after->is_number()) model.recalibration.nll_after = after->get<double>();
+  }
+
+  // Optional: models trained through a target transform (version 4).
+  void read_target_transform(Model& model) const {
+    if (!meta(kTransformKey)) return;
+    const std::string what = "corrupt mdn model file: the target transform (metadata \"mdn.target_transform\")";
+    if (format_version_ < kTransformModelFormatVersion)
+      fail(what + " is in a file of format version " + std::to_string(format_version_) + " (it needs 4)");
+    const Json c = parse_meta(kTransformKey);
+    const Json* found = c.is_object() ? io::find_member(c, "targets") : nullptr;
+    if (!found || !found->is_array() || int(found->size()) != model.spec.target_dim)
+      fail(what + " needs \"targets\": one entry per target");
+    for (const char* key : {"train_jacobian", "val_jacobian"}) {
+      const Json* v = io::find_member(c, key);
+      if (v && v->is_number())
+        (std::string(key) == "train_jacobian" ? model.transform_train_jacobian : model.transform_val_jacobian) =
+            v->get<double>();
+    }
+    for (const Json& t : *found) {
+      const Json* kind = t.is_object() ? io::find_member(t, "kind") : nullptr;
+      const std::string name = kind && kind->is_string() ? kind->get<std::string>() : "";
+      TargetTransform g;
+      if (name == "log") g.kind = TargetTransformKind::Log;
+      else if (name == "yeo-johnson") g.kind = TargetTransformKind::YeoJohnson;
+      else if (name != "none") fail("mdn model file: target transform \"" + name + "\" is unknown (written by a newer mdn?)");
+      if (g.kind == TargetTransformKind::YeoJohnson) {
+        const Json* lambda = io::find_member(t, "lambda");
+        if (!lambda || !lambda->is_number()) fail(what + ": a yeo-johnson entry needs a number \"lambda\"");
+        g.lambda = lambda->get<double>();
+        if (!(g.lambda >= kYeoJohnsonMinLambda && g.lambda <= kYeoJohnsonMaxLambda))
+          fail(what + ": lambda " + std::to_string(g.lambda) + " is outside [0, 2]");
+      }
+      model.target_transforms.push_back(g);
+    }
   }
 
   // Optional: models whose training or `mdn calibrate` had calibration rows.

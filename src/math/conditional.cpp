@@ -116,9 +116,23 @@ MixtureBatch condition_mixtures(const MixtureBatch& mix, const TargetObservation
   out.sigma.resize(out.mu.size());
   // One target left: its sigma is the whole story, the batch diagonal.
   if (mix.full_covariance() && out.T >= 2) out.chol.resize(std::size_t(mix.rows) * mix.K * out.chol_size());
+  // Target transforms (diagonal batches only): the observed values enter as
+  // u = g(y) (their Jacobian is the same for every component, so it leaves
+  // the weights alone); the targets left keep theirs.
+  if (!mix.transforms.empty())
+    for (const int d : unobserved) out.transforms.push_back(mix.transforms[std::size_t(d)]);
+  MatrixD observed_u = given.values;
+  for (int r = 0; r < observed_u.rows; ++r)
+    for (int i = 0; i < observed_u.cols; ++i)
+      if (const TargetTransform* g = mix.transform(given.observed[std::size_t(i)])) {
+        if (!g->in_domain(observed_u(r, i)))
+          throw UsageError("observed value " + std::to_string(observed_u(r, i)) +
+                           " is outside the target's transform (log needs values > 0)");
+        observed_u(r, i) = g->forward(observed_u(r, i));
+      }
   const int n = int(given.observed.size());
   for (int r = 0; r < mix.rows; ++r) {
-    const double* y = given.values.row(given.values.rows == 1 ? 0 : r);
+    const double* y = observed_u.row(observed_u.rows == 1 ? 0 : r);
     const bool ok = mix.full_covariance() ? condition_full_row(mix, r, given.observed, y, out)
                                           : condition_diagonal_row(mix, r, given.observed, y, unobserved, out);
     if (!ok)

@@ -62,6 +62,49 @@ double recalibrated_cell_log_mass(const MixtureBatch& mix, int row, double y, do
   return mass > 0.0 ? std::log(mass) : -INFINITY;
 }
 
+// A row with target transforms (mdn/target_transform.hpp): the cell
+// [y - h/2, y + h/2] of target d is [g(y - h/2), g(y + h/2)] in u (its lower
+// end -inf where it leaves a log's domain); a continuous target's density
+// gains the log Jacobian log g'(y). Recalibrated (T = 1): G of the CDFs.
+double transformed_cell_log_mass(const MixtureBatch& mix, int row, const double* t, const std::vector<float>& steps) {
+  const auto to_u = [](const TargetTransform* g, double y) {
+    if (g == nullptr) return y;
+    return g->in_domain(y) ? g->forward(y) : -INFINITY;
+  };
+  const PitMap* map = mix.T == 1 ? mix.pit_map(0) : nullptr;
+  double jacobian = 0.0;
+  std::vector<double> lo(mix.T), hi(mix.T);
+  for (int d = 0; d < mix.T; ++d) {
+    const TargetTransform* g = mix.transform(d);
+    if (steps[d] > 0.0f) {
+      lo[d] = to_u(g, t[d] - 0.5 * steps[d]);
+      hi[d] = to_u(g, t[d] + 0.5 * steps[d]);
+    } else {
+      if (g != nullptr && !g->in_domain(t[d])) return -INFINITY;
+      lo[d] = hi[d] = to_u(g, t[d]);
+      jacobian += g != nullptr ? g->log_derivative(t[d]) : 0.0;
+    }
+  }
+  if (map != nullptr) {
+    const detail::RowMarginal f = detail::row_marginal(mix, row, 0);
+    const double mass = steps[0] > 0.0f ? map->forward(f.cdf(hi[0])) - map->forward(f.cdf(lo[0]))
+                                        : map->density(f.cdf(lo[0])) * f.pdf(lo[0]);
+    return (mass > 0.0 ? std::log(mass) : -INFINITY) + jacobian;
+  }
+  double total = 0.0, w = 0.0;
+  for (int k = 0; k < mix.K; ++k) {
+    double p = mix.weight(row, k);
+    w += p;
+    for (int d = 0; d < mix.T; ++d) {
+      const double mu = mix.mean(row, k, d), s = mix.stddev(row, k, d);
+      p *= steps[d] > 0.0f ? detail::standard_normal_mass((lo[d] - mu) / s, (hi[d] - mu) / s)
+                           : detail::standard_normal_pdf((lo[d] - mu) / s) / s;
+    }
+    total += p;
+  }
+  return (total > 0.0 ? std::log(total / w) : -INFINITY) + jacobian;
+}
+
 }  // namespace
 
 double cell_log_mass(const MixtureBatch& mix, int row, const double* t, const std::vector<float>& steps) {
@@ -69,8 +112,9 @@ double cell_log_mass(const MixtureBatch& mix, int row, const double* t, const st
   if (mix.full_covariance())
     throw Error("cell_log_mass: the grid-cell probability of full-covariance components is not supported (a box "
                 "probability of a correlated Gaussian has no closed form)");
+  if (!mix.pit_maps.empty() && mix.T != 1) throw Error("cell_log_mass: a recalibrated mixture must have one target");
+  if (mix.transformed()) return transformed_cell_log_mass(mix, row, t, steps);
   if (!mix.pit_maps.empty()) {
-    if (mix.T != 1) throw Error("cell_log_mass: a recalibrated mixture must have one target");
     if (const PitMap* g = mix.pit_map(0)) return recalibrated_cell_log_mass(mix, row, t[0], steps[0], *g);
   }
   const double half_log_2pi = 0.5 * std::log(2.0 * 3.14159265358979323846);

@@ -8,6 +8,7 @@
 
 #include "math/recalibrated.hpp"
 #include "math/row_scores.hpp"
+#include "math/transformed.hpp"
 #include "mdn/dataset.hpp"
 #include "mdn/detail/crps_math.hpp"
 #include "mdn/detail/marginal_math.hpp"
@@ -55,6 +56,7 @@ MixtureBatch slice_rows(const MixtureBatch& mix, int begin, int end) {
     out.chol.assign(mix.chol.begin() + begin * kp, mix.chol.begin() + end * kp);
   }
   out.pit_maps = mix.pit_maps;
+  out.transforms = mix.transforms;
   return out;
 }
 
@@ -238,6 +240,21 @@ void score_rows(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& op
 }  // namespace detail
 
 double mixture_nll(const MixtureBatch& mix, int row, const double* t) {
+  if (mix.transformed()) {
+    // The mixture's NLL at u = g(y), minus the log Jacobian sum_d log g_d'(y_d);
+    // a y outside a transform's domain has density 0.
+    if (mix.full_covariance()) throw Error("mixture_nll: a full-covariance mixture cannot carry target transforms");
+    double u[kMaxTargetDim], log_jacobian = 0.0;
+    for (int d = 0; d < mix.T; ++d) {
+      const TargetTransform* g = mix.transform(d);
+      if (g != nullptr && !g->in_domain(t[d])) return std::numeric_limits<double>::infinity();
+      u[d] = g != nullptr ? g->forward(t[d]) : t[d];
+      log_jacobian += g != nullptr ? g->log_derivative(t[d]) : 0.0;
+    }
+    MixtureBatch plain = slice_rows(mix, row, row + 1);
+    plain.transforms.clear();
+    return mixture_nll(plain, 0, u) - log_jacobian;
+  }
   if (mix.full_covariance()) {
     if (!mix.pit_maps.empty()) throw Error("mixture_nll: a full-covariance mixture cannot carry PIT maps");
     detail::LogSumExp<double> lse;
@@ -270,11 +287,16 @@ double mixture_nll(const MixtureBatch& mix, int row, const double* t) {
 }
 
 double mixture_crps(const MixtureBatch& mix, int row, int d, double y) {
+  if (mix.transform(d) != nullptr) return detail::transformed_crps(detail::transformed_marginal(mix, row, d), y);
   if (const PitMap* g = mix.pit_map(d)) return detail::recalibrated_crps(detail::row_marginal(mix, row, d), *g, y);
   return detail::marginal_crps(alpha_row(mix, row), mu_row(mix, row), sigma_row(mix, row), mix.K, mix.T, d, y);
 }
 
 double mixture_pit(const MixtureBatch& mix, int row, int d, double y) {
+  if (const TargetTransform* g = mix.transform(d)) {
+    if (!g->in_domain(y)) return 0.0;  // below all of the distribution's mass
+    y = g->forward(y);
+  }
   const double u =
       detail::marginal_cdf(alpha_row(mix, row), mu_row(mix, row), sigma_row(mix, row), mix.K, mix.T, d, y) /
       weight_sum(mix, row);

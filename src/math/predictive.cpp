@@ -8,6 +8,7 @@
 #include "math/mixture_row.hpp"
 #include "math/parallel_rows.hpp"
 #include "math/recalibrated.hpp"
+#include "math/transformed.hpp"
 #include "mdn/detail/marginal_math.hpp"
 
 namespace mdn {
@@ -23,7 +24,9 @@ PredictiveMoments predictive_moments(const MixtureBatch& mix) {
     const detail::MixtureRow m = detail::mixture_row(mix, r);
     for (int d = 0; d < mix.T; ++d) {
       double mean = 0.0, variance = 0.0;
-      if (const PitMap* g = mix.pit_map(d))
+      if (mix.transform(d) != nullptr)
+        detail::transformed_moments(detail::transformed_marginal(mix, r, d), mean, variance);
+      else if (const PitMap* g = mix.pit_map(d))
         detail::recalibrated_moments(detail::row_marginal(mix, r, d), *g, mean, variance);
       else
         detail::marginal_moments(m.alpha, m.mu, m.sigma, m.K, m.T, d, mean, variance);

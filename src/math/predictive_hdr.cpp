@@ -20,6 +20,7 @@
 #include "math/parallel_rows.hpp"
 #include "math/mixture_row.hpp"
 #include "math/recalibrated.hpp"
+#include "math/transformed.hpp"
 #include "mdn/detail/root_finding.hpp"
 #include "mdn/detail/marginal_math.hpp"
 #include "math/format_number.hpp"
@@ -177,6 +178,7 @@ DensityRegion highest_density_region(const MixtureBatch& mix, int row, int d, do
   validate_coverage(coverage);
   if (row < 0 || row >= mix.rows || d < 0 || d >= mix.T)
     throw Error("highest_density_region: row or dimension out of range");
+  if (mix.transform(d) != nullptr) return detail::transformed_hdr(detail::transformed_marginal(mix, row, d), coverage);
   Marginal g{detail::mixture_row(mix, row), d, 0.0, mix.pit_map(d)};
   for (int k = 0; k < g.m.K; ++k) g.total += double(g.m.alpha[k]);
   if (!(g.total > 0.0)) throw Error("highest_density_region: the mixture has no component with positive weight");

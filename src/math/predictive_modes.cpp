@@ -18,6 +18,7 @@
 #include "math/parallel_rows.hpp"
 #include "math/mixture_row.hpp"
 #include "math/recalibrated.hpp"
+#include "math/transformed.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
 
@@ -214,6 +215,14 @@ std::vector<Mode> mixture_modes(const MixtureBatch& mix, int row) {
   if (mix.full_covariance())
     throw UsageError("joint modes of full-covariance components are not supported yet; the per-target "
                      "outputs (mean, std, quantiles, HDR) are");
+  if (mix.transformed()) {
+    // Maxima of the original-units density f_u(g(y)) g'(y) (not g^-1 of the
+    // modes of u): src/math/transformed.hpp.
+    if (mix.T != 1)
+      throw UsageError("joint modes of several targets with a target transform are not supported yet; the "
+                       "per-target outputs (mean, std, quantiles, HDR) are");
+    return detail::transformed_modes(detail::transformed_marginal(mix, row, 0));
+  }
   if (!mix.pit_maps.empty()) {
     if (mix.T != 1) throw Error("mixture_modes: a recalibrated mixture must have one target");
     if (const PitMap* g = mix.pit_map(0)) {

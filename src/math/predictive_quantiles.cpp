@@ -45,7 +45,10 @@ double marginal_quantile(const MixtureBatch& mix, int row, int d, double level, 
   if (!(level > 0.0 && level < 1.0))
     throw UsageError("quantile level must be strictly between 0 and 1, got " + detail::format_number(level));
   const PitMap* g = mix.pit_map(d);
-  return solve_quantile(detail::mixture_row(mix, row), d, g != nullptr ? g->inverse(level) : level, lower);
+  const TargetTransform* h = mix.transform(d);  // the quantile in u = h(y), mapped back: h is increasing
+  if (h != nullptr) lower = h->in_domain(lower) ? h->forward(lower) : -std::numeric_limits<double>::infinity();
+  const double q = solve_quantile(detail::mixture_row(mix, row), d, g != nullptr ? g->inverse(level) : level, lower);
+  return h != nullptr ? h->inverse(q) : q;
 }
 
 std::vector<double> predictive_quantiles(const MixtureBatch& mix, const std::vector<double>& levels) {
@@ -62,9 +65,10 @@ std::vector<double> predictive_quantiles(const MixtureBatch& mix, const std::vec
     for (int d = 0; d < T; ++d) {
       double previous = -std::numeric_limits<double>::infinity();
       const PitMap* g = mix.pit_map(d);  // recalibrated: the mixture's quantile at G^-1(level)
+      const TargetTransform* h = mix.transform(d);  // transformed: h^-1 of the quantile of u = h(y)
       for (const int j : order) {
         previous = solve_quantile(m, d, g != nullptr ? g->inverse(levels[j]) : levels[j], previous);
-        out[(std::size_t(r) * T + d) * L + j] = previous;
+        out[(std::size_t(r) * T + d) * L + j] = h != nullptr ? h->inverse(previous) : previous;
       }
     }
   });

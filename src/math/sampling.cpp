@@ -129,6 +129,18 @@ void sample_mixtures(const MixtureBatch& mix, int samples, const SampleOptions& 
   options.validate();
   if (samples < 1) throw UsageError("samples per row must be at least 1");
   if (first_row < 0) throw Error("sample_mixtures: first_row must be >= 0");
+  if (mix.transformed()) {
+    // Draws of u = g(y) (the same draws as the mixture's, recalibrated or
+    // not), mapped back: y = g^-1(u) per target.
+    MixtureBatch plain = mix;
+    plain.transforms.clear();
+    sample_mixtures(plain, samples, options, first_row, out, components);
+    const std::size_t draws = std::size_t(mix.rows) * std::size_t(samples);
+    for (int d = 0; d < mix.T; ++d)
+      if (const TargetTransform* g = mix.transform(d))
+        for (std::size_t i = 0; i < draws; ++i) out[i * mix.T + d] = g->inverse(out[i * mix.T + d]);
+    return;
+  }
   if (!mix.pit_maps.empty() && mix.pit_map(0) != nullptr)
     return sample_recalibrated(mix, samples, options, first_row, out, components);
   if (mix.full_covariance()) return sample_full_covariance(mix, samples, options, first_row, out, components);

@@ -44,7 +44,9 @@ MixtureBatch model_mixtures(Backend& backend, const Model& model, const MatrixD&
                                               model.params.begin() + std::ptrdiff_t((m + 1) * total)));
     heads.push_back(backend.forward(xs));
   }
-  return mixtures_from_head(model.mixture_spec(), model.stats, combine_member_heads(model.spec, heads));
+  MixtureBatch mix = mixtures_from_head(model.mixture_spec(), model.stats, combine_member_heads(model.spec, heads));
+  mix.transforms = model.target_transforms;  // the PIT in original units: F_u(g(y))
+  return mix;
 }
 
 // Conformal scores |u - 1/2| of the out-of-fold PITs, for a model whose

@@ -17,6 +17,7 @@
 #include "mdn/sharded_data.hpp"
 #include "train/data_parallel.hpp"
 #include "train/sample_weights.hpp"
+#include "train/target_transforms.hpp"
 #include "train/training_warnings.hpp"
 
 namespace mdn::detail {
@@ -143,12 +144,28 @@ void TrainingRun::check_ranks(const Dataset& data) {
 // standardised rows; every training target for the initial component means.
 void TrainingRun::standardise(const Dataset& data) {
   const MatrixD x_train_raw = take_rows(data.x, split_.train_idx);
-  const MatrixD t_train_raw = take_rows(data.t, split_.train_idx);
+  // Target transforms (src/train/target_transforms.hpp): fitted on the
+  // training rows, applied beneath the statistics.
+  model_.target_transforms = hooks_.init_model != nullptr
+                                 ? hooks_.init_model->target_transforms
+                                 : detail::fit_target_transforms(options_, spec_, data, split_.train_idx,
+                                                                 hooks_.validation, data_parallel_);
+  MatrixD t_train_raw = take_rows(data.t, split_.train_idx);
+  MatrixD t_val_raw = take_rows(data.t, split_.val_idx);
   const long long train_rows = all_rows_ - split_.val_rows;
   const auto sum = [&](double v) { return data_parallel_ ? comm_.sum(v) : v; };
   std::vector<double> w_raw;
   if (!data.weights.empty())
     for (int r : split_.train_idx) w_raw.push_back(data.weights[std::size_t(r)]);
+  if (!model_.target_transforms.empty()) {
+    std::vector<double> w_val;
+    if (!data.weights.empty())
+      for (int r : split_.val_idx) w_val.push_back(data.weights[std::size_t(r)]);
+    model_.transform_train_jacobian = detail::mean_transform_jacobian(model_.target_transforms, t_train_raw, w_raw);
+    model_.transform_val_jacobian = detail::mean_transform_jacobian(model_.target_transforms, t_val_raw, w_val);
+    detail::apply_target_transforms(model_.target_transforms, t_train_raw);
+    detail::apply_target_transforms(model_.target_transforms, t_val_raw);
+  }
   if (hooks_.init_model != nullptr)
     model_.stats = hooks_.init_model->stats;
   else if (data_parallel_ || !w_raw.empty())
@@ -164,7 +181,7 @@ void TrainingRun::standardise(const Dataset& data) {
   x_train_ = model_.stats.standardize_x(x_train_raw);
   t_train_ = model_.stats.standardize_t(t_train_raw);
   x_val_ = model_.stats.standardize_x(take_rows(data.x, split_.val_idx));
-  t_val_ = model_.stats.standardize_t(take_rows(data.t, split_.val_idx));
+  t_val_ = model_.stats.standardize_t(t_val_raw);
   if (!data.weights.empty()) {
     w_val_ = unit_mean_weights(data.weights, split_.val_idx, 1.0);
     double local = 0.0;
@@ -224,7 +241,12 @@ void TrainingRun::take_validation(const Dataset& data) {
   for (int r = 0; r < v->x.rows; ++r)
     if (!data_parallel_ || r % comm_.size() == comm_.rank()) mine.push_back(r);
   x_val_ = model_.stats.standardize_x(take_rows(v->x, mine));
-  t_val_ = model_.stats.standardize_t(take_rows(v->t, mine));
+  MatrixD t_raw = take_rows(v->t, mine);
+  if (!model_.target_transforms.empty()) {
+    model_.transform_val_jacobian = detail::mean_transform_jacobian(model_.target_transforms, t_raw, v->weights);
+    detail::apply_target_transforms(model_.target_transforms, t_raw);
+  }
+  t_val_ = model_.stats.standardize_t(t_raw);
   w_val_.clear();
   val_weight_sum_ = 0.0;
   if (!v->weights.empty()) {
@@ -564,7 +586,8 @@ void TrainingRun::report_epoch(const TrainingState& st, int epoch, int first_epo
   const int run_epochs = epoch - first_epoch + 1;
   report.samples_per_second = member_elapsed > 0 ? double(outcome.stats.samples) * run_epochs / member_elapsed : 0.0;
   report.seconds_left = elapsed / double(epochs_run_) * double(std::max(0LL, epochs_left_at_start_ - epochs_run_));
-  report.log_jacobian = model_.stats.log_jacobian();
+  report.log_jacobian = model_.train_log_jacobian();
+  report.val_log_jacobian = model_.val_log_jacobian();
   report.lr = lr;
   report.rollbacks = st.rollbacks;
   hooks_.on_epoch(report);
@@ -642,7 +665,7 @@ void TrainingRun::recalibrate() {
   MixtureBatch mix = validation_mixtures(t);
   std::vector<double> w;
   for (const float v : validation_weights()) w.push_back(double(v));
-  model_.recalibration = fit_recalibration(mix, t, w, validation_source(), model_.stats.log_jacobian());
+  model_.recalibration = fit_recalibration(mix, t, w, validation_source(), model_.val_log_jacobian());
   model_.recalibration.rows = split_.val_rows;
 }
 
@@ -712,7 +735,7 @@ std::vector<std::string> TrainingRun::warnings() const {
   f.rollbacks = rollbacks_;
   f.worst_kept_nll = worst_kept_nll_;
   f.best_epoch_first = best_epoch_first_;
-  f.log_jacobian = model_.stats.log_jacobian();
+  f.log_jacobian = model_.val_log_jacobian();
   // Said when asked for (--calibrate); Auto stays quiet (cross-fitting may follow, src/train/cross_fit.hpp).
   f.calibration_skipped = options_.calibrate == TrainOptions::CalibrateMode::On && split_.val_rows > 0 &&
                           split_.val_rows < kMinCalibrationRows;

@@ -142,6 +142,47 @@ TEST(Conditional, OneTargetLeftHasTheIntegratedMean) {
   }
 }
 
+// Target transforms: the joint density in y carries each target's Jacobian;
+// the conditional of y1 given y0 is the joint over the marginal of y0.
+TEST(Conditional, TransformedTargetsConditionInOriginalUnits) {
+  std::mt19937_64 rng(8);
+  mdn::MixtureBatch mix = mdn::testing::random_mixtures(rng, 3, 3, 2, 1.0, 0.3, 0.8);
+  mdn::TargetTransform log_g, yj;
+  log_g.kind = mdn::TargetTransformKind::Log;
+  yj.kind = mdn::TargetTransformKind::YeoJohnson;
+  yj.lambda = 0.4;
+  mix.transforms = {log_g, yj};
+  const double y0 = 1.7;
+  mdn::TargetObservations given;
+  given.observed = {0};
+  given.values = mdn::MatrixD(1, 1);
+  given.values(0, 0) = y0;
+  const mdn::MixtureBatch c = mdn::condition_mixtures(mix, given);
+  ASSERT_EQ(c.transforms.size(), 1u);
+  EXPECT_EQ(c.transforms[0].kind, mdn::TargetTransformKind::YeoJohnson);
+  const auto normal = [](double v, double m, double s) {
+    return std::exp(-0.5 * (v - m) * (v - m) / (s * s)) / (s * std::sqrt(2 * M_PI));
+  };
+  for (int r = 0; r < mix.rows; ++r)
+    for (const double y1 : {-1.0, 0.3, 2.5}) {
+      double joint = 0.0, marginal = 0.0, total = 0.0;
+      for (int k = 0; k < mix.K; ++k) total += mix.weight(r, k);
+      const double u0 = std::log(y0), j0 = 1.0 / y0;
+      const double u1 = yj.forward(y1), j1 = std::exp(yj.log_derivative(y1));
+      for (int k = 0; k < mix.K; ++k) {
+        const double w = mix.weight(r, k) / total;
+        const double p0 = normal(u0, mix.mean(r, k, 0), mix.stddev(r, k, 0)) * j0;
+        joint += w * p0 * normal(u1, mix.mean(r, k, 1), mix.stddev(r, k, 1)) * j1;
+        marginal += w * p0;
+      }
+      const double t[1] = {y1};
+      EXPECT_NEAR(std::exp(-mdn::mixture_nll(c, r, t)), joint / marginal, 1e-10 * (1.0 + joint / marginal))
+          << "row " << r << " y1 " << y1;
+    }
+  given.values(0, 0) = -1.0;  // outside log's domain
+  EXPECT_THROW(mdn::condition_mixtures(mix, given), mdn::UsageError);
+}
+
 TEST(Conditional, BadObservationsAreUsageErrors) {
   std::mt19937_64 rng(6);
   const mdn::MixtureBatch mix = mdn::testing::random_mixtures(rng, 2, 2, 2, 1.0, 0.5, 1.0);

@@ -295,6 +295,56 @@ TEST_F(ModelIoTest, KeepsTheRecalibrationExactlyAndRefusesBadKnots) {
   }
 }
 
+// Target transforms (mdn/target_transform.hpp): kept exactly, written as
+// format version 4 (an older build refuses it rather than read the mixture
+// in the wrong units); a model without one stays version 2 and loads
+// without one; a transform key in a version-2 file, an unknown kind or a
+// lambda outside [0, 2] is refused.
+TEST_F(ModelIoTest, KeepsTheTargetTransformAndRefusesBadOnes) {
+  Model m = random_model(2, 2, 3, {4}, 7u);
+  m.target_transforms = {{mdn::TargetTransformKind::Log, 1.0}, {mdn::TargetTransformKind::YeoJohnson, 0.1 / 3.0}};
+  m.transform_train_jacobian = -1.0 / 3.0;
+  m.transform_val_jacobian = 0.7;
+  const std::string p = path("t.safetensors");
+  save_model(m, p);
+  EXPECT_EQ(split(read_bytes(p)).header["__metadata__"]["mdn.format_version"], "4");
+  const Model r = load_model(p);
+  ASSERT_EQ(r.target_transforms.size(), 2u);
+  EXPECT_EQ(r.target_transforms[0].kind, mdn::TargetTransformKind::Log);
+  EXPECT_EQ(r.target_transforms[1].kind, mdn::TargetTransformKind::YeoJohnson);
+  EXPECT_EQ(r.target_transforms[1].lambda, 0.1 / 3.0);  // every bit
+  EXPECT_EQ(r.transform_train_jacobian, -1.0 / 3.0);
+  EXPECT_EQ(r.transform_val_jacobian, 0.7);
+  save_model(random_model(2, 2, 3, {4}, 7u), p);
+  EXPECT_EQ(split(read_bytes(p)).header["__metadata__"]["mdn.format_version"], "2");
+  EXPECT_TRUE(load_model(p).target_transforms.empty());
+  const auto edited = [&](const std::function<void(Json&)>& edit) {
+    save_model(m, p);
+    Parts parts = split(read_bytes(p));
+    edit(parts.header["__metadata__"]);
+    return join(parts.header, parts.buffer);
+  };
+  expect_refused_bytes(edited([](Json& h) { h["mdn.format_version"] = "2"; }), "it needs 4");
+  expect_refused_bytes(edited([](Json& h) {
+                         std::string t = h["mdn.target_transform"].get<std::string>();
+                         t.replace(t.find("\"log\""), 5, "\"sqrt\"");
+                         h["mdn.target_transform"] = t;
+                       }),
+                       "target transform \"sqrt\" is unknown");
+  expect_refused_bytes(edited([](Json& h) {
+                         Json t = Json::parse(h["mdn.target_transform"].get<std::string>());
+                         t["targets"][1]["lambda"] = 2.5;
+                         h["mdn.target_transform"] = t.dump();
+                       }),
+                       "outside [0, 2]");
+  expect_refused_bytes(edited([](Json& h) {
+                         Json t = Json::parse(h["mdn.target_transform"].get<std::string>());
+                         t["targets"].erase(1);
+                         h["mdn.target_transform"] = t.dump();
+                       }),
+                       "one entry per target");
+}
+
 TEST_F(ModelIoTest, KeepsTheSignOfZeroAndExtremeFloats) {
   Model m = small_model();
   m.stats.x_mean = {-0.0f, std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::max()};
@@ -666,16 +716,16 @@ TEST_F(ModelIoTest, RefusesAFileWithoutTheFormatKey) {
 }
 
 TEST_F(ModelIoTest, RefusesANewerFormatVersion) {
-  expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "4"); },
-                      "written by a newer mdn (format version 4; this build reads up to 3)");
+  expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "5"); },
+                      "written by a newer mdn (format version 5; this build reads up to 4)");
   expect_refused_edit([](Json& h) { set_meta(h, "mdn.format_version", "7"); },
-                      "written by a newer mdn (format version 7; this build reads up to 3)");
+                      "written by a newer mdn (format version 7; this build reads up to 4)");
   // And by editing the bytes in place, as a corrupting tool would.
   std::string bytes = good_bytes();
   const std::size_t at = bytes.find("\"mdn.format_version\":\"2\"");
   ASSERT_NE(at, std::string::npos);
-  bytes[at + std::strlen("\"mdn.format_version\":\"")] = '4';
-  expect_refused_bytes(bytes, "format version 4; this build reads up to 3");
+  bytes[at + std::strlen("\"mdn.format_version\":\"")] = '5';
+  expect_refused_bytes(bytes, "format version 5; this build reads up to 4");
 }
 
 TEST_F(ModelIoTest, RefusesAMissingOrNonNumericVersion) {

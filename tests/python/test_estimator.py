@@ -241,8 +241,9 @@ def test_ensemble_is_the_equal_weight_mixture_of_its_members(tmp_path, bishop_da
 def test_older_pickled_states_still_load(fitted, bishop_data):
     X, _ = bishop_data
     state = fitted.model_.__getstate__()
-    assert state[0] == 6 and len(state) == 16 and state[14] == ""  # numeric features: no encoding
+    assert state[0] == 7 and len(state) == 17 and state[14] == ""  # numeric features: no encoding
     assert state[15][0] == []  # not recalibrated: no PIT maps
+    assert state[16][0] == []  # no target transform
     Model = type(fitted.model_)
 
     def model_of(s):
@@ -257,6 +258,8 @@ def test_older_pickled_states_still_load(fitted, bishop_data):
     as_floats = tuple(np.frombuffer(b, np.float64).astype(np.float32).tobytes() for b in state[2])
     rounded = tuple(np.frombuffer(b, np.float32).astype(np.float64).tobytes() for b in as_floats)
     want = model_of((3, state[1], rounded) + tuple(state[3:13])).predict_mixture(X[:20])[1]
+    v6 = (6,) + tuple(state[1:16])  # 16 fields: no target transform
+    np.testing.assert_array_equal(model_of(v6).predict_mixture(X[:20])[1], fitted.predict_mixture(X[:20])[1])
     v5 = (5,) + tuple(state[1:15])  # 15 fields: no recalibration
     np.testing.assert_array_equal(model_of(v5).predict_mixture(X[:20])[1], fitted.predict_mixture(X[:20])[1])
     v4 = (4,) + tuple(state[1:14])  # 14 fields: no feature encoding

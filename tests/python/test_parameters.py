@@ -107,6 +107,8 @@ def test_parameters_are_kept_as_given():
         (dict(device="cuda:0"), "device must be one of 'auto', 'cpu', 'cuda'"),
         (dict(device=None), "device must be one of 'auto', 'cpu', 'cuda' \\(got None\\)"),
         (dict(random_state="seven"), "random_state must be None, an int"),
+        (dict(target_transform="lgo"), "target_transform= target transform 'lgo' is not one of .*did you mean log\\?"),
+        (dict(target_transform=3), "target_transform must be"),
     ],
 )
 def test_bad_parameters_are_value_errors_naming_them(params, message):

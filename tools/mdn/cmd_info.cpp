@@ -42,12 +42,12 @@ void print_history(const Model& m) {
     std::printf("training: no history stored\n");
     return;
   }
-  const double jac = m.stats.log_jacobian();
+  const double jac = m.train_log_jacobian(), val_jac = m.val_log_jacobian();  // differ with a target transform
   std::printf("training: %zu epochs, best epoch %d", h.train_nll.size(), h.best_epoch);
   if (h.best_epoch >= 1 && std::size_t(h.best_epoch) <= h.train_nll.size()) {
     const std::size_t b = std::size_t(h.best_epoch) - 1;
     std::printf(": train NLL %s", g(double(h.train_nll[b]) + jac).c_str());
-    if (b < h.val_nll.size()) std::printf(", validation NLL %s", g(double(h.val_nll[b]) + jac).c_str());
+    if (b < h.val_nll.size()) std::printf(", validation NLL %s", g(double(h.val_nll[b]) + val_jac).c_str());
     std::printf(" (per row, original units)");
   }
   std::printf("%s\n", h.val_nll.empty() ? "; no validation split" : "");
@@ -65,6 +65,15 @@ void print_text(const ModelInfo& info, const std::string& path) {
     for (const InputColumn& in : m.encoding->inputs) std::printf("  %s\n", describe_input(in).c_str());
   }
   print_columns("targets", m.target_names, m.stats.t_mean, m.stats.t_scale, &m.grid_step);
+  if (m.has_target_transform()) {
+    std::string list;
+    for (std::size_t d = 0; d < m.target_transforms.size(); ++d) {
+      const TargetTransform& t = m.target_transforms[d];
+      list += (list.empty() ? "" : ", ") + m.target_names[d] + ": " + transform_name(t.kind);
+      if (t.kind == TargetTransformKind::YeoJohnson) list += " (lambda " + g(t.lambda) + ")";
+    }
+    std::printf("target transform: %s; every output is in the original units\n", list.c_str());
+  }
   std::string layers = std::to_string(m.spec.input_dim) + " inputs";
   for (int w : m.spec.hidden) layers += " -> " + std::to_string(w) + " " + m.spec.activation;
   layers += " -> head " + std::to_string(m.spec.head_width());
@@ -81,7 +90,7 @@ void print_text(const ModelInfo& info, const std::string& path) {
   if (m.calibration.applied()) {
     std::string scales;
     for (float s : m.calibration.log_sigma_shift) scales += (scales.empty() ? "" : ", ") + g(std::exp(double(s)));
-    const double jac = m.stats.log_jacobian();
+    const double jac = m.val_log_jacobian();
     std::printf("calibration: sigma scale %s, fitted on %lld validation rows (NLL %s -> %s)\n", scales.c_str(),
                 m.calibration.rows, g(m.calibration.val_nll_before + jac).c_str(),
                 g(m.calibration.val_nll_after + jac).c_str());

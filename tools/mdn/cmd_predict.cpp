@@ -42,7 +42,8 @@ class PredictCommand : public Command {
     app->add_flag("--modes", r_.modes, "add every mode: mode<i>_NAME.., mode<i>_density, i = 1..K (empty when fewer)");
     app->add_flag("--params", r_.params,
                   "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K; full covariance also "
-                  "tril_k_NAMEi_NAMEj, the covariance's lower Cholesky factor row by row");
+                  "tril_k_NAMEi_NAMEj, the covariance's lower Cholesky factor row by row (with a target "
+                  "transform: the mixture of u = g(y), docs/MODEL_FORMAT.md)");
     app->add_option("--hdi", r_.hdi,
                     "add highest-density intervals of coverage C in (0, 1): hdi_lo_i, hdi_hi_i, i = 1..K (T = 1)")
         ->type_name("C")

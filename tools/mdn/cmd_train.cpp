@@ -18,6 +18,7 @@
 #include "mdn/grid.hpp"
 #include "mdn/model_io.hpp"
 #include "mdn/sharded_data.hpp"
+#include "mdn/transform_fit.hpp"
 #include "options.hpp"
 #include "train_flags.hpp"
 #include "train_tune.hpp"
@@ -111,6 +112,13 @@ class TrainCommand : public Command {
     app->add_flag_callback(
         "--no-calibrate", [this] { r_.options.calibrate = TrainOptions::CalibrateMode::Off; },
         "do not recalibrate, not even an ensemble");
+    app->add_option("--target-transform", r_.target_transform,
+                    "model each target through a transform, fitted on the training rows (docs/TRAINING.md \"Target "
+                    "transforms\"): none, log (every value > 0), yeo-johnson (lambda fitted), or auto (the rule "
+                    "there picks one per target); one value for all targets, or a comma list, one per target. "
+                    "Every output (density, NLL, quantiles, samples, eval) stays in the original units")
+        ->type_name("none|log|yeo-johnson|auto")
+        ->default_str("none");
     app->add_flag("--quantised", r_.quantised,
                   "targets on a grid (integers, rounded values): train on the grid cells' probability, not the "
                   "density at the points");
@@ -145,6 +153,7 @@ class TrainCommand : public Command {
     r_.epochs_given = epochs_->count() > 0;
     for (const char* flag : {"--components", "--hidden", "--sigma-floor", "--covariance"})
       r_.spec_given = r_.spec_given || app_->get_option(flag)->count() > 0;
+    check_target_transform();
     check_covariance();
     r_.ensemble_given = app_->get_option("--ensemble")->count() > 0;
     if (!r_.init_path.empty() && !r_.resume_path.empty())
@@ -154,6 +163,21 @@ class TrainCommand : public Command {
     check_tune_request(r_, world().size());
     check_writable(r_.model_path);
     check_writable(r_.checkpoint_file());
+  }
+
+  // --target-transform: known names, one or one per target (the values
+  // themselves, log's domain, are checked on the data before training).
+  void check_target_transform() {
+    if (r_.target_transform.empty()) return;
+    try {
+      r_.options.target_transform = parse_target_transform_modes(r_.target_transform);
+    } catch (const UsageError& e) {
+      throw UsageError(std::string("--target-transform: ") + e.what());
+    }
+    const std::size_t n = r_.options.target_transform.size();
+    if (n != 1 && n != r_.targets.size())
+      throw UsageError("--target-transform has " + std::to_string(n) + " values for " +
+                       std::to_string(r_.targets.size()) + " --target columns (give one for all, or one per target)");
   }
 
   // --covariance, checked before any work: a known value, full with 2 or more
@@ -170,6 +194,9 @@ class TrainCommand : public Command {
       throw UsageError("--covariance full: an ensemble (--ensemble > 1) of full-covariance models is not supported yet");
     if (r_.options.calibrate == TrainOptions::CalibrateMode::On)
       throw UsageError("--covariance full: --calibrate (recalibration) is not supported for full covariance yet");
+    for (const auto mode : r_.options.target_transform)
+      if (mode != TrainOptions::TargetTransformMode::None)
+        throw UsageError("--covariance full: --target-transform is not supported for full covariance yet (use none)");
   }
 
   int run() override {
@@ -221,7 +248,8 @@ void take_grid_steps(Communicator& ranks, const TrainRequest& request, const Dat
 // The last lines of a run: the kept epoch, its NLL and the calibration.
 void print_summary(const TrainRequest& request, const Model& model, std::chrono::steady_clock::time_point started) {
   const auto& h = model.history;
-  const double jac = model.stats.log_jacobian();
+  // With a target transform the Jacobian differs between the splits (Model).
+  const double jac = h.val_nll.empty() ? model.train_log_jacobian() : model.val_log_jacobian();
   const double best = h.val_nll.empty() ? h.train_nll.back() : h.val_nll[h.best_epoch - 1];
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::fprintf(
@@ -229,6 +257,16 @@ void print_summary(const TrainRequest& request, const Model& model, std::chrono:
       model.members > 1 ? ("ensemble of " + std::to_string(model.members) + " members; last member's ").c_str() : "",
       h.best_epoch, h.train_nll.size(), format_duration(seconds).c_str(), h.val_nll.empty() ? "train" : "validation",
       best + jac, request.model_path.c_str());
+  if (!request.options.target_transform.empty()) {
+    // What each target was modelled through (what auto chose, too).
+    std::string list;
+    for (std::size_t d = 0; d < model.target_names.size(); ++d) {
+      const TargetTransform t = d < model.target_transforms.size() ? model.target_transforms[d] : TargetTransform{};
+      list += (list.empty() ? "" : ", ") + model.target_names[d] + ": " + transform_name(t.kind);
+      if (t.kind == TargetTransformKind::YeoJohnson) list += " (lambda " + format_sigma(t.lambda) + ")";
+    }
+    std::fprintf(stderr, "target transform: %s\n", list.c_str());
+  }
   if (model.calibration.applied()) {
     std::string scales;
     for (float v : model.calibration.log_sigma_shift)

@@ -63,6 +63,7 @@ struct TrainRequest {
   std::string weight_column;    // per-row sample weights (Dataset::weights); "" = none
   std::string val_data_path;    // validation rows of the user's own (TrainHooks::validation); "" = random split
   std::string init_path;        // start from this model's weights (TrainHooks::init_model); "" = fresh
+  std::string target_transform;  // --target-transform, as given (TrainOptions::target_transform); "" = none
   std::string covariance = "diagonal";  // --covariance diagonal|full (ModelSpec::covariance)
   bool spec_given = false;      // with init_path: --components/--hidden/--sigma-floor given (else the model's)
   bool ensemble_given = false;  // with init_path: --ensemble given (else the model's member count)

@@ -441,8 +441,11 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
                           draws.data());
         else if (model.recalibration.applied())
           sample_mixtures(mixtures_from_head(model, z), S, request.options, row0, draws.data());
-        else
+        else {
           backend->sample(z, model.stats, S, request.options, row0, draws.data());
+          // The backend draws u; a transformed target's draws map back (mdn/target_transform.hpp).
+          inverse_transform_draws(model.target_transforms, draws.data(), std::size_t(rows) * S, T);
+        }
         write_rows_in_order(out, rows, std::max(1, 16384 / S), [&](int r, std::string& text) {
           for (int s = 0; s < S; ++s) {
             if (!part.kept.empty()) text += part.kept[std::size_t(begin + r)];

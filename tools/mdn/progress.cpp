@@ -28,7 +28,7 @@ std::string epoch_line(const EpochReport& r, bool with_bar) {
   if (std::isnan(r.val_nll))
     std::snprintf(nll, sizeof nll, "train NLL %.4f", r.train_nll + jac);
   else
-    std::snprintf(nll, sizeof nll, "train NLL %.4f  val NLL %.4f%s", r.train_nll + jac, r.val_nll + jac,
+    std::snprintf(nll, sizeof nll, "train NLL %.4f  val NLL %.4f%s", r.train_nll + jac, r.val_nll + r.val_log_jacobian,
                   r.improved ? " *" : "  ");
   char member[48] = "";
   if (r.members > 1) std::snprintf(member, sizeof member, "member %d/%d  ", r.member, r.members);

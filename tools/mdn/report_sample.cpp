@@ -39,6 +39,7 @@ void ReportSample::shape_like(const MatrixD& x, const MatrixD& t, const MixtureB
   mix_.K = mix.K;
   mix_.T = mix.T;
   mix_.pit_maps = mix.pit_maps;
+  mix_.transforms = mix.transforms;
   stats_.mean = stats_.stddev = stats_.median = stats_.pit = MatrixD(0, t.cols);
   stats_.lower.assign(stats.lower.size(), MatrixD(0, t.cols));
   stats_.upper.assign(stats.upper.size(), MatrixD(0, t.cols));

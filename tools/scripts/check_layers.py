@@ -18,10 +18,10 @@ import sys
 # one layer and include neither each other nor anything above them.
 LAYERS = [
     ("types", ["mdn/error.hpp", "mdn/matrix.hpp", "mdn/spec.hpp", "mdn/device.hpp", "mdn/dataset.hpp",
-               "mdn/train_options.hpp", "mdn/standardizer.hpp", "mdn/model.hpp", "mdn/mixture.hpp", "mdn/pit_map.hpp", "mdn/spelling.hpp",
+               "mdn/train_options.hpp", "mdn/standardizer.hpp", "mdn/model.hpp", "mdn/mixture.hpp", "mdn/pit_map.hpp", "mdn/target_transform.hpp", "mdn/spelling.hpp",
                "mdn/detail/", "src/core/"]),
     ("math", ["mdn/predictive.hpp", "mdn/sampling.hpp", "mdn/metrics.hpp", "mdn/conformal.hpp", "mdn/synthetic.hpp", "mdn/grid.hpp",
-              "mdn/joint_cdf.hpp", "mdn/recalibration.hpp", "mdn/conditional.hpp", "src/math/"]),
+              "mdn/joint_cdf.hpp", "mdn/recalibration.hpp", "mdn/conditional.hpp", "mdn/transform_fit.hpp", "src/math/"]),
     ("io", ["mdn/csv.hpp", "mdn/csv_stream.hpp", "mdn/columns.hpp", "mdn/feature_encoding.hpp", "mdn/atomic_file.hpp", "mdn/model_io.hpp", "mdn/model_info.hpp", "mdn/checkpoint.hpp", "src/io/"]),
     ("distributed", ["mdn/communicator.hpp", "mdn/sharded_data.hpp", "src/distributed/"]),
     ("backend", ["mdn/backend.hpp", "src/backend/"]),

@@ -41,6 +41,7 @@ constexpr FieldParameter kTrainOptionsParameters[] = {
     {"concurrent_members", nullptr},
     {"bootstrap", "bootstrap"},
     {"grid_steps", "quantised"},
+    {"target_transform", "target_transform"},
     {"seed", "random_state"},
     {"max_rollbacks", nullptr},
     {"checkpoint_every", nullptr},

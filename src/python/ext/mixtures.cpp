@@ -4,6 +4,8 @@
 // own per-row computation (mdn/predictive.hpp, metrics.hpp, sampling.hpp,
 // joint_cdf.hpp), the one the estimator's methods on X run, so both give the
 // same numbers. The GIL is released while the library works.
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
 #include <climits>
@@ -33,6 +35,10 @@ using Rows3 = nb::ndarray<const double, nb::ndim<3>, nb::c_contig, nb::device::c
 // The recalibration's PIT maps (mdn/pit_map.hpp): one list of knots per
 // target, or none (the plain mixture).
 using Knots = std::vector<std::vector<double>>;
+// Beside them, the target transforms (mdn/target_transform.hpp): per target
+// (name, lambda), or none. Passed together as one argument, `knots`.
+using Transforms = std::vector<std::pair<std::string, double>>;
+using Extras = std::pair<Knots, Transforms>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -57,7 +63,8 @@ void check_shapes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma) {
 // every computation on it assumes: weights finite, >= 0 and not all 0 in a
 // row; means finite; sigmas finite and > 0; knots (if any) a PIT map per
 // target. UsageError names the first bad entry. Call without the GIL.
-mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots) {
+mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras) {
+  const Knots& knots = extras.first;
   check_shapes(alpha, mu, sigma);
   mdn::MixtureBatch mix;
   mix.rows = int(alpha.shape(0));
@@ -89,6 +96,18 @@ mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sig
       if (!mix.pit_maps.back().valid()) throw mdn::UsageError("PIT-map knots must rise strictly from 0 to 1");
     }
   }
+  if (!extras.second.empty()) {
+    if (extras.second.size() != T) throw mdn::UsageError("transforms: one (name, lambda) per target is needed");
+    for (const auto& [name, lambda] : extras.second) {
+      mdn::TargetTransform g;
+      if (name == "log") g.kind = mdn::TargetTransformKind::Log;
+      else if (name == "yeo-johnson") g.kind = mdn::TargetTransformKind::YeoJohnson, g.lambda = lambda;
+      else if (name != "none") throw mdn::UsageError("transforms: '" + name + "' is not none, log or yeo-johnson");
+      if (!(g.lambda >= mdn::kYeoJohnsonMinLambda && g.lambda <= mdn::kYeoJohnsonMaxLambda))
+        throw mdn::UsageError("transforms: a Yeo-Johnson lambda must lie in [0, 2]");
+      mix.transforms.push_back(g);
+    }
+  }
   return mix;
 }
 
@@ -100,29 +119,29 @@ void check_values(const mdn::MixtureBatch& mix, const Rows2& y) {
                           std::to_string(mix.rows) + ", " + std::to_string(mix.T) + ") was expected");
 }
 
-void check(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots) {
+void check(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras) {
   nb::gil_scoped_release release;
-  to_batch(alpha, mu, sigma, knots);
+  to_batch(alpha, mu, sigma, extras);
 }
 
-nb::tuple moments(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots) {
+nb::tuple moments(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras) {
   mdn::PredictiveMoments m;
   {
     nb::gil_scoped_release release;
-    m = mdn::predictive_moments(to_batch(alpha, mu, sigma, knots));
+    m = mdn::predictive_moments(to_batch(alpha, mu, sigma, extras));
   }
   const std::size_t n = std::size_t(m.rows), T = std::size_t(m.T);
   return nb::make_tuple(to_numpy(std::move(m.mean), {n, T}), to_numpy(std::move(m.stddev), {n, T}));
 }
 
-nb::ndarray<nb::numpy, double> quantiles(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots,
+nb::ndarray<nb::numpy, double> quantiles(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras,
                                          const std::vector<double>& levels) {
   mdn::validate_quantile_levels(levels);
   std::vector<double> q;
   std::size_t n = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, extras);
     n = std::size_t(mix.rows);
     T = std::size_t(mix.T);
     q = mdn::predictive_quantiles(mix, levels);
@@ -131,13 +150,13 @@ nb::ndarray<nb::numpy, double> quantiles(const Rows2& alpha, const Rows3& mu, co
 }
 
 // The marginal CDF of every target (n, T), or the joint CDF (n,).
-nb::ndarray<nb::numpy, double> cdf(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots, const Rows2& y,
+nb::ndarray<nb::numpy, double> cdf(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras, const Rows2& y,
                                    bool joint) {
   std::vector<double> out;
   std::size_t n = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, extras);
     check_values(mix, y);
     n = std::size_t(mix.rows);
     T = std::size_t(mix.T);
@@ -159,12 +178,12 @@ nb::ndarray<nb::numpy, double> cdf(const Rows2& alpha, const Rows3& mu, const Ro
 
 // log p(y | x) of the joint density, per row (n,): minus mixture_nll, the
 // function behind score and `mdn eval`'s NLL.
-nb::ndarray<nb::numpy, double> logpdf(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots, const Rows2& y) {
+nb::ndarray<nb::numpy, double> logpdf(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras, const Rows2& y) {
   std::vector<double> out;
   std::size_t n = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, extras);
     check_values(mix, y);
     n = std::size_t(mix.rows);
     out.resize(n);
@@ -176,12 +195,12 @@ nb::ndarray<nb::numpy, double> logpdf(const Rows2& alpha, const Rows3& mu, const
   return to_numpy(std::move(out), {n});
 }
 
-nb::tuple modes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots) {
+nb::tuple modes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras) {
   std::vector<double> location, density;
   std::size_t n = 0, K = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, extras);
     n = std::size_t(mix.rows);
     K = std::size_t(mix.K);
     T = std::size_t(mix.T);
@@ -193,13 +212,13 @@ nb::tuple modes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const K
   return nb::make_tuple(to_numpy(std::move(location), {n, K, T}), to_numpy(std::move(density), {n, K}));
 }
 
-nb::ndarray<nb::numpy, double> regions(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots, double coverage) {
+nb::ndarray<nb::numpy, double> regions(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras, double coverage) {
   mdn::validate_coverage(coverage);
   std::vector<double> ends;
   std::size_t n = 0, K = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, extras);
     n = std::size_t(mix.rows);
     K = std::size_t(mix.K);
     T = std::size_t(mix.T);
@@ -212,14 +231,14 @@ nb::ndarray<nb::numpy, double> regions(const Rows2& alpha, const Rows3& mu, cons
   return to_numpy(std::move(ends), {n, T, K, 2});
 }
 
-nb::ndarray<nb::numpy, double> sample(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Knots& knots, int samples,
+nb::ndarray<nb::numpy, double> sample(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras, int samples,
                                       std::uint64_t seed) {
   if (samples < 1) throw mdn::UsageError("n_samples must be at least 1 (got " + std::to_string(samples) + ")");
   std::vector<double> out;
   std::size_t n = 0, T = 0;
   {
     nb::gil_scoped_release release;
-    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, knots);
+    const mdn::MixtureBatch mix = to_batch(alpha, mu, sigma, extras);
     n = std::size_t(mix.rows);
     T = std::size_t(mix.T);
     mdn::SampleOptions options;

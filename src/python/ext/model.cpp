@@ -1,3 +1,4 @@
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -46,6 +47,15 @@ void bind_properties(ModelClass& cls) {
                      std::vector<std::vector<double>> knots;
                      for (const mdn::PitMap& m : s.model().recalibration.maps) knots.push_back(m.knots);
                      return knots;
+                   })
+      .def_prop_ro("target_transforms",
+                   [](const PyModel& s) {
+                     // Per target (name, lambda) of its transform (mdn/target_transform.hpp); empty: none.
+                     std::vector<std::pair<std::string, double>> out;
+                     if (s.model().has_target_transform())
+                       for (const mdn::TargetTransform& g : s.model().target_transforms)
+                         out.emplace_back(mdn::transform_name(g.kind), g.lambda);
+                     return out;
                    })
       .def_prop_ro("device", &PyModel::device)
       .def_prop_ro("trained_on", &PyModel::trained_on)

@@ -10,7 +10,10 @@
 //                  "mdn.inputs" JSON text, "" for none;
 //   6 (16 fields): adds (PIT-map knots per target, their source, rows, NLL
 //                  before and after): the recalibration.
-// __getstate__ writes version 6; __setstate__ reads all six.
+//   7 (17 fields): adds (target transform kinds per target as ints, their
+//                  lambdas as doubles, the train and validation Jacobian
+//                  offsets): the target transforms (mdn/target_transform.hpp).
+// __getstate__ writes version 7; __setstate__ reads all seven.
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -32,7 +35,7 @@ namespace mdn_python {
 
 namespace {
 
-constexpr int kStateVersion = 6;
+constexpr int kStateVersion = 7;
 
 nb::bytes floats_to_bytes(const std::vector<float>& v) {
   return nb::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
@@ -72,10 +75,15 @@ nb::tuple model_state(const PyModel& self) {
   for (const mdn::PitMap& map : m.recalibration.maps) knots.append(doubles_to_bytes(map.knots));
   const mdn::Recalibration& r = m.recalibration;
   nb::tuple recalibration = nb::make_tuple(knots, r.source, r.rows, r.nll_before, r.nll_after);
+  std::vector<int> kinds;
+  std::vector<double> lambdas;
+  for (const mdn::TargetTransform& g : m.target_transforms) kinds.push_back(int(g.kind)), lambdas.push_back(g.lambda);
+  nb::tuple transforms =
+      nb::make_tuple(kinds, doubles_to_bytes(lambdas), m.transform_train_jacobian, m.transform_val_jacobian);
   return nb::make_tuple(kStateVersion, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
                         self.device(), self.tf32(), self.trained_on(), m.members, calibration,
                         floats_to_bytes(m.grid_step), extra,
-                        m.encoding ? mdn::encoding_to_json(*m.encoding) : std::string(), recalibration);
+                        m.encoding ? mdn::encoding_to_json(*m.encoding) : std::string(), recalibration, transforms);
 }
 
 mdn::ModelSpec spec_from_state(const nb::tuple& spec) {
@@ -142,11 +150,26 @@ void read_recalibration(const nb::tuple& r, mdn::Model& m) {
   m.recalibration.nll_after = nb::cast<double>(r[4]);
 }
 
+// Version 7 on: the target transforms.
+void read_transforms(const nb::tuple& t, mdn::Model& m) {
+  const std::vector<int> kinds = nb::cast<std::vector<int>>(t[0]);
+  const std::vector<double> lambdas = bytes_to_doubles(nb::cast<nb::bytes>(t[1]));
+  if (kinds.size() != lambdas.size() || !(kinds.empty() || kinds.size() == std::size_t(m.spec.target_dim)))
+    throw mdn::UsageError("invalid model state: target transforms");
+  for (std::size_t d = 0; d < kinds.size(); ++d) {
+    if (kinds[d] < 0 || kinds[d] > 2 || !(lambdas[d] >= mdn::kYeoJohnsonMinLambda && lambdas[d] <= mdn::kYeoJohnsonMaxLambda))
+      throw mdn::UsageError("invalid model state: target transforms");
+    m.target_transforms.push_back({mdn::TargetTransformKind(kinds[d]), lambdas[d]});
+  }
+  m.transform_train_jacobian = nb::cast<double>(t[2]);
+  m.transform_val_jacobian = nb::cast<double>(t[3]);
+}
+
 mdn::Model model_from_state(const nb::tuple& state) {
   const int version = state.size() > 0 ? nb::cast<int>(state[0]) : 0;
   if (!((version == 1 && state.size() == 10) || ((version == 2 || version == 3) && state.size() == 13) ||
         (version == 4 && state.size() == 14) || (version == 5 && state.size() == 15) ||
-        (version == 6 && state.size() == 16)))
+        (version == 6 && state.size() == 16) || (version == 7 && state.size() == 17)))
     throw mdn::UsageError("invalid model state");
   mdn::Model m;
   m.spec = spec_from_state(nb::cast<nb::tuple>(state[1]));
@@ -185,6 +208,7 @@ mdn::Model model_from_state(const nb::tuple& state) {
     }
   }
   if (version >= 6) read_recalibration(nb::cast<nb::tuple>(state[15]), m);
+  if (version >= 7) read_transforms(nb::cast<nb::tuple>(state[16]), m);
   check_sizes(m);
   return m;
 }

@@ -127,8 +127,11 @@ nb::ndarray<nb::numpy, double> sample(PyModel& self, const InArray& x_in, int sa
         // A recalibrated model draws by inversion on the host (mdn/sampling.hpp).
         if (self.model().recalibration.applied())
           mdn::sample_mixtures(mdn::mixtures_from_head(self.model(), z), samples, options, begin, at);
-        else
+        else {
           b.sample(z, self.model().stats, samples, options, begin, at);
+          // The backend draws u; a transformed target's draws map back.
+          mdn::inverse_transform_draws(self.model().target_transforms, at, std::size_t(rows) * S, int(T));
+        }
       }
       return 0;
     });

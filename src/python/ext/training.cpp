@@ -35,6 +35,7 @@
 #include "mdn/dataset.hpp"
 #include "mdn/device.hpp"
 #include "mdn/error.hpp"
+#include "mdn/transform_fit.hpp"
 #include "mdn/grid.hpp"
 #include "mdn/spec.hpp"
 #include "mdn/trainer.hpp"
@@ -105,6 +106,9 @@ struct FitArgs {
   int patience = mdn::TrainOptions{}.patience;
   double clip_norm = decimal(mdn::TrainOptions{}.clip_norm);
   std::string calibrate = "auto";  // "auto", "on" or "off" (TrainOptions::CalibrateMode)
+  // "none", "log", "yeo-johnson", "auto", or a comma list of them, one per
+  // target (TrainOptions::target_transform; parsed by the library).
+  std::string target_transform = "none";
   int ensemble = mdn::TrainOptions{}.ensemble;
   bool bootstrap = mdn::TrainOptions{}.bootstrap;
   bool quantised = false;  // `mdn train --quantised`: grid_steps detected from y
@@ -169,6 +173,11 @@ mdn::TrainOptions train_options(const FitArgs& args) {
   options.calibrate = args.calibrate == "on" ? Mode::On : args.calibrate == "off" ? Mode::Off : Mode::Auto;
   options.ensemble = args.ensemble;
   options.bootstrap = args.bootstrap;
+  try {
+    if (args.target_transform != "none") options.target_transform = mdn::parse_target_transform_modes(args.target_transform);
+  } catch (const mdn::UsageError& e) {
+    throw mdn::UsageError(std::string("target_transform= ") + e.what());
+  }
   // Members one after another: Ctrl-C is seen by the epoch callback through
   // PyErr_CheckSignals, and Python runs signal handlers only on its main
   // thread, which members side by side would not report from.
@@ -194,7 +203,7 @@ mdn::TrainHooks python_hooks(std::atomic<bool>& stop, std::optional<nb::python_e
     }
     if (on_epoch.is_none()) return;
     try {
-      on_epoch(r.epoch, r.epochs, r.train_nll + r.log_jacobian, r.val_nll + r.log_jacobian, r.improved,
+      on_epoch(r.epoch, r.epochs, r.train_nll + r.log_jacobian, r.val_nll + r.val_log_jacobian, r.improved,
                r.samples_per_second, r.seconds_elapsed, r.seconds_left);
     } catch (nb::python_error& e) {
       pending.emplace(std::move(e));
@@ -336,6 +345,7 @@ void bind_training(nb::module_& m) {
       .def_rw("patience", &FitArgs::patience)
       .def_rw("clip_norm", &FitArgs::clip_norm)
       .def_rw("calibrate", &FitArgs::calibrate)
+      .def_rw("target_transform", &FitArgs::target_transform)
       .def_rw("ensemble", &FitArgs::ensemble)
       .def_rw("bootstrap", &FitArgs::bootstrap)
       .def_rw("quantised", &FitArgs::quantised)

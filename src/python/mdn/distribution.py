@@ -50,6 +50,12 @@ class MixtureDistribution:
         target — what ``MDNRegressor.recalibration_`` holds. The distribution
         is then G(F(y)) instead of the mixture's F(y), and every method
         follows it (the density carries the map's slope). None: the mixture.
+    transforms : sequence of (str, float), optional
+        Target transforms (``MDNRegressor(target_transform=)``), one
+        ``(name, lambda)`` per target, name "none", "log" or "yeo-johnson":
+        the mixture is then over u = g(y) and every method answers in y
+        (docs/TRAINING.md, "Target transforms"); the PIT map applies on top.
+        None: no transform.
 
     Attributes
     ----------
@@ -81,7 +87,7 @@ class MixtureDistribution:
     >>> dist[0].cdf(0.5), dist.logpdf(y[:3])         # doctest: +SKIP
     """
 
-    def __init__(self, alpha, mu, sigma, knots=None):
+    def __init__(self, alpha, mu, sigma, knots=None, transforms=None):
         alpha = np.asarray(alpha, dtype=np.float64)
         mu = np.asarray(mu, dtype=np.float64)
         sigma = np.asarray(sigma, dtype=np.float64)
@@ -96,14 +102,16 @@ class MixtureDistribution:
         self._sigma = _readonly(sigma if self._vector else sigma[:, :, None])
         self._row = False  # True for dist[i]: results drop the row axis
         self._knots = [] if knots is None else [_readonly(np.array(k, dtype=np.float64)) for k in knots]
+        self._transforms = [] if transforms is None else [(str(n), float(l)) for n, l in transforms]
         _core.mixture_check(*self._arrays())
 
     @classmethod
-    def _of(cls, alpha, mu, sigma, vector, row=False, knots=()):
+    def _of(cls, alpha, mu, sigma, vector, row=False, knots=(), transforms=()):
         """An instance from checked arrays (no copy, no check)."""
         dist = cls.__new__(cls)
         dist._alpha, dist._mu, dist._sigma, dist._vector, dist._row = alpha, mu, sigma, vector, row
         dist._knots = list(knots)
+        dist._transforms = list(transforms)
         return dist
 
     # ---- the parameters ------------------------------------------------------------
@@ -138,7 +146,7 @@ class MixtureDistribution:
         """The parameters as the library's functions take them: C order (a
         slice with a step, or one target's marginal, is copied here)."""
         arrays = tuple(np.ascontiguousarray(a) for a in (self._alpha, self._mu, self._sigma))
-        return arrays + ([k.tolist() for k in self._knots],)
+        return arrays + (([k.tolist() for k in self._knots], list(self._transforms)),)
 
     # ---- rows ----------------------------------------------------------------------
 
@@ -162,7 +170,7 @@ class MixtureDistribution:
             raise IndexError(f"rows must be an int, a slice, a boolean mask or integer indices (got {index!r})")
         for a in (alpha, mu, sigma):
             a.setflags(write=False)
-        return MixtureDistribution._of(alpha, mu, sigma, self._vector, one, self._knots)
+        return MixtureDistribution._of(alpha, mu, sigma, self._vector, one, self._knots, self._transforms)
 
     def __repr__(self):
         rows = "1 row (indexed)" if self._row else f"{len(self)} rows"
@@ -171,7 +179,8 @@ class MixtureDistribution:
         return f"MixtureDistribution({rows}, {self.n_components} components, {targets}{recalibrated})"
 
     def __reduce__(self):
-        return (_restore, (self._alpha, self._mu, self._sigma, self._vector, self._row, self._knots))
+        return (_restore, (self._alpha, self._mu, self._sigma, self._vector, self._row, self._knots,
+                           self._transforms))
 
     # ---- shapes in and out -------------------------------------------------------------
 
@@ -336,7 +345,8 @@ class MixtureDistribution:
             raise ValueError(f"target must be in [{-T}, {T}) for {T} target(s) (got {target})")
         mu, sigma = self._mu[:, :, d % T : d % T + 1], self._sigma[:, :, d % T : d % T + 1]
         knots = self._knots[d % T : d % T + 1]
-        return MixtureDistribution._of(self._alpha, mu, sigma, False, self._row, knots)
+        transforms = self._transforms[d % T : d % T + 1]
+        return MixtureDistribution._of(self._alpha, mu, sigma, False, self._row, knots, transforms)
 
     # ---- draws -------------------------------------------------------------------------
 
@@ -363,7 +373,7 @@ class MixtureDistribution:
         return draws[0] if self._row else draws
 
 
-def _restore(alpha, mu, sigma, vector, row, knots=()):
+def _restore(alpha, mu, sigma, vector, row, knots=(), transforms=()):
     for a in (alpha, mu, sigma):
         a.setflags(write=False)
-    return MixtureDistribution._of(alpha, mu, sigma, vector, row, knots)
+    return MixtureDistribution._of(alpha, mu, sigma, vector, row, knots, transforms)

@@ -240,6 +240,14 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         (``ensemble > 1``: the spread of their members over-disperses them)
         and not a single network; True and False do so for both
         (``mdn train --calibrate`` / ``--no-calibrate``).
+    target_transform : str or sequence of str, default="none"
+        Model each target through a transform fitted on the training rows
+        (``mdn train --target-transform``, docs/TRAINING.md "Target
+        transforms"): "none", "log" (every value > 0), "yeo-johnson" (lambda
+        fitted by maximum likelihood) or "auto" (the measured rule picks one
+        per target); one for all targets, or one per target. Every output
+        (density, score, quantiles, samples, moments) stays in the original
+        units; ``model_`` and ``mdn info`` say which transform was used.
     ensemble : int, default=1
         Number M of networks trained from different seeds (a deep ensemble,
         ``mdn train --ensemble``); the model is the equal-weight mixture of
@@ -396,6 +404,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         patience=_DEFAULTS.patience,
         clip_norm=_DEFAULTS.clip_norm,
         calibrate=_DEFAULTS.calibrate,
+        target_transform=_DEFAULTS.target_transform,
         ensemble=_DEFAULTS.ensemble,
         bootstrap=_DEFAULTS.bootstrap,
         quantised=_DEFAULTS.quantised,
@@ -425,6 +434,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.patience = patience
         self.clip_norm = clip_norm
         self.calibrate = calibrate
+        self.target_transform = target_transform
         self.ensemble = ensemble
         self.bootstrap = bootstrap
         self.quantised = quantised
@@ -481,6 +491,14 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             args.calibrate = "on" if self.calibrate else "off"
         else:
             raise ValueError(f'calibrate must be True, False or "auto" (got {self.calibrate!r})')
+        transform = self.target_transform
+        if not isinstance(transform, str):
+            try:
+                transform = ",".join(transform)
+            except TypeError:
+                raise ValueError('target_transform must be "none", "log", "yeo-johnson", "auto" or a sequence of them '
+                                 f"(got {self.target_transform!r})") from None
+        args.target_transform = transform
         args.device = p.device(self.device)
         args.seed = p.seed(self.random_state)
         args.tune = p.integer("tune", self.tune)
@@ -912,7 +930,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         -----
         The network's own mixture: a recalibrated model
         (``recalibration_`` not empty) maps its CDF through the PIT map on
-        top, as ``predict_dist`` and every other method do.
+        top, as ``predict_dist`` and every other method do. A model fitted
+        with ``target_transform`` gives the mixture of u = g(y) here (see
+        docs/MODEL_FORMAT.md, "A target transform"); every other method
+        answers in y.
         """
         return self._model().mixture(self._check_X(X))
 
@@ -958,7 +979,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         alpha, mu, sigma = model.mixture(self._check_X(X))
         if self._y_ndim == 1:
             mu, sigma = mu[:, :, 0], sigma[:, :, 0]
-        return MixtureDistribution(alpha, mu, sigma, knots=model.recalibration or None)
+        return MixtureDistribution(alpha, mu, sigma, knots=model.recalibration or None,
+                                   transforms=model.target_transforms or None)
 
     # ---- scores -----------------------------------------------------------------
 
