@@ -35,6 +35,7 @@ struct TuneDimension {
   std::function<double(double u)> value;
   std::function<void(double value, TuneCandidate&)> apply;
   std::function<double(const TuneCandidate&)> read;
+  std::vector<std::string> choices;  // a categorical dimension: the name of each index (logs, messages)
 };
 
 // The search space for `train_rows` training rows per split (docs/TRAINING.md,
@@ -135,6 +136,7 @@ struct TuneHooks {
 
 struct TuneResult {
   std::vector<std::string> dimensions;
+  std::vector<std::vector<std::string>> choices;  // per dimension: TuneDimension::choices
   std::vector<TuneRung> rungs;
   std::vector<TuneTrial> trials;
   std::string validation;  // how the splits were made, in words
@@ -167,6 +169,10 @@ bool beats_recipe_clearly(const std::vector<double>& recipe_splits, const std::v
 // were scheduled. Throws UsageError for options out of range or too few rows.
 TuneResult tune(const ModelSpec& spec, const Dataset& data, const TrainOptions& options, const TuneOptions& tune,
                 const TuneHooks& hooks = {});
+
+// Dimension j's value v as text: a categorical dimension's choice name
+// ("yeo-johnson"), else the number as %g would print it.
+std::string tune_value_text(const TuneResult& result, std::size_t j, double v);
 
 // The search as JSON (every trial, the rungs, the best): what a search log
 // file holds (docs/TRAINING.md, "Model search").

@@ -2,6 +2,7 @@
 // brief summary a tuned model keeps (docs/MODEL_FORMAT.md, "mdn.tuning").
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 
 #include "io/strict_json.hpp"
 #include "mdn/tuner.hpp"
@@ -28,10 +29,19 @@ Json numbers(const std::vector<double>& values) {
   return out;
 }
 
+// The name of a categorical dimension's value, or null.
+const std::string* choice(const TuneResult& result, std::size_t j, double v) {
+  if (j >= result.choices.size() || !(v >= 0.0) || v != std::floor(v)) return nullptr;
+  const auto& names = result.choices[j];
+  return std::size_t(v) < names.size() ? &names[std::size_t(v)] : nullptr;
+}
+
 Json config(const TuneResult& result, const TuneTrial& trial) {
   Json c = Json::object();
-  for (std::size_t j = 0; j < result.dimensions.size() && j < trial.values.size(); ++j)
-    c[result.dimensions[j]] = value(trial.values[j]);
+  for (std::size_t j = 0; j < result.dimensions.size() && j < trial.values.size(); ++j) {
+    const std::string* name = choice(result, j, trial.values[j]);
+    c[result.dimensions[j]] = name != nullptr ? Json(*name) : value(trial.values[j]);
+  }
   return c;
 }
 
@@ -95,6 +105,13 @@ std::string tune_log_json(const TuneResult& result) {
   if (result.lowest != result.best) out["best"]["recipe_kept_over_trial"] = result.lowest;
   out["trials"] = trials;
   return io::dump_json(out);
+}
+
+std::string tune_value_text(const TuneResult& result, std::size_t j, double v) {
+  if (const std::string* name = choice(result, j, v)) return *name;
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
 }
 
 std::string tune_summary_json(const TuneResult& result) {

@@ -68,6 +68,22 @@ std::vector<TuneDimension> default_search_space(long long train_rows) {
                   },
                   [](double v, TuneCandidate& c) { c.options.batch_size = int(v); },
                   [](const TuneCandidate& c) { return double(c.options.batch_size); }});
+  // The target transform (TrainOptions::target_transform), one choice for
+  // every target: 0 none, 1 auto (the measured rule: none, log or
+  // Yeo-Johnson by the training targets' Gaussian likelihood), 2
+  // Yeo-Johnson. Log itself is left to auto, which takes it only where every
+  // value is positive. The recipe's own choice reads back as its index.
+  using Mode = TrainOptions::TargetTransformMode;
+  static constexpr Mode kTransforms[] = {Mode::None, Mode::Auto, Mode::YeoJohnson};
+  dims.push_back({"target_transform", [](double u) { return integer(u, 0, 2); },
+                  [](double v, TuneCandidate& c) { c.options.target_transform.assign(1, kTransforms[int(v)]); },
+                  [](const TuneCandidate& c) {
+                    const Mode m = c.options.target_transform.empty() ? Mode::None : c.options.target_transform[0];
+                    for (int i = 0; i < 3; ++i)
+                      if (kTransforms[i] == m) return double(i);
+                    return -1.0;  // log, chosen by the user for the recipe
+                  },
+                  {"none", "auto", "yeo-johnson"}});
   return dims;
 }
 

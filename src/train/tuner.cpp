@@ -101,7 +101,7 @@ class Search {
                              ? std::to_string(held_out.size()) + " random hold-outs of " +
                                    std::to_string(int(kTuneHoldoutFraction * 100)) + "% of the rows"
                              : std::to_string(held_out.size()) + "-fold cross-validation";
-    for (const auto& d : space) result_.dimensions.push_back(d.name);
+    for (const auto& d : space) result_.dimensions.push_back(d.name), result_.choices.push_back(d.choices);
     for (int t = 0; t < tune.trials; ++t) {
       TuneCandidate c = recipe;
       if (t > 0)

@@ -83,13 +83,16 @@ TEST_F(TuneCli, TheLogHoldsEveryTrialAndTheModelRecordsTheChoice) {
   EXPECT_EQ(recipe["config"]["components"], 5);
   EXPECT_EQ(recipe["config"]["depth"], 2);
   EXPECT_EQ(recipe["config"]["width"], 50);
+  EXPECT_EQ(recipe["config"]["target_transform"], "none");  // a categorical dimension: its choice's name
   EXPECT_TRUE(recipe["eliminated_after_rung"].is_null());  // the recipe runs every rung
   int finalists = 0;
   for (const Json& t : log["trials"]) {
     ASSERT_GE(t["rungs"].size(), 1u);
     for (const char* key : {"components", "depth", "width", "lr", "weight_decay", "target_noise", "input_noise",
-                            "batch_size"})
+                            "batch_size", "target_transform"})
       EXPECT_TRUE(t["config"].contains(key)) << key;
+    const std::string transform = t["config"]["target_transform"].get<std::string>();
+    EXPECT_TRUE(transform == "none" || transform == "auto" || transform == "yeo-johnson") << transform;
     EXPECT_GT(t["seconds"].get<double>(), 0.0);
     const Json& last = t["rungs"].back();
     double mean = 0.0;

@@ -168,7 +168,7 @@ TEST(TuneSampler, LowDiscrepancyIsMoreEvenThanRandom) {
 
 TEST(TuneSpace, ValuesStayInTheirRangesAndApplyToTheCandidate) {
   const auto space = default_search_space(900);
-  ASSERT_EQ(space.size(), 8u);
+  ASSERT_EQ(space.size(), 9u);
   for (double u = 0.0; u < 1.0; u += 0.01) {
     TuneCandidate c;
     for (const auto& d : space) d.apply(d.value(u), c);
@@ -201,6 +201,12 @@ TEST(TuneSpace, ValuesStayInTheirRangesAndApplyToTheCandidate) {
   EXPECT_EQ(hi.spec.hidden, (std::vector<int>{256, 256, 256}));
   EXPECT_EQ(lo.options.weight_decay, 0.0f);
   EXPECT_EQ(lo.options.batch_size, 8);
+  using Mode = TrainOptions::TargetTransformMode;
+  EXPECT_EQ(lo.options.target_transform, std::vector<Mode>{Mode::None});
+  EXPECT_EQ(hi.options.target_transform, std::vector<Mode>{Mode::YeoJohnson});
+  TuneCandidate middle;
+  space.back().apply(space.back().value(0.5), middle);
+  EXPECT_EQ(middle.options.target_transform, std::vector<Mode>{Mode::Auto});
 }
 
 TEST(TuneSplits, KFoldIsDisjointAndCompleteAndHoldoutIsForLargeData) {
@@ -253,7 +259,7 @@ TEST(Tune, TrialZeroIsTheRecipe) {
   EXPECT_EQ(one.best_candidate.options.lr, recipe.lr);
   EXPECT_EQ(one.best_candidate.options.batch_size, recipe.batch_size);
   EXPECT_EQ(one.best_candidate.options.target_noise, recipe.target_noise);
-  const std::vector<double> values{5, 2, 50, double(recipe.lr), 0, -1, -1, 0};
+  const std::vector<double> values{5, 2, 50, double(recipe.lr), 0, -1, -1, 0, 0};
   EXPECT_EQ(one.trials[0].values, values);
   ASSERT_EQ(one.trials[0].split_scores.size(), 1u);
   EXPECT_EQ(one.trials[0].split_scores[0].size(), 5u);

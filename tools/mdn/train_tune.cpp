@@ -64,11 +64,8 @@ void write_log(const std::string& path, const TuneResult& result) {
 std::string describe(const TuneResult& r) {
   std::string out;
   const TuneTrial& t = r.trials[std::size_t(r.best)];
-  for (std::size_t j = 0; j < r.dimensions.size(); ++j) {
-    char v[32];
-    std::snprintf(v, sizeof v, "%g", t.values[j]);
-    out += (out.empty() ? "" : ", ") + r.dimensions[j] + " " + v;
-  }
+  for (std::size_t j = 0; j < r.dimensions.size(); ++j)
+    out += (out.empty() ? "" : ", ") + r.dimensions[j] + " " + tune_value_text(r, j, t.values[j]);
   return out;
 }
 
