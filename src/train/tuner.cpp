@@ -131,7 +131,7 @@ class Search {
         !beats_recipe_clearly(recipe[rung], lowest[rung]))
       result_.best = 0;
     result_.best_score = outcome.deepest_rung < 0 ? kNaN : outcome.scores[std::size_t(result_.best)][rung];
-    result_.best_candidate = candidates_[std::size_t(outcome.best)];
+    result_.best_candidate = candidates_[std::size_t(result_.best)];
     result_.best_candidate.options.ensemble = original_.ensemble;
     result_.best_candidate.options.checkpoint_every = original_.checkpoint_every;
     result_.seconds = elapsed();
