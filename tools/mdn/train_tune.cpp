@@ -130,6 +130,11 @@ std::string search_before_training(const TrainRequest& request, const Dataset& d
   else if (result.time_capped && !request.quiet)
     std::fprintf(stderr, "mdn train: --tune-time reached after %d trainings; taking the best so far\n",
                  result.jobs_run);
+  if (!request.quiet && result.lowest != result.best)
+    std::fprintf(stderr,
+                 "model search: trial %d scored lower than the recipe, but not by more than one standard error of "
+                 "their fold differences; the recipe is kept\n",
+                 result.lowest);
   if (!request.quiet)
     std::fprintf(stderr, "model search (%s, %s): best trial %d, held-out NLL %.4f: %s%s\n", result.validation.c_str(),
                  format_duration(result.seconds).c_str(), result.best, result.best_score, describe(result).c_str(),
