@@ -117,6 +117,66 @@ TEST_F(GivenCli, TheConditionalFollowsTheObservedTarget) {
   EXPECT_NEAR(sum / double(w.size()), 0.4, 0.08);
 }
 
+// --given-data: one row of observed values per input row. A file of one
+// value in every row gives --given's output byte for byte; values that
+// differ by row move each row's conditional with them.
+TEST_F(GivenCli, GivenDataConditionsEveryRowOnItsOwnValues) {
+  dir_->write("same.csv", "height\n0.4\n0.4\n0.4\n0.4\n0.4\n");
+  const auto a = run_mdn(*dir_, "predict --model full.safetensors --data rows.csv --out a.csv --device cpu --quiet "
+                                "--given height=0.4");
+  const auto b = run_mdn(*dir_, "predict --model full.safetensors --data rows.csv --out b.csv --device cpu --quiet "
+                                "--given-data same.csv");
+  ASSERT_EQ(a.status, 0) << a.err;
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_EQ(dir_->read("a.csv"), dir_->read("b.csv"));
+  const std::vector<double> v{-0.8, -0.3, 0.1, 0.5, 0.9};
+  std::string text = "ignored,height\n";
+  for (double h : v) text += "7," + std::to_string(h) + "\n";
+  dir_->write("each.csv", text);
+  const auto c = run_mdn(*dir_, "predict --model full.safetensors --data rows.csv --out c.csv --device cpu --quiet "
+                                "--given-data each.csv");
+  ASSERT_EQ(c.status, 0) << c.err;
+  const std::vector<double> mean = column(dir_->read("c.csv"), 0);
+  ASSERT_EQ(mean.size(), v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(mean[i], v[i], 0.12) << "row " << i;
+  const auto s = run_mdn(*dir_, "sample --model full.safetensors --data rows.csv --samples 300 --out s.csv "
+                                "--device cpu --quiet --given-data each.csv");
+  ASSERT_EQ(s.status, 0) << s.err;
+  const std::string draws = dir_->read("s.csv");
+  const std::vector<double> row = column(draws, 0), w = column(draws, 2);
+  std::vector<double> sum(v.size(), 0.0);
+  for (std::size_t i = 0; i < w.size(); ++i) sum[std::size_t(row[i])] += w[i] / 300.0;
+  for (std::size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(sum[i], v[i], 0.12) << "row " << i;
+}
+
+TEST_F(GivenCli, BadGivenDataIsOneMessageAndNoOutput) {
+  dir_->write("short.csv", "height\n1\n2\n");
+  dir_->write("long.csv", "height\n1\n2\n3\n4\n5\n6\n");
+  dir_->write("none.csv", "x\n1\n2\n3\n4\n5\n");
+  dir_->write("both.csv", "height,weight\n1,1\n2,2\n3,3\n4,4\n5,5\n");
+  dir_->write("text.csv", "height\n1\n2\nabc\n4\n5\n");
+  const struct {
+    const char* args;
+    const char* message;
+  } cases[] = {
+      {"--given-data short.csv", "has 2 rows, fewer than the input"},
+      {"--given-data long.csv", "has 6 rows, but the input has 5"},
+      {"--given-data none.csv", "no column named after a target"},
+      {"--given-data both.csv", "nothing is left to predict"},
+      {"--given-data text.csv", "line 4"},
+      {"--given-data short.csv --given height=1", "use one or the other"},
+      {"--given-data short.csv --drop-invalid", "--drop-invalid"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_mdn(*dir_, std::string("predict --model full.safetensors --data rows.csv --out bad.csv "
+                                              "--device cpu ") + c.args);
+    EXPECT_NE(r.status, 0) << c.args;
+    EXPECT_TRUE(has(r.err, c.message)) << c.args << ": " << r.err;
+    EXPECT_TRUE(has(r.err, "given")) << c.args << ": " << r.err;
+    EXPECT_FALSE(dir_->exists("bad.csv")) << c.args;
+  }
+}
+
 TEST_F(GivenCli, BadGivenValuesAreOneMessageAndNoOutput) {
   const struct {
     const char* given;

@@ -35,6 +35,10 @@ class PredictCommand : public Command {
     add_drop_invalid_option(*app, r_.drop_invalid, "they are left out of OUT.csv, counted on stderr");
     add_list_option(*app, "--quantiles", r_.quantiles, "P,P,...",
                     "marginal quantile levels, each in (0, 1); '' for none", validate_quantile_levels);
+    app->add_option("--given-data", r_.given_data,
+                    "observed values of every row: a CSV with one row per input row whose columns named after targets "
+                 "are observed (the others ignored); every output is then about the other targets' conditional")
+        ->type_name("FILE.csv");
     add_list_option(*app, "--given", r_.given, "NAME=VALUE,...",
                     "observed values of some targets: every output is then about the other targets' conditional "
                     "distribution p(others | features, NAME = VALUE), columns named after those targets only "

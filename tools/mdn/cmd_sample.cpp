@@ -36,6 +36,10 @@ class SampleCommand : public Command {
         "copy these input columns (IDs, timestamps: any text) in front of each draw, so rows can be matched by "
         "more than their order");
     add_drop_invalid_option(*app, r_.drop_invalid, "they get no samples; row then numbers the rows written");
+    app->add_option("--given-data", r_.given_data,
+                    "observed values of every row: a CSV with one row per input row whose columns named after targets "
+                 "are observed; draws of the other targets given them")
+        ->type_name("FILE.csv");
     add_list_option(*app, "--given", r_.given, "NAME=VALUE,...",
                     "observed values of some targets: draw the other targets from p(others | features, NAME = "
                     "VALUE), one column each (docs/PREDICT.md)");

@@ -220,8 +220,77 @@ TargetObservations parse_given(const Model& model, const std::vector<std::string
   return out;
 }
 
+TargetObservations read_given(const Model& model, const std::vector<std::string>& given,
+                              const std::string& given_data, const CsvOptions& csv, bool drop_invalid) {
+  if (given_data.empty()) return parse_given(model, given);
+  if (!given.empty()) throw UsageError("--given and --given-data: use one or the other");
+  if (drop_invalid)
+    throw UsageError("--given-data with --drop-invalid: a dropped input row would shift every later row against "
+                     "the observed values; clean the input instead");
+  CsvFile file;
+  try {
+    file = CsvFile::read(given_data, csv);
+  } catch (const Error& e) {
+    throw Error("--given-data: " + std::string(e.what()));
+  }
+  TargetObservations out;
+  std::vector<std::string> names;
+  for (std::size_t d = 0; d < model.target_names.size(); ++d)
+    if (std::find(file.header().begin(), file.header().end(), model.target_names[d]) != file.header().end()) {
+      out.observed.push_back(int(d));
+      names.push_back(model.target_names[d]);
+    }
+  std::string known;
+  for (const auto& t : model.target_names) known += (known.empty() ? "" : ", ") + t;
+  if (names.empty())
+    throw UsageError("--given-data: " + given_data + " has no column named after a target of the model (targets: " +
+                     known + ")");
+  if (names.size() == model.target_names.size())
+    throw UsageError("--given-data: " + given_data + " has a column for every target (" + known +
+                     "); nothing is left to predict");
+  try {
+    out.values = select_numeric(file, names, InvalidCells::Fail).values;
+  } catch (const Error& e) {
+    // The reader's hint at --drop-invalid does not apply here (refused above).
+    std::string what = e.what();
+    what = what.substr(0, what.find("; --drop-invalid"));
+    throw Error("--given-data: " + what + " (every observed value must be a number)");
+  }
+  return out;
+}
+
+namespace {
+
+// The observations of rows [first, first + rows) of the input: the one row
+// of --given, or those rows of --given-data (an error when it has too few).
+TargetObservations given_rows(const TargetObservations& given, const std::string& given_data, long long first,
+                              int rows) {
+  if (given.observed.empty() || given_data.empty()) return given;
+  if (first + rows > given.values.rows)
+    throw UsageError("--given-data: " + given_data + " has " + std::to_string(given.values.rows) +
+                     " rows, fewer than the input (its rows from " + std::to_string(given.values.rows + 1) +
+                     " on have no observed values)");
+  TargetObservations out;
+  out.observed = given.observed;
+  out.values = MatrixD(rows, given.values.cols);
+  std::copy(given.values.row(int(first)), given.values.row(int(first)) + std::size_t(rows) * given.values.cols,
+            out.values.data.begin());
+  return out;
+}
+
+// After the last row: --given-data must not have rows left over.
+void check_given_rows_used(const TargetObservations& given, const std::string& given_data, long long rows) {
+  if (!given_data.empty() && given.values.rows != rows)
+    throw UsageError("--given-data: " + given_data + " has " + std::to_string(given.values.rows) +
+                     " rows, but the input has " + std::to_string(rows) + "; one row of observed values per input row");
+}
+
+}  // namespace
+
 std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request) {
-  const std::vector<std::string> names = unobserved_names(model.target_names, parse_given(model, request.given).observed);
+  const std::vector<std::string> names = unobserved_names(
+      model.target_names,
+      read_given(model, request.given, request.given_data, request.csv, request.drop_invalid).observed);
   const int K = model.mixture_spec().components;
   std::vector<std::string> header = request.keep;
   for (const auto& name : names) {
@@ -356,7 +425,8 @@ void append_prediction(std::string& line, const Model& model, const PredictReque
 
 std::int64_t write_predictions(const Model& model, const PredictRequest& request) {
   validate_quantile_levels(request.quantiles);
-  const TargetObservations given = parse_given(model, request.given);
+  const TargetObservations given =
+      read_given(model, request.given, request.given_data, request.csv, request.drop_invalid);
   const int T = model.spec.target_dim - int(given.observed.size());
   if (request.hdi != 0.0) {
     validate_coverage(request.hdi);
@@ -383,7 +453,9 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
     do {
       for (int begin = 0; begin < part.x.rows; begin += request.chunk_rows) {
         const int rows = std::min(request.chunk_rows, part.x.rows - begin);
-        const ChunkPredictions c = predict_chunk(*backend, model, request, given, part, begin, rows);
+        const ChunkPredictions c = predict_chunk(*backend, model, request,
+                                                 given_rows(given, request.given_data, part.first_row + begin, rows),
+                                                 part, begin, rows);
         write_rows_in_order(out, rows, 256, [&](int r, std::string& line) {
           if (!part.kept.empty()) line += part.kept[std::size_t(begin + r)];
           append_prediction(line, model, request, c, r);
@@ -393,6 +465,8 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
       }
     } while (parts.next(part));
     parts.finish();
+    // Several ranks each see their shard; the file's rows are checked whole by one process.
+    if (ranks.size() == 1) check_given_rows_used(given, request.given_data, parts.rows());
   });
   progress_line.finish();
   output.finish();
@@ -403,7 +477,8 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
   request.options.validate();
   if (request.samples < 1) throw UsageError("--samples must be at least 1");
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
-  const TargetObservations given = parse_given(model, request.given);
+  const TargetObservations given =
+      read_given(model, request.given, request.given_data, request.csv, request.drop_invalid);
   const int T = model.spec.target_dim - int(given.observed.size()), S = request.samples;
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();
@@ -437,8 +512,9 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
         // A recalibrated model draws by inversion on the host (mdn/sampling.hpp);
         // a conditional's mixtures are made on the host too.
         if (!given.observed.empty())
-          sample_mixtures(condition_mixtures(mixtures_from_head(model, z), given), S, request.options, row0,
-                          draws.data());
+          sample_mixtures(condition_mixtures(mixtures_from_head(model, z),
+                                             given_rows(given, request.given_data, row0, rows)),
+                          S, request.options, row0, draws.data());
         else if (model.recalibration.applied())
           sample_mixtures(mixtures_from_head(model, z), S, request.options, row0, draws.data());
         else {
@@ -464,6 +540,7 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request) {
       }
     } while (parts.next(part));
     parts.finish();
+    if (ranks.size() == 1) check_given_rows_used(given, request.given_data, parts.rows());
   });
   progress_line.finish();
   output.finish();

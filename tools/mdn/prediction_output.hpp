@@ -31,6 +31,9 @@ struct PredictRequest {
   // --given: observed target values, "NAME=VALUE" each; the outputs are then
   // those of the other targets' conditional distribution (mdn/conditional.hpp).
   std::vector<std::string> given;
+  // --given-data: a CSV of observed target values, one row per input row
+  // (the columns named after targets are the observed ones).
+  std::string given_data;
 };
 // Returns the number of rows written. Throws mdn::Error / UsageError.
 std::int64_t write_predictions(const Model& model, const PredictRequest& request);
@@ -47,6 +50,7 @@ struct SampleRequest {
   bool drop_invalid = false;      // as PredictRequest::drop_invalid; `row` then numbers the rows written
   std::vector<std::string> keep;  // as PredictRequest::keep, in front of every draw's row
   std::vector<std::string> given;  // as PredictRequest::given: draws of the other targets given these
+  std::string given_data;          // as PredictRequest::given_data
 };
 // Long format: row, sample, one column per target. Returns the rows written.
 std::int64_t write_samples(const Model& model, const SampleRequest& request);
@@ -56,6 +60,14 @@ std::int64_t write_samples(const Model& model, const SampleRequest& request);
 // --given for an unknown target (with a "did you mean"), a value that is not
 // a finite number, a target given twice, or every target given.
 TargetObservations parse_given(const Model& model, const std::vector<std::string>& given);
+
+// What --given or --given-data observe: parse_given's single row, or every
+// row of the --given-data file (its target columns, all cells numbers).
+// Throws UsageError for both at once, or --given-data with --drop-invalid
+// (rows would no longer line up), a file with no target column or with every
+// one; mdn::Error for a cell that is not a number (file, line, column).
+TargetObservations read_given(const Model& model, const std::vector<std::string>& given,
+                              const std::string& given_data, const CsvOptions& csv, bool drop_invalid);
 
 // The predictions CSV header for a model and request (exposed for tests and docs).
 std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request);
