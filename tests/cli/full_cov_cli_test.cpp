@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_harness.hpp"
+#include "correlated_csv.hpp"
 
 namespace {
 
@@ -24,19 +25,7 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 
 // y1 = sin(x) + 0.5 n0, y2 = y1 + 0.1 n1: given x the targets have
 // correlation 0.98, which one diagonal component cannot express.
-std::string correlated_csv(int rows, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-2.0, 2.0);
-  std::normal_distribution<double> n;
-  std::string text = "x,y1,y2\n";
-  char line[128];
-  for (int r = 0; r < rows; ++r) {
-    const double x = u(rng), y1 = std::sin(x) + 0.5 * n(rng), y2 = y1 + 0.1 * n(rng);
-    std::snprintf(line, sizeof line, "%.9g,%.9g,%.9g\n", x, y1, y2);
-    text += line;
-  }
-  return text;
-}
+using mdn::test::correlated_csv;
 
 double held_out_nll(const TempDir& dir, const std::string& model) {
   const auto r = run_mdn(dir, "eval --model " + model + " --data test.csv --device cpu --json " + model + ".json");

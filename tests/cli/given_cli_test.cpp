@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli_harness.hpp"
+#include "correlated_csv.hpp"
 
 namespace {
 
@@ -24,19 +25,7 @@ using mdn::test::TempDir;
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // height = sin(x) + 0.5 n0, weight = height + 0.1 n1.
-std::string correlated_csv(int rows, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-2.0, 2.0);
-  std::normal_distribution<double> n;
-  std::string text = "x,height,weight\n";
-  char line[128];
-  for (int r = 0; r < rows; ++r) {
-    const double x = u(rng), h = std::sin(x) + 0.5 * n(rng), w = h + 0.1 * n(rng);
-    std::snprintf(line, sizeof line, "%.9g,%.9g,%.9g\n", x, h, w);
-    text += line;
-  }
-  return text;
-}
+std::string correlated_csv(int rows, unsigned seed) { return mdn::test::correlated_csv(rows, seed, "height", "weight"); }
 
 // Column `col` of every data line of a CSV text.
 std::vector<double> column(const std::string& csv, int col) {
