@@ -50,7 +50,7 @@ MixtureBatch model_mixtures(Backend& backend, const Model& model, const MatrixD&
 }
 
 // Conformal scores |u - 1/2| of the out-of-fold PITs, for a model whose
-// validation rows were too few for scores of their own. Each score is
+// validation rows were too few for the recalibration. Each score is
 // a fold model's, not the final model's, so the guarantee is approximate
 // (CV+-like); the fold models trained on 4/5 of the rows are, if anything,
 // wider than the final one, which makes the intervals conservative
@@ -125,7 +125,10 @@ void cross_fit_recalibration(Backend& backend, const ModelSpec& spec, const Data
   r.source = "the out-of-fold rows of " + std::to_string(kCrossFitFolds) + "-fold cross-fitting (" + std::to_string(n) +
              " training rows)";
   model.recalibration = std::move(r);
-  if (!model.conformal.available()) model.conformal = out_of_fold_conformal_scores(pit, n, options.seed);
+  // The out-of-fold scores replace those of the (fewer than
+  // kMinCalibrationRows) validation rows: more of them, and from rows no
+  // early stopping chose an epoch on (docs/TRAINING.md, "Small sets").
+  model.conformal = out_of_fold_conformal_scores(pit, n, options.seed);
   auto& w = model.history.warnings;
   w.erase(std::remove_if(w.begin(), w.end(),
                          [](const std::string& s) { return s.rfind("the model is not recalibrated", 0) == 0; }),

@@ -160,6 +160,10 @@ TEST(Calibration, TrainingFitsItOnTheValidationRowsOrSkipsWithoutEnoughOfThem) {
   EXPECT_EQ(few.recalibration.rows, 600);
   EXPECT_NE(few.recalibration.source.find("5-fold cross-fitting (600 training rows)"), std::string::npos)
       << few.recalibration.source;
+  // The conformal scores too: one per row, not the 49 validation rows'.
+  ASSERT_TRUE(few.conformal.available());
+  EXPECT_EQ(few.conformal.scores[0].size(), 600u);
+  EXPECT_NE(few.conformal.source.find("cross-fitting"), std::string::npos) << few.conformal.source;
   EXPECT_TRUE(few.history.warnings.empty()) << few.history.warnings.front();
   // The same seed gives the same map; the network is the one trained without cross-fitting.
   const mdn::Model again = mdn::train(*backend, s, data, o);
