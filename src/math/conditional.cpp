@@ -36,7 +36,7 @@ void check_observations(const MixtureBatch& mix, const TargetObservations& given
 // unobserved targets' means and sigmas copied.
 bool condition_diagonal_row(const MixtureBatch& mix, int r, const std::vector<int>& observed, const double* y,
                             const std::vector<int>& unobserved, MixtureBatch& out) {
-  std::vector<double> logw(static_cast<std::size_t>(mix.K));
+  double* logw = out.alpha.data() + std::size_t(r) * mix.K;  // log weights, then the weights
   double top = -INFINITY;
   for (int k = 0; k < mix.K; ++k) {
     double l = mix.weight(r, k) > 0.0 ? std::log(mix.weight(r, k)) : -INFINITY;
@@ -45,15 +45,15 @@ bool condition_diagonal_row(const MixtureBatch& mix, int r, const std::vector<in
       const double s = mix.stddev(r, k, d), u = (y[i] - mix.mean(r, k, d)) / s;
       l += -0.5 * u * u - std::log(s) - detail::kHalfLog2Pi;
     }
-    logw[std::size_t(k)] = l;
+    logw[k] = l;
     top = std::max(top, l);
   }
   if (!(top > -INFINITY) || !std::isfinite(top)) return false;
   double total = 0.0;
-  for (double& l : logw) total += (l = std::exp(l - top));
+  for (int k = 0; k < mix.K; ++k) total += (logw[k] = std::exp(logw[k] - top));
   const int Tu = int(unobserved.size());
   for (int k = 0; k < mix.K; ++k) {
-    out.alpha[std::size_t(r) * mix.K + k] = logw[std::size_t(k)] / total;
+    logw[k] /= total;
     for (int a = 0; a < Tu; ++a) {
       out.mu[(std::size_t(r) * mix.K + k) * Tu + a] = mix.mean(r, k, unobserved[std::size_t(a)]);
       out.sigma[(std::size_t(r) * mix.K + k) * Tu + a] = mix.stddev(r, k, unobserved[std::size_t(a)]);
@@ -62,12 +62,17 @@ bool condition_diagonal_row(const MixtureBatch& mix, int r, const std::vector<in
   return true;
 }
 
+// Per-component scratch of condition_full_row, allocated once per batch.
+struct FullScratch {
+  std::vector<detail::DenseGaussian> comps, cond;
+};
+
 // One full-covariance row through dense_mixture_condition.
 bool condition_full_row(const MixtureBatch& mix, int r, const std::vector<int>& observed, const double* y,
-                        MixtureBatch& out) {
+                        FullScratch& scratch, MixtureBatch& out) {
   const int T = mix.T, K = mix.K, Tu = out.T;
-  std::vector<detail::DenseGaussian> comps(static_cast<std::size_t>(K)), cond(static_cast<std::size_t>(K));
-  std::vector<double> alpha(static_cast<std::size_t>(K)), alpha_out(static_cast<std::size_t>(K));
+  std::vector<detail::DenseGaussian>& comps = scratch.comps;
+  std::vector<detail::DenseGaussian>& cond = scratch.cond;
   int flags[detail::kMaxFullCovTargets] = {};
   double full_y[detail::kMaxFullCovTargets] = {};
   for (std::size_t i = 0; i < observed.size(); ++i) flags[observed[i]] = 1, full_y[observed[i]] = y[i];
@@ -79,13 +84,12 @@ bool condition_full_row(const MixtureBatch& mix, int r, const std::vector<int>& 
       g.mean[i] = mix.mean(r, k, i);
       for (int j = 0; j <= i; ++j) g.a(i, j) = A[i * (i + 1) / 2 + j];
     }
-    alpha[std::size_t(k)] = mix.weight(r, k);
   }
-  if (!detail::dense_mixture_condition(alpha.data(), comps.data(), K, flags, full_y, alpha_out.data(), cond.data()))
+  if (!detail::dense_mixture_condition(mix.alpha.data() + std::size_t(r) * K, comps.data(), K, flags, full_y,
+                                       out.alpha.data() + std::size_t(r) * K, cond.data()))
     return false;
   for (int k = 0; k < K; ++k) {
     const detail::DenseGaussian& c = cond[std::size_t(k)];
-    out.alpha[std::size_t(r) * K + k] = alpha_out[std::size_t(k)];
     for (int a = 0; a < Tu; ++a) {
       out.mu[(std::size_t(r) * K + k) * Tu + a] = c.mean[a];
       out.sigma[(std::size_t(r) * K + k) * Tu + a] = detail::dense_gaussian_marginal_sigma(c, a);
@@ -131,9 +135,11 @@ MixtureBatch condition_mixtures(const MixtureBatch& mix, const TargetObservation
         observed_u(r, i) = g->forward(observed_u(r, i));
       }
   const int n = int(given.observed.size());
+  FullScratch scratch;
+  if (mix.full_covariance()) scratch.comps.resize(std::size_t(mix.K)), scratch.cond.resize(std::size_t(mix.K));
   for (int r = 0; r < mix.rows; ++r) {
     const double* y = observed_u.row(observed_u.rows == 1 ? 0 : r);
-    const bool ok = mix.full_covariance() ? condition_full_row(mix, r, given.observed, y, out)
+    const bool ok = mix.full_covariance() ? condition_full_row(mix, r, given.observed, y, scratch, out)
                                           : condition_diagonal_row(mix, r, given.observed, y, unobserved, out);
     if (!ok)
       throw Error("row " + std::to_string(r + 1) + ": the observed target value" + (n == 1 ? " has" : "s have") +

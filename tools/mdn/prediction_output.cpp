@@ -287,10 +287,9 @@ void check_given_rows_used(const TargetObservations& given, const std::string& g
 
 }  // namespace
 
-std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request) {
-  const std::vector<std::string> names = unobserved_names(
-      model.target_names,
-      read_given(model, request.given, request.given_data, request.csv, request.drop_invalid).observed);
+std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request,
+                                           const std::vector<int>& observed) {
+  const std::vector<std::string> names = unobserved_names(model.target_names, observed);
   const int K = model.mixture_spec().components;
   std::vector<std::string> header = request.keep;
   for (const auto& name : names) {
@@ -447,7 +446,7 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
 
   Output output(ranks, request.out_path);
   std::ostream& out = output.stream();
-  if (output.header_here()) write_header(out, prediction_header(model, request));
+  if (output.header_here()) write_header(out, prediction_header(model, request, given.observed));
   Progress progress_line("predict", quiet);
   output.fill([&] {
     do {

@@ -69,7 +69,9 @@ TargetObservations parse_given(const Model& model, const std::vector<std::string
 TargetObservations read_given(const Model& model, const std::vector<std::string>& given,
                               const std::string& given_data, const CsvOptions& csv, bool drop_invalid);
 
-// The predictions CSV header for a model and request (exposed for tests and docs).
-std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request);
+// The predictions CSV header for a model and request, whose targets
+// `observed` (read_given) are conditioned on and so get no columns.
+std::vector<std::string> prediction_header(const Model& model, const PredictRequest& request,
+                                           const std::vector<int>& observed = {});
 
 }  // namespace mdn::cli

@@ -62,7 +62,7 @@ def device(value):
 
 def seed(random_state, name="random_state"):
     """The library's 64-bit seed: an int is used as it is (so random_state=S
-    matches the CLI's --seed S); None or a RandomState draws one."""
+    matches the command line's seed S); None or a RandomState draws one."""
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
         if random_state < 0 or random_state >= 2**64:
             raise ValueError(f"{name} must be in [0, 2**64) (got {random_state})")

@@ -86,7 +86,7 @@ def _refuse_text_columns(X, what="X"):
 
 
 def _feature_encoding(model):
-    """What each input column of the model is, as ``mdn info --json`` shows it.
+    """What each input column of the model is, as ``mdn info`` shows it (its JSON form).
 
     A list of dicts, one per input column of the training file: ``name``,
     ``type`` ("number", "category" or "date"), ``had_missing``, and for a
@@ -242,7 +242,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         (``mdn train --calibrate`` / ``--no-calibrate``).
     target_transform : str or sequence of str, default="none"
         Model each target through a transform fitted on the training rows
-        (``mdn train --target-transform``, docs/TRAINING.md "Target
+        (the target transform of ``mdn train``, docs/TRAINING.md "Target
         transforms"): "none", "log" (every value > 0), "yeo-johnson" (lambda
         fitted by maximum likelihood) or "auto" (the measured rule picks one
         per target); one for all targets, or one per target. Every output
