@@ -190,10 +190,6 @@ class TrainCommand : public Command {
     if (r_.targets.size() < 2)
       throw UsageError("--covariance full needs at least 2 --target columns (got " + std::to_string(r_.targets.size()) +
                        "); with one target use --covariance diagonal");
-    if (r_.options.ensemble > 1)
-      throw UsageError("--covariance full: an ensemble (--ensemble > 1) of full-covariance models is not supported yet");
-    if (r_.options.calibrate == TrainOptions::CalibrateMode::On)
-      throw UsageError("--covariance full: --calibrate (recalibration) is not supported for full covariance yet");
     for (const auto mode : r_.options.target_transform)
       if (mode != TrainOptions::TargetTransformMode::None)
         throw UsageError("--covariance full: --target-transform is not supported for full covariance yet (use none)");
