@@ -165,6 +165,7 @@ class Search {
     const TuneCandidate& c = candidates_[std::size_t(job.trial)];
     const Dataset& train_rows = train_parts_[std::size_t(job.split)];
     TrainOptions o = on_budget(c.options, result_.rungs[std::size_t(rung)].budget, train_rows.x.rows);
+    o.cross_fit = false;  // a trial is scored by its NLL; intervals are the final model's
     ModelSpec spec = c.spec;
     auto full = make_backend(tune_.device, spec, tune_.cuda);
     std::unique_ptr<Backend> shared = wave > 1 ? full->concurrent_member_backend(wave) : nullptr;
