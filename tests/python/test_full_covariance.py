@@ -198,15 +198,18 @@ def test_conditional_of_three_targets_keeps_the_factors():
     alpha, mu, _, tril = est.predict_mixture(X[:5])
     cond = est.predict_conditional(X[:5], {"y1": 0.25})
     assert cond.scale_tril.shape == (5, 1, 2, 2)
+    # Two observed, given out of order: the values follow their targets.
+    pair = est.predict_conditional(X[:5], {"y2": 0.1, "y0": -0.4})
+    assert pair.n_targets == 1 and pair.scale_tril is None
     S = (tril @ np.swapaxes(tril, 2, 3))[:, 0]
-    U, O = [0, 2], [1]
-    for r in range(5):
-        gain = S[r][np.ix_(U, O)] @ np.linalg.inv(S[r][np.ix_(O, O)])
-        mean = mu[r, 0, U] + gain @ (np.array([0.25]) - mu[r, 0, O])
-        cov = S[r][np.ix_(U, U)] - gain @ S[r][np.ix_(O, U)]
-        np.testing.assert_allclose(cond.mu[r, 0], mean, rtol=1e-9, atol=1e-12)
-        A = cond.scale_tril[r, 0]
-        np.testing.assert_allclose(A @ A.T, cov, rtol=1e-9, atol=1e-14)
+    for U, O, v, got in [([0, 2], [1], [0.25], cond), ([1], [0, 2], [-0.4, 0.1], pair)]:
+        for r in range(5):
+            gain = S[r][np.ix_(U, O)] @ np.linalg.inv(S[r][np.ix_(O, O)])
+            mean = mu[r, 0, U] + gain @ (np.array(v) - mu[r, 0, O])
+            cov = S[r][np.ix_(U, U)] - gain @ S[r][np.ix_(O, U)]
+            np.testing.assert_allclose(got.mu[r, 0], mean, rtol=1e-9, atol=1e-12)
+            A = got.scale_tril[r, 0] if got.scale_tril is not None else got.sigma[r, 0][:, None]
+            np.testing.assert_allclose(A @ A.T, cov, rtol=1e-9, atol=1e-14)
 
 
 def test_bad_parameters_are_refused_before_training(data):
