@@ -181,7 +181,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     several targets, each component diagonal, or with ``covariance="full"``
     a full covariance: correlated targets). ``predict`` gives the predictive mean;
     the other ``predict_*`` methods, ``sample``, ``score``, ``score_samples``,
-    ``cdf`` and ``crps`` use the whole distribution, and ``predict_dist``
+    ``cdf`` and ``crps`` use the whole distribution (``predict_conditional``
+    the distribution of some targets given others), and ``predict_dist``
     returns it as an object (:class:`MixtureDistribution`). Everything runs in
     the C++ library that the ``mdn`` command-line program runs (CPU, or CUDA
     when available), with the GIL released; model files are the CLI's
@@ -1107,7 +1108,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             ``modes()``, ``marginal(d)``, and indexing by row
             (``dist[0]``, ``dist[10:20]``). Each method gives what the
             estimator's method of the same meaning gives on the same X; for a
-            model fitted on a 1-D y it returns the same 1-D shapes.
+            model fitted on a 1-D y it returns the same 1-D shapes. A
+            ``covariance="full"`` model's carries the factors
+            (``dist.scale_tril``, as ``predict_mixture`` gives them).
         """
         model = self._model()
         alpha, mu, sigma, scale_tril = model.mixture(self._check_X(X))
