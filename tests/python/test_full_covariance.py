@@ -346,3 +346,22 @@ def test_cli_full_model_loads_and_matches_mdn_predict(tmp_path, mdn_exe):
     run(mdn_exe, "predict", "--model", model, "--data", data, "--out", given, "--given", "u=0.25", "--quiet", *CPU)
     cond = est.predict_conditional(Xf, {"u": 0.25})
     np.testing.assert_allclose(read_csv(given)["v_mean"].to_numpy(), cond.mean()[:, 0], rtol=1e-12, atol=1e-14)
+
+
+def test_conditional_of_a_diagonal_model_with_a_log_transform():
+    """Diagonal components: only the weights move, w_k ~ alpha_k N(log v; mu_k0, s_k0)
+    (the Jacobian 1/v is the same for every component), and the target left keeps
+    its log transform: its mean is sum_k w_k exp(mu_k1 + s_k1^2 / 2)."""
+    rng = np.random.default_rng(6)
+    X = rng.uniform(-1, 1, size=(600, 1))
+    y = np.exp(np.column_stack([X[:, 0], -X[:, 0]]) + 0.2 * rng.normal(size=(600, 2)))
+    est = mdn.MDNRegressor(components=3, hidden=(8,), epochs=40, target_transform="log", device="cpu",
+                           random_state=0).fit(X, y)
+    alpha, mu, sigma = est.predict_mixture(X[:6])  # the mixture of u = log y
+    cond = est.predict_conditional(X[:6], {"y0": 1.5})
+    logw = np.log(alpha) + norm.logpdf(np.log(1.5), mu[:, :, 0], sigma[:, :, 0])
+    w = np.exp(logw - logsumexp(logw, axis=1, keepdims=True))
+    want = (w * np.exp(mu[:, :, 1] + sigma[:, :, 1] ** 2 / 2)).sum(axis=1)
+    np.testing.assert_allclose(cond.mean()[:, 0], want, rtol=1e-6)
+    with pytest.raises(ValueError, match="outside the target's transform"):
+        est.predict_conditional(X[:6], {"y0": -1.0})

@@ -1,10 +1,10 @@
 // Functions on mixtures given as arrays, behind mdn.MixtureDistribution (the
 // object predict_dist returns): alpha (n, K), mu and sigma (n, K, T), float64,
 // C order, original units, as Model.mixture gives them, and for full
-// covariance the lower Cholesky factors scale_tril (n, K, T, T). Each is the library's
-// own per-row computation (mdn/predictive.hpp, metrics.hpp, sampling.hpp,
-// joint_cdf.hpp), the one the estimator's methods on X run, so both give the
-// same numbers. The GIL is released while the library works.
+// covariance the lower Cholesky factors scale_tril (n, K, T, T). Each is the
+// library's own per-row computation (mdn/predictive.hpp, metrics.hpp,
+// sampling.hpp, joint_cdf.hpp), the one the estimator's methods on X run, so
+// both give the same numbers. The GIL is released while the library works.
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
@@ -66,10 +66,6 @@ void check_shapes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma) {
     throw mdn::UsageError("a mixture batch holds at most 2^31 - 1 values per array");
 }
 
-// The library's MixtureBatch from the arrays (a copy), after checking what
-// every computation on it assumes: weights finite, >= 0 and not all 0 in a
-// row; means finite; sigmas finite and > 0; knots (if any) a PIT map per
-// target. UsageError names the first bad entry. Call without the GIL.
 // scale_tril into mix.chol (packed): (n, K, T, T), T >= 2, lower triangular
 // with a finite positive diagonal and finite entries below it; no target
 // transforms or PIT maps beside it (the library refuses them together).
@@ -94,6 +90,11 @@ void read_factors(const Rows4& tril, mdn::MixtureBatch& mix) {
       }
 }
 
+// The library's MixtureBatch from the arrays (a copy), after checking what
+// every computation on it assumes: weights finite, >= 0 and not all 0 in a
+// row; means finite; sigmas finite and > 0; knots (if any) a PIT map per
+// target; scale_tril (if any) as read_factors checks it. UsageError names
+// the first bad entry. Call without the GIL.
 mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras) {
   const Knots& knots = std::get<0>(extras);
   const Transforms& transforms = std::get<1>(extras);

@@ -146,9 +146,10 @@ nb::ndarray<nb::numpy, double> sample(PyModel& self, const InArray& x_in, int sa
 
 // The mixtures of the targets not in `observed` (indices, increasing) given
 // their values y_O (values: 1 row for every row of x, or one row per row),
-// mdn::condition_mixtures (all rows at once, as mixture() does): alpha (n, K), mu and sigma (n, K,
-// T'), scale_tril (n, K, T', T') for full covariance with T' >= 2 (else None),
-// and the transforms of the targets left [(name, lambda)] (empty: none).
+// by mdn::condition_mixtures on all rows at once (as mixture() does): alpha
+// (n, K), mu and sigma (n, K, T'), scale_tril (n, K, T', T') for full
+// covariance with T' >= 2 (else None), and the transforms of the targets
+// left [(name, lambda)] (empty: none).
 nb::tuple conditional(PyModel& self, const InArray& x_in, const std::vector<int>& observed, const InArray& values_in) {
   mdn::MixtureBatch all;
   {

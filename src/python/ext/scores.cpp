@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "arrays.hpp"
-#include "mdn/joint_cdf.hpp"
 #include "mdn/error.hpp"
+#include "mdn/joint_cdf.hpp"
 #include "mdn/metrics.hpp"
 #include "mixture_outputs.hpp"
 #include "model_bindings.hpp"

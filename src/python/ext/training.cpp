@@ -114,7 +114,7 @@ struct FitArgs {
   bool quantised = false;  // `mdn train --quantised`: grid_steps detected from y
   double sigma_floor = default_sigma_floor();
   // "diagonal" or "full" (ModelSpec::covariance, `mdn train --covariance`).
-  std::string covariance = "diagonal";
+  std::string covariance = mdn::ModelSpec{}.covariance == mdn::Covariance::Full ? "full" : "diagonal";
   std::uint64_t seed = mdn::TrainOptions{}.seed;
   std::string device = "auto";
   bool tf32 = false;
