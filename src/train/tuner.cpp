@@ -90,7 +90,14 @@ class Search {
       test_parts_.push_back(subset(data, rows, false));
     }
     const long long train_rows = train_parts_.front().x.rows;
-    const auto space = default_search_space(train_rows);
+    auto space = default_search_space(train_rows);
+    // Full covariance and gridded targets take no target transform
+    // (src/train/target_transforms.cpp): that dimension leaves the search.
+    const bool gridded = std::any_of(options.grid_steps.begin(), options.grid_steps.end(), [](float h) { return h > 0; });
+    if (spec.covariance == Covariance::Full || gridded)
+      space.erase(std::remove_if(space.begin(), space.end(),
+                                 [](const TuneDimension& d) { return d.name == "target_transform"; }),
+                  space.end());
     TuneCandidate recipe{spec, options};
     recipe.options.ensemble = 1;
     recipe.options.checkpoint_every = 0;

@@ -22,6 +22,7 @@ NOT_PARAMETERS = {
     "--data", "--target", "--features", "--model", "--drop-invalid", "--checkpoint-every", "--checkpoint",
     "--resume", "--progress", "--quiet", "--seed", "--weight", "--val-data", "--init",
     "--no-calibrate",  # calibrate=False
+    "--no-cross-fit",  # cross_fit=False
     "--tune-log",  # the search log is tune_results_
 }
 

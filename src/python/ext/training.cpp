@@ -106,6 +106,7 @@ struct FitArgs {
   int patience = mdn::TrainOptions{}.patience;
   double clip_norm = decimal(mdn::TrainOptions{}.clip_norm);
   std::string calibrate = "auto";  // "auto", "on" or "off" (TrainOptions::CalibrateMode)
+  bool cross_fit = mdn::TrainOptions{}.cross_fit;  // `mdn train --no-cross-fit` is false
   // "none", "log", "yeo-johnson", "auto", or a comma list of them, one per
   // target (TrainOptions::target_transform; parsed by the library).
   std::string target_transform = "none";
@@ -176,6 +177,7 @@ mdn::TrainOptions train_options(const FitArgs& args) {
   options.clip_norm = float(args.clip_norm);
   using Mode = mdn::TrainOptions::CalibrateMode;
   options.calibrate = args.calibrate == "on" ? Mode::On : args.calibrate == "off" ? Mode::Off : Mode::Auto;
+  options.cross_fit = args.cross_fit;
   options.ensemble = args.ensemble;
   options.bootstrap = args.bootstrap;
   try {
@@ -353,6 +355,7 @@ void bind_training(nb::module_& m) {
       .def_rw("patience", &FitArgs::patience)
       .def_rw("clip_norm", &FitArgs::clip_norm)
       .def_rw("calibrate", &FitArgs::calibrate)
+      .def_rw("cross_fit", &FitArgs::cross_fit)
       .def_rw("target_transform", &FitArgs::target_transform)
       .def_rw("ensemble", &FitArgs::ensemble)
       .def_rw("bootstrap", &FitArgs::bootstrap)
