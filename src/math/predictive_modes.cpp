@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "math/parallel_rows.hpp"
@@ -38,81 +39,104 @@ constexpr int kFixedPointIterations = 1000;
 constexpr int kNewtonIterations = 50;
 constexpr double kMergeTolerance = 1e-3;  // in units of the smallest sigma of each dimension
 
-// One row in double precision, positive-weight components only.
+// One row in double precision, positive-weight components only. Diagonal
+// components keep only the diagonals of L_k and P_k (the same formulas with
+// every off-diagonal zero, at O(T) per component instead of O(T^2)).
 struct RowMixture {
   int K = 0, T = 0;
-  std::vector<double> log_norm;   // K: log alpha_k - log det A_k - T/2 log 2 pi
-  std::vector<double> mu;         // K x T
-  std::vector<double> inv_factor; // K x T x T: L_k = A_k^-1, lower triangular, row-major
-  std::vector<double> precision;  // K x T x T: P_k = L_k^T L_k
-  std::vector<double> min_sigma;  // T: the smallest marginal sigma of each dimension
-  double curvature = 0.0;         // max_k,d (P_k)_dd: the scale of the Hessian
+  bool diagonal = true;
+  std::vector<double> log_norm;    // K: log alpha_k - log det A_k - T/2 log 2 pi
+  std::vector<double> mu;          // K x T
+  std::vector<double> inv_factor;  // K x T x T: L_k = A_k^-1, lower triangular, row-major (diagonal: K x T)
+  std::vector<double> precision;   // K x T x T: P_k = L_k^T L_k (diagonal: K x T)
+  std::vector<double> min_sigma;   // T: the smallest marginal sigma of each dimension
+  double curvature = 0.0;          // max_k,d (P_k)_dd: the scale of the Hessian
 
-  RowMixture(const MixtureBatch& mix, int row) : T(mix.T), min_sigma(mix.T, std::numeric_limits<double>::infinity()) {
-    const int TT = T * T;
-    std::vector<double> A(TT), L(TT);
+  RowMixture(const MixtureBatch& mix, int row)
+      : T(mix.T), diagonal(!mix.full_covariance()), min_sigma(mix.T, std::numeric_limits<double>::infinity()) {
+    if (T > detail::kMaxFullCovTargets)
+      throw Error("mixture_modes: at most " + std::to_string(detail::kMaxFullCovTargets) + " targets");
     for (int k = 0; k < mix.K; ++k) {
       if (!(mix.weight(row, k) > 0.0)) continue;
-      covariance_factor(mix, row, k, A);
-      // L = A^-1 column by column (forward substitution of the unit vectors).
-      for (int i = 0; i < T; ++i) {
-        std::vector<double> e(std::size_t(T), 0.0);
-        e[std::size_t(i)] = 1.0;
-        detail::forward_substitute(A.data(), T, T, e.data(), e.data());
-        for (int j = 0; j < T; ++j) L[std::size_t(j * T + i)] = j < i ? 0.0 : e[std::size_t(j)];
-      }
       double ln = std::log(mix.weight(row, k)) - T * kHalfLog2Pi;
       for (int d = 0; d < T; ++d) {
-        ln -= std::log(A[std::size_t(d * T + d)]);
         mu.push_back(mix.mean(row, k, d));
         min_sigma[d] = std::min(min_sigma[d], mix.stddev(row, k, d));
+        ln -= std::log(diagonal ? mix.stddev(row, k, d) : mix.factor(row, k)[d * (d + 1) / 2 + d]);
       }
       log_norm.push_back(ln);
-      inv_factor.insert(inv_factor.end(), L.begin(), L.end());
-      for (int i = 0; i < T; ++i)
-        for (int j = 0; j < T; ++j) {
-          double p = 0.0;
-          for (int l = std::max(i, j); l < T; ++l) p += L[std::size_t(l * T + i)] * L[std::size_t(l * T + j)];
-          precision.push_back(p);
-          if (i == j) curvature = std::max(curvature, p);
+      if (diagonal)
+        for (int d = 0; d < T; ++d) {
+          const double s = mix.stddev(row, k, d);
+          inv_factor.push_back(1.0 / s);
+          precision.push_back(1.0 / (s * s));
+          curvature = std::max(curvature, precision.back());
         }
+      else
+        add_full_component(mix.factor(row, k));
       ++K;
     }
   }
 
-  // A_k (T x T, row-major, zeros above the diagonal): the batch's factor, or diag(sigma).
-  static void covariance_factor(const MixtureBatch& mix, int row, int k, std::vector<double>& A) {
-    const int T = mix.T;
-    std::fill(A.begin(), A.end(), 0.0);
-    if (!mix.full_covariance()) {
-      for (int d = 0; d < T; ++d) A[std::size_t(d * T + d)] = mix.stddev(row, k, d);
-      return;
-    }
-    const double* a = mix.factor(row, k);
+  // L = A^-1 column by column (forward substitution of the unit vectors) and
+  // P = L^T L, from the packed lower factor a of a full component.
+  void add_full_component(const double* a) {
+    double A[detail::kMaxFullCovTargets * detail::kMaxFullCovTargets] = {};
     for (int i = 0; i < T; ++i)
-      for (int j = 0; j <= i; ++j) A[std::size_t(i * T + j)] = a[i * (i + 1) / 2 + j];
+      for (int j = 0; j <= i; ++j) A[i * T + j] = a[i * (i + 1) / 2 + j];
+    const std::size_t at = inv_factor.size();
+    inv_factor.resize(at + std::size_t(T) * T, 0.0);
+    double* L = inv_factor.data() + at;
+    for (int i = 0; i < T; ++i) {
+      double e[detail::kMaxFullCovTargets] = {};
+      e[i] = 1.0;
+      detail::forward_substitute(A, T, T, e, e);
+      for (int j = i; j < T; ++j) L[j * T + i] = e[j];
+    }
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j < T; ++j) {
+        double p = 0.0;
+        for (int l = std::max(i, j); l < T; ++l) p += L[l * T + i] * L[l * T + j];
+        precision.push_back(p);
+        if (i == j) curvature = std::max(curvature, p);
+      }
   }
 
-  const double* P(int k) const { return precision.data() + std::size_t(k) * T * T; }
+  // Entry (d, e) of P_k.
+  double P(int k, int d, int e) const {
+    if (diagonal) return d == e ? precision[std::size_t(k) * T + d] : 0.0;
+    return precision[(std::size_t(k) * T + d) * T + e];
+  }
 
   // log alpha_k N(x | mu_k, Sigma_k) for every k into l, and g_k = P_k (mu_k - x)
   // into g (K x T); returns max_k l_k.
   double component_logs(const double* x, double* l, double* g) const {
     double top = -std::numeric_limits<double>::infinity();
-    double w[detail::kMaxFullCovTargets];
     for (int k = 0; k < K; ++k) {
-      const double* Lk = inv_factor.data() + std::size_t(k) * T * T;
+      const double* m = mu.data() + std::size_t(k) * T;
+      double* gk = g + std::size_t(k) * T;
       double q = 0.0;
-      for (int i = 0; i < T; ++i) {  // w = L_k (x - mu_k)
-        double v = 0.0;
-        for (int j = 0; j <= i; ++j) v += Lk[i * T + j] * (x[j] - mu[std::size_t(k) * T + j]);
-        w[i] = v;
-        q += v * v;
-      }
-      for (int j = 0; j < T; ++j) {  // g = -L_k^T w
-        double v = 0.0;
-        for (int i = j; i < T; ++i) v -= Lk[i * T + j] * w[i];
-        g[std::size_t(k) * T + j] = v;
+      if (diagonal) {
+        const double* inv = inv_factor.data() + std::size_t(k) * T;
+        for (int d = 0; d < T; ++d) {
+          const double w = (x[d] - m[d]) * inv[d];
+          q += w * w;
+          gk[d] = -w * inv[d];
+        }
+      } else {
+        const double* Lk = inv_factor.data() + std::size_t(k) * T * T;
+        double w[detail::kMaxFullCovTargets];
+        for (int i = 0; i < T; ++i) {  // w = L_k (x - mu_k)
+          double v = 0.0;
+          for (int j = 0; j <= i; ++j) v += Lk[i * T + j] * (x[j] - m[j]);
+          w[i] = v;
+          q += v * v;
+        }
+        for (int j = 0; j < T; ++j) {  // g = -L_k^T w
+          double v = 0.0;
+          for (int i = j; i < T; ++i) v -= Lk[i * T + j] * w[i];
+          gk[j] = v;
+        }
       }
       l[k] = log_norm[std::size_t(k)] - 0.5 * q;
       top = std::max(top, l[k]);
@@ -151,10 +175,9 @@ void gradient_and_neg_hessian(const RowMixture& m, const double* w, const double
   std::fill(neg_hess.begin(), neg_hess.end(), 0.0);
   for (int k = 0; k < m.K; ++k) {
     const double* gk = g + std::size_t(k) * T;
-    const double* Pk = m.P(k);
     for (int d = 0; d < T; ++d) {
       grad[std::size_t(d)] += w[k] * gk[d];
-      for (int e = 0; e < T; ++e) neg_hess[std::size_t(d * T + e)] += w[k] * (Pk[d * T + e] - gk[d] * gk[e]);
+      for (int e = 0; e < T; ++e) neg_hess[std::size_t(d * T + e)] += w[k] * (m.P(k, d, e) - gk[d] * gk[e]);
     }
   }
   for (int d = 0; d < T; ++d)
@@ -162,7 +185,8 @@ void gradient_and_neg_hessian(const RowMixture& m, const double* w, const double
 }
 
 // The fixed-point iteration from x (in place) until no coordinate moves by
-// more than 1e-10 of its smallest sigma.
+// more than 1e-10 of its smallest sigma. Diagonal components: sum_k r_k P_k
+// is diagonal and the step a division per dimension.
 void mean_shift(const RowMixture& m, std::vector<double>& x) {
   const int T = m.T, K = m.K;
   std::vector<double> l(K), g(std::size_t(K) * T), M(std::size_t(T) * T), rhs(T), step(T);
@@ -172,13 +196,18 @@ void mean_shift(const RowMixture& m, std::vector<double>& x) {
     std::fill(rhs.begin(), rhs.end(), 0.0);
     for (int k = 0; k < K; ++k) {
       const double r = std::exp(l[std::size_t(k)] - top);
-      const double* Pk = m.P(k);
       for (int d = 0; d < T; ++d) {
         rhs[std::size_t(d)] += r * g[std::size_t(k) * T + d];
-        for (int e = 0; e < T; ++e) M[std::size_t(d * T + e)] += r * Pk[d * T + e];
+        if (m.diagonal)
+          M[std::size_t(d)] += r * m.P(k, d, d);
+        else
+          for (int e = 0; e < T; ++e) M[std::size_t(d * T + e)] += r * m.P(k, d, e);
       }
     }
-    if (!solve_positive_definite(M, rhs, step, T)) return;
+    if (m.diagonal)
+      for (int d = 0; d < T; ++d) step[std::size_t(d)] = rhs[std::size_t(d)] / M[std::size_t(d)];
+    else if (!solve_positive_definite(M, rhs, step, T))
+      return;
     double moved = 0.0;
     for (int d = 0; d < T; ++d) {
       x[std::size_t(d)] += step[std::size_t(d)];

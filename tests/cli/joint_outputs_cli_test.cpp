@@ -99,11 +99,11 @@ TEST_F(JointOutputsCli, FullModelModesAndCorrelationAgreeWithTheLibrary) {
   ASSERT_GE(corr, 0) << dir.read("p.csv").substr(0, 300);
   EXPECT_EQ(header[std::size_t(corr) - 1], "y2_q0.95");  // right after the per-target columns
   for (int i = 1; i <= 3; ++i)
-    for (const std::string name : {"_y1", "_y2", "_density"})
+    for (const char* name : {"_y1", "_y2", "_density"})
       EXPECT_GE(column(header, "mode" + std::to_string(i) + name), 0) << "mode" << i << name;
 
   const mdn::MixtureBatch mix = library_mixtures(dir, "full.safetensors", dir.read("test.csv"));
-  ASSERT_EQ(mix.rows, int(rows.size()) - 2);  // the header and the final empty line
+  ASSERT_EQ(mix.rows, int(rows.size()) - 1);  // and the header
   ASSERT_TRUE(mix.full_covariance());
   const std::vector<double> rho = mdn::predictive_correlation(mix);
   const auto modes = mdn::predictive_modes(mix);
@@ -132,7 +132,7 @@ TEST_F(JointOutputsCli, FullModelModesAndCorrelationAgreeWithTheLibrary) {
 
 TEST_F(JointOutputsCli, CorrelationNeedsTwoTargets) {
   const TempDir& dir = *dir_;
-  for (const std::string args : {std::string("--given y1=0.5"), std::string("--given y2=0")}) {
+  for (const std::string& args : {std::string("--given y1=0.5"), std::string("--given y2=0")}) {
     const auto r = run_mdn(dir, "predict --model full.safetensors --data test.csv --correlation --out c.csv "
                                 "--device cpu --quiet " + args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.err;

@@ -64,8 +64,8 @@ class PredictCommand : public Command {
         ->type_name("C")
         ->check(library_check<double>(validate_coverage));
     add_device_option(*app, r_.device,
-                      "where the network runs; with cuda, mean/std/quantiles run on the GPU too (modes, hdi on the "
-                      "host)");
+                      "where the network runs; with cuda, mean/std/quantiles run on the GPU too (modes, correlation, "
+                      "hdi on the host)");
     app->add_option("--chunk-rows", r_.chunk_rows, "rows per chunk (bounds memory)")
         ->type_name("N")
         ->check(at_least(1))
