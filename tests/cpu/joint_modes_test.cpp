@@ -61,27 +61,6 @@ struct Reference {
   }
 };
 
-// rows random mixtures whose components have full covariances: means in
-// [-spread, spread], A lower triangular with a log-uniform diagonal in
-// [s_lo, s_hi] and off-diagonals up to `tilt` times the row's diagonal.
-MixtureBatch random_full(std::mt19937_64& rng, int rows, int K, int T, double spread, double s_lo, double s_hi,
-                         double tilt) {
-  MixtureBatch m = mdn::testing::random_mixtures(rng, rows, K, T, spread, s_lo, s_hi);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  for (int r = 0; r < rows; ++r)
-    for (int k = 0; k < K; ++k)
-      for (int i = 0; i < T; ++i) {
-        double norm2 = 0.0;
-        for (int j = 0; j <= i; ++j) {
-          const double a = j == i ? m.stddev(r, k, i) : tilt * m.stddev(r, k, i) * u(rng);
-          m.chol.push_back(a);
-          norm2 += a * a;
-        }
-        m.sigma[(std::size_t(r) * K + k) * T + i] = std::sqrt(norm2);
-      }
-  return m;
-}
-
 MixtureBatch row_of(const MixtureBatch& b, int r) {
   MixtureBatch m;
   m.rows = 1, m.K = b.K, m.T = b.T;
@@ -202,7 +181,7 @@ TEST(JointModes, DiagonalMatchBruteForceGridIn2D) {
 
 TEST(JointModes, FullMatchBruteForceGridIn2D) {
   std::mt19937_64 rng(12);
-  expect_grid_modes_2d(random_full(rng, 24, 4, 2, 2.5, 0.4, 1.0, 1.5));
+  expect_grid_modes_2d(mdn::testing::random_full_mixtures(rng, 24, 4, 2, 2.5, 0.4, 1.0, 1.5));
 }
 
 TEST(JointModes, WellSeparatedFullComponentsIn3D) {
@@ -210,7 +189,7 @@ TEST(JointModes, WellSeparatedFullComponentsIn3D) {
   // correlations: each mean is a mode (the others' pull is below e^-30),
   // with density alpha_k N(0 | 0, Sigma_k), ranked by it.
   std::mt19937_64 rng(13);
-  MixtureBatch m = random_full(rng, 1, 4, 3, 1.0, 0.3, 1.0, 0.8);
+  MixtureBatch m = mdn::testing::random_full_mixtures(rng, 1, 4, 3, 1.0, 0.3, 1.0, 0.8);
   const double corners[4][3] = {{0, 0, 0}, {20, 0, 0}, {0, 20, 0}, {0, 0, 20}};
   for (int k = 0; k < 4; ++k)
     for (int d = 0; d < 3; ++d) m.mu[k * 3 + d] = corners[k][d];
@@ -240,7 +219,7 @@ TEST(JointModes, FullIn3DAgainstTheReferenceDensity) {
   // Overlapping random full mixtures in 3-D: every mode is a maximum of the
   // reference density, none is reported twice.
   std::mt19937_64 rng(14);
-  const MixtureBatch batch = random_full(rng, 20, 4, 3, 2.0, 0.4, 1.0, 1.2);
+  const MixtureBatch batch = mdn::testing::random_full_mixtures(rng, 20, 4, 3, 2.0, 0.4, 1.0, 1.2);
   for (int r = 0; r < batch.rows; ++r) {
     const MixtureBatch m = row_of(batch, r);
     const Reference ref(m, 0);

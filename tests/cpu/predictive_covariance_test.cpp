@@ -77,20 +77,7 @@ void expect_draws_agree(const MixtureBatch& mix, int S) {
 
 TEST(PredictiveCovariance, FullMatchesDraws) {
   std::mt19937_64 rng(21);
-  const int K = 3, T = 3, rows = 4;
-  MixtureBatch m = mdn::testing::random_mixtures(rng, rows, K, T, 2.0, 0.3, 1.0);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  for (int r = 0; r < rows; ++r)
-    for (int k = 0; k < K; ++k)
-      for (int i = 0; i < T; ++i) {
-        double norm2 = 0.0;
-        for (int j = 0; j <= i; ++j) {
-          const double a = j == i ? m.stddev(r, k, i) : 1.5 * m.stddev(r, k, i) * u(rng);
-          m.chol.push_back(a);
-          norm2 += a * a;
-        }
-        m.sigma[(std::size_t(r) * K + k) * T + i] = std::sqrt(norm2);
-      }
+  const MixtureBatch m = mdn::testing::random_full_mixtures(rng, 4, 3, 3, 2.0, 0.3, 1.0, 1.5);
   expect_draws_agree(m, 200000);
 }
 
