@@ -89,9 +89,10 @@ double integral(const Case& c, H h, double a, double b) {
 TEST(TransformedMixture, DensityMatchesTheWrittenOutOneAndIntegratesToOne) {
   for (const Case& c : cases()) {
     const MixtureBatch m = mixture(c);
-    if (!c.map)
+    if (!c.map) {
       for (double y : {0.3, 1.0, 2.5, 4.0, 7.0})
         EXPECT_NEAR(density(m, y), plain_density(c, y), 1e-7 * (1 + plain_density(c, y))) << c.name << " y " << y;
+    }
     EXPECT_NEAR(integral(c, [&](double y) { return density(m, y); }, c.lo, c.hi), 1.0, 2e-6) << c.name;
   }
 }

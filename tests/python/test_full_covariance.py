@@ -238,16 +238,37 @@ def test_an_ensemble_is_one_mixture_of_its_members_factors(data):
     assert est.score(Xt, yt) > mdn.MDNRegressor(ensemble=2, calibrate=True, **KW).fit(X, y).score(Xt, yt) + 0.5
 
 
+def test_joint_modes_are_maxima_of_the_joint_density(full, data):
+    """predict_modes of a full model: the density there is the reference
+    log-density's, its numerical gradient vanishes, and nearby points are lower."""
+    _, (Xt, _) = data
+    alpha, mu, _, tril = full.predict_mixture(Xt[:20])
+    modes, dens = full.predict_modes(Xt[:20])
+    assert modes.shape == (20, 2, 2)
+    d_modes, d_dens = full.predict_dist(Xt[:20]).modes()
+    np.testing.assert_allclose(d_modes, modes, equal_nan=True)
+    h = 1e-4
+    for r in range(20):
+        found = ~np.isnan(dens[r])
+        assert found[0]
+        for m in np.flatnonzero(found):
+            at = lambda y: reference_logpdf(alpha[r:r + 1], mu[r:r + 1], tril[r:r + 1], y[None, :])[0]
+            x = modes[r, m]
+            assert np.log(dens[r, m]) == pytest.approx(at(x), abs=1e-6)
+            grad = [(at(x + h * e) - at(x - h * e)) / (2 * h) for e in np.eye(2)]
+            scale = np.sqrt(np.diag(tril[r, 0] @ tril[r, 0].T)).min()
+            assert np.max(np.abs(grad)) * scale < 1e-3, (r, m, grad)
+            for e in [np.array([1.0, 0.0]), np.array([0.0, 1.0]), np.array([1.0, 1.0]) / np.sqrt(2)]:
+                for s in (-1, 1):
+                    assert at(x + s * 1e-3 * scale * e) <= at(x) + 1e-12
+
+
 def test_refused_outputs_say_why(full, data):
     _, (Xt, yt) = data
-    with pytest.raises(ValueError, match="joint modes"):
-        full.predict_modes(Xt[:3])
     with pytest.raises(ValueError, match="joint CDF"):
         full.cdf(Xt[:3], yt[:3], joint=True)
     with pytest.raises(ValueError, match="joint CDF"):
         full.predict_dist(Xt[:3]).cdf(yt[:3], joint=True)
-    with pytest.raises(ValueError, match="modes"):
-        full.predict_dist(Xt[:3]).modes()
 
 
 def test_pickle_save_load_and_warm_start(full, data, tmp_path):

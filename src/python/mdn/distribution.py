@@ -67,7 +67,8 @@ class MixtureDistribution:
         neither knots nor transforms. ``logpdf``/``pdf`` and ``sample`` are
         then of the correlated joint distribution, the per-target methods of
         the exact marginals (target d: a mixture of N(mu_kd, sigma_kd^2)),
-        and ``modes()`` and ``cdf(joint=True)`` are refused. None: diagonal.
+        ``modes()`` the joint modes, and ``cdf(joint=True)`` is refused.
+        None: diagonal.
 
     Attributes
     ----------
@@ -315,9 +316,6 @@ class MixtureDistribution:
         densities : ndarray of shape (n, K)
             The density at each mode.
         """
-        if self._tril is not None:
-            raise ValueError("modes() of full-covariance components (scale_tril) are not supported yet; the "
-                             "per-target methods (mean, std, ppf, interval) are")
         location, density = _core.mixture_modes(*self._arrays())
         if not self._vector:
             location = location[:, :, 0]

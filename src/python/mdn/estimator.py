@@ -289,8 +289,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         and predicts on the CPU (``device="auto"`` is the CPU for it), with
         ``target_transform="none"`` (``tune`` searches none); an ensemble averages
         its members' mixtures and ``calibrate`` scales each target's sigmas
-        (the covariances become S Sigma S, correlations kept); ``predict_modes``
-        and ``cdf(joint=True)`` are refused for it. ``score`` is the joint
+        (the covariances become S Sigma S, correlations kept);
+        ``predict_modes`` gives the joint modes; ``cdf(joint=True)`` is
+        refused for it. ``score`` is the joint
         log-density; ``predict``, ``predict_std``, ``predict_quantiles``,
         ``predict_interval``, ``cdf`` and ``crps`` are of each target's exact
         marginal; ``sample`` draws correlated targets.
@@ -890,9 +891,6 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             p(mode | x), NaN past the row's last mode.
         """
         model = self._model()
-        if model.covariance == "full":
-            raise ValueError('predict_modes: joint modes of a covariance="full" model are not supported yet; the '
-                             "per-target outputs (predict, predict_std, predict_quantiles, predict_interval) are")
         location, density = model.modes(self._check_X(X))
         return (location[:, :, 0] if self._y_ndim == 1 else location), density
 
