@@ -265,3 +265,32 @@ TEST_F(MpiCli, AnInterruptedRunResumesWithTheSameRanksToTheSameModel) {
 }
 
 }  // namespace
+
+namespace {
+
+// Full covariance over ranks: data-parallel training equals one process to
+// float tolerance, and an ensemble's members over ranks equal the
+// sequential ensemble byte for byte (the off-diagonal head outputs travel
+// like the rest of the parameters).
+TEST(MpiFullCovariance, DataParallelAndMembersOverRanksMatchOneProcess) {
+  TempDir dir;
+  ASSERT_EQ(run_one(dir, "data spiral2d --rows 2000 --seed 3 --out s.csv").status, 0);
+  const std::string train =
+      "train --data s.csv --target y1,y2 --features x --covariance full --epochs 3 --batch-size 64 --seed 5 "
+      "--device cpu --quiet";
+  ASSERT_EQ(run_one(dir, train + " --model one.safetensors").status, 0);
+  const RunResult two = run_ranks(dir, 2, train + " --model two.safetensors");
+  ASSERT_EQ(two.status, 0) << two.err;
+  const mdn::Model one = mdn::load_model(dir.file("one.safetensors"));
+  const mdn::Model dp = mdn::load_model(dir.file("two.safetensors"));
+  ASSERT_EQ(dp.spec.covariance, mdn::Covariance::Full);
+  ASSERT_EQ(one.params.size(), dp.params.size());
+  for (std::size_t i = 0; i < one.params.size(); ++i)
+    ASSERT_NEAR(one.params[i], dp.params[i], 1e-4f * (1.0f + std::fabs(one.params[i]))) << "parameter " << i;
+  ASSERT_EQ(run_one(dir, train + " --ensemble 3 --model seq.safetensors").status, 0);
+  const RunResult members = run_ranks(dir, 2, train + " --ensemble 3 --model ranks.safetensors");
+  ASSERT_EQ(members.status, 0) << members.err;
+  EXPECT_EQ(dir.read("seq.safetensors"), dir.read("ranks.safetensors"));
+}
+
+}  // namespace
