@@ -14,6 +14,7 @@
 
 #include "mdn/dataset.hpp"
 #include "mdn/backend.hpp"
+#include "mdn/communicator.hpp"
 #include "mdn/spec.hpp"
 #include "mdn/train_options.hpp"
 
@@ -132,6 +133,12 @@ struct TuneHooks {
   // Checked between trainings and inside them (after every epoch): the search
   // returns what it has, TuneResult::stopped set.
   const std::atomic<bool>* stop_requested = nullptr;
+  // Several processes (mdn/communicator.hpp; null: this one alone): each
+  // rank holds every row and runs every size()-th training of a rung (job j
+  // on rank j % size()), and the rung's results are shared before the
+  // halving, so every rank ends with the same TuneResult. The stop and the
+  // time limit are agreed between rungs.
+  Communicator* ranks = nullptr;
 };
 
 struct TuneResult {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -79,6 +80,50 @@ struct Job {
   std::string error;
 };
 
+// The results of the jobs this rank ran (indices `mine`), as bytes: per job
+// its index, score, seconds, ran and error.
+std::string job_results(const std::vector<Job>& jobs, const std::vector<std::size_t>& mine) {
+  std::string out;
+  const auto put = [&out](const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); };
+  for (const std::size_t j : mine) {
+    const Job& job = jobs[j];
+    const std::uint64_t index = j, length = job.error.size();
+    const char ran = job.ran ? 1 : 0;
+    put(&index, sizeof index);
+    put(&job.score, sizeof job.score);
+    put(&job.seconds, sizeof job.seconds);
+    put(&ran, 1);
+    put(&length, sizeof length);
+    put(job.error.data(), job.error.size());
+  }
+  return out;
+}
+
+// Every rank's job_results into `jobs`.
+void take_job_results(const std::vector<std::string>& parts, std::vector<Job>& jobs) {
+  for (const std::string& part : parts) {
+    const char* p = part.data();
+    const char* end = p + part.size();
+    const auto get = [&p](void* to, std::size_t n) {
+      std::memcpy(to, p, n);
+      p += n;
+    };
+    while (p < end) {
+      std::uint64_t index = 0, length = 0;
+      char ran = 0;
+      get(&index, sizeof index);
+      Job& job = jobs.at(std::size_t(index));
+      get(&job.score, sizeof job.score);
+      get(&job.seconds, sizeof job.seconds);
+      get(&ran, 1);
+      get(&length, sizeof length);
+      job.ran = ran != 0;
+      job.error.assign(p, std::size_t(length));
+      p += length;
+    }
+  }
+}
+
 class Search {
  public:
   Search(const ModelSpec& spec, const Dataset& data, const TrainOptions& options, const TuneOptions& tune,
@@ -124,9 +169,11 @@ class Search {
   }
 
   TuneResult run() {
+    // Between rungs every rank takes the same decision (agreed_stop, set at
+    // the end of each rung); one process decides as it goes.
     const HalvingOutcome outcome = successive_halving(
         tune_.trials, result_.rungs, [this](int rung, const std::vector<int>& trials) { return run_rung(rung, trials); },
-        [this] { return stopping(); });
+        [this] { return comm().size() > 1 ? agreed_stop_ : stopping(); });
     for (std::size_t t = 0; t < result_.trials.size(); ++t)
       result_.trials[t].eliminated_after = outcome.eliminated_after[t];
     result_.best_rung = std::max(0, outcome.deepest_rung);
@@ -149,6 +196,9 @@ class Search {
 
  private:
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
+  Communicator& comm() const { return hooks_.ranks != nullptr ? *hooks_.ranks : single_process(); }
+  void run_waves(const std::vector<std::size_t>& mine, std::vector<Job>& jobs, int rung);
+  void share_results(const std::vector<std::size_t>& mine, std::vector<Job>& jobs);
   bool stop_requested() const { return hooks_.stop_requested && hooks_.stop_requested->load(); }
   // No new work once stopped or past the time limit; the first training
   // always runs, so a limit below one trial's cost still gives one.
@@ -205,6 +255,7 @@ class Search {
   double work_total_ = 0.0, work_done_ = 0.0;
   int jobs_total_ = 0, trials_done_ = 0, eliminated_ = 0;
   double best_ = kNaN;
+  bool agreed_stop_ = false;
   TrainOptions original_;
 };
 
@@ -224,32 +275,21 @@ std::vector<double> Search::run_rung(int rung, const std::vector<int>& trials) {
       job.split = s;
       jobs.push_back(job);
     }
-  const int wave = concurrency(int(jobs.size()));
-  for (std::size_t first = 0; first < jobs.size(); first += std::size_t(wave)) {
-    if (stopping()) break;
-    const std::size_t n = std::min(jobs.size() - first, std::size_t(wave));
-    if (n == 1) {
-      run_job(jobs[first], rung, 1);
-    } else {
-      std::vector<std::thread> threads;
-      std::vector<std::exception_ptr> errors(n);
-      for (std::size_t i = 0; i < n; ++i)
-        threads.emplace_back([&, i] {
-          try {
-            run_job(jobs[first + i], rung, wave);
-          } catch (...) {
-            errors[i] = std::current_exception();
-          }
-        });
-      for (std::thread& th : threads) th.join();
-      for (const auto& e : errors)
-        if (e) std::rethrow_exception(e);
-    }
-    for (std::size_t i = first; i < first + n; ++i)
-      if (jobs[i].ran) {
-        ++result_.jobs_run;
-        work_done_ += plan.budget;
-      }
+  // This rank's share of the jobs (all of them in one process).
+  std::vector<std::size_t> mine;
+  for (std::size_t j = 0; j < jobs.size(); ++j)
+    if (int(j % std::size_t(comm().size())) == comm().rank()) mine.push_back(j);
+  const double work_before = work_done_;
+  const int run_before = result_.jobs_run;
+  // A failure on one rank ends every rank with its message (no rank waits
+  // for another's results that will not come).
+  collectively(comm(), [&] { run_waves(mine, jobs, rung); });
+  if (comm().size() > 1) {
+    share_results(mine, jobs);
+    int ran = 0;
+    for (const Job& j : jobs) ran += j.ran ? 1 : 0;
+    result_.jobs_run = run_before + ran;
+    work_done_ = work_before + double(ran) * plan.budget;
     report(rung, work_done_);
   }
   // Per trial: its split scores and their mean, if every split ran.
@@ -280,6 +320,52 @@ std::vector<double> Search::run_rung(int rung, const std::vector<int>& trials) {
     if (std::isfinite(s)) best = std::min(best, s);
   if (std::isfinite(best)) best_ = best;
   return scores;
+}
+
+// The jobs `mine` of a rung, in waves of side-by-side trainings.
+void Search::run_waves(const std::vector<std::size_t>& mine, std::vector<Job>& jobs, int rung) {
+  const TuneRung& plan = result_.rungs[std::size_t(rung)];
+  const int wave = concurrency(int(mine.size()));
+  for (std::size_t first = 0; first < mine.size(); first += std::size_t(wave)) {
+    if (stopping()) break;
+    const std::size_t n = std::min(mine.size() - first, std::size_t(wave));
+    if (n == 1) {
+      run_job(jobs[mine[first]], rung, 1);
+    } else {
+      std::vector<std::thread> threads;
+      std::vector<std::exception_ptr> errors(n);
+      for (std::size_t i = 0; i < n; ++i)
+        threads.emplace_back([&, i] {
+          try {
+            run_job(jobs[mine[first + i]], rung, wave);
+          } catch (...) {
+            errors[i] = std::current_exception();
+          }
+        });
+      for (std::thread& th : threads) th.join();
+      for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    }
+    for (std::size_t i = first; i < first + n; ++i)
+      if (jobs[mine[i]].ran) {
+        ++result_.jobs_run;
+        work_done_ += plan.budget;
+      }
+    report(rung, work_done_);
+  }
+}
+
+// Every rank's results on every rank, and one decision whether to go on:
+// stopped or past the time limit on any rank stops them all.
+void Search::share_results(const std::vector<std::size_t>& mine, std::vector<Job>& jobs) {
+  take_job_results(comm().all_gather(job_results(jobs, mine)), jobs);
+  (void)stopping();
+  const std::string flags{char(result_.stopped ? 1 : 0), char(result_.time_capped ? 1 : 0)};
+  for (const std::string& f : comm().all_gather(flags)) {
+    result_.stopped = result_.stopped || f[0] != 0;
+    result_.time_capped = result_.time_capped || f[1] != 0;
+  }
+  agreed_stop_ = result_.stopped || result_.time_capped;
 }
 
 void Search::report(int rung, double work_done) {

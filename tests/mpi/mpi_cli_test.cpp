@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/cli_harness.hpp"
 #include "mdn/model_io.hpp"
 
@@ -291,6 +293,29 @@ TEST(MpiFullCovariance, DataParallelAndMembersOverRanksMatchOneProcess) {
   const RunResult members = run_ranks(dir, 2, train + " --ensemble 3 --model ranks.safetensors");
   ASSERT_EQ(members.status, 0) << members.err;
   EXPECT_EQ(dir.read("seq.safetensors"), dir.read("ranks.safetensors"));
+}
+
+}  // namespace
+
+namespace {
+
+// --tune on 2 ranks: the trainings of each rung are shared out and their
+// scores gathered; the search log (but its timings) and the model equal one
+// process's, byte for byte.
+TEST(MpiCliTune, TuneOverRanksGivesTheOneProcessSearchAndModel) {
+  TempDir dir;
+  ASSERT_EQ(run_one(dir, "data bishop --rows 400 --seed 2 --out b.csv").status, 0);
+  const std::string train = "train --data b.csv --target y --tune 4 --epochs 15 --seed 3 --device cpu --quiet";
+  ASSERT_EQ(run_one(dir, train + " --tune-log one.json --model one.safetensors").status, 0);
+  const RunResult two = run_ranks(dir, 2, train + " --tune-log two.json --model two.safetensors");
+  ASSERT_EQ(two.status, 0) << two.err;
+  EXPECT_EQ(dir.read("one.safetensors"), dir.read("two.safetensors"));
+  auto scores = [&](const std::string& name) {
+    nlohmann::json log = nlohmann::json::parse(dir.read(name));
+    for (auto& t : log["trials"]) t.erase("seconds");
+    return log["trials"].dump() + log["best"].dump() + log["trainings"].dump();
+  };
+  EXPECT_EQ(scores("one.json"), scores("two.json"));
 }
 
 }  // namespace

@@ -165,7 +165,7 @@ class TrainCommand : public Command {
       throw UsageError(
           "--init and --resume cannot be used together: a checkpoint already holds the weights to "
           "continue from");
-    check_tune_request(r_, world().size());
+    check_tune_request(r_);
     check_writable(r_.model_path);
     check_writable(r_.checkpoint_file());
   }
@@ -317,7 +317,12 @@ Model train_and_save(const TrainRequest& request_in) {
   }
   Model init;
   if (!request.init_path.empty()) init = load_init_model(ranks, request, features, options);
-  const bool in_parts = ranks.size() > 1 && options.ensemble == 1;
+  // A model search on several ranks needs every row on each (its trainings
+  // are shared out, each on its own folds); so does an ensemble.
+  const bool in_parts = ranks.size() > 1 && options.ensemble == 1 && request.tune == 0;
+  // A tuned single network on several ranks then trains on every rank alike,
+  // as one process would (the same bits); rank 0 writes it.
+  const bool alike_on_ranks = ranks.size() > 1 && options.ensemble == 1 && request.tune > 0;
   // Categories, dates, filled-in values (mdn/feature_encoding.hpp): a resumed
   // or initial model's encoding is kept; else it is fitted on the file.
   std::shared_ptr<const FeatureEncoding> encoding = resuming ? resume.model.encoding : init.encoding;
@@ -346,7 +351,7 @@ Model train_and_save(const TrainRequest& request_in) {
   // a normal one with them.
   StopOnSignal stop_on_signal;
   std::string tuning;
-  if (request.tune > 0) tuning = search_before_training(request, data, spec, options, &g_stop_requested);
+  if (request.tune > 0) tuning = search_before_training(ranks, request, data, spec, options, &g_stop_requested);
 
   CudaOptions cuda;
   cuda.tf32 = request.tf32;
@@ -355,8 +360,9 @@ Model train_and_save(const TrainRequest& request_in) {
   if (!request.quiet) {
     std::string how;
     if (ranks.size() > 1)
-      how = in_parts ? " x " + std::to_string(ranks.size()) + " ranks (data-parallel)"
-                     : " x " + std::to_string(ranks.size()) + " ranks (ensemble members shared out)";
+      how = in_parts         ? " x " + std::to_string(ranks.size()) + " ranks (data-parallel)"
+            : alike_on_ranks ? " (each of " + std::to_string(ranks.size()) + " ranks alike, after the shared search)"
+                             : " x " + std::to_string(ranks.size()) + " ranks (ensemble members shared out)";
     std::fprintf(stderr, "training on %s%s: %lld rows, D = %d, T = %d, K = %d, %zu hidden layers%s\n",
                  backend->name().c_str(), how.c_str(), shard.total_rows, spec.input_dim, spec.target_dim,
                  spec.components, spec.hidden.size(),
@@ -384,7 +390,7 @@ Model train_and_save(const TrainRequest& request_in) {
     checkpoint.model.encoding = encoding;
     save_checkpoint(checkpoint, checkpoint_path);
   };
-  hooks.ranks = &ranks;
+  hooks.ranks = alike_on_ranks ? &single_process() : &ranks;
   hooks.first_row = shard.first_row;
   hooks.total_rows = shard.total_rows;
   if (resuming) {

@@ -88,7 +88,7 @@ void add_tune_options(CLI::App& app, TrainRequest& request) {
       ->type_name("FILE.json");
 }
 
-void check_tune_request(const TrainRequest& r, int ranks) {
+void check_tune_request(const TrainRequest& r) {
   if (r.tune == 0) {
     if (r.tune_time > 0.0) throw UsageError("--tune-time needs --tune N (the model search it caps)");
     if (!r.tune_log.empty()) throw UsageError("--tune-log needs --tune N (the model search it logs)");
@@ -98,13 +98,11 @@ void check_tune_request(const TrainRequest& r, int ranks) {
     throw UsageError("--tune cannot be used with --resume: a checkpoint continues a run whose configuration is fixed");
   if (!r.init_path.empty())
     throw UsageError("--tune cannot be used with --init: the search chooses the architecture, and --init fixes it");
-  if (ranks > 1)
-    throw UsageError("--tune is not supported on several ranks (mpirun) yet: run the search in one process");
   if (!r.tune_log.empty()) check_writable(r.tune_log);
 }
 
-std::string search_before_training(const TrainRequest& request, const Dataset& data, ModelSpec& spec,
-                                   TrainOptions& options, const std::atomic<bool>* stop_requested) {
+std::string search_before_training(Communicator& ranks, const TrainRequest& request, const Dataset& data,
+                                   ModelSpec& spec, TrainOptions& options, const std::atomic<bool>* stop_requested) {
   TuneOptions settings;
   settings.trials = request.tune;
   settings.time_limit = request.tune_time;
@@ -114,15 +112,16 @@ std::string search_before_training(const TrainRequest& request, const Dataset& d
   TuneHooks hooks;
   hooks.on_progress = [&](const TuneProgress& p) { progress.show(p); };
   hooks.stop_requested = stop_requested;
+  hooks.ranks = &ranks;
   const TuneResult result = mdn::tune(spec, data, options, settings, hooks);
   progress.finish();
-  if (!request.tune_log.empty()) write_log(request.tune_log, result);
+  if (!request.tune_log.empty() && ranks.root()) write_log(request.tune_log, result);
   const std::string where = request.tune_log.empty() ? "" : "; the search log is in " + request.tune_log;
   if (result.stopped)
     throw Interrupted("interrupted during the model search after " + std::to_string(result.jobs_run) +
                       " trainings; the best configuration so far (trial " + std::to_string(result.best) +
                       "): " + describe(result) + where);
-  if (result.time_capped && result.jobs_run <= 1)
+  if (result.time_capped && result.jobs_run <= 1 && ranks.root())
     std::fprintf(stderr,
                  "mdn train: warning: --tune-time %g s is below the cost of one trial (%.1f s): ran one trial, the "
                  "default recipe\n",

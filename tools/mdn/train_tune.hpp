@@ -14,14 +14,15 @@ namespace mdn::cli {
 
 // --tune, --tune-time, --tune-log.
 void add_tune_options(CLI::App& app, TrainRequest& request);
-// Before any work: flags that need --tune or conflict with it, several
-// ranks, an unwritable log.
-void check_tune_request(const TrainRequest& request, int ranks);
-// Runs the search on `data` and sets spec and options to the best
-// configuration (options.ensemble stays the request's); returns the summary
-// for Model::tuning. Writes the log; a stop request writes it and throws
-// Interrupted.
-std::string search_before_training(const TrainRequest& request, const Dataset& data, ModelSpec& spec,
-                                   TrainOptions& options, const std::atomic<bool>* stop_requested);
+// Before any work: flags that need --tune or conflict with it, an
+// unwritable log.
+void check_tune_request(const TrainRequest& request);
+// Runs the search on `data` (every row, on every rank: the ranks share the
+// trainings out) and sets spec and options to the best configuration
+// (options.ensemble stays the request's); returns the summary for
+// Model::tuning. Rank 0 writes the log and the messages; a stop request
+// writes it and throws Interrupted.
+std::string search_before_training(Communicator& ranks, const TrainRequest& request, const Dataset& data,
+                                   ModelSpec& spec, TrainOptions& options, const std::atomic<bool>* stop_requested);
 
 }  // namespace mdn::cli
