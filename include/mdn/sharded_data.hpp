@@ -11,6 +11,7 @@
 #include "mdn/communicator.hpp"
 #include "mdn/csv.hpp"
 #include "mdn/dataset.hpp"
+#include "mdn/feature_encoding.hpp"
 
 namespace mdn {
 
@@ -31,6 +32,15 @@ DataShard load_dataset_shard(Communicator& comm, const std::string& path, const 
                              const std::vector<std::string>& features, InvalidCells policy,
                              const CsvOptions& options = {}, ColumnChoice* training = nullptr,
                              std::size_t varying = std::size_t(-1));
+
+// The same for a model with a feature encoding (mdn/feature_encoding.hpp):
+// this rank's part of the file, its input columns encoded as one process
+// encodes them (encode_rows; missing targets are errors or, with DropRow,
+// drop their row). `counts` (optional) gets the counts of every rank, summed,
+// with the first unseen category of the lowest rank that met one.
+DataShard load_encoded_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
+                             const FeatureEncoding& encoding, InvalidCells policy, const CsvOptions& options = {},
+                             EncodingCounts* counts = nullptr);
 
 // Every rank's rows of a row-major float matrix with `cols` columns, in rank
 // order, on rank 0 (empty elsewhere); collective.

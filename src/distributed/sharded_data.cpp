@@ -68,12 +68,10 @@ std::vector<std::string> training_columns(Communicator& comm, const std::string&
   });
 }
 
-}  // namespace
-
-DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
-                             const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options,
-                             ColumnChoice* training, std::size_t varying) {
-  check_dataset_columns(path, targets, features);  // the same on every rank: no agreement needed
+// This rank's part of the file's rows, its line numbers those of the whole
+// file, with the columns checked (errors agreed).
+CsvFile read_rank_part(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
+                       const std::vector<std::string>& columns, const CsvOptions& options) {
   CsvPart part;
   collectively(comm, [&] { part = read_csv_part(path, comm.rank(), comm.size(), options); });
   // Line numbers: each part starts after the line breaks of the parts before it.
@@ -82,9 +80,47 @@ DataShard load_dataset_shard(Communicator& comm, const std::string& path, const 
   collectively(comm, [&] {
     csv = CsvFile::read(path, part, options);
     for (const std::string& t : targets) csv.require_column(t);
-    for (const std::string& f : features) csv.require_column(f);
+    for (const std::string& c : columns) csv.require_column(c);
   });
-  part = CsvPart{};  // the table holds its own copy of the bytes
+  return csv;  // the table holds its own copy of the bytes; the part goes
+}
+
+// Where this rank's rows sit among all ranks', and the totals.
+void place_rows(Communicator& comm, DataShard& shard) {
+  const long long rows = shard.data.x.rows;
+  shard.first_row = comm.exclusive_prefix(rows);
+  long long counts[2] = {rows, (long long)shard.data.dropped_rows};
+  comm.sum(counts, 2);
+  shard.total_rows = counts[0];
+  shard.dropped_rows = counts[1];
+}
+
+// Every rank's encoding counts added up; the first unseen category is the
+// lowest rank's that met one (the file's first).
+EncodingCounts summed_counts(Communicator& comm, EncodingCounts mine, std::size_t inputs) {
+  mine.unseen.resize(inputs, 0);
+  mine.missing.resize(inputs, 0);
+  mine.first_unseen.resize(inputs);
+  EncodingCounts total = mine;
+  comm.sum(total.unseen.data(), inputs);
+  comm.sum(total.missing.data(), inputs);
+  total.rows = comm.sum(mine.rows);
+  for (std::size_t i = 0; i < inputs; ++i) {
+    // An unseen category is a non-empty cell (an empty one is missing).
+    total.first_unseen[i].clear();
+    for (const std::string& cell : comm.all_gather(mine.unseen[i] > 0 ? mine.first_unseen[i] : std::string()))
+      if (total.first_unseen[i].empty()) total.first_unseen[i] = cell;
+  }
+  return total;
+}
+
+}  // namespace
+
+DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
+                             const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options,
+                             ColumnChoice* training, std::size_t varying) {
+  check_dataset_columns(path, targets, features);  // the same on every rank: no agreement needed
+  const CsvFile csv = read_rank_part(comm, path, targets, features, options);
 
   std::vector<std::string> feature_names = features;
   if (training != nullptr) {
@@ -102,18 +138,30 @@ DataShard load_dataset_shard(Communicator& comm, const std::string& path, const 
   // Training drops rows whose target is missing, as load_training_dataset does.
   shard.data = collectively(
       comm, [&] { return dataset_from_csv(csv, targets, feature_names, policy, true, training != nullptr); });
-  const long long rows = shard.data.x.rows;
-  shard.first_row = comm.exclusive_prefix(rows);
-  long long counts[2] = {rows, (long long)shard.data.dropped_rows};
-  comm.sum(counts, 2);
-  shard.total_rows = counts[0];
-  shard.dropped_rows = counts[1];
+  place_rows(comm, shard);
   if (shard.total_rows == 0) {
     const std::string why = shard.dropped_rows > 0 ? ": no rows left: every row has an empty, non-numeric, NaN or "
                                                      "infinite cell in the chosen columns"
                                                    : ": has a header row but no data rows";
     throw RankError(path + why, comm.root(), false);
   }
+  return shard;
+}
+
+DataShard load_encoded_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
+                             const FeatureEncoding& encoding, InvalidCells policy, const CsvOptions& options,
+                             EncodingCounts* counts) {
+  const std::vector<std::string> inputs = encoding.input_names();
+  check_dataset_columns(path, targets, inputs);
+  const CsvFile csv = read_rank_part(comm, path, targets, inputs, options);
+  EncodingCounts mine;
+  DataShard shard;
+  shard.data = collectively(comm, [&] { return encode_rows(csv, encoding, targets, policy, false, &mine, true); });
+  place_rows(comm, shard);
+  if (counts != nullptr) *counts = summed_counts(comm, mine, encoding.inputs.size());
+  const long long file_rows = comm.sum((long long)csv.rows());
+  if (shard.total_rows == 0)
+    throw RankError(no_encoded_rows_left(path, std::size_t(file_rows), shard.data.first_dropped), comm.root(), false);
   return shard;
 }
 

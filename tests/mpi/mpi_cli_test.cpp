@@ -319,3 +319,46 @@ TEST(MpiCliTune, TuneOverRanksGivesTheOneProcessSearchAndModel) {
 }
 
 }  // namespace
+
+namespace {
+
+// A model with a category feature (mdn/feature_encoding.hpp) predicts and
+// samples on 3 ranks byte for byte as in one process, each rank encoding its
+// part of the rows; the unseen category is counted over all ranks; eval's
+// scores are one process's.
+TEST(MpiCliEncoded, PredictSampleAndEvalOfAnEncodedModelEqualOneProcess) {
+  TempDir dir;
+  std::string train = "kind,x,y\n", query = "kind,x,y\n";
+  for (int i = 0; i < 300; ++i) {
+    const char* kind = i % 3 == 0 ? "a" : i % 3 == 1 ? "b" : "c";
+    const double x = (i * 37 % 101) / 101.0, y = (i % 3) + x + 0.05 * std::sin(i * 1.7);
+    (i < 240 ? train : query) += std::string(kind) + "," + std::to_string(x) + "," + std::to_string(y) + "\n";
+  }
+  query += "d,0.5,1.0\n";  // a category not seen in training
+  dir.write("train.csv", train);
+  dir.write("q.csv", query);
+  ASSERT_EQ(run_one(dir, "train --data train.csv --target y --epochs 5 --seed 2 --model m.safetensors --device cpu "
+                         "--quiet")
+                .status,
+            0);
+  for (const std::string cmd : {"predict --out P --interval 0.9", "sample --samples 3 --seed 4 --out P"}) {
+    auto with = [&](const std::string& out) { return cmd.substr(0, cmd.find('P')) + out + cmd.substr(cmd.find('P') + 1); };
+    const RunResult one = run_one(dir, with("one.csv") + " --model m.safetensors --data q.csv --device cpu");
+    ASSERT_EQ(one.status, 0) << one.err;
+    const RunResult three = run_ranks(dir, 3, with("three.csv") + " --model m.safetensors --data q.csv --device cpu");
+    ASSERT_EQ(three.status, 0) << three.err;
+    EXPECT_EQ(dir.read("one.csv"), dir.read("three.csv")) << cmd;
+    EXPECT_NE(three.err.find("1 of 61 rows have a category of 'kind' not seen in training (the first: 'd')"),
+              std::string::npos)
+        << three.err;
+  }
+  ASSERT_EQ(run_one(dir, "eval --model m.safetensors --data q.csv --device cpu --json one.json").status, 0);
+  const RunResult eval = run_ranks(dir, 3, "eval --model m.safetensors --data q.csv --device cpu --json three.json");
+  ASSERT_EQ(eval.status, 0) << eval.err;
+  const nlohmann::json a = nlohmann::json::parse(dir.read("one.json")), b = nlohmann::json::parse(dir.read("three.json"));
+  EXPECT_EQ(a["nll"], b["nll"]);
+  EXPECT_EQ(a["rows"], b["rows"]);
+  EXPECT_EQ(a["feature_encoding"], b["feature_encoding"]);
+}
+
+}  // namespace

@@ -329,8 +329,6 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   // them as one part (the scores, the table, the JSON and the report are
   // rank 0's alone).
   Communicator& ranks = world();
-  if (ranks.size() > 1 && model.encoding)
-    throw UsageError("a model with category, date or filled-in features is evaluated in one process for now");
   InputRequest input{request.data_path, request.csv, request.drop_invalid, true, {}, "mdn eval",
                      columns_to_read(model.target_names, request.weight_column, model_input_names(model))};
   InputParts parts(ranks, model, input);

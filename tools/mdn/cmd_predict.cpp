@@ -79,7 +79,7 @@ class PredictCommand : public Command {
   int run() override {
     Communicator& ranks = world();  // several under mpirun: each does its part of the rows
     const Model model = collectively(ranks, [&] { return load_model(model_path_); });
-    const long long rows = write_predictions(model, r_);
+    const long long rows = ranks.sum((long long)write_predictions(model, r_));  // every rank its part
     if (!r_.quiet && ranks.root())
       std::fprintf(stderr, "wrote predictions for %lld rows to %s\n", rows, r_.out_path.c_str());
     return 0;

@@ -77,7 +77,7 @@ class SampleCommand : public Command {
   int run() override {
     Communicator& ranks = world();  // several under mpirun: each does its part of the rows
     const Model model = collectively(ranks, [&] { return load_model(model_path_); });
-    const long long rows = write_samples(model, r_);
+    const long long rows = ranks.sum((long long)write_samples(model, r_));  // every rank its part
     if (!r_.quiet && ranks.root())
       std::fprintf(stderr, "wrote %lld x %d samples to %s\n", rows, r_.samples, r_.out_path.c_str());
     return 0;

@@ -93,8 +93,6 @@ std::size_t part_bytes_from_environment() {
 
 InputParts::InputParts(Communicator& ranks, const Model& model, InputRequest request)
     : ranks_(ranks), model_(model), request_(std::move(request)) {
-  if (ranks.size() > 1 && model.encoding)
-    throw UsageError("a model with category, date or filled-in features reads its data in one process for now");
   if (ranks.size() > 1 && !request_.keep.empty())
     throw UsageError("--keep works in one process; with several ranks (mpirun) match rows by their order");
   if (ranks.size() == 1) stream_ = std::make_unique<CsvStream>(request_.path, request_.csv, part_bytes_from_environment());
@@ -121,7 +119,12 @@ bool InputParts::next_shard(InputPart& part) {
   const InvalidCells policy = request_.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const bool quiet = request_.quiet || !ranks_.root();
   DataShard shard =
-      load_dataset_shard(ranks_, request_.path, request_.targets, model_.feature_names, policy, request_.csv);
+      model_.encoding
+          ? load_encoded_shard(ranks_, request_.path, request_.targets, *model_.encoding, policy, request_.csv, &counts_)
+          : load_dataset_shard(ranks_, request_.path, request_.targets, model_.feature_names, policy, request_.csv);
+  if (model_.encoding && !quiet)
+    for (const std::string& w : encoding_warnings(*model_.encoding, counts_))
+      std::fprintf(stderr, "%s: warning: %s: %s\n", request_.command, request_.path.c_str(), w.c_str());
   part.x = std::move(shard.data.x);
   part.t = std::move(shard.data.t);
   part.lines = std::move(shard.data.lines);
