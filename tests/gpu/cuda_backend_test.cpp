@@ -111,12 +111,9 @@ TEST_P(CudaParity, ForwardLossGradientAndAdamMatchTheCpu) {
   expect_close_z_per_block(spec, z_gpu, z_cpu, 1e-4, 1e-5);
 
   // Loss and every parameter gradient.
-  std::vector<float> grad_cpu, grad_gpu;
-  const double loss_cpu = cpu->loss_and_gradient(x, t, grad_cpu);
-  const double loss_gpu = gpu->loss_and_gradient(x, t, grad_gpu);
+  std::vector<float> grad_cpu;
+  const double loss_cpu = expect_loss_and_gradient_match(*cpu, *gpu, x, t, grad_cpu);
   ASSERT_TRUE(std::isfinite(loss_cpu));
-  expect_near_rel(loss_gpu, loss_cpu, 1e-5, 1e-5, "loss");
-  expect_close_per_slice(spec, grad_gpu, grad_cpu, 1e-3, 1e-4, "dL/dparams");
 
   // mean_nll is the same loss without the gradient.
   expect_near_rel(gpu->mean_nll(x, t), loss_cpu, 1e-5, 1e-5, "mean_nll");
@@ -276,27 +273,8 @@ TEST_F(CudaTraining, OneFullBatchEpochMatchesTheCpu) {
   std::mt19937_64 rng(19);
   const mdn::Matrix x = normal_matrix(500, 2, 1.0, rng);
   const mdn::Matrix t = normal_matrix(500, 1, 1.0, rng);
-  const std::vector<float> init = mdn::initial_parameters(spec, t, 2);
-  auto cpu = mdn::make_cpu_backend(spec);
   auto gpu = make_gpu(spec);
-  for (mdn::Backend* b : {static_cast<mdn::Backend*>(cpu.get()), static_cast<mdn::Backend*>(gpu.get())}) {
-    b->set_parameters(init);
-    b->set_training_data(x, t);
-  }
-  mdn::EpochConfig config;
-  config.batch_size = 500;
-  for (int epoch = 0; epoch < 3; ++epoch) {
-    config.shuffle_seed = std::uint64_t(epoch);
-    const mdn::EpochStats a = cpu->train_epoch(config);
-    const mdn::EpochStats b = gpu->train_epoch(config);
-    EXPECT_EQ(b.samples, a.samples);
-    EXPECT_EQ(b.finite, a.finite);
-    expect_near_rel(b.mean_loss, a.mean_loss, 1e-5, 1e-6, "epoch " + std::to_string(epoch) + " loss");
-  }
-  double mean_diff = 0.0;
-  const std::vector<float> p_cpu = cpu->parameters(), p_gpu = gpu->parameters();
-  for (std::size_t i = 0; i < p_cpu.size(); ++i) mean_diff += std::fabs(double(p_gpu[i]) - double(p_cpu[i]));
-  EXPECT_LT(mean_diff / double(p_cpu.size()), 1e-5);
+  expect_full_batch_epochs_follow_the_cpu(*gpu, x, t, 3, mdn::AdamConfig{}.lr, 1e-5);
 }
 
 // The epoch traversal (tests/common/epoch_traversal.hpp, run on the GPU by
@@ -552,18 +530,8 @@ TEST_F(CudaTraining, TrainingLowersTheLoss) {
     t(i, 0) = float(std::sin(3.0 * x(i, 0)) + noise(rng));
   }
   auto gpu = make_gpu(spec);
-  gpu->set_parameters(mdn::initial_parameters(spec, t, 6));
-  gpu->set_training_data(x, t);
-  const double before = gpu->mean_nll(x, t);
-  mdn::EpochConfig config;
-  config.batch_size = 128;
-  config.adam.lr = 3e-3f;
-  for (int epoch = 0; epoch < 30; ++epoch) {
-    config.shuffle_seed = std::uint64_t(epoch);
-    ASSERT_TRUE(gpu->train_epoch(config).finite);
-  }
-  const double after = gpu->mean_nll(x, t);
-  EXPECT_LT(after, before - 0.5) << "NLL before " << before << ", after " << after;
+  const NllBeforeAfter nll = train_minibatch_epochs(*gpu, x, t, 30);
+  EXPECT_LT(nll.after, nll.before - 0.5) << "NLL before " << nll.before << ", after " << nll.after;
 }
 
 TEST_F(CudaTraining, NonFiniteLossIsCaughtAndNoUpdateIsApplied) {

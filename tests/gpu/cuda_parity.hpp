@@ -23,6 +23,7 @@
 #include "mdn/error.hpp"
 #include "mdn/matrix.hpp"
 #include "mdn/spec.hpp"
+#include "mdn/trainer.hpp"
 
 namespace mdn::test::parity {
 
@@ -186,6 +187,76 @@ inline Batches random_batches(const mdn::ModelSpec& spec, int count, int rows, s
     b.t.push_back(normal_matrix(rows, spec.target_dim, 1.0, rng));
   }
   return b;
+}
+
+// loss_and_gradient (weights null) or weighted_loss_and_gradient on both
+// backends, whose parameters the caller has set alike: the losses within
+// 1e-5, every parameter gradient per slice (rtol 1e-3, 1e-4 of each block's
+// scale). Returns the CPU's loss; its gradient is left in grad_cpu.
+inline double expect_loss_and_gradient_match(mdn::Backend& cpu, mdn::Backend& gpu, const mdn::Matrix& x,
+                                             const mdn::Matrix& t, std::vector<float>& grad_cpu,
+                                             const std::vector<float>* weights = nullptr) {
+  std::vector<float> grad_gpu;
+  const double loss_cpu =
+      weights ? cpu.weighted_loss_and_gradient(x, t, *weights, grad_cpu) : cpu.loss_and_gradient(x, t, grad_cpu);
+  const double loss_gpu =
+      weights ? gpu.weighted_loss_and_gradient(x, t, *weights, grad_gpu) : gpu.loss_and_gradient(x, t, grad_gpu);
+  EXPECT_TRUE(std::isfinite(loss_cpu));
+  const std::string what = weights ? "weighted " : "";
+  expect_near_rel(loss_gpu, loss_cpu, 1e-5, 1e-5, what + "loss");
+  expect_close_per_slice(cpu.spec(), grad_gpu, grad_cpu, 1e-3, 1e-4, what + "dL/dparams");
+  return loss_cpu;
+}
+
+// Full-batch epochs (one minibatch holding every row: the shuffle only
+// reorders the sum, so both backends take the same steps) from
+// initial_parameters(spec, t, 2) at learning rate lr, on the CPU backend and
+// on `gpu`: every epoch's loss within loss_rtol (and loss_rtol / 10
+// absolute) of the CPU's, then the mean |parameter difference| below 1e-5.
+inline void expect_full_batch_epochs_follow_the_cpu(mdn::Backend& gpu, const mdn::Matrix& x, const mdn::Matrix& t,
+                                                    int epochs, float lr, double loss_rtol) {
+  const mdn::ModelSpec& spec = gpu.spec();
+  const std::vector<float> init = mdn::initial_parameters(spec, t, 2);
+  auto cpu = mdn::make_cpu_backend(spec);
+  for (mdn::Backend* b : {cpu.get(), &gpu}) {
+    b->set_parameters(init);
+    b->set_training_data(x, t);
+  }
+  mdn::EpochConfig config;
+  config.batch_size = x.rows;
+  config.adam.lr = lr;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    config.shuffle_seed = std::uint64_t(epoch);
+    const mdn::EpochStats a = cpu->train_epoch(config);
+    const mdn::EpochStats b = gpu.train_epoch(config);
+    EXPECT_EQ(b.samples, a.samples);
+    EXPECT_EQ(b.finite, a.finite);
+    expect_near_rel(b.mean_loss, a.mean_loss, loss_rtol, loss_rtol / 10, "epoch " + std::to_string(epoch) + " loss");
+  }
+  EXPECT_LT(mean_abs_difference(gpu.parameters(), cpu->parameters()), 1e-5);
+}
+
+// `epochs` minibatch epochs (batch 128, learning rate 3e-3, shuffle seed =
+// epoch) on `backend` over (x, t) from initial_parameters(spec, t, 6);
+// mean_nll over (x, t) before and after. Every epoch must be finite.
+struct NllBeforeAfter {
+  double before = 0.0, after = 0.0;
+};
+inline NllBeforeAfter train_minibatch_epochs(mdn::Backend& backend, const mdn::Matrix& x, const mdn::Matrix& t,
+                                             int epochs) {
+  backend.set_parameters(mdn::initial_parameters(backend.spec(), t, 6));
+  backend.set_training_data(x, t);
+  NllBeforeAfter nll;
+  nll.before = backend.mean_nll(x, t);
+  mdn::EpochConfig config;
+  config.batch_size = 128;
+  config.adam.lr = 3e-3f;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    config.shuffle_seed = std::uint64_t(epoch);
+    EXPECT_TRUE(backend.train_epoch(config).finite) << "epoch " << epoch;
+  }
+  nll.after = backend.mean_nll(x, t);
+  return nll;
 }
 
 }  // namespace mdn::test::parity

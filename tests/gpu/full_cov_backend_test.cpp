@@ -102,12 +102,9 @@ TEST_P(CudaFullCovParity, ForwardLossGradientAndMeanNllMatchTheCpu) {
   ASSERT_EQ(z_gpu.cols, c.K * (1 + 2 * c.T + c.T * (c.T - 1) / 2));
   expect_close_z_per_block(spec, z_gpu, cpu->forward(x), 1e-4, 1e-5);
 
-  std::vector<float> grad_cpu, grad_gpu;
-  const double loss_cpu = cpu->loss_and_gradient(x, t, grad_cpu);
-  const double loss_gpu = gpu->loss_and_gradient(x, t, grad_gpu);
+  std::vector<float> grad_cpu;
+  const double loss_cpu = expect_loss_and_gradient_match(*cpu, *gpu, x, t, grad_cpu);
   ASSERT_TRUE(std::isfinite(loss_cpu));
-  expect_near_rel(loss_gpu, loss_cpu, 1e-5, 1e-5, "loss");
-  expect_close_per_slice(spec, grad_gpu, grad_cpu, 1e-3, 1e-4, "dL/dparams");
   // The off-diagonal head rows have a gradient of their own (not zero).
   const mdn::ParameterLayout layout(spec);
   const int offdiag = spec.offdiag_offset();
@@ -119,10 +116,8 @@ TEST_P(CudaFullCovParity, ForwardLossGradientAndMeanNllMatchTheCpu) {
   std::vector<float> weights(std::size_t(c.n));
   std::uniform_real_distribution<float> u(0.0f, 2.0f);
   for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = i % 5 == 2 ? 0.0f : u(rng);
-  const double wloss_cpu = cpu->weighted_loss_and_gradient(x, t, weights, grad_cpu);
-  const double wloss_gpu = gpu->weighted_loss_and_gradient(x, t, weights, grad_gpu);
-  expect_near_rel(wloss_gpu, wloss_cpu, 1e-5, 1e-5, "weighted loss");
-  expect_close_per_slice(spec, grad_gpu, grad_cpu, 1e-3, 1e-4, "weighted dL/dparams");
+  std::vector<float> weighted_grad;
+  expect_loss_and_gradient_match(*cpu, *gpu, x, t, weighted_grad, &weights);
 
   // mean_nll: the CPU's, and the math layer's joint NLL of the GPU's own
   // head outputs (mixtures_from_head: A = L^-1, a dense Gaussian).
@@ -192,31 +187,12 @@ TEST_F(CudaFullCovTraining, GraphReplayedStepsEqualTheUncapturedStepAndFollowThe
 }
 
 TEST_F(CudaFullCovTraining, FullBatchEpochsFollowTheCpu) {
-  // One minibatch of every row: the shuffle only reorders the sum, so both
-  // backends take the same steps.
   const mdn::ModelSpec spec = full_spec(2, 2, 3, {20, 20});
   std::mt19937_64 rng(103);
   const mdn::Matrix x = normal_matrix(600, spec.input_dim, 1.0, rng);
   const mdn::Matrix t = correlated_targets(x, spec.target_dim, rng);
-  const std::vector<float> init = mdn::initial_parameters(spec, t, 2);
-  auto cpu = mdn::make_cpu_backend(spec);
   auto gpu = make_gpu(spec);
-  for (mdn::Backend* b : {static_cast<mdn::Backend*>(cpu.get()), static_cast<mdn::Backend*>(gpu.get())}) {
-    b->set_parameters(init);
-    b->set_training_data(x, t);
-  }
-  mdn::EpochConfig config;
-  config.batch_size = 600;
-  config.adam.lr = 3e-3f;
-  for (int epoch = 0; epoch < 5; ++epoch) {
-    config.shuffle_seed = std::uint64_t(epoch);
-    const mdn::EpochStats a = cpu->train_epoch(config);
-    const mdn::EpochStats b = gpu->train_epoch(config);
-    EXPECT_EQ(b.samples, a.samples);
-    EXPECT_TRUE(b.finite);
-    expect_near_rel(b.mean_loss, a.mean_loss, 1e-4, 1e-5, "epoch " + std::to_string(epoch) + " loss");
-  }
-  EXPECT_LT(mean_abs_difference(gpu->parameters(), cpu->parameters()), 1e-5);
+  expect_full_batch_epochs_follow_the_cpu(*gpu, x, t, 5, 3e-3f, 1e-4);
 }
 
 // Minibatch epochs on correlated targets: the loss falls, the GPU model
@@ -235,22 +211,13 @@ TEST_F(CudaFullCovTraining, MinibatchEpochsLowerTheLossAndLearnTheCorrelation) {
     mdn::ModelSpec spec = make_spec(1, 2, 2, {32, 32});
     if (full) spec.covariance = mdn::Covariance::Full;
     auto gpu = make_gpu(spec);
-    gpu->set_parameters(mdn::initial_parameters(spec, t, 6));
-    gpu->set_training_data(x, t);
-    const double before = gpu->mean_nll(x, t);
-    mdn::EpochConfig config;
-    config.batch_size = 128;
-    config.adam.lr = 3e-3f;
-    for (int epoch = 0; epoch < 30; ++epoch) {
-      config.shuffle_seed = std::uint64_t(epoch);
-      ASSERT_TRUE(gpu->train_epoch(config).finite);
-    }
-    const double after = gpu->mean_nll(x, t);
-    EXPECT_LT(after, before - 0.5) << (full ? "full" : "diagonal") << ": NLL before " << before << ", after " << after;
+    const NllBeforeAfter nll = train_minibatch_epochs(*gpu, x, t, 30);
+    EXPECT_LT(nll.after, nll.before - 0.5)
+        << (full ? "full" : "diagonal") << ": NLL before " << nll.before << ", after " << nll.after;
     auto cpu = mdn::make_cpu_backend(spec);
     cpu->set_parameters(gpu->parameters());
-    expect_near_rel(after, cpu->mean_nll(x, t), 1e-5, 1e-5, "the trained model's NLL on the CPU");
-    final_nll[full ? 1 : 0] = after;
+    expect_near_rel(nll.after, cpu->mean_nll(x, t), 1e-5, 1e-5, "the trained model's NLL on the CPU");
+    final_nll[full ? 1 : 0] = nll.after;
   }
   EXPECT_LT(final_nll[1], final_nll[0] - 0.3) << "full " << final_nll[1] << " vs diagonal " << final_nll[0];
 }
