@@ -33,9 +33,11 @@ enum class Device { Cpu, Cuda };
 
 inline const char* device_name(Device device) { return device == Device::Cpu ? "cpu" : "cuda"; }
 
-// D inputs, two tanh layers of H, K components over T targets.
+// D inputs, two tanh layers of H, K components over T targets; full: each
+// component with a full covariance (head K(1 + 2T + T(T-1)/2) wide).
 struct Shape {
   int D = 8, H = 64, K = 5, T = 1;
+  bool full = false;
 
   mdn::ModelSpec spec() const {
     mdn::ModelSpec spec;
@@ -43,12 +45,17 @@ struct Shape {
     spec.target_dim = T;
     spec.components = K;
     spec.hidden = {H, H};
+    spec.covariance = full ? mdn::Covariance::Full : mdn::Covariance::Diagonal;
     return spec;
   }
-  int head_width() const { return K * (1 + 2 * T); }
-  // "D8_H64x2_K5_T1" for the network cases; "K5_T1" where only the mixture matters.
+  int head_width() const { return spec().head_width(); }
+  // "D8_H64x2_K5_T1" for the network cases; "K5_T1" where only the mixture
+  // matters; "_full" appended for full covariance ("K5_T2_full"), so a full
+  // row sorts right after its diagonal twin.
   std::string name() const { return "D" + std::to_string(D) + "_H" + std::to_string(H) + "x2_" + mixture_name(); }
-  std::string mixture_name() const { return "K" + std::to_string(K) + "_T" + std::to_string(T); }
+  std::string mixture_name() const {
+    return "K" + std::to_string(K) + "_T" + std::to_string(T) + (full ? "_full" : "");
+  }
 };
 
 // The reference shape of the targets: D = 8, hidden 2 x 64, K = 5, T = 1.

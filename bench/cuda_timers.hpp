@@ -18,8 +18,9 @@
 
 namespace mdn_bench {
 
-// The fused head kernel (kernels/mdn_head.cuh) on `rows` samples of random
-// head pre-activations and targets resident on the device.
+// The fused head kernel (kernels/mdn_head.cuh; the full-covariance kernel
+// for a full spec) on `rows` samples of random head pre-activations and
+// targets resident on the device.
 class HeadKernelTimer {
  public:
   HeadKernelTimer(const mdn::ModelSpec& spec, int rows);

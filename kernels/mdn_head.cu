@@ -69,6 +69,10 @@ int blocks_for(int n) { return ceil_div(n, kThreads); }
 
 void launch_mixture_loss_and_grad(const float* z, const float* t, const float* weights, int n, const HeadShape& shape,
                                   float grad_scale, float* loss, float* dL_dz, cudaStream_t stream) {
+  if (shape.full_covariance) {
+    launch_full_mixture_loss_and_grad(z, t, weights, n, shape, grad_scale, loss, dL_dz, stream);
+    return;
+  }
   check_shape(shape);
   if (n <= 0) return;
   mixture_loss_and_grad_kernel<<<blocks_for(n), kThreads, 0, stream>>>(z, t, weights, n, shape.components,
@@ -79,6 +83,10 @@ void launch_mixture_loss_and_grad(const float* z, const float* t, const float* w
 
 void launch_mixture_loss(const float* z, const float* t, int n, const HeadShape& shape, float* loss,
                          cudaStream_t stream) {
+  if (shape.full_covariance) {
+    launch_full_mixture_loss(z, t, n, shape, loss, stream);
+    return;
+  }
   check_shape(shape);
   if (n <= 0) return;
   mixture_loss_kernel<<<blocks_for(n), kThreads, 0, stream>>>(z, t, n, shape.components, shape.target_dim,

@@ -40,21 +40,28 @@ struct HeadShape {
   int target_dim = 0;  // T
   float log_sigma_min = 0.0f;
   float log_sigma_max = 0.0f;
+  // Full-covariance components (ModelSpec::covariance == Covariance::Full):
+  // z and dL_dz rows are K(1 + 2T + T(T-1)/2) wide and launch_mixture_loss[_and_grad]
+  // run the full kernels below.
+  bool full_covariance = false;
 };
 
-// loss (n) =, dL_dz (n x K(1+2T), row-major) =.
+// loss (n) =, dL_dz (n x W, row-major) =, W = K(1+2T) (the full kernel's
+// width with shape.full_covariance).
 // weights: n per-sample weights, or null (every weight 1).
 void launch_mixture_loss_and_grad(const float* z, const float* t, const float* weights, int n, const HeadShape& shape,
                                   float grad_scale, float* loss, float* dL_dz, cudaStream_t stream);
 
-// loss (n) = only (evaluation: no gradient is computed or written).
+// loss (n) = only (evaluation: no gradient is computed or written); the
+// full kernel with shape.full_covariance.
 void launch_mixture_loss(const float* z, const float* t, int n, const HeadShape& shape, float* loss,
                          cudaStream_t stream);
 
-// The same with full-covariance components (detail/full_cov_math.hpp; issue
-// 30): z and dL_dz rows are K(1 + 2T + T(T-1)/2) wide, [a | s | m | c].
-// Not used by the backend yet (a later stage wires it into the training
-// step); tests/gpu/full_cov_gpu_test.cpp checks it against the host.
+// The same with full-covariance components whatever shape.full_covariance
+// says (detail/full_cov_math.hpp; issue 30): z and dL_dz rows are
+// K(1 + 2T + T(T-1)/2) wide, [a | s | m | c]. The backend reaches them
+// through the two launchers above; tests/gpu/full_cov_gpu_test.cpp checks
+// them against the host.
 void launch_full_mixture_loss_and_grad(const float* z, const float* t, const float* weights, int n,
                                        const HeadShape& shape, float grad_scale, float* loss, float* dL_dz,
                                        cudaStream_t stream);

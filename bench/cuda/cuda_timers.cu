@@ -36,7 +36,8 @@ struct HeadKernelTimer::Impl {
   Impl(const ModelSpec& spec, int rows)
       : device(select_device(kDevice)),
         n(rows),
-        shape{spec.components, spec.target_dim, spec.log_sigma_min, spec.log_sigma_max},
+        shape{spec.components, spec.target_dim, spec.log_sigma_min, spec.log_sigma_max,
+              spec.covariance == Covariance::Full},
         width(std::size_t(spec.head_width())),
         z(std::size_t(rows) * width, "benchmark head pre-activations"),
         t(std::size_t(rows) * std::size_t(spec.target_dim), "benchmark targets"),

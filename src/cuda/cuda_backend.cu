@@ -78,8 +78,6 @@ constexpr const char kTrainingSetAdvice[] =
 
 const ModelSpec& validated(const ModelSpec& spec) {
   spec.validate();
-  if (spec.covariance != Covariance::Diagonal)
-    throw Error("full-covariance components run on the CPU only so far (use the CPU device)");
   return spec;
 }
 
@@ -89,8 +87,11 @@ std::string describe_device(int device, bool tf32) {
   return std::string("cuda (") + prop.name + ", " + (tf32 ? "TF32 tensor-core GEMMs" : "FP32") + ")";
 }
 
+// The head kernels' shape; full covariance selects the full kernels
+// (detail/full_cov_math.hpp) and their wider rows (spec.head_width()).
 HeadShape head_shape(const ModelSpec& spec) {
-  return HeadShape{spec.components, spec.target_dim, spec.log_sigma_min, spec.log_sigma_max};
+  return HeadShape{spec.components, spec.target_dim, spec.log_sigma_min, spec.log_sigma_max,
+                   spec.covariance == Covariance::Full};
 }
 
 bool same_hyper(const AdamConfig& a, const AdamConfig& b) {
@@ -411,7 +412,9 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   PredictiveStatistics statistics(const MixtureBatch& mix, const std::vector<double>& levels) override {
     // A recalibrated mixture (PIT maps) or a transformed one (target
     // transforms) has no kernel: its moments and
-    // quantiles run on the host (docs/PREDICT.md).
+    // quantiles run on the host (docs/PREDICT.md). A full-covariance batch
+    // runs on the device: these statistics are per target, and its sigma
+    // holds each target's marginal standard deviation (mdn/mixture.hpp).
     if (!mix.pit_maps.empty() || mix.transformed()) return Backend::statistics(mix, levels);
     if (!predictive_) predictive_ = std::make_unique<CudaPredictive>(device_);
     return predictive_->compute(mix, levels);
@@ -419,6 +422,11 @@ class CudaBackendImpl final : public BackendWithTestHooks {
 
   void sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
               std::int64_t first_row, double* out, int* components) override {
+    // Full covariance has no sampling kernel (kernels/sample.cu draws
+    // diagonal components): the host sampler draws it, as on the CPU
+    // (docs/CUDA.md, "Full covariance").
+    if (spec_.covariance == Covariance::Full)
+      return Backend::sample(z, stats, samples, options, first_row, out, components);
     if (!sampler_) sampler_ = std::make_unique<CudaSampler>(spec_, device_);
     sampler_->sample(z, stats, samples, options, first_row, out, components);
   }

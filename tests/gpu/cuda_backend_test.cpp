@@ -39,158 +39,16 @@
 #include "mdn/error.hpp"
 #include "mdn/spec.hpp"
 #include "mdn/trainer.hpp"
+#include "gpu/cuda_parity.hpp"
 #include "gpu/gpu_fixture.hpp"
 
 namespace {
 
+using namespace mdn::test::parity;  // make_gpu, random_parameters, expect_close_per_slice, ...
+
 using mdn::cuda::StepMode;
 
 using CudaTest = mdn::test::GpuTest;
-
-mdn::ModelSpec make_spec(int D, int T, int K, std::vector<int> hidden) {
-  mdn::ModelSpec spec;
-  spec.input_dim = D;
-  spec.target_dim = T;
-  spec.components = K;
-  spec.hidden = std::move(hidden);
-  return spec;
-}
-
-std::unique_ptr<mdn::cuda::BackendWithTestHooks> make_gpu(const mdn::ModelSpec& spec) {
-#if defined(MDN_WITH_CUDA)
-  mdn::CudaOptions options;
-  options.tf32 = false;
-  return mdn::cuda::make_backend_with_test_hooks(spec, options);
-#else
-  // Unreachable: without the CUDA backend cuda_available() is false and
-  // CudaTest::SetUp skips first. (The symbol does not exist in such builds.)
-  (void)spec;
-  throw mdn::Error("this build has no CUDA backend");
-#endif
-}
-
-// Float values as the double matrix of original-unit data.
-mdn::MatrixD widened(const mdn::Matrix& m) {
-  mdn::MatrixD out(m.rows, m.cols);
-  std::copy(m.data.begin(), m.data.end(), out.data.begin());
-  return out;
-}
-
-mdn::Matrix normal_matrix(int rows, int cols, double scale, std::mt19937_64& rng) {
-  std::normal_distribution<double> normal(0.0, 1.0);
-  mdn::Matrix m(rows, cols);
-  for (float& v : m.data) v = float(scale * normal(rng));
-  return m;
-}
-
-// Random weights of scale 1/sqrt(in), biases of scale 0.5.
-std::vector<float> random_parameters(const mdn::ModelSpec& spec, std::mt19937_64& rng) {
-  const mdn::ParameterLayout layout(spec);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  std::vector<float> params(layout.total);
-  for (const mdn::LayerSlice& layer : layout.layers) {
-    const double w_scale = 1.0 / std::sqrt(double(layer.in));
-    for (int i = 0; i < layer.in * layer.out; ++i) params[layer.weight_offset + i] = float(w_scale * normal(rng));
-    for (int j = 0; j < layer.out; ++j) params[layer.bias_offset + j] = float(0.5 * normal(rng));
-  }
-  return params;
-}
-
-double max_abs(const float* v, std::size_t n) {
-  double m = 0.0;
-  for (std::size_t i = 0; i < n; ++i) m = std::max(m, double(std::fabs(v[i])));
-  return m;
-}
-
-// Every got[i] within atol + rtol * |ref[i]|, atol = atol_scale * max|ref|.
-void expect_close(const float* got, const float* ref, std::size_t n, double rtol, double atol_scale,
-                  const std::string& what) {
-  const double atol = atol_scale * max_abs(ref, n) + 1e-30;
-  int reported = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double diff = std::fabs(double(got[i]) - double(ref[i]));
-    const bool ok = diff <= atol + rtol * std::fabs(double(ref[i]));
-    if (!ok && reported++ < 5)
-      ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", reference " << ref[i] << " (|diff| " << diff
-                    << " > " << atol << " + " << rtol << " * |ref|)";
-  }
-}
-
-void expect_close(const std::vector<float>& got, const std::vector<float>& ref, double rtol, double atol_scale,
-                  const std::string& what) {
-  ASSERT_EQ(got.size(), ref.size()) << what;
-  expect_close(got.data(), ref.data(), got.size(), rtol, atol_scale, what);
-}
-
-// The head's outputs come in three blocks of very different scale (in the
-// far-targets case the log-sigma rows' gradients are ~1e7 while the logits'
-// are O(1)): [0, K) logits, [K, K + KT) log-sigmas, [K + KT, K(1 + 2T)) means.
-struct HeadBlock {
-  const char* name;
-  int begin, end;  // head outputs [begin, end)
-};
-std::vector<HeadBlock> head_blocks(const mdn::ModelSpec& spec) {
-  const int K = spec.components, KT = spec.components * spec.target_dim;
-  return {{"logits", 0, K}, {"log-sigmas", K, K + KT}, {"means", K + KT, K + 2 * KT}};
-}
-
-// Parameter vectors compared one layer slice (W, then b) at a time, and the
-// head layer one output block at a time (its W rows and b entries of the
-// logits, the log-sigmas and the means separately), so that each block is
-// held to its own scale.
-void expect_close_per_slice(const mdn::ModelSpec& spec, const std::vector<float>& got, const std::vector<float>& ref,
-                            double rtol, double atol_scale, const std::string& what) {
-  const mdn::ParameterLayout layout(spec);
-  ASSERT_EQ(got.size(), layout.total);
-  ASSERT_EQ(ref.size(), layout.total);
-  for (std::size_t l = 0; l < layout.layers.size(); ++l) {
-    const mdn::LayerSlice& layer = layout.layers[l];
-    const bool head = l + 1 == layout.layers.size();
-    const std::vector<HeadBlock> blocks = head ? head_blocks(spec) : std::vector<HeadBlock>{{"", 0, layer.out}};
-    for (const HeadBlock& block : blocks) {
-      const std::string suffix = head ? std::string(" (") + block.name + ")" : std::string();
-      // W is out x in, row-major: output j's weights are row j.
-      const std::size_t w_begin = layer.weight_offset + std::size_t(block.begin) * layer.in;
-      const std::size_t w_count = std::size_t(block.end - block.begin) * layer.in;
-      expect_close(got.data() + w_begin, ref.data() + w_begin, w_count, rtol, atol_scale,
-                   what + " W" + std::to_string(l) + suffix);
-      const std::size_t b_begin = layer.bias_offset + std::size_t(block.begin);
-      expect_close(got.data() + b_begin, ref.data() + b_begin, std::size_t(block.end - block.begin), rtol, atol_scale,
-                   what + " b" + std::to_string(l) + suffix);
-    }
-  }
-}
-
-// Head pre-activations z (n x K(1+2T)) compared one block of columns at a time.
-void expect_close_z_per_block(const mdn::ModelSpec& spec, const mdn::Matrix& got, const mdn::Matrix& ref, double rtol,
-                              double atol_scale) {
-  ASSERT_EQ(got.rows, ref.rows);
-  ASSERT_EQ(got.cols, ref.cols);
-  for (const HeadBlock& block : head_blocks(spec)) {
-    std::vector<float> g, r;
-    for (int i = 0; i < ref.rows; ++i)
-      for (int j = block.begin; j < block.end; ++j) {
-        g.push_back(got(i, j));
-        r.push_back(ref(i, j));
-      }
-    expect_close(g, r, rtol, atol_scale, std::string("z (") + block.name + ")");
-  }
-}
-
-void expect_near_rel(double got, double ref, double rtol, double atol, const std::string& what) {
-  EXPECT_LE(std::fabs(got - ref), atol + rtol * std::fabs(ref)) << what << ": got " << got << ", reference " << ref;
-}
-
-// Mean |a - b| over two parameter vectors. After several Adam steps from the
-// same start, GPU and CPU weights differ by float rounding except where a
-// gradient near 0 rounds to opposite signs (Adam's first steps move such a
-// weight by about lr either way), so trajectories are compared on the mean.
-double mean_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double sum = 0.0;
-  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) sum += std::fabs(double(a[i]) - double(b[i]));
-  return a.empty() ? 0.0 : sum / double(a.size());
-}
 
 // ---------------------------------------------------------------------------
 // Parity with the CPU reference across K, T, batch sizes and extreme inputs.
@@ -253,12 +111,9 @@ TEST_P(CudaParity, ForwardLossGradientAndAdamMatchTheCpu) {
   expect_close_z_per_block(spec, z_gpu, z_cpu, 1e-4, 1e-5);
 
   // Loss and every parameter gradient.
-  std::vector<float> grad_cpu, grad_gpu;
-  const double loss_cpu = cpu->loss_and_gradient(x, t, grad_cpu);
-  const double loss_gpu = gpu->loss_and_gradient(x, t, grad_gpu);
+  std::vector<float> grad_cpu;
+  const double loss_cpu = expect_loss_and_gradient_match(*cpu, *gpu, x, t, grad_cpu);
   ASSERT_TRUE(std::isfinite(loss_cpu));
-  expect_near_rel(loss_gpu, loss_cpu, 1e-5, 1e-5, "loss");
-  expect_close_per_slice(spec, grad_gpu, grad_cpu, 1e-3, 1e-4, "dL/dparams");
 
   // mean_nll is the same loss without the gradient.
   expect_near_rel(gpu->mean_nll(x, t), loss_cpu, 1e-5, 1e-5, "mean_nll");
@@ -302,20 +157,6 @@ INSTANTIATE_TEST_SUITE_P(KTBatchRegime, CudaParity, ::testing::ValuesIn(parity_c
 
 // ---------------------------------------------------------------------------
 // Training steps.
-
-struct Batches {
-  std::vector<mdn::Matrix> x, t;
-};
-
-Batches random_batches(const mdn::ModelSpec& spec, int count, int rows, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Batches b;
-  for (int i = 0; i < count; ++i) {
-    b.x.push_back(normal_matrix(rows, spec.input_dim, 1.0, rng));
-    b.t.push_back(normal_matrix(rows, spec.target_dim, 1.0, rng));
-  }
-  return b;
-}
 
 class CudaTraining : public CudaTest {};
 
@@ -432,27 +273,8 @@ TEST_F(CudaTraining, OneFullBatchEpochMatchesTheCpu) {
   std::mt19937_64 rng(19);
   const mdn::Matrix x = normal_matrix(500, 2, 1.0, rng);
   const mdn::Matrix t = normal_matrix(500, 1, 1.0, rng);
-  const std::vector<float> init = mdn::initial_parameters(spec, t, 2);
-  auto cpu = mdn::make_cpu_backend(spec);
   auto gpu = make_gpu(spec);
-  for (mdn::Backend* b : {static_cast<mdn::Backend*>(cpu.get()), static_cast<mdn::Backend*>(gpu.get())}) {
-    b->set_parameters(init);
-    b->set_training_data(x, t);
-  }
-  mdn::EpochConfig config;
-  config.batch_size = 500;
-  for (int epoch = 0; epoch < 3; ++epoch) {
-    config.shuffle_seed = std::uint64_t(epoch);
-    const mdn::EpochStats a = cpu->train_epoch(config);
-    const mdn::EpochStats b = gpu->train_epoch(config);
-    EXPECT_EQ(b.samples, a.samples);
-    EXPECT_EQ(b.finite, a.finite);
-    expect_near_rel(b.mean_loss, a.mean_loss, 1e-5, 1e-6, "epoch " + std::to_string(epoch) + " loss");
-  }
-  double mean_diff = 0.0;
-  const std::vector<float> p_cpu = cpu->parameters(), p_gpu = gpu->parameters();
-  for (std::size_t i = 0; i < p_cpu.size(); ++i) mean_diff += std::fabs(double(p_gpu[i]) - double(p_cpu[i]));
-  EXPECT_LT(mean_diff / double(p_cpu.size()), 1e-5);
+  expect_full_batch_epochs_follow_the_cpu(*gpu, x, t, 3, mdn::AdamConfig{}.lr, 1e-5);
 }
 
 // The epoch traversal (tests/common/epoch_traversal.hpp, run on the GPU by
@@ -708,18 +530,8 @@ TEST_F(CudaTraining, TrainingLowersTheLoss) {
     t(i, 0) = float(std::sin(3.0 * x(i, 0)) + noise(rng));
   }
   auto gpu = make_gpu(spec);
-  gpu->set_parameters(mdn::initial_parameters(spec, t, 6));
-  gpu->set_training_data(x, t);
-  const double before = gpu->mean_nll(x, t);
-  mdn::EpochConfig config;
-  config.batch_size = 128;
-  config.adam.lr = 3e-3f;
-  for (int epoch = 0; epoch < 30; ++epoch) {
-    config.shuffle_seed = std::uint64_t(epoch);
-    ASSERT_TRUE(gpu->train_epoch(config).finite);
-  }
-  const double after = gpu->mean_nll(x, t);
-  EXPECT_LT(after, before - 0.5) << "NLL before " << before << ", after " << after;
+  const NllBeforeAfter nll = train_minibatch_epochs(*gpu, x, t, 30);
+  EXPECT_LT(nll.after, nll.before - 0.5) << "NLL before " << nll.before << ", after " << nll.after;
 }
 
 TEST_F(CudaTraining, NonFiniteLossIsCaughtAndNoUpdateIsApplied) {
