@@ -23,7 +23,7 @@ inline constexpr int kMaxTargetDim = 8;
 // The covariance of each component (issue 30). Diagonal: the model of
 // DESIGN.md. Full: each component also has T(T-1)/2 off-diagonals of its
 // precision factor (include/mdn/detail/full_cov_math.hpp, docs/MATH.md
-// "Full covariance"); trained on the CPU only, saved (model format 3),
+// "Full covariance"); trained by both backends, saved (model format 3),
 // predicted, sampled and evaluated through MixtureBatch::chol.
 enum class Covariance { Diagonal, Full };
 

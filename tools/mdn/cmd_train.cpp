@@ -77,7 +77,7 @@ class TrainCommand : public Command {
     add_model_spec_options(*app, r_.spec);
     app->add_option("--covariance", r_.covariance,
                     "covariance of each component: diagonal, or full (correlated targets; needs 2 or more "
-                    "targets, CPU only; docs/MATH.md \"Full covariance\")")
+                    "targets; docs/MATH.md \"Full covariance\")")
         ->type_name("diagonal|full")
         ->capture_default_str();
     epochs_ = add_epochs_option(*app, r_.options);

@@ -274,10 +274,7 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
                              std::optional<WeightArray> weights, std::optional<InArray> val_x,
                              std::optional<InArray> val_t, std::optional<WeightArray> val_weights,
                              const PyModel* init) {
-  // Full covariance trains on the CPU only: "auto" is the CPU for it (the
-  // estimator refuses "cuda" with full covariance before this).
-  mdn::DeviceKind device = mdn::parse_device(args.device);
-  if (args.covariance == "full" && device == mdn::DeviceKind::Auto) device = mdn::DeviceKind::Cpu;
+  const mdn::DeviceKind device = mdn::parse_device(args.device);
   check_fit_inputs(x_in, t_in, feature_names, target_names);
   if (val_x.has_value() != val_t.has_value())
     throw mdn::UsageError("the validation data (TrainHooks::validation) needs both X and y");

@@ -558,7 +558,6 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         """What covariance="full" does not support yet, refused before any work
         (as ``mdn train --covariance full`` refuses it)."""
         refused = [
-            (args.device == "cuda", 'device="cuda" (full covariance runs on the CPU only so far; use "cpu" or "auto")'),
             (args.target_transform.replace(",", "").replace("none", "") != "",
              f"target_transform={self.target_transform!r} (use \"none\")"),
         ]
