@@ -99,6 +99,16 @@ std::string index_html(const ReportInput& in, const std::vector<Picture>& pictur
     h += " Energy score of the joint prediction: <b>" + std::string(buf) + "</b> (" + std::to_string(m.energy_samples) +
          " draws per row).";
   }
+  if (m.joint.samples > 0) {
+    h += " Joint calibration: the measured targets lie inside the predicted";
+    for (std::size_t i = 0; i < m.joint.levels.size(); ++i) {
+      std::snprintf(buf, sizeof buf, "%s %.0f %% highest-density region in <b>%.1f %%</b> of the rows (&plusmn; %.1f)",
+                    i == 0 ? "" : i + 1 == m.joint.levels.size() ? " and the" : ", the", 100.0 * m.joint.levels[i],
+                    100.0 * m.joint.coverage[i], 100.0 * m.joint.standard_error[i]);
+      h += buf;
+    }
+    h += " (calibrated: the level itself, within about two of the &plusmn; standard errors).";
+  }
   h += "</p>\n" + metrics_table(in);
   if (outcome.status != PlotStatus::Rendered)
     h += "<p class=\"problem\">No pictures: " + escape(outcome.problem) +

@@ -52,6 +52,21 @@ void row(const std::string& label, const std::vector<std::string>& cells, std::s
   std::printf("\n");
 }
 
+// The joint calibration of several targets: coverage of the predicted
+// highest-density regions (docs/EVAL.md), with the standard error a
+// calibrated model's coverage would have on these rows.
+void print_joint_calibration(const JointCalibration& j) {
+  if (j.samples == 0) return;
+  std::printf("%-34s  mean |gap| %s, max |gap| %s  (%d draws per row)\n", "joint calibration (HDR PIT)",
+              format("%.4f", j.calibration_error_mean).c_str(), format("%.4f", j.calibration_error_max).c_str(),
+              j.samples);
+  for (std::size_t i = 0; i < j.levels.size(); ++i)
+    std::printf("  %-32s  %s  (+- %s; draws alone +- %s)\n",
+                (format("%.0f", 100.0 * j.levels[i]) + "% joint HDR: coverage").c_str(),
+                format("%.3f", j.coverage[i]).c_str(), format("%.3f", j.standard_error[i]).c_str(),
+                format("%.3f", j.mc_standard_error[i]).c_str());
+}
+
 void print_table(const EvalContext& ctx, const EvalMetrics& m, const EvalOptions& options) {
   const Model& model = *ctx.model;
   std::printf("mdn eval: %d rows of %s", m.rows, ctx.data_path.c_str());
@@ -65,6 +80,7 @@ void print_table(const EvalContext& ctx, const EvalMetrics& m, const EvalOptions
   if (m.energy_samples > 0)
     std::printf("%-34s  %s  (%d draws per row)\n", "energy score (joint)", format("%.5g", m.energy_score).c_str(),
                 m.energy_samples);
+  print_joint_calibration(m.joint);
   std::printf("\n");
 
   std::size_t width = 16;  // fits "0.901 / 1.234"
