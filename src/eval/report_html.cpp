@@ -100,14 +100,20 @@ std::string index_html(const ReportInput& in, const std::vector<Picture>& pictur
          " draws per row).";
   }
   if (m.joint.samples > 0) {
-    h += " Joint calibration: the measured targets lie inside the predicted";
+    // "50 / 80 / 90 / 95", the coverages and their standard errors in the same order.
+    std::string levels, coverage, errors;
     for (std::size_t i = 0; i < m.joint.levels.size(); ++i) {
-      std::snprintf(buf, sizeof buf, "%s %.0f %% highest-density region in <b>%.1f %%</b> of the rows (&plusmn; %.1f)",
-                    i == 0 ? "" : i + 1 == m.joint.levels.size() ? " and the" : ", the", 100.0 * m.joint.levels[i],
-                    100.0 * m.joint.coverage[i], 100.0 * m.joint.standard_error[i]);
-      h += buf;
+      const char* sep = i == 0 ? "" : " / ";
+      std::snprintf(buf, sizeof buf, "%s%.0f", sep, 100.0 * m.joint.levels[i]);
+      levels += buf;
+      std::snprintf(buf, sizeof buf, "%s%.1f", sep, 100.0 * m.joint.coverage[i]);
+      coverage += buf;
+      std::snprintf(buf, sizeof buf, "%s%.1f", sep, 100.0 * m.joint.standard_error[i]);
+      errors += buf;
     }
-    h += " (calibrated: the level itself, within about two of the &plusmn; standard errors).";
+    h += " Joint calibration of the targets together: the measured targets lie inside the predicted " + levels +
+         " % highest-density regions in <b>" + coverage + " %</b> of the rows (calibrated: each equals its level, "
+         "give or take two standard errors, here " + errors + " points).";
   }
   h += "</p>\n" + metrics_table(in);
   if (outcome.status != PlotStatus::Rendered)

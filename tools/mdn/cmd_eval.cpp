@@ -418,7 +418,8 @@ class EvalCommand : public Command {
         "Scores the model's predicted distributions against the data's targets, in original units:\n"
         "NLL, CRPS (closed form), RMSE / MAE / R^2 of the mean, MAE of the median, PIT calibration\n"
         "error, central-interval coverage and width (50/80/90/95 %), and for several targets the\n"
-        "energy score. A table goes to stdout; --json writes every number; --report writes pictures\n"
+        "energy score and the joint calibration (coverage of the joint highest-density regions).\n"
+        "A table goes to stdout; --json writes every number; --report writes pictures\n"
         "(gnuplot, PNG) and an index.html. Poor scores do not change the exit status; errors do.");
     add_model_input_option(*app, r_.model_path);
     add_data_option(*app, r_.data_path, "labelled data with the model's feature and target columns");
@@ -434,7 +435,7 @@ class EvalCommand : public Command {
         ->type_name("COL");
     add_csv_options(*app, r_.csv);
     app->add_option("--energy-samples", r_.options.energy_samples,
-                    "draws per row for the energy score (several targets only)")
+                    "draws per row for the energy score and the joint calibration (several targets only)")
         ->type_name("S")
         ->check(between(2, 100000))
         ->capture_default_str();
