@@ -28,7 +28,8 @@ void GridCellTally::start(const MatrixD& t) {
 
 void GridCellTally::add(const MixtureBatch& mix, const MatrixD& t, const std::vector<double>& weights) {
   if (!started_) start(t);
-  full_covariance_ = mix.full_covariance();
+  // A box of a correlated Gaussian is computed for T <= 2 (mdn/grid.hpp).
+  full_covariance_ = mix.full_covariance() && mix.T > 2;
   if (!gridded() || full_covariance_ || off_grid_) return;
   if (detected_)  // the rows after the first part: on the detected grid (detect_grid_step's tolerance)?
     for (int d = 0; d < t.cols && !off_grid_; ++d) {
@@ -56,9 +57,11 @@ double GridCellTally::finish() const {
                    "meaninglessly low; see the grid-cell NLL\n",
                    model_.target_names[d].c_str(), double(steps_[d]));
   if (full_covariance_) {
-    // A cell of a full-covariance Gaussian is a box probability with no
-    // closed form (cell_log_mass refuses it): not reported yet.
-    std::fprintf(stderr, "mdn eval: note: the grid-cell NLL is not computed for full-covariance models yet\n");
+    // A cell of a full-covariance Gaussian over more than 2 targets is a
+    // box probability cell_log_mass does not compute.
+    std::fprintf(stderr,
+                 "mdn eval: note: the grid-cell NLL is not computed for full-covariance models of more than 2 "
+                 "targets\n");
     return NAN;
   }
   const double cell_nll = sum_ / std::max(1e-300, weight_);
