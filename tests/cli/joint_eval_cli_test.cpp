@@ -20,8 +20,9 @@ namespace {
 using mdn::test::run_mdn;
 using mdn::test::TempDir;
 
-// The same rows with both targets rounded to a grid of 0.05.
-std::string rounded(const std::string& csv) {
+// The same rows with both targets rounded to a grid of 0.05, or (celsius)
+// to Fahrenheit hundredths shown in Celsius, a grid of step 1/180.
+std::string rounded(const std::string& csv, bool celsius = false) {
   std::istringstream in(csv);
   std::string line, out;
   std::getline(in, line);
@@ -30,7 +31,12 @@ std::string rounded(const std::string& csv) {
   while (std::getline(in, line)) {
     double x, a, b;
     if (std::sscanf(line.c_str(), "%lf,%lf,%lf", &x, &a, &b) != 3) continue;
-    std::snprintf(buf, sizeof buf, "%.9g,%.2f,%.2f\n", x, std::round(a / 0.05) * 0.05, std::round(b / 0.05) * 0.05);
+    if (celsius) {
+      const auto c = [](double v) { return (std::round((v * 1.8 + 32.0) * 100.0) / 100.0 - 32.0) / 1.8; };
+      std::snprintf(buf, sizeof buf, "%.9g,%.17g,%.17g\n", x, c(a), c(b));
+    } else {
+      std::snprintf(buf, sizeof buf, "%.9g,%.2f,%.2f\n", x, std::round(a / 0.05) * 0.05, std::round(b / 0.05) * 0.05);
+    }
     out += buf;
   }
   return out;
@@ -44,6 +50,7 @@ class JointEvalCli : public ::testing::Test {
     const std::string test = mdn::test::correlated_csv(1500, 2);
     dir_->write("test.csv", test);
     dir_->write("gridded.csv", rounded(test));
+    dir_->write("celsius.csv", rounded(test, true));
     for (const char* c : {"diagonal", "full"}) {
       const auto r = run_mdn(*dir_, std::string("train --data train.csv --target y1,y2 --model ") + c +
                                         ".safetensors --covariance " + c +
@@ -96,6 +103,17 @@ TEST_F(JointEvalCli, FullCovarianceGetsAGridCellNll) {
   std::printf("grid-cell NLL (step 0.05): diagonal %.4f, full %.4f\n", d, f);
   EXPECT_GT(f, 0.0);  // a cell's probability is at most 1
   EXPECT_LT(f, d);    // the better joint model is better on the cells too
+}
+
+TEST_F(JointEvalCli, AGridWhoseStepRoundsIsStillAGrid) {
+  // Step 1/180 (reported as 0.005556) over some 1,000 steps: the rows are
+  // checked against the unrounded step, so the grid is kept and scored.
+  std::string err;
+  const nlohmann::json j = eval("diagonal", "celsius.csv", &err);
+  EXPECT_NE(err.find("grid of step 0.005556"), std::string::npos) << err;
+  ASSERT_TRUE(j.contains("grid_cell_nll")) << err;
+  // A cell 1/180 wide on each target: about the density NLL + 2 log 180.
+  EXPECT_NEAR(j["grid_cell_nll"].get<double>(), j["nll"].get<double>() + 2.0 * std::log(180.0), 0.05);
 }
 
 }  // namespace
