@@ -89,16 +89,16 @@ struct TargetMetrics {
 // any S), and each fraction below is the weighted mean over rows of the
 // share of that interval below the level.
 struct JointCalibration {
-  int samples = 0;                            // draws per row (S); 0 when T = 1 (not computed)
-  std::vector<double> levels;                 // c of the regions (EvalOptions::interval_levels)
-  std::vector<double> coverage;               // fraction of rows inside the predicted c-HDR
-  std::vector<double> standard_error;         // of coverage for a calibrated model (rows and draws)
-  std::vector<double> mc_standard_error;      // the part of the error due to the S draws (an estimate)
-  std::vector<double> calibration_levels;     // tau (EvalOptions::calibration_levels)
-  std::vector<double> calibration_observed;   // fraction of rows with HDR PIT <= tau
-  double calibration_error_mean = 0.0;        // mean over tau of |observed - tau|
-  double calibration_error_max = 0.0;         // max over tau of |observed - tau|
-  std::vector<double> pit_density;            // pit_bins values; 1 everywhere = uniform
+  int samples = 0;                           // draws per row (S); 0 when T = 1 (not computed)
+  std::vector<double> levels;                // c of the regions (EvalOptions::interval_levels)
+  std::vector<double> coverage;              // fraction of rows inside the predicted c-HDR
+  std::vector<double> standard_error;        // of coverage for a calibrated model (rows and draws)
+  std::vector<double> mc_standard_error;     // the part of the error due to the S draws (an estimate)
+  std::vector<double> calibration_levels;    // tau (EvalOptions::calibration_levels)
+  std::vector<double> calibration_observed;  // fraction of rows with HDR PIT <= tau
+  double calibration_error_mean = 0.0;       // mean over tau of |observed - tau|
+  double calibration_error_max = 0.0;        // max over tau of |observed - tau|
+  std::vector<double> pit_density;           // pit_bins values; 1 everywhere = uniform
 };
 
 struct EvalMetrics {

@@ -15,7 +15,7 @@
 namespace mdn::report {
 namespace {
 
-constexpr int kJointGrid = 120; // cells per axis of a joint-density panel
+constexpr int kJointGrid = 120;  // cells per axis of a joint-density panel
 constexpr double kJointRegions[] = {0.5, 0.9};
 constexpr double kPanelQuantiles[] = {0.1, 0.5, 0.9};
 
@@ -78,11 +78,12 @@ std::vector<Picture> joint_pit_pictures(const std::string& dir, const ReportInpu
   const JointCalibration& j = in.evaluation->metrics.joint;
   if (j.samples == 0) return {};
   const int bins = int(j.pit_density.size()), n = in.evaluation->metrics.rows;
-  std::string data = "# bin_center  density   (joint HDR PIT, " + std::to_string(j.samples) +
-                     " draws per row; 1 = uniform)\n";
+  std::string data =
+      "# bin_center  density   (joint HDR PIT, " + std::to_string(j.samples) + " draws per row; 1 = uniform)\n";
   for (int b = 0; b < bins; ++b) data += num((b + 0.5) / bins) + " " + num(j.pit_density[std::size_t(b)]) + "\n";
   write_text_file(dir, "joint_pit.dat", data);
-  std::string rel = "# level  observed_fraction_inside_the_HDR  lower_2se  upper_2se   (calibrated: on the level)\n0 0 0 0\n";
+  std::string rel =
+      "# level  observed_fraction_inside_the_HDR  lower_2se  upper_2se   (calibrated: on the level)\n0 0 0 0\n";
   for (std::size_t i = 0; i < j.calibration_levels.size(); ++i) {
     const double c = j.calibration_levels[i], se = std::sqrt(c * (1.0 - c) / n);
     rel += num(c) + " " + num(j.calibration_observed[i]) + " " + num(c - 2 * se) + " " + num(c + 2 * se) + "\n";
@@ -95,28 +96,34 @@ std::vector<Picture> joint_pit_pictures(const std::string& dir, const ReportInpu
   pit.title = "Joint calibration: HDR PIT histogram";
   pit.caption =
       "For each row, the predicted probability of the targets' highest-density region that just reaches the "
-      "measured point (the HDR PIT, estimated from " + std::to_string(j.samples) +
+      "measured point (the HDR PIT, estimated from " +
+      std::to_string(j.samples) +
       " draws per row). Flat at 1 when the joint distribution is calibrated (dashed: +/- 2 standard errors); "
       "mass piled at the right means the measured points fall outside regions that should hold them (too "
       "narrow, or the wrong shape or correlation), mass at the left regions too wide.";
-  pit.gnuplot = "set title 'Joint HDR PIT histogram (all targets)'\nset xlabel 'HDR PIT u = P(p(Y | x) >= p(y | x))'\n"
-                "set ylabel 'density (1 = calibrated)'\nset xrange [0:1]\nset yrange [0:*]\nset key top center\n"
-                "set style fill solid 0.5 border lc rgb '#2ca02c'\nset boxwidth " + num(1.0 / bins) + " absolute\n"
-                "plot 'joint_pit.dat' using 1:2 with boxes lc rgb '#2ca02c' title 'observed', 1 with lines lw 2 "
-                "lc rgb '#d62728' title 'uniform', " + num(1 + 2 * se) +
-                " with lines dt 2 lc rgb '#555555' title '+/- 2 s.e.', " + num(std::max(0.0, 1 - 2 * se)) +
-                " with lines dt 2 lc rgb '#555555' notitle\nset style fill empty\nset xrange [*:*]\nset yrange [*:*]\n";
+  pit.gnuplot =
+      "set title 'Joint HDR PIT histogram (all targets)'\nset xlabel 'HDR PIT u = P(p(Y | x) >= p(y | x))'\n"
+      "set ylabel 'density (1 = calibrated)'\nset xrange [0:1]\nset yrange [0:*]\nset key top center\n"
+      "set style fill solid 0.5 border lc rgb '#2ca02c'\nset boxwidth " +
+      num(1.0 / bins) +
+      " absolute\n"
+      "plot 'joint_pit.dat' using 1:2 with boxes lc rgb '#2ca02c' title 'observed', 1 with lines lw 2 "
+      "lc rgb '#d62728' title 'uniform', " +
+      num(1 + 2 * se) + " with lines dt 2 lc rgb '#555555' title '+/- 2 s.e.', " + num(std::max(0.0, 1 - 2 * se)) +
+      " with lines dt 2 lc rgb '#555555' notitle\nset style fill empty\nset xrange [*:*]\nset yrange [*:*]\n";
   Picture reliability;
   reliability.file = "joint_reliability.png";
   reliability.title = "Joint calibration: coverage of the highest-density regions";
-  reliability.caption = "For each level c, the fraction of rows whose measured targets lie inside the predicted "
-                        "c highest-density region of their joint distribution. On the diagonal when calibrated "
-                        "(dashed: +/- 2 standard errors of a calibrated model on " + std::to_string(n) +
-                        " rows); below it, regions too small. Mean |gap| " + fmt("%.4f", j.calibration_error_mean) +
-                        ", max |gap| " + fmt("%.4f", j.calibration_error_max) + ".";
+  reliability.caption =
+      "For each level c, the fraction of rows whose measured targets lie inside the predicted "
+      "c highest-density region of their joint distribution. On the diagonal when calibrated "
+      "(dashed: +/- 2 standard errors of a calibrated model on " +
+      std::to_string(n) + " rows); below it, regions too small. Mean |gap| " + fmt("%.4f", j.calibration_error_mean) +
+      ", max |gap| " + fmt("%.4f", j.calibration_error_max) + ".";
   reliability.gnuplot =
-      "set title " + gp_quote("Joint HDR coverage  (mean |gap| " + fmt("%.4f", j.calibration_error_mean) + ", max " +
-                              fmt("%.4f", j.calibration_error_max) + ")") +
+      "set title " +
+      gp_quote("Joint HDR coverage  (mean |gap| " + fmt("%.4f", j.calibration_error_mean) + ", max " +
+               fmt("%.4f", j.calibration_error_max) + ")") +
       "\nset xlabel 'nominal level c of the highest-density region'\nset ylabel 'observed fraction of rows inside'\n"
       "set xrange [0:1]\nset yrange [0:1]\nset size ratio -1\nset key top left\n"
       "plot x with lines lw 1.5 lc rgb '#555555' title 'ideal', 'joint_reliability.dat' using 1:3 with lines dt 2 "
@@ -135,9 +142,11 @@ std::vector<Picture> joint_density_picture(const std::string& dir, const ReportI
   const std::vector<int> rows = joint_density_rows(x);
   const std::string n0 = model.target_names[0], n1 = model.target_names[1], xname = model.feature_names[0];
   std::string density = "# y1  y2  p(y1, y2 | x)   (one block per panel, separated by two blank lines; " +
-                        std::to_string(kJointGrid) + " x " + std::to_string(kJointGrid) + " grid, blank line "
+                        std::to_string(kJointGrid) + " x " + std::to_string(kJointGrid) +
+                        " grid, blank line "
                         "between y1 scans)\n";
-  std::string points = "# panel  row_of_the_sample  " + xname + "  measured_y1  measured_y2  level_50  level_90   "
+  std::string points = "# panel  row_of_the_sample  " + xname +
+                       "  measured_y1  measured_y2  level_50  level_90   "
                        "(levels: density at the edge of the 50 % and 90 % highest-density regions on the grid)\n";
   std::string g = "set view map\nset contour base\nunset surface\n";
   std::string plots;

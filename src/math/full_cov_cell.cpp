@@ -16,10 +16,10 @@ namespace mdn::detail {
 namespace {
 
 constexpr double kHalfLog2Pi = 0.91893853320467274178;  // 0.5 log(2 pi)
-constexpr double kTail = 40.0;    // |z| beyond which phi(z) < 1e-300: no mass
-constexpr double kEdge = 8.0;     // a Phi argument beyond +-8 is 0 or 1 to 1e-15
-constexpr double kPiece = 0.25;   // longest piece, in units of the integrand's scale
-constexpr int kMaxPieces = 4096;  // per stretch
+constexpr double kTail = 40.0;                          // |z| beyond which phi(z) < 1e-300: no mass
+constexpr double kEdge = 8.0;                           // a Phi argument beyond +-8 is 0 or 1 to 1e-15
+constexpr double kPiece = 0.25;                         // longest piece, in units of the integrand's scale
+constexpr int kMaxPieces = 4096;                        // per stretch
 
 // 8-point Gauss-Legendre on [-1, 1].
 constexpr double kNode[4] = {0.1834346424956498, 0.5255324099163290, 0.7966664774136267, 0.9602898564975363};
@@ -28,8 +28,7 @@ constexpr double kWeight[4] = {0.3626837833783620, 0.3137066458778873, 0.2223810
 double log_or_minus_infinity(double mass) { return mass > 0.0 ? std::log(mass) : -INFINITY; }
 
 // P(l0 <= Y0 <= h0, l1 <= Y1 <= h1) for one component (both targets gridded).
-double box_mass(double m0, double m1, double a00, double a10, double a11, double l0, double h0, double l1,
-                double h1) {
+double box_mass(double m0, double m1, double a00, double a10, double a11, double l0, double h0, double l1, double h1) {
   const auto inner = [&](double z0) {
     const double c = m1 + a10 * z0;
     return standard_normal_pdf(z0) * standard_normal_mass((l1 - c) / a11, (h1 - c) / a11);
@@ -99,8 +98,10 @@ double component_log_mass(const MixtureBatch& mix, int row, int k, const double*
 double full_covariance_cell_log_mass(const MixtureBatch& mix, int row, const double* t,
                                      const std::vector<float>& steps) {
   if (mix.T > 2)
-    throw Error("the grid-cell probability of full-covariance components is computed for at most 2 targets (this "
-                "model has " + std::to_string(mix.T) + ")");
+    throw Error(
+        "the grid-cell probability of full-covariance components is computed for at most 2 targets (this "
+        "model has " +
+        std::to_string(mix.T) + ")");
   double lmax = -INFINITY, w = 0.0;
   std::vector<double> l(std::size_t(mix.K), -INFINITY);
   for (int k = 0; k < mix.K; ++k) {

@@ -363,7 +363,8 @@ Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions
     m.energy_samples = options.energy_samples;
     m.energy_score = weighted_mean(joint.energy, options, W);
     detail::JointCalibrationSums sums;
-    for (int r = 0; r < n; ++r) sums.add(joint.hdr_rank[std::size_t(r)], options.energy_samples, row_weight(options, r), options);
+    for (int r = 0; r < n; ++r)
+      sums.add(joint.hdr_rank[std::size_t(r)], options.energy_samples, row_weight(options, r), options);
     m.joint = sums.result(options);
   } else {
     m.energy_score = std::numeric_limits<double>::quiet_NaN();

@@ -76,7 +76,9 @@ TempDir* JointEvalCli::dir_ = nullptr;
 
 TEST_F(JointEvalCli, DiagonalModelOfCorrelatedErrorsFailsTheJointCheckOnly) {
   const nlohmann::json diag = eval("diagonal", "test.csv"), full = eval("full", "test.csv");
-  const auto gap = [](const nlohmann::json& j) { return j["joint_calibration"]["calibration"]["mean_abs_error"].get<double>(); };
+  const auto gap = [](const nlohmann::json& j) {
+    return j["joint_calibration"]["calibration"]["mean_abs_error"].get<double>();
+  };
   const auto marginal_gap = [](const nlohmann::json& j) {
     return std::max(j["targets"][0]["calibration"]["mean_abs_error"].get<double>(),
                     j["targets"][1]["calibration"]["mean_abs_error"].get<double>());

@@ -113,7 +113,8 @@ TEST(JointHdrRank, DiagonalComponentsInThreeDimensions) {
   mix.sigma = {0.3, 2.0, 1.1};
   const int S = 40000;
   for (const double m : {0.8, 1.6, 2.4}) {
-    const double y[3] = {1.0 + 0.3 * m / std::sqrt(3.0), -2.0 - 2.0 * m / std::sqrt(3.0), 0.5 + 1.1 * m / std::sqrt(3.0)};
+    const double y[3] = {1.0 + 0.3 * m / std::sqrt(3.0), -2.0 - 2.0 * m / std::sqrt(3.0),
+                         0.5 + 1.1 * m / std::sqrt(3.0)};
     const double want = std::erf(m / std::sqrt(2.0)) - std::sqrt(2.0 / kPi) * m * std::exp(-0.5 * m * m);
     EXPECT_NEAR(rank_fraction(mix, 0, y, S, 8), want, 4.5 * std::sqrt(want * (1.0 - want) / S) + 1e-4) << m;
   }
