@@ -97,25 +97,18 @@ double component_log_mass(const MixtureBatch& mix, int row, int k, const double*
 
 double full_covariance_cell_log_mass(const MixtureBatch& mix, int row, const double* t,
                                      const std::vector<float>& steps) {
-  if (mix.T > 2)
-    throw Error(
-        "the grid-cell probability of full-covariance components is computed for at most 2 targets (this "
-        "model has " +
-        std::to_string(mix.T) + ")");
+  // Full covariance needs T >= 2 (ModelSpec); beyond 2 the box is a
+  // (T-1)-dimensional integral per component, not computed.
+  if (mix.T != 2)
+    throw Error("the grid-cell probability of full-covariance components is computed for 2 targets (this model has " +
+                std::to_string(mix.T) + ")");
   double lmax = -INFINITY, w = 0.0;
   std::vector<double> l(std::size_t(mix.K), -INFINITY);
   for (int k = 0; k < mix.K; ++k) {
     const double a = mix.weight(row, k);
     w += a;
     if (!(a > 0.0)) continue;
-    double lk;
-    if (mix.T == 1) {
-      const double s = mix.factor(row, k)[0], z = (t[0] - mix.mean(row, k, 0)) / s;
-      lk = steps[0] > 0.0f ? log_or_minus_infinity(standard_normal_mass(z - 0.5 * steps[0] / s, z + 0.5 * steps[0] / s))
-                           : -0.5 * z * z - std::log(s) - kHalfLog2Pi;
-    } else {
-      lk = component_log_mass(mix, row, k, t, steps);
-    }
+    const double lk = component_log_mass(mix, row, k, t, steps);
     l[std::size_t(k)] = std::log(a) + lk;
     lmax = std::max(lmax, l[std::size_t(k)]);
   }

@@ -1,5 +1,5 @@
 // The grid-cell probability of full-covariance components (mdn/grid.hpp's
-// cell_log_mass for a batch with covariance factors), for T <= 2.
+// cell_log_mass for a batch with covariance factors), for T = 2.
 #pragma once
 #include <vector>
 
@@ -17,7 +17,7 @@ namespace mdn::detail {
 //                  turns on and off, so that a thin correlated ridge is resolved);
 //   one gridded:   the other's density times the closed-form conditional mass;
 //   neither:       the joint density.
-// -infinity when the mass underflows. Throws mdn::Error for T > 2.
+// -infinity when the mass underflows. Throws mdn::Error for T != 2.
 double full_covariance_cell_log_mass(const MixtureBatch& mix, int row, const double* t,
                                      const std::vector<float>& steps);
 
