@@ -13,7 +13,9 @@ namespace mdn {
 // Mean NLL per row (standardised units; weighted by `weights`, one per row,
 // when given) of head outputs z (rows x head_width)
 // at targets t (standardised), with shift[d] added to every log-sigma of
-// target d before the sigma bounds clamp. Empty shift = no shift.
+// target d before the sigma bounds clamp (full covariance: every covariance
+// scaled to S Sigma S, S = diag(exp(shift)), as shift_log_sigma_biases folds
+// it). Empty shift = no shift.
 double shifted_nll(const ModelSpec& spec, const Matrix& z, const Matrix& t, const std::vector<float>& shift,
                    const std::vector<float>& weights = {});
 
@@ -25,7 +27,11 @@ std::vector<float> fit_log_sigma_shift(const ModelSpec& spec, const Matrix& z, c
                                        const std::vector<float>& weights = {});
 
 // Adds sign * shift[d] to the head's log-sigma bias of every component of target d
-// (of every member, when params holds several parameter sets).
+// (of every member, when params holds several parameter sets). With full
+// covariance it also scales the off-diagonal outputs c_ji (weights and bias)
+// by exp(sign * (shift_j - shift_i)), so that every component's covariance
+// becomes S Sigma S with S = diag(exp(sign * shift)): the same scale of each
+// target's marginal sigmas, correlations unchanged.
 void shift_log_sigma_biases(const ModelSpec& spec, std::vector<float>& params, const std::vector<float>& shift,
                             float sign = 1.0f);
 

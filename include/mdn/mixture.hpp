@@ -27,8 +27,8 @@ struct MixtureBatch {
   // in original units, row-major lower triangle (A_00, A_10, A_11, A_20, ...;
   // index (r*K + k)*T(T+1)/2 + i(i+1)/2 + j for j <= i). sigma then holds
   // sqrt((A A^T)_dd), so every per-target (marginal) consumer is exact
-  // unchanged; joint consumers (mixture_nll, sample_mixtures) use A, and the
-  // rest refuse a batch with factors.
+  // unchanged; joint consumers (mixture_nll, sample_mixtures, mixture_modes,
+  // predictive_covariance) use A, and the rest refuse a batch with factors.
   std::vector<double> chol;
   // The recalibration every consumer applies (Model::recalibration): empty,
   // or one PIT map per target. Only fitted for T = 1; consumers that handle

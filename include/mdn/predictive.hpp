@@ -58,13 +58,31 @@ struct Mode {
   double density = 0.0;          // p(location | x), the joint T-dim density, original units
 };
 
-// Every mode of row `row`'s mixture reached by fixed-point (mean-shift)
-// iteration started from each positive-weight component mean, polished by
-// Newton's method on log p, kept only where the Hessian shows a maximum;
-// duplicates (closer than 1e-3 of the smallest sigma in every dimension)
-// merged. Ranked by density, highest first; at most K of them.
+// Every mode of row `row`'s joint T-dimensional density reached by
+// fixed-point (mean-shift) iteration started from each positive-weight
+// component mean, x <- (sum_k w_k(x) P_k)^-1 sum_k w_k(x) P_k mu_k with P_k
+// the component's precision (diagonal or full covariance alike), polished
+// by Newton's method on log p, kept only where the Hessian shows a maximum;
+// duplicates (closer than 1e-3 of the smallest marginal sigma in every
+// dimension) merged. Ranked by density, highest first; at most K of them.
+// One target: through its transform and PIT map too. Several targets with a
+// target transform: UsageError (not supported yet).
 std::vector<Mode> mixture_modes(const MixtureBatch& mix, int row);
 std::vector<std::vector<Mode>> predictive_modes(const MixtureBatch& mix);
+
+// ---- covariance and correlation of the targets --------------------------------
+// Row r's T x T covariance matrix of p(t | x) in original units, rows x T x T
+// (index (r * T + i) * T + j; symmetric): centred,
+//   Cov_ij = sum_k alpha_k (S_k,ij + (a_ki - m_i)(a_kj - m_j)) / sum_k alpha_k
+// with S_k the component's covariance (A A^T for full covariance, diagonal
+// otherwise) and a_k its mean; through a target transform a_kd is the
+// component's mean of y_d (diagonal components only). The diagonal is
+// predictive_moments' stddev squared. A recalibrated (PIT-mapped) mixture
+// has one target; one with several is an Error.
+std::vector<double> predictive_covariance(const MixtureBatch& mix);
+// The same as correlations Cov_ij / (std_i std_j), in [-1, 1], 1 on the
+// diagonal; NaN where a standard deviation is 0 or infinite.
+std::vector<double> predictive_correlation(const MixtureBatch& mix);
 
 // ---- highest-density intervals ------------------------------------------------
 struct Interval {

@@ -83,6 +83,13 @@ struct TrainOptions {
   // and hurt on the weather's time split); On and Off do so for both.
   enum class CalibrateMode { Auto, On, Off };
   CalibrateMode calibrate = CalibrateMode::Auto;  // recalibrates() below says what it means for a run
+  // Small data (fewer than kMinCalibrationRows validation rows, one process,
+  // no validation set of the caller's): kCrossFitFolds more models of the
+  // same recipe, each trained without one fold, give out-of-fold rows for the
+  // conformal scores (every model) and the recalibration (when it runs).
+  // docs/TRAINING.md, "Small sets". The model's parameters are the same
+  // either way; false (the model search's trials, the fold models) skips it.
+  bool cross_fit = true;
   // Deep ensemble: this many networks from different seeds (member 0 uses
   // `seed`), trained on the same split (several at once where
   // concurrent_members allows); the model is their equal-weight mixture

@@ -35,7 +35,7 @@ struct TuneDimension {
   std::function<double(double u)> value;
   std::function<void(double value, TuneCandidate&)> apply;
   std::function<double(const TuneCandidate&)> read;
-  std::vector<std::string> choices;  // a categorical dimension: the name of each index (logs, messages)
+  std::vector<std::string> choices{};  // a categorical dimension: the name of each index (logs, messages)
 };
 
 // The search space for `train_rows` training rows per split (docs/TRAINING.md,

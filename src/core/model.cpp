@@ -16,7 +16,9 @@ Matrix combine_member_heads(const ModelSpec& spec, const std::vector<Matrix>& he
     if (h.rows != rows || h.cols != spec.head_width()) throw Error("combine_member_heads: member head shapes differ");
   if (M == 1) return heads[0];
   const int MK = M * K;
-  Matrix out(rows, MK * (1 + 2 * T));
+  // Full covariance: each component's off-diagonals follow, in the same order.
+  const int P = spec.covariance == Covariance::Full ? T * (T - 1) / 2 : 0;
+  Matrix out(rows, MK * (1 + 2 * T + P));
   const float log_m = std::log(float(M));
   for (int r = 0; r < rows; ++r) {
     float* o = out.row(r);
@@ -30,6 +32,7 @@ Matrix combine_member_heads(const ModelSpec& spec, const std::vector<Matrix>& he
           o[MK + c * T + d] = z[spec.log_sigma_offset() + k * T + d];
           o[MK + MK * T + c * T + d] = z[spec.mean_offset() + k * T + d];
         }
+        for (int p = 0; p < P; ++p) o[2 * MK * T + MK + c * P + p] = z[spec.offdiag_offset() + k * P + p];
       }
     }
   }

@@ -3,10 +3,41 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mdn/detail/full_cov_math.hpp"
 #include "mdn/detail/mixture_math.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
+
+namespace {
+
+// exp(shift_j - shift_i): the factor on the off-diagonal c_ji of a
+// full-covariance component when every sigma of target d is multiplied by
+// exp(shift_d). With L = D^-1 (I + C) (detail/full_cov_math.hpp) the
+// covariance S Sigma S, S = diag(exp(shift)), has the precision factor
+// L S^-1 = (D S)^-1 (I + S C S^-1): s_j + shift_j and c_ji exp(shift_j - shift_i).
+double offdiag_factor(const std::vector<float>& shift, int j, int i, double sign = 1.0) {
+  return std::exp(sign * (double(shift[std::size_t(j)]) - double(shift[std::size_t(i)])));
+}
+
+// One row's NLL of a full-covariance head with the shifts applied.
+double shifted_full_nll(const ModelSpec& spec, const float* z, const float* t, const std::vector<float>& shift,
+                        std::vector<double>& zz, std::vector<double>& tt) {
+  const int K = spec.components, T = spec.target_dim;
+  zz.assign(z, z + spec.head_width());
+  tt.assign(t, t + T);
+  if (!shift.empty())
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < T; ++j) {
+        zz[std::size_t(spec.log_sigma_offset() + k * T + j)] += double(shift[std::size_t(j)]);
+        for (int i = 0; i < j; ++i)
+          zz[std::size_t(spec.offdiag_offset() + k * detail::full_cov_pairs(T) + detail::full_cov_pair_index(j, i))] *=
+              offdiag_factor(shift, j, i);
+      }
+  return detail::full_mixture_nll<double>(zz.data(), tt.data(), K, T, spec.log_sigma_min, spec.log_sigma_max);
+}
+
+}  // namespace
 
 double shifted_nll(const ModelSpec& spec, const Matrix& z, const Matrix& t, const std::vector<float>& shift,
                    const std::vector<float>& weights) {
@@ -19,11 +50,15 @@ double shifted_nll(const ModelSpec& spec, const Matrix& z, const Matrix& t, cons
   const double lo = spec.log_sigma_min, hi = spec.log_sigma_max;
   const double half_log_2pi = 0.5 * std::log(2.0 * 3.14159265358979323846);
   double total = 0.0, weight_sum = 0.0;
-  std::vector<double> l(K);
+  std::vector<double> l(K), zz, tt;
   for (int r = 0; r < z.rows; ++r) {
     const double w = weights.empty() ? 1.0 : double(weights[std::size_t(r)]);
     weight_sum += w;
     if (w == 0.0) continue;
+    if (spec.covariance == Covariance::Full) {
+      total += w * shifted_full_nll(spec, z.row(r), t.row(r), shift, zz, tt);
+      continue;
+    }
     const float* a = z.row(r);
     const float* s = a + spec.log_sigma_offset();
     const float* m = a + spec.mean_offset();
@@ -96,10 +131,24 @@ void shift_log_sigma_biases(const ModelSpec& spec, std::vector<float>& params, c
   const ParameterLayout layout(spec);
   if (params.empty() || params.size() % layout.total != 0 || int(shift.size()) != spec.target_dim)
     throw Error("shift_log_sigma_biases: parameters or shifts do not match the model");
+  const int K = spec.components, T = spec.target_dim;
+  const LayerSlice& head = layout.head();
   for (std::size_t member = 0; member < params.size() / layout.total; ++member) {
-    float* bias = params.data() + member * layout.total + layout.head().bias_offset + spec.log_sigma_offset();
-    for (int k = 0; k < spec.components; ++k)
-      for (int d = 0; d < spec.target_dim; ++d) bias[k * spec.target_dim + d] += sign * shift[d];
+    float* p = params.data() + member * layout.total;
+    float* bias = p + head.bias_offset + spec.log_sigma_offset();
+    for (int k = 0; k < K; ++k)
+      for (int d = 0; d < T; ++d) bias[k * T + d] += sign * shift[d];
+    if (spec.covariance != Covariance::Full) continue;
+    // The off-diagonal outputs are linear in their weights and bias: scale both.
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < T; ++j)
+        for (int i = 0; i < j; ++i) {
+          const int out = spec.offdiag_offset() + k * detail::full_cov_pairs(T) + detail::full_cov_pair_index(j, i);
+          const float f = float(offdiag_factor(shift, j, i, double(sign)));
+          float* w = p + head.weight_offset + std::size_t(out) * std::size_t(head.in);
+          for (int c = 0; c < head.in; ++c) w[c] *= f;
+          p[head.bias_offset + std::size_t(out)] *= f;
+        }
   }
 }
 

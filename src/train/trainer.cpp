@@ -232,8 +232,8 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       detail::prepare_weighted_rows(data, hooks, data_parallel, data_parallel ? *hooks.ranks : single_process());
   detail::TrainingRun run(backend, spec, rows.rows(), options, rows.hooks);
   Model model = run.run();
-  if (detail::wants_cross_fitting(spec, rows.rows(), options, rows.hooks, model))
-    detail::cross_fit_recalibration(backend, spec, rows.rows(), options, rows.hooks, model);
+  const detail::CrossFitPlan plan = detail::plan_cross_fitting(spec, rows.rows(), options, rows.hooks, model);
+  detail::cross_fit(backend, spec, rows.rows(), options, rows.hooks, plan, model);
   return model;
 }
 

@@ -82,8 +82,6 @@ void check_options(const ModelSpec& spec, const Dataset& data, const TrainOption
   if (o.ensemble < 1 || o.ensemble > kMaxMembers)
     throw UsageError("TrainOptions::ensemble (the ensemble size) must be 1 to " + std::to_string(kMaxMembers) +
                      " (got " + std::to_string(o.ensemble) + ")");
-  if (spec.covariance == Covariance::Full && o.ensemble > 1)
-    throw UsageError("an ensemble of full-covariance models is not supported yet (ensemble = 1)");
 }
 
 }  // namespace
@@ -335,10 +333,9 @@ Model TrainingRun::run() {
   model_.params = std::move(ensemble_params_);
   // A scale fitted on a handful of rows follows their noise (22 rows of
   // faithful: coverage 0.91 -> 0.80): below kMinCalibrationRows, none.
-  // Recalibration (a joint map) is not for full covariance yet (issue 30);
-  // conformal scores are per target, from the exact marginals, so they are.
-  const bool diagonal = spec_.covariance == Covariance::Diagonal;
-  if (diagonal && recalibrates(options_) && split_.val_rows >= kMinCalibrationRows) calibrate();
+  // Several targets (full covariance too) get the per-target sigma scale;
+  // conformal scores are per target, from the exact marginals.
+  if (recalibrates(options_) && split_.val_rows >= kMinCalibrationRows) calibrate();
   if (split_.val_rows >= kMinConformalRows) fit_conformal();
   model_.history.warnings = warnings();
   return std::move(model_);

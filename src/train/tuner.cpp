@@ -90,7 +90,14 @@ class Search {
       test_parts_.push_back(subset(data, rows, false));
     }
     const long long train_rows = train_parts_.front().x.rows;
-    const auto space = default_search_space(train_rows);
+    auto space = default_search_space(train_rows);
+    // Full covariance and gridded targets take no target transform
+    // (src/train/target_transforms.cpp): that dimension leaves the search.
+    const bool gridded = std::any_of(options.grid_steps.begin(), options.grid_steps.end(), [](float h) { return h > 0; });
+    if (spec.covariance == Covariance::Full || gridded)
+      space.erase(std::remove_if(space.begin(), space.end(),
+                                 [](const TuneDimension& d) { return d.name == "target_transform"; }),
+                  space.end());
     TuneCandidate recipe{spec, options};
     recipe.options.ensemble = 1;
     recipe.options.checkpoint_every = 0;
@@ -165,6 +172,7 @@ class Search {
     const TuneCandidate& c = candidates_[std::size_t(job.trial)];
     const Dataset& train_rows = train_parts_[std::size_t(job.split)];
     TrainOptions o = on_budget(c.options, result_.rungs[std::size_t(rung)].budget, train_rows.x.rows);
+    o.cross_fit = false;  // a trial is scored by its NLL; intervals are the final model's
     ModelSpec spec = c.spec;
     auto full = make_backend(tune_.device, spec, tune_.cuda);
     std::unique_ptr<Backend> shared = wave > 1 ? full->concurrent_member_backend(wave) : nullptr;

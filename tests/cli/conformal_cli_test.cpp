@@ -113,7 +113,7 @@ TEST_F(ConformalCli, EvalShowsTheConformalCoverageBesideTheModelsOwn) {
             0);
   EXPECT_NEAR(reported, coverage(dir_.read("p.csv"), dir_.read("test.csv")), 1e-12);
   // A model without scores has no such block.
-  r = run_mdn(dir_, "train --data train.csv --target y --model n.safetensors --epochs 2 --val-fraction 0 --quiet");
+  r = run_mdn(dir_, "train --data train.csv --target y --model n.safetensors --epochs 2 --val-fraction 0 --no-cross-fit --quiet");
   ASSERT_EQ(r.status, 0) << r.err;
   r = run_mdn(dir_, "eval --model n.safetensors --data test.csv --json n.json --device cpu");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -122,7 +122,7 @@ TEST_F(ConformalCli, EvalShowsTheConformalCoverageBesideTheModelsOwn) {
 
 TEST_F(ConformalCli, WithoutScoresTheModelsOwnIntervalIsWrittenAndSaidSo) {
   auto r = run_mdn(dir_,
-                   "train --data train.csv --target y --model n.safetensors --epochs 5 --val-fraction 0 "
+                   "train --data train.csv --target y --model n.safetensors --epochs 5 --val-fraction 0 --no-cross-fit "
                    "--device cpu --quiet");
   ASSERT_EQ(r.status, 0) << r.err;
   r = run_mdn(dir_,

@@ -63,9 +63,10 @@ TEST(FullCovCli, FullBeatsDiagonalOnCorrelatedTargets) {
   const auto s = run_mdn(dir, "sample --model full.safetensors --data test.csv --samples 2 --out s.csv --device cpu");
   ASSERT_EQ(s.status, 0) << s.err;
   EXPECT_TRUE(has(dir.read("s.csv"), "row,sample,y1,y2")) << dir.read("s.csv").substr(0, 200);
+  // Joint modes and correlations: tests/cli/joint_outputs_cli_test.cpp.
   const auto modes = run_mdn(dir, "predict --model full.safetensors --data test.csv --modes --out m.csv --device cpu");
-  EXPECT_EQ(modes.status, 2);
-  EXPECT_TRUE(has(modes.err, "--modes")) << modes.err;
+  EXPECT_EQ(modes.status, 0) << modes.err;
+  EXPECT_TRUE(has(dir.read("m.csv"), "mode1_y1,mode1_y2,mode1_density")) << dir.read("m.csv").substr(0, 300);
   // --params: per component the marginal sigmas and then the covariance's
   // lower Cholesky factor (torch's scale_tril), whose rows' norms are those sigmas.
   const auto params = run_mdn(dir, "predict --model full.safetensors --data test.csv --params --out q.csv --device cpu");
@@ -95,12 +96,37 @@ TEST(FullCovCli, FullBeatsDiagonalOnCorrelatedTargets) {
   EXPECT_GT(std::fabs(heaviest[6]), 2.0 * heaviest[7]) << "the main component is not correlated";
 }
 
+// An ensemble of full-covariance networks (sigma-scaled by default, like
+// every ensemble) keeps the gain over the diagonal ensemble, and predicts.
+TEST(FullCovCli, EnsemblesOfFullCovarianceModels) {
+  TempDir dir;
+  dir.write("train.csv", correlated_csv(1500, 5));
+  dir.write("test.csv", correlated_csv(1000, 6));
+  for (const char* c : {"diagonal", "full"}) {
+    const auto r = run_mdn(dir, std::string("train --data train.csv --target y1,y2 --model ") + c +
+                                    ".safetensors --covariance " + c +
+                                    " --ensemble 3 --components 2 --hidden 16 --epochs 10 --device cpu --quiet --seed 4");
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  const double diag = held_out_nll(dir, "diagonal.safetensors"), full = held_out_nll(dir, "full.safetensors");
+  std::printf("ensemble of 3, held-out joint NLL per row: diagonal %.4f, full %.4f\n", diag, full);
+  EXPECT_LT(full, diag - 0.1) << "full " << full << " diagonal " << diag;
+  const auto info = run_mdn(dir, "info full.safetensors --json");
+  ASSERT_EQ(info.status, 0) << info.err;
+  const nlohmann::json j = nlohmann::json::parse(info.out);
+  EXPECT_EQ(j["covariance"], "full");
+  EXPECT_EQ(j["members"], 3) << info.out;
+  const auto p = run_mdn(dir, "predict --model full.safetensors --data test.csv --interval 0.9 --out p.csv --device cpu");
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_TRUE(has(dir.read("p.csv"), "y2_lo,y2_hi")) << dir.read("p.csv").substr(0, 300);
+}
+
 TEST(FullCovCli, BadValuesAreOneMessageNamingTheOption) {
   TempDir dir;
   dir.write("d.csv", correlated_csv(50, 4));
   for (const std::string& args : {std::string("--target y1 --covariance full"),
                                   std::string("--target y1,y2 --covariance bogus"),
-                                  std::string("--target y1,y2 --covariance full --ensemble 2")}) {
+                                  std::string("--target y1,y2 --covariance full --target-transform yeo-johnson")}) {
     const auto r = run_mdn(dir, "train --data d.csv --model m.safetensors --device cpu --quiet " + args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.err;
     EXPECT_TRUE(has(r.err, "--covariance")) << args << "\n" << r.err;

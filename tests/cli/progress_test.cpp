@@ -54,8 +54,9 @@ TEST_F(Progress, BarRedrawsOneLineThenSummarises) {
   EXPECT_NE(r.err.find("epoch 3/3 [####################]"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("samples/s"), std::string::npos);
   EXPECT_NE(r.err.find("left ~"), std::string::npos);
-  // The columns used, the header, the bar's one line, the summary.
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 4) << r.err;
+  // The columns used, the header, the bar's one line, the cross-fitting
+  // (200 rows: 20 validation rows), the summary.
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 5) << r.err;
   EXPECT_NE(r.err.find("b.csv: 1 feature column: 'x'; left out: 'y' (target)\n"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("\nbest epoch"), std::string::npos) << r.err;
 }

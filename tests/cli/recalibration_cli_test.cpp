@@ -128,16 +128,26 @@ TEST(RecalibrationCliDefaults, AnEnsembleIsRecalibratedByDefaultAndSmallDataCros
   const auto r = run_mdn(dir, "train --data small.csv --target y --model e.safetensors --ensemble 2 --epochs 5 "
                               "--device cpu --progress none");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.err.find("cross-fitting, fold model 5 of 5"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cross-fitting 5 fold models"), std::string::npos) << r.err;
   const nlohmann::json j = nlohmann::json::parse(run_mdn(dir, "info e.safetensors --json").out);
   ASSERT_TRUE(j["recalibration"].is_object());
   EXPECT_NE(j["recalibration"]["source"].get<std::string>().find("cross-fitting"), std::string::npos);
-  // --no-calibrate: none, and no fold models; --quiet: no fold lines.
+  // --no-calibrate: no map, but the fold models still give the conformal
+  // scores; --no-cross-fit: no fold models, the 30 validation rows' scores;
+  // --quiet: no fold line.
   const auto off = run_mdn(dir, "train --data small.csv --target y --model f.safetensors --ensemble 2 --epochs 5 "
                                 "--device cpu --progress none --no-calibrate");
   ASSERT_EQ(off.status, 0) << off.err;
-  EXPECT_EQ(off.err.find("cross-fitting"), std::string::npos) << off.err;
-  EXPECT_TRUE(nlohmann::json::parse(run_mdn(dir, "info f.safetensors --json").out)["recalibration"].is_null());
+  EXPECT_NE(off.err.find("cross-fitting"), std::string::npos) << off.err;
+  const nlohmann::json f = nlohmann::json::parse(run_mdn(dir, "info f.safetensors --json").out);
+  EXPECT_TRUE(f["recalibration"].is_null());
+  EXPECT_NE(f["conformal"]["source"].get<std::string>().find("cross-fitting"), std::string::npos) << f.dump();
+  const auto none = run_mdn(dir, "train --data small.csv --target y --model h.safetensors --ensemble 2 --epochs 5 "
+                                 "--device cpu --progress none --no-calibrate --no-cross-fit");
+  ASSERT_EQ(none.status, 0) << none.err;
+  EXPECT_EQ(none.err.find("cross-fitting"), std::string::npos) << none.err;
+  const nlohmann::json h = nlohmann::json::parse(run_mdn(dir, "info h.safetensors --json").out);
+  EXPECT_EQ(h["conformal"]["source"].get<std::string>().find("cross-fitting"), std::string::npos) << h.dump();
   const auto quiet = run_mdn(dir, "train --data small.csv --target y --model g.safetensors --ensemble 2 --epochs 5 "
                                   "--device cpu --quiet");
   ASSERT_EQ(quiet.status, 0) << quiet.err;

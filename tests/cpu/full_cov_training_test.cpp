@@ -154,7 +154,7 @@ TEST(FullCovTraining, RefusedWhereItIsNotWiredYet) {
   EXPECT_EQ(diag.head_width(), 2 * (1 + 4));
   EXPECT_NE(mdn::spec_difference(full, diag).find("covariance"), std::string::npos);
   mdn::TrainOptions o;
-  o.ensemble = 2;
+  o.target_transform = {mdn::TrainOptions::TargetTransformMode::Log};
   auto backend = mdn::make_cpu_backend(full);
   EXPECT_THROW(mdn::train(*backend, full, correlated(200, 0.5, 1), o), mdn::UsageError);
 }

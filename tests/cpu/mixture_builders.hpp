@@ -46,6 +46,28 @@ inline MixtureBatch random_mixtures(std::mt19937_64& rng, int rows, int K, int T
   return m;
 }
 
+// As random_mixtures, with full-covariance components (MixtureBatch::chol): means in
+// [-spread, spread], A lower triangular with a log-uniform diagonal in
+// [s_lo, s_hi] and off-diagonals up to `tilt` times the row's diagonal;
+// sigma the rows' norms (each target's marginal standard deviation).
+inline MixtureBatch random_full_mixtures(std::mt19937_64& rng, int rows, int K, int T, double spread, double s_lo,
+                                         double s_hi, double tilt) {
+  MixtureBatch m = random_mixtures(rng, rows, K, T, spread, s_lo, s_hi);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  for (int r = 0; r < rows; ++r)
+    for (int k = 0; k < K; ++k)
+      for (int i = 0; i < T; ++i) {
+        double norm2 = 0.0;
+        for (int j = 0; j <= i; ++j) {
+          const double a = j == i ? m.stddev(r, k, i) : tilt * m.stddev(r, k, i) * u(rng);
+          m.chol.push_back(a);
+          norm2 += a * a;
+        }
+        m.sigma[(std::size_t(r) * K + k) * T + i] = std::sqrt(norm2);
+      }
+  return m;
+}
+
 // Reference Phi^-1: Acklam's rational approximation (relative error 1.15e-9)
 // polished by two Halley steps on 0.5 erfc(-x / sqrt 2) - p. Independent of
 // the library's bracket seed (Abramowitz-Stegun) and of its solver.

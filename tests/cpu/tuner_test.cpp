@@ -13,6 +13,7 @@
 
 #include "common/synthetic_dataset.hpp"
 #include "mdn/error.hpp"
+#include "mdn/synthetic.hpp"
 #include "mdn/trainer.hpp"
 #include "mdn/tuner.hpp"
 
@@ -333,6 +334,37 @@ TEST(Tune, TheBestReplacesTheRecipeOnlyBeyondOneStandardError) {
   EXPECT_TRUE(beats_recipe_clearly({1.0}, {0.99}));
   EXPECT_FALSE(beats_recipe_clearly({1.0}, {1.01}));
   EXPECT_FALSE(beats_recipe_clearly({}, {}));
+}
+
+}  // namespace
+}  // namespace mdn
+
+namespace mdn {
+namespace {
+
+// Full covariance takes no target transform, so the search leaves that
+// dimension out rather than failing a third of its trials.
+TEST(Tune, FullCovarianceSearchesNoTargetTransform) {
+  const SyntheticSet set = make_synthetic("ring2d", 150, 3);
+  Dataset data;
+  data.x = MatrixD(150, 1);
+  data.t = MatrixD(150, 2);
+  for (int r = 0; r < 150; ++r)
+    for (int c = 0; c < 3; ++c) (c == 0 ? data.x(r, 0) : data.t(r, c - 1)) = set.values(r, c);
+  data.feature_names = {"x"};
+  data.target_names = {"y1", "y2"};
+  ModelSpec spec;
+  spec.input_dim = 1;
+  spec.target_dim = 2;
+  spec.covariance = Covariance::Full;
+  TrainOptions options;
+  options.epochs = 4;
+  TuneOptions tune;
+  tune.trials = 6;
+  const TuneResult r = mdn::tune(spec, data, options, tune);
+  EXPECT_EQ(std::count(r.dimensions.begin(), r.dimensions.end(), "target_transform"), 0);
+  EXPECT_EQ(r.dimensions.size(), default_search_space(100).size() - 1);
+  for (const TuneTrial& t : r.trials) EXPECT_TRUE(t.error.empty()) << t.error;
 }
 
 }  // namespace

@@ -241,9 +241,10 @@ def test_ensemble_is_the_equal_weight_mixture_of_its_members(tmp_path, bishop_da
 def test_older_pickled_states_still_load(fitted, bishop_data):
     X, _ = bishop_data
     state = fitted.model_.__getstate__()
-    assert state[0] == 7 and len(state) == 17 and state[14] == ""  # numeric features: no encoding
+    assert state[0] == 8 and len(state) == 18 and state[14] == ""  # numeric features: no encoding
     assert state[15][0] == []  # not recalibrated: no PIT maps
     assert state[16][0] == []  # no target transform
+    assert state[17] == "diagonal"
     Model = type(fitted.model_)
 
     def model_of(s):
@@ -258,6 +259,9 @@ def test_older_pickled_states_still_load(fitted, bishop_data):
     as_floats = tuple(np.frombuffer(b, np.float64).astype(np.float32).tobytes() for b in state[2])
     rounded = tuple(np.frombuffer(b, np.float32).astype(np.float64).tobytes() for b in as_floats)
     want = model_of((3, state[1], rounded) + tuple(state[3:13])).predict_mixture(X[:20])[1]
+    v7 = (7,) + tuple(state[1:17])  # 17 fields: no covariance (diagonal)
+    assert model_of(v7).model_.covariance == "diagonal"
+    np.testing.assert_array_equal(model_of(v7).predict_mixture(X[:20])[1], fitted.predict_mixture(X[:20])[1])
     v6 = (6,) + tuple(state[1:16])  # 16 fields: no target transform
     np.testing.assert_array_equal(model_of(v6).predict_mixture(X[:20])[1], fitted.predict_mixture(X[:20])[1])
     v5 = (5,) + tuple(state[1:15])  # 15 fields: no recalibration
@@ -273,6 +277,8 @@ def test_older_pickled_states_still_load(fitted, bishop_data):
         np.testing.assert_array_equal(model_of(old).predict_mixture(X[:20])[1], want)
     with pytest.raises(ValueError, match="invalid model state"):
         Model.__new__(Model).__setstate__((1,) + tuple(v2[1:]))  # version 1 with version 2's fields
+    with pytest.raises(ValueError, match="invalid model state: covariance"):
+        Model.__new__(Model).__setstate__(tuple(state[:17]) + ("bogus",))
 
 
 def test_file_errors(tmp_path, fitted):

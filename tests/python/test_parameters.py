@@ -22,7 +22,7 @@ NOT_PARAMETERS = {
     "--data", "--target", "--features", "--model", "--drop-invalid", "--checkpoint-every", "--checkpoint",
     "--resume", "--progress", "--quiet", "--seed", "--weight", "--val-data", "--init",
     "--no-calibrate",  # calibrate=False
-    "--covariance",  # full covariance is CLI-only for now (issue 30); Python models are diagonal
+    "--no-cross-fit",  # cross_fit=False
     "--tune-log",  # the search log is tune_results_
 }
 
@@ -109,6 +109,8 @@ def test_parameters_are_kept_as_given():
         (dict(random_state="seven"), "random_state must be None, an int"),
         (dict(target_transform="lgo"), "target_transform= target transform 'lgo' is not one of .*did you mean log\\?"),
         (dict(target_transform=3), "target_transform must be"),
+        (dict(covariance="Full"), "covariance must be one of 'diagonal', 'full' \\(got 'Full'\\)"),
+        (dict(covariance="full"), 'covariance="full" needs at least 2 target columns'),
     ],
 )
 def test_bad_parameters_are_value_errors_naming_them(params, message):

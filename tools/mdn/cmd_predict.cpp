@@ -1,4 +1,5 @@
-// mdn predict --model M --data FILE.csv --out OUT.csv [--quantiles ...] [--modes] [--params] [--hdi C] [--given ..]
+// mdn predict --model M --data FILE.csv --out OUT.csv [--quantiles ...] [--modes] [--correlation] [--params]
+//             [--hdi C] [--given ..]
 #include <cstdio>
 #include <string>
 
@@ -18,7 +19,7 @@ class PredictCommand : public Command {
   CLI::App* declare(CLI::App& mdn) override {
     CLI::App* app = mdn.add_subcommand(
         "predict",
-        "mean, std, quantiles, modes, intervals per row of a CSV file\n\n"
+        "mean, std, quantiles, modes, correlations, intervals per row of a CSV file\n\n"
         "Summarises the predictive distribution p(target | features) of every row of FILE.csv, one output\n"
         "row per input row, in the targets' original units. For each target NAME: NAME_mean, NAME_std and\n"
         "NAME_q<level> per quantile level; then the optional groups below. The feature columns are found\n"
@@ -43,7 +44,12 @@ class PredictCommand : public Command {
                     "observed values of some targets: every output is then about the other targets' conditional "
                     "distribution p(others | features, NAME = VALUE), columns named after those targets only "
                     "(docs/PREDICT.md)");
-    app->add_flag("--modes", r_.modes, "add every mode: mode<i>_NAME.., mode<i>_density, i = 1..K (empty when fewer)");
+    app->add_flag("--modes", r_.modes,
+                  "add every mode of the joint density of the targets (all T coordinates; diagonal or full "
+                  "covariance): mode<i>_NAME.., mode<i>_density, i = 1..K, highest density first (empty when fewer)");
+    app->add_flag("--correlation", r_.correlation,
+                  "add the predictive correlation of every pair of targets: corr_NAMEi_NAMEj for i < j (in the "
+                  "targets' order; needs two or more targets)");
     app->add_flag("--params", r_.params,
                   "add the mixture: alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K; full covariance also "
                   "tril_k_NAMEi_NAMEj, the covariance's lower Cholesky factor row by row (with a target "
@@ -58,8 +64,8 @@ class PredictCommand : public Command {
         ->type_name("C")
         ->check(library_check<double>(validate_coverage));
     add_device_option(*app, r_.device,
-                      "where the network runs; with cuda, mean/std/quantiles run on the GPU too (modes, hdi on the "
-                      "host)");
+                      "where the network runs; with cuda, mean/std/quantiles run on the GPU too (modes, correlation, "
+                      "hdi on the host)");
     app->add_option("--chunk-rows", r_.chunk_rows, "rows per chunk (bounds memory)")
         ->type_name("N")
         ->check(at_least(1))
@@ -70,18 +76,9 @@ class PredictCommand : public Command {
 
   void prepare() override { check_writable(r_.out_path); }
 
-  // Full covariance (issue 30): joint modes are not supported yet.
-  void check_covariance(const Model& model) const {
-    if (model.spec.covariance != Covariance::Full) return;
-    if (r_.modes)
-      throw UsageError("--modes: joint modes of a full-covariance model are not supported yet (the per-target "
-                       "mean, std and quantiles are exact)");
-  }
-
   int run() override {
     Communicator& ranks = world();  // several under mpirun: each does its part of the rows
     const Model model = collectively(ranks, [&] { return load_model(model_path_); });
-    check_covariance(model);
     const long long rows = write_predictions(model, r_);
     if (!r_.quiet && ranks.root())
       std::fprintf(stderr, "wrote predictions for %lld rows to %s\n", rows, r_.out_path.c_str());

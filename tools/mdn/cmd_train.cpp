@@ -112,6 +112,11 @@ class TrainCommand : public Command {
     app->add_flag_callback(
         "--no-calibrate", [this] { r_.options.calibrate = TrainOptions::CalibrateMode::Off; },
         "do not recalibrate, not even an ensemble");
+    app->add_flag_callback(
+        "--no-cross-fit", [this] { r_.options.cross_fit = false; },
+        "with fewer than 50 validation rows, do not train the 5 extra fold models whose out-of-fold rows give the "
+        "conformal scores (and the recalibration of --calibrate): the scores then come from the validation rows "
+        "(none below 19) and a single network is not recalibrated (docs/TRAINING.md \"Small sets\")");
     app->add_option("--target-transform", r_.target_transform,
                     "model each target through a transform, fitted on the training rows (docs/TRAINING.md \"Target "
                     "transforms\"): none, log (every value > 0), yeo-johnson (lambda fitted), or auto (the rule "
@@ -190,10 +195,6 @@ class TrainCommand : public Command {
     if (r_.targets.size() < 2)
       throw UsageError("--covariance full needs at least 2 --target columns (got " + std::to_string(r_.targets.size()) +
                        "); with one target use --covariance diagonal");
-    if (r_.options.ensemble > 1)
-      throw UsageError("--covariance full: an ensemble (--ensemble > 1) of full-covariance models is not supported yet");
-    if (r_.options.calibrate == TrainOptions::CalibrateMode::On)
-      throw UsageError("--covariance full: --calibrate (recalibration) is not supported for full covariance yet");
     for (const auto mode : r_.options.target_transform)
       if (mode != TrainOptions::TargetTransformMode::None)
         throw UsageError("--covariance full: --target-transform is not supported for full covariance yet (use none)");
@@ -369,9 +370,11 @@ Model train_and_save(const TrainRequest& request_in) {
   hooks.on_epoch = [&](const EpochReport& r) { epochs.show(r); };
   hooks.stop_requested = &g_stop_requested;
   hooks.on_cross_fit_fold = [&](int fold, int folds) {
-    if (request.quiet || !ranks.root()) return;
+    if (request.quiet || !ranks.root() || fold != 1) return;
     epochs.finish();
-    std::fprintf(stderr, "recalibration: cross-fitting, fold model %d of %d (fewer than %lld validation rows)\n", fold,
+    std::fprintf(stderr,
+                 "calibration rows: cross-fitting %d fold models (fewer than %lld validation rows; --no-cross-fit "
+                 "skips it)\n",
                  folds, kMinCalibrationRows);
   };
   const std::string checkpoint_path = request.checkpoint_file();

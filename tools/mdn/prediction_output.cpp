@@ -297,6 +297,9 @@ std::vector<std::string> prediction_header(const Model& model, const PredictRequ
     header.push_back(name + "_std");
     for (double level : request.quantiles) header.push_back(name + "_q" + level_label(level));
   }
+  if (request.correlation)  // the upper triangle row by row: (0,1), (0,2), .., (1,2), ..
+    for (std::size_t i = 0; i < names.size(); ++i)
+      for (std::size_t j = i + 1; j < names.size(); ++j) header.push_back("corr_" + names[i] + "_" + names[j]);
   if (request.modes)
     for (int i = 1; i <= K; ++i) {
       for (const auto& name : names) header.push_back("mode" + std::to_string(i) + "_" + name);
@@ -335,6 +338,7 @@ struct ChunkPredictions {
   MixtureBatch mix;
   PredictiveStatistics stats;
   std::vector<std::vector<Mode>> modes;
+  std::vector<double> correlation;  // rows x T x T (--correlation)
   std::vector<DensityRegion> hdr;
   std::vector<double> lo, hi;
 };
@@ -347,6 +351,7 @@ ChunkPredictions predict_chunk(Backend& backend, const Model& model, const Predi
   if (!given.observed.empty()) c.mix = condition_mixtures(c.mix, given);
   c.stats = backend.statistics(c.mix, request.quantiles);
   if (request.modes) c.modes = backend.modes(c.mix);
+  if (request.correlation) c.correlation = predictive_correlation(c.mix);
   if (request.hdi > 0.0) c.hdr = backend.density_regions(c.mix, 0, request.hdi);
   for (const auto& region : c.hdr)
     if (int(region.intervals.size()) > K)
@@ -373,6 +378,12 @@ void append_prediction(std::string& line, const Model& model, const PredictReque
     }
     if (d + 1 < T) line += ',';
   }
+  if (request.correlation)
+    for (int i = 0; i < T; ++i)
+      for (int j = i + 1; j < T; ++j) {
+        line += ',';
+        append_number(line, c.correlation[(std::size_t(r) * T + i) * T + j]);
+      }
   if (request.modes)
     for (int i = 0; i < K; ++i) {
       const bool has = i < int(c.modes[r].size());
@@ -433,6 +444,16 @@ std::int64_t write_predictions(const Model& model, const PredictRequest& request
       throw UsageError("--hdi needs one target to predict (T = 1, or one left by --given); this leaves T = " +
                        std::to_string(T));
   }
+  if (request.correlation && T < 2)
+    throw UsageError("--correlation needs at least two targets to predict; this leaves T = " + std::to_string(T) +
+                     (given.observed.empty() ? "" : " (after --given)"));
+  if (request.modes && T > 1 && !model.target_transforms.empty())
+    for (int d = 0; d < model.spec.target_dim; ++d)
+      if (!model.target_transforms[std::size_t(d)].identity() &&
+          std::find(given.observed.begin(), given.observed.end(), d) == given.observed.end())
+        throw UsageError("--modes: joint modes of several targets with a target transform are not supported yet "
+                         "(target '" + model.target_names[std::size_t(d)] +
+                         "' has one); --given leaving one target, or the per-target outputs, work");
   if (request.chunk_rows < 1) throw UsageError("--chunk-rows must be at least 1");
   Communicator& ranks = world();
   const bool quiet = request.quiet || !ranks.root();

@@ -18,7 +18,8 @@ struct PredictRequest {
   std::string data_path;  // CSV with (at least) the model's feature columns, found by name
   std::string out_path;
   std::vector<double> quantiles{0.05, 0.5, 0.95};
-  bool modes = false;                    // mode1_NAME.., mode1_density, .. up to K
+  bool modes = false;                    // mode1_NAME.., mode1_density, .. up to K (the joint density's modes)
+  bool correlation = false;              // corr_NAMEi_NAMEj, i < j: the predictive correlation matrix (T >= 2)
   bool params = false;                   // alpha_k, mu_k_NAME, sigma_k_NAME, k = 1..K
   double hdi = 0.0;                      // coverage of the highest-density intervals; 0 = none (T = 1 only)
   double interval = 0.0;                 // NAME_lo, NAME_hi at this level (conformal where the model can); 0 = none

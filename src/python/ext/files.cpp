@@ -40,11 +40,6 @@ std::unique_ptr<PyModel> load_model(const std::string& path, const std::string& 
       throw FileError(e.what());
     }
   }
-  // Issue 30: predict_mixture and the Python scores know diagonal components
-  // only; a full-covariance model is refused rather than read as diagonal.
-  if (model.spec.covariance != mdn::Covariance::Diagonal)
-    throw mdn::UsageError(path + ": a full-covariance model is not supported by the Python package yet; use the "
-                                 "mdn command line");
   return std::make_unique<PyModel>(std::move(model), device, tf32);
 }
 

@@ -1,11 +1,14 @@
 // Functions on mixtures given as arrays, behind mdn.MixtureDistribution (the
 // object predict_dist returns): alpha (n, K), mu and sigma (n, K, T), float64,
-// C order, original units, as Model.mixture gives them. Each is the library's
-// own per-row computation (mdn/predictive.hpp, metrics.hpp, sampling.hpp,
-// joint_cdf.hpp), the one the estimator's methods on X run, so both give the
-// same numbers. The GIL is released while the library works.
+// C order, original units, as Model.mixture gives them, and for full
+// covariance the lower Cholesky factors scale_tril (n, K, T, T). Each is the
+// library's own per-row computation (mdn/predictive.hpp, metrics.hpp,
+// sampling.hpp, joint_cdf.hpp), the one the estimator's methods on X run, so
+// both give the same numbers. The GIL is released while the library works.
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include <climits>
@@ -13,7 +16,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -32,13 +37,15 @@ namespace {
 
 using Rows2 = nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu>;  // alpha (n, K), y (n, T)
 using Rows3 = nb::ndarray<const double, nb::ndim<3>, nb::c_contig, nb::device::cpu>;  // mu, sigma (n, K, T)
+using Rows4 = nb::ndarray<const double, nb::ndim<4>, nb::c_contig, nb::device::cpu>;  // scale_tril (n, K, T, T)
 // The recalibration's PIT maps (mdn/pit_map.hpp): one list of knots per
 // target, or none (the plain mixture).
 using Knots = std::vector<std::vector<double>>;
 // Beside them, the target transforms (mdn/target_transform.hpp): per target
-// (name, lambda), or none. Passed together as one argument, `knots`.
+// (name, lambda), or none; and the full-covariance factors, or None.
+// Passed together as one argument, `knots`.
 using Transforms = std::vector<std::pair<std::string, double>>;
-using Extras = std::pair<Knots, Transforms>;
+using Extras = std::tuple<Knots, Transforms, std::optional<Rows4>>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -59,12 +66,38 @@ void check_shapes(const Rows2& alpha, const Rows3& mu, const Rows3& sigma) {
     throw mdn::UsageError("a mixture batch holds at most 2^31 - 1 values per array");
 }
 
+// scale_tril into mix.chol (packed): (n, K, T, T), T >= 2, lower triangular
+// with a finite positive diagonal and finite entries below it; no target
+// transforms or PIT maps beside it (the library refuses them together).
+void read_factors(const Rows4& tril, mdn::MixtureBatch& mix) {
+  const std::size_t n = std::size_t(mix.rows), K = std::size_t(mix.K), T = std::size_t(mix.T);
+  if (tril.shape(0) != n || tril.shape(1) != K || tril.shape(2) != T || tril.shape(3) != T)
+    throw mdn::UsageError("scale_tril must have shape (n, K, T, T) = (" + std::to_string(n) + ", " + std::to_string(K) +
+                          ", " + std::to_string(T) + ", " + std::to_string(T) + ")");
+  if (T < 2) throw mdn::UsageError("scale_tril needs at least 2 targets (with one, sigma is the whole covariance)");
+  const std::size_t P = std::size_t(mix.chol_size());
+  mix.chol.resize(n * K * P);
+  const double* a = tril.data();
+  for (std::size_t c = 0; c < n * K; ++c)
+    for (std::size_t i = 0; i < T; ++i)
+      for (std::size_t j = 0; j < T; ++j) {
+        const double v = a[(c * T + i) * T + j];
+        const bool ok = j > i ? v == 0.0 : j == i ? (v > 0.0 && std::isfinite(v)) : std::isfinite(v);
+        if (!ok)
+          throw mdn::UsageError("scale_tril must be lower triangular with a diagonal > 0, finite" +
+                                at(c / K, c % K) + ", entry (" + std::to_string(i) + ", " + std::to_string(j) + ")");
+        if (j <= i) mix.chol[c * P + i * (i + 1) / 2 + j] = v;
+      }
+}
+
 // The library's MixtureBatch from the arrays (a copy), after checking what
 // every computation on it assumes: weights finite, >= 0 and not all 0 in a
 // row; means finite; sigmas finite and > 0; knots (if any) a PIT map per
-// target. UsageError names the first bad entry. Call without the GIL.
+// target; scale_tril (if any) as read_factors checks it. UsageError names
+// the first bad entry. Call without the GIL.
 mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sigma, const Extras& extras) {
-  const Knots& knots = extras.first;
+  const Knots& knots = std::get<0>(extras);
+  const Transforms& transforms = std::get<1>(extras);
   check_shapes(alpha, mu, sigma);
   mdn::MixtureBatch mix;
   mix.rows = int(alpha.shape(0));
@@ -96,9 +129,9 @@ mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sig
       if (!mix.pit_maps.back().valid()) throw mdn::UsageError("PIT-map knots must rise strictly from 0 to 1");
     }
   }
-  if (!extras.second.empty()) {
-    if (extras.second.size() != T) throw mdn::UsageError("transforms: one (name, lambda) per target is needed");
-    for (const auto& [name, lambda] : extras.second) {
+  if (!transforms.empty()) {
+    if (transforms.size() != T) throw mdn::UsageError("transforms: one (name, lambda) per target is needed");
+    for (const auto& [name, lambda] : transforms) {
       mdn::TargetTransform g;
       if (name == "log") g.kind = mdn::TargetTransformKind::Log;
       else if (name == "yeo-johnson") g.kind = mdn::TargetTransformKind::YeoJohnson, g.lambda = lambda;
@@ -107,6 +140,11 @@ mdn::MixtureBatch to_batch(const Rows2& alpha, const Rows3& mu, const Rows3& sig
         throw mdn::UsageError("transforms: a Yeo-Johnson lambda must lie in [0, 2]");
       mix.transforms.push_back(g);
     }
+  }
+  if (const std::optional<Rows4>& tril = std::get<2>(extras)) {
+    if (!knots.empty() || !transforms.empty())
+      throw mdn::UsageError("scale_tril (full covariance) cannot be combined with knots or transforms");
+    read_factors(*tril, mix);
   }
   return mix;
 }
@@ -160,6 +198,8 @@ nb::ndarray<nb::numpy, double> cdf(const Rows2& alpha, const Rows3& mu, const Ro
     check_values(mix, y);
     n = std::size_t(mix.rows);
     T = std::size_t(mix.T);
+    // Here, not inside the parallel loop (no exception may leave it).
+    if (joint && mix.full_covariance()) throw mdn::UsageError(kNoFullJointCdf);
     const double* v = y.data();
     out.resize(joint ? n : n * T);
 #pragma omp parallel for schedule(static)

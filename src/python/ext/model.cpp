@@ -24,6 +24,10 @@ void bind_properties(ModelClass& cls) {
       .def_prop_ro("components", [](const PyModel& s) { return s.model().spec.components; })
       .def_prop_ro("members", [](const PyModel& s) { return s.model().members; })
       .def_prop_ro("hidden", [](const PyModel& s) { return s.model().spec.hidden; })
+      .def_prop_ro("covariance",
+                   [](const PyModel& s) {
+                     return std::string(s.model().spec.covariance == mdn::Covariance::Full ? "full" : "diagonal");
+                   })
       .def_prop_ro("feature_names", [](const PyModel& s) { return s.model().feature_names; })
       .def_prop_ro("target_names", [](const PyModel& s) { return s.model().target_names; })
       .def_prop_ro("log_jacobian", [](const PyModel& s) { return s.model().stats.log_jacobian(); })

@@ -13,7 +13,9 @@
 //   7 (17 fields): adds (target transform kinds per target as ints, their
 //                  lambdas as doubles, the train and validation Jacobian
 //                  offsets): the target transforms (mdn/target_transform.hpp).
-// __getstate__ writes version 7; __setstate__ reads all seven.
+//   8 (18 fields): adds the covariance of the components, "diagonal" or
+//                  "full" (ModelSpec::covariance; 1 to 7: diagonal).
+// __getstate__ writes version 8; __setstate__ reads all eight.
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -35,7 +37,7 @@ namespace mdn_python {
 
 namespace {
 
-constexpr int kStateVersion = 7;
+constexpr int kStateVersion = 8;
 
 nb::bytes floats_to_bytes(const std::vector<float>& v) {
   return nb::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
@@ -83,10 +85,13 @@ nb::tuple model_state(const PyModel& self) {
   return nb::make_tuple(kStateVersion, spec, stats, floats_to_bytes(m.params), m.feature_names, m.target_names, history,
                         self.device(), self.tf32(), self.trained_on(), m.members, calibration,
                         floats_to_bytes(m.grid_step), extra,
-                        m.encoding ? mdn::encoding_to_json(*m.encoding) : std::string(), recalibration, transforms);
+                        m.encoding ? mdn::encoding_to_json(*m.encoding) : std::string(), recalibration, transforms,
+                        std::string(s.covariance == mdn::Covariance::Full ? "full" : "diagonal"));
 }
 
-mdn::ModelSpec spec_from_state(const nb::tuple& spec) {
+// The spec; version 8 on, the covariance (state[17]) too, before the check.
+mdn::ModelSpec spec_from_state(const nb::tuple& state, int version) {
+  const nb::tuple spec = nb::cast<nb::tuple>(state[1]);
   mdn::ModelSpec s;
   s.input_dim = nb::cast<int>(spec[0]);
   s.target_dim = nb::cast<int>(spec[1]);
@@ -95,6 +100,11 @@ mdn::ModelSpec spec_from_state(const nb::tuple& spec) {
   s.activation = nb::cast<std::string>(spec[4]);
   s.log_sigma_min = nb::cast<float>(spec[5]);
   s.log_sigma_max = nb::cast<float>(spec[6]);
+  if (version >= 8) {
+    const std::string covariance = nb::cast<std::string>(state[17]);
+    if (covariance != "diagonal" && covariance != "full") throw mdn::UsageError("invalid model state: covariance");
+    s.covariance = covariance == "full" ? mdn::Covariance::Full : mdn::Covariance::Diagonal;
+  }
   s.validate();
   return s;
 }
@@ -169,10 +179,11 @@ mdn::Model model_from_state(const nb::tuple& state) {
   const int version = state.size() > 0 ? nb::cast<int>(state[0]) : 0;
   if (!((version == 1 && state.size() == 10) || ((version == 2 || version == 3) && state.size() == 13) ||
         (version == 4 && state.size() == 14) || (version == 5 && state.size() == 15) ||
-        (version == 6 && state.size() == 16) || (version == 7 && state.size() == 17)))
+        (version == 6 && state.size() == 16) || (version == 7 && state.size() == 17) ||
+        (version == 8 && state.size() == 18)))
     throw mdn::UsageError("invalid model state");
   mdn::Model m;
-  m.spec = spec_from_state(nb::cast<nb::tuple>(state[1]));
+  m.spec = spec_from_state(state, version);
   read_statistics(nb::cast<nb::tuple>(state[2]), version, m.stats);
   m.params = bytes_to_floats(nb::cast<nb::bytes>(state[3]));
   m.feature_names = nb::cast<std::vector<std::string>>(state[4]);

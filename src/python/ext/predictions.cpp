@@ -1,6 +1,8 @@
 // What a model says about each row of X: its mixture, moments and
 // quantiles, modes, highest-density regions, and draws. Every array is
 // float64 in original units; the GIL is released while the library works.
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "mdn/conditional.hpp"
 #include "mdn/conformal.hpp"
 #include "mdn/error.hpp"
 #include "mdn/predictive.hpp"
@@ -35,8 +38,10 @@ nb::tuple mixture(PyModel& self, const InArray& x_in) {
     mix = self.with_backend([&](mdn::Backend& b) { return mdn::predict_mixtures(b, self.model(), x); });
   }
   const std::size_t n = std::size_t(mix.rows), K = std::size_t(mix.K), T = std::size_t(mix.T);
+  nb::object tril = nb::none();
+  if (mix.full_covariance()) tril = nb::cast(to_numpy(dense_factors(mix), {n, K, T, T}));
   return nb::make_tuple(to_numpy(std::move(mix.alpha), {n, K}), to_numpy(std::move(mix.mu), {n, K, T}),
-                        to_numpy(std::move(mix.sigma), {n, K, T}));
+                        to_numpy(std::move(mix.sigma), {n, K, T}), tril);
 }
 
 nb::tuple statistics(PyModel& self, const InArray& x_in, const std::vector<double>& levels) {
@@ -139,6 +144,41 @@ nb::ndarray<nb::numpy, double> sample(PyModel& self, const InArray& x_in, int sa
   return to_numpy(std::move(out), {n, S, T});
 }
 
+// The mixtures of the targets not in `observed` (indices, increasing) given
+// their values y_O (values: 1 row for every row of x, or one row per row),
+// by mdn::condition_mixtures on all rows at once (as mixture() does): alpha
+// (n, K), mu and sigma (n, K, T'), scale_tril (n, K, T', T') for full
+// covariance with T' >= 2 (else None), and the transforms of the targets
+// left [(name, lambda)] (empty: none).
+nb::tuple conditional(PyModel& self, const InArray& x_in, const std::vector<int>& observed, const InArray& values_in) {
+  mdn::MixtureBatch all;
+  {
+    nb::gil_scoped_release release;
+    const mdn::MatrixD x = to_matrix(x_in, "X", self.model().spec.input_dim);
+    mdn::TargetObservations given{observed, to_matrix(values_in, "given values", int(observed.size()))};
+    if (given.values.rows != 1 && given.values.rows != x.rows)
+      throw mdn::UsageError("given values: " + std::to_string(given.values.rows) + " rows for " +
+                            std::to_string(x.rows) + " rows of X; give one value per row, or one for all");
+    const mdn::MixtureBatch mix =
+        self.with_backend([&](mdn::Backend& b) { return mdn::predict_mixtures(b, self.model(), x); });
+    try {
+      all = mdn::condition_mixtures(mix, given);
+    } catch (const mdn::UsageError&) {
+      throw;
+    } catch (const mdn::Error& e) {  // a row's values of zero density: the input's fault (ValueError)
+      throw mdn::UsageError(e.what());
+    }
+  }
+  const std::size_t n = std::size_t(all.rows), K = std::size_t(all.K), T = std::size_t(all.T);
+  nb::object tril = nb::none();
+  if (all.full_covariance()) tril = nb::cast(to_numpy(dense_factors(all), {n, K, T, T}));
+  std::vector<std::pair<std::string, double>> transforms;
+  if (all.transformed())
+    for (const mdn::TargetTransform& g : all.transforms) transforms.emplace_back(mdn::transform_name(g.kind), g.lambda);
+  return nb::make_tuple(to_numpy(std::move(all.alpha), {n, K}), to_numpy(std::move(all.mu), {n, K, T}),
+                        to_numpy(std::move(all.sigma), {n, K, T}), tril, transforms);
+}
+
 // Conformal central intervals (mdn/conformal.hpp) at `level`: lo, hi (n, T).
 nb::tuple conformal_intervals(PyModel& self, const InArray& x_in, double level) {
   if (!self.model().conformal.available())
@@ -198,13 +238,18 @@ std::vector<long long> outside_training_range(PyModel& self, const InArray& x_in
 }  // namespace
 
 void bind_predictions(ModelClass& cls) {
-  cls.def("mixture", &mixture, nb::arg("x"), "alpha (n, K), mu (n, K, T), sigma (n, K, T), float64, original units.")
+  cls.def("mixture", &mixture, nb::arg("x"),
+          "alpha (n, K), mu (n, K, T), sigma (n, K, T) (each target's marginal std), float64, original units, and "
+          "for full covariance the lower Cholesky factors scale_tril (n, K, T, T), else None.")
       .def("statistics", &statistics, nb::arg("x"), nb::arg("levels"),
            "mean (n, T), std (n, T), quantiles (n, T, L), float64.")
       .def("modes", &modes, nb::arg("x"), "mode locations (n, K, T) and densities (n, K), NaN past the last mode.")
       .def("density_regions", &density_regions, nb::arg("x"), nb::arg("coverage"),
            "HDR intervals (n, T, K, 2), NaN past the last interval.")
       .def("sample", &sample, nb::arg("x"), nb::arg("samples"), nb::arg("seed"), "draws (n, samples, T), float64.")
+      .def("conditional", &conditional, nb::arg("x"), nb::arg("observed"), nb::arg("values"),
+           "the mixtures of the targets not in observed given their values: alpha, mu, sigma, scale_tril or None, "
+           "transforms.")
       .def("conformal_intervals", &conformal_intervals, nb::arg("x"), nb::arg("level"),
            "conformal central intervals: lo (n, T), hi (n, T), float64, -inf/inf where unbounded.")
       .def("calibrate", &calibrate, nb::arg("x"), nb::arg("t"),

@@ -22,7 +22,15 @@ void PyModel::set_device(const std::string& device, bool tf32) {
 void PyModel::make_backend() {
   mdn::CudaOptions cuda;
   cuda.tf32 = tf32_;
-  backend_ = mdn::make_backend(mdn::parse_device(device_), model_, cuda);
+  mdn::DeviceKind kind = mdn::parse_device(device_);
+  // Full-covariance components run on the CPU only (the CUDA backend refuses
+  // them): "auto" is the CPU for such a model, "cuda" a clear error.
+  if (model_.spec.covariance == mdn::Covariance::Full) {
+    if (kind == mdn::DeviceKind::Cuda)
+      throw mdn::UsageError("a full-covariance model runs on the CPU only so far: use device='cpu' or 'auto'");
+    kind = mdn::DeviceKind::Cpu;
+  }
+  backend_ = mdn::make_backend(kind, model_, cuda);
 }
 
 std::string PyModel::backend_name() {

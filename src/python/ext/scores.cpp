@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "mdn/error.hpp"
 #include "mdn/joint_cdf.hpp"
 #include "mdn/metrics.hpp"
+#include "mixture_outputs.hpp"
 #include "model_bindings.hpp"
 
 namespace mdn_python {
@@ -54,6 +56,9 @@ nb::ndarray<nb::numpy, double> crps(PyModel& self, const InArray& x_in, const In
 // The marginal CDF (PIT) of every target at y (n, T), or the joint CDF (n,).
 nb::ndarray<nb::numpy, double> cdf(PyModel& self, const InArray& x_in, const InArray& t_in, bool joint) {
   const std::size_t T = std::size_t(self.model().spec.target_dim);
+  // Checked here, not by mixture_joint_cdf inside the parallel loop below
+  // (an exception must not leave an OpenMP region).
+  if (joint && self.model().spec.covariance == mdn::Covariance::Full) throw mdn::UsageError(kNoFullJointCdf);
   std::vector<double> out;
   std::size_t n = 0;
   {

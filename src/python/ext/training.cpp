@@ -106,6 +106,7 @@ struct FitArgs {
   int patience = mdn::TrainOptions{}.patience;
   double clip_norm = decimal(mdn::TrainOptions{}.clip_norm);
   std::string calibrate = "auto";  // "auto", "on" or "off" (TrainOptions::CalibrateMode)
+  bool cross_fit = mdn::TrainOptions{}.cross_fit;  // `mdn train --no-cross-fit` is false
   // "none", "log", "yeo-johnson", "auto", or a comma list of them, one per
   // target (TrainOptions::target_transform; parsed by the library).
   std::string target_transform = "none";
@@ -113,6 +114,8 @@ struct FitArgs {
   bool bootstrap = mdn::TrainOptions{}.bootstrap;
   bool quantised = false;  // `mdn train --quantised`: grid_steps detected from y
   double sigma_floor = default_sigma_floor();
+  // "diagonal" or "full" (ModelSpec::covariance, `mdn train --covariance`).
+  std::string covariance = mdn::ModelSpec{}.covariance == mdn::Covariance::Full ? "full" : "diagonal";
   std::uint64_t seed = mdn::TrainOptions{}.seed;
   std::string device = "auto";
   bool tf32 = false;
@@ -131,6 +134,9 @@ mdn::ModelSpec model_spec(const FitArgs& args, const mdn::Dataset& data) {
   if (!(floor > 0.0f && floor < 1.0f))
     throw mdn::UsageError("sigma_floor= must be in (0, 1) (got " + format_g(args.sigma_floor) + ")");
   if (floor != float(default_sigma_floor())) spec.log_sigma_min = std::log(floor);
+  if (args.covariance != "diagonal" && args.covariance != "full")
+    throw mdn::UsageError("covariance= must be 'diagonal' or 'full' (got '" + args.covariance + "')");
+  spec.covariance = args.covariance == "full" ? mdn::Covariance::Full : mdn::Covariance::Diagonal;
   spec.validate();
   return spec;
 }
@@ -171,6 +177,7 @@ mdn::TrainOptions train_options(const FitArgs& args) {
   options.clip_norm = float(args.clip_norm);
   using Mode = mdn::TrainOptions::CalibrateMode;
   options.calibrate = args.calibrate == "on" ? Mode::On : args.calibrate == "off" ? Mode::Off : Mode::Auto;
+  options.cross_fit = args.cross_fit;
   options.ensemble = args.ensemble;
   options.bootstrap = args.bootstrap;
   try {
@@ -267,7 +274,10 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
                              std::optional<WeightArray> weights, std::optional<InArray> val_x,
                              std::optional<InArray> val_t, std::optional<WeightArray> val_weights,
                              const PyModel* init) {
-  const mdn::DeviceKind device = mdn::parse_device(args.device);
+  // Full covariance trains on the CPU only: "auto" is the CPU for it (the
+  // estimator refuses "cuda" with full covariance before this).
+  mdn::DeviceKind device = mdn::parse_device(args.device);
+  if (args.covariance == "full" && device == mdn::DeviceKind::Auto) device = mdn::DeviceKind::Cpu;
   check_fit_inputs(x_in, t_in, feature_names, target_names);
   if (val_x.has_value() != val_t.has_value())
     throw mdn::UsageError("the validation data (TrainHooks::validation) needs both X and y");
@@ -345,11 +355,13 @@ void bind_training(nb::module_& m) {
       .def_rw("patience", &FitArgs::patience)
       .def_rw("clip_norm", &FitArgs::clip_norm)
       .def_rw("calibrate", &FitArgs::calibrate)
+      .def_rw("cross_fit", &FitArgs::cross_fit)
       .def_rw("target_transform", &FitArgs::target_transform)
       .def_rw("ensemble", &FitArgs::ensemble)
       .def_rw("bootstrap", &FitArgs::bootstrap)
       .def_rw("quantised", &FitArgs::quantised)
       .def_rw("sigma_floor", &FitArgs::sigma_floor)
+      .def_rw("covariance", &FitArgs::covariance)
       .def_rw("seed", &FitArgs::seed)
       .def_rw("device", &FitArgs::device)
       .def_rw("tf32", &FitArgs::tf32)

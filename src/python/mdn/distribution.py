@@ -19,7 +19,8 @@ def _readonly(a):
 
 
 class MixtureDistribution:
-    """Gaussian mixtures, one per row: p(y | x) = sum_k alpha_k N(y | mu_k, diag(sigma_k^2)).
+    """Gaussian mixtures, one per row: p(y | x) = sum_k alpha_k N(y | mu_k, diag(sigma_k^2)),
+    or with full covariance sum_k alpha_k N(y | mu_k, A_k A_k^T).
 
     What :meth:`MDNRegressor.predict_dist` returns: the predictive
     distribution of every row of X, in original units, as one light object
@@ -42,8 +43,10 @@ class MixtureDistribution:
         Component means. (n, K): one target, and every method returns one
         value per row where it would return one per target (the shapes of an
         estimator fitted on a 1-D y). (n, K, T): T targets (T may be 1).
-    sigma : array-like, the shape of mu
-        Component standard deviations, > 0.
+    sigma : array-like, the shape of mu, or None
+        Component standard deviations, > 0 (with ``scale_tril``: each
+        target's marginal one, the norm of the factor's row; None computes
+        them from it).
     knots : sequence of array-like, optional
         A recalibration (one target only): the knots G(j / M) of the
         monotone PIT map G, from 0 to 1, strictly increasing, one list per
@@ -56,6 +59,15 @@ class MixtureDistribution:
         the mixture is then over u = g(y) and every method answers in y
         (docs/TRAINING.md, "Target transforms"); the PIT map applies on top.
         None: no transform.
+    scale_tril : array-like of shape (n, K, T, T), optional
+        Full covariance (``MDNRegressor(covariance="full")``, whose
+        ``predict_mixture`` gives it): each component's lower-triangular
+        Cholesky factor A, covariance A A^T, diagonal > 0, zeros above it
+        (torch's ``MultivariateNormal(scale_tril=)``); T >= 2, a 3-D mu, and
+        neither knots nor transforms. ``logpdf``/``pdf`` and ``sample`` are
+        then of the correlated joint distribution, the per-target methods of
+        the exact marginals (target d: a mixture of N(mu_kd, sigma_kd^2)),
+        and ``modes()`` and ``cdf(joint=True)`` are refused. None: diagonal.
 
     Attributes
     ----------
@@ -67,6 +79,8 @@ class MixtureDistribution:
         T (1 for a 2-D mu).
     knots : list of ndarray
         The PIT map's knots per target (empty: not recalibrated).
+    scale_tril : ndarray or None
+        The covariance factors (n, K, T, T), None for diagonal components.
 
     Notes
     -----
@@ -87,9 +101,22 @@ class MixtureDistribution:
     >>> dist[0].cdf(0.5), dist.logpdf(y[:3])         # doctest: +SKIP
     """
 
-    def __init__(self, alpha, mu, sigma, knots=None, transforms=None):
+    def __init__(self, alpha, mu, sigma, knots=None, transforms=None, scale_tril=None):
         alpha = np.asarray(alpha, dtype=np.float64)
         mu = np.asarray(mu, dtype=np.float64)
+        tril = None if scale_tril is None else np.asarray(scale_tril, dtype=np.float64)
+        if tril is not None:
+            if mu.ndim != 3 or tril.shape != mu.shape + mu.shape[-1:]:
+                raise ValueError(f"scale_tril must be (n, K, T, T) for mu (n, K, T) (got {tril.shape} for mu "
+                                 f"{mu.shape})")
+            norms = np.sqrt(np.einsum("nkij,nkij->nki", tril, tril))
+            if sigma is None:
+                sigma = norms
+            elif not np.allclose(sigma, norms, rtol=1e-6, atol=0.0):
+                raise ValueError("sigma must be the norms of scale_tril's rows (each target's marginal standard "
+                                 "deviation); pass sigma=None to compute them")
+        elif sigma is None:
+            raise ValueError("sigma is needed (None only with scale_tril)")
         sigma = np.asarray(sigma, dtype=np.float64)
         if alpha.ndim != 2 or mu.ndim not in (2, 3) or sigma.shape != mu.shape:
             raise ValueError(
@@ -103,15 +130,17 @@ class MixtureDistribution:
         self._row = False  # True for dist[i]: results drop the row axis
         self._knots = [] if knots is None else [_readonly(np.array(k, dtype=np.float64)) for k in knots]
         self._transforms = [] if transforms is None else [(str(n), float(l)) for n, l in transforms]
+        self._tril = None if tril is None else _readonly(tril)
         _core.mixture_check(*self._arrays())
 
     @classmethod
-    def _of(cls, alpha, mu, sigma, vector, row=False, knots=(), transforms=()):
+    def _of(cls, alpha, mu, sigma, vector, row=False, knots=(), transforms=(), tril=None):
         """An instance from checked arrays (no copy, no check)."""
         dist = cls.__new__(cls)
         dist._alpha, dist._mu, dist._sigma, dist._vector, dist._row = alpha, mu, sigma, vector, row
         dist._knots = list(knots)
         dist._transforms = list(transforms)
+        dist._tril = tril
         return dist
 
     # ---- the parameters ------------------------------------------------------------
@@ -135,6 +164,12 @@ class MixtureDistribution:
         return list(self._knots)
 
     @property
+    def scale_tril(self):
+        if self._tril is None:
+            return None
+        return self._tril[0] if self._row else self._tril
+
+    @property
     def n_components(self):
         return self._alpha.shape[1]
 
@@ -146,7 +181,8 @@ class MixtureDistribution:
         """The parameters as the library's functions take them: C order (a
         slice with a step, or one target's marginal, is copied here)."""
         arrays = tuple(np.ascontiguousarray(a) for a in (self._alpha, self._mu, self._sigma))
-        return arrays + (([k.tolist() for k in self._knots], list(self._transforms)),)
+        tril = None if self._tril is None else np.ascontiguousarray(self._tril)
+        return arrays + (([k.tolist() for k in self._knots], list(self._transforms), tril),)
 
     # ---- rows ----------------------------------------------------------------------
 
@@ -164,23 +200,25 @@ class MixtureDistribution:
         rows = [index] if one else index
         try:
             alpha, mu, sigma = self._alpha[rows], self._mu[rows], self._sigma[rows]
+            tril = None if self._tril is None else self._tril[rows]
         except IndexError as e:
             raise IndexError(f"{e} (the distribution has {len(self)} rows)") from None
         if alpha.ndim != 2:
             raise IndexError(f"rows must be an int, a slice, a boolean mask or integer indices (got {index!r})")
-        for a in (alpha, mu, sigma):
+        for a in (alpha, mu, sigma) + (() if tril is None else (tril,)):
             a.setflags(write=False)
-        return MixtureDistribution._of(alpha, mu, sigma, self._vector, one, self._knots, self._transforms)
+        return MixtureDistribution._of(alpha, mu, sigma, self._vector, one, self._knots, self._transforms, tril)
 
     def __repr__(self):
         rows = "1 row (indexed)" if self._row else f"{len(self)} rows"
         targets = f"{self.n_targets} targets" if self._vector else "1 target"
         recalibrated = ", recalibrated" if self._knots else ""
-        return f"MixtureDistribution({rows}, {self.n_components} components, {targets}{recalibrated})"
+        full = ", full covariance" if self._tril is not None else ""
+        return f"MixtureDistribution({rows}, {self.n_components} components, {targets}{full}{recalibrated})"
 
     def __reduce__(self):
         return (_restore, (self._alpha, self._mu, self._sigma, self._vector, self._row, self._knots,
-                           self._transforms))
+                           self._transforms, self._tril))
 
     # ---- shapes in and out -------------------------------------------------------------
 
@@ -277,6 +315,9 @@ class MixtureDistribution:
         densities : ndarray of shape (n, K)
             The density at each mode.
         """
+        if self._tril is not None:
+            raise ValueError("modes() of full-covariance components (scale_tril) are not supported yet; the "
+                             "per-target methods (mean, std, ppf, interval) are")
         location, density = _core.mixture_modes(*self._arrays())
         if not self._vector:
             location = location[:, :, 0]
@@ -346,6 +387,7 @@ class MixtureDistribution:
         mu, sigma = self._mu[:, :, d % T : d % T + 1], self._sigma[:, :, d % T : d % T + 1]
         knots = self._knots[d % T : d % T + 1]
         transforms = self._transforms[d % T : d % T + 1]
+        # A full-covariance marginal is the diagonal mixture of sigma_d (the factor's row norm): no factor.
         return MixtureDistribution._of(self._alpha, mu, sigma, False, self._row, knots, transforms)
 
     # ---- draws -------------------------------------------------------------------------
@@ -373,7 +415,7 @@ class MixtureDistribution:
         return draws[0] if self._row else draws
 
 
-def _restore(alpha, mu, sigma, vector, row, knots=(), transforms=()):
-    for a in (alpha, mu, sigma):
+def _restore(alpha, mu, sigma, vector, row, knots=(), transforms=(), tril=None):
+    for a in (alpha, mu, sigma) + (() if tril is None else (tril,)):
         a.setflags(write=False)
-    return MixtureDistribution._of(alpha, mu, sigma, vector, row, knots, transforms)
+    return MixtureDistribution._of(alpha, mu, sigma, vector, row, knots, transforms, tril)

@@ -32,6 +32,9 @@ _DEFAULTS = _core.FitArgs()
 # Learning-rate schedules (`mdn train --schedule`).
 _SCHEDULES = ("cosine", "constant")
 
+# Component covariances (`mdn train --covariance`, docs/MATH.md "Full covariance").
+_COVARIANCES = ("diagonal", "full")
+
 
 def _as_float(a):
     """float32/float64 arrays pass unchanged (no copy); others become float64
@@ -174,10 +177,12 @@ def _weighted_mean(values, sample_weight):
 class MDNRegressor(RegressorMixin, BaseEstimator):
     """Mixture Density Network regressor: the whole conditional distribution p(y | x).
 
-    A tanh MLP maps x to a mixture of ``components`` Gaussians over y (diagonal
-    covariance for several targets). ``predict`` gives the predictive mean;
+    A tanh MLP maps x to a mixture of ``components`` Gaussians over y (for
+    several targets, each component diagonal, or with ``covariance="full"``
+    a full covariance: correlated targets). ``predict`` gives the predictive mean;
     the other ``predict_*`` methods, ``sample``, ``score``, ``score_samples``,
-    ``cdf`` and ``crps`` use the whole distribution, and ``predict_dist``
+    ``cdf`` and ``crps`` use the whole distribution (``predict_conditional``
+    the distribution of some targets given others), and ``predict_dist``
     returns it as an object (:class:`MixtureDistribution`). Everything runs in
     the C++ library that the ``mdn`` command-line program runs (CPU, or CUDA
     when available), with the GIL released; model files are the CLI's
@@ -240,6 +245,15 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         (``ensemble > 1``: the spread of their members over-disperses them)
         and not a single network; True and False do so for both
         (``mdn train --calibrate`` / ``--no-calibrate``).
+    cross_fit : bool, default=True
+        With fewer than 50 validation rows (small data), train 5 more models,
+        each without one fifth of the rows, whose out-of-fold rows give the
+        conformal interval scores (every target) and, when it runs, the
+        recalibration: no rows are spent on calibration alone, and the scores
+        come from rows no early stopping chose an epoch on. The fitted
+        network is the same either way. False: the validation rows' scores
+        (none below 19) and no recalibration of a single network
+        (``mdn train --no-cross-fit``; docs/TRAINING.md, "Small sets").
     target_transform : str or sequence of str, default="none"
         Model each target through a transform fitted on the training rows
         (the target transform of ``mdn train``, docs/TRAINING.md "Target
@@ -264,6 +278,22 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         cells' probability, not the density at the points. The grid of each
         target is detected from y as ``mdn train --quantised`` does; a target
         that sits on no grid trains as usual.
+    covariance : {"diagonal", "full"}, default="diagonal"
+        The covariance of each component over several targets
+        (``--covariance``; docs/MATH.md, "Full covariance"): ``"diagonal"``
+        (the targets independent within a component, correlated only through
+        the choice of component), or ``"full"``: each component also has a
+        correlation between every pair of targets, a lower-triangular factor
+        A with covariance A A^T (``predict_mixture`` gives it as
+        ``scale_tril``). Full needs at least 2 targets and, so far, trains
+        and predicts on the CPU (``device="auto"`` is the CPU for it), with
+        ``target_transform="none"`` (``tune`` searches none); an ensemble averages
+        its members' mixtures and ``calibrate`` scales each target's sigmas
+        (the covariances become S Sigma S, correlations kept); ``predict_modes``
+        and ``cdf(joint=True)`` are refused for it. ``score`` is the joint
+        log-density; ``predict``, ``predict_std``, ``predict_quantiles``,
+        ``predict_interval``, ``cdf`` and ``crps`` are of each target's exact
+        marginal; ``sample`` draws correlated targets.
     sigma_floor : float, default=0.0001
         Smallest component sigma, in target standard deviations, in (0, 1)
         (the model's lower sigma bound, ``--sigma-floor``).
@@ -404,11 +434,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         patience=_DEFAULTS.patience,
         clip_norm=_DEFAULTS.clip_norm,
         calibrate=_DEFAULTS.calibrate,
+        cross_fit=_DEFAULTS.cross_fit,
         target_transform=_DEFAULTS.target_transform,
         ensemble=_DEFAULTS.ensemble,
         bootstrap=_DEFAULTS.bootstrap,
         quantised=_DEFAULTS.quantised,
         sigma_floor=_DEFAULTS.sigma_floor,
+        covariance=_DEFAULTS.covariance,
         device=_DEFAULTS.device,
         tf32=_DEFAULTS.tf32,
         warm_start=False,
@@ -434,11 +466,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.patience = patience
         self.clip_norm = clip_norm
         self.calibrate = calibrate
+        self.cross_fit = cross_fit
         self.target_transform = target_transform
         self.ensemble = ensemble
         self.bootstrap = bootstrap
         self.quantised = quantised
         self.sigma_floor = sigma_floor
+        self.covariance = covariance
         self.device = device
         self.tf32 = tf32
         self.warm_start = warm_start
@@ -462,6 +496,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
 
+    def __setstate__(self, state):
+        # An estimator pickled before `covariance` existed was diagonal.
+        state.setdefault("covariance", "diagonal")
+        state.setdefault("cross_fit", True)  # and before cross_fit, it cross-fitted as now
+        super().__setstate__(state)
+
     def _fit_args(self):
         """The parameters checked and converted for the library (_core.FitArgs)."""
         p = _params
@@ -483,7 +523,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                      "val_fraction", "clip_norm", "sigma_floor"):
             setattr(args, name, p.number(name, getattr(self, name)))
         args.schedule = p.choice("schedule", self.schedule, _SCHEDULES)
-        for name in ("bootstrap", "quantised", "tf32"):
+        args.covariance = p.choice("covariance", self.covariance, _COVARIANCES)
+        for name in ("bootstrap", "quantised", "tf32", "cross_fit"):
             setattr(args, name, p.flag(name, getattr(self, name)))
         if isinstance(self.calibrate, str) and self.calibrate == "auto":
             args.calibrate = "auto"
@@ -508,7 +549,21 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             args.tune_time = p.number("tune_time", self.tune_time)
             if not args.tune_time > 0:
                 raise ValueError(f"tune_time must be None or a number of seconds > 0 (got {self.tune_time!r})")
+        if args.covariance == "full":
+            self._check_full_covariance(args)
         return args
+
+    def _check_full_covariance(self, args):
+        """What covariance="full" does not support yet, refused before any work
+        (as ``mdn train --covariance full`` refuses it)."""
+        refused = [
+            (args.device == "cuda", 'device="cuda" (full covariance runs on the CPU only so far; use "cpu" or "auto")'),
+            (args.target_transform.replace(",", "").replace("none", "") != "",
+             f"target_transform={self.target_transform!r} (use \"none\")"),
+        ]
+        for bad, what in refused:
+            if bad:
+                raise ValueError(f'covariance="full" is not supported with {what}')
 
     def _model(self):
         """The fitted model, set to run on the current ``device``."""
@@ -640,8 +695,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         if not _params.flag("warm_start", self.warm_start) or not self.__sklearn_is_fitted__():
             return None
         model = self.model_
-        now = {"components": args.components, "hidden": tuple(args.hidden), "ensemble": args.ensemble}
-        fitted = {"components": model.components, "hidden": tuple(model.hidden), "ensemble": model.members}
+        now = {"components": args.components, "hidden": tuple(args.hidden), "ensemble": args.ensemble,
+               "covariance": args.covariance}
+        fitted = {"components": model.components, "hidden": tuple(model.hidden), "ensemble": model.members,
+                  "covariance": model.covariance}
         for name in now:
             if now[name] != fitted[name]:
                 raise ValueError(
@@ -670,6 +727,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         t = _as_float(y.reshape(-1, 1) if y.ndim == 1 else y)
         if t.shape[1] < 1:
             raise ValueError("y has no target columns")
+        if args.covariance == "full" and t.shape[1] < 2:
+            raise ValueError(f'covariance="full" needs at least 2 target columns (y has {t.shape[1]}): it models '
+                             'the correlation between targets; use covariance="diagonal" for one target')
         weights = _check_sample_weight(sample_weight, X.shape[0])
         if init is None:
             names = getattr(self, "feature_names_in_", None)
@@ -829,7 +889,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         densities : ndarray of shape (n_samples, components), float64
             p(mode | x), NaN past the row's last mode.
         """
-        location, density = self._model().modes(self._check_X(X))
+        model = self._model()
+        if model.covariance == "full":
+            raise ValueError('predict_modes: joint modes of a covariance="full" model are not supported yet; the '
+                             "per-target outputs (predict, predict_std, predict_quantiles, predict_interval) are")
+        location, density = model.modes(self._check_X(X))
         return (location[:, :, 0] if self._y_ndim == 1 else location), density
 
     def predict_interval(self, X, level=0.9, method="hdr"):
@@ -924,7 +988,15 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         mu : ndarray of shape (n_samples, components, n_targets), float64
             Component means.
         sigma : ndarray of shape (n_samples, components, n_targets), float64
-            Component standard deviations (diagonal covariance).
+            Component standard deviations of each target (for
+            ``covariance="full"``: the marginal ones, sqrt of the covariance's
+            diagonal, the norms of scale_tril's rows).
+        scale_tril : ndarray of shape (n_samples, components, n_targets, n_targets), float64
+            Only for a ``covariance="full"`` model (a 4-tuple is returned
+            then): each component's lower-triangular Cholesky factor A of its
+            covariance, Sigma = A A^T, zeros above the diagonal, diagonal > 0
+            — the ``scale_tril`` of ``torch.distributions.MultivariateNormal``
+            and the ``tril_k_NAMEi_NAMEj`` columns of ``mdn predict --params``.
 
         Notes
         -----
@@ -935,7 +1007,79 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         docs/MODEL_FORMAT.md, "A target transform"); every other method
         answers in y.
         """
-        return self._model().mixture(self._check_X(X))
+        alpha, mu, sigma, scale_tril = self._model().mixture(self._check_X(X))
+        return (alpha, mu, sigma) if scale_tril is None else (alpha, mu, sigma, scale_tril)
+
+    def predict_conditional(self, X, given):
+        """The distribution of the other targets given observed values of some.
+
+        p(t_U | x, t_O = y_O), what ``mdn predict --given`` computes: again a
+        Gaussian mixture, whose weights move to the components that explain
+        the observed values; with ``covariance="full"`` each component's
+        means and covariance also move (the partitioned-Gaussian formulas,
+        docs/PREDICT.md "Conditioning on observed targets"), with diagonal
+        components only the weights change.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        given : dict
+            ``{target: values}``: a target by name (``target_names_``) or
+            index, and its observed values, one per row of X ((n_samples,))
+            or one for every row (a scalar). At least one target, not all.
+
+        Returns
+        -------
+        dist : MixtureDistribution
+            The conditional mixtures over the targets not given, in their
+            order in ``target_names_``, always with a target axis ((n, K, T')
+            means): ``mean()``, ``std()``, ``ppf(q)``, ``interval(level)``,
+            ``sample(n)``, ``logpdf(y)`` ... of the conditional
+            distribution. Full covariance with two or more targets left
+            carries their factors (``scale_tril``).
+
+        Raises
+        ------
+        ValueError
+            An unknown target, every target given, values of the wrong
+            shape or not finite, or values of zero density under every
+            component (the conditional is undefined); a recalibrated
+            one-target model has nothing to condition.
+        """
+        model = self._model()
+        X = self._check_X(X)
+        names = list(model.target_names)
+        if not isinstance(given, dict) or not given:
+            raise ValueError("given must be a dict {target name or index: observed values} with at least one target")
+        columns = {}
+        for key, values in given.items():
+            d = self._target_index(key, names)
+            if d in columns:
+                raise ValueError(f"given names target {names[d]!r} twice")
+            v = np.asarray(values, dtype=np.float64)
+            if v.ndim == 0:
+                v = np.full(X.shape[0], float(v))
+            if v.shape != (X.shape[0],):
+                raise ValueError(f"given[{key!r}] has shape {v.shape}; one value per row of X ({X.shape[0]},) or "
+                                 "a scalar was expected")
+            columns[d] = v
+        observed = sorted(columns)
+        values = np.ascontiguousarray(np.column_stack([columns[d] for d in observed]))
+        alpha, mu, sigma, scale_tril, transforms = model.conditional(X, observed, values)
+        return MixtureDistribution(alpha, mu, sigma, transforms=transforms or None, scale_tril=scale_tril)
+
+    @staticmethod
+    def _target_index(key, names):
+        """The index of target `key` (a name in `names` or an int index)."""
+        if isinstance(key, str):
+            if key not in names:
+                raise ValueError(f"given: no target named {key!r}; the targets are {names}")
+            return names.index(key)
+        if isinstance(key, (numbers.Integral, np.integer)) and not isinstance(key, (bool, np.bool_)):
+            if not -len(names) <= key < len(names):
+                raise ValueError(f"given: target index {key} is out of range for {len(names)} target(s)")
+            return int(key) % len(names)
+        raise ValueError(f"given: a target is a name or an index (got {key!r})")
 
     def sample(self, X, n_samples=1, random_state=None):
         """Draw from each row's predictive distribution.
@@ -973,14 +1117,16 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             ``modes()``, ``marginal(d)``, and indexing by row
             (``dist[0]``, ``dist[10:20]``). Each method gives what the
             estimator's method of the same meaning gives on the same X; for a
-            model fitted on a 1-D y it returns the same 1-D shapes.
+            model fitted on a 1-D y it returns the same 1-D shapes. A
+            ``covariance="full"`` model's carries the factors
+            (``dist.scale_tril``, as ``predict_mixture`` gives them).
         """
         model = self._model()
-        alpha, mu, sigma = model.mixture(self._check_X(X))
+        alpha, mu, sigma, scale_tril = model.mixture(self._check_X(X))
         if self._y_ndim == 1:
             mu, sigma = mu[:, :, 0], sigma[:, :, 0]
         return MixtureDistribution(alpha, mu, sigma, knots=model.recalibration or None,
-                                   transforms=model.target_transforms or None)
+                                   transforms=model.target_transforms or None, scale_tril=scale_tril)
 
     # ---- scores -----------------------------------------------------------------
 
@@ -1129,7 +1275,8 @@ def load(path, device="auto"):
     Returns
     -------
     model : MDNRegressor
-        Fitted; ``components`` and ``hidden`` come from the file, the other
+        Fitted; ``components``, ``hidden``, ``ensemble`` and
+        ``covariance`` come from the file, the other
         parameters are the defaults. A model with one target predicts 1-D
         arrays.
 
@@ -1152,7 +1299,7 @@ def load(path, device="auto"):
             raise missing from None
         raise
     est = MDNRegressor(components=model.components, hidden=tuple(model.hidden), ensemble=model.members,
-                       device=device)
+                       covariance=model.covariance, device=device)
     names = list(model.feature_names)
     fitted = dict(
         model_=model,
