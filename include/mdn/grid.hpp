@@ -22,7 +22,8 @@ double detect_grid_step(const MatrixD& t, int col);
 // target d with steps[d] > 0 the interval [t_d - h_d/2, t_d + h_d/2]; a
 // target with steps[d] == 0 contributes its density (the mixed case). For T
 // = 1 and h > 0 this is log(F(t + h/2) - F(t - h/2)); -infinity when the
-// mass underflows. Full-covariance batches (MixtureBatch::chol) are refused.
+// mass underflows. Full-covariance batches (MixtureBatch::chol): for T = 2
+// (math/full_cov_cell.hpp, a 1-D integral for a 2-D box), refused above.
 double cell_log_mass(const MixtureBatch& mix, int row, const double* t, const std::vector<float>& steps);
 
 }  // namespace mdn

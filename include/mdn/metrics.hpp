@@ -35,6 +35,15 @@ double mixture_pit(const MixtureBatch& mix, int row, int d, double y);
 // estimates the CRPS.
 double energy_score(const double* draws, int S, int T, const double* y);
 
+// Joint calibration of several targets (docs/EVAL.md, "Joint calibration"):
+// the number N of the S draws (S x T, row-major) of row `row`'s predictive
+// distribution whose density is at least the density at the observation y,
+// p(X_s | x) >= p(y | x) (compared through mixture_nll). N / S estimates the
+// HDR PIT u = P(p(Y | x) >= p(y | x)), the mass of the smallest highest-density
+// region that reaches y: y lies in the c-HDR exactly when u <= c. When y is a
+// draw of the same distribution, N is uniform on {0, ..., S} for any S.
+int joint_hdr_rank(const MixtureBatch& mix, int row, const double* draws, int S, const double* y);
+
 // ---- a whole data set ----------------------------------------------------------
 
 struct EvalOptions {
@@ -74,6 +83,24 @@ struct TargetMetrics {
   std::vector<double> pit_density;  // pit_bins values; 1 everywhere = uniform
 };
 
+// The joint calibration of T >= 2 targets, from joint_hdr_rank() with the
+// energy score's draws (S per row): row r's HDR PIT is spread evenly over
+// [N_r / (S+1), (N_r + 1) / (S+1)] (uniform on (0, 1) under calibration, for
+// any S), and each fraction below is the weighted mean over rows of the
+// share of that interval below the level.
+struct JointCalibration {
+  int samples = 0;                           // draws per row (S); 0 when T = 1 (not computed)
+  std::vector<double> levels;                // c of the regions (EvalOptions::interval_levels)
+  std::vector<double> coverage;              // fraction of rows inside the predicted c-HDR
+  std::vector<double> standard_error;        // of coverage for a calibrated model (rows and draws)
+  std::vector<double> mc_standard_error;     // the part of the error due to the S draws (an estimate)
+  std::vector<double> calibration_levels;    // tau (EvalOptions::calibration_levels)
+  std::vector<double> calibration_observed;  // fraction of rows with HDR PIT <= tau
+  double calibration_error_mean = 0.0;       // mean over tau of |observed - tau|
+  double calibration_error_max = 0.0;        // max over tau of |observed - tau|
+  std::vector<double> pit_density;           // pit_bins values; 1 everywhere = uniform
+};
+
 struct EvalMetrics {
   int rows = 0;
   double nll = 0.0;                    // mean mixture_nll per row (target units)
@@ -81,6 +108,7 @@ struct EvalMetrics {
   double energy_score = 0.0;           // mean over rows; NaN when T = 1 (the CRPS is the same score there)
   int energy_samples = 0;              // draws per row behind energy_score (0 when T = 1)
   std::vector<TargetMetrics> targets;  // T
+  JointCalibration joint;              // T >= 2 only (joint.samples = 0 when T = 1)
 };
 
 // Per-row predictive statistics the metrics were computed from; the report
@@ -107,6 +135,20 @@ std::vector<double> evaluation_quantile_levels(const EvalOptions& options);
 // the GPU: stats = Backend::statistics(mix, evaluation_quantile_levels(options)).
 Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
                     const PredictiveStatistics& stats);
+
+namespace detail {
+// The running sums behind JointCalibration (math/joint_calibration.cpp),
+// shared by evaluate() and EvalAccumulator: rows are added in row order.
+struct JointCalibrationSums {
+  int samples = 0;
+  double weight = 0.0, weight_squared = 0.0;
+  std::vector<double> inside, inside_mc_variance, below, pit;  // per level / per bin
+  // A row with joint_hdr_rank() N of S draws, of weight w.
+  void add(int rank, int S, double w, const EvalOptions& options);
+  // The fractions over every row added (samples = 0 when none was).
+  JointCalibration result(const EvalOptions& options) const;
+};
+}  // namespace detail
 
 // evaluate() over rows that arrive in parts (a file read a part at a time,
 // `mdn eval`), in memory that does not grow with the rows: each part's rows
@@ -141,6 +183,7 @@ class EvalAccumulator {
     std::vector<double> below, inside, width, pit;           // per level / bin
   };
   EvalOptions options_;
+  detail::JointCalibrationSums joint_;
   long long rows_ = 0, nll_infinite_ = 0;
   double W_ = 0, nll_ = 0, energy_ = 0;
   std::vector<TargetSums> targets_;

@@ -1,6 +1,6 @@
 // The metrics JSON of `mdn eval`. Layout (see docs/EVAL.md):
 //   { "format": "mdn-eval", "version": 1, "model": ..., "data": ..., "rows": ...,
-//     "nll": ..., "energy_score": ..., "targets": [ {per-target metrics} ],
+//     "nll": ..., "energy_score": ..., "joint_calibration": ..., "targets": [ {per-target metrics} ],
 //     "options": {...}, "history": {...} }
 #include <charconv>
 #include <cmath>
@@ -57,6 +57,26 @@ Json target_json(const std::string& name, const TargetMetrics& m) {
   return t;
 }
 
+// The joint calibration of several targets (docs/EVAL.md); null for T = 1.
+Json joint_json(const JointCalibration& j) {
+  if (j.samples == 0) return nullptr;
+  Json regions = Json::array();
+  for (std::size_t i = 0; i < j.levels.size(); ++i)
+    regions.push_back({{"level", metric(j.levels[i])},
+                       {"coverage", metric(j.coverage[i])},
+                       {"standard_error", metric(j.standard_error[i])},
+                       {"mc_standard_error", metric(j.mc_standard_error[i])}});
+  return {{"method", "hdr_pit"},
+          {"samples", j.samples},
+          {"regions", std::move(regions)},
+          {"calibration",
+           {{"mean_abs_error", metric(j.calibration_error_mean)},
+            {"max_abs_error", metric(j.calibration_error_max)},
+            {"levels", metric_list(j.calibration_levels)},
+            {"observed", metric_list(j.calibration_observed)}}},
+          {"pit_histogram_density", metric_list(j.pit_density)}};
+}
+
 Json history_json(const Model& model) {
   // The trainer records standardised NLLs; a user compares against the
   // original-unit NLL above, so shift by the log-Jacobian.
@@ -93,6 +113,7 @@ std::string eval_json(const EvalContext& context, const EvalMetrics& metrics, co
   j["nll_infinite_rows"] = metrics.nll_infinite;
   j["energy_score"] = metric(metrics.energy_score);
   j["energy_score_samples"] = metrics.energy_samples;
+  j["joint_calibration"] = joint_json(metrics.joint);
   Json& targets = j["targets"] = Json::array();
   for (std::size_t d = 0; d < metrics.targets.size(); ++d)
     targets.push_back(target_json(d < model.target_names.size() ? model.target_names[d] : "t" + std::to_string(d),

@@ -75,6 +75,8 @@ ReportOutcome write_report(const std::string& dir, const ReportInput& in) {
     pictures.push_back(pit_picture(dir, in, d));
     pictures.push_back(reliability_picture(dir, in, d));
   }
+  for (Picture& p : joint_density_picture(dir, in)) pictures.push_back(std::move(p));
+  for (Picture& p : joint_pit_pictures(dir, in)) pictures.push_back(std::move(p));
   write_text_file(dir, "report.gp", gnuplot_script(pictures));
 
   ReportOutcome outcome;

@@ -99,6 +99,22 @@ std::string index_html(const ReportInput& in, const std::vector<Picture>& pictur
     h += " Energy score of the joint prediction: <b>" + std::string(buf) + "</b> (" + std::to_string(m.energy_samples) +
          " draws per row).";
   }
+  if (m.joint.samples > 0) {
+    // "50 / 80 / 90 / 95", the coverages and their standard errors in the same order.
+    std::string levels, coverage, errors;
+    for (std::size_t i = 0; i < m.joint.levels.size(); ++i) {
+      const char* sep = i == 0 ? "" : " / ";
+      std::snprintf(buf, sizeof buf, "%s%.0f", sep, 100.0 * m.joint.levels[i]);
+      levels += buf;
+      std::snprintf(buf, sizeof buf, "%s%.1f", sep, 100.0 * m.joint.coverage[i]);
+      coverage += buf;
+      std::snprintf(buf, sizeof buf, "%s%.1f", sep, 100.0 * m.joint.standard_error[i]);
+      errors += buf;
+    }
+    h += " Joint calibration of the targets together: the measured targets lie inside the predicted " + levels +
+         " % highest-density regions in <b>" + coverage + " %</b> of the rows (calibrated: each equals its level, "
+         "give or take two standard errors, here " + errors + " points).";
+  }
   h += "</p>\n" + metrics_table(in);
   if (outcome.status != PlotStatus::Rendered)
     h += "<p class=\"problem\">No pictures: " + escape(outcome.problem) +

@@ -33,6 +33,13 @@ Picture histogram_picture(const std::string& dir, const ReportInput& in, int d);
 Picture pit_picture(const std::string& dir, const ReportInput& in, int d);
 Picture reliability_picture(const std::string& dir, const ReportInput& in, int d);
 std::vector<Picture> density_picture(const std::string& dir, const ReportInput& in, int d);
+// Several targets (report_joint.cpp): the HDR-PIT histogram and the joint
+// reliability (none for T = 1), and for T = 2 the joint density of a few rows.
+std::vector<Picture> joint_pit_pictures(const std::string& dir, const ReportInput& in);
+std::vector<Picture> joint_density_picture(const std::string& dir, const ReportInput& in);
+// The rows (of in.data) the joint density shows: at the 10, 50 and 90 %
+// quantiles of the first feature (stable order, duplicates once).
+std::vector<int> joint_density_rows(const MatrixD& x);
 
 // Runs gnuplot on dir/report.gp (working directory dir). When it is not
 // Rendered, `problem` gets a one-line reason.

@@ -25,8 +25,8 @@ RowStatistics EvalAccumulator::add(const MixtureBatch& mix, const MatrixD& t, co
   std::vector<double> nll, crps;
   detail::score_rows(mix, t, options, stats, s, nll, crps);
   const int n = t.rows, T = t.cols;
-  std::vector<double> energy;
-  if (T > 1) energy = detail::energy_scores(mix, t, options, first_row);
+  detail::JointRowScores joint;
+  if (T > 1) joint = detail::joint_scores(mix, t, options, first_row);
   if (targets_.empty()) {
     targets_.resize(std::size_t(T));
     for (TargetSums& g : targets_) {
@@ -44,7 +44,8 @@ RowStatistics EvalAccumulator::add(const MixtureBatch& mix, const MatrixD& t, co
     W_ += w;
     if (w != 0.0) nll_ += w * nll[std::size_t(r)];
     nll_infinite_ += std::isinf(nll[std::size_t(r)]) && w > 0 ? 1 : 0;
-    if (T > 1 && w != 0.0) energy_ += w * energy[std::size_t(r)];
+    if (T > 1 && w != 0.0) energy_ += w * joint.energy[std::size_t(r)];
+    if (T > 1) joint_.add(joint.hdr_rank[std::size_t(r)], options_.energy_samples, w, options_);
     for (int d = 0; d < T; ++d) {
       TargetSums& g = targets_[std::size_t(d)];
       const double y = t(r, d);
@@ -112,6 +113,7 @@ EvalMetrics EvalAccumulator::metrics() const {
   if (T > 1) {
     m.energy_samples = options_.energy_samples;
     m.energy_score = energy_ / W_;
+    m.joint = joint_.result(options_);
   } else {
     m.energy_score = std::numeric_limits<double>::quiet_NaN();
   }

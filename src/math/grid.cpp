@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "math/full_cov_cell.hpp"
 #include "math/recalibrated.hpp"
 #include "mdn/detail/marginal_math.hpp"
 #include "mdn/error.hpp"
@@ -109,9 +110,7 @@ double transformed_cell_log_mass(const MixtureBatch& mix, int row, const double*
 
 double cell_log_mass(const MixtureBatch& mix, int row, const double* t, const std::vector<float>& steps) {
   if (int(steps.size()) != mix.T) throw Error("cell_log_mass: one step per target is needed");
-  if (mix.full_covariance())
-    throw Error("cell_log_mass: the grid-cell probability of full-covariance components is not supported (a box "
-                "probability of a correlated Gaussian has no closed form)");
+  if (mix.full_covariance()) return detail::full_covariance_cell_log_mass(mix, row, t, steps);
   if (!mix.pit_maps.empty() && mix.T != 1) throw Error("cell_log_mass: a recalibrated mixture must have one target");
   if (mix.transformed()) return transformed_cell_log_mass(mix, row, t, steps);
   if (!mix.pit_maps.empty()) {

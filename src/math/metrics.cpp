@@ -150,13 +150,6 @@ TargetMetrics summarize_target(const Evaluation& e, const MatrixD& t, int d, con
   return m;
 }
 
-// Mean energy score over rows, drawing options.energy_samples per row a chunk
-// of rows at a time (not rows x S x T floats at once). The draws are keyed on
-// (seed, global row, sample), so chunking does not change them.
-double mean_energy_score(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options, double W) {
-  return weighted_mean(detail::energy_scores(mix, t, options, 0), options, W);
-}
-
 // log N(t | mu_k, A A^T) of a full-covariance component: u = A^-1 (t - mu)
 // by forward substitution, -0.5 |u|^2 - sum_d log A_dd - T/2 log 2pi.
 double full_component_log_density(const MixtureBatch& mix, int row, int k, const double* t) {
@@ -178,21 +171,29 @@ double full_component_log_density(const MixtureBatch& mix, int row, int k, const
 
 namespace detail {
 
-std::vector<double> energy_scores(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
-                                  long long first_row) {
+// Draws options.energy_samples per row a chunk of rows at a time (not rows x
+// S x T values at once); they are keyed on (seed, global row, sample), so
+// chunking does not change them.
+JointRowScores joint_scores(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
+                            long long first_row) {
   constexpr int kChunkRows = 2048;
   const int S = options.energy_samples, T = mix.T;
   SampleOptions sampling;
   sampling.seed = options.seed;
-  std::vector<double> per_row(mix.rows);
+  JointRowScores out;
+  out.energy.resize(std::size_t(mix.rows));
+  out.hdr_rank.resize(std::size_t(mix.rows));
   for (int begin = 0; begin < mix.rows; begin += kChunkRows) {
     const int end = std::min(mix.rows, begin + kChunkRows);
     const std::vector<double> draws = sample_mixtures(slice_rows(mix, begin, end), S, sampling, first_row + begin);
 #pragma omp parallel for schedule(static)
-    for (int r = begin; r < end; ++r)
-      per_row[r] = energy_score(draws.data() + std::size_t(r - begin) * S * T, S, T, t.row(r));
+    for (int r = begin; r < end; ++r) {
+      const double* row_draws = draws.data() + std::size_t(r - begin) * S * T;
+      out.energy[std::size_t(r)] = energy_score(row_draws, S, T, t.row(r));
+      out.hdr_rank[std::size_t(r)] = joint_hdr_rank(mix, r, row_draws, S, t.row(r));
+    }
   }
-  return per_row;
+  return out;
 }
 
 void score_rows(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
@@ -358,8 +359,13 @@ Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions
   for (int r = 0; r < n; ++r) m.nll_infinite += std::isinf(nll[std::size_t(r)]) && row_weight(options, r) > 0 ? 1 : 0;
   for (int d = 0; d < T; ++d) m.targets.push_back(summarize_target(e, t, d, crps, options, W));
   if (T > 1) {
+    const detail::JointRowScores joint = detail::joint_scores(mix, t, options, 0);
     m.energy_samples = options.energy_samples;
-    m.energy_score = mean_energy_score(mix, t, options, W);
+    m.energy_score = weighted_mean(joint.energy, options, W);
+    detail::JointCalibrationSums sums;
+    for (int r = 0; r < n; ++r)
+      sums.add(joint.hdr_rank[std::size_t(r)], options.energy_samples, row_weight(options, r), options);
+    m.joint = sums.result(options);
   } else {
     m.energy_score = std::numeric_limits<double>::quiet_NaN();
   }

@@ -18,10 +18,17 @@ void score_rows(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& op
                 const PredictiveStatistics& stats, RowStatistics& s, std::vector<double>& nll,
                 std::vector<double>& crps);
 
-// The energy score of each row from options.energy_samples draws, keyed on
+// What each row's draws give (T >= 2): the energy score and the joint HDR
+// rank (joint_hdr_rank) of the observation among options.energy_samples draws.
+struct JointRowScores {
+  std::vector<double> energy;
+  std::vector<int> hdr_rank;
+};
+
+// The joint scores of each row from options.energy_samples draws, keyed on
 // (options.seed, first_row + row, sample): a row gets the same draws whether
 // it is scored alone, in a part, or with the whole file.
-std::vector<double> energy_scores(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
-                                  long long first_row);
+JointRowScores joint_scores(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
+                            long long first_row);
 
 }  // namespace mdn::detail

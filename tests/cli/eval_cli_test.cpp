@@ -104,6 +104,19 @@ TEST_F(EvalCli, SeveralTargetsGetAnEnergyScore) {
   EXPECT_EQ(json.find("\"energy_score\": null"), std::string::npos) << json;
   EXPECT_NE(json.find("\"name\": \"y2\""), std::string::npos);
   EXPECT_NE(r.out.find("energy score"), std::string::npos) << r.out;
+  // The joint calibration: the HDR coverage at each interval level, from the energy score's draws.
+  EXPECT_NE(r.out.find("joint calibration (HDR PIT)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("90% joint HDR: coverage"), std::string::npos) << r.out;
+  for (const char* key : {"\"joint_calibration\": {", "\"method\": \"hdr_pit\"", "\"samples\": 20", "\"regions\":",
+                          "\"standard_error\":", "\"mc_standard_error\":"})
+    EXPECT_NE(json.find(key), std::string::npos) << key << "\n" << json;
+}
+
+TEST_F(EvalCli, OneTargetHasNoJointCalibration) {
+  const RunResult r = mdn("eval --model bishop.safetensors --data bishop.csv --json one.json --device cpu");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(read("one.json").find("\"joint_calibration\": null"), std::string::npos);
+  EXPECT_EQ(r.out.find("joint"), std::string::npos) << r.out;
 }
 
 TEST_F(EvalCli, ReportHasIndexAndValidPictures) {
@@ -121,6 +134,9 @@ TEST_F(EvalCli, ReportHasIndexAndValidPictures) {
     EXPECT_NE(html.find("src=\"" + png + "\""), std::string::npos) << png;
     expect_png(read("report/" + png), png);
   }
+  // One target: no joint pictures.
+  for (const char* joint : {"joint_density.png", "joint_pit.png", "joint_reliability.png"})
+    EXPECT_EQ(html.find(joint), std::string::npos) << joint;
 }
 
 TEST_F(EvalCli, ReportOfSeveralTargetsHasPicturesPerTarget) {
@@ -128,8 +144,11 @@ TEST_F(EvalCli, ReportOfSeveralTargetsHasPicturesPerTarget) {
     GTEST_SKIP() << "gnuplot is not installed (tools/scripts/install-deps.sh installs gnuplot-nox)";
   const RunResult r = mdn("eval --model ring.safetensors --data ring.csv --report ring-report --energy-samples 10");
   ASSERT_EQ(r.status, 0) << r.err;
-  for (const std::string png : {"density_t0.png", "density_t1.png", "scatter_t1.png", "pit_t1.png"})
+  for (const std::string png : {"density_t0.png", "density_t1.png", "scatter_t1.png", "pit_t1.png",
+                                "joint_density.png", "joint_pit.png", "joint_reliability.png"})
     expect_png(read("ring-report/" + png), png);
+  EXPECT_TRUE(exists("ring-report/joint_contours_0.dat"));  // the HDR edges gnuplot traced
+  EXPECT_NE(read("ring-report/index.html").find("highest-density region"), std::string::npos);
 }
 
 TEST_F(EvalCli, ReportWithoutGnuplotStillWritesDataAndJson) {

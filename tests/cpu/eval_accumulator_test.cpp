@@ -107,6 +107,14 @@ void expect_same(const mdn::EvalMetrics& got, const mdn::EvalMetrics& want, doub
   if (!std::isnan(want.energy_score)) {
     EXPECT_EQ(got.energy_score, want.energy_score);
   }
+  // The joint calibration: the same ranks, summed in the same row order.
+  EXPECT_EQ(got.joint.samples, want.joint.samples);
+  EXPECT_EQ(got.joint.coverage, want.joint.coverage);
+  EXPECT_EQ(got.joint.standard_error, want.joint.standard_error);
+  EXPECT_EQ(got.joint.mc_standard_error, want.joint.mc_standard_error);
+  EXPECT_EQ(got.joint.calibration_observed, want.joint.calibration_observed);
+  EXPECT_EQ(got.joint.pit_density, want.joint.pit_density);
+  EXPECT_EQ(got.joint.samples > 0, got.targets.size() > 1);
   ASSERT_EQ(got.targets.size(), want.targets.size());
   for (std::size_t d = 0; d < want.targets.size(); ++d) {
     const mdn::TargetMetrics& g = got.targets[d];

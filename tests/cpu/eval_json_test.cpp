@@ -68,7 +68,8 @@ TEST_F(EvalJson, HasTheDocumentedKeysInOrder) {
   EXPECT_EQ(keys(j), (std::vector<std::string>{"format", "version", "model", "data", "device", "rows", "dropped_rows",
                                                "input_dim", "target_dim", "components", "nll", "nll_standardised",
                                                "log_jacobian", "nll_infinite_rows", "energy_score",
-                                               "energy_score_samples", "targets", "options", "history"}));
+                                               "energy_score_samples", "joint_calibration", "targets", "options",
+                                               "history"}));
   const Json& t = j.at("targets").at(0);
   EXPECT_EQ(keys(t), (std::vector<std::string>{"name", "rmse", "mae", "r2", "median_mae", "crps", "mean_predictive_std",
                                                "calibration", "intervals", "pit_histogram_density"}));
@@ -83,8 +84,31 @@ TEST_F(EvalJson, HasTheDocumentedKeysInOrder) {
   EXPECT_EQ(t.at("intervals").at(0).at("coverage"), 0.875);
 }
 
+TEST_F(EvalJson, JointCalibrationOfSeveralTargets) {
+  mdn::JointCalibration& jc = metrics_.joint;
+  jc.samples = 100;
+  jc.levels = {0.5, 0.9};
+  jc.coverage = {0.49, 0.875};
+  jc.standard_error = {0.01, 0.006};
+  jc.mc_standard_error = {0.004, 0.002};
+  jc.calibration_levels = {0.5};
+  jc.calibration_observed = {0.49};
+  jc.calibration_error_mean = jc.calibration_error_max = 0.01;
+  jc.pit_density = {0.9, 1.1};
+  const Json j = written().at("joint_calibration");
+  EXPECT_EQ(keys(j), (std::vector<std::string>{"method", "samples", "regions", "calibration", "pit_histogram_density"}));
+  EXPECT_EQ(j.at("method"), "hdr_pit");
+  EXPECT_EQ(j.at("samples"), 100);
+  EXPECT_EQ(keys(j.at("regions").at(1)),
+            (std::vector<std::string>{"level", "coverage", "standard_error", "mc_standard_error"}));
+  EXPECT_EQ(j.at("regions").at(1).at("coverage"), 0.875);
+  EXPECT_EQ(j.at("calibration").at("observed").at(0), 0.49);
+  EXPECT_EQ(j.at("pit_histogram_density").at(1), 1.1);
+}
+
 TEST_F(EvalJson, WritesUndefinedMetricsAsNull) {
   const Json j = written();
+  EXPECT_TRUE(j.at("joint_calibration").is_null());  // one target
   EXPECT_TRUE(j.at("energy_score").is_null());
   EXPECT_TRUE(j.at("targets").at(0).at("r2").is_null());
   EXPECT_TRUE(j.at("targets").at(0).at("calibration").at("observed").at(0).is_null());

@@ -52,6 +52,21 @@ void row(const std::string& label, const std::vector<std::string>& cells, std::s
   std::printf("\n");
 }
 
+// The joint calibration of several targets: coverage of the predicted
+// highest-density regions (docs/EVAL.md), with the standard error a
+// calibrated model's coverage would have on these rows.
+void print_joint_calibration(const JointCalibration& j) {
+  if (j.samples == 0) return;
+  std::printf("%-34s  mean |gap| %s, max |gap| %s  (%d draws per row)\n", "joint calibration (HDR PIT)",
+              format("%.4f", j.calibration_error_mean).c_str(), format("%.4f", j.calibration_error_max).c_str(),
+              j.samples);
+  for (std::size_t i = 0; i < j.levels.size(); ++i)
+    std::printf("  %-32s  %s  (+- %s; draws alone +- %s)\n",
+                (format("%.0f", 100.0 * j.levels[i]) + "% joint HDR: coverage").c_str(),
+                format("%.3f", j.coverage[i]).c_str(), format("%.3f", j.standard_error[i]).c_str(),
+                format("%.3f", j.mc_standard_error[i]).c_str());
+}
+
 void print_table(const EvalContext& ctx, const EvalMetrics& m, const EvalOptions& options) {
   const Model& model = *ctx.model;
   std::printf("mdn eval: %d rows of %s", m.rows, ctx.data_path.c_str());
@@ -65,6 +80,7 @@ void print_table(const EvalContext& ctx, const EvalMetrics& m, const EvalOptions
   if (m.energy_samples > 0)
     std::printf("%-34s  %s  (%d draws per row)\n", "energy score (joint)", format("%.5g", m.energy_score).c_str(),
                 m.energy_samples);
+  print_joint_calibration(m.joint);
   std::printf("\n");
 
   std::size_t width = 16;  // fits "0.901 / 1.234"
@@ -400,7 +416,8 @@ class EvalCommand : public Command {
         "Scores the model's predicted distributions against the data's targets, in original units:\n"
         "NLL, CRPS (closed form), RMSE / MAE / R^2 of the mean, MAE of the median, PIT calibration\n"
         "error, central-interval coverage and width (50/80/90/95 %), and for several targets the\n"
-        "energy score. A table goes to stdout; --json writes every number; --report writes pictures\n"
+        "energy score and the joint calibration (coverage of the joint highest-density regions).\n"
+        "A table goes to stdout; --json writes every number; --report writes pictures\n"
         "(gnuplot, PNG) and an index.html. Poor scores do not change the exit status; errors do.");
     add_model_input_option(*app, r_.model_path);
     add_data_option(*app, r_.data_path, "labelled data with the model's feature and target columns");
@@ -416,7 +433,7 @@ class EvalCommand : public Command {
         ->type_name("COL");
     add_csv_options(*app, r_.csv);
     app->add_option("--energy-samples", r_.options.energy_samples,
-                    "draws per row for the energy score (several targets only)")
+                    "draws per row for the energy score and the joint calibration (several targets only)")
         ->type_name("S")
         ->check(between(2, 100000))
         ->capture_default_str();

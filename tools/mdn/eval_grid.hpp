@@ -28,9 +28,11 @@ class GridCellTally {
   bool gridded() const { return !model_.grid_step.empty() || detected_; }
 
   const Model& model_;
-  bool started_ = false, detected_ = false, off_grid_ = false, full_covariance_ = false;
+  bool started_ = false, detected_ = false, off_grid_ = false;
+  bool full_covariance_ = false;  // full covariance over T > 2: no cell probability
   std::vector<float> steps_;
-  std::vector<double> origin_;  // per detected target: its smallest value in the first part
+  std::vector<double> origin_;      // per detected target: its smallest value in the first part
+  std::vector<double> exact_step_;  // per detected target: the unrounded step, for checking later rows
   double sum_ = 0.0, weight_ = 0.0;
 };
 
