@@ -107,6 +107,11 @@ struct EvalMetrics {
   long long nll_infinite = 0;          // rows whose density underflowed to 0 (NLL = +inf)
   double energy_score = 0.0;           // mean over rows; NaN when T = 1 (the CRPS is the same score there)
   int energy_samples = 0;              // draws per row behind energy_score (0 when T = 1)
+  // The standard error of energy_score as an estimate of the expected score:
+  // the (weighted) spread of the rows' unbiased S-draw estimates over the
+  // square root of the (effective) number of rows, so it holds both the
+  // draws' Monte-Carlo error and the rows' sampling error. NaN when T = 1.
+  double energy_score_standard_error = 0.0;
   std::vector<TargetMetrics> targets;  // T
   JointCalibration joint;              // T >= 2 only (joint.samples = 0 when T = 1)
 };
@@ -186,6 +191,7 @@ class EvalAccumulator {
   detail::JointCalibrationSums joint_;
   long long rows_ = 0, nll_infinite_ = 0;
   double W_ = 0, nll_ = 0, energy_ = 0;
+  double energy_sq_ = 0, w_sq_ = 0;  // sum w e^2 and sum w^2 (detail::WeightedSums): its standard error
   std::vector<TargetSums> targets_;
 };
 

@@ -113,6 +113,7 @@ std::string eval_json(const EvalContext& context, const EvalMetrics& metrics, co
   j["nll_infinite_rows"] = metrics.nll_infinite;
   j["energy_score"] = metric(metrics.energy_score);
   j["energy_score_samples"] = metrics.energy_samples;
+  j["energy_score_standard_error"] = metric(metrics.energy_score_standard_error);
   j["joint_calibration"] = joint_json(metrics.joint);
   Json& targets = j["targets"] = Json::array();
   for (std::size_t d = 0; d < metrics.targets.size(); ++d)

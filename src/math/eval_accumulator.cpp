@@ -44,7 +44,12 @@ RowStatistics EvalAccumulator::add(const MixtureBatch& mix, const MatrixD& t, co
     W_ += w;
     if (w != 0.0) nll_ += w * nll[std::size_t(r)];
     nll_infinite_ += std::isinf(nll[std::size_t(r)]) && w > 0 ? 1 : 0;
-    if (T > 1 && w != 0.0) energy_ += w * joint.energy[std::size_t(r)];
+    if (T > 1 && w != 0.0) {
+      const double e = joint.energy[std::size_t(r)];
+      energy_ += w * e;
+      energy_sq_ += w * e * e;
+      w_sq_ += w * w;
+    }
     if (T > 1) joint_.add(joint.hdr_rank[std::size_t(r)], options_.energy_samples, w, options_);
     for (int d = 0; d < T; ++d) {
       TargetSums& g = targets_[std::size_t(d)];
@@ -113,9 +118,16 @@ EvalMetrics EvalAccumulator::metrics() const {
   if (T > 1) {
     m.energy_samples = options_.energy_samples;
     m.energy_score = energy_ / W_;
+    detail::WeightedSums sums;
+    sums.w = W_;
+    sums.we = energy_;
+    sums.wee = energy_sq_;
+    sums.ww = w_sq_;
+    m.energy_score_standard_error = sums.standard_error();
     m.joint = joint_.result(options_);
   } else {
     m.energy_score = std::numeric_limits<double>::quiet_NaN();
+    m.energy_score_standard_error = std::numeric_limits<double>::quiet_NaN();
   }
   return m;
 }

@@ -338,6 +338,15 @@ Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions
   return evaluate(mix, t, options, stats);
 }
 
+namespace detail {
+double WeightedSums::standard_error() const {
+  const double rows = ww > 0.0 ? w * w / ww : 0.0;
+  if (!(rows > 1.0)) return std::numeric_limits<double>::quiet_NaN();
+  const double mean = we / w;
+  return std::sqrt(std::max(0.0, wee / w - mean * mean) / (rows - 1.0));
+}
+}  // namespace detail
+
 Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
                     const PredictiveStatistics& stats) {
   check_options(options);
@@ -362,12 +371,16 @@ Evaluation evaluate(const MixtureBatch& mix, const MatrixD& t, const EvalOptions
     const detail::JointRowScores joint = detail::joint_scores(mix, t, options, 0);
     m.energy_samples = options.energy_samples;
     m.energy_score = weighted_mean(joint.energy, options, W);
+    detail::WeightedSums sums_e;
+    for (int r = 0; r < n; ++r) sums_e.add(row_weight(options, r), joint.energy[std::size_t(r)]);
+    m.energy_score_standard_error = sums_e.standard_error();
     detail::JointCalibrationSums sums;
     for (int r = 0; r < n; ++r)
       sums.add(joint.hdr_rank[std::size_t(r)], options.energy_samples, row_weight(options, r), options);
     m.joint = sums.result(options);
   } else {
     m.energy_score = std::numeric_limits<double>::quiet_NaN();
+    m.energy_score_standard_error = std::numeric_limits<double>::quiet_NaN();
   }
   return e;
 }

@@ -31,4 +31,20 @@ struct JointRowScores {
 JointRowScores joint_scores(const MixtureBatch& mix, const MatrixD& t, const EvalOptions& options,
                             long long first_row);
 
+// Sums over rows of one score e with weights w, added row by row, and the
+// standard error of their weighted mean (EvalMetrics::energy_score_standard_error).
+struct WeightedSums {
+  double w = 0.0, we = 0.0, wee = 0.0, ww = 0.0;
+  void add(double weight, double e) {
+    if (weight == 0.0) return;
+    w += weight;
+    we += weight * e;
+    wee += weight * e * e;
+    ww += weight * weight;
+  }
+  // The weighted variance over (effective rows - 1), effective rows
+  // (sum w)^2 / sum w^2; NaN below two.
+  double standard_error() const;
+};
+
 }  // namespace mdn::detail

@@ -68,7 +68,8 @@ TEST_F(EvalJson, HasTheDocumentedKeysInOrder) {
   EXPECT_EQ(keys(j), (std::vector<std::string>{"format", "version", "model", "data", "device", "rows", "dropped_rows",
                                                "input_dim", "target_dim", "components", "nll", "nll_standardised",
                                                "log_jacobian", "nll_infinite_rows", "energy_score",
-                                               "energy_score_samples", "joint_calibration", "targets", "options",
+                                               "energy_score_samples", "energy_score_standard_error",
+                                               "joint_calibration", "targets", "options",
                                                "history"}));
   const Json& t = j.at("targets").at(0);
   EXPECT_EQ(keys(t), (std::vector<std::string>{"name", "rmse", "mae", "r2", "median_mae", "crps", "mean_predictive_std",

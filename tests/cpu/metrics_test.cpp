@@ -378,6 +378,39 @@ TEST(Evaluate, EnergyScoreOnlyForSeveralTargets) {
   ASSERT_EQ(m2.targets.size(), 2u);
 }
 
+// The energy score's standard error is that of the mean over rows of their
+// S-draw estimates: over repeats with fresh targets and fresh draws, the
+// scores spread by about the reported standard error.
+TEST(Evaluate, EnergyScoreStandardErrorIsTheSpreadOverRepeats) {
+  std::mt19937_64 rng(9);
+  const mdn::MixtureBatch mix = random_batch(rng, 200, 3, 2);
+  std::vector<double> scores;
+  double reported = 0.0;
+  const int repeats = 40;
+  for (int rep = 0; rep < repeats; ++rep) {
+    mdn::MatrixD t(200, 2);
+    for (int r = 0; r < 200; ++r) {
+      const auto y = draw(mix, r, rng);
+      t(r, 0) = y[0];
+      t(r, 1) = y[1];
+    }
+    mdn::EvalOptions options;
+    options.energy_samples = 16;
+    options.seed = std::uint64_t(rep);
+    const mdn::EvalMetrics m = mdn::evaluate(mix, t, options).metrics;
+    scores.push_back(m.energy_score);
+    reported += m.energy_score_standard_error / repeats;
+  }
+  double mean = 0.0, ss = 0.0;
+  for (double s : scores) mean += s / repeats;
+  for (double s : scores) ss += (s - mean) * (s - mean);
+  const double spread = std::sqrt(ss / (repeats - 1));
+  EXPECT_GT(reported, 0.7 * spread) << "reported " << reported << " spread " << spread;
+  EXPECT_LT(reported, 1.4 * spread) << "reported " << reported << " spread " << spread;
+  mdn::MatrixD t1(200, 1);
+  EXPECT_TRUE(std::isnan(mdn::evaluate(random_batch(rng, 200, 2, 1), t1).metrics.energy_score_standard_error));
+}
+
 TEST(Evaluate, RejectsMismatchedShapes) {
   std::mt19937_64 rng(1);
   const mdn::MixtureBatch mix = random_batch(rng, 5, 2, 1);

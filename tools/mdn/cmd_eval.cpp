@@ -78,7 +78,8 @@ void print_table(const EvalContext& ctx, const EvalMetrics& m, const EvalOptions
   std::printf("%-34s  %s\n", "NLL per row (nats, original units)", format("%.5f", m.nll).c_str());
   if (m.nll_infinite > 0) std::printf("  (%lld rows have zero predicted density)\n", m.nll_infinite);
   if (m.energy_samples > 0)
-    std::printf("%-34s  %s  (%d draws per row)\n", "energy score (joint)", format("%.5g", m.energy_score).c_str(),
+    std::printf("%-34s  %s +- %s  (standard error; %d draws per row)\n", "energy score (joint)",
+                format("%.5g", m.energy_score).c_str(), format("%.2g", m.energy_score_standard_error).c_str(),
                 m.energy_samples);
   print_joint_calibration(m.joint);
   std::printf("\n");
