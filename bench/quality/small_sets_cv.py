@@ -17,8 +17,9 @@ with ``calibrate=True``, the default ``ensemble=5`` (recalibrated: calibrate
 "auto"), and ``ensemble=5`` with ``calibrate=False``. Per recipe: NLL per
 row, the mean calibration gap (mean over tau = 0.05 .. 0.95 of
 |fraction of PIT <= tau - tau|, as ``mdn eval``), the model's own central
-90 % coverage, and split-conformal 90 % coverage (from the fold model's
-validation rows; '-' where a fold had too few of them).
+90 % coverage, and split-conformal 90 % coverage (the fold model's
+conformal scores: its validation rows, or below 50 of them the out-of-fold
+rows of its cross-fitting; '-' where a fold had none).
 
     build-python-venv/bin/python bench/quality/small_sets_cv.py [--repeats 3] [--folds 5]
     build-python-venv/bin/python bench/quality/small_sets_cv.py --synthetic --mdn build/mdn
