@@ -74,10 +74,10 @@ void launch_sample(const SampleLaunch& a, cudaStream_t stream) {
   check_kernel_limits(a.K, a.T, "the sampling kernel");
   if (a.samples < 1) throw Error("sampling kernel: samples must be >= 1");
   if (a.rows <= 0) return;
-  const int rows_per_block = sample_rows_per_block(a.samples, a.K, a.T);
+  const int rows_per_block = sample_rows_per_block(a.samples, a.K, a.T, a.full_covariance);
   const std::int64_t blocks = ceil_div(a.rows, rows_per_block);
   if (blocks > 2147483647LL) throw Error("sampling kernel: too many rows for one launch");
-  const std::size_t shared = std::size_t(rows_per_block) * a.K * (1 + 2 * a.T) * sizeof(float);
+  const std::size_t shared = std::size_t(rows_per_block) * std::size_t(a.width()) * sizeof(float);
   sample_kernel<<<unsigned(blocks), kSampleThreads, shared, stream>>>(a, rows_per_block);
   MDN_CUDA_CHECK(cudaGetLastError());
 }

@@ -422,11 +422,8 @@ class CudaBackendImpl final : public BackendWithTestHooks {
 
   void sample(const Matrix& z, const Standardizer& stats, int samples, const SampleOptions& options,
               std::int64_t first_row, double* out, int* components) override {
-    // Full covariance has no sampling kernel (kernels/sample.cu draws
-    // diagonal components): the host sampler draws it, as on the CPU
-    // (docs/CUDA.md, "Full covariance").
-    if (spec_.covariance == Covariance::Full)
-      return Backend::sample(z, stats, samples, options, first_row, out, components);
+    // Full covariance too: the kernel draws mu_k + A_k n with the CPU
+    // sampler's words (kernels/sample_tile.hpp, docs/CUDA.md).
     if (!sampler_) sampler_ = std::make_unique<CudaSampler>(spec_, device_);
     sampler_->sample(z, stats, samples, options, first_row, out, components);
   }

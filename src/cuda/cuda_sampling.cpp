@@ -30,11 +30,6 @@ SampleLaunch make_sample_launch(const ModelSpec& spec, const Standardizer& stats
   if (samples < 1) throw UsageError("samples per row must be at least 1");
   const int K = spec.components, T = spec.target_dim;
   check_kernel_limits(K, T, "GPU sampling");
-  // The kernel reads rows K(1+2T) wide and draws diagonal components; the
-  // CUDA backend samples full-covariance models on the host instead.
-  if (spec.covariance == Covariance::Full)
-    throw Error(
-        "GPU sampling: the sampling kernel draws diagonal components only (full covariance samples on the host)");
   if (int(stats.t_mean.size()) != T || int(stats.t_scale.size()) != T)
     throw Error("GPU sampling: the model's target statistics do not match T");
   SampleLaunch a;
@@ -50,6 +45,7 @@ SampleLaunch make_sample_launch(const ModelSpec& spec, const Standardizer& stats
   a.inverse_temperature = float(std::fmin(1.0 / options.temperature, double(detail::kMaxInverseTemperature)));
   a.sigma_scale = float(options.sigma_scale);
   a.seed = options.seed;
+  a.full_covariance = spec.covariance == Covariance::Full;  // rows spec.head_width() wide, draws mu + A n
   return a;
 }
 

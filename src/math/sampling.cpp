@@ -12,6 +12,8 @@
 #include "mdn/error.hpp"
 
 namespace mdn {
+static_assert(detail::kMaxDrawTargets == kMaxTargetDim, "a draw's normals hold every target");
+
 namespace {
 using detail::format_number;
 }  // namespace
@@ -90,31 +92,30 @@ void sample_recalibrated(const MixtureBatch& mix, int samples, const SampleOptio
   });
 }
 
-// Full covariance: the diagonal recipe's draws (component pick and standard
-// normals n, from the same counter-based words) with mu = 0 and sigma = 1,
-// then x = mu_k + sigma_scale * A_k n (A_k the component's covariance factor).
+// Full covariance: the diagonal recipe's component pick and standard normals
+// n (detail::draw_standard_normals: the same counter-based words), then
+// x = mu_k + sigma_scale * A_k n (A_k the component's covariance factor).
 void sample_full_covariance(const MixtureBatch& mix, int samples, const SampleOptions& options,
                             std::int64_t first_row, double* out, int* components) {
   const int K = mix.K, T = mix.T;
   const float inv_tau = float(std::fmin(1.0 / options.temperature, double(detail::kMaxInverseTemperature)));
-  const std::vector<double> zeros(std::size_t(K) * T, 0.0), ones(std::size_t(K) * T, 1.0);
   detail::for_each_row(mix.rows, 16, [&](int r) {
     std::vector<float> cum(static_cast<std::size_t>(K));
     const double* alpha = mix.alpha.data() + std::size_t(r) * K;
     for (int k = 0; k < K; ++k) cum[k] = alpha[k] > 0.0 ? float(std::log(alpha[k])) : -INFINITY;
     detail::tempered_cumulative(cum.data(), K, inv_tau, cum.data());
     detail::HostDrawWords words{options.seed, std::uint64_t(first_row + r), 0u};
-    double n[kMaxTargetDim];
+    float n[detail::kMaxDrawTargets + 3];
     for (int s = 0; s < samples; ++s) {
       words.c = std::uint32_t(s);
       const std::size_t draw = std::size_t(r) * samples + s;
-      const int k = detail::draw_sample(words, cum.data(), zeros.data(), ones.data(), K, T, n);
+      const int k = detail::draw_standard_normals(words, cum.data(), K, T, n);
       const double* A = mix.factor(r, k);
       const double* mu = mix.mu.data() + (std::size_t(r) * K + k) * T;
       double* x = out + draw * T;
       for (int i = 0; i < T; ++i) {
         double v = 0.0;
-        for (int j = 0; j <= i; ++j) v += A[i * (i + 1) / 2 + j] * n[j];
+        for (int j = 0; j <= i; ++j) v += A[i * (i + 1) / 2 + j] * double(n[j]);
         x[i] = mu[i] + options.sigma_scale * v;
       }
       if (components) components[draw] = k;

@@ -25,8 +25,9 @@ struct HostWordsFactory {
 
 // One launch of the kernel, emulated. rows_per_block 0 = the kernel's choice.
 void emulate_launch(const cuda::SampleLaunch& a, int rows_per_block = 0, int threads = cuda::kSampleThreads) {
-  const int R = rows_per_block > 0 ? rows_per_block : cuda::sample_rows_per_block(a.samples, a.K, a.T);
-  const int W = a.K * (1 + 2 * a.T);
+  const int R =
+      rows_per_block > 0 ? rows_per_block : cuda::sample_rows_per_block(a.samples, a.K, a.T, a.full_covariance);
+  const int W = a.width();
   std::vector<float> tile(std::size_t(R) * W);
   const HostWordsFactory words{a.seed};
   for (std::int64_t first = 0; first < a.rows; first += R) {
@@ -42,10 +43,11 @@ struct Case {
   Matrix z;
 };
 
-Case random_case(int rows, int K, int T, std::uint64_t seed) {
+Case random_case(int rows, int K, int T, std::uint64_t seed, bool full = false) {
   Case c;
   c.model.spec.components = K;
   c.model.spec.target_dim = T;
+  if (full) c.model.spec.covariance = Covariance::Full;
   for (int d = 0; d < T; ++d) {
     c.model.stats.t_mean.push_back(0.5f * d - 1.0f);
     c.model.stats.t_scale.push_back(2.0f + d);
@@ -78,6 +80,7 @@ cuda::SampleLaunch launch_for(const Case& c, int S, const SampleOptions& o, doub
   a.inverse_temperature = float(1.0 / o.temperature);
   a.sigma_scale = float(o.sigma_scale);
   a.seed = o.seed;
+  a.full_covariance = c.model.spec.covariance == Covariance::Full;
   return a;
 }
 
@@ -172,6 +175,43 @@ TEST(SampleKernelBody, DrawsKeepTheirSpreadAtLargeOffsets) {
     }
   }
   EXPECT_GT(compared, int(n) * 9 / 10);
+}
+
+// Full covariance: the kernel turns each component's s and c into its
+// covariance factor in place and draws mu_k + A_k n; the CPU sampler builds
+// A from the mixtures in double (MixtureBatch::chol) with the same words.
+TEST(SampleKernelBody, FullCovarianceReproducesTheCpuSampler) {
+  const int shapes[][4] = {{23, 3, 2, 17}, {11, 2, 3, 9}, {6, 4, 5, 7}, {4, 2, 8, 30}};  // rows, K, T, S
+  for (const auto& shape : shapes) {
+    const int rows = shape[0], K = shape[1], T = shape[2], S = shape[3];
+    Case c = random_case(rows, K, T, std::uint64_t(rows * 7 + T), true);
+    ASSERT_EQ(c.z.cols, K * (1 + 2 * T + T * (T - 1) / 2));
+    for (int r = 0; r < rows; ++r)  // off-diagonals of size 1: strong correlations
+      for (int i = K + 2 * K * T; i < c.z.cols; ++i) c.z(r, i) *= 0.5f;
+    SampleOptions o{std::uint64_t(S + T)};
+    o.temperature = 0.8;
+    o.sigma_scale = 1.5;
+    const std::size_t n = std::size_t(rows) * S;
+    std::vector<double> out(n * T + 32, NAN), cpu(n * T);
+    std::vector<int> comps(n, -1), cpu_comps(n);
+    emulate_launch(launch_for(c, S, o, out.data(), comps.data()), 5, 64);
+    for (std::size_t i = n * T; i < out.size(); ++i) ASSERT_TRUE(std::isnan(out[i])) << "wrote past the end";
+    const MixtureBatch mix = mixtures_from_head(c.model, c.z);
+    ASSERT_TRUE(mix.full_covariance());
+    sample_mixtures(mix, S, o, 0, cpu.data(), cpu_comps.data());
+    int mismatched = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_GE(comps[i], 0) << "draw " << i << " not written";
+      if (comps[i] != cpu_comps[i]) {
+        ++mismatched;
+        continue;
+      }
+      for (int d = 0; d < T; ++d)
+        ASSERT_NEAR(out[i * T + d], cpu[i * T + d], 2e-5 * (1.0 + std::fabs(cpu[i * T + d])))
+            << "shape " << rows << "," << K << "," << T << "," << S << " draw " << i << " dim " << d;
+    }
+    EXPECT_LE(mismatched, int(n / 1000) + 1);
+  }
 }
 
 TEST(SampleKernelBody, RowsPerBlockRespectsSharedMemoryAndThreads) {

@@ -280,8 +280,21 @@ TEST_F(CudaFullCovPrediction, SamplesAreTheCpuDrawsWithTheMixtureMoments) {
   gpu->sample(m.z, m.stats, kSamples, options, 5, draws.data(), comps.data());
   auto cpu = mdn::make_cpu_backend(m.spec);
   cpu->sample(m.z, m.stats, kSamples, options, 5, cpu_draws.data(), cpu_comps.data());
-  EXPECT_EQ(draws, cpu_draws);
-  EXPECT_EQ(comps, cpu_comps);
+  // The kernel draws in float from the head (kernels/sample_tile.hpp), the
+  // CPU in double from the mixtures: the same words, so the same components
+  // but for a rare pick on a float boundary, and the same values to float
+  // rounding.
+  int mismatched = 0;
+  for (std::size_t i = 0; i < comps.size(); ++i) {
+    if (comps[i] != cpu_comps[i]) {
+      ++mismatched;
+      continue;
+    }
+    for (int d = 0; d < T; ++d)
+      ASSERT_NEAR(draws[i * T + d], cpu_draws[i * T + d], 1e-5 * (1.0 + std::fabs(cpu_draws[i * T + d])))
+          << "draw " << i << " dim " << d;
+  }
+  EXPECT_LE(mismatched, int(comps.size() / 1000) + 1);
 
   const mdn::MixtureBatch& mix = m.mix;
   for (int r = 0; r < kRows; ++r) {

@@ -112,34 +112,43 @@ MDN_HD void draw_pair_1d(const Words& words, const float* cum, const R* mu, cons
   }
 }
 
-// T >= 2: one draw. words(b) returns block b's four Philox words for this
-// (row, sample); cum, mu (K x T, [k*T+d]) and sigma (K x T, scaled) describe
-// the row. Writes out[0..T) (=) and returns the component drawn.
+// The most targets of one draw (mdn::kMaxTargetDim).
+inline constexpr int kMaxDrawTargets = 8;
+
+// T >= 2: the component of one draw and its T standard normals n[0..T) (n
+// has room for T + 3: the last block's spare normals land there):
+// words(b) returns block b's four Philox words for this (row, sample), cum
+// the row's cumulative weights. draw_sample below and the full-covariance
+// draws (mu_k + A_k n) share it, so both take the same words.
+#if defined(__CUDACC__)
+#pragma nv_exec_check_disable  // Words is host-only on the CPU path, device-only in the kernel
+#endif
+template <class Words>
+MDN_HD int draw_standard_normals(const Words& words, const float* cum, int K, int T, float* n) {
+  Philox4x32 w = words(0u);
+  const int k = pick_component(cum, K, pick_uniform(w.v[0]));
+  box_muller(w.v[1], w.v[2], n[0], n[1]);
+  std::uint32_t block = 1;
+  for (int d = 2; d < T; d += 4, ++block) {
+    w = words(block);
+    box_muller(w.v[0], w.v[1], n[d], n[d + 1]);
+    box_muller(w.v[2], w.v[3], n[d + 2], n[d + 3]);
+  }
+  return k;
+}
+
+// T >= 2: one draw. cum, mu (K x T, [k*T+d]) and sigma (K x T, scaled)
+// describe the row. Writes out[0..T) (=) and returns the component drawn.
 #if defined(__CUDACC__)
 #pragma nv_exec_check_disable  // Words is host-only on the CPU path, device-only in the kernel
 #endif
 template <class Words, class R>
 MDN_HD int draw_sample(const Words& words, const float* cum, const R* mu, const R* sigma, int K, int T, R* out) {
-  Philox4x32 w = words(0u);
-  const int k = pick_component(cum, K, pick_uniform(w.v[0]));
+  float n[kMaxDrawTargets + 3];  // room for the last block's spare normals
+  const int k = draw_standard_normals(words, cum, K, T, n);
   const R* m = mu + k * T;
   const R* s = sigma + k * T;
-  float n0, n1;
-  box_muller(w.v[1], w.v[2], n0, n1);
-  out[0] = m[0] + s[0] * R(n0);
-  if (T > 1) out[1] = m[1] + s[1] * R(n1);
-  std::uint32_t block = 1;
-  for (int d = 2; d < T; d += 4, ++block) {
-    w = words(block);
-    box_muller(w.v[0], w.v[1], n0, n1);
-    out[d] = m[d] + s[d] * R(n0);
-    if (d + 1 < T) out[d + 1] = m[d + 1] + s[d + 1] * R(n1);
-    if (d + 2 < T) {
-      box_muller(w.v[2], w.v[3], n0, n1);
-      out[d + 2] = m[d + 2] + s[d + 2] * R(n0);
-      if (d + 3 < T) out[d + 3] = m[d + 3] + s[d + 3] * R(n1);
-    }
-  }
+  for (int d = 0; d < T; ++d) out[d] = m[d] + s[d] * R(n[d]);
   return k;
 }
 
