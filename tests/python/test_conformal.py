@@ -62,7 +62,7 @@ def test_scores_survive_pickle_and_files(model, tmp_path):
 
 def test_central_is_the_models_own_quantiles_and_no_scores_is_a_clear_error():
     X, y = hetero(500, 6)
-    est = mdn.MDNRegressor(epochs=3, val_fraction=0.0, device="cpu", random_state=0).fit(X, y)
+    est = mdn.MDNRegressor(epochs=3, val_fraction=0.0, cross_fit=False, device="cpu", random_state=0).fit(X, y)
     central = est.predict_interval(X[:20], 0.9, method="central")
     q = est.predict_quantiles(X[:20], (0.05, 0.95))
     np.testing.assert_allclose(central[:, 0, :], q, rtol=1e-12, atol=1e-12)

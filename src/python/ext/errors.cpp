@@ -37,6 +37,7 @@ constexpr FieldParameter kTrainOptionsParameters[] = {
     {"patience", "patience"},
     {"clip_norm", "clip_norm"},
     {"calibrate", "calibrate"},
+    {"cross_fit", "cross_fit"},
     {"ensemble", "ensemble"},
     {"concurrent_members", nullptr},
     {"bootstrap", "bootstrap"},
