@@ -13,6 +13,7 @@
 #include "mdn/inference.hpp"
 #include "mdn/trainer.hpp"
 
+#include "common/correlated_dataset.hpp"
 #include "full_cov_reference.hpp"
 
 namespace {
@@ -108,24 +109,7 @@ TEST(FullCovCalibration, FoldingIntoTheParametersGivesTheShiftedModelAndCanBeUnd
   for (std::size_t i = 0; i < params.size(); ++i) EXPECT_NEAR(folded[i], params[i], 1e-5 * (1.0f + std::fabs(params[i])));
 }
 
-// y1 = x + 0.3 n0, y2 = x^2 + 0.3 (0.9 n0 + 0.44 n1).
-mdn::Dataset correlated(int rows, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::normal_distribution<double> n;
-  mdn::Dataset d;
-  d.x = mdn::MatrixD(rows, 1);
-  d.t = mdn::MatrixD(rows, 2);
-  for (int r = 0; r < rows; ++r) {
-    const double x = u(rng), n0 = n(rng), n1 = n(rng);
-    d.x(r, 0) = x;
-    d.t(r, 0) = x + 0.3 * n0;
-    d.t(r, 1) = x * x + 0.3 * (0.9 * n0 + std::sqrt(1 - 0.81) * n1);
-  }
-  d.feature_names = {"x"};
-  d.target_names = {"y1", "y2"};
-  return d;
-}
+mdn::Dataset correlated(int rows, std::uint64_t seed) { return mdn::test::correlated_dataset(rows, 0.9, seed); }
 
 TEST(FullCovEnsemble, ItsDensityIsTheAverageOfTheMembersDensities) {
   const mdn::ModelSpec s = full_spec(2, 2);

@@ -21,6 +21,8 @@
 #include "mdn/spec.hpp"
 #include "mdn/trainer.hpp"
 
+#include "common/correlated_dataset.hpp"
+
 namespace {
 
 using mdn::cpu::simd::Isa;
@@ -58,24 +60,7 @@ TEST(FullCovHead, EveryVectorPathMatchesTheDoubleHeader) {
   }
 }
 
-// x ~ U(-1, 1); t0 = x + 0.3 n0, t1 = x^2 + 0.3 (rho n0 + sqrt(1 - rho^2) n1).
-mdn::Dataset correlated(int rows, double rho, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::normal_distribution<double> n;
-  mdn::Dataset d;
-  d.x = mdn::MatrixD(rows, 1);
-  d.t = mdn::MatrixD(rows, 2);
-  for (int r = 0; r < rows; ++r) {
-    const double x = u(rng), n0 = n(rng), n1 = n(rng);
-    d.x(r, 0) = x;
-    d.t(r, 0) = x + 0.3 * n0;
-    d.t(r, 1) = x * x + 0.3 * (rho * n0 + std::sqrt(1 - rho * rho) * n1);
-  }
-  d.feature_names = {"x"};
-  d.target_names = {"a", "b"};
-  return d;
-}
+using mdn::test::correlated_dataset;
 
 mdn::ModelSpec spec_for(mdn::Covariance c) {
   mdn::ModelSpec s;
@@ -95,7 +80,7 @@ double held_out_nll(const mdn::ModelSpec& spec, const mdn::Model& m, const mdn::
 }
 
 TEST(FullCovTraining, BeatsTheDiagonalModelOnCorrelatedTargets) {
-  const mdn::Dataset train = correlated(2000, 0.9, 1), test = correlated(2000, 0.9, 2);
+  const mdn::Dataset train = correlated_dataset(2000, 0.9, 1), test = correlated_dataset(2000, 0.9, 2);
   mdn::TrainOptions o;
   o.epochs = 60;
   o.batch_size = 64;
@@ -121,7 +106,7 @@ TEST(FullCovTraining, BeatsTheDiagonalModelOnCorrelatedTargets) {
 // Conformal scores per target from the exact marginals of the validation
 // rows: on new rows each target's conformal 90 % interval covers about 90 %.
 TEST(FullCovTraining, KeepsConformalScoresPerTarget) {
-  const mdn::Dataset train = correlated(2000, 0.9, 4), test = correlated(4000, 0.9, 5);
+  const mdn::Dataset train = correlated_dataset(2000, 0.9, 4), test = correlated_dataset(4000, 0.9, 5);
   mdn::TrainOptions o;
   o.epochs = 30;
   o.seed = 1;
@@ -156,7 +141,7 @@ TEST(FullCovTraining, RefusedWhereItIsNotWiredYet) {
   mdn::TrainOptions o;
   o.target_transform = {mdn::TrainOptions::TargetTransformMode::Log};
   auto backend = mdn::make_cpu_backend(full);
-  EXPECT_THROW(mdn::train(*backend, full, correlated(200, 0.5, 1), o), mdn::UsageError);
+  EXPECT_THROW(mdn::train(*backend, full, correlated_dataset(200, 0.5, 1), o), mdn::UsageError);
 }
 
 }  // namespace
