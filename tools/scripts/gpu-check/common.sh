@@ -30,8 +30,10 @@ BASE_DEPS="libc6 libgcc-s1 libstdc++6 gcc-12-base googletest libopenblas0 libope
 # time. Every ':'-separated pattern must match a test (checked by each step).
 F_TRAIN='CudaTraining.GraphReplayEqualsTheUncapturedStep:CudaTraining.EpochVisitsEveryRowIncludingThePartialBatch'
 F_PARITY='KTBatchRegime/CudaParity.ForwardLossGradientAndAdamMatchTheCpu/K3_T2_n37_Typical'
-F_MEMCHECK="$F_TRAIN:$F_PARITY:KTBatchRegime/CudaParity.ForwardLossGradientAndAdamMatchTheCpu/K32_T8_n37_FarTargets:CudaTraining.NonFiniteLossIsCaughtAndNoUpdateIsApplied:CudaBackendApi.*:GpuSampling.AgreesWithTheCpuSamplerDrawForDraw:GpuPredictive.MatchesCpuOnRandomMixtures"
-F_RACECHECK="$F_TRAIN:$F_PARITY:GpuSampling.AgreesWithTheCpuSamplerDrawForDraw:GpuPredictive.MatchesCpuOnRandomMixtures"
+# Full covariance (issue 30): its captured step and its sampling kernel path.
+F_FULL='CudaFullCovTraining.GraphReplayedStepsEqualTheUncapturedStepAndFollowTheCpu:CudaFullCovPrediction.SamplesAreTheCpuDrawsWithTheMixtureMoments'
+F_MEMCHECK="$F_TRAIN:$F_PARITY:KTBatchRegime/CudaParity.ForwardLossGradientAndAdamMatchTheCpu/K32_T8_n37_FarTargets:CudaTraining.NonFiniteLossIsCaughtAndNoUpdateIsApplied:CudaBackendApi.*:GpuSampling.AgreesWithTheCpuSamplerDrawForDraw:GpuPredictive.MatchesCpuOnRandomMixtures:$F_FULL"
+F_RACECHECK="$F_TRAIN:$F_PARITY:GpuSampling.AgreesWithTheCpuSamplerDrawForDraw:GpuPredictive.MatchesCpuOnRandomMixtures:$F_FULL"
 F_INITCHECK="$F_TRAIN:$F_PARITY:GpuSampling.AgreesWithTheCpuSamplerDrawForDraw:GpuPredictive.MatchesCpuOnRandomMixtures"
 F_SYNCCHECK="$F_TRAIN:$F_PARITY:GpuSampling.AgreesWithTheCpuSamplerDrawForDraw"
 
@@ -39,11 +41,13 @@ F_SYNCCHECK="$F_TRAIN:$F_PARITY:GpuSampling.AgreesWithTheCpuSamplerDrawForDraw"
 # D8_H64x2_K5_T1, batches 4,096 and 65,536; 2^20 rows for the head, the
 # sampler and the copy), plus the CPU training step at the same shape for
 # the cuda/cpu ratio on the same machine. --quick runs the CUDA rows alone.
-BENCH_CUDA_ROWS='TrainStep/cuda/D8_H64x2_K5_T1/(4096|65536)|HeadLossGrad/cuda/K5_T1/1048576|Sample/cuda/K5_T1/1048576|SampleWithTransfers/cuda/K5_T1/1048576|Copy/cuda/bytes/268435456|Forward/cuda/D8_H64x2_K5_T1/65536|Quantiles/cuda/K5_T1/65536'
+# Full covariance beside diagonal at T = 2 (issue 30): the CUDA step and head
+# at 65,536 rows, both covariances (4 rows).
+BENCH_CUDA_ROWS='TrainStep/cuda/D8_H64x2_K5_T1/(4096|65536)|HeadLossGrad/cuda/K5_T1/1048576|Sample/cuda/K5_T1/1048576|SampleWithTransfers/cuda/K5_T1/1048576|Copy/cuda/bytes/268435456|Forward/cuda/D8_H64x2_K5_T1/65536|Quantiles/cuda/K5_T1/65536|TrainStep/cuda/D8_H64x2_K5_T2(_full)?/65536|HeadLossGrad/cuda/K5_T2(_full)?/65536'
 BENCH_FILTER="^BM_($BENCH_CUDA_ROWS|TrainStep/cpu/D8_H64x2_K5_T1/(4096|65536))/"
-BENCH_ROWS_EXPECTED=10
+BENCH_ROWS_EXPECTED=14
 BENCH_FILTER_QUICK="^BM_($BENCH_CUDA_ROWS)/"
-BENCH_ROWS_EXPECTED_QUICK=8
+BENCH_ROWS_EXPECTED_QUICK=12
 
 WEATHER_TARGET="Apparent Temperature (C)"
 
