@@ -55,12 +55,17 @@ std::vector<std::vector<double>> tune_points(TuneSampler sampler, int count, int
 // The held-out rows of each split of `rows` rows (indices, ascending in each
 // split), a function of the seed: K-fold cross-validation (disjoint folds
 // covering every row) up to kTuneHoldoutRows rows, kTuneHoldoutSplits
-// random hold-outs of kTuneHoldoutFraction of the rows above. Throws
+// random hold-outs of kTuneHoldoutFraction of the rows above. `ordered`
+// (rows in time order, TuneOptions::ordered_folds): the folds are
+// contiguous blocks of the rows in their order, and above kTuneHoldoutRows
+// the hold-outs are the last kTuneHoldoutSplits blocks of
+// kTuneHoldoutFraction (blocked cross-validation: each split holds out a
+// whole stretch of time, as a time-ordered test set does). Throws
 // UsageError when a fold would hold fewer than 2 rows.
 inline constexpr long long kTuneHoldoutRows = 20000;
 inline constexpr int kTuneHoldoutSplits = 3;
 inline constexpr double kTuneHoldoutFraction = 0.2;
-std::vector<std::vector<long long>> tune_splits(long long rows, int folds, std::uint64_t seed);
+std::vector<std::vector<long long>> tune_splits(long long rows, int folds, std::uint64_t seed, bool ordered = false);
 
 // ---- successive halving, apart from training (so it can be tested alone) ----
 // Rung r trains `trials` candidates on `budget` (a fraction of the recipe's
@@ -107,6 +112,10 @@ struct TuneOptions {
   DeviceKind device = DeviceKind::Cpu;
   CudaOptions cuda;
   bool concurrent = true;  // trials and splits side by side where the backend gains from it
+  // The rows are in time order (tune_splits' `ordered`): held-out blocks of
+  // consecutive rows instead of random folds, so the search scores the
+  // extrapolation to an unseen stretch of time rather than interpolation.
+  bool ordered_folds = false;
 };
 
 struct TuneTrial {

@@ -126,7 +126,7 @@ std::vector<std::vector<double>> tune_points(TuneSampler sampler, int count, int
   return points;
 }
 
-std::vector<std::vector<long long>> tune_splits(long long rows, int folds, std::uint64_t seed) {
+std::vector<std::vector<long long>> tune_splits(long long rows, int folds, std::uint64_t seed, bool ordered) {
   if (folds < 2) throw UsageError("TuneOptions::folds must be at least 2 (got " + std::to_string(folds) + ")");
   std::vector<long long> order(std::size_t(std::max(0LL, rows)));
   std::iota(order.begin(), order.end(), 0LL);
@@ -143,6 +143,17 @@ std::vector<std::vector<long long>> tune_splits(long long rows, int folds, std::
     for (std::size_t i = order.size(); i > 1; --i)
       std::swap(order[i - 1], order[std::size_t(detail::uniform01(rng) * double(i))]);
   };
+  if (ordered) {
+    // Contiguous blocks: fold i holds rows [i n / K, (i + 1) n / K); the
+    // hold-outs, the last splits blocks of a fifth.
+    const long long block = holdout ? std::llround(double(rows) * kTuneHoldoutFraction) : 0;
+    for (int i = 0; i < splits; ++i) {
+      const long long begin = holdout ? rows - (splits - i) * block : rows * i / folds;
+      const long long end = holdout ? begin + block : rows * (i + 1) / folds;
+      for (long long r = begin; r < end; ++r) out[std::size_t(i)].push_back(r);
+    }
+    return out;
+  }
   if (holdout) {
     const std::size_t n = std::size_t(std::llround(double(rows) * kTuneHoldoutFraction));
     for (auto& split : out) {

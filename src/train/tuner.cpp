@@ -57,6 +57,15 @@ TrainOptions on_budget(const TrainOptions& options, double budget, long long tra
   return o;
 }
 
+// How the splits were made, in words (TuneResult::validation).
+std::string validation_words(long long rows, int splits, bool ordered) {
+  const std::string percent = std::to_string(int(kTuneHoldoutFraction * 100)) + "%";
+  if (rows > kTuneHoldoutRows)
+    return ordered ? std::to_string(splits) + " hold-outs of consecutive " + percent + " blocks (the last rows)"
+                   : std::to_string(splits) + " random hold-outs of " + percent + " of the rows";
+  return std::to_string(splits) + "-fold" + (ordered ? " blocked (consecutive rows)" : "") + " cross-validation";
+}
+
 // Mean NLL per row (weighted by the rows' weights, if any) of `model` on
 // `rows`, in original units.
 double heldout_nll(const Model& model, const Dataset& rows, const TuneOptions& tune) {
@@ -129,7 +138,7 @@ class Search {
   Search(const ModelSpec& spec, const Dataset& data, const TrainOptions& options, const TuneOptions& tune,
          const TuneHooks& hooks)
       : tune_(tune), hooks_(hooks), started_(Clock::now()) {
-    const auto held_out = tune_splits(data.x.rows, tune.folds, options.seed);
+    const auto held_out = tune_splits(data.x.rows, tune.folds, options.seed, tune.ordered_folds);
     for (const auto& rows : held_out) {
       train_parts_.push_back(subset(data, rows, true));
       test_parts_.push_back(subset(data, rows, false));
@@ -149,10 +158,7 @@ class Search {
     const auto points = tune_points(tune.sampler, tune.trials - 1, int(space.size()), options.seed);
     result_.rungs = plan_rungs(tune.trials, int(held_out.size()), tune.eta);
     result_.splits = int(held_out.size());
-    result_.validation = data.x.rows > kTuneHoldoutRows
-                             ? std::to_string(held_out.size()) + " random hold-outs of " +
-                                   std::to_string(int(kTuneHoldoutFraction * 100)) + "% of the rows"
-                             : std::to_string(held_out.size()) + "-fold cross-validation";
+    result_.validation = validation_words(data.x.rows, int(held_out.size()), tune.ordered_folds);
     for (const auto& d : space) result_.dimensions.push_back(d.name), result_.choices.push_back(d.choices);
     for (int t = 0; t < tune.trials; ++t) {
       TuneCandidate c = recipe;

@@ -50,6 +50,8 @@ TEST_F(TuneCli, BadInputIsRefusedBeforeAnyWork) {
   expect_refused("--tune-time 5", "--tune-time needs --tune");
   expect_refused("--tune-log l.json", "--tune-log needs --tune");
   expect_refused("--tune 5 --tune-time 0", "--tune-time");
+  expect_refused("--tune-folds ordered", "--tune-folds needs --tune");
+  expect_refused("--tune 5 --tune-folds sorted", "--tune-folds must be 'random' or 'ordered'");
   expect_refused("--tune 5 --resume c.ckpt", "--tune cannot be used with --resume");
   expect_refused("--tune 5 --init other.safetensors", "--tune cannot be used with --init");
   expect_refused("--tune 5 --tune-log no/such/dir/l.json", "no/such/dir/l.json", 1);

@@ -235,6 +235,31 @@ TEST(TuneSplits, KFoldIsDisjointAndCompleteAndHoldoutIsForLargeData) {
   }
 }
 
+// Ordered (blocked) splits: each fold a run of consecutive rows, every row
+// once; above kTuneHoldoutRows the hold-outs are the last blocks of a fifth.
+TEST(TuneSplits, OrderedFoldsAreBlocksOfConsecutiveRows) {
+  const auto folds = tune_splits(103, 5, 9, true);
+  ASSERT_EQ(folds.size(), 5u);
+  long long next = 0;
+  for (const auto& f : folds) {
+    ASSERT_FALSE(f.empty());
+    for (long long r : f) EXPECT_EQ(r, next++);  // consecutive, in order, no gaps
+    EXPECT_GE(f.size(), 20u);
+    EXPECT_LE(f.size(), 21u);
+  }
+  EXPECT_EQ(next, 103);
+  EXPECT_EQ(tune_splits(103, 5, 10, true), folds);  // no randomness
+  const long long rows = kTuneHoldoutRows + 1000, block = std::llround(rows * 0.2);
+  const auto holdout = tune_splits(rows, 5, 9, true);
+  ASSERT_EQ(holdout.size(), std::size_t(kTuneHoldoutSplits));
+  for (std::size_t i = 0; i < holdout.size(); ++i) {
+    ASSERT_EQ(holdout[i].size(), std::size_t(block));
+    EXPECT_EQ(holdout[i].front(), rows - (long long)(holdout.size() - i) * block);
+    EXPECT_EQ(holdout[i].back(), holdout[i].front() + block - 1);
+  }
+  EXPECT_THROW(tune_splits(9, 5, 0, true), UsageError);
+}
+
 // A small, quick search: 6 trials of 20 epochs on 200 rows.
 TuneResult small_search(int trials, std::uint64_t seed) {
   const Dataset data = test::synthetic_dataset("bishop", 200, 1);

@@ -48,12 +48,24 @@ def test_tune_is_deterministic_and_off_by_default():
     "params, words",
     [({"tune": -1}, "tune must be 0"), ({"tune": 1.5}, "tune must be an integer"),
      ({"tune": 3, "tune_time": 0}, "tune_time must be None or a number of seconds > 0"),
-     ({"tune": 3, "tune_time": "1"}, "tune_time must be a number")],
+     ({"tune": 3, "tune_time": "1"}, "tune_time must be a number"),
+     ({"tune": 3, "tune_folds": "sorted"}, "tune_folds must be one of 'random', 'ordered'")],
 )
 def test_bad_tune_parameters_name_themselves(params, words):
     X, y = bishop(100)
     with pytest.raises(ValueError, match=words):
         mdn.MDNRegressor(epochs=2, device="cpu", **params).fit(X, y)
+
+
+def test_ordered_folds_are_the_blocked_split():
+    """tune_folds="ordered": the model's tuning record says blocked folds,
+    and the search differs from random folds' on the same rows."""
+    X, y = bishop(300, seed=6)
+    ordered = mdn.MDNRegressor(tune=3, epochs=6, tune_folds="ordered", device="cpu", random_state=1).fit(X, y)
+    random = mdn.MDNRegressor(tune=3, epochs=6, device="cpu", random_state=1).fit(X, y)
+    assert "blocked" in json.loads(ordered.model_.tuning)["validation"]
+    assert "blocked" not in json.loads(random.model_.tuning)["validation"]
+    assert ordered.tune_results_[0]["rungs"][0]["split_scores"] != random.tune_results_[0]["rungs"][0]["split_scores"]
 
 
 def test_too_few_rows_for_the_folds():

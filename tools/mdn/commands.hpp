@@ -70,6 +70,7 @@ struct TrainRequest {
   int tune = 0;                 // --tune N: configurations of the model search (mdn/tuner.hpp); 0 = none
   double tune_time = 0.0;       // --tune-time: the search's wall-time cap in seconds; 0 = none
   std::string tune_log;         // --tune-log: the search's JSON log; "" = none
+  std::string tune_folds = "random";  // --tune-folds: random, or ordered (TuneOptions::ordered_folds)
 
   // Where checkpoints go: checkpoint_path, or MODEL.ckpt beside the model.
   std::string checkpoint_file() const { return checkpoint_path.empty() ? model_path + ".ckpt" : checkpoint_path; }

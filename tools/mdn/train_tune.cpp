@@ -82,6 +82,10 @@ void add_tune_options(CLI::App& app, TrainRequest& request) {
                  "cap the model search's wall time: no new training starts after SECONDS (at least one runs)")
       ->type_name("SECONDS")
       ->check(positive_number());
+  app.add_option("--tune-folds", request.tune_folds,
+                 "how the search splits the rows: random folds (default), or ordered: blocks of consecutive rows "
+                 "(rows in time order: each fold holds out a stretch of time, as a later test period would)")
+      ->type_name("random|ordered");
   app.add_option("--tune-log", request.tune_log,
                  "write the model search as JSON: every trial's configuration, budgets, split scores, mean score, "
                  "the rung it was eliminated after, seconds; the best configuration")
@@ -92,12 +96,15 @@ void check_tune_request(const TrainRequest& r) {
   if (r.tune == 0) {
     if (r.tune_time > 0.0) throw UsageError("--tune-time needs --tune N (the model search it caps)");
     if (!r.tune_log.empty()) throw UsageError("--tune-log needs --tune N (the model search it logs)");
+    if (r.tune_folds != "random") throw UsageError("--tune-folds needs --tune N (the model search whose folds it sets)");
     return;
   }
   if (!r.resume_path.empty())
     throw UsageError("--tune cannot be used with --resume: a checkpoint continues a run whose configuration is fixed");
   if (!r.init_path.empty())
     throw UsageError("--tune cannot be used with --init: the search chooses the architecture, and --init fixes it");
+  if (r.tune_folds != "random" && r.tune_folds != "ordered")
+    throw UsageError("--tune-folds must be 'random' or 'ordered', got '" + r.tune_folds + "'");
   if (!r.tune_log.empty()) check_writable(r.tune_log);
 }
 
@@ -106,6 +113,7 @@ std::string search_before_training(Communicator& ranks, const TrainRequest& requ
   TuneOptions settings;
   settings.trials = request.tune;
   settings.time_limit = request.tune_time;
+  settings.ordered_folds = request.tune_folds == "ordered";
   settings.device = request.device;
   settings.cuda.tf32 = request.tf32;
   SearchProgress progress(request.quiet ? ProgressStyle::None : request.progress);

@@ -121,6 +121,7 @@ struct FitArgs {
   bool tf32 = false;
   int tune = 0;            // `mdn train --tune N`: configurations of the model search; 0 = none
   double tune_time = 0.0;  // `--tune-time`: its wall-time cap in seconds; 0 = none
+  std::string tune_folds = "random";  // `--tune-folds`: random, or ordered (TuneOptions::ordered_folds)
 };
 
 mdn::ModelSpec model_spec(const FitArgs& args, const mdn::Dataset& data) {
@@ -250,6 +251,9 @@ SearchOutput search(const FitArgs& args, const mdn::Dataset& data, mdn::ModelSpe
   mdn::TuneOptions settings;
   settings.trials = args.tune;
   settings.time_limit = args.tune_time;
+  if (args.tune_folds != "random" && args.tune_folds != "ordered")
+    throw mdn::UsageError("tune_folds= must be 'random' or 'ordered' (got '" + args.tune_folds + "')");
+  settings.ordered_folds = args.tune_folds == "ordered";
   settings.device = device;
   settings.cuda = cuda;
   mdn::TuneHooks hooks;
@@ -363,7 +367,8 @@ void bind_training(nb::module_& m) {
       .def_rw("device", &FitArgs::device)
       .def_rw("tf32", &FitArgs::tf32)
       .def_rw("tune", &FitArgs::tune)
-      .def_rw("tune_time", &FitArgs::tune_time);
+      .def_rw("tune_time", &FitArgs::tune_time)
+      .def_rw("tune_folds", &FitArgs::tune_folds);
   m.def("fit", &fit, nb::arg("x"), nb::arg("t"), nb::arg("feature_names"), nb::arg("target_names"), nb::arg("args"),
         nb::arg("on_epoch").none(), nb::arg("weights").none() = nb::none(), nb::arg("val_x").none() = nb::none(),
         nb::arg("val_t").none() = nb::none(), nb::arg("val_weights").none() = nb::none(),

@@ -326,6 +326,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     tune_time : float or None, default=None
         Cap the search's wall time in seconds (``--tune-time``): no new
         training starts after it (at least one runs).
+    tune_folds : {"random", "ordered"}, default="random"
+        How the search splits the rows (``--tune-folds``): random folds, or,
+        for rows in time order, blocks of consecutive rows, so that each
+        split holds out a stretch of time as a later test period would.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, initialisation and minibatch order. An int is the
         library's seed itself: the same int, data and thread count give the
@@ -449,6 +453,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         verbose=False,
         tune=0,
         tune_time=None,
+        tune_folds="random",
     ):
         self.components = components
         self.hidden = hidden
@@ -481,6 +486,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.verbose = verbose
         self.tune = tune
         self.tune_time = tune_time
+        self.tune_folds = tune_folds
 
     # ---- scikit-learn plumbing -------------------------------------------------
 
@@ -500,7 +506,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     def __setstate__(self, state):
         # An estimator pickled before `covariance` existed was diagonal.
         state.setdefault("covariance", "diagonal")
-        state.setdefault("cross_fit", True)  # and before cross_fit, it cross-fitted as now
+        state.setdefault("cross_fit", True)
+        state.setdefault("tune_folds", "random")  # and before cross_fit, it cross-fitted as now
         super().__setstate__(state)
 
     def _fit_args(self):
@@ -550,6 +557,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             args.tune_time = p.number("tune_time", self.tune_time)
             if not args.tune_time > 0:
                 raise ValueError(f"tune_time must be None or a number of seconds > 0 (got {self.tune_time!r})")
+        args.tune_folds = p.choice("tune_folds", self.tune_folds, ("random", "ordered"))
         if args.covariance == "full":
             self._check_full_covariance(args)
         return args
