@@ -147,7 +147,8 @@ class Search {
     auto space = default_search_space(train_rows);
     // Full covariance and gridded targets take no target transform
     // (src/train/target_transforms.cpp): that dimension leaves the search.
-    const bool gridded = std::any_of(options.grid_steps.begin(), options.grid_steps.end(), [](float h) { return h > 0; });
+    const bool gridded =
+        std::any_of(options.grid_steps.begin(), options.grid_steps.end(), [](float h) { return h > 0; });
     if (spec.covariance == Covariance::Full || gridded)
       space.erase(std::remove_if(space.begin(), space.end(),
                                  [](const TuneDimension& d) { return d.name == "target_transform"; }),

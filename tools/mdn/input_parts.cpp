@@ -118,10 +118,10 @@ double InputParts::fraction(int rows) const {
 bool InputParts::next_shard(InputPart& part) {
   const InvalidCells policy = request_.drop_invalid ? InvalidCells::DropRow : InvalidCells::Fail;
   const bool quiet = request_.quiet || !ranks_.root();
-  DataShard shard =
-      model_.encoding
-          ? load_encoded_shard(ranks_, request_.path, request_.targets, *model_.encoding, policy, request_.csv, &counts_)
-          : load_dataset_shard(ranks_, request_.path, request_.targets, model_.feature_names, policy, request_.csv);
+  DataShard shard = model_.encoding ? load_encoded_shard(ranks_, request_.path, request_.targets, *model_.encoding,
+                                                         policy, request_.csv, &counts_)
+                                    : load_dataset_shard(ranks_, request_.path, request_.targets,
+                                                         model_.feature_names, policy, request_.csv);
   if (model_.encoding && !quiet)
     for (const std::string& w : encoding_warnings(*model_.encoding, counts_))
       std::fprintf(stderr, "%s: warning: %s: %s\n", request_.command, request_.path.c_str(), w.c_str());

@@ -96,7 +96,8 @@ void check_tune_request(const TrainRequest& r) {
   if (r.tune == 0) {
     if (r.tune_time > 0.0) throw UsageError("--tune-time needs --tune N (the model search it caps)");
     if (!r.tune_log.empty()) throw UsageError("--tune-log needs --tune N (the model search it logs)");
-    if (r.tune_folds != "random") throw UsageError("--tune-folds needs --tune N (the model search whose folds it sets)");
+    if (r.tune_folds != "random")
+      throw UsageError("--tune-folds needs --tune N (the model search whose folds it sets)");
     return;
   }
   if (!r.resume_path.empty())
