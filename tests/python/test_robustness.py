@@ -122,7 +122,10 @@ def test_nan_and_inf_name_the_cell():
 
 INTERRUPT_CHILD = textwrap.dedent(
     """
-    import sys, numpy as np, mdn
+    import signal, sys, numpy as np, mdn
+    # A shell starts background jobs with SIGINT ignored, and Python then
+    # keeps it ignored: restore Python's handler, as an interactive run has.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20000, 4)); y = X.sum(axis=1) + rng.normal(size=20000)
     est = mdn.MDNRegressor(epochs=100000, patience=0, device="cpu", verbose=True, random_state=0)
