@@ -27,7 +27,7 @@ namespace mdn::cuda_module {
 namespace {
 
 // Both defined by CMake (src/CMakeLists.txt): whether the module is built,
-// and the folder `cmake --install` puts it in ("" for none).
+// and the folder CMake's install step puts it in ("" for none).
 constexpr bool kBuilt = MDN_CUDA_MODULE_BUILT != 0;
 constexpr const char* kInstallDir = MDN_CUDA_MODULE_INSTALL_DIR;
 

@@ -58,7 +58,7 @@ double decimal(float v) {
   return out;
 }
 
-// The default sigma floor as `mdn train --help` shows it ("%g" of the
+// The default sigma floor as the help of mdn train shows it ("%g" of the
 // sigma the default log-sigma bound gives): 0.0001. Its log rounds to the
 // bound itself; model_spec() keeps the bound untouched for it anyway, so a
 // default fit is bit for bit the CLI's default.
@@ -114,14 +114,15 @@ struct FitArgs {
   bool bootstrap = mdn::TrainOptions{}.bootstrap;
   bool quantised = false;  // `mdn train --quantised`: grid_steps detected from y
   double sigma_floor = default_sigma_floor();
-  // "diagonal" or "full" (ModelSpec::covariance, `mdn train --covariance`).
+  // diagonal or full (ModelSpec::covariance; the CLI's covariance option).
   std::string covariance = mdn::ModelSpec{}.covariance == mdn::Covariance::Full ? "full" : "diagonal";
   std::uint64_t seed = mdn::TrainOptions{}.seed;
   std::string device = "auto";
   bool tf32 = false;
   int tune = 0;            // `mdn train --tune N`: configurations of the model search; 0 = none
   double tune_time = 0.0;  // `--tune-time`: its wall-time cap in seconds; 0 = none
-  std::string tune_folds = "random";  // `--tune-folds`: random, or ordered (TuneOptions::ordered_folds)
+  // random, or ordered (TuneOptions::ordered_folds; the CLI's tune-folds option)
+  std::string tune_folds = "random";
 };
 
 mdn::ModelSpec model_spec(const FitArgs& args, const mdn::Dataset& data) {
