@@ -161,7 +161,8 @@ void cross_fit(Backend& backend, const ModelSpec& spec, const Dataset& data, con
   // The out-of-fold scores replace those of the (fewer than
   // kMinCalibrationRows) validation rows: more of them, and from rows no
   // early stopping chose an epoch on (docs/TRAINING.md, "Small sets").
-  if (plan.conformal || plan.recalibration) model.conformal = out_of_fold_conformal_scores(pit, n, T, options.seed);
+  // Either plan means too few validation rows, so both take them.
+  model.conformal = out_of_fold_conformal_scores(pit, n, T, options.seed);
   backend.set_parameters(std::vector<float>(model.params.begin(),
                                             model.params.begin() + std::ptrdiff_t(ParameterLayout(spec).total)));
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,17 +36,22 @@ double held_out_nll(const TempDir& dir, const std::string& model) {
   return j["nll"].get<double>();
 }
 
+// Trains diagonal.safetensors and full.safetensors on train.csv with the same
+// flags; their held-out joint NLLs on test.csv, {diagonal, full}.
+std::pair<double, double> diagonal_and_full_nll(const TempDir& dir, const std::string& flags) {
+  for (const char* c : {"diagonal", "full"}) {
+    const auto r = run_mdn(dir, std::string("train --data train.csv --target y1,y2 --model ") + c +
+                                    ".safetensors --covariance " + c + " " + flags + " --device cpu --quiet");
+    EXPECT_EQ(r.status, 0) << r.err;
+  }
+  return {held_out_nll(dir, "diagonal.safetensors"), held_out_nll(dir, "full.safetensors")};
+}
+
 TEST(FullCovCli, FullBeatsDiagonalOnCorrelatedTargets) {
   TempDir dir;
   dir.write("train.csv", correlated_csv(2000, 1));
   dir.write("test.csv", correlated_csv(1000, 2));
-  for (const char* c : {"diagonal", "full"}) {
-    const auto r = run_mdn(dir, std::string("train --data train.csv --target y1,y2 --model ") + c +
-                                    ".safetensors --covariance " + c +
-                                    " --components 2 --hidden 16 --epochs 15 --device cpu --quiet --seed 3");
-    ASSERT_EQ(r.status, 0) << r.err;
-  }
-  const double diag = held_out_nll(dir, "diagonal.safetensors"), full = held_out_nll(dir, "full.safetensors");
+  const auto [diag, full] = diagonal_and_full_nll(dir, "--components 2 --hidden 16 --epochs 15 --seed 3");
   std::printf("held-out joint NLL per row: diagonal %.4f, full %.4f\n", diag, full);
   EXPECT_LT(full, diag - 0.1) << "full " << full << " diagonal " << diag;
 
@@ -102,13 +108,8 @@ TEST(FullCovCli, EnsemblesOfFullCovarianceModels) {
   TempDir dir;
   dir.write("train.csv", correlated_csv(1500, 5));
   dir.write("test.csv", correlated_csv(1000, 6));
-  for (const char* c : {"diagonal", "full"}) {
-    const auto r = run_mdn(dir, std::string("train --data train.csv --target y1,y2 --model ") + c +
-                                    ".safetensors --covariance " + c +
-                                    " --ensemble 3 --components 2 --hidden 16 --epochs 10 --device cpu --quiet --seed 4");
-    ASSERT_EQ(r.status, 0) << r.err;
-  }
-  const double diag = held_out_nll(dir, "diagonal.safetensors"), full = held_out_nll(dir, "full.safetensors");
+  const auto [diag, full] =
+      diagonal_and_full_nll(dir, "--ensemble 3 --components 2 --hidden 16 --epochs 10 --seed 4");
   std::printf("ensemble of 3, held-out joint NLL per row: diagonal %.4f, full %.4f\n", diag, full);
   EXPECT_LT(full, diag - 0.1) << "full " << full << " diagonal " << diag;
   const auto info = run_mdn(dir, "info full.safetensors --json");

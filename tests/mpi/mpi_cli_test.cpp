@@ -56,6 +56,14 @@ int count(const std::string& text, const std::string& what) {
   return n;
 }
 
+// Data-parallel against one process: the same batches and standardisation,
+// sums that differ only in the order of their terms.
+void expect_same_parameters(const mdn::Model& one, const mdn::Model& dp) {
+  ASSERT_EQ(one.params.size(), dp.params.size());
+  for (std::size_t i = 0; i < one.params.size(); ++i)
+    ASSERT_NEAR(one.params[i], dp.params[i], 1e-4f * (1.0f + std::fabs(one.params[i]))) << "parameter " << i;
+}
+
 class MpiCli : public testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(run_one(dir_, "data bishop --rows 3000 --seed 4 --out b.csv").status, 0); }
@@ -75,10 +83,8 @@ TEST_F(MpiCli, DataParallelTwoRanksMatchOneRankAndRepeat) {
   // only in the order of their terms.
   const mdn::Model one = mdn::load_model(dir_.file("one.safetensors"));
   const mdn::Model dp = mdn::load_model(dir_.file("two.safetensors"));
-  ASSERT_EQ(one.params.size(), dp.params.size());
   EXPECT_NE(dir_.read("one.safetensors"), dir_.read("two.safetensors"));  // really computed apart
-  for (std::size_t i = 0; i < one.params.size(); ++i)
-    ASSERT_NEAR(one.params[i], dp.params[i], 1e-4f * (1.0f + std::fabs(one.params[i]))) << "parameter " << i;
+  expect_same_parameters(one, dp);
   for (std::size_t d = 0; d < one.stats.t_mean.size(); ++d) {
     EXPECT_FLOAT_EQ(one.stats.t_mean[d], dp.stats.t_mean[d]);
     EXPECT_FLOAT_EQ(one.stats.t_scale[d], dp.stats.t_scale[d]);
@@ -105,9 +111,7 @@ TEST_F(MpiCli, WeightedDataParallelMatchesOneRank) {
   ASSERT_EQ(two.status, 0) << two.err;
   const mdn::Model one = mdn::load_model(dir_.file("one.safetensors"));
   const mdn::Model dp = mdn::load_model(dir_.file("two.safetensors"));
-  ASSERT_EQ(one.params.size(), dp.params.size());
-  for (std::size_t i = 0; i < one.params.size(); ++i)
-    ASSERT_NEAR(one.params[i], dp.params[i], 1e-4f * (1.0f + std::fabs(one.params[i]))) << "parameter " << i;
+  expect_same_parameters(one, dp);
   EXPECT_FLOAT_EQ(one.stats.t_mean[0], dp.stats.t_mean[0]);
   ASSERT_EQ(one.history.val_nll.size(), dp.history.val_nll.size());
   for (std::size_t e = 0; e < one.history.val_nll.size(); ++e)
@@ -266,9 +270,6 @@ TEST_F(MpiCli, AnInterruptedRunResumesWithTheSameRanksToTheSameModel) {
   EXPECT_EQ(dir_.read("r.safetensors"), dir_.read("full.safetensors"));
 }
 
-}  // namespace
-
-namespace {
 
 // Full covariance over ranks: data-parallel training equals one process to
 // float tolerance, and an ensemble's members over ranks equal the
@@ -286,18 +287,13 @@ TEST(MpiFullCovariance, DataParallelAndMembersOverRanksMatchOneProcess) {
   const mdn::Model one = mdn::load_model(dir.file("one.safetensors"));
   const mdn::Model dp = mdn::load_model(dir.file("two.safetensors"));
   ASSERT_EQ(dp.spec.covariance, mdn::Covariance::Full);
-  ASSERT_EQ(one.params.size(), dp.params.size());
-  for (std::size_t i = 0; i < one.params.size(); ++i)
-    ASSERT_NEAR(one.params[i], dp.params[i], 1e-4f * (1.0f + std::fabs(one.params[i]))) << "parameter " << i;
+  expect_same_parameters(one, dp);
   ASSERT_EQ(run_one(dir, train + " --ensemble 3 --model seq.safetensors").status, 0);
   const RunResult members = run_ranks(dir, 2, train + " --ensemble 3 --model ranks.safetensors");
   ASSERT_EQ(members.status, 0) << members.err;
   EXPECT_EQ(dir.read("seq.safetensors"), dir.read("ranks.safetensors"));
 }
 
-}  // namespace
-
-namespace {
 
 // --tune on 2 ranks: the trainings of each rung are shared out and their
 // scores gathered; the search log (but its timings) and the model equal one
@@ -318,9 +314,6 @@ TEST(MpiCliTune, TuneOverRanksGivesTheOneProcessSearchAndModel) {
   EXPECT_EQ(scores("one.json"), scores("two.json"));
 }
 
-}  // namespace
-
-namespace {
 
 // A model with a category feature (mdn/feature_encoding.hpp) predicts and
 // samples on 3 ranks byte for byte as in one process, each rank encoding its
