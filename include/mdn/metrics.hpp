@@ -191,7 +191,7 @@ class EvalAccumulator {
   detail::JointCalibrationSums joint_;
   long long rows_ = 0, nll_infinite_ = 0;
   double W_ = 0, nll_ = 0, energy_ = 0;
-  double energy_sq_ = 0, w_sq_ = 0;  // sum w e^2 and sum w^2 (detail::WeightedSums): its standard error
+  double energy_sq_ = 0;  // sum w e^2 (with W_, energy_ and joint_'s sum w^2: its standard error)
   std::vector<TargetSums> targets_;
 };
 

@@ -48,7 +48,6 @@ RowStatistics EvalAccumulator::add(const MixtureBatch& mix, const MatrixD& t, co
       const double e = joint.energy[std::size_t(r)];
       energy_ += w * e;
       energy_sq_ += w * e * e;
-      w_sq_ += w * w;
     }
     if (T > 1) joint_.add(joint.hdr_rank[std::size_t(r)], options_.energy_samples, w, options_);
     for (int d = 0; d < T; ++d) {
@@ -122,7 +121,7 @@ EvalMetrics EvalAccumulator::metrics() const {
     sums.w = W_;
     sums.we = energy_;
     sums.wee = energy_sq_;
-    sums.ww = w_sq_;
+    sums.ww = joint_.weight_squared;  // the joint sums count every row's w^2 already
     m.energy_score_standard_error = sums.standard_error();
     m.joint = joint_.result(options_);
   } else {

@@ -106,6 +106,10 @@ void expect_same(const mdn::EvalMetrics& got, const mdn::EvalMetrics& want, doub
   EXPECT_EQ(got.energy_samples, want.energy_samples);
   if (!std::isnan(want.energy_score)) {
     EXPECT_EQ(got.energy_score, want.energy_score);
+    // evaluate() sums w e^2 in one pass; the accumulator part by part.
+    EXPECT_NEAR(got.energy_score_standard_error, want.energy_score_standard_error,
+                1e-9 * want.energy_score_standard_error);
+    EXPECT_GT(got.energy_score_standard_error, 0.0);
   }
   // The joint calibration: the same ranks, summed in the same row order.
   EXPECT_EQ(got.joint.samples, want.joint.samples);
