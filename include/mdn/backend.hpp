@@ -85,6 +85,16 @@ class Backend {
   // Training data held by the backend (on the device for CUDA). Clears the
   // sample weights.
   virtual void set_training_data(const Matrix& x, const Matrix& t) = 0;
+  // The same, except that the backend may keep references to x and t rather
+  // than copies (the CPU backend does): they must stay alive, at the same
+  // address and unchanged, until the next set_training_* call,
+  // release_training_rows or the backend's end. What the trainer uses, so
+  // that its rows are held once (docs/DATA.md, "Memory"). The default copies
+  // (set_training_data).
+  virtual void set_training_rows(const Matrix& x, const Matrix& t) { set_training_data(x, t); }
+  // Forgets rows that set_training_rows kept by reference (their owner is
+  // about to free them); train_epoch then has no data. Default: nothing.
+  virtual void release_training_rows() {}
   virtual EpochStats train_epoch(const EpochConfig& config) = 0;
 
   // ---- sample weights (Dataset::weights; docs/TRAINING.md) ------------------

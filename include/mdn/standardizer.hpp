@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "mdn/dataset.hpp"
 #include "mdn/matrix.hpp"
 
 namespace mdn {
@@ -31,7 +32,15 @@ struct Standardizer {
   // `sum` as above; the total weight is summed over the parts too.
   static Standardizer fit(const MatrixD& x, const MatrixD& t, const std::vector<double>& weights,
                           const std::function<double(double)>& sum, long long rows);
+  // The same from the rows `rows` of a data set's features (exact or compact:
+  // no copy of them is made) and t, those rows' targets: training's path,
+  // which holds its data once (docs/DATA.md, "Memory").
+  static Standardizer fit(const DataMatrix& x, const std::vector<int>& rows, const MatrixD& t,
+                          const std::vector<double>& weights, const std::function<double(double)>& sum,
+                          long long all_rows);
   Matrix standardize_x(const MatrixD& x) const;
+  // The rows `rows` of x, standardised (float), in that order.
+  Matrix standardize_x(const DataMatrix& x, const std::vector<int>& rows) const;
   Matrix standardize_t(const MatrixD& t) const;
   MatrixD unstandardize_t(const Matrix& t) const;
   // sum_d log(t_scale[d]): NLL in original units = NLL standardised + this.

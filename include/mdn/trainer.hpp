@@ -153,5 +153,13 @@ std::vector<float> initial_parameters(const ModelSpec& spec, const Matrix& t_sta
 // same data and options gives the same model as an uninterrupted run.
 Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const TrainOptions& options,
             const TrainHooks& hooks = {});
+// The same model, from a data set given up to training: when its features
+// are compact (DataMatrix) and the run needs no row of it afterwards (one
+// process, no sample weights, enough validation rows not to cross-fit),
+// they are standardised in their own storage and become the training rows,
+// so the rows are held once (docs/DATA.md, "Memory"); `data` is left
+// without features, targets or lines. Otherwise as above.
+Model train(Backend& backend, const ModelSpec& spec, Dataset&& data, const TrainOptions& options,
+            const TrainHooks& hooks = {});
 
 }  // namespace mdn

@@ -24,26 +24,40 @@ class CompensatedSum {
 };
 
 // Column means and population standard deviations (two passes, compensated
-// sums in double), weighted when `w` is not empty. `sum` adds a partial sum
-// over the parts of a data set held by several processes (identity for one);
+// sums in double) of `rows` rows of `cols` columns whose value (r, c) is
+// at(r, c), weighted when `w` is not empty. `sum` adds a partial sum over
+// the parts of a data set held by several processes (identity for one);
 // `total` is the total weight (the row count of all parts when unweighted).
-void column_stats(const MatrixD& m, const std::vector<double>& w, std::vector<double>& mean, std::vector<double>& scale,
-                  const std::function<double(double)>& sum, double total) {
-  mean.assign(m.cols, 0.0);
-  scale.assign(m.cols, 1.0);
+template <class At>
+void column_stats(int rows, int cols, const At& at, const std::vector<double>& w, std::vector<double>& mean,
+                  std::vector<double>& scale, const std::function<double(double)>& sum, double total) {
+  mean.assign(cols, 0.0);
+  scale.assign(cols, 1.0);
   const auto weight = [&](int r) { return w.empty() ? 1.0 : w[std::size_t(r)]; };
-  for (int c = 0; c < m.cols; ++c) {
+  for (int c = 0; c < cols; ++c) {
     CompensatedSum s;
-    for (int r = 0; r < m.rows; ++r) s.add(weight(r) * m(r, c));
+    for (int r = 0; r < rows; ++r) s.add(weight(r) * at(r, c));
     const double mu = total > 0 ? sum(s.value()) / total : 0.0;
     CompensatedSum squares;
-    for (int r = 0; r < m.rows; ++r) squares.add(weight(r) * (m(r, c) - mu) * (m(r, c) - mu));
+    for (int r = 0; r < rows; ++r) squares.add(weight(r) * (at(r, c) - mu) * (at(r, c) - mu));
     const double ss = squares.value();
     const double sd = total > 0 ? std::sqrt(sum(ss) / total) : 0.0;
     mean[c] = mu;
     // A constant column (sd ~ 0 relative to its magnitude) keeps scale 1.
     scale[c] = (sd > 1e-12 * std::max(1.0, std::fabs(mu))) ? sd : 1.0;
   }
+}
+
+void column_stats(const MatrixD& m, const std::vector<double>& w, std::vector<double>& mean, std::vector<double>& scale,
+                  const std::function<double(double)>& sum, double total) {
+  column_stats(m.rows, m.cols, m, w, mean, scale, sum, total);
+}
+
+double total_weight(const std::vector<double>& weights, const std::function<double(double)>& sum, long long rows) {
+  if (weights.empty()) return double(rows);
+  CompensatedSum w;
+  for (double v : weights) w.add(v);
+  return sum(w.value());
 }
 
 // (m - mean) / scale in double, rounded to float once at the end.
@@ -68,19 +82,31 @@ Standardizer Standardizer::fit(const MatrixD& x, const MatrixD& t, const std::fu
 
 Standardizer Standardizer::fit(const MatrixD& x, const MatrixD& t, const std::vector<double>& weights,
                                const std::function<double(double)>& sum, long long rows) {
-  double total = double(rows);
-  if (!weights.empty()) {
-    CompensatedSum w;
-    for (double v : weights) w.add(v);
-    total = sum(w.value());
-  }
+  const double total = total_weight(weights, sum, rows);
   Standardizer s;
   column_stats(x, weights, s.x_mean, s.x_scale, sum, total);
   column_stats(t, weights, s.t_mean, s.t_scale, sum, total);
   return s;
 }
 
+Standardizer Standardizer::fit(const DataMatrix& x, const std::vector<int>& rows, const MatrixD& t,
+                               const std::vector<double>& weights, const std::function<double(double)>& sum,
+                               long long all_rows) {
+  const double total = total_weight(weights, sum, all_rows);
+  Standardizer s;
+  const auto at = [&](int r, int c) { return x(rows[std::size_t(r)], c); };
+  column_stats(int(rows.size()), x.cols, at, weights, s.x_mean, s.x_scale, sum, total);
+  column_stats(t, weights, s.t_mean, s.t_scale, sum, total);
+  return s;
+}
+
 Matrix Standardizer::standardize_x(const MatrixD& x) const { return standardize(x, x_mean, x_scale); }
+Matrix Standardizer::standardize_x(const DataMatrix& x, const std::vector<int>& rows) const {
+  Matrix out(int(rows.size()), x.cols);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (int c = 0; c < x.cols; ++c) out(int(i), c) = float((x(rows[i], c) - x_mean[c]) / x_scale[c]);
+  return out;
+}
 Matrix Standardizer::standardize_t(const MatrixD& t) const { return standardize(t, t_mean, t_scale); }
 MatrixD Standardizer::unstandardize_t(const Matrix& t) const {
   MatrixD out(t.rows, t.cols);

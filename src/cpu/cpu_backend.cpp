@@ -107,22 +107,32 @@ class CpuBackend final : public Backend {
 
   void set_training_data(const Matrix& x, const Matrix& t) override {
     check_xt(x, t);
-    train_x_ = x;
-    train_t_ = t;
-    train_w_.clear();
-    order_.clear();
+    own_x_ = x;
+    own_t_ = t;
+    use_rows(own_x_, own_t_);
+  }
+
+  void set_training_rows(const Matrix& x, const Matrix& t) override {
+    check_xt(x, t);
+    own_x_ = Matrix();
+    own_t_ = Matrix();
+    use_rows(x, t);
+  }
+
+  void release_training_rows() override {
+    if (train_x_ != &own_x_) use_rows(own_x_ = Matrix(), own_t_ = Matrix());
   }
 
   void set_training_weights(const std::vector<float>& weights) override {
-    if (!weights.empty() && weights.size() != std::size_t(train_x_.rows))
+    if (!weights.empty() && weights.size() != std::size_t(training_rows()))
       throw Error("set_training_weights: " + std::to_string(weights.size()) + " weights for " +
-                  std::to_string(train_x_.rows) + " training rows");
+                  std::to_string(training_rows()) + " training rows");
     train_w_ = weights;
   }
 
   EpochStats train_epoch(const EpochConfig& config) override {
     use_thread_budget();
-    const int rows = train_x_.rows;
+    const int rows = training_rows();
     if (rows == 0) throw Error("train_epoch: no training data was set");
     if (config.batch_size < 1) throw UsageError("EpochConfig::batch_size must be at least 1");
     order_ = detail::random_permutation(rows, config.shuffle_seed);
@@ -132,7 +142,7 @@ class CpuBackend final : public Backend {
       // them tile by tile inside its parallel region.
       grad_.resize(layout_.total);
       const double loss =
-          cpu::loss_and_gradient(spec_, layout_, params_.data(), train_x_.data.data(), train_t_.data.data(), n,
+          cpu::loss_and_gradient(spec_, layout_, params_.data(), train_x_->data.data(), train_t_->data.data(), n,
                                  grad_.data(), ws_, order.data() + begin, train_w_.empty() ? nullptr : train_w_.data());
       if (std::isfinite(loss)) grad_norm = adam_step(grad_, config.adam);
       return loss;
@@ -169,6 +179,14 @@ class CpuBackend final : public Backend {
     adam_.step = 0;
   }
 
+  void use_rows(const Matrix& x, const Matrix& t) {
+    train_x_ = &x;
+    train_t_ = &t;
+    train_w_.clear();
+    order_.clear();
+  }
+  int training_rows() const { return train_x_ != nullptr ? train_x_->rows : 0; }
+
   void check_x(const Matrix& x) const { check_batch(spec_, x); }
   void check_xt(const Matrix& x, const Matrix& t) const { check_batch(spec_, x, t); }
 
@@ -177,7 +195,11 @@ class CpuBackend final : public Backend {
   std::vector<float> params_;
   OptimizerState adam_;
   cpu::NetworkWorkspace<float> ws_;
-  Matrix train_x_, train_t_;
+  // The training rows: own_x_/own_t_ (set_training_data's copies) or the
+  // caller's (set_training_rows).
+  Matrix own_x_, own_t_;
+  const Matrix* train_x_ = nullptr;
+  const Matrix* train_t_ = nullptr;
   std::vector<float> train_w_;  // sample weights of the training rows; empty = every row 1
   std::vector<int> order_;      // the last epoch's row order (test hook)
   std::vector<float> grad_;

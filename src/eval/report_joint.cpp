@@ -61,7 +61,7 @@ double region_level(std::vector<double> p, double c) {
 
 }  // namespace
 
-std::vector<int> joint_density_rows(const MatrixD& x) {
+std::vector<int> joint_density_rows(const DataMatrix& x) {
   if (x.rows == 0 || x.cols == 0) return {};
   std::vector<int> order(std::size_t(x.rows));
   std::iota(order.begin(), order.end(), 0);
@@ -135,7 +135,7 @@ std::vector<Picture> joint_pit_pictures(const std::string& dir, const ReportInpu
 
 std::vector<Picture> joint_density_picture(const std::string& dir, const ReportInput& in) {
   const MixtureBatch& mix = *in.mix;
-  const MatrixD& x = in.data->x;
+  const DataMatrix& x = in.data->x;
   const MatrixD& t = in.data->t;
   if (mix.T != 2 || t.rows == 0) return {};
   const Model& model = *in.context.model;

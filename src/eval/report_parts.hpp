@@ -39,7 +39,7 @@ std::vector<Picture> joint_pit_pictures(const std::string& dir, const ReportInpu
 std::vector<Picture> joint_density_picture(const std::string& dir, const ReportInput& in);
 // The rows (of in.data) the joint density shows: at the 10, 50 and 90 %
 // quantiles of the first feature (stable order, duplicates once).
-std::vector<int> joint_density_rows(const MatrixD& x);
+std::vector<int> joint_density_rows(const DataMatrix& x);
 
 // Runs gnuplot on dir/report.gp (working directory dir). When it is not
 // Rendered, `problem` gets a one-line reason.

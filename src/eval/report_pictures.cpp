@@ -300,7 +300,7 @@ Picture reliability_picture(const std::string& dir, const ReportInput& in, int d
 std::vector<Picture> density_picture(const std::string& dir, const ReportInput& in, int d) {
   const Model& model = *in.context.model;
   if (model.spec.input_dim != 1) return {};
-  const MatrixD& x = in.data->x;
+  const DataMatrix& x = in.data->x;
   const MatrixD& t = in.data->t;
   double xlo = 1e300, xhi = -1e300, tlo = 1e300, thi = -1e300;
   for (int r = 0; r < x.rows; ++r) {

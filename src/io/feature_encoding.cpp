@@ -9,6 +9,7 @@
 #include <cmath>
 #include <set>
 
+#include "io/numeric_training_read.hpp"
 #include "io/strict_json.hpp"
 #include "mdn/error.hpp"
 
@@ -431,7 +432,7 @@ Dataset encode_rows(const CsvFile& csv, const FeatureEncoding& encoding, const s
   Dataset ds;
   ds.feature_names = encoding.feature_names();
   ds.target_names = targets;
-  ds.x = MatrixD(int(csv.rows()), int(ds.feature_names.size()));
+  MatrixD xs(int(csv.rows()), int(ds.feature_names.size()));
   ds.t = MatrixD(int(csv.rows()), int(targets.size()));
   EncodingCounts local;
   EncodingCounts& c = counts ? *counts : local;
@@ -444,7 +445,7 @@ Dataset encode_rows(const CsvFile& csv, const FeatureEncoding& encoding, const s
   for (const InputColumn& in : encoding.inputs) widths.push_back(in.values() + (in.indicator() ? 1 : 0));
   int kept = 0;
   for (std::size_t r = 0; r < csv.rows(); ++r) {
-    double* x = ds.x.row(kept);
+    double* x = xs.row(kept);
     double* t = ds.t.row(kept);
     std::string why, column;
     bool why_missing = false, drop = policy == InvalidCells::DropRow;
@@ -480,8 +481,9 @@ Dataset encode_rows(const CsvFile& csv, const FeatureEncoding& encoding, const s
     ++kept;
   }
   if (kept == 0 && !allow_no_rows) throw Error(no_encoded_rows_left(csv.path(), csv.rows(), ds.first_dropped));
-  ds.x.rows = kept;
-  ds.x.data.resize(std::size_t(kept) * std::size_t(ds.x.cols));
+  xs.rows = kept;
+  xs.data.resize(std::size_t(kept) * std::size_t(xs.cols));
+  ds.x = std::move(xs);
   ds.t.rows = kept;
   ds.t.data.resize(std::size_t(kept) * std::size_t(ds.t.cols));
   c.rows = kept;
@@ -667,6 +669,11 @@ Dataset load_encoded_training_dataset(const std::string& path, const std::vector
                                       const CsvOptions& options, ColumnChoice& choice, std::size_t varying,
                                       std::shared_ptr<const FeatureEncoding>& encoding) {
   check_dataset_columns(path, targets, features);
+  if (!encoding) {  // a plain numeric file: read in parts, its features held once in float32
+    Dataset numeric;
+    if (io::read_numeric_training_rows(path, targets, features, policy, options, choice, varying, numeric))
+      return numeric;
+  }
   const CsvFile csv = CsvFile::read(path, options);
   std::vector<int> target_columns;
   for (const std::string& t : targets) target_columns.push_back(csv.require_column(t));

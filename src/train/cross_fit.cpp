@@ -22,10 +22,9 @@ Dataset subset(const Dataset& data, const std::vector<int>& rows) {
   out.feature_names = data.feature_names;
   out.target_names = data.target_names;
   out.weight_name = data.weight_name;
-  out.x = MatrixD(int(rows.size()), data.x.cols);
+  out.x = data.x.take_rows(rows);
   out.t = MatrixD(int(rows.size()), data.t.cols);
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    std::copy(data.x.row(rows[i]), data.x.row(rows[i]) + data.x.cols, out.x.row(int(i)));
     std::copy(data.t.row(rows[i]), data.t.row(rows[i]) + data.t.cols, out.t.row(int(i)));
     if (!data.weights.empty()) out.weights.push_back(data.weights[std::size_t(rows[i])]);
     if (!data.lines.empty()) out.lines.push_back(data.lines[std::size_t(rows[i])]);
@@ -123,7 +122,7 @@ std::vector<double> out_of_fold_pits(Backend& backend, const ModelSpec& spec, co
     if (hooks.on_cross_fit_fold) hooks.on_cross_fit_fold(fold + 1, kCrossFitFolds);
     const Model fold_model = train(backend, spec, subset(data, inside), fold_options, fold_hooks);
     const Dataset held_out = subset(data, outside);
-    const MixtureBatch mix = model_mixtures(backend, fold_model, held_out.x);
+    const MixtureBatch mix = model_mixtures(backend, fold_model, held_out.x.to_double());
     for (std::size_t i = 0; i < outside.size(); ++i)
       for (int d = 0; d < T; ++d)
         pit[std::size_t(outside[i]) * T + d] = mixture_pit(mix, int(i), d, held_out.t(int(i), d));
@@ -133,11 +132,11 @@ std::vector<double> out_of_fold_pits(Backend& backend, const ModelSpec& spec, co
 
 }  // namespace
 
-CrossFitPlan plan_cross_fitting(const ModelSpec& spec, const Dataset& data, const TrainOptions& options,
+CrossFitPlan plan_cross_fitting(const ModelSpec& spec, long long rows, const TrainOptions& options,
                                 const TrainHooks& hooks, const Model& model) {
   CrossFitPlan plan;
   if (!options.cross_fit || hooks.validation != nullptr || (hooks.ranks != nullptr && hooks.ranks->size() > 1) ||
-      data.x.rows < kMinCalibrationRows)
+      rows < kMinCalibrationRows)
     return plan;
   plan.conformal =
       !model.conformal.available() || (long long)model.conformal.scores[0].size() < kMinCalibrationRows;

@@ -31,7 +31,7 @@ struct CrossFitPlan {
   bool recalibration = false;
   bool any() const { return conformal || recalibration; }
 };
-CrossFitPlan plan_cross_fitting(const ModelSpec& spec, const Dataset& data, const TrainOptions& options,
+CrossFitPlan plan_cross_fitting(const ModelSpec& spec, long long rows, const TrainOptions& options,
                                 const TrainHooks& hooks, const Model& model);
 
 // Carries out the plan: model.conformal from the out-of-fold PITs of every

@@ -232,8 +232,25 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
       detail::prepare_weighted_rows(data, hooks, data_parallel, data_parallel ? *hooks.ranks : single_process());
   detail::TrainingRun run(backend, spec, rows.rows(), options, rows.hooks);
   Model model = run.run();
-  const detail::CrossFitPlan plan = detail::plan_cross_fitting(spec, rows.rows(), options, rows.hooks, model);
+  const detail::CrossFitPlan plan = detail::plan_cross_fitting(spec, rows.rows().x.rows, options, rows.hooks, model);
   detail::cross_fit(backend, spec, rows.rows(), options, rows.hooks, plan, model);
+  return model;
+}
+
+Model train(Backend& backend, const ModelSpec& spec, Dataset&& data, const TrainOptions& options,
+            const TrainHooks& hooks) {
+  const bool one_process = hooks.ranks == nullptr || hooks.ranks->size() == 1;
+  // Cross-fitting (fewer than kMinCalibrationRows validation rows) trains
+  // again on the rows after the run: they must stay.
+  const double val_rows = hooks.validation != nullptr ? double(hooks.validation->x.rows)
+                                                      : double(options.val_fraction) * double(data.x.rows);
+  const bool may_cross_fit = options.cross_fit && val_rows < double(kMinCalibrationRows + 1);
+  if (!data.x.is_compact() || !one_process || !data.weights.empty() || may_cross_fit)
+    return train(backend, spec, static_cast<const Dataset&>(data), options, hooks);
+  const long long rows = data.x.rows;
+  Model model = detail::TrainingRun(backend, spec, data, options, hooks, &data).run();
+  if (detail::plan_cross_fitting(spec, rows, options, hooks, model).any())
+    throw Error("internal error: a run that gave up its rows needs them to cross-fit");
   return model;
 }
 

@@ -17,6 +17,45 @@ double standard_normal(std::mt19937_64& rng) {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 
+Matrix standardise_in_place(DataMatrix& x, const std::vector<int>& rows, const Standardizer& stats) {
+  const int n = x.rows, D = x.cols;
+  std::vector<double> ref;
+  std::vector<float> v = x.release_offsets(ref);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::size_t c = i % std::size_t(D);
+    v[i] = float((ref[c] + double(v[i]) - stats.x_mean[c]) / stats.x_scale[c]);
+  }
+  // Row i takes row from[i]: `rows`, then the rows not among them, a
+  // permutation applied along its cycles with one row held aside.
+  std::vector<int> from;
+  from.reserve(std::size_t(n));
+  from.insert(from.end(), rows.begin(), rows.end());
+  std::vector<char> taken(std::size_t(n), 0);
+  for (int r : rows) taken[std::size_t(r)] = 1;
+  for (int r = 0; r < n; ++r)
+    if (!taken[std::size_t(r)]) from.push_back(r);
+  std::vector<float> aside(static_cast<std::size_t>(D));
+  const auto row = [&](int r) { return v.begin() + std::ptrdiff_t(std::size_t(r) * std::size_t(D)); };
+  std::fill(taken.begin(), taken.end(), 0);  // now: row already in its place
+  for (int start = 0; start < n; ++start) {
+    if (taken[std::size_t(start)]) continue;
+    std::copy_n(row(start), D, aside.begin());
+    int at = start;
+    for (int next = from[std::size_t(at)]; next != start; at = next, next = from[std::size_t(at)]) {
+      std::copy_n(row(next), D, row(at));
+      taken[std::size_t(at)] = 1;
+    }
+    std::copy_n(aside.begin(), D, row(at));
+    taken[std::size_t(at)] = 1;
+  }
+  v.resize(rows.size() * std::size_t(D));
+  Matrix out;
+  out.rows = int(rows.size());
+  out.cols = D;
+  out.data = std::move(v);
+  return out;
+}
+
 Split split_rows(long long all_rows, long long first_row, int local_rows, const TrainOptions& options) {
   const int rows = int(all_rows);
   Split s;
@@ -38,6 +77,7 @@ Split split_rows(long long all_rows, long long first_row, int local_rows, const 
 }
 
 void EpochData::draw(int member, std::uint64_t seed) {
+  drawn_ = true;
   x_ = x_train_;
   t_ = t_train_;
   w_ = w_train_;

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "mdn/dataset.hpp"
 #include "mdn/matrix.hpp"
 #include "mdn/standardizer.hpp"
 #include "mdn/train_options.hpp"
@@ -29,6 +30,13 @@ M take_rows(const M& m, const std::vector<int>& rows) {
   for (std::size_t i = 0; i < rows.size(); ++i) std::copy_n(m.row(rows[i]), m.cols, out.row(int(i)));
   return out;
 }
+inline DataMatrix take_rows(const DataMatrix& m, const std::vector<int>& rows) { return m.take_rows(rows); }
+
+// The rows `rows` of the compact features x, standardised by `stats` (the
+// values Standardizer::standardize_x(x, rows) gives, bit for bit), in that
+// order, made in x's own storage: x is left empty, and no second copy of the
+// features exists at any time (docs/DATA.md, "Memory").
+Matrix standardise_in_place(DataMatrix& x, const std::vector<int>& rows, const Standardizer& stats);
 
 // The train/validation split: a seeded permutation of all rows; the last
 // val_fraction of it is validation. A rank holding rows first_row ..
@@ -61,19 +69,18 @@ class EpochData {
         local_row_(local_row),
         options_(options),
         plan_(plan),
-        stats_(stats),
-        x_(x_train),
-        t_(t_train),
-        w_(w_train) {}
+        stats_(stats) {}
 
   // Whether the data change from epoch to epoch at all.
   bool varies() const {
     return !options_.grid_steps.empty() || plan_.input_noise > 0.0f || plan_.target_noise > 0.0f ||
            (options_.bootstrap && options_.ensemble > 1);
   }
-  const Matrix& x() const { return x_; }
-  const Matrix& t() const { return t_; }
-  const std::vector<float>& w() const { return w_; }  // sample weights of the rows of x(), or empty
+  // The epoch's rows: the training rows themselves until the first draw
+  // (no copy of them for data that never vary).
+  const Matrix& x() const { return drawn_ ? x_ : x_train_; }
+  const Matrix& t() const { return drawn_ ? t_ : t_train_; }
+  const std::vector<float>& w() const { return drawn_ ? w_ : w_train_; }  // sample weights of x()'s rows, or empty
 
   // Draws the data of an epoch of `member` from `seed`.
   void draw(int member, std::uint64_t seed);
@@ -86,6 +93,7 @@ class EpochData {
   const TrainOptions& options_;
   const TrainPlan& plan_;
   const Standardizer& stats_;
+  bool drawn_ = false;
   Matrix x_, t_;
   std::vector<float> w_;
 };

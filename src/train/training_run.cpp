@@ -89,7 +89,7 @@ void check_options(const ModelSpec& spec, const Dataset& data, const TrainOption
 // ---- plan ----------------------------------------------------------------------
 
 TrainingRun::TrainingRun(Backend& backend, const ModelSpec& spec, const Dataset& data, const TrainOptions& options,
-                         const TrainHooks& hooks)
+                         const TrainHooks& hooks, Dataset* consumable)
     : backend_(backend),
       spec_(spec),
       options_(options),
@@ -107,17 +107,22 @@ TrainingRun::TrainingRun(Backend& backend, const ModelSpec& spec, const Dataset&
   model_.spec = spec;
   model_.feature_names = data.feature_names;
   model_.target_names = data.target_names;
-  standardise(data);
+  if (consumable != nullptr) consumable->lines = {};  // not needed to train: its memory goes first
+  standardise(data, consumable != nullptr);
   take_validation(data);
   check_resume();
   take_grid_steps();
   // The plan follows all training rows (local_row has one entry per row).
   plan_ = plan_training(options, (long long)split_.local_row.size());
+  if (consumable != nullptr) {
+    consumable->t = MatrixD();
+    x_train_ = standardise_in_place(consumable->x, split_.train_idx, model_.stats);
+  }
   epoch_data_.emplace(x_train_, t_train_, w_train_, split_.local_row, options, plan_, model_.stats);
   // Data-parallel epochs read the rows from epoch_data_; the others hand them
   // to the backend (once, or every epoch when they vary).
-  if (!epoch_data_->varies() && !data_parallel_) hand_rows(backend, x_train_, t_train_, w_train_);
   join_collective();
+  if (!epoch_data_->varies() && !data_parallel_) hand_rows(backend, x_train_, t_train_, w_train_);
 }
 
 // Several ranks (docs/DISTRIBUTED.md): one network over all of them
@@ -139,9 +144,10 @@ void TrainingRun::check_ranks(const Dataset& data) {
 
 // The training split's statistics (over every rank's rows; weighted by the
 // sample weights; an initial model's own when starting from one), then the
-// standardised rows; every training target for the initial component means.
-void TrainingRun::standardise(const Dataset& data) {
-  const MatrixD x_train_raw = take_rows(data.x, split_.train_idx);
+// standardised rows (straight from the data set's features: no copy of them
+// in double; the training rows' later, in place, when features_later); every
+// training target for the initial component means.
+void TrainingRun::standardise(const Dataset& data, bool features_later) {
   // Target transforms (src/train/target_transforms.hpp): fitted on the
   // training rows, applied beneath the statistics.
   model_.target_transforms = hooks_.init_model != nullptr
@@ -166,19 +172,17 @@ void TrainingRun::standardise(const Dataset& data) {
   }
   if (hooks_.init_model != nullptr)
     model_.stats = hooks_.init_model->stats;
-  else if (data_parallel_ || !w_raw.empty())
-    model_.stats = Standardizer::fit(x_train_raw, t_train_raw, w_raw, sum, train_rows);
   else
-    model_.stats = Standardizer::fit(x_train_raw, t_train_raw);
+    model_.stats = Standardizer::fit(data.x, split_.train_idx, t_train_raw, w_raw, sum, train_rows);
   if (!w_raw.empty()) {
     double total = 0.0;
     for (double w : w_raw) total += w;
     w_train_ = unit_mean_weights(data.weights, split_.train_idx, sum(total) / double(train_rows));
   }
-  take_feature_ranges(x_train_raw);
-  x_train_ = model_.stats.standardize_x(x_train_raw);
+  take_feature_ranges(data.x, split_.train_idx);
+  if (!features_later) x_train_ = model_.stats.standardize_x(data.x, split_.train_idx);
   t_train_ = model_.stats.standardize_t(t_train_raw);
-  x_val_ = model_.stats.standardize_x(take_rows(data.x, split_.val_idx));
+  x_val_ = model_.stats.standardize_x(data.x, split_.val_idx);
   t_val_ = model_.stats.standardize_t(t_val_raw);
   if (!data.weights.empty()) {
     w_val_ = unit_mean_weights(data.weights, split_.val_idx, 1.0);
@@ -186,7 +190,7 @@ void TrainingRun::standardise(const Dataset& data) {
     for (float w : w_val_) local += w;
     val_weight_sum_ = sum(local);
   }
-  t_train_all_ = data_parallel_ ? all_gather_rows(comm_, t_train_) : t_train_;
+  if (data_parallel_) t_train_all_ = all_gather_rows(comm_, t_train_);  // (one process: t_train_ itself)
   w_train_all_ = w_train_;
   if (data_parallel_ && !w_train_.empty()) {
     Matrix w(int(w_train_.size()), 1);
@@ -198,11 +202,11 @@ void TrainingRun::standardise(const Dataset& data) {
 // The training rows' smallest and largest value per feature (over every
 // rank's rows), kept in the model so predictions can say when an input lies
 // far outside them.
-void TrainingRun::take_feature_ranges(const MatrixD& x) {
+void TrainingRun::take_feature_ranges(const DataMatrix& x, const std::vector<int>& rows) {
   const std::size_t D = std::size_t(x.cols);
   std::vector<double> bounds(2 * D);  // -min and max, so one maximum over the ranks gives both
   for (std::size_t c = 0; c < D; ++c) bounds[c] = bounds[D + c] = -std::numeric_limits<double>::infinity();
-  for (int r = 0; r < x.rows; ++r)
+  for (int r : rows)
     for (std::size_t c = 0; c < D; ++c) {
       bounds[c] = std::max(bounds[c], -x(r, int(c)));
       bounds[D + c] = std::max(bounds[D + c], x(r, int(c)));
@@ -238,7 +242,7 @@ void TrainingRun::take_validation(const Dataset& data) {
   std::vector<int> mine;
   for (int r = 0; r < v->x.rows; ++r)
     if (!data_parallel_ || r % comm_.size() == comm_.rank()) mine.push_back(r);
-  x_val_ = model_.stats.standardize_x(take_rows(v->x, mine));
+  x_val_ = model_.stats.standardize_x(v->x, mine);
   MatrixD t_raw = take_rows(v->t, mine);
   if (!model_.target_transforms.empty()) {
     model_.transform_val_jacobian = detail::mean_transform_jacobian(model_.target_transforms, t_raw, v->weights);
@@ -446,7 +450,8 @@ TrainingState TrainingRun::fresh_state(int member, const std::vector<float>& fin
     s.params.assign(hooks_.init_model->params.begin() + std::ptrdiff_t(std::size_t(member) * layout_.total),
                     hooks_.init_model->params.begin() + std::ptrdiff_t(std::size_t(member + 1) * layout_.total));
   else
-    s.params = initial_parameters(spec_, t_train_all_, member_seed(options_.seed, member), w_train_all_);
+    s.params = initial_parameters(spec_, data_parallel_ ? t_train_all_ : t_train_, member_seed(options_.seed, member),
+                                  w_train_all_);
   s.optimizer = OptimizerState{std::vector<float>(layout_.total, 0.0f), std::vector<float>(layout_.total, 0.0f), 0};
   s.best_params = s.params;
   return s;
@@ -630,7 +635,7 @@ double TrainingRun::validation_nll(Backend& b) {
 
 // The rows (and their weights, when there are any) an epoch trains on.
 void TrainingRun::hand_rows(Backend& b, const Matrix& x, const Matrix& t, const std::vector<float>& w) const {
-  b.set_training_data(x, t);
+  b.set_training_rows(x, t);  // kept by reference where the backend can: the rows live as long as the run
   if (!w.empty()) b.set_training_weights(w);
 }
 

@@ -34,9 +34,13 @@ namespace mdn::detail {
 class TrainingRun {
  public:
   // The plan phase; throws UsageError / Error for options, data or a
-  // checkpoint that cannot work, before any epoch.
+  // checkpoint that cannot work, before any epoch. `consumable`: null, or
+  // &data with compact features, which then become the training rows in
+  // their own storage (standardise_in_place; data is left without features,
+  // targets or lines).
   TrainingRun(Backend& backend, const ModelSpec& spec, const Dataset& data, const TrainOptions& options,
-              const TrainHooks& hooks);
+              const TrainHooks& hooks, Dataset* consumable = nullptr);
+  ~TrainingRun() { backend_.release_training_rows(); }  // the backend may point at this run's rows
   TrainingRun(const TrainingRun&) = delete;
   TrainingRun& operator=(const TrainingRun&) = delete;
 
@@ -54,8 +58,8 @@ class TrainingRun {
   // ---- plan
   void check_ranks(const Dataset& data);
   void check_init(const Dataset& data);
-  void standardise(const Dataset& data);
-  void take_feature_ranges(const MatrixD& x);
+  void standardise(const Dataset& data, bool features_later);
+  void take_feature_ranges(const DataMatrix& x, const std::vector<int>& rows);
   void take_validation(const Dataset& data);
   void check_resume();
   void take_grid_steps();
@@ -109,7 +113,7 @@ class TrainingRun {
   // those over every rank.
   std::vector<float> w_train_, w_val_;
   double val_weight_sum_ = 0.0;
-  Matrix t_train_all_;              // every rank's training targets (the initial means)
+  Matrix t_train_all_;              // every rank's training targets (the initial means; data-parallel only)
   std::vector<float> w_train_all_;  // and their sample weights (empty: none)
   ParameterLayout layout_;
   int members_ = 1;

@@ -70,7 +70,7 @@ std::string validation_words(long long rows, int splits, bool ordered) {
 // `rows`, in original units.
 double heldout_nll(const Model& model, const Dataset& rows, const TuneOptions& tune) {
   auto backend = make_backend(tune.device, model, tune.cuda);
-  const MixtureBatch mix = predict_mixtures(*backend, model, rows.x);
+  const MixtureBatch mix = predict_mixtures(*backend, model, rows.x.to_double());
   double sum = 0.0, weight = 0.0;
   for (int r = 0; r < rows.x.rows; ++r) {
     const double w = rows.weights.empty() ? 1.0 : rows.weights[std::size_t(r)];

@@ -31,7 +31,7 @@ TEST(FlagWords, TheLibraryNamesFieldsAndTheProgramFlags) {
   mdn::Dataset data;
   data.x = mdn::MatrixD(10, 1);
   data.t = mdn::MatrixD(10, 1);
-  for (int r = 0; r < 10; ++r) data.x(r, 0) = data.t(r, 0) = r;
+  for (int r = 0; r < 10; ++r) data.x.set(r, 0, data.t(r, 0) = r);
   mdn::ModelSpec spec;
   spec.input_dim = spec.target_dim = 1;
   auto backend = mdn::make_cpu_backend(spec);

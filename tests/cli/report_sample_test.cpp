@@ -66,7 +66,7 @@ std::vector<double> expected_rows(long long rows, int capacity) {
 
 TEST(ReportSample, KeepsEveryRowUpToItsCapacity) {
   const mdn::cli::ReportSample s = sample_in_parts(1000, 77, 1000);
-  EXPECT_EQ(s.data().x.data, expected_rows(1000, 1000));
+  EXPECT_EQ(s.data().x.exact().data, expected_rows(1000, 1000));
   EXPECT_EQ(s.stride(), 1);
 }
 
@@ -76,7 +76,7 @@ TEST(ReportSample, ThinsToEvenlySpacedRowsWhateverTheParts) {
       if (part == 1 && rows > 5000) continue;  // slow and adds nothing
       const mdn::cli::ReportSample s = sample_in_parts(rows, part, 1000);
       const std::vector<double> want = expected_rows(rows, 1000);
-      ASSERT_EQ(s.data().x.data, want) << rows << " rows in parts of " << part;
+      ASSERT_EQ(s.data().x.exact().data, want) << rows << " rows in parts of " << part;
       ASSERT_LE(s.data().x.rows, 1000);
       ASSERT_GT(s.data().x.rows, 500) << "at least half the capacity is used";
       // Every array kept its row's values.

@@ -20,7 +20,7 @@ inline Dataset correlated_dataset(int rows, double rho, std::uint64_t seed) {
   d.t = MatrixD(rows, 2);
   for (int r = 0; r < rows; ++r) {
     const double x = u(rng), n0 = n(rng), n1 = n(rng);
-    d.x(r, 0) = x;
+    d.x.set(r, 0, x);
     d.t(r, 0) = x + 0.3 * n0;
     d.t(r, 1) = x * x + 0.3 * (rho * n0 + std::sqrt(1 - rho * rho) * n1);
   }

@@ -15,7 +15,7 @@ inline Dataset synthetic_dataset(const std::string& name, int rows, std::uint64_
   d.x = MatrixD(rows, 1);
   d.t = MatrixD(rows, 1);
   for (int r = 0; r < rows; ++r) {
-    d.x(r, 0) = set.values(r, 0);
+    d.x.set(r, 0, set.values(r, 0));
     d.t(r, 0) = set.values(r, 1);
   }
   d.feature_names = {"x"};

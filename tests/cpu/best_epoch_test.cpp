@@ -21,7 +21,7 @@ Dataset hetero(int rows) {
   data.x = MatrixD(rows, 1);
   data.t = MatrixD(rows, 1);
   for (int r = 0; r < rows; ++r) {
-    data.x(r, 0) = set.values(r, 0);
+    data.x.set(r, 0, set.values(r, 0));
     data.t(r, 0) = set.values(r, 1);
   }
   data.feature_names = {"x"};

@@ -224,7 +224,7 @@ TEST(Calibration, CrossFittingSeesAnOverDispersedModel) {
     return double(inside) / mix.rows;
   };
   auto b = mdn::make_backend(mdn::DeviceKind::Cpu, m);
-  mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x);
+  mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x.to_double());
   const double after = inside_half(mix);
   mix.pit_maps.clear();
   const double before = inside_half(mix);
@@ -260,7 +260,7 @@ TEST(Calibration, CrossFittingGivesConformalScoresWhenTheValidationRowsAreTooFew
   EXPECT_TRUE(std::is_sorted(m.conformal.scores[0].begin(), m.conformal.scores[0].end()));
   EXPECT_NE(m.conformal.source.find("cross-fitting"), std::string::npos) << m.conformal.source;
   auto b = mdn::make_backend(mdn::DeviceKind::Cpu, m);
-  const mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x);
+  const mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x.to_double());
   std::vector<double> lo, hi;
   mdn::conformal_intervals(mix, m.conformal, 0.9, lo, hi);
   int inside = 0;
@@ -282,7 +282,7 @@ TEST(Calibration, CrossFittingGivesEachTargetItsConformalScores) {
     data.x = mdn::MatrixD(n, 1);
     data.t = mdn::MatrixD(n, 2);
     for (int r = 0; r < n; ++r) {
-      data.x(r, 0) = set.values(r, 0);
+      data.x.set(r, 0, set.values(r, 0));
       data.t(r, 0) = set.values(r, 1);
       data.t(r, 1) = set.values(r, 2);
     }
@@ -298,7 +298,7 @@ TEST(Calibration, CrossFittingGivesEachTargetItsConformalScores) {
   const mdn::Model m = mdn::train(*backend, s, data, o);
   ASSERT_EQ(m.conformal.scores.size(), 2u);
   auto b = mdn::make_backend(mdn::DeviceKind::Cpu, m);
-  const mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x);
+  const mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x.to_double());
   std::vector<double> lo, hi;
   mdn::conformal_intervals(mix, m.conformal, 0.9, lo, hi);
   double mean = 0.0;
@@ -324,7 +324,7 @@ TEST(Calibration, SeveralTargetsKeepTheSigmaScale) {
   data.x = mdn::MatrixD(600, 1);
   data.t = mdn::MatrixD(600, 2);
   for (int r = 0; r < 600; ++r) {
-    data.x(r, 0) = set.values(r, 0);
+    data.x.set(r, 0, set.values(r, 0));
     data.t(r, 0) = set.values(r, 1);
     data.t(r, 1) = set.values(r, 2);
   }

@@ -353,7 +353,7 @@ TEST_F(CsvTest, LoadDatasetExplicitFeatures) {
   const Dataset ds = load_dataset(path, {"t"}, {"f2", "f1"}, InvalidCells::Fail);
   EXPECT_EQ(ds.feature_names, (std::vector<std::string>{"f2", "f1"}));
   EXPECT_EQ(ds.target_names, (std::vector<std::string>{"t"}));
-  EXPECT_EQ(ds.x.data, (std::vector<double>{3, 2, 6, 5}));
+  EXPECT_EQ(ds.x.exact().data, (std::vector<double>{3, 2, 6, 5}));
   EXPECT_EQ(ds.t.data, (std::vector<double>{1, 4}));
   EXPECT_EQ(ds.lines, (std::vector<int>{2, 3}));
 }
@@ -366,7 +366,7 @@ TEST_F(CsvTest, LoadDatasetInfersNumericFeaturesInFileOrder) {
   // Row 2's 'a' is NA: with DropRow it goes from features and targets alike.
   EXPECT_EQ(ds.dropped_rows, 1u);
   ASSERT_EQ(ds.x.rows, 1);
-  EXPECT_EQ(ds.x.data, (std::vector<double>{1, 3}));
+  EXPECT_EQ(ds.x.exact().data, (std::vector<double>{1, 3}));
   EXPECT_EQ(ds.t.data, (std::vector<double>{4, 2}));
   EXPECT_EQ(ds.lines, (std::vector<int>{2}));
 }
@@ -376,7 +376,7 @@ TEST_F(CsvTest, LoadDatasetWithoutTargetsForPrediction) {
   const Dataset ds = load_dataset(path, {}, {"b"}, InvalidCells::Fail);
   EXPECT_EQ(ds.t.cols, 0);
   EXPECT_EQ(ds.t.rows, 1);
-  EXPECT_EQ(ds.x.data, (std::vector<double>{2}));
+  EXPECT_EQ(ds.x.exact().data, (std::vector<double>{2}));
 }
 
 TEST_F(CsvTest, LoadDatasetUsageErrors) {

@@ -17,8 +17,8 @@ TEST(FeatureRanges, TrainingKeepsTheTrainingRowsMinAndMax) {
   d.x = mdn::MatrixD(40, 2);
   d.t = mdn::MatrixD(40, 1);
   for (int r = 0; r < 40; ++r) {
-    d.x(r, 0) = 1e9 + r;         // far from 0: the range must keep its digits
-    d.x(r, 1) = (r % 7) * 0.25;  // 0 .. 1.5
+    d.x.set(r, 0, 1e9 + r);         // far from 0: the range must keep its digits
+    d.x.set(r, 1, (r % 7) * 0.25);  // 0 .. 1.5
     d.t(r, 0) = 0.1 * r;
   }
   d.feature_names = {"a", "b"};

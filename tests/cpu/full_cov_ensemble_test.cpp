@@ -127,7 +127,7 @@ TEST(FullCovEnsemble, ItsDensityIsTheAverageOfTheMembersDensities) {
 
   const mdn::Dataset probe = correlated(5, 9);
   auto eb = mdn::make_backend(mdn::DeviceKind::Cpu, ens);
-  const mdn::Matrix x = ens.stats.standardize_x(probe.x);
+  const mdn::Matrix x = ens.stats.standardize_x(probe.x.to_double());
   const mdn::Matrix combined = eb->forward(x);
   const mdn::ModelSpec mixture = ens.mixture_spec();
   ASSERT_EQ(combined.cols, mixture.head_width());

@@ -76,7 +76,7 @@ mdn::ModelSpec spec_for(mdn::Covariance c) {
 double held_out_nll(const mdn::ModelSpec& spec, const mdn::Model& m, const mdn::Dataset& test) {
   auto backend = mdn::make_cpu_backend(spec);
   backend->set_parameters(m.params);
-  return backend->mean_nll(m.stats.standardize_x(test.x), m.stats.standardize_t(test.t)) + m.stats.log_jacobian();
+  return backend->mean_nll(m.stats.standardize_x(test.x.to_double()), m.stats.standardize_t(test.t)) + m.stats.log_jacobian();
 }
 
 TEST(FullCovTraining, BeatsTheDiagonalModelOnCorrelatedTargets) {
@@ -117,7 +117,7 @@ TEST(FullCovTraining, KeepsConformalScoresPerTarget) {
   ASSERT_EQ(m.conformal.scores.size(), 2u);
   EXPECT_EQ(m.conformal.scores[0].size(), 200u);  // val_fraction 0.1 of 2000
   auto b = mdn::make_backend(mdn::DeviceKind::Cpu, m);
-  const mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x);
+  const mdn::MixtureBatch mix = mdn::predict_mixtures(*b, m, test.x.to_double());
   ASSERT_TRUE(mix.full_covariance());
   std::vector<double> lo, hi;
   mdn::conformal_intervals(mix, m.conformal, 0.9, lo, hi);

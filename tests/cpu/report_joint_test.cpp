@@ -46,7 +46,7 @@ class ReportJoint : public ::testing::Test {
     mix_ = mdn::MixtureBatch();
     mix_.rows = n, mix_.K = 2, mix_.T = T;
     for (int r = 0; r < n; ++r) {
-      data_.x(r, 0) = u(rng);
+      data_.x.set(r, 0, u(rng));
       for (int d = 0; d < T; ++d) data_.t(r, d) = u(rng);
       for (int k = 0; k < 2; ++k) {
         mix_.alpha.push_back(k == 0 ? 0.7 : 0.3);
@@ -114,7 +114,8 @@ TEST_F(ReportJoint, DensityGridIsTheJointDensityOfTheQuantileRows) {
   ASSERT_EQ(pictures.size(), 1u);
   EXPECT_EQ(pictures[0].file, "joint_density.png");
   // The rows at the 10/50/90 % quantiles of x: ranks 10, 50 and 90 of 101.
-  std::vector<double> sorted(data_.x.data.begin(), data_.x.data.end());
+  const std::vector<double> xs = data_.x.to_double().data;
+  std::vector<double> sorted(xs.begin(), xs.end());
   std::sort(sorted.begin(), sorted.end());
   const auto points = read_rows("joint_density_points.dat");
   ASSERT_EQ(points.size(), 3u);

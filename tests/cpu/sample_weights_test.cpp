@@ -37,7 +37,7 @@ Dataset sine(int rows, int shifted, std::uint64_t seed) {
   d.x = MatrixD(rows + shifted, 1);
   d.t = MatrixD(rows + shifted, 1);
   for (int r = 0; r < rows + shifted; ++r) {
-    d.x(r, 0) = u(rng);
+    d.x.set(r, 0, u(rng));
     d.t(r, 0) = std::sin(2.0 * d.x(r, 0)) + n(rng) + (r >= rows ? 5.0 : 0.0);
   }
   d.feature_names = {"x"};
@@ -51,7 +51,7 @@ Dataset head_rows(const Dataset& d, int rows) {
   out.x = MatrixD(rows, d.x.cols);
   out.t = MatrixD(rows, d.t.cols);
   for (int r = 0; r < rows; ++r) {
-    out.x(r, 0) = d.x(r, 0);
+    out.x.set(r, 0, d.x(r, 0));
     out.t(r, 0) = d.t(r, 0);
   }
   out.weights.clear();
@@ -138,9 +138,10 @@ TEST(SampleWeights, IntegerWeightsBehaveLikeRepeatedRows) {
     }
   }
   const auto fill = [](Dataset& d, const std::vector<double>& x, const std::vector<double>& y) {
-    d.x = MatrixD(int(x.size()), 1);
+    MatrixD xs(int(x.size()), 1);
+    xs.data = x;
+    d.x = xs;
     d.t = MatrixD(int(y.size()), 1);
-    d.x.data = x;
     d.t.data = y;
   };
   fill(weighted, xs, ys);
@@ -300,7 +301,7 @@ TEST(ValidationData, ReplacesTheRandomSplitAndIsWhatTheHistoryScores) {
   // The kept epoch's validation NLL is the kept model's NLL on those rows.
   auto backend = mdn::make_cpu_backend(a.spec);
   backend->set_parameters(a.params);
-  const double nll = backend->mean_nll(a.stats.standardize_x(val_rows.x), a.stats.standardize_t(val_rows.t));
+  const double nll = backend->mean_nll(a.stats.standardize_x(val_rows.x.to_double()), a.stats.standardize_t(val_rows.t));
   EXPECT_NEAR(a.history.val_nll[std::size_t(a.history.best_epoch - 1)], nll, 1e-5);
   // Other columns are refused.
   Dataset other = val_rows;

@@ -24,7 +24,7 @@ mdn::Dataset bishop(int rows, std::uint64_t seed) {
   data.x = mdn::MatrixD(set.values.rows, 1);
   data.t = mdn::MatrixD(set.values.rows, 1);
   for (int r = 0; r < set.values.rows; ++r) {
-    data.x(r, 0) = set.values(r, 0);  // column "x"
+    data.x.set(r, 0, set.values(r, 0));  // column "x"
     data.t(r, 0) = set.values(r, 1);  // column "y"
   }
   data.feature_names = {"x"};
@@ -135,7 +135,7 @@ TEST(Training, EarlyStoppingKeepsTheBestEpoch) {
   // (in standardised units; float rounding of the backend's sum aside).
   const mdn::detail::Split split = mdn::detail::split_rows(data.x.rows, 0, data.x.rows, o);
   ASSERT_FALSE(split.val_idx.empty());
-  const mdn::MatrixD x_val = mdn::detail::take_rows(data.x, split.val_idx);
+  const mdn::MatrixD x_val = data.x.take_rows(split.val_idx).to_double();
   const mdn::MatrixD t_val = mdn::detail::take_rows(data.t, split.val_idx);
   auto predictor = mdn::make_backend(mdn::DeviceKind::Cpu, m);
   const mdn::MixtureBatch mix = mdn::predict_mixtures(*predictor, m, x_val);

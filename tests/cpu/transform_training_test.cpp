@@ -28,7 +28,7 @@ mdn::Dataset data_set(int rows, bool gaussian, std::uint64_t seed) {
   d.x = mdn::MatrixD(rows, 1);
   d.t = mdn::MatrixD(rows, 1);
   for (int r = 0; r < rows; ++r) {
-    d.x(r, 0) = ux(rng);
+    d.x.set(r, 0, ux(rng));
     const double u = 0.5 + d.x(r, 0) + 0.4 * e(rng);
     d.t(r, 0) = gaussian ? u : std::exp(u);
   }
@@ -79,7 +79,7 @@ TEST(TransformTraining, ReportedValidationNllIsInOriginalUnits) {
   auto backend = mdn::make_cpu_backend(spec());
   const mdn::Model m = mdn::train(*backend, spec(), data, o, hooks);
   ASSERT_TRUE(m.has_target_transform());
-  const mdn::MixtureBatch mix = mdn::predict_mixtures(*backend, m, val.x);
+  const mdn::MixtureBatch mix = mdn::predict_mixtures(*backend, m, val.x.to_double());
   double nll = 0.0;
   for (int r = 0; r < val.x.rows; ++r) nll += mdn::mixture_nll(mix, r, val.t.row(r));
   nll /= val.x.rows;

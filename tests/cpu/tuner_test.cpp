@@ -374,8 +374,10 @@ TEST(Tune, FullCovarianceSearchesNoTargetTransform) {
   Dataset data;
   data.x = MatrixD(150, 1);
   data.t = MatrixD(150, 2);
-  for (int r = 0; r < 150; ++r)
-    for (int c = 0; c < 3; ++c) (c == 0 ? data.x(r, 0) : data.t(r, c - 1)) = set.values(r, c);
+  for (int r = 0; r < 150; ++r) {
+    data.x.set(r, 0, set.values(r, 0));
+    for (int c = 1; c < 3; ++c) data.t(r, c - 1) = set.values(r, c);
+  }
   data.feature_names = {"x"};
   data.target_names = {"y1", "y2"};
   ModelSpec spec;

@@ -62,7 +62,7 @@ class CalibrateCommand : public Command {
       std::fprintf(stderr, "%s: dropped %zu rows with missing or invalid cells\n", data_path_.c_str(),
                    data.dropped_rows);
     auto backend = open_backend(device_, model, quiet_);
-    MixtureBatch mix = predict_mixtures(*backend, model, data.x);
+    MixtureBatch mix = predict_mixtures(*backend, model, data.x.exact());
     const std::string source = std::to_string(data.x.rows) + " rows of " + data_path_;
     const bool refit = model.spec.target_dim == 1 && data.x.rows >= kMinCalibrationRows;
     if (refit) model.recalibration = fit_recalibration(mix, data.t, {}, source);

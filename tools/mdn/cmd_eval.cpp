@@ -191,14 +191,14 @@ class EvalSums {
     if (raw_) {
       MixtureBatch raw_mix = mix;
       raw_mix.pit_maps.clear();
-      if (raw_backend_) raw_mix = predict_mixtures(*raw_backend_, *raw_, data.x);
+      if (raw_backend_) raw_mix = predict_mixtures(*raw_backend_, *raw_, data.x.exact());
       Backend& stats_backend = raw_backend_ ? *raw_backend_ : backend_;
       before_.add(raw_mix, data.t, stats_backend.statistics(raw_mix, evaluation_quantile_levels(options_)),
                   data.weights, first_row);
     }
     conformal_.add(mix, data.t, data.weights);
     grid_.add(mix, data.t, data.weights);
-    if (keep_sample) sample_.add(data.x, data.t, data.weights, mix, rows, first_row);
+    if (keep_sample) sample_.add(data.x.exact(), data.t, data.weights, mix, rows, first_row);
   }
 
   const Model& model_;
@@ -238,7 +238,7 @@ MatrixD rows_of(const MatrixD& m, int begin, int count) {
 // Rows [begin, begin + count) of a part: features, targets, weights.
 Dataset rows_of(const Dataset& data, int begin, int count) {
   Dataset out;
-  out.x = rows_of(data.x, begin, count);
+  out.x = rows_of(data.x.exact(), begin, count);
   out.t = rows_of(data.t, begin, count);
   if (!data.weights.empty())
     out.weights.assign(data.weights.begin() + begin, data.weights.begin() + begin + count);
@@ -274,7 +274,8 @@ int write_results(EvalSums& sums, const EvalContext& ctx, const EvalRequest& req
     evaluation.rows = sums.sample_.statistics();
     ReportInput in;
     in.context = ctx;
-    in.data = &sums.sample_.data();
+    const Dataset sample = sums.sample_.data();
+    in.data = &sample;
     in.mix = &sums.sample_.mixtures();
     in.evaluation = &evaluation;
     in.options = options;
@@ -368,14 +369,14 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
       // part's 10^5. Chunks start on forward-block edges (mdn/inference.hpp).
       for (int begin = 0; begin < data.x.rows; begin += kEvalChunkRows) {
         const int count = std::min(kEvalChunkRows, data.x.rows - begin);
-        const Matrix z = head_outputs(*backend, model, data.x, begin, count, part.first_row);
+        const Matrix z = head_outputs(*backend, model, data.x.exact(), begin, count, part.first_row);
         sums.add(rows_of(data, begin, count), z, part.first_row + begin, !request.report_dir.empty());
       }
       rows += data.x.rows;
     } else {
-      Matrix z = collectively(ranks, [&] { return head_outputs(*backend, model, data.x, 0, data.x.rows, part.first_row); });
+      Matrix z = collectively(ranks, [&] { return head_outputs(*backend, model, data.x.exact(), 0, data.x.rows, part.first_row); });
       z = gather_rows_at_root(ranks, z);
-      data.x = gather_rows_at_root(ranks, data.x);
+      data.x = gather_rows_at_root(ranks, data.x.exact());
       data.t = gather_rows_at_root(ranks, data.t);
       if (!request.weight_column.empty()) {
         MatrixD w(int(data.weights.size()), 1);

@@ -326,7 +326,7 @@ Model train_and_save(const TrainRequest& request_in) {
   // Categories, dates, filled-in values (mdn/feature_encoding.hpp): a resumed
   // or initial model's encoding is kept; else it is fitted on the file.
   std::shared_ptr<const FeatureEncoding> encoding = resuming ? resume.model.encoding : init.encoding;
-  const DataShard shard = load_training_rows(ranks, request, features, in_parts, encoding);
+  DataShard shard = load_training_rows(ranks, request, features, in_parts, encoding);
   const Dataset& data = shard.data;
   if (shard.dropped_rows > 0 && !request.quiet)
     std::fprintf(stderr, "%s: dropped %lld row%s with a missing target or an invalid cell%s\n",
@@ -401,7 +401,9 @@ Model train_and_save(const TrainRequest& request_in) {
   if (!request.init_path.empty()) hooks.init_model = &init;
   Model model;
   try {
-    model = train(*backend, spec, data, options, hooks);
+    // The rows are given up to training: read compactly, they are held once
+    // (docs/DATA.md, "Memory"); nothing below reads them.
+    model = train(*backend, spec, std::move(shard.data), options, hooks);
   } catch (const Interrupted& e) {
     epochs.finish();
     if (ranks.size() > 1 && options.ensemble > 1) throw;  // no checkpoint (the message says so)

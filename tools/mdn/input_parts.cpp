@@ -125,7 +125,7 @@ bool InputParts::next_shard(InputPart& part) {
   if (model_.encoding && !quiet)
     for (const std::string& w : encoding_warnings(*model_.encoding, counts_))
       std::fprintf(stderr, "%s: warning: %s: %s\n", request_.command, request_.path.c_str(), w.c_str());
-  part.x = std::move(shard.data.x);
+  part.x = shard.data.x.release_exact();
   part.t = std::move(shard.data.t);
   part.lines = std::move(shard.data.lines);
   part.first_row = shard.first_row;
@@ -190,7 +190,7 @@ void InputParts::read_stream_part() {
     EncodingCounts counts;
     Dataset ds = encode_rows(csv, *model_.encoding, request_.targets, policy, false, &counts, true);
     add_counts(counts_, counts);
-    part.x = std::move(ds.x);
+    part.x = ds.x.release_exact();
     part.t = std::move(ds.t);
     lines = std::move(ds.lines);
     dropped_ += (long long)ds.dropped_rows;

@@ -33,7 +33,7 @@ std::vector<std::pair<Vec*, std::size_t>> fields(X& x, X& t, W& weights, B& mix,
 }  // namespace
 
 void ReportSample::shape_like(const MatrixD& x, const MatrixD& t, const MixtureBatch& mix, const RowStatistics& stats) {
-  data_.x = MatrixD(0, x.cols);
+  x_ = MatrixD(0, x.cols);
   data_.t = MatrixD(0, t.cols);
   mix_ = MixtureBatch{};
   mix_.K = mix.K;
@@ -46,11 +46,17 @@ void ReportSample::shape_like(const MatrixD& x, const MatrixD& t, const MixtureB
   shaped_ = true;
 }
 
+Dataset ReportSample::data() const {
+  Dataset d = data_;
+  d.x = x_;
+  return d;
+}
+
 void ReportSample::add(const MatrixD& x, const MatrixD& t, const std::vector<double>& weights,
                        const MixtureBatch& mix, const RowStatistics& stats, long long first_row) {
   if (!shaped_) shape_like(x, t, mix, stats);
   const std::vector<SourceField> from = fields<const std::vector<double>>(x, t, weights, mix, stats);
-  std::vector<Field> to = fields<std::vector<double>>(data_.x, data_.t, data_.weights, mix_, stats_);
+  std::vector<Field> to = fields<std::vector<double>>(x_, data_.t, data_.weights, mix_, stats_);
   to[2].second = from[2].second;  // the sample's weights are empty until the first row
   for (int r = 0; r < x.rows; ++r) {
     const long long at = first_row + r;
@@ -64,7 +70,7 @@ void ReportSample::add(const MatrixD& x, const MatrixD& t, const std::vector<dou
     if (int(index_.size()) > capacity_) thin();
   }
   const int kept = int(index_.size());
-  data_.x.rows = data_.t.rows = mix_.rows = kept;
+  x_.rows = data_.t.rows = mix_.rows = kept;
   stats_.mean.rows = stats_.stddev.rows = stats_.median.rows = stats_.pit.rows = kept;
   for (MatrixD& m : stats_.lower) m.rows = kept;
   for (MatrixD& m : stats_.upper) m.rows = kept;
@@ -73,7 +79,7 @@ void ReportSample::add(const MatrixD& x, const MatrixD& t, const std::vector<dou
 // Doubles the stride and keeps the rows whose file index is a multiple of it.
 void ReportSample::thin() {
   stride_ *= 2;
-  std::vector<Field> to = fields<std::vector<double>>(data_.x, data_.t, data_.weights, mix_, stats_);
+  std::vector<Field> to = fields<std::vector<double>>(x_, data_.t, data_.weights, mix_, stats_);
   if (!data_.weights.empty()) to[2].second = 1;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < index_.size(); ++i) {

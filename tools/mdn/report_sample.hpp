@@ -28,7 +28,7 @@ class ReportSample {
   void add(const MatrixD& x, const MatrixD& t, const std::vector<double>& weights, const MixtureBatch& mix,
            const RowStatistics& stats, long long first_row);
   // The rows kept, as the report takes them.
-  const Dataset& data() const { return data_; }
+  Dataset data() const;
   const MixtureBatch& mixtures() const { return mix_; }
   const RowStatistics& statistics() const { return stats_; }
   long long stride() const { return stride_; }
@@ -41,7 +41,8 @@ class ReportSample {
   long long stride_ = 1;
   bool shaped_ = false;
   std::vector<long long> index_;  // file index of each row kept
-  Dataset data_;
+  MatrixD x_;     // the rows' features
+  Dataset data_;  // their targets and weights (its x unused)
   MixtureBatch mix_;
   RowStatistics stats_;
 };

@@ -293,7 +293,9 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
   {
     nb::gil_scoped_release release;
     mdn::Dataset data;
-    data.x = to_matrix(x_in, "X");
+    // Training rows are held compactly, as `mdn train` holds them (the same
+    // model bit for bit; mdn/dataset.hpp, DataMatrix).
+    data.x = mdn::DataMatrix::compact(to_matrix(x_in, "X"));
     data.t = to_matrix(t_in, "y");
     data.feature_names = std::move(feature_names);
     data.target_names = std::move(target_names);
@@ -320,7 +322,7 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
     if (val_x) hooks.validation = &validation;
     if (init != nullptr) hooks.init_model = &init->model();
     try {
-      if (!interrupted) model = mdn::train(*backend, spec, data, options, hooks);
+      if (!interrupted) model = mdn::train(*backend, spec, std::move(data), options, hooks);  // held once
     } catch (const mdn::Interrupted&) {
       interrupted = true;
     }
