@@ -19,7 +19,7 @@ namespace mdn {
 //           offset(r, c), the offset rounded to float once: an error of at
 //           most 2^-24 of the distance from the reference, below what the
 //           network's float32 standardised inputs resolve. The reference is
-//           the first row (0 where that is not finite).
+//           the first row (of positive weight; 0 where not finite).
 class DataMatrix {
  public:
   int rows = 0;
@@ -64,8 +64,11 @@ class DataMatrix {
 };
 
 // The first row of m (0 where not finite, or where m has no rows): the
-// reference a compact DataMatrix takes by default.
-std::vector<double> first_row_reference(const MatrixD& m);
+// reference a compact DataMatrix takes by default. With sample weights (one
+// per row), the first row of positive weight: rows of weight 0 leave before
+// training, and the rows that stay then have the reference they would have
+// alone, so the model is the one trained on them alone, bit for bit.
+std::vector<double> first_row_reference(const MatrixD& m, const std::vector<double>& weights = {});
 
 // A data set for training / evaluation: features and targets of the same rows.
 struct Dataset {

@@ -7,10 +7,12 @@
 
 namespace mdn {
 
-std::vector<double> first_row_reference(const MatrixD& m) {
+std::vector<double> first_row_reference(const MatrixD& m, const std::vector<double>& weights) {
   std::vector<double> ref(std::size_t(m.cols), 0.0);
-  if (m.rows > 0)
-    for (int c = 0; c < m.cols; ++c) ref[std::size_t(c)] = std::isfinite(m(0, c)) ? m(0, c) : 0.0;
+  int r = 0;
+  while (r < m.rows && r < int(weights.size()) && !(weights[std::size_t(r)] > 0.0)) ++r;
+  if (r < m.rows)
+    for (int c = 0; c < m.cols; ++c) ref[std::size_t(c)] = std::isfinite(m(r, c)) ? m(r, c) : 0.0;
   return ref;
 }
 

@@ -10,21 +10,41 @@
 namespace mdn::io {
 namespace {
 
-// The facts of the columns that matter, merged over the parts of the file;
-// false as soon as one of them holds a cell that is not a number.
-bool numeric_facts(const std::string& path, const std::vector<std::string>& targets,
+// The row whose values become the compact features' reference
+// (first_row_reference): the first row, or with a weight column (`weight`,
+// a column index; -1: none) the first of positive weight. Every column's
+// value (0 where not a number); empty until found.
+void find_reference_row(const CsvFile& part, int weight, std::vector<double>& values) {
+  for (std::size_t r = 0; r < part.rows() && values.empty(); ++r) {
+    double w = 1.0;
+    if (weight >= 0 && !(part.number(part.field(r, weight), w) && w > 0.0)) continue;
+    for (int c = 0; c < int(part.header().size()); ++c) {
+      double v = 0.0;
+      values.push_back(part.number(part.field(r, c), v) ? v : 0.0);
+    }
+  }
+}
+
+// The facts of the columns that matter, merged over the parts of the file,
+// and the reference row; false as soon as one of them holds a cell that is
+// not a number.
+bool numeric_facts(const std::string& path, const std::vector<std::string>& targets, std::size_t varying,
                    const std::vector<std::string>& features, const CsvOptions& options, std::size_t part_bytes,
-                   std::vector<std::string>& header, std::vector<ColumnFacts>& facts, long long& rows) {
+                   std::vector<std::string>& header, std::vector<ColumnFacts>& facts, long long& rows,
+                   std::vector<double>& reference_row) {
   CsvStream stream(path, options, part_bytes);
   CsvFile part;
   std::vector<int> columns;  // empty: every column
+  int weight = -1;
   while (stream.next(part)) {
     if (header.empty()) {
       header = part.header();
       for (const std::string& t : targets) columns.push_back(part.require_column(t));
       if (features.empty()) columns.clear();
       for (const std::string& f : features) columns.push_back(part.require_column(f));
+      if (targets.size() > varying) weight = part.require_column(targets[varying]);
     }
+    find_reference_row(part, weight, reference_row);
     std::vector<ColumnFacts> more = column_facts(part, columns);
     if (facts.empty())
       facts = std::move(more);
@@ -57,7 +77,9 @@ bool read_numeric_training_rows(const std::string& path, const std::vector<std::
   std::vector<std::string> header;
   std::vector<ColumnFacts> facts;
   long long rows = 0;
-  if (!numeric_facts(path, targets, features, options, part_bytes, header, facts, rows)) return false;
+  std::vector<double> reference_row;
+  if (!numeric_facts(path, targets, varying, features, options, part_bytes, header, facts, rows, reference_row))
+    return false;
   if (rows > (long long)INT_MAX) throw Error(path + ": too many rows (more than 2^31 - 1)");
   check_targets_vary(path, header, facts,
                      {targets.begin(), targets.begin() + std::ptrdiff_t(std::min(varying, targets.size()))});
@@ -68,8 +90,13 @@ bool read_numeric_training_rows(const std::string& path, const std::vector<std::
     chosen.features = features;
   }
 
+  std::vector<double> reference;
+  for (const std::string& f : chosen.features) {
+    const std::size_t c = std::size_t(std::find(header.begin(), header.end(), f) - header.begin());
+    reference.push_back(c < reference_row.size() ? reference_row[c] : 0.0);
+  }
   Dataset ds;
-  ds.x = DataMatrix::compact(MatrixD(0, int(chosen.features.size())));  // the reference: the first row
+  ds.x = DataMatrix::compact(MatrixD(0, int(chosen.features.size())), reference);
   ds.t = MatrixD(0, int(targets.size()));
   // The row count is known: room for every row at once, so that growing
   // never holds two copies.

@@ -24,7 +24,10 @@ namespace mdn::io {
 // which encodes such columns, takes over. Throws what the whole-file read
 // throws for the file's start, a ragged row, a missing column, a constant
 // target or no feature left, and mdn::Error when the file changes between
-// the two passes. `part_bytes`: CsvStream's (smaller in tests, for many parts).
+// the two passes. The compact features' reference is the first row, or with
+// a weight column (a target after the first `varying`: the one after them)
+// the first row of positive weight, as first_row_reference takes it.
+// `part_bytes`: CsvStream's (smaller in tests, for many parts).
 bool read_numeric_training_rows(const std::string& path, const std::vector<std::string>& targets,
                                 const std::vector<std::string>& features, InvalidCells policy,
                                 const CsvOptions& options, ColumnChoice& choice, std::size_t varying, Dataset& out,

@@ -193,6 +193,23 @@ TEST_F(StreamedRead, PartsGiveTheWholeFilesRowsAndColumnChoice) {
   EXPECT_EQ(named.x.to_double().data, DataMatrix::compact(x_column).to_double().data);
 }
 
+TEST_F(StreamedRead, AWeightColumnPutsTheReferenceOnTheFirstRowOfPositiveWeight) {
+  // Rows of weight 0 leave before training; the reference must be a row that
+  // stays, the one the remaining rows alone would take.
+  const std::string path =
+      write("weighted.csv", "x,y,w\n1000.1,1,0\n1000.2,2,0\n1003.7,3,2\n1001.3,4,1\n1002.9,5,0\n1004.4,6,1\n");
+  ColumnChoice choice;
+  Dataset streamed;
+  ASSERT_TRUE(io::read_numeric_training_rows(path, {"y", "w"}, {"x"}, InvalidCells::Fail, {}, choice, 1, streamed));
+  const Dataset whole = load_training_dataset(path, {"y", "w"}, {"x"}, InvalidCells::Fail, {}, choice, 1);
+  std::vector<double> weights;
+  for (int r = 0; r < whole.t.rows; ++r) weights.push_back(whole.t(r, 1));
+  EXPECT_EQ(first_row_reference(whole.x.exact(), weights), (std::vector<double>{1003.7}));
+  EXPECT_EQ(streamed.x(2, 0), 1003.7);  // the reference itself is exact
+  EXPECT_EQ(streamed.x.to_double().data,
+            DataMatrix::compact(whole.x.exact(), first_row_reference(whole.x.exact(), weights)).to_double().data);
+}
+
 TEST_F(StreamedRead, TextMissingCellsOrAPipeLeaveItToTheWholeFileRead) {
   const std::string text = write("text.csv", "x,kind,y\n1,a,2\n2,b,3\n3,a,5\n4,b,4\n");
   const std::string missing = write("missing.csv", "x,y\n1,2\nNA,3\n3,5\n4,4\n");
@@ -280,6 +297,29 @@ TEST(CompactData, ARunGivenItsRowsTrainsTheSameModelAndEmptiesThem) {
     EXPECT_EQ(given.x.rows, 0) << noise;
     EXPECT_EQ(given.t.rows, 0) << noise;
     EXPECT_TRUE(given.lines.empty()) << noise;
+  }
+  // Rows of weight 0 leave first: with the reference on the first row of
+  // positive weight, the model is the one of the other rows alone.
+  {
+    std::vector<double> w(600, 1.0);
+    std::vector<int> kept;
+    for (int r = 0; r < 600; ++r) {
+      if (r % 3 == 0) w[std::size_t(r)] = 0.0;
+      else kept.push_back(r);
+    }
+    Dataset zeros = data;
+    zeros.x = DataMatrix::compact(x, first_row_reference(x, w));
+    zeros.weights = w;
+    Dataset others;
+    const MatrixD x_kept = detail::take_rows(x, kept);
+    others.x = DataMatrix::compact(x_kept);
+    others.t = detail::take_rows(t, kept);
+    others.weights.assign(kept.size(), 1.0);
+    others.feature_names = data.feature_names;
+    others.target_names = data.target_names;
+    auto a = make_cpu_backend(spec);
+    auto b = make_cpu_backend(spec);
+    EXPECT_EQ(train(*a, spec, zeros, o).params, train(*b, spec, others, o).params);
   }
   // Sample weights keep the rows (the copying path): the data set stays.
   Dataset weighted = data;

@@ -295,11 +295,13 @@ std::unique_ptr<PyModel> fit(const InArray& x_in, const InArray& t_in, std::vect
     mdn::Dataset data;
     // Training rows are held compactly, as `mdn train` holds them (the same
     // model bit for bit; mdn/dataset.hpp, DataMatrix).
-    data.x = mdn::DataMatrix::compact(to_matrix(x_in, "X"));
+    mdn::MatrixD x = to_matrix(x_in, "X");
     data.t = to_matrix(t_in, "y");
     data.feature_names = std::move(feature_names);
     data.target_names = std::move(target_names);
     data.weights = to_weights(weights);
+    data.x = mdn::DataMatrix::compact(x, mdn::first_row_reference(x, data.weights));
+    x = mdn::MatrixD();  // the doubles go: the rows are held once
     mdn::Dataset validation;
     if (val_x) {
       validation.x = to_matrix(*val_x, "X of eval_set", data.x.cols);
