@@ -172,6 +172,9 @@ def evaluate(args, s, recipe):
            "--device", args.device, "--quiet"] + s["flags"] + RECIPES[recipe]
     if s["features"]:
         cmd += ["--features", s["features"]]
+    tune_log = os.path.join(s["dir"], f"{recipe}.tune.json")
+    if "--tune" in RECIPES[recipe]:
+        cmd += ["--tune-log", tune_log]
     seconds = run(cmd, log)
     out = os.path.join(s["dir"], f"{recipe}.json")
     run([args.mdn, "eval", "--model", model, "--data", s["test"], "--device", args.device, "--json", out] + s["flags"],
@@ -196,6 +199,11 @@ def evaluate(args, s, recipe):
         targets = json.loads(info.stdout).get("targets", [])
         row["transform"] = ",".join(t.get("transform", "none") + (f"({t['transform_lambda']:.3g})"
                                     if "transform_lambda" in t else "") for t in targets)
+    if "--tune" in RECIPES[recipe]:  # which trial the search chose (0: the recipe) and over which one
+        with open(tune_log) as f:
+            best = json.load(f).get("best", {})
+        row["tune_best_trial"] = best.get("trial")
+        row["tune_recipe_kept_over_trial"] = best.get("recipe_kept_over_trial")
     b = m.get("before_calibration")
     if b:  # the same model without its recalibration (mdn eval scores both)
         row["nll_uncal"] = b["nll"]
