@@ -190,7 +190,7 @@ def main():
             d = [r["nll"] - b[r["split"]] for r in results if r["set"] == name and r["recipe"] == recipe]
             m, se = mean_se(d)
             print(f"| {name} | {recipe} | {m:+.3f} ± {se:.3f} | {sum(1 for x in d if x < 0)} of {len(d)} |")
-    print(f"total wall time {time.time() - t0:.0f} s (cached results count 0); load average at the end "
+    print(f"total wall time {time.time() - t0:.0f} s (results read from the cache add nothing); load average at the end "
           f"{os.getloadavg()}")
     if args.json:
         with open(args.json, "w") as f:
