@@ -213,6 +213,18 @@ def evaluate(args, s, recipe):
     return row
 
 
+def define_recipes(parser, definitions, wanted, table):
+    """Adds the --recipe NAME=FLAGS definitions to `table`; refuses a wanted recipe it does not hold."""
+    for r in definitions:
+        name, sep, flags = r.partition("=")
+        if not sep or not name:
+            parser.error(f"--recipe {r!r}: expected NAME=FLAGS")
+        table[name] = shlex.split(flags)
+    unknown = [r for r in wanted if r not in table]
+    if unknown:
+        parser.error(f"unknown recipe(s) {', '.join(unknown)} (known: {', '.join(table)}; define more with --recipe)")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     here = os.path.dirname(os.path.abspath(__file__))
@@ -236,14 +248,7 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", default="", help="also write all rows as JSON here")
     args = p.parse_args()
-    for r in args.recipe:
-        name, sep, flags = r.partition("=")
-        if not sep or not name:
-            p.error(f"--recipe {r!r}: expected NAME=FLAGS")
-        RECIPES[name] = shlex.split(flags)
-    unknown = [r for r in args.recipes.split(",") if r not in RECIPES]
-    if unknown:
-        p.error(f"unknown recipe(s) {', '.join(unknown)} (known: {', '.join(RECIPES)}; define more with --recipe)")
+    define_recipes(p, args.recipe, args.recipes.split(","), RECIPES)
     os.makedirs(args.work, exist_ok=True)
     sets = prepare_sets(args, args.work)
     if args.only:

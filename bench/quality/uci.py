@@ -31,9 +31,11 @@ import math
 import os
 import random
 import shlex
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import define_recipes, run, write_csv  # noqa: E402  (run.py beside this file)
 
 RECIPES = {
     "default": [],
@@ -51,31 +53,12 @@ def read_csv(path):
     return header, rows
 
 
-def write_csv(path, header, rows):
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-
-
 def split_indices(n, split, test_fraction):
     """Split `split`'s (train, test) row indices: a shuffle seeded by the split number."""
     idx = list(range(n))
     random.Random(split).shuffle(idx)
     n_test = int(round(n * test_fraction))
     return sorted(idx[n_test:]), sorted(idx[:n_test])
-
-
-def run(cmd, log):
-    with open(log, "a") as f:
-        f.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
-        f.flush()
-        t0 = time.time()
-        r = subprocess.run(cmd, stdout=f, stderr=f)
-        dt = time.time() - t0
-    if r.returncode != 0:
-        raise RuntimeError(f"command failed ({r.returncode}): {' '.join(cmd)}; see {log}")
-    return dt
 
 
 def one(args, name, target, header, rows, split, recipe):
@@ -138,15 +121,8 @@ def main():
                    help="define (or redefine) a recipe as flags added to `mdn train`; name it in --recipes too")
     p.add_argument("--json", default="", help="also write every (set, split, recipe) result here")
     args = p.parse_args()
-    for r in args.recipe:
-        name, sep, flags = r.partition("=")
-        if not sep or not name:
-            p.error(f"--recipe {r!r}: expected NAME=FLAGS")
-        RECIPES[name] = shlex.split(flags)
     recipes = args.recipes.split(",")
-    unknown = [r for r in recipes if r not in RECIPES]
-    if unknown:
-        p.error(f"unknown recipe(s) {', '.join(unknown)} (known: {', '.join(RECIPES)})")
+    define_recipes(p, args.recipe, recipes, RECIPES)
     sets = []
     for s in args.set:
         name, sep, rest = s.partition("=")
