@@ -172,6 +172,9 @@ def evaluate(args, s, recipe):
            "--device", args.device, "--quiet"] + s["flags"] + RECIPES[recipe]
     if s["features"]:
         cmd += ["--features", s["features"]]
+    tune_log = os.path.join(s["dir"], f"{recipe}.tune.json")
+    if "--tune" in RECIPES[recipe]:
+        cmd += ["--tune-log", tune_log]
     seconds = run(cmd, log)
     out = os.path.join(s["dir"], f"{recipe}.json")
     run([args.mdn, "eval", "--model", model, "--data", s["test"], "--device", args.device, "--json", out] + s["flags"],
@@ -196,6 +199,11 @@ def evaluate(args, s, recipe):
         targets = json.loads(info.stdout).get("targets", [])
         row["transform"] = ",".join(t.get("transform", "none") + (f"({t['transform_lambda']:.3g})"
                                     if "transform_lambda" in t else "") for t in targets)
+    if "--tune" in RECIPES[recipe]:  # which trial the search chose (0: the recipe) and over which one
+        with open(tune_log) as f:
+            best = json.load(f).get("best", {})
+        row["tune_best_trial"] = best.get("trial")
+        row["tune_recipe_kept_over_trial"] = best.get("recipe_kept_over_trial")
     b = m.get("before_calibration")
     if b:  # the same model without its recalibration (mdn eval scores both)
         row["nll_uncal"] = b["nll"]
@@ -203,6 +211,18 @@ def evaluate(args, s, recipe):
         row["cov90_uncal"] = sum(next(i["coverage"] for i in t["intervals"] if abs(i["level"] - 0.9) < 1e-9)
                                  for t in b["targets"]) / len(b["targets"])
     return row
+
+
+def define_recipes(parser, definitions, wanted, table):
+    """Adds the --recipe NAME=FLAGS definitions to `table`; refuses a wanted recipe it does not hold."""
+    for r in definitions:
+        name, sep, flags = r.partition("=")
+        if not sep or not name:
+            parser.error(f"--recipe {r!r}: expected NAME=FLAGS")
+        table[name] = shlex.split(flags)
+    unknown = [r for r in wanted if r not in table]
+    if unknown:
+        parser.error(f"unknown recipe(s) {', '.join(unknown)} (known: {', '.join(table)}; define more with --recipe)")
 
 
 def main():
@@ -228,14 +248,7 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", default="", help="also write all rows as JSON here")
     args = p.parse_args()
-    for r in args.recipe:
-        name, sep, flags = r.partition("=")
-        if not sep or not name:
-            p.error(f"--recipe {r!r}: expected NAME=FLAGS")
-        RECIPES[name] = shlex.split(flags)
-    unknown = [r for r in args.recipes.split(",") if r not in RECIPES]
-    if unknown:
-        p.error(f"unknown recipe(s) {', '.join(unknown)} (known: {', '.join(RECIPES)}; define more with --recipe)")
+    define_recipes(p, args.recipe, args.recipes.split(","), RECIPES)
     os.makedirs(args.work, exist_ok=True)
     sets = prepare_sets(args, args.work)
     if args.only:
