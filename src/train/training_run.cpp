@@ -108,14 +108,13 @@ TrainingRun::TrainingRun(Backend& backend, const ModelSpec& spec, const Dataset&
   model_.feature_names = data.feature_names;
   model_.target_names = data.target_names;
   if (consumable != nullptr) consumable->lines = {};  // not needed to train: its memory goes first
-  standardise(data, consumable != nullptr);
+  standardise(data, consumable);
   take_validation(data);
   check_resume();
   take_grid_steps();
   // The plan follows all training rows (local_row has one entry per row).
   plan_ = plan_training(options, (long long)split_.local_row.size());
   if (consumable != nullptr) {
-    consumable->t = MatrixD();
     x_train_ = standardise_in_place(consumable->x, split_.train_idx, model_.stats);
   }
   epoch_data_.emplace(x_train_, t_train_, w_train_, split_.local_row, options, plan_, model_.stats);
@@ -145,9 +144,10 @@ void TrainingRun::check_ranks(const Dataset& data) {
 // The training split's statistics (over every rank's rows; weighted by the
 // sample weights; an initial model's own when starting from one), then the
 // standardised rows (straight from the data set's features: no copy of them
-// in double; the training rows' later, in place, when features_later); every
+// in double; with a consumable data set, its targets go once taken, and the
+// training rows are made later, in place); every
 // training target for the initial component means.
-void TrainingRun::standardise(const Dataset& data, bool features_later) {
+void TrainingRun::standardise(const Dataset& data, Dataset* consumable) {
   // Target transforms (src/train/target_transforms.hpp): fitted on the
   // training rows, applied beneath the statistics.
   model_.target_transforms = hooks_.init_model != nullptr
@@ -156,6 +156,7 @@ void TrainingRun::standardise(const Dataset& data, bool features_later) {
                                                                  hooks_.validation, data_parallel_);
   MatrixD t_train_raw = take_rows(data.t, split_.train_idx);
   MatrixD t_val_raw = take_rows(data.t, split_.val_idx);
+  if (consumable != nullptr) consumable->t = MatrixD(0, data.t.cols);  // taken: its memory goes (the width stays)
   const long long train_rows = all_rows_ - split_.val_rows;
   const auto sum = [&](double v) { return data_parallel_ ? comm_.sum(v) : v; };
   std::vector<double> w_raw;
@@ -180,7 +181,7 @@ void TrainingRun::standardise(const Dataset& data, bool features_later) {
     w_train_ = unit_mean_weights(data.weights, split_.train_idx, sum(total) / double(train_rows));
   }
   take_feature_ranges(data.x, split_.train_idx);
-  if (!features_later) x_train_ = model_.stats.standardize_x(data.x, split_.train_idx);
+  if (consumable == nullptr) x_train_ = model_.stats.standardize_x(data.x, split_.train_idx);
   t_train_ = model_.stats.standardize_t(t_train_raw);
   x_val_ = model_.stats.standardize_x(data.x, split_.val_idx);
   t_val_ = model_.stats.standardize_t(t_val_raw);
@@ -335,6 +336,7 @@ Model TrainingRun::run() {
     gather_members(comm_, members_, layout_.total, my_members_, ensemble_params_, model_.history);
   model_.members = members_;
   model_.params = std::move(ensemble_params_);
+  release_training_rows();
   // A scale fitted on a handful of rows follows their noise (22 rows of
   // faithful: coverage 0.91 -> 0.80): below kMinCalibrationRows, none.
   // Several targets (full covariance too) get the per-target sigma scale;
@@ -343,6 +345,17 @@ Model TrainingRun::run() {
   if (split_.val_rows >= kMinConformalRows) fit_conformal();
   model_.history.warnings = warnings();
   return std::move(model_);
+}
+
+// The members are trained: what follows (calibration, conformal scores)
+// reads the validation rows only, so the training rows' memory goes first
+// (the backend may point at them).
+void TrainingRun::release_training_rows() {
+  backend_.release_training_rows();
+  epoch_data_.reset();
+  x_train_ = Matrix();
+  t_train_ = Matrix();
+  t_train_all_ = Matrix();
 }
 
 // Members one after another on the backend, or, where the backend gains from

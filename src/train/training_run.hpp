@@ -58,7 +58,7 @@ class TrainingRun {
   // ---- plan
   void check_ranks(const Dataset& data);
   void check_init(const Dataset& data);
-  void standardise(const Dataset& data, bool features_later);
+  void standardise(const Dataset& data, Dataset* consumable);
   void take_feature_ranges(const DataMatrix& x, const std::vector<int>& rows);
   void take_validation(const Dataset& data);
   void check_resume();
@@ -67,6 +67,7 @@ class TrainingRun {
 
   // ---- members
   void train_members();
+  void release_training_rows();
   void train_alone(int member);
   int train_wave(int member, int wave);
   TrainingState fresh_state(int member, const std::vector<float>& finished) const;
