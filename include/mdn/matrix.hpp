@@ -8,6 +8,8 @@
 //                     read from a file or an array, predictions mapped back.
 // Data enters in double and becomes float only after standardisation, so a
 // column far from 0 (timestamps, large target offsets) keeps its information.
+// (Training features are held compactly as float32 offsets from a reference
+// in double, which keeps that information too: DataMatrix, mdn/dataset.hpp.)
 #pragma once
 #include <cstddef>
 #include <vector>

@@ -31,6 +31,17 @@ TEST(RangeWarning, RowsFarOutsideTheTrainingRangeAreCountedPerFeature) {
                       "\"x\", \"rows\": 2"),
             std::string::npos)
       << json;
+  // --quiet: the same table and JSON, nothing on stderr (the device note,
+  // the warning, the report line all go).
+  const auto loud = run_mdn(dir, "eval --model m.safetensors --data far.csv --json loud.json --report rep1");
+  const auto quiet =
+      run_mdn(dir, "eval --model m.safetensors --data far.csv --json quiet.json --report rep2 --quiet");
+  ASSERT_EQ(loud.status, 0) << loud.err;
+  ASSERT_EQ(quiet.status, 0) << quiet.err;
+  EXPECT_NE(loud.err.find("warning"), std::string::npos) << loud.err;
+  EXPECT_EQ(quiet.err, "");
+  EXPECT_EQ(quiet.out, loud.out);
+  EXPECT_EQ(dir.read("quiet.json"), dir.read("loud.json"));
   // Rows of the training data: no warning.
   r = run_mdn(dir, "predict --model m.safetensors --data b.csv --out q.csv --device cpu");
   ASSERT_EQ(r.status, 0) << r.err;

@@ -257,7 +257,7 @@ int write_results(EvalSums& sums, const EvalContext& ctx, const EvalRequest& req
   Evaluation evaluation;
   evaluation.metrics = sums.all_.metrics();
   print_table(ctx, evaluation.metrics, options);
-  const double cell_nll = sums.grid_.finish();
+  const double cell_nll = sums.grid_.finish(request.quiet);
   std::string before_json;
   if (sums.raw_) {
     const EvalMetrics before = sums.before_.metrics();
@@ -282,7 +282,10 @@ int write_results(EvalSums& sums, const EvalContext& ctx, const EvalRequest& req
     in.backend = &sums.backend_;
     in.seed = options.seed;
     const ReportOutcome outcome = write_report(request.report_dir, in);
-    if (outcome.status == PlotStatus::Rendered) {
+    // A gnuplot that ran and failed is an error, said even with --quiet.
+    const bool failed = outcome.status == PlotStatus::GnuplotFailed;
+    if (request.quiet && !failed) {
+    } else if (outcome.status == PlotStatus::Rendered) {
       std::fprintf(stderr, "report: %s/index.html (%zu pictures)\n", request.report_dir.c_str(),
                    outcome.pictures.size());
     } else {
@@ -291,7 +294,7 @@ int write_results(EvalSums& sums, const EvalContext& ctx, const EvalRequest& req
                    outcome.problem.c_str(), request.report_dir.c_str());
       // Missing gnuplot is a property of the machine (the data are all
       // there); a gnuplot that ran and failed is an error.
-      if (outcome.status == PlotStatus::GnuplotFailed) status = 1;
+      if (failed) status = 1;
     }
   }
   if (json) {
@@ -354,7 +357,8 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   parts.next(part);  // the first part before any work: a missing column fails here
   CudaOptions cuda;
   cuda.device = ranks.local_rank();
-  auto backend = collectively(ranks, [&] { return open_backend(request.device, model, !ranks.root(), cuda); });
+  auto backend =
+      collectively(ranks, [&] { return open_backend(request.device, model, request.quiet || !ranks.root(), cuda); });
   EvalSums sums(model, request, *backend);
   long long rows = 0;
   bool shown = false;
@@ -393,7 +397,7 @@ int evaluate_model(const Model& model, const EvalRequest& request) {
   } while (parts.next(part));
   if (shown) progress("", true);
   parts.finish();
-  warn_about_input(model, request, parts, rows);
+  if (!request.quiet) warn_about_input(model, request, parts, rows);
   if (!request.weight_column.empty() && !(sums.all_.total_weight() > 0.0))
     throw UsageError(request.data_path + ": the weights (--weight column '" + request.weight_column +
                      "'): every weight is 0; at least one row must have a positive weight");
@@ -428,6 +432,9 @@ class EvalCommand : public Command {
                     "write a report directory: pictures, data files, metrics.json, index.html")
         ->type_name("DIR");
     add_device_option(*app, r_.device, "where to run the network");
+    app->add_flag("--quiet", r_.quiet,
+                  "nothing on stderr but errors: no device note, no warnings or counts about the input, no report "
+                  "line (the table on stdout, --json and --report as ever)");
     app->add_flag("--drop-invalid", r_.drop_invalid,
                   "drop rows with a missing/invalid cell instead of failing (count reported)");
     app->add_option("--weight", r_.weight_column,

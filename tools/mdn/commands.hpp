@@ -89,6 +89,7 @@ struct EvalRequest {
   std::string weight_column;  // per-row sample weights for every score; "" = none
   CsvOptions csv;             // --delimiter, --na-values
   EvalOptions options;
+  bool quiet = false;         // nothing on stderr but errors
 };
 int evaluate_model(const Model& model, const EvalRequest& request);
 

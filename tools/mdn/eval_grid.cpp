@@ -69,9 +69,9 @@ void GridCellTally::add(const MixtureBatch& mix, const MatrixD& t, const std::ve
   }
 }
 
-double GridCellTally::finish() const {
+double GridCellTally::finish(bool quiet) const {
   if (!gridded() || (detected_ && off_grid_)) return NAN;
-  for (std::size_t d = 0; detected_ && d < steps_.size(); ++d)
+  for (std::size_t d = 0; !quiet && detected_ && d < steps_.size(); ++d)
     if (steps_[d] > 0.0f)
       std::fprintf(stderr,
                    "mdn eval: warning: target '%s' sits on a grid of step %g in these rows: the density NLL can be "
@@ -80,7 +80,8 @@ double GridCellTally::finish() const {
   if (full_covariance_) {
     // A cell of a full-covariance Gaussian over more than 2 targets is a
     // box probability cell_log_mass does not compute.
-    std::fprintf(stderr,
+    if (!quiet)
+      std::fprintf(stderr,
                  "mdn eval: note: the grid-cell NLL is not computed for full-covariance models of more than 2 "
                  "targets\n");
     return NAN;

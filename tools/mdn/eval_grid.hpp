@@ -21,7 +21,7 @@ class GridCellTally {
   void add(const MixtureBatch& mix, const MatrixD& t, const std::vector<double>& weights);
   // After the last part: the warnings (stderr) and the table line (stdout);
   // the grid-cell NLL, or NaN when there is no grid or it is not computed.
-  double finish() const;
+  double finish(bool quiet = false) const;  // quiet: no warning or note on stderr
 
  private:
   void start(const MatrixD& t);
