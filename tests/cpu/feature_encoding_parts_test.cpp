@@ -85,7 +85,7 @@ std::vector<PartResult> fit_in_parts(const std::string& path, int n, const std::
     rows += (long long)parts[std::size_t(p)].rows();
   }
   ThreadGather gather(n);
-  std::vector<PartResult> results(std::size_t(n));
+  std::vector<PartResult> results(static_cast<std::size_t>(n));
   std::vector<std::thread> threads;
   for (int p = 0; p < n; ++p)
     threads.emplace_back([&, p] {

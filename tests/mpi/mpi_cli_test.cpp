@@ -2,9 +2,10 @@
 // data-parallel training equals one process to float tolerance and repeats
 // bit for bit; ensemble members over ranks, sharded predict, sample and eval
 // equal the single-process outputs byte for byte; a file with text, date and
-// filled-in features trains on 2 and 3 ranks with one process's encoding; a bad row in one rank's
-// part, a killed rank and a usage error each end every rank with one message
-// and no output; an interrupted run resumes with the same number of ranks.
+// filled-in features trains on 2 and 3 ranks with one process's encoding; a
+// bad row in one rank's part, a killed rank and a usage error each end every
+// rank with one message and no output; an interrupted run resumes with the
+// same number of ranks.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -459,6 +460,18 @@ TEST_F(MpiCliEncodedTraining, TheRanksFitOneProcesssEncodingAndTrainItsModel) {
   ASSERT_EQ(a.size(), b.size());
   ASSERT_GT(a.size(), 900u);
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-3 * (1.0 + std::fabs(a[i]))) << "value " << i;
+}
+
+// --init from an encoded model: the ranks encode their parts with its
+// encoding, as one process does.
+TEST_F(MpiCliEncodedTraining, AnEncodedModelTrainsOnWithItsEncodingOnRanks) {
+  const std::string train = "train --data g.csv --target y --epochs 2 --batch-size 64 --seed 7 --device cpu --quiet";
+  ASSERT_EQ(run_one(dir_, train + " --model start.safetensors").status, 0);
+  ASSERT_EQ(run_one(dir_, train + " --init start.safetensors --model one.safetensors").status, 0);
+  const RunResult two = run_ranks(dir_, 2, train + " --init start.safetensors --model two.safetensors");
+  ASSERT_EQ(two.status, 0) << two.err;
+  EXPECT_EQ(encoding_of("start.safetensors"), encoding_of("two.safetensors"));
+  expect_same_parameters(mdn::load_model(dir_.file("one.safetensors")), mdn::load_model(dir_.file("two.safetensors")));
 }
 
 // A date column with a cell that is not a date in the last rank's part: one
