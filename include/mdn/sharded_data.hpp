@@ -1,7 +1,8 @@
 // Reading a CSV data set in parts, one per rank (docs/DISTRIBUTED.md): each
 // rank reads only its share of the bytes (read_csv_part), the parts agree on
-// line numbers, on which columns are numeric and on errors, and every rank
-// learns where its rows sit among all of them. With one rank it reads the
+// line numbers, on which columns are numeric, on errors and (training) on
+// the feature encoding, and every rank learns where its rows sit among all
+// of them. With one rank it reads the
 // whole file and gives what load_dataset gives.
 #pragma once
 #include <memory>
