@@ -2,8 +2,8 @@
 // rank reads only its share of the bytes (read_csv_part), the parts agree on
 // line numbers, on which columns are numeric, on errors and (training) on
 // the feature encoding, and every rank learns where its rows sit among all
-// of them. With one rank it reads the
-// whole file and gives what load_dataset gives.
+// of them. With one rank it reads the whole file and gives what load_dataset
+// gives.
 #pragma once
 #include <memory>
 #include <string>
