@@ -20,6 +20,7 @@
 // features are plain numbers without missing values) reads its features by
 // name, as before.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -100,12 +101,34 @@ TextFacts text_facts(const CsvFile& csv, int column);
 InputKind text_column_kind(const std::string& path, const std::string& name, const TextFacts& facts,
                            InvalidCells policy, std::string& why);
 
-// Fits the encoding of `columns` on the rows of `csv` (the training file).
-// A numeric column's missing cells are imputed when policy is Fail (DropRow
-// drops their rows instead). `named`: the user named the columns; a text
-// column that cannot be a category or a date is then an error naming it.
+// A CSV file read in parts, one per process (mdn/sharded_data.hpp): this
+// part's index, the number of parts, and a collective that hands every part's
+// bytes, in file order, to every part. Fitting in parts merges the parts'
+// facts (counts, distinct values, sums added in file order) so that every
+// part ends with exactly the encoding one process fits on the whole file.
+struct FileParts {
+  int part = 0;
+  int parts = 1;
+  std::function<std::vector<std::string>(const std::string&)> all_gather;
+};
+
+// Fits the encoding of `columns` on the rows of `csv` (the training file, or
+// this part of it with `parts`). A numeric column's missing cells are imputed
+// when policy is Fail (DropRow drops their rows instead). `named`: the user
+// named the columns; a text column that cannot be a category or a date is
+// then an error naming it.
 FeatureEncoding fit_encoding(const CsvFile& csv, const std::vector<std::string>& columns, InvalidCells policy,
-                             bool named);
+                             bool named, const FileParts* parts = nullptr);
+
+// Training's features and their encoding (load_encoded_training_dataset's):
+// `features`, or chosen by choose_columns with the text columns that are
+// categories or dates; choice.notes say how the encoded ones are encoded.
+// `facts`: column_facts of the whole file (of every column when `features` is
+// empty); `rows`: its data rows; `csv` the whole file or this part of it.
+FeatureEncoding fit_training_features(const CsvFile& csv, const std::vector<ColumnFacts>& facts, long long rows,
+                                      const std::vector<std::string>& targets,
+                                      const std::vector<std::string>& features, InvalidCells policy,
+                                      ColumnChoice& choice, const FileParts* parts = nullptr);
 
 // Per input column, what applying the encoding met.
 struct EncodingCounts {

@@ -1,9 +1,11 @@
 // Reading a CSV data set in parts, one per rank (docs/DISTRIBUTED.md): each
 // rank reads only its share of the bytes (read_csv_part), the parts agree on
-// line numbers, on which columns are numeric and on errors, and every rank
-// learns where its rows sit among all of them. With one rank it reads the
-// whole file and gives what load_dataset gives.
+// line numbers, on which columns are numeric, on errors and (training) on
+// the feature encoding, and every rank learns where its rows sit among all
+// of them. With one rank it reads the whole file and gives what load_dataset
+// gives.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,14 +26,26 @@ struct DataShard {
 
 // Collective. Errors (a bad cell in any part, a missing column, no rows at
 // all) are agreed: every rank throws the message of the lowest failing rank.
-// With `training` (load_training_dataset's rules): the features named, or
-// chosen from the whole file's column facts (the parts' facts merged in file
-// order), reported in *training; the targets checked.
-// `varying`: as load_training_dataset's.
+// `features` empty: every numeric column but the targets (the parts' numeric
+// columns merged).
 DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
                              const std::vector<std::string>& features, InvalidCells policy,
-                             const CsvOptions& options = {}, ColumnChoice* training = nullptr,
-                             std::size_t varying = std::size_t(-1));
+                             const CsvOptions& options = {});
+
+// Training data-parallel: this rank's part of the file, read as
+// load_encoded_training_dataset reads the whole file. The features named, or
+// chosen from the whole file's column facts (the parts' facts merged in file
+// order; text columns that are categories or dates among them), reported in
+// `choice`; the targets checked (`varying`: as load_training_dataset's); the
+// encoding fitted on the whole file (fit_training_features over the parts:
+// exactly one process's) and applied to this rank's rows. `encoding`: given
+// (an --init or --resume model's), applied; null, the fitted one is returned
+// (null when the features are plain numbers). Rows with a missing target are
+// dropped. Collective; errors agreed as above.
+DataShard load_training_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
+                              const std::vector<std::string>& features, InvalidCells policy,
+                              const CsvOptions& options, ColumnChoice& choice, std::size_t varying,
+                              std::shared_ptr<const FeatureEncoding>& encoding);
 
 // The same for a model with a feature encoding (mdn/feature_encoding.hpp):
 // this rank's part of the file, its input columns encoded as one process

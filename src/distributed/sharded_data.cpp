@@ -38,12 +38,13 @@ M gather_everywhere(Communicator& comm, const M& rows) {
   return stack_rows<M>(comm.all_gather(matrix_bytes(rows)), rows.cols);
 }
 
-// The training columns from the whole file's facts: each rank's, merged in
-// rank (file) order, the same on every rank.
-std::vector<std::string> training_columns(Communicator& comm, const std::string& path, const CsvFile& csv,
+// The whole file's column facts (of every column when `features` is empty,
+// else of the targets): each rank's, merged in rank (file) order, the same on
+// every rank; the targets checked. `rows`: the file's data rows.
+std::vector<ColumnFacts> whole_file_facts(Communicator& comm, const std::string& path, const CsvFile& csv,
                                           const std::vector<std::string>& targets,
-                                          const std::vector<std::string>& features, InvalidCells policy,
-                                          ColumnChoice& choice, std::size_t varying) {
+                                          const std::vector<std::string>& features, std::size_t varying,
+                                          long long& rows) {
   std::vector<int> columns;
   if (!features.empty())
     for (const std::string& t : targets) columns.push_back(csv.require_column(t));
@@ -53,19 +54,12 @@ std::vector<std::string> training_columns(Communicator& comm, const std::string&
     const std::vector<ColumnFacts> later = facts_from_bytes(parts[p]);
     for (std::size_t c = 0; c < facts.size(); ++c) merge_later(facts[c], later[c]);
   }
-  long long rows = (long long)csv.rows();
-  comm.sum(&rows, 1);
-  return collectively(comm, [&] {
+  rows = comm.sum((long long)csv.rows());
+  collectively(comm, [&] {
     check_targets_vary(path, csv.header(), facts,
                        {targets.begin(), targets.begin() + std::ptrdiff_t(std::min(varying, targets.size()))});
-    if (features.empty()) {
-      choice = choose_columns(path, csv.header(), facts, targets, rows, policy);
-    } else {
-      choice = ColumnChoice{};
-      choice.features = features;
-    }
-    return choice.features;
   });
+  return facts;
 }
 
 // This rank's part of the file's rows, its line numbers those of the whole
@@ -114,18 +108,23 @@ EncodingCounts summed_counts(Communicator& comm, EncodingCounts mine, std::size_
   return total;
 }
 
+[[noreturn]] void throw_no_rows(Communicator& comm, const std::string& path, const DataShard& shard) {
+  const std::string why = shard.dropped_rows > 0 ? ": no rows left: every row has an empty, non-numeric, NaN or "
+                                                   "infinite cell in the chosen columns"
+                                                 : ": has a header row but no data rows";
+  throw RankError(path + why, comm.root(), false);
+}
+
 }  // namespace
 
 DataShard load_dataset_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
-                             const std::vector<std::string>& features, InvalidCells policy, const CsvOptions& options,
-                             ColumnChoice* training, std::size_t varying) {
+                             const std::vector<std::string>& features, InvalidCells policy,
+                             const CsvOptions& options) {
   check_dataset_columns(path, targets, features);  // the same on every rank: no agreement needed
   const CsvFile csv = read_rank_part(comm, path, targets, features, options);
 
   std::vector<std::string> feature_names = features;
-  if (training != nullptr) {
-    feature_names = training_columns(comm, path, csv, targets, features, policy, *training, varying);
-  } else if (feature_names.empty()) {
+  if (feature_names.empty()) {
     // Numeric columns are a property of the whole file: or the parts' flags.
     std::vector<unsigned char> flags = csv.column_flags();
     for (const std::string& other : comm.all_gather(std::string(flags.begin(), flags.end())))
@@ -135,16 +134,9 @@ DataShard load_dataset_shard(Communicator& comm, const std::string& path, const 
   }
 
   DataShard shard;
-  // Training drops rows whose target is missing, as load_training_dataset does.
-  shard.data = collectively(
-      comm, [&] { return dataset_from_csv(csv, targets, feature_names, policy, true, training != nullptr); });
+  shard.data = collectively(comm, [&] { return dataset_from_csv(csv, targets, feature_names, policy, true); });
   place_rows(comm, shard);
-  if (shard.total_rows == 0) {
-    const std::string why = shard.dropped_rows > 0 ? ": no rows left: every row has an empty, non-numeric, NaN or "
-                                                     "infinite cell in the chosen columns"
-                                                   : ": has a header row but no data rows";
-    throw RankError(path + why, comm.root(), false);
-  }
+  if (shard.total_rows == 0) throw_no_rows(comm, path, shard);
   return shard;
 }
 
@@ -162,6 +154,42 @@ DataShard load_encoded_shard(Communicator& comm, const std::string& path, const 
   const long long file_rows = comm.sum((long long)csv.rows());
   if (shard.total_rows == 0)
     throw RankError(no_encoded_rows_left(path, std::size_t(file_rows), shard.data.first_dropped), comm.root(), false);
+  return shard;
+}
+
+DataShard load_training_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,
+                              const std::vector<std::string>& features, InvalidCells policy,
+                              const CsvOptions& options, ColumnChoice& choice, std::size_t varying,
+                              std::shared_ptr<const FeatureEncoding>& encoding) {
+  check_dataset_columns(path, targets, features);  // the same on every rank: no agreement needed
+  const std::vector<std::string> inputs = encoding ? encoding->input_names() : features;
+  const CsvFile csv = read_rank_part(comm, path, targets, inputs, options);
+  std::shared_ptr<const FeatureEncoding> applied = encoding;  // --init or --resume of an encoded model: as it is
+  if (applied) {
+    choice = ColumnChoice{};
+    choice.features = inputs;
+  } else {
+    long long rows = 0;
+    const std::vector<ColumnFacts> facts = whole_file_facts(comm, path, csv, targets, features, varying, rows);
+    const FileParts parts{comm.rank(), comm.size(), [&](const std::string& bytes) { return comm.all_gather(bytes); }};
+    // Every decision below rests on facts merged over the ranks, so the ranks
+    // fail (or not) together, at the same step.
+    FeatureEncoding fitted = collectively(
+        comm, [&] { return fit_training_features(csv, facts, rows, targets, features, policy, choice, &parts); });
+    if (!fitted.trivial()) applied = std::make_shared<const FeatureEncoding>(std::move(fitted));
+  }
+  DataShard shard;
+  // Training drops rows whose target is missing, as one process does.
+  shard.data = collectively(comm, [&] {
+    return applied ? encode_rows(csv, *applied, targets, policy, true, nullptr, true)
+                   : dataset_from_csv(csv, targets, choice.features, policy, true, true);
+  });
+  place_rows(comm, shard);
+  if (shard.total_rows == 0 && applied)
+    throw RankError(no_encoded_rows_left(path, std::size_t(comm.sum((long long)csv.rows())), shard.data.first_dropped),
+                    comm.root(), false);
+  if (shard.total_rows == 0) throw_no_rows(comm, path, shard);
+  encoding = applied;
   return shard;
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "io/numeric_training_read.hpp"
@@ -138,77 +139,243 @@ std::string distinct_list(const std::vector<std::string>& values, std::size_t sh
   return s;
 }
 
-InputColumn fit_number(const CsvFile& csv, int col, const std::string& name, InvalidCells policy) {
-  InputColumn in;
-  in.name = name;
-  double sum = 0.0;
-  long long n = 0, missing = 0;
-  for (std::size_t r = 0; r < csv.rows(); ++r) {
-    const std::string_view cell = csv.field(r, col);
-    double v = 0.0;
-    if (csv.number(cell, v)) {
-      sum += v;
-      ++n;
-    } else if (csv.is_missing(cell)) {
-      ++missing;
-    }
-  }
-  if (missing > 0 && n > 0 && policy == InvalidCells::Fail) {
-    in.had_missing = true;
-    in.fill = {sum / double(n)};
-  }
-  return in;
+// ---- fitting, in stages over a whole file or its parts ------------------------------
+//
+// Each stage learns one kind of fact of the columns' cells; a file read in
+// parts (FileParts) merges every part's in file order before the next stage,
+// so that every part ends with the whole file's encoding.
+
+// Every part's bytes in file order (a whole file: its own).
+std::vector<std::string> every_part(const FileParts* parts, const std::string& mine) {
+  return parts != nullptr && parts->parts > 1 ? parts->all_gather(mine) : std::vector<std::string>{mine};
 }
 
-InputColumn fit_category(const CsvFile& csv, int col, const std::string& name) {
-  InputColumn in;
-  in.name = name;
-  in.kind = InputKind::Category;
-  std::set<std::string> seen;
-  for (std::size_t r = 0; r < csv.rows(); ++r) {
-    const std::string_view cell = csv.field(r, col);
-    if (csv.is_missing(cell)) {
-      in.had_missing = true;
-      continue;
-    }
-    seen.insert(std::string(trimmed(cell)));
+// Facts as bytes, to gather them from the parts (the same build on every rank).
+struct Packer {
+  std::string bytes;
+  template <class T>
+  void put(T v) {
+    bytes.append(reinterpret_cast<const char*>(&v), sizeof v);
   }
-  in.categories.assign(seen.begin(), seen.end());
-  return in;
+  void put_text(const std::string& s) {
+    put((long long)s.size());
+    bytes += s;
+  }
+};
+struct Unpacker {
+  const std::string& bytes;
+  std::size_t at = 0;
+  template <class T>
+  T get() {
+    T v{};
+    if (at + sizeof v > bytes.size()) throw Error("encoding facts: truncated");
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    at += sizeof v;
+    return v;
+  }
+  std::string get_text() {
+    const std::size_t n = std::size_t(get<long long>());
+    if (n > bytes.size() - at) throw Error("encoding facts: truncated");
+    at += n;
+    return bytes.substr(at - n, n);
+  }
+};
+
+void pack(Packer& p, const TextFacts& f) {
+  p.put(f.cells);
+  p.put(f.missing);
+  p.put(f.dates);
+  p.put(f.first_bad_line);
+  p.put_text(f.first_bad);
+  p.put((long long)f.distinct.size());
+  for (const std::string& v : f.distinct) p.put_text(v);
 }
 
-// The parts that vary over the rows; their means over the rows that have a date.
-InputColumn fit_date(const CsvFile& csv, int col, const std::string& name, InvalidCells policy) {
-  InputColumn in;
-  in.name = name;
-  in.kind = InputKind::Date;
-  std::set<int> years, days;
-  std::set<double> times;
-  double sums[5] = {0, 0, 0, 0, 0};
-  long long n = 0, missing = 0;
-  for (std::size_t r = 0; r < csv.rows(); ++r) {
-    const std::string_view cell = csv.field(r, col);
-    DateTime d;
-    if (csv.is_missing(cell)) {
-      ++missing;
-      continue;
-    }
-    if (!parse_date_time(cell, d)) continue;  // a bad cell: an error (Fail) or a dropped row, when the rows are read
-    double v[5];
-    date_values(d, v);
-    for (int i = 0; i < 5; ++i) sums[i] += v[i];
-    ++n;
-    years.insert(d.year);
-    days.insert(day_of_year(d));
-    if (times.size() < 2) times.insert(d.seconds);
+TextFacts unpack_text(Unpacker& u) {
+  TextFacts f;
+  f.cells = u.get<long long>();
+  f.missing = u.get<long long>();
+  f.dates = u.get<long long>();
+  f.first_bad_line = u.get<int>();
+  f.first_bad = u.get_text();
+  for (long long n = u.get<long long>(); n > 0; --n) f.distinct.push_back(u.get_text());
+  return f;
+}
+
+// `earlier` followed by `later` (the next part of the same file): text_facts
+// of the two read as one.
+void merge_later(TextFacts& earlier, const TextFacts& later) {
+  earlier.cells += later.cells;
+  earlier.missing += later.missing;
+  earlier.dates += later.dates;
+  if (earlier.first_bad_line == 0) {
+    earlier.first_bad_line = later.first_bad_line;
+    earlier.first_bad = later.first_bad;
   }
-  const bool vary[5] = {years.size() > 1, days.size() > 1, days.size() > 1, times.size() > 1, times.size() > 1};
-  for (int i = 0; i < 5; ++i)
-    if (vary[i]) in.date_parts.push_back(kDateParts[std::size_t(i)]);
-  if (in.date_parts.empty()) in.date_parts.push_back("year");  // a constant date (named): one feature
-  if (missing > 0 && n > 0 && policy == InvalidCells::Fail) {
-    in.had_missing = true;
-    for (const std::string& p : in.date_parts) in.fill.push_back(sums[part_index(p)] / double(n));
+  for (const std::string& v : later.distinct) {
+    if (earlier.distinct.size() > std::size_t(kMaxCategories)) break;  // text_facts keeps kMaxCategories + 1
+    if (std::find(earlier.distinct.begin(), earlier.distinct.end(), v) == earlier.distinct.end())
+      earlier.distinct.push_back(v);
+  }
+}
+
+// Up to two distinct values: enough to say whether a date part varies.
+template <class T>
+void note_distinct(std::vector<T>& seen, T v) {
+  if (seen.size() < 2 && std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+}
+
+// What fit_encoding learns of one column.
+struct ColumnFit {
+  std::string name;
+  int col = 0;
+  long long numbers = 0, other = 0;  // cells that are numbers; neither numbers nor missing
+  long long missing = 0;             // missing cells (that are not numbers)
+  InputKind kind = InputKind::Number;
+  TextFacts text;                    // a text column's
+  std::vector<int> years, days;      // a date column's, up to 2 distinct of each
+  std::vector<double> times;
+  bool filled = false;               // missing cells take the training means, sums[first_sum...]
+  std::size_t first_sum = 0;
+  bool text_column() const { return other > 0 && numbers <= other; }
+  bool date() const { return kind == InputKind::Date; }
+};
+
+void count_cells(const CsvFile& csv, std::vector<ColumnFit>& fits, const FileParts* parts) {
+  Packer mine;
+  for (ColumnFit& f : fits) {
+    long long n[3] = {0, 0, 0};  // numbers, other, missing
+    for (std::size_t r = 0; r < csv.rows(); ++r) {
+      const std::string_view cell = csv.field(r, f.col);
+      double v = 0.0;
+      ++n[csv.number(cell, v) ? 0 : csv.is_missing(cell) ? 2 : 1];
+    }
+    for (long long c : n) mine.put(c);
+  }
+  for (const std::string& part : every_part(parts, mine.bytes)) {
+    Unpacker u{part};
+    for (ColumnFit& f : fits) {
+      f.numbers += u.get<long long>();
+      f.other += u.get<long long>();
+      f.missing += u.get<long long>();
+    }
+  }
+}
+
+// text_facts of the columns `which` (indices into the file's columns), merged
+// over the parts.
+std::vector<TextFacts> whole_text_facts(const CsvFile& csv, const std::vector<int>& which, const FileParts* parts) {
+  Packer mine;
+  for (int c : which) pack(mine, text_facts(csv, c));
+  std::vector<TextFacts> facts(which.size());
+  bool first = true;
+  for (const std::string& part : every_part(parts, mine.bytes)) {
+    Unpacker u{part};
+    for (TextFacts& f : facts) {
+      TextFacts later = unpack_text(u);
+      if (first)
+        f = std::move(later);
+      else
+        merge_later(f, later);
+    }
+    first = false;
+  }
+  return facts;
+}
+
+// Which date parts vary over the rows that hold a date.
+void note_date_parts(const CsvFile& csv, std::vector<ColumnFit>& fits, const FileParts* parts) {
+  Packer mine;
+  for (ColumnFit& f : fits) {
+    if (!f.date()) continue;
+    std::vector<int> years, days;
+    std::vector<double> times;
+    for (std::size_t r = 0; r < csv.rows(); ++r) {
+      const std::string_view cell = csv.field(r, f.col);
+      DateTime d;
+      if (csv.is_missing(cell) || !parse_date_time(cell, d)) continue;  // a bad cell: reported when rows are read
+      note_distinct(years, d.year);
+      note_distinct(days, day_of_year(d));
+      note_distinct(times, d.seconds);
+    }
+    for (const std::vector<int>* seen : {&years, &days}) {
+      mine.put((long long)seen->size());
+      for (int v : *seen) mine.put(v);
+    }
+    mine.put((long long)times.size());
+    for (double v : times) mine.put(v);
+  }
+  for (const std::string& part : every_part(parts, mine.bytes)) {
+    Unpacker u{part};
+    for (ColumnFit& f : fits) {
+      if (!f.date()) continue;
+      for (std::vector<int>* seen : {&f.years, &f.days})
+        for (long long n = u.get<long long>(); n > 0; --n) note_distinct(*seen, u.get<int>());
+      for (long long n = u.get<long long>(); n > 0; --n) note_distinct(f.times, u.get<double>());
+    }
+  }
+}
+
+// The sums of the filled columns' values (a number's; a date's five), each
+// added up in file order as one pass over the whole file adds it: the parts
+// take turns, each continuing the sums of the parts before it, so that the
+// bits are one process's whatever the number of parts.
+std::vector<double> fill_sums(const CsvFile& csv, const std::vector<ColumnFit>& fits, std::size_t n_sums,
+                              const FileParts* parts) {
+  std::vector<std::vector<double>> terms(n_sums);  // this part's, in row order
+  for (const ColumnFit& f : fits) {
+    if (!f.filled) continue;
+    for (std::size_t r = 0; r < csv.rows(); ++r) {
+      const std::string_view cell = csv.field(r, f.col);
+      double v[5];
+      DateTime d;
+      if (f.date() ? csv.is_missing(cell) || !parse_date_time(cell, d) : !csv.number(cell, v[0])) continue;
+      if (f.date()) date_values(d, v);
+      for (std::size_t i = 0; i < (f.date() ? 5u : 1u); ++i) terms[f.first_sum + i].push_back(v[i]);
+    }
+  }
+  std::vector<double> sums(n_sums, 0.0);
+  const auto add_mine = [&] {
+    for (std::size_t s = 0; s < n_sums; ++s)
+      for (double v : terms[s]) sums[s] += v;
+  };
+  if (parts == nullptr || parts->parts < 2 || n_sums == 0) {
+    add_mine();
+    return sums;
+  }
+  for (int turn = 0; turn < parts->parts; ++turn) {
+    Packer mine;
+    if (turn == parts->part) {
+      add_mine();
+      for (double s : sums) mine.put(s);
+    }
+    const std::string theirs = parts->all_gather(mine.bytes)[std::size_t(turn)];
+    Unpacker u{theirs};
+    for (double& s : sums) s = u.get<double>();
+  }
+  return sums;
+}
+
+// The input a column becomes, from its facts (sums: fill_sums').
+InputColumn fitted_input(const ColumnFit& f, const std::vector<double>& sums) {
+  InputColumn in;
+  in.name = f.name;
+  in.kind = f.kind;
+  in.had_missing = f.kind == InputKind::Category ? f.text.missing > 0 : f.filled;
+  if (f.kind == InputKind::Category) {
+    in.categories = f.text.distinct;  // every distinct value: a category has at most kMaxCategories
+    std::sort(in.categories.begin(), in.categories.end());
+  } else if (f.date()) {
+    const bool vary[5] = {f.years.size() > 1, f.days.size() > 1, f.days.size() > 1, f.times.size() > 1,
+                          f.times.size() > 1};
+    for (int i = 0; i < 5; ++i)
+      if (vary[i]) in.date_parts.push_back(kDateParts[std::size_t(i)]);
+    if (in.date_parts.empty()) in.date_parts.push_back("year");  // a constant date (named): one feature
+    if (f.filled)
+      for (const std::string& p : in.date_parts)
+        in.fill.push_back(sums[f.first_sum + std::size_t(part_index(p))] / double(f.text.dates));
+  } else if (f.filled) {
+    in.fill = {sums[f.first_sum] / double(f.numbers)};
   }
   return in;
 }
@@ -383,37 +550,38 @@ InputKind text_column_kind(const std::string& path, const std::string& name, con
 }
 
 FeatureEncoding fit_encoding(const CsvFile& csv, const std::vector<std::string>& columns, InvalidCells policy,
-                             bool named) {
-  FeatureEncoding enc;
-  for (const std::string& name : columns) {
-    const int col = csv.require_column(name);
-    long long numbers = 0, other = 0;
-    for (std::size_t r = 0; r < csv.rows(); ++r) {
-      const std::string_view cell = csv.field(r, col);
-      double v = 0.0;
-      if (csv.number(cell, v))
-        ++numbers;
-      else if (!csv.is_missing(cell))
-        ++other;
-    }
-    if (other == 0 || numbers > other) {  // a number column (its bad cells are reported when the rows are read)
-      enc.inputs.push_back(fit_number(csv, col, name, policy));
-      continue;
-    }
-    std::string why;
-    const InputKind kind = text_column_kind(csv.path(), name, text_facts(csv, col), policy, why);
-    if (kind == InputKind::Date) {
-      enc.inputs.push_back(fit_date(csv, col, name, policy));
-    } else if (kind == InputKind::Category) {
-      enc.inputs.push_back(fit_category(csv, col, name));
-    } else {
-      if (named)
-        throw Error(csv.path() + ": column '" + name + "' cannot be a feature: " + why + "; a category has at most " +
+                             bool named, const FileParts* parts) {
+  std::vector<ColumnFit> fits(columns.size());
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    fits[i].name = columns[i];
+    fits[i].col = csv.require_column(columns[i]);
+  }
+  count_cells(csv, fits, parts);  // a number column's bad cells are reported when the rows are read
+  std::vector<int> text_columns;
+  for (const ColumnFit& f : fits)
+    if (f.text_column()) text_columns.push_back(f.col);
+  const std::vector<TextFacts> text = whole_text_facts(csv, text_columns, parts);
+  std::size_t n_sums = 0;
+  for (std::size_t i = 0, t = 0; i < fits.size(); ++i) {
+    ColumnFit& f = fits[i];
+    if (f.text_column()) {
+      f.text = text[t++];
+      std::string why;
+      f.kind = text_column_kind(csv.path(), f.name, f.text, policy, why);
+      if (f.kind == InputKind::Number && named)
+        throw Error(csv.path() + ": column '" + f.name + "' cannot be a feature: " + why + "; a category has at most " +
                     std::to_string(kMaxCategories) + " distinct values, a date column holds dates " +
                     "(leave it out of an explicit list of features)");
-      enc.inputs.push_back(fit_number(csv, col, name, policy));
     }
+    const long long missing = f.date() ? f.text.missing : f.missing, values = f.date() ? f.text.dates : f.numbers;
+    f.filled = f.kind != InputKind::Category && missing > 0 && values > 0 && policy == InvalidCells::Fail;
+    f.first_sum = n_sums;
+    if (f.filled) n_sums += f.date() ? 5 : 1;
   }
+  note_date_parts(csv, fits, parts);
+  const std::vector<double> sums = fill_sums(csv, fits, n_sums, parts);
+  FeatureEncoding enc;
+  for (const ColumnFit& f : fits) enc.inputs.push_back(fitted_input(f, sums));
   return enc;
 }
 
@@ -642,10 +810,21 @@ namespace {
 
 // choose_columns, with text columns that are categories or dates as features
 // (one value only: left out as constant; an ID or free text: left out, why).
-ColumnChoice choose_columns_with_text(const std::string& path, const CsvFile& csv, const std::vector<ColumnFacts>& facts,
-                                      const std::vector<std::string>& targets, InvalidCells policy) {
+// A file read in parts has the text facts of the columns that may be text
+// merged over the parts first.
+ColumnChoice choose_columns_with_text(const CsvFile& csv, const std::vector<ColumnFacts>& facts, long long rows,
+                                      const std::vector<std::string>& targets, InvalidCells policy,
+                                      const FileParts* parts) {
+  const std::string& path = csv.path();
+  std::vector<int> maybe_text;  // the columns choose_columns may ask the rule about
+  for (std::size_t c = 0; parts != nullptr && c < facts.size(); ++c)
+    if (facts[c].other > 0 && facts[c].numbers <= facts[c].other &&
+        std::find(targets.begin(), targets.end(), csv.header()[c]) == targets.end())
+      maybe_text.push_back(int(c));
+  const std::vector<TextFacts> merged = whole_text_facts(csv, maybe_text, parts);
   const TextColumnRule rule = [&](std::size_t column, LeftOutColumn& left_out) {
-    const TextFacts f = text_facts(csv, int(column));
+    const auto at = std::find(maybe_text.begin(), maybe_text.end(), int(column));
+    const TextFacts f = parts != nullptr ? merged.at(std::size_t(at - maybe_text.begin())) : text_facts(csv, int(column));
     std::string why;
     const InputKind kind = text_column_kind(path, left_out.name, f, policy, why);
     if (kind == InputKind::Number) {
@@ -659,10 +838,28 @@ ColumnChoice choose_columns_with_text(const std::string& path, const CsvFile& cs
     }
     return true;
   };
-  return choose_columns(path, csv.header(), facts, targets, (long long)csv.rows(), policy, rule);
+  return choose_columns(path, csv.header(), facts, targets, rows, policy, rule);
 }
 
 }  // namespace
+
+FeatureEncoding fit_training_features(const CsvFile& csv, const std::vector<ColumnFacts>& facts, long long rows,
+                                      const std::vector<std::string>& targets,
+                                      const std::vector<std::string>& features, InvalidCells policy,
+                                      ColumnChoice& choice, const FileParts* parts) {
+  if (features.empty()) {
+    choice = choose_columns_with_text(csv, facts, rows, targets, policy, parts);
+  } else {
+    choice = ColumnChoice{};
+    choice.features = features;
+  }
+  FeatureEncoding fitted = fit_encoding(csv, choice.features, policy, !features.empty(), parts);
+  if (fitted.trivial()) return fitted;
+  choice.notes.clear();
+  for (const InputColumn& in : fitted.inputs)
+    choice.notes.push_back(in.kind == InputKind::Number && !in.had_missing ? "" : describe_input(in));
+  return fitted;
+}
 
 Dataset load_encoded_training_dataset(const std::string& path, const std::vector<std::string>& targets,
                                       const std::vector<std::string>& features, InvalidCells policy,
@@ -685,20 +882,9 @@ Dataset load_encoded_training_dataset(const std::string& path, const std::vector
   const std::vector<ColumnFacts> facts = column_facts(csv, features.empty() ? std::vector<int>{} : target_columns);
   check_targets_vary(path, csv.header(), facts,
                      {targets.begin(), targets.begin() + std::ptrdiff_t(std::min(varying, targets.size()))});
-  std::vector<std::string> columns = features;
-  if (features.empty()) {
-    choice = choose_columns_with_text(path, csv, facts, targets, policy);
-    columns = choice.features;
-  } else {
-    choice = ColumnChoice{};
-    choice.features = features;
-  }
-  FeatureEncoding fitted = fit_encoding(csv, columns, policy, !features.empty());
+  FeatureEncoding fitted = fit_training_features(csv, facts, (long long)csv.rows(), targets, features, policy, choice);
   if (fitted.trivial())
-    return dataset_from_csv(csv, targets, columns, policy, false, /*drop_missing_targets=*/true);
-  choice.notes.clear();
-  for (const InputColumn& in : fitted.inputs)
-    choice.notes.push_back(in.kind == InputKind::Number && !in.had_missing ? "" : describe_input(in));
+    return dataset_from_csv(csv, targets, choice.features, policy, false, /*drop_missing_targets=*/true);
   auto shared = std::make_shared<const FeatureEncoding>(std::move(fitted));
   Dataset ds = encode_rows(csv, *shared, targets, policy, true);
   encoding = shared;

@@ -1,23 +1,28 @@
 // `mpirun --oversubscribe -np N mdn ...` end to end (docs/DISTRIBUTED.md):
 // data-parallel training equals one process to float tolerance and repeats
 // bit for bit; ensemble members over ranks, sharded predict, sample and eval
-// equal the single-process outputs byte for byte; a bad row in one rank's
-// part, a killed rank and a usage error each end every rank with one message
-// and no output; an interrupted run resumes with the same number of ranks.
+// equal the single-process outputs byte for byte; a file with text, date and
+// filled-in features trains on 2 and 3 ranks with one process's encoding; a
+// bad row in one rank's part, a killed rank and a usage error each end every
+// rank with one message and no output; an interrupted run resumes with the
+// same number of ranks.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_harness.hpp"
+#include "mdn/feature_encoding.hpp"
 #include "mdn/model_io.hpp"
 
 namespace {
@@ -352,6 +357,142 @@ TEST(MpiCliEncoded, PredictSampleAndEvalOfAnEncodedModelEqualOneProcess) {
   EXPECT_EQ(a["nll"], b["nll"]);
   EXPECT_EQ(a["rows"], b["rows"]);
   EXPECT_EQ(a["feature_encoding"], b["feature_encoding"]);
+}
+
+// Data-parallel training on a file whose features need an encoding (a text
+// column, a date column with missing cells, a number column with missing
+// cells): the ranks fit the encoding one process fits on the whole file.
+class MpiCliEncodedTraining : public testing::Test {
+ protected:
+  // 900 rows; the category 'a' (first in sorted order) only in the last 60
+  // rows, the last rank's part; z and the dates have missing cells.
+  void SetUp() override {
+    std::string text = "kind,when,z,x,y\n";
+    for (int i = 0; i < 900; ++i) {
+      const char* kind = i >= 840 ? "a" : i % 3 == 0 ? "m" : i % 3 == 1 ? "n" : "p";
+      const double x = (i * 37 % 101) / 101.0, z = 1000.0 + 0.37 * i + 1e-3 * std::sin(i) + (i % 13 == 0 ? 5e4 : 0.0);
+      const double y = (i % 3) + x + 0.00074 * i + 0.05 * std::sin(i * 1.7) + (i >= 840 ? 1.0 : 0.0);
+      char when[16];
+      std::snprintf(when, sizeof when, "%04d-%02d-%02d", 2019 + i % 3, 1 + i % 12, 1 + i % 28);
+      const bool z_missing = i % 7 == 3, when_missing = i % 23 == 5;
+      text += std::string(kind) + "," + (when_missing ? "" : when) + "," + (z_missing ? "" : std::to_string(z)) +
+              "," + std::to_string(x) + "," + std::to_string(y) + "\n";
+      if (!z_missing) z_values_.push_back(std::stod(std::to_string(z)));
+    }
+    dir_.write("g.csv", text);
+  }
+  std::string encoding_of(const std::string& model) const {
+    const mdn::Model m = mdn::load_model(dir_.file(model));
+    return m.encoding ? mdn::encoding_to_json(*m.encoding) : std::string("(none)");
+  }
+  TempDir dir_;
+  std::vector<double> z_values_;  // the numbers of column z, in file order
+};
+
+// What `mdn train` says about the columns (the other lines name the ranks).
+std::string column_lines(const std::string& err) {
+  std::istringstream in(err);
+  std::string out;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("feature column") != std::string::npos || line.find("has missing values") != std::string::npos)
+      out += line + "\n";
+  return out;
+}
+
+// The numbers of a CSV text, row by row.
+std::vector<double> csv_numbers(const std::string& text) {
+  std::vector<double> out;
+  std::istringstream in(text);
+  std::string line, cell;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    std::istringstream cells(line);
+    while (std::getline(cells, cell, ',')) out.push_back(std::stod(cell));
+  }
+  return out;
+}
+
+TEST_F(MpiCliEncodedTraining, TheRanksFitOneProcesssEncodingAndTrainItsModel) {
+  // The fill mean of z summed in file order differs in its bits from the sum
+  // of the parts' sums: only a sum in file order gives one process's bits.
+  double in_order = 0.0, first = 0.0, second = 0.0;
+  for (std::size_t i = 0; i < z_values_.size(); ++i) (i < z_values_.size() / 2 ? first : second) += z_values_[i];
+  for (double v : z_values_) in_order += v;
+  ASSERT_NE(in_order, first + second) << "pick values whose sum depends on the order";
+
+  const std::string train = "train --data g.csv --target y --epochs 4 --batch-size 64 --seed 7 --device cpu";
+  const RunResult one = run_one(dir_, train + " --model one.safetensors");
+  ASSERT_EQ(one.status, 0) << one.err;
+  const RunResult two = run_ranks(dir_, 2, train + " --model two.safetensors");
+  ASSERT_EQ(two.status, 0) << two.err;
+  const RunResult three = run_ranks(dir_, 3, train + " --model three.safetensors");
+  ASSERT_EQ(three.status, 0) << three.err;
+  EXPECT_NE(two.err.find("2 ranks (data-parallel)"), std::string::npos) << two.err;
+
+  // The encoding stored in the model: one process's, byte for byte.
+  const std::string encoding = encoding_of("one.safetensors");
+  EXPECT_NE(encoding.find("\"categories\":[\"a\",\"m\",\"n\",\"p\"]"), std::string::npos) << encoding;
+  EXPECT_NE(encoding.find("\"parts\":[\"year\",\"doy_sin\",\"doy_cos\"]"), std::string::npos) << encoding;
+  EXPECT_EQ(encoding, encoding_of("two.safetensors"));
+  EXPECT_EQ(encoding, encoding_of("three.safetensors"));
+  const mdn::Model m = mdn::load_model(dir_.file("two.safetensors"));
+  ASSERT_TRUE(m.encoding);
+  ASSERT_EQ(m.encoding->inputs[2].name, "z");
+  EXPECT_EQ(m.encoding->inputs[2].fill.at(0), in_order / double(z_values_.size()));
+  // What train says about the columns, once.
+  ASSERT_NE(column_lines(one.err), "");
+  EXPECT_EQ(column_lines(one.err), column_lines(two.err));
+  EXPECT_EQ(column_lines(one.err), column_lines(three.err));
+
+  // The model: one process's to float rounding (the gradients' sums differ
+  // only in the order of their terms).
+  const mdn::Model single = mdn::load_model(dir_.file("one.safetensors"));
+  expect_same_parameters(single, m);
+  expect_same_parameters(single, mdn::load_model(dir_.file("three.safetensors")));
+  // Its predictions too: smooth functions of parameters that agree to 1e-4
+  // relative agree to 1e-3 (relative, or absolute near zero).
+  for (const char* model : {"one", "two"}) {
+    const RunResult p = run_one(dir_, std::string("predict --model ") + model + ".safetensors --data g.csv --out " +
+                                          model + ".csv --device cpu");
+    ASSERT_EQ(p.status, 0) << p.err;
+  }
+  const std::vector<double> a = csv_numbers(dir_.read("one.csv")), b = csv_numbers(dir_.read("two.csv"));
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_GT(a.size(), 900u);
+  for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-3 * (1.0 + std::fabs(a[i]))) << "value " << i;
+}
+
+// --init from an encoded model: the ranks encode their parts with its
+// encoding, as one process does.
+TEST_F(MpiCliEncodedTraining, AnEncodedModelTrainsOnWithItsEncodingOnRanks) {
+  const std::string train = "train --data g.csv --target y --epochs 2 --batch-size 64 --seed 7 --device cpu --quiet";
+  ASSERT_EQ(run_one(dir_, train + " --model start.safetensors").status, 0);
+  ASSERT_EQ(run_one(dir_, train + " --init start.safetensors --model one.safetensors").status, 0);
+  const RunResult two = run_ranks(dir_, 2, train + " --init start.safetensors --model two.safetensors");
+  ASSERT_EQ(two.status, 0) << two.err;
+  EXPECT_EQ(encoding_of("start.safetensors"), encoding_of("two.safetensors"));
+  expect_same_parameters(mdn::load_model(dir_.file("one.safetensors")), mdn::load_model(dir_.file("two.safetensors")));
+}
+
+// A date column with a cell that is not a date in the last rank's part: one
+// message, the file's line, on every rank; no model.
+TEST_F(MpiCliEncodedTraining, ABadDateInOneRanksPartStopsEveryRankWithOneMessage) {
+  std::string text = dir_.read("g.csv");
+  std::size_t at = 0;
+  for (int line = 1; line < 880; ++line) at = text.find('\n', at) + 1;
+  const std::size_t cell = text.find(',', at) + 1;
+  text.replace(cell, text.find(',', cell) - cell, "soon");
+  dir_.write("bad.csv", text);
+  const std::string train = "train --data bad.csv --target y --epochs 2 --device cpu --model bad.safetensors";
+  const RunResult one = run_one(dir_, train);
+  const RunResult three = run_ranks(dir_, 3, train);
+  EXPECT_NE(three.status, 0);
+  EXPECT_EQ(three.status, one.status);
+  EXPECT_EQ(count(three.err, "error:"), 1) << three.err;
+  const std::string what = "bad.csv: line 880, column 'when': 'soon' is not a date, in a column of dates";
+  EXPECT_NE(one.err.find(what), std::string::npos) << one.err;
+  EXPECT_NE(three.err.find(what), std::string::npos) << three.err;
+  EXPECT_FALSE(dir_.exists("bad.safetensors"));
 }
 
 }  // namespace

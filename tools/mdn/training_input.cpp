@@ -72,10 +72,8 @@ DataShard load_training_rows(Communicator& ranks, const TrainRequest& request, c
   ColumnChoice columns;  // the features, and why the other columns are left out (--features not given)
   DataShard shard;
   if (in_parts) {
-    if (encoding)
-      throw UsageError("a model with category, date or filled-in features trains in one process for now (not "
-                       "data-parallel over ranks)");
-    shard = load_dataset_shard(ranks, request.data_path, read, features, invalid, request.csv, &columns, varying);
+    shard = load_training_shard(ranks, request.data_path, read, features, invalid, request.csv, columns, varying,
+                                encoding);
   } else {
     shard.data = collectively(ranks, [&] {
       return load_encoded_training_dataset(request.data_path, read, features, invalid, request.csv, columns, varying,

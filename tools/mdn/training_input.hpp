@@ -21,9 +21,9 @@ void print_column_choice(const std::string& path, const ColumnChoice& choice);
 // The request's data with `features` (empty: chosen, and printed unless
 // quiet): each rank its part of the rows (in_parts), or every rank all of them.
 // With --weight, the weight column goes into Dataset::weights. `encoding`:
-// given (an --init or --resume model's), applied; null, fitted on the file
-// (one process; in parts, numeric features only) and returned (null when
-// the features are plain numbers).
+// given (an --init or --resume model's), applied; null, fitted on the whole
+// file (in parts: the ranks' facts merged, the encoding one process fits)
+// and returned (null when the features are plain numbers).
 DataShard load_training_rows(Communicator& ranks, const TrainRequest& request, const std::vector<std::string>& features,
                              bool in_parts, std::shared_ptr<const FeatureEncoding>& encoding);
 
