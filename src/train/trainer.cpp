@@ -240,11 +240,11 @@ Model train(Backend& backend, const ModelSpec& spec, const Dataset& data, const 
 Model train(Backend& backend, const ModelSpec& spec, Dataset&& data, const TrainOptions& options,
             const TrainHooks& hooks) {
   const bool one_process = hooks.ranks == nullptr || hooks.ranks->size() == 1;
-  // Cross-fitting (fewer than kMinCalibrationRows validation rows) trains
-  // again on the rows after the run: they must stay.
-  const double val_rows = hooks.validation != nullptr ? double(hooks.validation->x.rows)
-                                                      : double(options.val_fraction) * double(data.x.rows);
-  const bool may_cross_fit = options.cross_fit && val_rows < double(kMinCalibrationRows + 1);
+  // Cross-fitting (fewer than kMinCalibrationRows validation rows split
+  // off, plan_cross_fitting) trains again on the rows after the run: they
+  // must stay.
+  const bool may_cross_fit = options.cross_fit && hooks.validation == nullptr &&
+                             double(options.val_fraction) * double(data.x.rows) < double(kMinCalibrationRows + 1);
   if (!data.x.is_compact() || !one_process || !data.weights.empty() || may_cross_fit)
     return train(backend, spec, static_cast<const Dataset&>(data), options, hooks);
   const long long rows = data.x.rows;

@@ -114,9 +114,7 @@ TrainingRun::TrainingRun(Backend& backend, const ModelSpec& spec, const Dataset&
   take_grid_steps();
   // The plan follows all training rows (local_row has one entry per row).
   plan_ = plan_training(options, (long long)split_.local_row.size());
-  if (consumable != nullptr) {
-    x_train_ = standardise_in_place(consumable->x, split_.train_idx, model_.stats);
-  }
+  if (consumable != nullptr) x_train_ = standardise_in_place(consumable->x, split_.train_idx, model_.stats);
   epoch_data_.emplace(x_train_, t_train_, w_train_, split_.local_row, options, plan_, model_.stats);
   // Data-parallel epochs read the rows from epoch_data_; the others hand them
   // to the backend (once, or every epoch when they vary).
