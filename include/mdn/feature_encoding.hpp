@@ -179,7 +179,7 @@ std::string inputs_json(const FeatureEncoding& encoding);
 // given: choose_columns, then text columns that are categories or dates) or
 // named, the encoding fitted. `encoding` comes back empty (nullptr) when it is
 // trivial; the Dataset is then exactly load_training_dataset's. A non-null
-// `given` (--init, --resume of an encoded model) is applied instead of fitted.
+// `given` (an initial or resumed encoded model's) is applied instead of fitted.
 Dataset load_encoded_training_dataset(const std::string& path, const std::vector<std::string>& targets,
                                       const std::vector<std::string>& features, InvalidCells policy,
                                       const CsvOptions& options, ColumnChoice& choice, std::size_t varying,

@@ -39,7 +39,7 @@ DataShard load_dataset_shard(Communicator& comm, const std::string& path, const 
 // `choice`; the targets checked (`varying`: as load_training_dataset's); the
 // encoding fitted on the whole file (fit_training_features over the parts:
 // exactly one process's) and applied to this rank's rows. `encoding`: given
-// (an --init or --resume model's), applied; null, the fitted one is returned
+// (an initial or resumed model's), applied; null, the fitted one is returned
 // (null when the features are plain numbers). Rows with a missing target are
 // dropped. Collective; errors agreed as above.
 DataShard load_training_shard(Communicator& comm, const std::string& path, const std::vector<std::string>& targets,

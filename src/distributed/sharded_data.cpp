@@ -164,7 +164,7 @@ DataShard load_training_shard(Communicator& comm, const std::string& path, const
   check_dataset_columns(path, targets, features);  // the same on every rank: no agreement needed
   const std::vector<std::string> inputs = encoding ? encoding->input_names() : features;
   const CsvFile csv = read_rank_part(comm, path, targets, inputs, options);
-  std::shared_ptr<const FeatureEncoding> applied = encoding;  // --init or --resume of an encoded model: as it is
+  std::shared_ptr<const FeatureEncoding> applied = encoding;  // an initial or resumed model's: as it is
   if (applied) {
     choice = ColumnChoice{};
     choice.features = inputs;

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 
+#include "io/byte_pack.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
@@ -57,18 +57,6 @@ void add_cell(const CsvFile& csv, std::size_t r, int c, ColumnFacts& f) {
   }
 }
 
-template <class T>
-void put(std::string& out, const T& v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
-template <class T>
-void take(const std::string& in, std::size_t& at, T& v) {
-  if (at + sizeof v > in.size()) throw Error("facts_from_bytes: truncated");
-  std::memcpy(&v, in.data() + at, sizeof v);
-  at += sizeof v;
-}
-
 // A column of numbers with a few other cells: an error naming the first.
 [[noreturn]] void throw_bad_cells(const std::string& path, const std::string& name, const ColumnFacts& f) {
   const long long cells = f.numbers + f.other;
@@ -112,46 +100,37 @@ void merge_later(ColumnFacts& earlier, const ColumnFacts& later) {
 }
 
 std::string facts_to_bytes(const std::vector<ColumnFacts>& facts) {
-  std::string out;
-  put(out, std::uint64_t(facts.size()));
+  io::Packer out;
+  out.put((long long)facts.size());
   for (const ColumnFacts& f : facts) {
-    put(out, f.numbers);
-    put(out, f.missing);
-    put(out, f.other);
-    put(out, f.min);
-    put(out, f.max);
-    put(out, char(f.counting));
-    put(out, f.first);
-    put(out, f.last);
-    put(out, f.first_other_line);
-    put(out, std::uint64_t(f.first_other.size()));
-    out += f.first_other;
+    out.put(f.numbers);
+    out.put(f.missing);
+    out.put(f.other);
+    out.put(f.min);
+    out.put(f.max);
+    out.put(char(f.counting));
+    out.put(f.first);
+    out.put(f.last);
+    out.put(f.first_other_line);
+    out.put_text(f.first_other);
   }
-  return out;
+  return out.bytes;
 }
 
 std::vector<ColumnFacts> facts_from_bytes(const std::string& bytes) {
-  std::size_t at = 0;
-  std::uint64_t n = 0;
-  take(bytes, at, n);
-  std::vector<ColumnFacts> facts(std::size_t(std::min<std::uint64_t>(n, bytes.size())));
+  io::Unpacker in{bytes, "facts_from_bytes"};
+  std::vector<ColumnFacts> facts(std::size_t(std::min<long long>(in.get<long long>(), (long long)bytes.size())));
   for (ColumnFacts& f : facts) {
-    char counting = 0;
-    std::uint64_t len = 0;
-    take(bytes, at, f.numbers);
-    take(bytes, at, f.missing);
-    take(bytes, at, f.other);
-    take(bytes, at, f.min);
-    take(bytes, at, f.max);
-    take(bytes, at, counting);
-    take(bytes, at, f.first);
-    take(bytes, at, f.last);
-    take(bytes, at, f.first_other_line);
-    take(bytes, at, len);
-    if (at + len > bytes.size()) throw Error("facts_from_bytes: truncated");
-    f.counting = counting != 0;
-    f.first_other = bytes.substr(at, std::size_t(len));
-    at += std::size_t(len);
+    f.numbers = in.get<long long>();
+    f.missing = in.get<long long>();
+    f.other = in.get<long long>();
+    f.min = in.get<double>();
+    f.max = in.get<double>();
+    f.counting = in.get<char>() != 0;
+    f.first = in.get<double>();
+    f.last = in.get<double>();
+    f.first_other_line = in.get<int>();
+    f.first_other = in.get_text();
   }
   return facts;
 }

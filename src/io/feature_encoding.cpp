@@ -7,15 +7,18 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
-#include <cstring>
 #include <set>
 
+#include "io/byte_pack.hpp"
 #include "io/feature_encoding_parts.hpp"
 #include "io/numeric_training_read.hpp"
 #include "io/strict_json.hpp"
 #include "mdn/error.hpp"
 
 namespace mdn {
+
+using io::Packer;
+using io::Unpacker;
 namespace {
 
 using io::Json;
@@ -142,37 +145,6 @@ std::vector<std::string> every_part(const FileParts* parts, const std::string& m
   return parts != nullptr && parts->parts > 1 ? parts->all_gather(mine) : std::vector<std::string>{mine};
 }
 
-// Facts as bytes, to gather them from the parts (the same build on every rank).
-struct Packer {
-  std::string bytes;
-  template <class T>
-  void put(T v) {
-    bytes.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  void put_text(const std::string& s) {
-    put((long long)s.size());
-    bytes += s;
-  }
-};
-struct Unpacker {
-  const std::string& bytes;
-  std::size_t at = 0;
-  template <class T>
-  T get() {
-    T v{};
-    if (at + sizeof v > bytes.size()) throw Error("encoding facts: truncated");
-    std::memcpy(&v, bytes.data() + at, sizeof v);
-    at += sizeof v;
-    return v;
-  }
-  std::string get_text() {
-    const std::size_t n = std::size_t(get<long long>());
-    if (n > bytes.size() - at) throw Error("encoding facts: truncated");
-    at += n;
-    return bytes.substr(at - n, n);
-  }
-};
-
 void pack(Packer& p, const TextFacts& f) {
   p.put(f.cells);
   p.put(f.missing);
@@ -245,7 +217,7 @@ void count_cells(const CsvFile& csv, std::vector<ColumnFit>& fits, const FilePar
     for (long long c : n) mine.put(c);
   }
   for (const std::string& part : every_part(parts, mine.bytes)) {
-    Unpacker u{part};
+    Unpacker u{part, "encoding facts"};
     for (ColumnFit& f : fits) {
       f.numbers += u.get<long long>();
       f.other += u.get<long long>();
@@ -262,7 +234,7 @@ std::vector<TextFacts> whole_text_facts(const CsvFile& csv, const std::vector<in
   std::vector<TextFacts> facts(which.size());
   bool first = true;
   for (const std::string& part : every_part(parts, mine.bytes)) {
-    Unpacker u{part};
+    Unpacker u{part, "encoding facts"};
     for (TextFacts& f : facts) {
       TextFacts later = unpack_text(u);
       if (first)
@@ -298,7 +270,7 @@ void note_date_parts(const CsvFile& csv, std::vector<ColumnFit>& fits, const Fil
     for (double v : times) mine.put(v);
   }
   for (const std::string& part : every_part(parts, mine.bytes)) {
-    Unpacker u{part};
+    Unpacker u{part, "encoding facts"};
     for (ColumnFit& f : fits) {
       if (!f.date()) continue;
       for (std::vector<int>* seen : {&f.years, &f.days})
@@ -342,7 +314,7 @@ std::vector<double> fill_sums(const CsvFile& csv, const std::vector<ColumnFit>& 
       for (double s : sums) mine.put(s);
     }
     const std::string theirs = parts->all_gather(mine.bytes)[std::size_t(turn)];
-    Unpacker u{theirs};
+    Unpacker u{theirs, "encoding facts"};
     for (double& s : sums) s = u.get<double>();
   }
   return sums;
@@ -776,7 +748,7 @@ Dataset load_encoded_training_dataset(const std::string& path, const std::vector
   const CsvFile csv = CsvFile::read(path, options);
   std::vector<int> target_columns;
   for (const std::string& t : targets) target_columns.push_back(csv.require_column(t));
-  if (encoding) {  // --init or --resume of an encoded model: its encoding, as it is
+  if (encoding) {  // an initial or resumed model's encoding, as it is
     choice = ColumnChoice{};
     choice.features = encoding->input_names();
     return encode_rows(csv, *encoding, targets, policy, true);
