@@ -60,7 +60,7 @@ bool numeric_facts(const std::string& path, const std::vector<std::string>& targ
 }
 
 void append_rows(Dataset& to, Dataset&& part) {
-  to.x.append(part.x.to_double());
+  to.x.append(part.x.release_exact());
   to.t.data.insert(to.t.data.end(), part.t.data.begin(), part.t.data.end());
   to.t.rows += part.t.rows;
   to.lines.insert(to.lines.end(), part.lines.begin(), part.lines.end());
