@@ -10,12 +10,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "common/temp_dir.hpp"
 #include "io/numeric_training_read.hpp"
 #include "mdn/backend.hpp"
 #include "mdn/csv.hpp"
@@ -26,7 +26,6 @@
 
 namespace {
 
-namespace fs = std::filesystem;
 using namespace mdn;
 
 MatrixD random_rows(int rows, int cols, double offset, double spread, unsigned seed) {
@@ -134,16 +133,9 @@ TEST(CompactData, InPlaceStandardisationEqualsTheCopyBitForBit) {
 
 class StreamedRead : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "mdn_compact_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& bytes) {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
+    dir_.write(name, bytes);
+    return dir_.file(name);
   }
   // rownames (1..n, left out), a constant (left out), two features far from
   // 0 and near it, a target: some 40 KB, many parts of 4 KB.
@@ -159,7 +151,7 @@ class StreamedRead : public ::testing::Test {
     }
     return write("numeric.csv", text);
   }
-  fs::path dir_;
+  test::TempDir dir_;
 };
 
 TEST_F(StreamedRead, PartsGiveTheWholeFilesRowsAndColumnChoice) {
