@@ -24,6 +24,12 @@
 //       BM_Quantiles and BM_Sample's work on a recalibrated batch (a 20-bin
 //       PIT map): exact moments over the quantile bands, mapped levels, draws
 //       by inversion. Host only; compare with the plain rows of the same run.
+//   BM_QuantilesYeoJohnson/<dev>/K5_T1/<rows>, BM_Crps/..., BM_CrpsYeoJohnson/...
+//       BM_Quantiles' work, and each row's CRPS at its first component's
+//       mean, through a Yeo-Johnson target transform (lambda 0.5: moments
+//       and CRPS by piecewise Gauss-Legendre in v, as `mdn eval` of a model
+//       trained with --target-transform) against the plain closed-form CRPS.
+//       Host only.
 // Modes and HDRs have no CUDA implementation (`mdn predict --device cuda`
 // computes them on the host): their CUDA rows are listed and skipped with
 // that reason.
@@ -40,6 +46,7 @@
 #include <vector>
 
 #include "bench_common.hpp"
+#include "mdn/metrics.hpp"
 #include "mdn/mixture.hpp"
 #include "mdn/model.hpp"
 #include "mdn/predictive.hpp"
@@ -208,6 +215,38 @@ void recalibrated_sample(benchmark::State& state, Device device, const Shape& sh
   });
 }
 
+// ---- through a target transform (mdn/target_transform.hpp) against the plain rows -----------
+const mdn::TargetTransform kYeoJohnson{mdn::TargetTransformKind::YeoJohnson, 0.5};
+
+void transformed_quantiles(benchmark::State& state, Device device, const Shape& shape) {
+  const std::vector<double> levels{0.05, 0.5, 0.95};
+  host_statistic(state, device, shape, 2, [&](mdn::MixtureBatch m) {
+    m.transforms = {kYeoJohnson};
+    return std::make_pair(mdn::predictive_moments(m), mdn::predictive_quantiles(m, levels));
+  });
+}
+
+// Each row's CRPS at its first component's mean (in original units).
+double crps_sum(const mdn::MixtureBatch& m) {
+  double total = 0.0;
+  for (int r = 0; r < m.rows; ++r) {
+    const double v = m.mu[std::size_t(r) * std::size_t(m.K * m.T)];
+    total += mdn::mixture_crps(m, r, 0, m.transforms.empty() ? v : m.transforms[0].inverse(v));
+  }
+  return total;
+}
+
+void crps(benchmark::State& state, Device device, const Shape& shape) {
+  host_statistic(state, device, shape, 5, [](const mdn::MixtureBatch& m) { return crps_sum(m); });
+}
+
+void transformed_crps(benchmark::State& state, Device device, const Shape& shape) {
+  host_statistic(state, device, shape, 5, [](mdn::MixtureBatch m) {
+    m.transforms = {kYeoJohnson};
+    return crps_sum(m);
+  });
+}
+
 const bool registered = [] {
   const std::vector<std::int64_t> corner_batches{1 << 12, 1 << 16};
   const std::vector<Shape> corners{{8, 64, 1, 1}, {8, 64, 20, 4}};
@@ -223,6 +262,9 @@ const bool registered = [] {
   register_case("QuantilesRecalibrated", kReference.mixture_name(), recalibrated_quantiles, kReference,
                 {1 << 12, 1 << 16});
   register_case("SampleRecalibrated", kReference.mixture_name(), recalibrated_sample, kReference, {1 << 10, 1 << 12});
+  register_case("QuantilesYeoJohnson", kReference.mixture_name(), transformed_quantiles, kReference, {1 << 12});
+  register_case("Crps", kReference.mixture_name(), crps, kReference, {1 << 12});
+  register_case("CrpsYeoJohnson", kReference.mixture_name(), transformed_crps, kReference, {1 << 12});
   benchmark::RegisterBenchmark("BM_SampleWithTransfers/cuda/K5_T1", sample_with_transfers)
       ->Arg(1 << 16)
       ->Arg(1 << 20)

@@ -209,4 +209,39 @@ TEST(TransformedMixture, HighestDensityRegionHoldsItsCoverage) {
   }
 }
 
+// Eight components crowded together, one of them much narrower, at a large
+// offset in y (Yeo-Johnson 0.4, where the moments and the CRPS are numeric
+// integrals over breakpoints that the crowd would multiply): the mean, the
+// std and the CRPS still match Simpson quadrature in y, written out here.
+TEST(TransformedMixture, CrowdedComponentsKeepMomentsAndCrpsExact) {
+  const TargetTransform g{TargetTransformKind::YeoJohnson, 0.4};
+  MixtureBatch m;
+  m.rows = 1, m.K = 8, m.T = 1;
+  m.alpha = {0.05, 0.1, 0.2, 0.15, 0.1, 0.2, 0.1, 0.1};
+  m.mu = {40.0, 40.03, 40.05, 40.1, 40.12, 40.2, 40.21, 40.4};
+  m.sigma = {0.2, 0.21, 0.25, 0.3, 0.01, 0.22, 0.35, 0.5};
+  m.transforms = {g};
+  const auto pdf = [&](double y) {
+    const double h = 1e-6 * std::fabs(y), u = g.forward(y), slope = (g.forward(y + h) - g.forward(y - h)) / (2 * h);
+    double p = 0.0;
+    for (int k = 0; k < m.K; ++k)
+      p += m.alpha[k] * std::exp(-0.5 * std::pow((u - m.mu[k]) / m.sigma[k], 2)) / (m.sigma[k] * std::sqrt(2 * M_PI));
+    return p * slope;
+  };
+  const double lo = g.inverse(34.0), hi = g.inverse(47.0);  // the mixture's mass: 13 of the widest sigmas either side
+  const int n = 400000;
+  const double mean = mdn::test::simpson([&](double y) { return y * pdf(y); }, lo, hi, n);
+  const double var = mdn::test::simpson([&](double y) { return (y - mean) * (y - mean) * pdf(y); }, lo, hi, n);
+  const mdn::PredictiveMoments mo = mdn::predictive_moments(m);
+  EXPECT_NEAR(mo.mean[0], mean, 1e-9 * mean);
+  EXPECT_NEAR(mo.stddev[0], std::sqrt(var), 1e-6 * std::sqrt(var));
+  for (double v : {39.5, 40.1, 40.6}) {
+    const double y = g.inverse(v);
+    const auto F = [&](double x) { return mdn::mixture_pit(m, 0, 0, x); };
+    const double reference = mdn::test::simpson([&](double x) { return F(x) * F(x); }, lo, y, n / 4) +
+                             mdn::test::simpson([&](double x) { return (1 - F(x)) * (1 - F(x)); }, y, hi, n / 4);
+    EXPECT_NEAR(mdn::mixture_crps(m, 0, 0, y), reference, 1e-6 * reference) << "y " << y;
+  }
+}
+
 }  // namespace
