@@ -161,6 +161,47 @@ def test_ctrl_c_during_fit_raises_keyboard_interrupt_and_leaves_it_unfitted():
     assert "RESULT refit (2,)" in out, out
 
 
+INTERRUPT_FOLDS_CHILD = textwrap.dedent(
+    """
+    import signal, numpy as np, mdn
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    rng = np.random.default_rng(0)
+    # 300 rows: 30 validation rows, so the recalibration cross-fits 5 fold
+    # models, each a few seconds of epochs that report nothing.
+    X = rng.normal(size=(300, 2)); y = X.sum(axis=1) + rng.normal(size=300)
+    est = mdn.MDNRegressor(epochs=4000, patience=0, device="cpu", verbose=True, random_state=0, calibrate=True)
+    try:
+        est.fit(X, y)
+        print("RESULT finished", flush=True)
+    except KeyboardInterrupt:
+        print("RESULT interrupted", "fitted" if hasattr(est, "model_") else "unfitted", flush=True)
+    """
+)
+
+
+def test_ctrl_c_during_cross_fitting_stops_before_the_next_fold():
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPT_FOLDS_CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    seen = []
+    try:
+        for line in child.stderr:
+            seen.append(line)
+            if line.startswith("calibration rows: cross-fitting fold 1 of 5"):
+                child.send_signal(signal.SIGINT)
+                break
+        out, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert any(s.startswith("calibration rows: cross-fitting fold 1 of 5") for s in seen), "".join(seen[-5:])
+    assert child.returncode == 0, err
+    assert "RESULT interrupted unfitted" in out, out
+    # Noticed before the second fold (each takes seconds), not after all five.
+    assert "cross-fitting fold 2 of 5" not in err, err
+
+
 def busy_count_during(work):
     """Runs work() in a thread; counts pure-Python iterations meanwhile."""
     done = threading.Event()

@@ -203,17 +203,36 @@ mdn::TrainHooks python_hooks(std::atomic<bool>& stop, std::optional<nb::python_e
                              const nb::object& on_epoch) {
   mdn::TrainHooks hooks;
   hooks.stop_requested = &stop;
-  hooks.on_epoch = [&stop, &pending, &on_epoch](const mdn::EpochReport& r) {
+  // Runs Python's signal handlers (the GIL held); a raised exception is kept
+  // to re-raise and asks the trainer to stop.
+  const auto signalled = [&stop, &pending] {
+    if (PyErr_CheckSignals() == 0) return false;
+    pending.emplace();  // fetches the raised exception
+    stop.store(true);
+    return true;
+  };
+  hooks.on_epoch = [&stop, &pending, &on_epoch, signalled](const mdn::EpochReport& r) {
     nb::gil_scoped_acquire acquire;
-    if (PyErr_CheckSignals() != 0) {
-      pending.emplace();  // fetches the raised exception
-      stop.store(true);
-      return;
-    }
-    if (on_epoch.is_none()) return;
+    if (signalled() || on_epoch.is_none()) return;
     try {
       on_epoch(r.epoch, r.epochs, r.train_nll + r.log_jacobian, r.val_nll + r.val_log_jacobian, r.improved,
                r.samples_per_second, r.seconds_elapsed, r.seconds_left);
+    } catch (nb::python_error& e) {
+      pending.emplace(std::move(e));
+      stop.store(true);
+    }
+  };
+  // The recalibration's fold models train without epoch reports: Ctrl-C is
+  // looked for before each fold (a fold then stops after its first epoch),
+  // and a verbose fit (on_epoch given) says which fold runs.
+  hooks.on_cross_fit_fold = [&stop, &pending, &on_epoch, signalled](int fold, int folds) {
+    nb::gil_scoped_acquire acquire;
+    if (signalled() || on_epoch.is_none()) return;
+    const std::string line = "calibration rows: cross-fitting fold " + std::to_string(fold) + " of " +
+                             std::to_string(folds) + " (fewer than " + std::to_string(mdn::kMinCalibrationRows) +
+                             " validation rows; cross_fit=False skips it)\n";
+    try {
+      nb::module_::import_("sys").attr("stderr").attr("write")(line);
     } catch (nb::python_error& e) {
       pending.emplace(std::move(e));
       stop.store(true);

@@ -404,9 +404,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     to float32 for the network; every output is in original units, float64.
 
     Interrupting ``fit`` (Ctrl-C) stops training at the end of the current
-    epoch and raises KeyboardInterrupt; the estimator is left exactly as it
-    was before the call (unfitted, or with its previous fit). The same holds
-    for any other error in ``fit``.
+    epoch (during the recalibration's cross-fitting, before the next fold
+    model, which then stops after its first epoch) and raises
+    KeyboardInterrupt; the estimator is left exactly as it was before the
+    call (unfitted, or with its previous fit). The same holds for any other
+    error in ``fit``. With ``verbose=True`` each fold of that cross-fitting
+    is announced on stderr.
 
     Examples
     --------
