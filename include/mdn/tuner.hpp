@@ -156,6 +156,7 @@ struct TuneResult {
   std::vector<TuneRung> rungs;
   std::vector<TuneTrial> trials;
   std::string validation;  // how the splits were made, in words
+  std::string score;       // what a trial's score is, in words (the grid cells' NLL for gridded targets)
   int splits = 0;
   int best = 0;             // the chosen trial: the lowest score, unless beats_recipe_clearly() says 0
   double best_score = 0.0;  // its mean held-out NLL at best_rung

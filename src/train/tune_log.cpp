@@ -89,7 +89,7 @@ std::string tune_log_json(const TuneResult& result) {
     trials.push_back(j);
   }
   Json out = Json::object();
-  out["score"] = "mean held-out NLL per row, original units (lower is better)";
+  out["score"] = result.score;
   out["validation"] = result.validation;
   out["splits"] = result.splits;
   out["rungs"] = rungs(result);

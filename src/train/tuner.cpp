@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "mdn/error.hpp"
+#include "mdn/grid.hpp"
 #include "mdn/inference.hpp"
 #include "mdn/metrics.hpp"
 #include "mdn/trainer.hpp"
@@ -68,14 +69,19 @@ std::string validation_words(long long rows, int splits, bool ordered) {
 
 // Mean NLL per row (weighted by the rows' weights, if any) of `model` on
 // `rows`, in original units.
+// The held-out score: the mean NLL per row in original units; for a model
+// trained on grid cells (TrainOptions::grid_steps) the cells' -log P(cell),
+// the score `mdn eval` gives it (mdn/grid.hpp), as its density can peak
+// on the grid points.
 double heldout_nll(const Model& model, const Dataset& rows, const TuneOptions& tune) {
   auto backend = make_backend(tune.device, model, tune.cuda);
   const MixtureBatch mix = predict_mixtures(*backend, model, rows.x.to_double());
+  const bool cells = std::any_of(model.grid_step.begin(), model.grid_step.end(), [](float h) { return h > 0.0f; });
   double sum = 0.0, weight = 0.0;
   for (int r = 0; r < rows.x.rows; ++r) {
     const double w = rows.weights.empty() ? 1.0 : rows.weights[std::size_t(r)];
     if (w == 0.0) continue;
-    sum += w * mixture_nll(mix, r, rows.t.row(r));
+    sum += w * (cells ? -cell_log_mass(mix, r, rows.t.row(r), model.grid_step) : mixture_nll(mix, r, rows.t.row(r)));
     weight += w;
   }
   return weight > 0.0 ? sum / weight : kNaN;
@@ -149,6 +155,8 @@ class Search {
     // (src/train/target_transforms.cpp): that dimension leaves the search.
     const bool gridded =
         std::any_of(options.grid_steps.begin(), options.grid_steps.end(), [](float h) { return h > 0; });
+    result_.score = gridded ? "mean held-out grid-cell NLL per row, -log P(cell) (lower is better)"
+                            : "mean held-out NLL per row, original units (lower is better)";
     if (spec.covariance == Covariance::Full || gridded)
       space.erase(std::remove_if(space.begin(), space.end(),
                                  [](const TuneDimension& d) { return d.name == "target_transform"; }),

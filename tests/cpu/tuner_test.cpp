@@ -394,5 +394,41 @@ TEST(Tune, FullCovarianceSearchesNoTargetTransform) {
   for (const TuneTrial& t : r.trials) EXPECT_TRUE(t.error.empty()) << t.error;
 }
 
+// Gridded targets (TrainOptions::grid_steps, --quantised) are scored by the
+// grid cells' NLL, -log P(cell), as `mdn eval` scores such a model: targets
+// on multiples of 10 with almost no noise put nearly all of a row's mass in
+// its cell (score near 0), while the density, trained on draws spread over
+// each 10-wide cell, is about 1/10 there (its NLL near log 10 = 2.3).
+TEST(Tune, GriddedTargetsAreScoredByTheirCells) {
+  const int n = 200;
+  Dataset data;
+  data.x = MatrixD(n, 1);
+  data.t = MatrixD(n, 1);
+  std::mt19937_64 rng(4);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  for (int r = 0; r < n; ++r) {
+    const double x = u(rng);
+    data.x.set(r, 0, x);
+    data.t(r, 0) = 10.0 * std::round(1.4 * x);  // -10, 0 or 10: cells [-15, -5], [-5, 5], [5, 15]
+  }
+  data.feature_names = {"x"};
+  data.target_names = {"y"};
+  ModelSpec spec;
+  spec.input_dim = 1;
+  spec.target_dim = 1;
+  TrainOptions options;
+  options.epochs = 400;
+  options.grid_steps = {10.0f};
+  TuneOptions tune;
+  tune.trials = 1;
+  const TuneResult r = mdn::tune(spec, data, options, tune);
+  EXPECT_NE(r.score.find("grid-cell"), std::string::npos) << r.score;
+  ASSERT_EQ(r.trials[0].split_scores.size(), 1u);
+  for (double s : r.trials[0].split_scores[0]) {
+    EXPECT_GE(s, 0.0);  // a probability's -log
+    EXPECT_LT(s, 1.0);  // the density's NLL would be about 2.3
+  }
+}
+
 }  // namespace
 }  // namespace mdn
