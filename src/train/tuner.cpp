@@ -69,22 +69,37 @@ std::string validation_words(long long rows, int splits, bool ordered) {
 
 // Mean NLL per row (weighted by the rows' weights, if any) of `model` on
 // `rows`, in original units.
-// The held-out score: the mean NLL per row in original units; for a model
-// trained on grid cells (TrainOptions::grid_steps) the cells' -log P(cell),
-// the score `mdn eval` gives it (mdn/grid.hpp), as its density can peak
-// on the grid points.
-double heldout_nll(const Model& model, const Dataset& rows, const TuneOptions& tune) {
+// The held-out score: the mean NLL per row in original units; over targets
+// on a grid (`steps`, one per target, 0 = continuous) the cells' -log P(cell),
+// the score `mdn eval` gives there (mdn/grid.hpp), as a density can peak on
+// the grid points and the search would favour the spikes.
+double heldout_nll(const Model& model, const Dataset& rows, const TuneOptions& tune, const std::vector<float>& steps) {
   auto backend = make_backend(tune.device, model, tune.cuda);
   const MixtureBatch mix = predict_mixtures(*backend, model, rows.x.to_double());
-  const bool cells = std::any_of(model.grid_step.begin(), model.grid_step.end(), [](float h) { return h > 0.0f; });
   double sum = 0.0, weight = 0.0;
   for (int r = 0; r < rows.x.rows; ++r) {
     const double w = rows.weights.empty() ? 1.0 : rows.weights[std::size_t(r)];
     if (w == 0.0) continue;
-    sum += w * (cells ? -cell_log_mass(mix, r, rows.t.row(r), model.grid_step) : mixture_nll(mix, r, rows.t.row(r)));
+    sum += w * (steps.empty() ? mixture_nll(mix, r, rows.t.row(r)) : -cell_log_mass(mix, r, rows.t.row(r), steps));
     weight += w;
   }
   return weight > 0.0 ? sum / weight : kNaN;
+}
+
+// The grid the score uses: the one the model trains on (TrainOptions::
+// grid_steps), else the one the targets sit on (detect_grid_step; trained
+// as densities, `mdn train` warns); empty for none, and for full-covariance
+// boxes above 2 targets (cell_log_mass refuses them).
+std::vector<float> score_grid(const ModelSpec& spec, const Dataset& data, const TrainOptions& options) {
+  std::vector<float> steps = options.grid_steps;
+  if (std::none_of(steps.begin(), steps.end(), [](float h) { return h > 0.0f; })) {
+    steps.assign(std::size_t(data.t.cols), 0.0f);
+    for (int d = 0; d < data.t.cols; ++d) steps[std::size_t(d)] = float(detect_grid_step(data.t, d));
+  }
+  if (std::none_of(steps.begin(), steps.end(), [](float h) { return h > 0.0f; }) ||
+      (spec.covariance == Covariance::Full && spec.target_dim > 2))
+    steps.clear();
+  return steps;
 }
 
 struct Job {
@@ -155,8 +170,9 @@ class Search {
     // (src/train/target_transforms.cpp): that dimension leaves the search.
     const bool gridded =
         std::any_of(options.grid_steps.begin(), options.grid_steps.end(), [](float h) { return h > 0; });
-    result_.score = gridded ? "mean held-out grid-cell NLL per row, -log P(cell) (lower is better)"
-                            : "mean held-out NLL per row, original units (lower is better)";
+    score_steps_ = score_grid(spec, data, options);
+    result_.score = score_steps_.empty() ? "mean held-out NLL per row, original units (lower is better)"
+                                         : "mean held-out grid-cell NLL per row, -log P(cell) (lower is better)";
     if (spec.covariance == Covariance::Full || gridded)
       space.erase(std::remove_if(space.begin(), space.end(),
                                  [](const TuneDimension& d) { return d.name == "target_transform"; }),
@@ -246,7 +262,7 @@ class Search {
     hooks.stop_requested = hooks_.stop_requested;
     try {
       const Model model = train(backend, spec, train_rows, o, hooks);
-      job.score = heldout_nll(model, test_parts_[std::size_t(job.split)], tune_);
+      job.score = heldout_nll(model, test_parts_[std::size_t(job.split)], tune_, score_steps_);
       job.ran = true;
     } catch (const Interrupted&) {
       job.ran = false;
@@ -266,6 +282,7 @@ class Search {
   Clock::time_point started_;
   std::vector<Dataset> train_parts_, test_parts_;
   std::vector<TuneCandidate> candidates_;
+  std::vector<float> score_steps_;  // score_grid(): empty = densities
   TuneResult result_;
   double work_total_ = 0.0, work_done_ = 0.0;
   int jobs_total_ = 0, trials_done_ = 0, eliminated_ = 0;
