@@ -67,12 +67,11 @@ std::string validation_words(long long rows, int splits, bool ordered) {
   return std::to_string(splits) + "-fold" + (ordered ? " blocked (consecutive rows)" : "") + " cross-validation";
 }
 
-// Mean NLL per row (weighted by the rows' weights, if any) of `model` on
-// `rows`, in original units.
-// The held-out score: the mean NLL per row in original units; over targets
-// on a grid (`steps`, one per target, 0 = continuous) the cells' -log P(cell),
-// the score `mdn eval` gives there (mdn/grid.hpp), as a density can peak on
-// the grid points and the search would favour the spikes.
+// The held-out score: the mean NLL per row in original units (weighted by
+// the rows' weights, if any); for a model trained on grid cells (`steps`,
+// TrainOptions::grid_steps, one per target, 0 = continuous) the cells'
+// -log P(cell), the score `mdn eval` gives it (mdn/grid.hpp), as a density
+// over gridded targets can peak on the grid points.
 double heldout_nll(const Model& model, const Dataset& rows, const TuneOptions& tune, const std::vector<float>& steps) {
   auto backend = make_backend(tune.device, model, tune.cuda);
   const MixtureBatch mix = predict_mixtures(*backend, model, rows.x.to_double());
@@ -84,22 +83,6 @@ double heldout_nll(const Model& model, const Dataset& rows, const TuneOptions& t
     weight += w;
   }
   return weight > 0.0 ? sum / weight : kNaN;
-}
-
-// The grid the score uses: the one the model trains on (TrainOptions::
-// grid_steps), else the one the targets sit on (detect_grid_step; trained
-// as densities, `mdn train` warns); empty for none, and for full-covariance
-// boxes above 2 targets (cell_log_mass refuses them).
-std::vector<float> score_grid(const ModelSpec& spec, const Dataset& data, const TrainOptions& options) {
-  std::vector<float> steps = options.grid_steps;
-  if (std::none_of(steps.begin(), steps.end(), [](float h) { return h > 0.0f; })) {
-    steps.assign(std::size_t(data.t.cols), 0.0f);
-    for (int d = 0; d < data.t.cols; ++d) steps[std::size_t(d)] = float(detect_grid_step(data.t, d));
-  }
-  if (std::none_of(steps.begin(), steps.end(), [](float h) { return h > 0.0f; }) ||
-      (spec.covariance == Covariance::Full && spec.target_dim > 2))
-    steps.clear();
-  return steps;
 }
 
 struct Job {
@@ -170,7 +153,11 @@ class Search {
     // (src/train/target_transforms.cpp): that dimension leaves the search.
     const bool gridded =
         std::any_of(options.grid_steps.begin(), options.grid_steps.end(), [](float h) { return h > 0; });
-    score_steps_ = score_grid(spec, data, options);
+    // Trained on grid cells (--quantised): scored by them. Targets that
+    // merely sit on a grid keep the density's NLL: every rounded column
+    // (0.01 MPa, 0.1 k$) sits on one, and there the cells' NLL is the
+    // density's plus about log(1/h), a shift that would only confuse the log.
+    if (gridded && !(spec.covariance == Covariance::Full && spec.target_dim > 2)) score_steps_ = options.grid_steps;
     result_.score = score_steps_.empty() ? "mean held-out NLL per row, original units (lower is better)"
                                          : "mean held-out grid-cell NLL per row, -log P(cell) (lower is better)";
     if (spec.covariance == Covariance::Full || gridded)
@@ -282,7 +269,7 @@ class Search {
   Clock::time_point started_;
   std::vector<Dataset> train_parts_, test_parts_;
   std::vector<TuneCandidate> candidates_;
-  std::vector<float> score_steps_;  // score_grid(): empty = densities
+  std::vector<float> score_steps_;  // the grid of the cells scored; empty = densities
   TuneResult result_;
   double work_total_ = 0.0, work_done_ = 0.0;
   int jobs_total_ = 0, trials_done_ = 0, eliminated_ = 0;
