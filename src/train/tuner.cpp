@@ -153,7 +153,7 @@ class Search {
     // (src/train/target_transforms.cpp): that dimension leaves the search.
     const bool gridded =
         std::any_of(options.grid_steps.begin(), options.grid_steps.end(), [](float h) { return h > 0; });
-    // Trained on grid cells (--quantised): scored by them. Targets that
+    // Trained on grid cells (TrainOptions::grid_steps): scored by them. Targets that
     // merely sit on a grid keep the density's NLL: every rounded column
     // (0.01 MPa, 0.1 k$) sits on one, and there the cells' NLL is the
     // density's plus about log(1/h), a shift that would only confuse the log.

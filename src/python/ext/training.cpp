@@ -195,25 +195,27 @@ mdn::TrainOptions train_options(const FitArgs& args) {
   return options;
 }
 
-// The trainer's hooks: after every epoch, with the GIL, a pending signal or
-// an exception from on_epoch(epoch, epochs, train_nll, val_nll, improved,
-// samples_per_second, seconds_elapsed, seconds_left) goes to `pending` and
-// sets `stop`.
+// Runs Python's signal handlers (the GIL held): an exception they raise
+// (Ctrl-C's KeyboardInterrupt) is kept in `pending` to re-raise, and `stop`
+// asks the library to stop. True when that happened.
+bool python_signalled(std::atomic<bool>& stop, std::optional<nb::python_error>& pending) {
+  if (PyErr_CheckSignals() == 0) return false;
+  pending.emplace();  // fetches the raised exception
+  stop.store(true);
+  return true;
+}
+
+// The trainer's hooks: after every epoch (and before each cross-fitting
+// fold), with the GIL, a pending signal or an exception from
+// on_epoch(epoch, epochs, train_nll, val_nll, improved, samples_per_second,
+// seconds_elapsed, seconds_left) goes to `pending` and sets `stop`.
 mdn::TrainHooks python_hooks(std::atomic<bool>& stop, std::optional<nb::python_error>& pending,
                              const nb::object& on_epoch) {
   mdn::TrainHooks hooks;
   hooks.stop_requested = &stop;
-  // Runs Python's signal handlers (the GIL held); a raised exception is kept
-  // to re-raise and asks the trainer to stop.
-  const auto signalled = [&stop, &pending] {
-    if (PyErr_CheckSignals() == 0) return false;
-    pending.emplace();  // fetches the raised exception
-    stop.store(true);
-    return true;
-  };
-  hooks.on_epoch = [&stop, &pending, &on_epoch, signalled](const mdn::EpochReport& r) {
+  hooks.on_epoch = [&stop, &pending, &on_epoch](const mdn::EpochReport& r) {
     nb::gil_scoped_acquire acquire;
-    if (signalled() || on_epoch.is_none()) return;
+    if (python_signalled(stop, pending) || on_epoch.is_none()) return;
     try {
       on_epoch(r.epoch, r.epochs, r.train_nll + r.log_jacobian, r.val_nll + r.val_log_jacobian, r.improved,
                r.samples_per_second, r.seconds_elapsed, r.seconds_left);
@@ -225,9 +227,9 @@ mdn::TrainHooks python_hooks(std::atomic<bool>& stop, std::optional<nb::python_e
   // The recalibration's fold models train without epoch reports: Ctrl-C is
   // looked for before each fold (a fold then stops after its first epoch),
   // and a verbose fit (on_epoch given) says which fold runs.
-  hooks.on_cross_fit_fold = [&stop, &pending, &on_epoch, signalled](int fold, int folds) {
+  hooks.on_cross_fit_fold = [&stop, &pending, &on_epoch](int fold, int folds) {
     nb::gil_scoped_acquire acquire;
-    if (signalled() || on_epoch.is_none()) return;
+    if (python_signalled(stop, pending) || on_epoch.is_none()) return;
     const std::string line = "calibration rows: cross-fitting fold " + std::to_string(fold) + " of " +
                              std::to_string(folds) + " (fewer than " + std::to_string(mdn::kMinCalibrationRows) +
                              " validation rows; cross_fit=False skips it)\n";
@@ -280,10 +282,7 @@ SearchOutput search(const FitArgs& args, const mdn::Dataset& data, mdn::ModelSpe
   hooks.stop_requested = &stop;
   hooks.on_progress = [&](const mdn::TuneProgress&) {
     nb::gil_scoped_acquire acquire;
-    if (PyErr_CheckSignals() != 0) {
-      pending.emplace();
-      stop.store(true);
-    }
+    python_signalled(stop, pending);
   };
   const mdn::TuneResult result = mdn::tune(spec, data, options, settings, hooks);
   if (!result.stopped) {
