@@ -113,6 +113,16 @@ class Backend {
   // weights. From forward() and the shared head math, on every backend.
   double weighted_nll_sum(const Matrix& x, const Matrix& t, const std::vector<float>& weights);
 
+  // ---- gridded targets (mdn/detail/cell_math.hpp; docs/TRAINING.md) --------
+  // One half cell per target in standardised units (0: a continuous target;
+  // empty: all continuous). Accepted, the training loss, mean_nll and
+  // weighted_nll_sum become -log(P(cell) / cell volume) per row: the exact
+  // likelihood of a target known only to its grid cell, as a density
+  // (mdn/detail/cell_math.hpp). Returns whether the backend took them: the
+  // default takes only an empty list, and the trainer then spreads the
+  // targets over their cells instead (a bound on the same likelihood).
+  virtual bool set_target_cells(const std::vector<double>& half_widths);
+
   // ---- data-parallel training over ranks (docs/DISTRIBUTED.md) -------------
   // The ranks' element-wise sum of a host buffer (Communicator::sum).
   using HostSum = std::function<void(float* values, std::size_t n)>;
@@ -181,6 +191,9 @@ class Backend {
   // does not record it or no epoch ran since set_training_data. Lets the
   // tests check an epoch's traversal against the batches actually used.
   virtual std::vector<int> last_epoch_order() const { return {}; }
+
+ protected:
+  std::vector<double> target_cells_;  // what set_target_cells took (empty: densities)
 };
 
 std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec);

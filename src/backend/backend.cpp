@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mdn/detail/cell_math.hpp"
 #include "mdn/detail/full_cov_math.hpp"
 #include "mdn/detail/mixture_math.hpp"
 
@@ -29,6 +30,8 @@ double Backend::weighted_loss_and_gradient(const Matrix&, const Matrix&, const s
   throw Error("the " + name() + " backend cannot train with sample weights");
 }
 
+bool Backend::set_target_cells(const std::vector<double>& half_widths) { return half_widths.empty(); }
+
 double Backend::weighted_nll_sum(const Matrix& x, const Matrix& t, const std::vector<float>& weights) {
   const ModelSpec& s = spec();
   if (t.rows != x.rows || t.cols != s.target_dim || (!weights.empty() && weights.size() != std::size_t(x.rows)))
@@ -44,6 +47,12 @@ double Backend::weighted_nll_sum(const Matrix& x, const Matrix& t, const std::ve
       const double w = weights.empty() ? 1.0 : double(weights[std::size_t(begin + i)]);
       if (w == 0.0) continue;  // no influence, even where the density underflows
       const float lo = float(s.log_sigma_min), hi = float(s.log_sigma_max);
+      if (!target_cells_.empty()) {
+        std::vector<double> zd(z.row(i), z.row(i) + z.cols), td(t.row(begin + i), t.row(begin + i) + t.cols);
+        sum += w * detail::mixture_cell_nll(zd.data(), td.data(), target_cells_.data(), s.components, s.target_dim,
+                                            lo, hi);
+        continue;
+      }
       sum += w * (s.covariance == Covariance::Full
                       ? detail::full_mixture_nll(z.row(i), t.row(begin + i), s.components, s.target_dim, lo, hi)
                       : detail::mixture_nll(z.row(i), t.row(begin + i), s.components, s.target_dim, lo, hi));

@@ -160,7 +160,18 @@ class CpuBackend final : public Backend {
   std::unique_ptr<Backend> concurrent_member_backend(int concurrency) const override {
     auto member = std::make_unique<CpuBackend>(spec_);
     member->thread_budget_ = std::max(1, omp_get_max_threads() / std::max(1, concurrency));
+    member->set_target_cells(target_cells_);
     return member;
+  }
+
+  // Diagonal mixtures only: a full covariance's cell is a multivariate
+  // normal probability (the trainer jitters those targets instead).
+  bool set_target_cells(const std::vector<double>& half_widths) override {
+    if (!half_widths.empty() && (spec_.covariance == Covariance::Full || int(half_widths.size()) != spec_.target_dim))
+      return false;
+    target_cells_ = half_widths;
+    ws_.cell_half_width = half_widths;
+    return true;
   }
 
   // TEST HOOK (Backend::last_epoch_order): the order the last epoch read.

@@ -9,6 +9,7 @@
 
 #include "cpu/blas.hpp"
 #include "cpu/simd/kernels.hpp"
+#include "mdn/detail/cell_math.hpp"
 #include "mdn/detail/full_cov_math.hpp"
 #include "mdn/detail/mixture_math.hpp"
 
@@ -78,15 +79,39 @@ void column_sums(double* sums, const double* x, int rows, int cols, bool accumul
 // The head of `rows` samples: float 16 at a time across vector lanes (the
 // same detail::mixture_nll_and_grad, instantiated on the lane type in
 // src/cpu/simd), double one row at a time.
-void head_rows(const ModelSpec& spec, const float* z, const float* t, int rows, float grad_scale, float* losses,
-               float* dz) {
+// Gridded targets: the cell loss, one row at a time in double (a few erf per
+// component; the vectorised kernels keep the density's loss).
+template <class R>
+void cell_head_rows(const ModelSpec& spec, const std::vector<double>& cells, const R* z, const R* t, int rows,
+                    R grad_scale, R* losses, R* dz) {
+  const int K = spec.components, T = spec.target_dim, width = spec.head_width();
+  const double lo = spec.log_sigma_min, hi = spec.log_sigma_max;
+  std::vector<double> zd(static_cast<std::size_t>(width)), td(static_cast<std::size_t>(T)),
+      dzd(static_cast<std::size_t>(width));
+  for (int i = 0; i < rows; ++i) {
+    std::copy_n(z + std::size_t(i) * width, width, zd.begin());
+    std::copy_n(t + std::size_t(i) * T, T, td.begin());
+    if (!dz) {
+      losses[i] = R(detail::mixture_cell_nll(zd.data(), td.data(), cells.data(), K, T, lo, hi));
+      continue;
+    }
+    losses[i] = R(detail::mixture_cell_nll_and_grad(zd.data(), td.data(), cells.data(), K, T, lo, hi,
+                                                    double(grad_scale), dzd.data()));
+    std::copy_n(dzd.begin(), width, dz + std::size_t(i) * width);
+  }
+}
+
+void head_rows(const ModelSpec& spec, const std::vector<double>& cells, const float* z, const float* t, int rows,
+               float grad_scale, float* losses, float* dz) {
+  if (!cells.empty()) return cell_head_rows(spec, cells, z, t, rows, grad_scale, losses, dz);
   const simd::Kernels& k = simd::kernels();
   (spec.covariance == Covariance::Full ? k.full_mixture_head : k.mixture_head)(
       z, t, rows, spec.components, spec.target_dim, float(spec.log_sigma_min), float(spec.log_sigma_max), grad_scale,
       losses, dz);
 }
-void head_rows(const ModelSpec& spec, const double* z, const double* t, int rows, double grad_scale, double* losses,
-               double* dz) {
+void head_rows(const ModelSpec& spec, const std::vector<double>& cells, const double* z, const double* t, int rows,
+               double grad_scale, double* losses, double* dz) {
+  if (!cells.empty()) return cell_head_rows(spec, cells, z, t, rows, grad_scale, losses, dz);
   const int K = spec.components, T = spec.target_dim, width = spec.head_width();
   const double lo = spec.log_sigma_min, hi = spec.log_sigma_max;
   for (int i = 0; i < rows; ++i) {
@@ -306,7 +331,7 @@ double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& 
 #pragma omp parallel num_threads(threads_for_rows(n))
   {
     const RowSlice s = my_rows(n);
-    head_rows(spec, ws.z.data() + std::size_t(s.begin) * width, t + std::size_t(s.begin) * spec.target_dim, s.size(),
+    head_rows(spec, ws.cell_half_width, ws.z.data() + std::size_t(s.begin) * width, t + std::size_t(s.begin) * spec.target_dim, s.size(),
               R(1) / R(n), ws.losses.data() + s.begin,
               with_gradient ? ws.dz.data() + std::size_t(s.begin) * width : nullptr);
   }
@@ -346,7 +371,7 @@ double loss_and_gradient(const ModelSpec& spec, const ParameterLayout& layout, c
         tt = s.t.data();
       }
       forward_tile(spec, layout, params, weights_t, xt, count, tile, s, s.z.data());
-      head_rows(spec, s.z.data(), tt, count, R(1) / R(n), ws.losses.data() + begin, s.dz.data());
+      head_rows(spec, ws.cell_half_width, s.z.data(), tt, count, R(1) / R(n), ws.losses.data() + begin, s.dz.data());
       if (weights)
         scale_rows_by_weight(weights, rows, begin, count, spec.head_width(), ws.losses.data() + begin, s.dz.data());
       backward_tile(spec, layout, params, xt, count, tile, begin != slice.begin, s);

@@ -40,6 +40,10 @@ struct NetworkWorkspace {
   std::vector<R> losses;                // n per-sample losses
   std::vector<R> weights_t;             // layout.total: each layer's W^T (in x out) at its weight offset
   std::vector<TileScratch<R>> threads;  // one per OpenMP thread
+  // Gridded targets (detail/cell_math.hpp): T half cells in standardised
+  // units (0 = continuous), the loss then the cell-averaged density's;
+  // empty = densities.
+  std::vector<double> cell_half_width;
 };
 
 // Threads a pass over n rows uses: one per kRowsPerThread rows, at least 1,

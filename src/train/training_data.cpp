@@ -95,7 +95,7 @@ void EpochData::draw(int member, std::uint64_t seed) {
     std::iota(where.begin(), where.end(), 0);
   }
   std::mt19937_64 rng(seed);
-  if (!options_.grid_steps.empty())
+  if (spread_cells_)
     for (int w : where)
       for (int d = 0; d < t_.cols; ++d)
         if (options_.grid_steps[d] > 0.0f) {

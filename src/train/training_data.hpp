@@ -59,21 +59,24 @@ Split split_rows(long long all_rows, long long first_row, int local_rows, const 
 // ranks draws the same noise per row.
 class EpochData {
  public:
-  // w_train: the training rows' sample weights (empty: none).
+  // w_train: the training rows' sample weights (empty: none). cells_in_loss:
+  // the backend's loss is the grid cells' own (Backend::set_target_cells), so
+  // gridded targets stay where they are instead of spreading over their cells.
   EpochData(const Matrix& x_train, const Matrix& t_train, const std::vector<float>& w_train,
             const std::vector<int>& local_row, const TrainOptions& options, const TrainPlan& plan,
-            const Standardizer& stats)
+            const Standardizer& stats, bool cells_in_loss)
       : x_train_(x_train),
         t_train_(t_train),
         w_train_(w_train),
         local_row_(local_row),
         options_(options),
         plan_(plan),
-        stats_(stats) {}
+        stats_(stats),
+        spread_cells_(!options.grid_steps.empty() && !cells_in_loss) {}
 
   // Whether the data change from epoch to epoch at all.
   bool varies() const {
-    return !options_.grid_steps.empty() || plan_.input_noise > 0.0f || plan_.target_noise > 0.0f ||
+    return spread_cells_ || plan_.input_noise > 0.0f || plan_.target_noise > 0.0f ||
            (options_.bootstrap && options_.ensemble > 1);
   }
   // The epoch's rows: the training rows themselves until the first draw
@@ -93,6 +96,7 @@ class EpochData {
   const TrainOptions& options_;
   const TrainPlan& plan_;
   const Standardizer& stats_;
+  bool spread_cells_;  // gridded targets spread uniformly over their cells every epoch
   bool drawn_ = false;
   Matrix x_, t_;
   std::vector<float> w_;

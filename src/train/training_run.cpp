@@ -115,7 +115,7 @@ TrainingRun::TrainingRun(Backend& backend, const ModelSpec& spec, const Dataset&
   // The plan follows all training rows (local_row has one entry per row).
   plan_ = plan_training(options, (long long)split_.local_row.size());
   if (consumable != nullptr) x_train_ = standardise_in_place(consumable->x, split_.train_idx, model_.stats);
-  epoch_data_.emplace(x_train_, t_train_, w_train_, split_.local_row, options, plan_, model_.stats);
+  epoch_data_.emplace(x_train_, t_train_, w_train_, split_.local_row, options, plan_, model_.stats, cells_in_loss_);
   // Data-parallel epochs read the rows from epoch_data_; the others hand them
   // to the backend (once, or every epoch when they vary).
   join_collective();
@@ -298,12 +298,18 @@ void TrainingRun::check_resume() {
 }
 
 void TrainingRun::take_grid_steps() {
+  backend_.set_target_cells({});  // a backend shared between runs keeps nothing of the last one
   if (options_.grid_steps.empty()) return;
   if (int(options_.grid_steps.size()) != spec_.target_dim)
     throw UsageError("TrainOptions::grid_steps needs one step per target (" + std::to_string(spec_.target_dim) + ")");
   for (float h : options_.grid_steps)
     if (!(h >= 0.0f) || !std::isfinite(h)) throw UsageError("a grid step (TrainOptions::grid_steps) must be >= 0");
   model_.grid_step = options_.grid_steps;
+  // The exact cell likelihood where the backend has it; the half cells in
+  // the standardised units the network sees.
+  std::vector<double> half(options_.grid_steps.size());
+  for (std::size_t d = 0; d < half.size(); ++d) half[d] = 0.5 * double(options_.grid_steps[d]) / model_.stats.t_scale[d];
+  cells_in_loss_ = backend_.set_target_cells(half);
 }
 
 // Data-parallel on a backend with a device collective (NCCL on CUDA): rank
@@ -350,6 +356,7 @@ Model TrainingRun::run() {
 // (the backend may point at them).
 void TrainingRun::release_training_rows() {
   backend_.release_training_rows();
+  backend_.set_target_cells({});
   epoch_data_.reset();
   x_train_ = Matrix();
   t_train_ = Matrix();

@@ -121,6 +121,7 @@ class TrainingRun {
   TrainingState state_;
   bool resuming_ = false;
   TrainPlan plan_;
+  bool cells_in_loss_ = false;  // the backend's loss is the grid cells' (Backend::set_target_cells)
   std::optional<EpochData> epoch_data_;
 
   // Progress: epochs this call ran (over every member) against those it had

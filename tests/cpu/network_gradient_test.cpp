@@ -10,6 +10,7 @@
 
 #include "cpu/network.hpp"
 #include "mdn/backend.hpp"
+#include "mdn/detail/cell_math.hpp"
 #include "mdn/spec.hpp"
 
 namespace {
@@ -104,6 +105,90 @@ TEST(CpuBackend, FloatGradientAgreesWithDoubleNetwork) {
   const double loss_d = mdn::cpu::loss_and_gradient(spec, layout, pd.data(), xd.data(), td.data(), 100, gd.data(), ws);
   EXPECT_NEAR(loss, loss_d, 1e-5 * (1 + std::fabs(loss_d)));
   for (std::size_t i = 0; i < gd.size(); ++i) EXPECT_NEAR(grad[i], gd[i], 1e-5 + 1e-4 * std::fabs(gd[i])) << i;
+}
+
+// Gridded targets (Backend::set_target_cells): every loss the backend gives
+// is -log P(cell), its float gradient agrees with the double network's, and
+// that one with central differences.
+TEST(CpuBackend, GriddedTargetsTrainOnTheCellLossEverywhere) {
+  mdn::ModelSpec spec;
+  spec.input_dim = 3;
+  spec.target_dim = 2;
+  spec.components = 4;
+  spec.hidden = {8};
+  const mdn::ParameterLayout layout(spec);
+  std::mt19937_64 rng(21);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> params(layout.total);
+  for (auto& p : params) p = 0.3f * normal(rng);
+  const int n = 40;
+  mdn::Matrix x(n, 3), t(n, 2);
+  for (auto& v : x.data) v = normal(rng);
+  for (auto& v : t.data) v = normal(rng);
+  const std::vector<double> cells = {0.3, 0.0};  // target 0 on a grid, target 1 continuous
+
+  auto backend = mdn::make_cpu_backend(spec);
+  backend->set_parameters(params);
+  ASSERT_TRUE(backend->set_target_cells(cells));
+  const mdn::Matrix z = backend->forward(x);
+  double want = 0.0, density = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const std::vector<double> zi(z.row(i), z.row(i) + z.cols), ti(t.row(i), t.row(i) + 2);
+    want += mdn::detail::mixture_cell_nll(zi.data(), ti.data(), cells.data(), spec.components, 2,
+                                          spec.log_sigma_min, spec.log_sigma_max) / n;
+    density += mdn::detail::mixture_nll(zi.data(), ti.data(), spec.components, 2, double(spec.log_sigma_min),
+                                        double(spec.log_sigma_max)) / n;
+  }
+  ASSERT_GT(std::fabs(want - density), 1e-3);
+  std::vector<float> grad;
+  EXPECT_NEAR(backend->loss_and_gradient(x, t, grad), want, 1e-5);
+  EXPECT_NEAR(backend->mean_nll(x, t), want, 1e-5);
+  EXPECT_NEAR(backend->weighted_nll_sum(x, t, {}) / n, want, 1e-5);
+  ASSERT_TRUE(backend->set_target_cells({}));  // the density's loss again
+  EXPECT_NEAR(backend->mean_nll(x, t), density, 1e-5);
+
+  std::vector<double> pd(params.begin(), params.end()), xd(x.data.begin(), x.data.end()),
+      td(t.data.begin(), t.data.end()), gd(layout.total);
+  mdn::cpu::NetworkWorkspace<double> ws;
+  ws.cell_half_width = cells;
+  EXPECT_NEAR(mdn::cpu::loss_and_gradient(spec, layout, pd.data(), xd.data(), td.data(), n, gd.data(), ws), want,
+              1e-5);
+  for (std::size_t i = 0; i < gd.size(); ++i) EXPECT_NEAR(grad[i], gd[i], 1e-5 + 1e-4 * std::fabs(gd[i])) << i;
+  const double h = 1e-6;
+  for (std::size_t i = 0; i < pd.size(); ++i) {
+    const double saved = pd[i];
+    double loss[2];
+    for (int side = 0; side < 2; ++side) {
+      pd[i] = saved + (side == 0 ? h : -h);
+      mdn::cpu::forward(spec, layout, pd.data(), xd.data(), n, ws);
+      loss[side] = mdn::cpu::head_loss(spec, td.data(), n, ws, false);
+    }
+    pd[i] = saved;
+    const double fd = (loss[0] - loss[1]) / (2 * h);
+    ASSERT_NEAR(gd[i], fd, 1e-7 + 1e-6 * std::fabs(fd)) << "parameter " << i;
+  }
+}
+
+TEST(CpuBackend, CellLossIsForDiagonalMixturesAndGoesToConcurrentMembers) {
+  mdn::ModelSpec spec;
+  spec.input_dim = 2;
+  spec.target_dim = 2;
+  spec.components = 2;
+  spec.hidden = {4};
+  spec.covariance = mdn::Covariance::Full;
+  EXPECT_FALSE(mdn::make_cpu_backend(spec)->set_target_cells({0.5, 0.5}));
+  spec.covariance = mdn::Covariance::Diagonal;
+  auto backend = mdn::make_cpu_backend(spec);
+  EXPECT_FALSE(backend->set_target_cells({0.5}));  // one per target
+  ASSERT_TRUE(backend->set_target_cells({0.5, 0.25}));
+  const std::vector<float> params(mdn::ParameterLayout(spec).total, 0.1f);
+  backend->set_parameters(params);
+  auto member = backend->concurrent_member_backend(2);
+  member->set_parameters(params);
+  mdn::Matrix x(3, 2), t(3, 2);
+  for (std::size_t i = 0; i < x.data.size(); ++i) x.data[i] = 0.1f * float(i);
+  for (std::size_t i = 0; i < t.data.size(); ++i) t.data[i] = 0.2f * float(i) - 0.5f;
+  EXPECT_EQ(member->mean_nll(x, t), backend->mean_nll(x, t));
 }
 
 TEST(CpuBackend, AdamStepMatchesClosedForm) {
