@@ -47,7 +47,7 @@ double simpson_log_mass(double a, double b) {
 TEST(CellMath, IntervalMassMatchesQuadratureInEveryRegime) {
   const double cells[][2] = {
       {-0.3, 0.4},   {-1e-6, 2e-6}, {-3.0, -2.5},  {2.0, 2.001}, {0.0, 0.5},    {-0.5, 0.0},
-      {6.0, 6.5},    {-6.5, -6.0},  {30.0, 30.5},  {-41.0, -40.0}, {40.0, 40.0001}, {-8.0, 8.0},
+      {6.0, 6.5},    {-6.5, -6.0},  {24.0, 24.001}, {30.0, 30.5},  {-41.0, -40.0}, {40.0, 40.0001}, {-8.0, 8.0},
   };
   for (const auto& c : cells) {
     const double want = simpson_log_mass(c[0], c[1]);
