@@ -23,10 +23,10 @@
 // (0 where s_kd is outside [lo, hi], as for the density). As c -> 0, g and q
 // tend to the density's u / sigma and u^2 - 1.
 //
-// Accuracy: the cell's mass is formed from the tail nearer the cell (log Q(x),
-// Q the upper tail, by erfc where it keeps its digits and by the Mills
-// ratio's continued fraction beyond), so a cell 40 sigmas out still has a
-// finite log mass and a gradient pointing back; a cell straddling the mean
+// Accuracy: the cell's mass is formed from the tail nearer the cell (Q the
+// upper tail: erfc where it keeps its digits, log Q by the Mills ratio's
+// continued fraction beyond), so a cell 40 sigmas out still has a finite log
+// mass and a gradient pointing back; a cell straddling the mean
 // sums two erf values, which never cancel; r_a and r_b are exponentials of
 // differences of logs. The training network runs in float and calls this one
 // row at a time in double (mixture_nll_and_grad stays the vectorised path for
@@ -54,16 +54,19 @@ MDN_HD double log_upper_tail(double x) {
 // log(1 - e^d) for d <= 0, without cancellation at either end.
 MDN_HD double log1m_exp(double d) { return d > -0.6931471805599453 ? log(-expm1(d)) : log1p(-exp(d)); }
 
-// log(Phi(b) - Phi(a)) for a < b.
+// log(Q(a) - Q(b)) for 0 <= a < b: a difference of erfc values up to 25
+// sigmas (erfc is then >= 1e-138 and the difference loses only the digits a
+// cell 1e-10 sigmas wide would), of their logs beyond.
+MDN_HD double log_upper_tail_difference(double a, double b) {
+  if (a < 25.0) return log(0.5 * (erfc(a * kInvSqrt2) - erfc(b * kInvSqrt2)));
+  const double la = log_upper_tail(a);
+  return la + log1m_exp(log_upper_tail(b) - la);
+}
+
+// log(Phi(b) - Phi(a)) for a < b, from the tail nearer the interval.
 MDN_HD double log_normal_interval_mass(double a, double b) {
-  if (a >= 0.0) {
-    const double la = log_upper_tail(a);
-    return la + log1m_exp(log_upper_tail(b) - la);
-  }
-  if (b <= 0.0) {
-    const double lb = log_upper_tail(-b);
-    return lb + log1m_exp(log_upper_tail(-a) - lb);
-  }
+  if (a >= 0.0) return log_upper_tail_difference(a, b);
+  if (b <= 0.0) return log_upper_tail_difference(-b, -a);
   return log(0.5 * (erf(b * kInvSqrt2) + erf(-a * kInvSqrt2)));
 }
 
