@@ -44,6 +44,11 @@ struct HeadShape {
   // z and dL_dz rows are K(1 + 2T + T(T-1)/2) wide and launch_mixture_loss[_and_grad]
   // run the full kernels below.
   bool full_covariance = false;
+  // Gridded targets (Backend::set_target_cells; detail/cell_math.hpp): T
+  // half cells in standardised units on the device (0 = continuous), or
+  // null. Set, the diagonal launchers below compute the cells' loss instead
+  // of the density's (same layouts, same semantics, double inside).
+  const double* cell_half_width = nullptr;
 };
 
 // loss (n) =, dL_dz (n x W, row-major) =, W = K(1+2T) (the full kernel's

@@ -48,9 +48,8 @@ double Backend::weighted_nll_sum(const Matrix& x, const Matrix& t, const std::ve
       if (w == 0.0) continue;  // no influence, even where the density underflows
       const float lo = float(s.log_sigma_min), hi = float(s.log_sigma_max);
       if (!target_cells_.empty()) {
-        std::vector<double> zd(z.row(i), z.row(i) + z.cols), td(t.row(begin + i), t.row(begin + i) + t.cols);
-        sum += w * detail::mixture_cell_nll(zd.data(), td.data(), target_cells_.data(), s.components, s.target_dim,
-                                            lo, hi);
+        sum += w * detail::mixture_cell_nll(z.row(i), t.row(begin + i), target_cells_.data(), s.components,
+                                            s.target_dim, lo, hi);
         continue;
       }
       sum += w * (s.covariance == Covariance::Full

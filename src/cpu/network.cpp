@@ -79,25 +79,19 @@ void column_sums(double* sums, const double* x, int rows, int cols, bool accumul
 // The head of `rows` samples: float 16 at a time across vector lanes (the
 // same detail::mixture_nll_and_grad, instantiated on the lane type in
 // src/cpu/simd), double one row at a time.
-// Gridded targets: the cell loss, one row at a time in double (a few erf per
-// component; the vectorised kernels keep the density's loss).
+// Gridded targets: the cell loss, one row at a time (in double inside; the
+// vectorised kernels keep the density's loss).
 template <class R>
 void cell_head_rows(const ModelSpec& spec, const std::vector<double>& cells, const R* z, const R* t, int rows,
                     R grad_scale, R* losses, R* dz) {
   const int K = spec.components, T = spec.target_dim, width = spec.head_width();
   const double lo = spec.log_sigma_min, hi = spec.log_sigma_max;
-  std::vector<double> zd(static_cast<std::size_t>(width)), td(static_cast<std::size_t>(T)),
-      dzd(static_cast<std::size_t>(width));
   for (int i = 0; i < rows; ++i) {
-    std::copy_n(z + std::size_t(i) * width, width, zd.begin());
-    std::copy_n(t + std::size_t(i) * T, T, td.begin());
-    if (!dz) {
-      losses[i] = R(detail::mixture_cell_nll(zd.data(), td.data(), cells.data(), K, T, lo, hi));
-      continue;
-    }
-    losses[i] = R(detail::mixture_cell_nll_and_grad(zd.data(), td.data(), cells.data(), K, T, lo, hi,
-                                                    double(grad_scale), dzd.data()));
-    std::copy_n(dzd.begin(), width, dz + std::size_t(i) * width);
+    const R* zi = z + std::size_t(i) * width;
+    const R* ti = t + std::size_t(i) * T;
+    losses[i] = R(dz ? detail::mixture_cell_nll_and_grad(zi, ti, cells.data(), K, T, lo, hi, double(grad_scale),
+                                                         dz + std::size_t(i) * width)
+                     : detail::mixture_cell_nll(zi, ti, cells.data(), K, T, lo, hi));
   }
 }
 

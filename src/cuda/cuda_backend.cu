@@ -154,7 +154,35 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   }
   std::unique_ptr<Backend> concurrent_member_backend(int concurrency) const override {
     (void)concurrency;
-    return std::make_unique<CudaBackendImpl>(spec_, options_);
+    auto member = std::make_unique<CudaBackendImpl>(spec_, options_);
+    member->set_target_cells(target_cells_);
+    return member;
+  }
+
+  // Gridded targets: the half cells on the device, which every head launch
+  // reads (head()). The captured steps bake in the head kernel, so they are
+  // captured afresh. NOT RUN YET (no GPU was lent when this was written); the
+  // math is the CPU's (detail/cell_math.hpp), tests/gpu/cell_loss_gpu_test.cpp
+  // compares the two.
+  bool set_target_cells(const std::vector<double>& half_widths) override {
+    if (!half_widths.empty() && (spec_.covariance == Covariance::Full || int(half_widths.size()) != spec_.target_dim))
+      return false;
+    activate();
+    stream_.synchronize();  // queued steps may still read the old cells
+    graphs_.clear();
+    target_cells_ = half_widths;
+    if (!half_widths.empty()) {
+      cells_.reallocate(half_widths.size(), "the grid cells");
+      cells_.upload(half_widths.data(), half_widths.size(), stream());
+      stream_.synchronize();
+    }
+    return true;
+  }
+  // The head kernels' shape, with the cells when there are any.
+  HeadShape head() const {
+    HeadShape shape = head_shape(spec_);
+    shape.cell_half_width = target_cells_.empty() ? nullptr : cells_.data();
+    return shape;
   }
 
   void set_parameters(const std::vector<float>& params) override {
@@ -238,7 +266,7 @@ class CudaBackendImpl final : public BackendWithTestHooks {
       w_.upload(weights, std::size_t(n), stream());
       w = w_.data();
     }
-    launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head_shape(spec_), 1.0f / float(n), losses_.data(),
+    launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head(), 1.0f / float(n), losses_.data(),
                                  dL_dz_.data(), stream());
     enqueue_backward(n);
     launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
@@ -259,7 +287,7 @@ class CudaBackendImpl final : public BackendWithTestHooks {
       x_.upload(x.row(begin), std::size_t(n) * spec_.input_dim, stream());
       t_.upload(t.row(begin), std::size_t(n) * spec_.target_dim, stream());
       enqueue_forward(n);
-      launch_mixture_loss(z_.data(), t_.data(), n, head_shape(spec_), losses_.data(), stream());
+      launch_mixture_loss(z_.data(), t_.data(), n, head(), losses_.data(), stream());
       launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
       sum += download_partials(loss_partials_, partial_sum_count(std::size_t(n)));
     }
@@ -309,7 +337,7 @@ class CudaBackendImpl final : public BackendWithTestHooks {
         w_.upload(weights.data(), weights.size(), stream());
         w = w_.data();
       }
-      launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head_shape(spec_), 1.0f / float(batch_rows),
+      launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head(), 1.0f / float(batch_rows),
                                    losses_.data(), dL_dz_.data(), stream());
       enqueue_backward(n);
       launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
@@ -645,7 +673,7 @@ class CudaBackendImpl final : public BackendWithTestHooks {
     launch_gather_rows(train_x_.data(), train_t_.data(), w_all, order_.data(), state, n, spec_.input_dim,
                        spec_.target_dim, x_.data(), t_.data(), w_.data(), stream());
     enqueue_forward(n);
-    launch_mixture_loss_and_grad(z_.data(), t_.data(), has_weights_ ? w_.data() : nullptr, n, head_shape(spec_),
+    launch_mixture_loss_and_grad(z_.data(), t_.data(), has_weights_ ? w_.data() : nullptr, n, head(),
                                  1.0f / float(n), losses_.data(), dL_dz_.data(), stream());
     enqueue_backward(n);
     launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
@@ -695,6 +723,7 @@ class CudaBackendImpl final : public BackendWithTestHooks {
   DeviceBuffer<unsigned char> sort_temp_;
 
   std::map<int, CudaGraph> graphs_;
+  DeviceBuffer<double> cells_;  // the half cells of Backend::set_target_cells (target_cells_ not empty)
 
   std::unique_ptr<CudaPredictive> predictive_;
   std::unique_ptr<CudaSampler> sampler_;

@@ -113,6 +113,36 @@ double reference_weighted_loss(const ModelSpec& spec, const std::vector<double>&
   return sum / x.rows;
 }
 
+// Gridded targets (Backend::set_target_cells): -log of sum_k alpha_k prod_d
+// M_kd, M the component's mass on [t - c, t + c] over 2c (Phi by erfc), or its
+// density where c = 0.
+double reference_cell_nll(const ModelSpec& spec, const std::vector<double>& z, const float* t,
+                          const std::vector<double>& c) {
+  const int K = spec.components, T = spec.target_dim;
+  const auto Phi = [](double u) { return 0.5 * std::erfc(-u / std::sqrt(2.0)); };
+  double norm = 0.0, p = 0.0;
+  for (int k = 0; k < K; ++k) norm += std::exp(z[k]);
+  for (int k = 0; k < K; ++k) {
+    double pk = std::exp(z[k]) / norm;
+    for (int d = 0; d < T; ++d) {
+      const double sigma =
+          std::exp(std::clamp(z[K + k * T + d], double(spec.log_sigma_min), double(spec.log_sigma_max)));
+      const double m = z[K + K * T + k * T + d];
+      pk *= c[d] > 0 ? (Phi((t[d] + c[d] - m) / sigma) - Phi((t[d] - c[d] - m) / sigma)) / (2 * c[d])
+                     : std::exp(-0.5 * std::pow((t[d] - m) / sigma, 2)) / (sigma * std::sqrt(2 * M_PI));
+    }
+    p += pk;
+  }
+  return -std::log(p);
+}
+
+double reference_mean_cell_loss(const ModelSpec& spec, const std::vector<double>& p, const Matrix& x,
+                                const Matrix& t, const std::vector<double>& c) {
+  double sum = 0.0;
+  for (int r = 0; r < x.rows; ++r) sum += reference_cell_nll(spec, reference_head(spec, p, x.row(r)), t.row(r), c);
+  return sum / x.rows;
+}
+
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
 // Weights with a zero, fractions and integers, mean about 1.
@@ -277,6 +307,42 @@ TYPED_TEST(BackendContract, AWeightedEpochAtZeroLearningRateIsTheWeightedMeanAnd
   stats = backend->train_epoch(config);
   EXPECT_TRUE(near(stats.mean_loss, reference_mean_loss(p.spec, params, p.x, p.t), 1e-5, 1e-5));
   EXPECT_THROW(backend->set_training_weights(std::vector<float>(3, 1.0f)), Error);
+}
+
+TYPED_TEST(BackendContract, GriddedTargetsScoreTheirCellsInEveryLossAndEpoch) {
+  const std::vector<double> cells = {0.3, 0.0};  // target 0 on a grid, target 1 continuous
+  Problem p = make_problem(4 * 64, 17);
+  auto backend = this->make(p);
+  ASSERT_TRUE(backend->set_target_cells(cells));
+  std::vector<double> params = to_double(p.params);
+  const double want = reference_mean_cell_loss(p.spec, params, p.x, p.t, cells);
+  std::vector<float> grad;
+  EXPECT_TRUE(near(backend->loss_and_gradient(p.x, p.t, grad), want, 1e-5, 1e-5));
+  EXPECT_TRUE(near(backend->mean_nll(p.x, p.t), want, 1e-5, 1e-5));
+  EXPECT_TRUE(near(backend->weighted_nll_sum(p.x, p.t, {}), p.x.rows * want, 1e-3, 1e-5));
+  backend->set_training_data(p.x, p.t);
+  EpochConfig config;
+  config.batch_size = 64;
+  config.adam.lr = 0.0f;
+  config.shuffle_seed = 5;
+  EXPECT_TRUE(near(backend->train_epoch(config).mean_loss, want, 1e-5, 1e-5));  // the captured steps too
+  // The gradient, on a few rows, against central differences of the reference.
+  const Problem few = make_problem(6, 18);
+  backend->set_parameters(few.params);
+  backend->loss_and_gradient(few.x, few.t, grad);
+  params = to_double(few.params);
+  const double h = 1e-6;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const double saved = params[i];
+    params[i] = saved + h;
+    const double up = reference_mean_cell_loss(few.spec, params, few.x, few.t, cells);
+    params[i] = saved - h;
+    const double down = reference_mean_cell_loss(few.spec, params, few.x, few.t, cells);
+    params[i] = saved;
+    ASSERT_TRUE(near(grad[i], (up - down) / (2 * h), 2e-5, 2e-4)) << "parameter " << i;
+  }
+  ASSERT_TRUE(backend->set_target_cells({}));  // densities again
+  EXPECT_TRUE(near(backend->mean_nll(few.x, few.t), reference_mean_loss(few.spec, params, few.x, few.t), 1e-5, 1e-5));
 }
 
 TYPED_TEST(BackendContract, AdamStepFollowsTheTextbookWithClipping) {

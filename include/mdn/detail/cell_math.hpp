@@ -28,9 +28,9 @@
 // continued fraction beyond), so a cell 40 sigmas out still has a finite log
 // mass and a gradient pointing back; a cell straddling the mean
 // sums two erf values, which never cancel; r_a and r_b are exponentials of
-// differences of logs. The training network runs in float and calls this one
-// row at a time in double (mixture_nll_and_grad stays the vectorised path for
-// densities).
+// differences of logs. Every step runs in double, on rows of float (the
+// backends, one row per call or per CUDA thread; mixture_nll_and_grad stays
+// the vectorised path for densities) or double.
 #pragma once
 #include <cmath>
 
@@ -90,15 +90,28 @@ MDN_HD CellTerm cell_term(double t, double c, double m, double s_raw, double lo,
   return {log_mass - log(2.0 * c), (r_a - r_b) * inv_sigma, a * r_a - b * r_b};
 }
 
-// The per-sample loss -log(P(cell | z) / prod_d 2 c_d). half[d] = c_d (0: continuous).
-MDN_HD double mixture_cell_nll(const double* z, const double* t, const double* half, int K, int T, double lo,
-                               double hi) {
-  const double lse_a = logits_logsumexp(z, K);
+// logsumexp_j(a_j) over the K logits, in double.
+template <class Z>
+MDN_HD double logits_logsumexp_double(const Z* z, int K) {
+  double m = double(z[0]);
+  for (int k = 1; k < K; ++k) m = double(z[k]) > m ? double(z[k]) : m;
+  double s = 0.0;
+  for (int k = 0; k < K; ++k) s += exp(double(z[k]) - m);
+  return m + log(s);
+}
+
+// The per-sample loss -log(P(cell | z) / prod_d 2 c_d), for a head row z and
+// target t of floats (the backends) or doubles (the finite-difference
+// network). half[d] = c_d (0: continuous).
+template <class Z>
+MDN_HD double mixture_cell_nll(const Z* z, const Z* t, const double* half, int K, int T, double lo, double hi) {
+  const double lse_a = logits_logsumexp_double(z, K);
   LogSumExp<double> acc;
   for (int k = 0; k < K; ++k) {
-    double l = z[k] - lse_a;
+    double l = double(z[k]) - lse_a;
     for (int d = 0; d < T; ++d)
-      l += cell_term(t[d], half[d], z[K + K * T + k * T + d], z[K + k * T + d], lo, hi).log_density;
+      l += cell_term(double(t[d]), half[d], double(z[K + K * T + k * T + d]), double(z[K + k * T + d]), lo, hi)
+               .log_density;
     acc.add(l);
   }
   return -acc.value();
@@ -106,34 +119,38 @@ MDN_HD double mixture_cell_nll(const double* z, const double* t, const double* h
 
 // The per-sample loss, and dz = grad_scale * dloss/dz written (=) into all
 // K(1 + 2T) entries; dz holds l_k, g and q as scratch until overwritten.
-MDN_HD double mixture_cell_nll_and_grad(const double* z, const double* t, const double* half, int K, int T, double lo,
-                                        double hi, double grad_scale, double* dz) {
-  double* const dz_s = dz + K;
-  double* const dz_m = dz + K + K * T;
-  const double lse_a = logits_logsumexp(z, K);
+// l_k is used as stored (rounded to Z), so the log-sum-exp and every gamma_k
+// read one value (mixture_math.hpp explains why).
+template <class Z>
+MDN_HD double mixture_cell_nll_and_grad(const Z* z, const Z* t, const double* half, int K, int T, double lo,
+                                        double hi, double grad_scale, Z* dz) {
+  Z* const dz_s = dz + K;
+  Z* const dz_m = dz + K + K * T;
+  const double lse_a = logits_logsumexp_double(z, K);
   double l_max = -INFINITY;
   for (int k = 0; k < K; ++k) {
-    double l = z[k] - lse_a;
+    double l = double(z[k]) - lse_a;
     for (int d = 0; d < T; ++d) {
       const int i = k * T + d;
-      const CellTerm term = cell_term(t[d], half[d], z[K + K * T + i], z[K + i], lo, hi);
+      const CellTerm term = cell_term(double(t[d]), half[d], double(z[K + K * T + i]), double(z[K + i]), lo, hi);
       l += term.log_density;
-      dz_m[i] = term.g;
-      dz_s[i] = term.q;
+      dz_m[i] = Z(term.g);
+      dz_s[i] = Z(term.q);
     }
-    dz[k] = l;  // evaluated once (mixture_math.hpp explains why)
-    l_max = l > l_max ? l : l_max;
+    dz[k] = Z(l);
+    l_max = double(dz[k]) > l_max ? double(dz[k]) : l_max;
   }
   double sum = 0.0;
-  for (int k = 0; k < K; ++k) sum += exp(dz[k] - l_max);
+  for (int k = 0; k < K; ++k) sum += exp(double(dz[k]) - l_max);
   const double loss = -(l_max + log(sum));
   for (int k = 0; k < K; ++k) {
-    const double gamma = exp(dz[k] - l_max) / sum;
-    dz[k] = grad_scale * (exp(z[k] - lse_a) - gamma);
+    const double gamma = exp(double(dz[k]) - l_max) / sum;
+    dz[k] = Z(grad_scale * (exp(double(z[k]) - lse_a) - gamma));
     for (int d = 0; d < T; ++d) {
       const int i = k * T + d;
-      dz_m[i] = grad_scale * (-gamma * dz_m[i]);
-      dz_s[i] = log_sigma_passes_gradient(z[K + i], lo, hi) ? grad_scale * (-gamma * dz_s[i]) : 0.0;
+      dz_m[i] = Z(grad_scale * (-gamma * double(dz_m[i])));
+      dz_s[i] = log_sigma_passes_gradient(double(z[K + i]), lo, hi) ? Z(grad_scale * (-gamma * double(dz_s[i])))
+                                                                     : Z(0);
     }
   }
   return loss;
