@@ -20,10 +20,14 @@ double detect_grid_step(const MatrixD& t, int col) {
   if (v.size() < 2) return 0.0;
   double h = INFINITY;
   for (std::size_t i = 1; i < v.size(); ++i) h = std::min(h, v[i] - v[i - 1]);
-  // Float rounding of the values: a step below what a float resolves at this
-  // magnitude says nothing.
+  // Values that went through a float (a float32 export) sit on the float
+  // grid at their magnitude (0.0625 near 1e6): a step of one or two of its
+  // units says nothing. A step below one unit cannot come from a float at
+  // all (integers near 1e9 are exact only in double) and is the data's own,
+  // as is a step of several units (integers near 1e6 are 16).
   const double magnitude = std::max(std::fabs(v.front()), std::fabs(v.back()));
-  if (!(h > 64.0 * magnitude * 1.2e-7)) return 0.0;
+  const double float_unit = std::ldexp(1.0, std::ilogb(magnitude) - 23);
+  if (!(h > 0.0) || (h >= float_unit && h <= 2.0 * float_unit)) return 0.0;
   // The smallest difference carries the float rounding of two values; the
   // whole range over its number of steps is far more precise. (The smallest
   // difference is a multiple of the true step only when the data skip grid

@@ -61,4 +61,19 @@ TEST(Grid, DetectsIntegersRoundedValuesAndNotContinuousData) {
   EXPECT_EQ(mdn::detect_grid_step(constant, 0), 0.0);
 }
 
+// Far from 0: integers stay a grid (16 float units apart near 1e6, below one
+// unit near 1e9, where only a double holds them), while continuous values
+// that went through a float sit on the float's own grid (0.0625 near 1e6)
+// and are not one.
+TEST(Grid, IntegersFarFromZeroAreAGridAndFloatRoundingIsNot) {
+  for (double offset : {1e6, -3e6, 1e9, 4e12}) {
+    mdn::MatrixD t(200, 1);
+    for (int r = 0; r < 200; ++r) t(r, 0) = offset + double(r % 31);
+    EXPECT_DOUBLE_EQ(mdn::detect_grid_step(t, 0), 1.0) << "offset " << offset;
+  }
+  mdn::MatrixD rounded(2000, 1);
+  for (int r = 0; r < 2000; ++r) rounded(r, 0) = double(float(1e6 + 1000.0 * std::sin(r * 1.3)));
+  EXPECT_EQ(mdn::detect_grid_step(rounded, 0), 0.0);
+}
+
 }  // namespace
