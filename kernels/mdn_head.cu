@@ -58,8 +58,8 @@ __global__ void cell_mixture_loss_kernel(const float* __restrict__ z, const floa
   const int i = blockIdx.x * kThreads + threadIdx.x;
   if (i >= n) return;
   const std::size_t width = std::size_t(K) * std::size_t(1 + 2 * T);
-  loss[i] = float(detail::mixture_cell_nll(z + std::size_t(i) * width, t + std::size_t(i) * T, half, K, T, double(lo),
-                                           double(hi)));
+  loss[i] = float(
+      detail::mixture_cell_nll(z + std::size_t(i) * width, t + std::size_t(i) * T, half, K, T, double(lo), double(hi)));
 }
 
 // The same two with full-covariance components (detail/full_cov_math.hpp):

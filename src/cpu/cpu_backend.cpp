@@ -165,7 +165,7 @@ class CpuBackend final : public Backend {
   }
 
   // Diagonal mixtures only: a full covariance's cell is a multivariate
-  // normal probability (the trainer jitters those targets instead).
+  // normal probability (the trainer spreads those targets over their cells).
   bool set_target_cells(const std::vector<double>& half_widths) override {
     if (!half_widths.empty() && (spec_.covariance == Covariance::Full || int(half_widths.size()) != spec_.target_dim))
       return false;

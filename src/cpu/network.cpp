@@ -76,9 +76,6 @@ void column_sums(double* sums, const double* x, int rows, int cols, bool accumul
     for (int j = 0; j < cols; ++j) sums[j] += x[std::size_t(i) * cols + j];
 }
 
-// The head of `rows` samples: float 16 at a time across vector lanes (the
-// same detail::mixture_nll_and_grad, instantiated on the lane type in
-// src/cpu/simd), double one row at a time.
 // Gridded targets: the cell loss, one row at a time (in double inside; the
 // vectorised kernels keep the density's loss).
 template <class R>
@@ -95,6 +92,9 @@ void cell_head_rows(const ModelSpec& spec, const std::vector<double>& cells, con
   }
 }
 
+// The head of `rows` samples: float 16 at a time across vector lanes (the
+// same detail::mixture_nll_and_grad, instantiated on the lane type in
+// src/cpu/simd), double one row at a time.
 void head_rows(const ModelSpec& spec, const std::vector<double>& cells, const float* z, const float* t, int rows,
                float grad_scale, float* losses, float* dz) {
   if (!cells.empty()) return cell_head_rows(spec, cells, z, t, rows, grad_scale, losses, dz);
@@ -325,8 +325,8 @@ double head_loss(const ModelSpec& spec, const R* t, int n, NetworkWorkspace<R>& 
 #pragma omp parallel num_threads(threads_for_rows(n))
   {
     const RowSlice s = my_rows(n);
-    head_rows(spec, ws.cell_half_width, ws.z.data() + std::size_t(s.begin) * width, t + std::size_t(s.begin) * spec.target_dim, s.size(),
-              R(1) / R(n), ws.losses.data() + s.begin,
+    head_rows(spec, ws.cell_half_width, ws.z.data() + std::size_t(s.begin) * width,
+              t + std::size_t(s.begin) * spec.target_dim, s.size(), R(1) / R(n), ws.losses.data() + s.begin,
               with_gradient ? ws.dz.data() + std::size_t(s.begin) * width : nullptr);
   }
   return mean_of(ws.losses, n);

@@ -266,8 +266,8 @@ class CudaBackendImpl final : public BackendWithTestHooks {
       w_.upload(weights, std::size_t(n), stream());
       w = w_.data();
     }
-    launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head(), 1.0f / float(n), losses_.data(),
-                                 dL_dz_.data(), stream());
+    launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head(), 1.0f / float(n), losses_.data(), dL_dz_.data(),
+                                 stream());
     enqueue_backward(n);
     launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
     grad.resize(layout_.total);
@@ -337,8 +337,8 @@ class CudaBackendImpl final : public BackendWithTestHooks {
         w_.upload(weights.data(), weights.size(), stream());
         w = w_.data();
       }
-      launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head(), 1.0f / float(batch_rows),
-                                   losses_.data(), dL_dz_.data(), stream());
+      launch_mixture_loss_and_grad(z_.data(), t_.data(), w, n, head(), 1.0f / float(batch_rows), losses_.data(),
+                                   dL_dz_.data(), stream());
       enqueue_backward(n);
       launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
       loss_sum = download_partials(loss_partials_, partial_sum_count(std::size_t(n)));
@@ -673,8 +673,8 @@ class CudaBackendImpl final : public BackendWithTestHooks {
     launch_gather_rows(train_x_.data(), train_t_.data(), w_all, order_.data(), state, n, spec_.input_dim,
                        spec_.target_dim, x_.data(), t_.data(), w_.data(), stream());
     enqueue_forward(n);
-    launch_mixture_loss_and_grad(z_.data(), t_.data(), has_weights_ ? w_.data() : nullptr, n, head(),
-                                 1.0f / float(n), losses_.data(), dL_dz_.data(), stream());
+    launch_mixture_loss_and_grad(z_.data(), t_.data(), has_weights_ ? w_.data() : nullptr, n, head(), 1.0f / float(n),
+                                 losses_.data(), dL_dz_.data(), stream());
     enqueue_backward(n);
     launch_partial_sums(losses_.data(), std::size_t(n), SumOf::Value, loss_partials_.data(), stream());
     launch_partial_sums(dL_dparams_.data(), layout_.total, SumOf::Square, sq_partials_.data(), stream());

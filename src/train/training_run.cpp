@@ -308,7 +308,8 @@ void TrainingRun::take_grid_steps() {
   // The exact cell likelihood where the backend has it; the half cells in
   // the standardised units the network sees.
   std::vector<double> half(options_.grid_steps.size());
-  for (std::size_t d = 0; d < half.size(); ++d) half[d] = 0.5 * double(options_.grid_steps[d]) / model_.stats.t_scale[d];
+  for (std::size_t d = 0; d < half.size(); ++d)
+    half[d] = 0.5 * double(options_.grid_steps[d]) / model_.stats.t_scale[d];
   cells_in_loss_ = backend_.set_target_cells(half);
 }
 

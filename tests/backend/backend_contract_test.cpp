@@ -136,8 +136,8 @@ double reference_cell_nll(const ModelSpec& spec, const std::vector<double>& z, c
   return -std::log(p);
 }
 
-double reference_mean_cell_loss(const ModelSpec& spec, const std::vector<double>& p, const Matrix& x,
-                                const Matrix& t, const std::vector<double>& c) {
+double reference_mean_cell_loss(const ModelSpec& spec, const std::vector<double>& p, const Matrix& x, const Matrix& t,
+                                const std::vector<double>& c) {
   double sum = 0.0;
   for (int r = 0; r < x.rows; ++r) sum += reference_cell_nll(spec, reference_head(spec, p, x.row(r)), t.row(r), c);
   return sum / x.rows;

@@ -31,7 +31,8 @@ TEST(CellMath, UpperTailMatchesErfcAndTheAsymptoticSeries) {
   // Beyond, erfc underflows: Q(x) = phi(x)/x (1 - 1/x^2 + 3/x^4 - 15/x^6 + ...).
   for (double x : {50.0, 100.0, 1e3, 1e5}) {
     const double x2 = x * x;
-    const double want = -0.5 * x2 - kHalfLog2Pi - std::log(x) + std::log1p(-1 / x2 + 3 / (x2 * x2) - 15 / (x2 * x2 * x2));
+    const double want =
+        -0.5 * x2 - kHalfLog2Pi - std::log(x) + std::log1p(-1 / x2 + 3 / (x2 * x2) - 15 / (x2 * x2 * x2));
     EXPECT_NEAR(log_upper_tail(x), want, 1e-13 * std::fabs(want)) << "x = " << x;
   }
 }
@@ -46,8 +47,8 @@ double simpson_log_mass(double a, double b) {
 
 TEST(CellMath, IntervalMassMatchesQuadratureInEveryRegime) {
   const double cells[][2] = {
-      {-0.3, 0.4},   {-1e-6, 2e-6}, {-3.0, -2.5},  {2.0, 2.001}, {0.0, 0.5},    {-0.5, 0.0},
-      {6.0, 6.5},    {-6.5, -6.0},  {24.0, 24.001}, {30.0, 30.5},  {-41.0, -40.0}, {40.0, 40.0001}, {-8.0, 8.0},
+      {-0.3, 0.4},  {-1e-6, 2e-6},  {-3.0, -2.5}, {2.0, 2.001},   {0.0, 0.5},      {-0.5, 0.0}, {6.0, 6.5},
+      {-6.5, -6.0}, {24.0, 24.001}, {30.0, 30.5}, {-41.0, -40.0}, {40.0, 40.0001}, {-8.0, 8.0},
   };
   for (const auto& c : cells) {
     const double want = simpson_log_mass(c[0], c[1]);
@@ -129,7 +130,7 @@ TEST(CellMath, EveryGradientEntryMatchesCentralDifferences) {
   const double t[2] = {0.1, 0.7};
   for (int trial = 0; trial < 8; ++trial) {
     std::vector<double> z = random_row(K, T, rng);
-    if (trial == 1) z[K + K * T + 0] = 9.0;   // component 0's cell 20+ sigmas away
+    if (trial == 1) z[K + K * T + 0] = 9.0;    // component 0's cell 20+ sigmas away
     if (trial == 2) z[K + 2] = lo - 0.5;       // a log-sigma below the clamp: no gradient
     if (trial == 3) z[K + K * T + 2] = -12.0;  // a far cell on the other side
     std::vector<double> dz(z.size());

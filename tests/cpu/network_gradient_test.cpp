@@ -134,10 +134,12 @@ TEST(CpuBackend, GriddedTargetsTrainOnTheCellLossEverywhere) {
   double want = 0.0, density = 0.0;
   for (int i = 0; i < n; ++i) {
     const std::vector<double> zi(z.row(i), z.row(i) + z.cols), ti(t.row(i), t.row(i) + 2);
-    want += mdn::detail::mixture_cell_nll(zi.data(), ti.data(), cells.data(), spec.components, 2,
-                                          spec.log_sigma_min, spec.log_sigma_max) / n;
+    want += mdn::detail::mixture_cell_nll(zi.data(), ti.data(), cells.data(), spec.components, 2, spec.log_sigma_min,
+                                          spec.log_sigma_max) /
+            n;
     density += mdn::detail::mixture_nll(zi.data(), ti.data(), spec.components, 2, double(spec.log_sigma_min),
-                                        double(spec.log_sigma_max)) / n;
+                                        double(spec.log_sigma_max)) /
+               n;
   }
   ASSERT_GT(std::fabs(want - density), 1e-3);
   std::vector<float> grad;
@@ -151,8 +153,7 @@ TEST(CpuBackend, GriddedTargetsTrainOnTheCellLossEverywhere) {
       td(t.data.begin(), t.data.end()), gd(layout.total);
   mdn::cpu::NetworkWorkspace<double> ws;
   ws.cell_half_width = cells;
-  EXPECT_NEAR(mdn::cpu::loss_and_gradient(spec, layout, pd.data(), xd.data(), td.data(), n, gd.data(), ws), want,
-              1e-5);
+  EXPECT_NEAR(mdn::cpu::loss_and_gradient(spec, layout, pd.data(), xd.data(), td.data(), n, gd.data(), ws), want, 1e-5);
   for (std::size_t i = 0; i < gd.size(); ++i) EXPECT_NEAR(grad[i], gd[i], 1e-5 + 1e-4 * std::fabs(gd[i])) << i;
   const double h = 1e-6;
   for (std::size_t i = 0; i < pd.size(); ++i) {

@@ -48,7 +48,8 @@ void print_history(const Model& m) {
     const std::size_t b = std::size_t(h.best_epoch) - 1;
     std::printf(": train NLL %s", g(double(h.train_nll[b]) + jac).c_str());
     if (b < h.val_nll.size()) std::printf(", validation NLL %s", g(double(h.val_nll[b]) + val_jac).c_str());
-    std::printf(" (per row, original units%s)", m.grid_step.empty() ? "" : "; a gridded target by its cell's mean density P(cell)/h");
+    std::printf(" (per row, original units%s)",
+                m.grid_step.empty() ? "" : "; a gridded target by its cell's mean density P(cell)/h");
   }
   std::printf("%s\n", h.val_nll.empty() ? "; no validation split" : "");
 }

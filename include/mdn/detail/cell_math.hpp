@@ -122,8 +122,8 @@ MDN_HD double mixture_cell_nll(const Z* z, const Z* t, const double* half, int K
 // l_k is used as stored (rounded to Z), so the log-sum-exp and every gamma_k
 // read one value (mixture_math.hpp explains why).
 template <class Z>
-MDN_HD double mixture_cell_nll_and_grad(const Z* z, const Z* t, const double* half, int K, int T, double lo,
-                                        double hi, double grad_scale, Z* dz) {
+MDN_HD double mixture_cell_nll_and_grad(const Z* z, const Z* t, const double* half, int K, int T, double lo, double hi,
+                                        double grad_scale, Z* dz) {
   Z* const dz_s = dz + K;
   Z* const dz_m = dz + K + K * T;
   const double lse_a = logits_logsumexp_double(z, K);
@@ -149,8 +149,7 @@ MDN_HD double mixture_cell_nll_and_grad(const Z* z, const Z* t, const double* ha
     for (int d = 0; d < T; ++d) {
       const int i = k * T + d;
       dz_m[i] = Z(grad_scale * (-gamma * double(dz_m[i])));
-      dz_s[i] = log_sigma_passes_gradient(double(z[K + i]), lo, hi) ? Z(grad_scale * (-gamma * double(dz_s[i])))
-                                                                     : Z(0);
+      dz_s[i] = log_sigma_passes_gradient(double(z[K + i]), lo, hi) ? Z(grad_scale * (-gamma * double(dz_s[i]))) : Z(0);
     }
   }
   return loss;
