@@ -179,6 +179,24 @@ Problem make_problem(int rows, std::uint64_t seed) {
                                        << ")";
 }
 
+// Every entry of grad against central differences of loss(params). h = 1e-6
+// in double: truncation ~1e-12, rounding ~1e-10; the float gradient itself
+// carries ~1e-6 relative error, hence the tolerance.
+template <class Loss>
+void expect_central_differences(const std::vector<float>& grad, std::vector<double> params, Loss loss) {
+  ASSERT_EQ(grad.size(), params.size());
+  const double h = 1e-6;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const double saved = params[i];
+    params[i] = saved + h;
+    const double up = loss(params);
+    params[i] = saved - h;
+    const double down = loss(params);
+    params[i] = saved;
+    ASSERT_TRUE(near(grad[i], (up - down) / (2 * h), 2e-5, 2e-4)) << "parameter " << i;
+  }
+}
+
 // ---- the suite ---------------------------------------------------------------------------
 template <class Kind>
 class BackendContract : public ::testing::Test {
@@ -244,20 +262,8 @@ TYPED_TEST(BackendContract, GradientMatchesCentralDifferencesOfTheReference) {
   auto backend = this->make(p);
   std::vector<float> grad;
   backend->loss_and_gradient(p.x, p.t, grad);
-  ASSERT_EQ(grad.size(), p.params.size());
-  std::vector<double> params = to_double(p.params);
-  // h = 1e-6 in double: truncation ~1e-12, rounding ~1e-10; the float
-  // gradient itself carries ~1e-6 relative error, hence the tolerance.
-  const double h = 1e-6;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const double saved = params[i];
-    params[i] = saved + h;
-    const double up = reference_mean_loss(p.spec, params, p.x, p.t);
-    params[i] = saved - h;
-    const double down = reference_mean_loss(p.spec, params, p.x, p.t);
-    params[i] = saved;
-    ASSERT_TRUE(near(grad[i], (up - down) / (2 * h), 2e-5, 2e-4)) << "parameter " << i;
-  }
+  expect_central_differences(grad, to_double(p.params),
+                             [&](const std::vector<double>& q) { return reference_mean_loss(p.spec, q, p.x, p.t); });
 }
 
 TYPED_TEST(BackendContract, WeightedLossGradientAndNllSumMatchTheWeightedReference) {
@@ -268,17 +274,8 @@ TYPED_TEST(BackendContract, WeightedLossGradientAndNllSumMatchTheWeightedReferen
   std::vector<float> grad;
   EXPECT_TRUE(near(backend->weighted_loss_and_gradient(p.x, p.t, w, grad),
                    reference_weighted_loss(p.spec, params, p.x, p.t, w), 1e-5, 1e-5));
-  ASSERT_EQ(grad.size(), p.params.size());
-  const double h = 1e-6;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const double saved = params[i];
-    params[i] = saved + h;
-    const double up = reference_weighted_loss(p.spec, params, p.x, p.t, w);
-    params[i] = saved - h;
-    const double down = reference_weighted_loss(p.spec, params, p.x, p.t, w);
-    params[i] = saved;
-    ASSERT_TRUE(near(grad[i], (up - down) / (2 * h), 2e-5, 2e-4)) << "parameter " << i;
-  }
+  expect_central_differences(
+      grad, params, [&](const std::vector<double>& q) { return reference_weighted_loss(p.spec, q, p.x, p.t, w); });
   EXPECT_TRUE(near(backend->weighted_nll_sum(p.x, p.t, w),
                    p.x.rows * reference_weighted_loss(p.spec, params, p.x, p.t, w), 1e-4, 1e-5));
   EXPECT_THROW(backend->weighted_loss_and_gradient(p.x, p.t, std::vector<float>(2, 1.0f), grad), Error);
@@ -331,16 +328,9 @@ TYPED_TEST(BackendContract, GriddedTargetsScoreTheirCellsInEveryLossAndEpoch) {
   backend->set_parameters(few.params);
   backend->loss_and_gradient(few.x, few.t, grad);
   params = to_double(few.params);
-  const double h = 1e-6;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const double saved = params[i];
-    params[i] = saved + h;
-    const double up = reference_mean_cell_loss(few.spec, params, few.x, few.t, cells);
-    params[i] = saved - h;
-    const double down = reference_mean_cell_loss(few.spec, params, few.x, few.t, cells);
-    params[i] = saved;
-    ASSERT_TRUE(near(grad[i], (up - down) / (2 * h), 2e-5, 2e-4)) << "parameter " << i;
-  }
+  expect_central_differences(grad, params, [&](const std::vector<double>& q) {
+    return reference_mean_cell_loss(few.spec, q, few.x, few.t, cells);
+  });
   ASSERT_TRUE(backend->set_target_cells({}));  // densities again
   EXPECT_TRUE(near(backend->mean_nll(few.x, few.t), reference_mean_loss(few.spec, params, few.x, few.t), 1e-5, 1e-5));
 }
