@@ -1,5 +1,5 @@
 // The loss of gridded targets, for the CPU backend and the CUDA kernels alike
-// (MDN_HD), in double only.
+// (MDN_HD), computed in double.
 //
 // A target recorded on a grid of step h (an integer score, a value rounded to
 // 0.1) says only that the true value lies in the cell [t - h/2, t + h/2]. The
