@@ -32,7 +32,7 @@ Json training(const Model& m) {
   Json t;
   t["units"] = m.grid_step.empty() ? "NLL per row, original target units"
                                    : "NLL per row, original target units; a gridded target by its cell's mean "
-                                     "density P(cell)/h (grid-cell NLL + log h)";
+                                     "density P(cell)/h (the grid cells' NLL plus log h)";
   t["epochs"] = h.train_nll.size();
   t["best_epoch"] = h.best_epoch;
   t["last_train_nll"] = number(double(h.train_nll.back()) + jac);

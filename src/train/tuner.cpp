@@ -158,8 +158,9 @@ class Search {
     // (0.01 MPa, 0.1 k$) sits on one, and there the cells' NLL is the
     // density's plus about log(1/h), a shift that would only confuse the log.
     if (gridded && !(spec.covariance == Covariance::Full && spec.target_dim > 2)) score_steps_ = options.grid_steps;
-    result_.score = score_steps_.empty() ? "mean held-out NLL per row, original units (lower is better)"
-                                         : "mean held-out grid-cell NLL per row, -log P(cell) (lower is better)";
+    result_.score = score_steps_.empty()
+                        ? "mean held-out NLL per row, original units (lower is better)"
+                        : "mean held-out NLL of the grid cells per row, minus log P(cell) (lower is better)";
     if (spec.covariance == Covariance::Full || gridded)
       space.erase(std::remove_if(space.begin(), space.end(),
                                  [](const TuneDimension& d) { return d.name == "target_transform"; }),

@@ -25,15 +25,44 @@ void PrintTo(const Shape& s, std::ostream* os) {
   *os << "D=" << s.D << " T=" << s.T << " K=" << s.K << " hidden=" << s.hidden.size();
 }
 
-class NetworkGradient : public ::testing::TestWithParam<Shape> {};
-
-TEST_P(NetworkGradient, EveryParameterMatchesCentralDifferences) {
-  const Shape shape = GetParam();
+mdn::ModelSpec spec_of(const Shape& shape) {
   mdn::ModelSpec spec;
   spec.input_dim = shape.D;
   spec.target_dim = shape.T;
   spec.components = shape.K;
   spec.hidden = shape.hidden;
+  return spec;
+}
+
+// Every entry of grad (the double network's loss_and_gradient on these rows;
+// ws carries the cells, if any) against central differences of head_loss.
+// Tolerance: central differences with h = 1e-6 in double have truncation
+// error ~h^2 * f''' and rounding ~eps/h ~ 1e-10; 1e-7 abs + 1e-6 rel covers
+// both with margin while catching any wrong term (errors of O(grad)).
+void expect_central_differences(const mdn::ModelSpec& spec, std::vector<double> params, const std::vector<double>& x,
+                                const std::vector<double>& t, int n, const std::vector<double>& grad,
+                                mdn::cpu::NetworkWorkspace<double>& ws) {
+  const mdn::ParameterLayout layout(spec);
+  const double h = 1e-6;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const double saved = params[i];
+    double loss[2];
+    for (int side = 0; side < 2; ++side) {
+      params[i] = saved + (side == 0 ? h : -h);
+      mdn::cpu::forward(spec, layout, params.data(), x.data(), n, ws);
+      loss[side] = mdn::cpu::head_loss(spec, t.data(), n, ws, false);
+    }
+    params[i] = saved;
+    const double fd = (loss[0] - loss[1]) / (2 * h);
+    ASSERT_NEAR(grad[i], fd, 1e-7 + 1e-6 * std::fabs(fd)) << "parameter " << i << " of " << params.size();
+  }
+}
+
+class NetworkGradient : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(NetworkGradient, EveryParameterMatchesCentralDifferences) {
+  const Shape shape = GetParam();
+  const mdn::ModelSpec spec = spec_of(shape);
   const mdn::ParameterLayout layout(spec);
 
   std::mt19937_64 rng(42 + shape.K * 7 + shape.T);
@@ -48,23 +77,7 @@ TEST_P(NetworkGradient, EveryParameterMatchesCentralDifferences) {
   mdn::cpu::NetworkWorkspace<double> ws;
   std::vector<double> grad(layout.total);
   mdn::cpu::loss_and_gradient(spec, layout, params.data(), x.data(), t.data(), n, grad.data(), ws);
-
-  // Tolerance: central differences with h = 1e-6 in double have truncation
-  // error ~h^2 * f''' and rounding ~eps/h ~ 1e-10; 1e-7 abs + 1e-6 rel covers
-  // both with margin while catching any wrong term (errors of O(grad)).
-  const double h = 1e-6;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const double saved = params[i];
-    params[i] = saved + h;
-    mdn::cpu::forward(spec, layout, params.data(), x.data(), n, ws);
-    const double up = mdn::cpu::head_loss(spec, t.data(), n, ws, false);
-    params[i] = saved - h;
-    mdn::cpu::forward(spec, layout, params.data(), x.data(), n, ws);
-    const double down = mdn::cpu::head_loss(spec, t.data(), n, ws, false);
-    params[i] = saved;
-    const double fd = (up - down) / (2 * h);
-    ASSERT_NEAR(grad[i], fd, 1e-7 + 1e-6 * std::fabs(fd)) << "parameter " << i << " of " << params.size();
-  }
+  expect_central_differences(spec, params, x, t, n, grad, ws);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, NetworkGradient,
@@ -108,14 +121,10 @@ TEST(CpuBackend, FloatGradientAgreesWithDoubleNetwork) {
 }
 
 // Gridded targets (Backend::set_target_cells): every loss the backend gives
-// is -log P(cell), its float gradient agrees with the double network's, and
-// that one with central differences.
+// is the cell-averaged density's, its float gradient agrees with the double
+// network's, and that one with central differences.
 TEST(CpuBackend, GriddedTargetsTrainOnTheCellLossEverywhere) {
-  mdn::ModelSpec spec;
-  spec.input_dim = 3;
-  spec.target_dim = 2;
-  spec.components = 4;
-  spec.hidden = {8};
+  const mdn::ModelSpec spec = spec_of({3, 2, 4, {8}});
   const mdn::ParameterLayout layout(spec);
   std::mt19937_64 rng(21);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -155,27 +164,11 @@ TEST(CpuBackend, GriddedTargetsTrainOnTheCellLossEverywhere) {
   ws.cell_half_width = cells;
   EXPECT_NEAR(mdn::cpu::loss_and_gradient(spec, layout, pd.data(), xd.data(), td.data(), n, gd.data(), ws), want, 1e-5);
   for (std::size_t i = 0; i < gd.size(); ++i) EXPECT_NEAR(grad[i], gd[i], 1e-5 + 1e-4 * std::fabs(gd[i])) << i;
-  const double h = 1e-6;
-  for (std::size_t i = 0; i < pd.size(); ++i) {
-    const double saved = pd[i];
-    double loss[2];
-    for (int side = 0; side < 2; ++side) {
-      pd[i] = saved + (side == 0 ? h : -h);
-      mdn::cpu::forward(spec, layout, pd.data(), xd.data(), n, ws);
-      loss[side] = mdn::cpu::head_loss(spec, td.data(), n, ws, false);
-    }
-    pd[i] = saved;
-    const double fd = (loss[0] - loss[1]) / (2 * h);
-    ASSERT_NEAR(gd[i], fd, 1e-7 + 1e-6 * std::fabs(fd)) << "parameter " << i;
-  }
+  expect_central_differences(spec, pd, xd, td, n, gd, ws);
 }
 
 TEST(CpuBackend, CellLossIsForDiagonalMixturesAndGoesToConcurrentMembers) {
-  mdn::ModelSpec spec;
-  spec.input_dim = 2;
-  spec.target_dim = 2;
-  spec.components = 2;
-  spec.hidden = {4};
+  mdn::ModelSpec spec = spec_of({2, 2, 2, {4}});
   spec.covariance = mdn::Covariance::Full;
   EXPECT_FALSE(mdn::make_cpu_backend(spec)->set_target_cells({0.5, 0.5}));
   spec.covariance = mdn::Covariance::Diagonal;

@@ -423,7 +423,7 @@ TEST(Tune, GriddedTargetsAreScoredByTheirCells) {
   TuneOptions tune;
   tune.trials = 1;
   const TuneResult cells = mdn::tune(spec, data, options, tune);
-  EXPECT_NE(cells.score.find("grid-cell"), std::string::npos) << cells.score;
+  EXPECT_NE(cells.score.find("grid cells"), std::string::npos) << cells.score;
   ASSERT_EQ(cells.trials[0].split_scores.size(), 1u);
   for (double s : cells.trials[0].split_scores[0]) {
     EXPECT_GE(s, 0.0);  // a probability's -log
@@ -431,7 +431,7 @@ TEST(Tune, GriddedTargetsAreScoredByTheirCells) {
   }
   options.grid_steps.clear();
   options.epochs = 20;
-  EXPECT_EQ(mdn::tune(spec, data, options, tune).score.find("grid-cell"), std::string::npos);
+  EXPECT_EQ(mdn::tune(spec, data, options, tune).score.find("grid cells"), std::string::npos);
 }
 
 }  // namespace
